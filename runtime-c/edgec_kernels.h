@@ -1,0 +1,149 @@
+/*
+ * edgec portable int8 kernels. One kernel per file: edgec_<op>_<dtype>.c.
+ *
+ * Conventions (the same as CMSIS-NN and TFLite Micro, see quantization.md):
+ *  - activations are NHWC int8; batches are the outermost loop;
+ *  - conv filters are OHWI with I = in_c / groups; depthwise filters are
+ *    [1, KH, KW, out_c] with out_c = in_c * ch_mult, out channel = ic * ch_mult + m;
+ *  - fully connected weights are [out_depth][in_depth], row-major;
+ *  - input_offset = -input_zero_point, output_offset = +output_zero_point;
+ *  - requantization per output channel: mult[c] (Q31) and shift[c]
+ *    (positive = left shift), see edgec_fixedpoint.h;
+ *  - bias may be NULL (treated as 0).
+ * Results are bit-exact with the TFLite Micro reference kernels.
+ */
+#ifndef EDGEC_KERNELS_H
+#define EDGEC_KERNELS_H
+
+#include "edgec.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int32_t batches;
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t dil_h, dil_w;
+  int32_t pad_top, pad_left;   /* bottom/right padding is implied by out_h/out_w */
+  int32_t groups;              /* conv only; depthwise derives ch_mult = out_c / in_c */
+  int32_t input_offset;
+  int32_t output_offset;
+  int32_t act_min, act_max;
+} edgec_conv_params_t;
+
+/* Regular (and grouped) convolution. No scratch buffer. */
+void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                   const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
+/* Depthwise convolution with channel multiplier. Output must not alias input. */
+void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
+typedef struct {
+  int32_t batches;
+  int32_t in_depth;
+  int32_t out_depth;
+  int32_t input_offset;
+  int32_t output_offset;
+  int32_t act_min, act_max;
+  int32_t per_channel;         /* 0: mult[0]/shift[0] for every output */
+} edgec_fc_params_t;
+
+void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,
+                              const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
+typedef struct {
+  int32_t batches;
+  int32_t in_h, in_w, channels;
+  int32_t out_h, out_w;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t pad_top, pad_left, pad_bottom, pad_right;
+  int32_t count_include_pad;  /* avg pool: 1 = divide by the window clipped to the padded input */
+  int32_t act_min, act_max;
+} edgec_pool_params_t;
+
+/* Input and output share scale and zero point. */
+void edgec_max_pool_s8(const edgec_pool_params_t *p, const int8_t *input, int8_t *output);
+void edgec_avg_pool_s8(const edgec_pool_params_t *p, const int8_t *input, int8_t *output);
+
+/* Mean over the spatial positions with requantization (TFLite MEAN semantics):
+ * out = clamp(requant(sum(x - in_zp), mult, shift) + out_zp). mult/shift encode
+ * in_scale / (out_scale * spatial). */
+void edgec_global_avg_pool_s8(int32_t batches, int32_t spatial, int32_t channels, int32_t input_offset,
+                              int32_t output_offset, int32_t mult, int32_t shift, int32_t act_min,
+                              int32_t act_max, const int8_t *input, int8_t *output);
+
+/* Broadcasting for binary elementwise ops: the output is iterated over `rank`
+ * physical dims; strides are in elements (0 on broadcast dims). rank <= 6. */
+typedef struct {
+  int32_t rank;
+  int32_t dims[EDGEC_MAX_RANK];
+  int32_t stride1[EDGEC_MAX_RANK];
+  int32_t stride2[EDGEC_MAX_RANK];
+} edgec_broadcast_t;
+
+typedef struct {
+  int32_t in1_offset, in1_mult, in1_shift;
+  int32_t in2_offset, in2_mult, in2_shift;
+  int32_t left_shift;
+  int32_t out_offset, out_mult, out_shift;
+  int32_t act_min, act_max;
+} edgec_add_params_t;
+
+/* Same-shape add (in place allowed: output may equal in1 or in2). */
+void edgec_add_s8(const edgec_add_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *output, int32_t size);
+void edgec_add_broadcast_s8(const edgec_add_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
+                            const int8_t *in2, int8_t *output);
+
+typedef struct {
+  int32_t in1_offset, in2_offset;
+  int32_t out_offset, out_mult, out_shift;
+  int32_t act_min, act_max;
+} edgec_mul_params_t;
+
+void edgec_mul_s8(const edgec_mul_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *output, int32_t size);
+void edgec_mul_broadcast_s8(const edgec_mul_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
+                            const int8_t *in2, int8_t *output);
+
+/* Softmax over the innermost dimension; output scale 1/256, zero point -128. */
+void edgec_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
+                      int32_t diff_min, int8_t *output);
+
+/* out[i] = table[(uint8_t)(in[i] + 128)]. In place allowed. */
+void edgec_lut_s8(const int8_t *input, const int8_t *table, int8_t *output, int32_t size);
+
+/* int8 -> int8 with another scale/zero point. In place allowed. */
+void edgec_requantize_s8(const int8_t *input, int32_t size, int32_t input_offset, int32_t output_offset,
+                         int32_t mult, int32_t shift, int32_t act_min, int32_t act_max, int8_t *output);
+
+/* float <-> int8 at the model's edges (round half to even, saturate). */
+void edgec_quantize_f32_s8(const float *input, int32_t size, float scale, int32_t zero_point, int8_t *output);
+void edgec_dequantize_s8_f32(const int8_t *input, int32_t size, float scale, int32_t zero_point, float *output);
+
+/* uint8 <-> int8 (flip the sign bit). In place allowed. */
+void edgec_u8_to_s8(const uint8_t *input, int32_t size, int8_t *output);
+void edgec_s8_to_u8(const int8_t *input, int32_t size, uint8_t *output);
+
+/* Concatenation: the output is `outer` blocks; block k is input 0's
+ * inner_sizes[0] bytes of block k, then input 1's, ... */
+void edgec_concat_s8(int32_t outer, int32_t num_inputs, const int8_t *const *inputs, const int32_t *inner_sizes,
+                     int8_t *output);
+
+/* Constant padding over up to 6 physical dims (in_dims), pads_before/after per dim. */
+void edgec_pad_s8(int32_t rank, const int32_t *in_dims, const int32_t *pads_before, const int32_t *pads_after,
+                  int8_t pad_value, const int8_t *input, int8_t *output);
+
+/* out dims[i] = in_dims[perm[i]], rank <= 6. Works for any 1-byte element. */
+void edgec_transpose_s8(int32_t rank, const int32_t *in_dims, const int32_t *perm, const int8_t *input,
+                        int8_t *output);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* EDGEC_KERNELS_H */
