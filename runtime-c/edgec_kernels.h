@@ -65,9 +65,18 @@ typedef struct {
   int32_t pad_top, pad_left, pad_bottom, pad_right;
   int32_t count_include_pad;  /* avg pool: 1 = divide by the window clipped to the padded input */
   int32_t act_min, act_max;
+  int32_t pad_value;          /* avg pool with count_include_pad = 1: the raw int8 value a padded
+                                 position contributes, i.e. the input zero point (real 0). */
 } edgec_pool_params_t;
 
-/* Input and output share scale and zero point. */
+/* Input and output share scale and zero point.
+ * Max pool: max over the window positions inside the input (-128 if none), clamped.
+ * Avg pool: sum of the window positions inside the input (plus pad_value for each
+ * counted padded position), divided by count with round half away from zero:
+ * sum > 0 ? (sum + count/2)/count : (sum - count/2)/count, then clamped.
+ * count_include_pad = 0: count = number of positions inside the input (TFLite);
+ * count_include_pad = 1: count = window clipped to [-pad, in + pad_end) (ONNX).
+ * A window with count 0 outputs clamp(pad_value). */
 void edgec_max_pool_s8(const edgec_pool_params_t *p, const int8_t *input, int8_t *output);
 void edgec_avg_pool_s8(const edgec_pool_params_t *p, const int8_t *input, int8_t *output);
 

@@ -1,0 +1,56 @@
+/*
+ * edgec_add_s8 / edgec_add_broadcast_s8: int8 addition, TFLite Micro int8 Add
+ * semantics (left_shift = 20, input and output multipliers "smaller than one",
+ * i.e. shifts <= 0; a positive shift is applied as a left shift):
+ *
+ *  x_i = requant((q_i + in_i_offset) << left_shift, in_i_mult, in_i_shift)
+ *  out = clamp(requant(x_1 + x_2, out_mult, out_shift) + out_offset, act_min, act_max)
+ *
+ * Offsets are -zero_point for the inputs and +zero_point for the output.
+ * Same-shape add: output may equal in1 or in2. Broadcast: the output is
+ * iterated over b->rank dims with per-input element strides (0 = broadcast);
+ * output may equal an input only if that input is not broadcast.
+ */
+#include "edgec_kernels.h"
+#include "edgec_fixedpoint.h"
+
+static inline int8_t add_one(const edgec_add_params_t *p, int32_t a, int32_t b)
+{
+  const int32_t x1 = edgec_requantize((a + p->in1_offset) * (1 << p->left_shift), p->in1_mult, p->in1_shift);
+  const int32_t x2 = edgec_requantize((b + p->in2_offset) * (1 << p->left_shift), p->in2_mult, p->in2_shift);
+  const int32_t y = edgec_requantize(x1 + x2, p->out_mult, p->out_shift) + p->out_offset;
+  return (int8_t)edgec_clamp_s32(y, p->act_min, p->act_max);
+}
+
+void edgec_add_s8(const edgec_add_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *output, int32_t size)
+{
+  int32_t i;
+  for (i = 0; i < size; ++i) output[i] = add_one(p, in1[i], in2[i]);
+}
+
+void edgec_add_broadcast_s8(const edgec_add_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
+                            const int8_t *in2, int8_t *output)
+{
+  const int32_t r = b->rank;
+  const int32_t inner = r > 0 ? b->dims[r - 1] : 1;
+  const int32_t s1 = r > 0 ? b->stride1[r - 1] : 0, s2 = r > 0 ? b->stride2[r - 1] : 0;
+  int32_t idx[EDGEC_MAX_RANK] = {0, 0, 0, 0, 0, 0};
+  int32_t outer = 1, off1 = 0, off2 = 0, o, i, d;
+  for (d = 0; d < r - 1; ++d) outer *= b->dims[d];
+  for (o = 0; o < outer; ++o) {
+    const int8_t *a = in1 + off1, *c = in2 + off2;
+    for (i = 0; i < inner; ++i) {
+      *output++ = add_one(p, *a, *c);
+      a += s1;
+      c += s2;
+    }
+    for (d = r - 2; d >= 0; --d) { /* odometer over the outer dims */
+      off1 += b->stride1[d];
+      off2 += b->stride2[d];
+      if (++idx[d] < b->dims[d]) break;
+      off1 -= b->stride1[d] * b->dims[d];
+      off2 -= b->stride2[d] * b->dims[d];
+      idx[d] = 0;
+    }
+  }
+}

@@ -1,0 +1,137 @@
+/*
+ * edgec_conv_s8: int8 convolution (regular and grouped), TFLite Micro
+ * ConvPerChannel semantics.
+ *
+ *  input   [batches, in_h, in_w, in_c]                 int8, NHWC
+ *  filter  [out_c, k_h, k_w, in_c / groups]            int8, OHWI, symmetric
+ *  bias    [out_c]                                     int32 or NULL
+ *  mult/shift [out_c]                                  Q31 multiplier, shift (positive = left)
+ *  output  [batches, out_h, out_w, out_c]              int8
+ *
+ *  acc = bias[oc] + sum over taps inside the input of w * (x + input_offset)
+ *  (padding taps contribute nothing), out = clamp(requant(acc) + output_offset).
+ *  in_c and out_c must be multiples of groups. input_offset in [-127, 128].
+ *  No scratch buffer. Output must not alias input.
+ */
+#include "edgec_kernels.h"
+#include "edgec_fixedpoint.h"
+
+static int8_t conv_out(int32_t acc, int32_t mult, int32_t shift, const edgec_conv_params_t *p)
+{
+  return (int8_t)edgec_clamp_s32(edgec_requantize(acc, mult, shift) + p->output_offset, p->act_min, p->act_max);
+}
+
+/* 1x1, stride 1, no padding, groups 1: output pixel = W * input pixel
+ * (a matrix multiply). Four output channels share each input load. */
+static void conv_1x1_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                        const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
+{
+  const int32_t pixels = p->batches * p->in_h * p->in_w;
+  const int32_t cin = p->in_c, cout = p->out_c, off = p->input_offset;
+  int32_t px, oc, ic;
+  for (px = 0; px < pixels; ++px) {
+    const int8_t *x = input + px * cin;
+    int8_t *out = output + px * cout;
+    for (oc = 0; oc + 4 <= cout; oc += 4) {
+      const int8_t *w0 = filter + oc * cin;
+      const int8_t *w1 = w0 + cin, *w2 = w1 + cin, *w3 = w2 + cin;
+      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (ic = 0; ic < cin; ++ic) {
+        const int32_t v = x[ic] + off;
+        a0 += w0[ic] * v;
+        a1 += w1[ic] * v;
+        a2 += w2[ic] * v;
+        a3 += w3[ic] * v;
+      }
+      if (bias) {
+        a0 += bias[oc];
+        a1 += bias[oc + 1];
+        a2 += bias[oc + 2];
+        a3 += bias[oc + 3];
+      }
+      out[oc] = conv_out(a0, mult[oc], shift[oc], p);
+      out[oc + 1] = conv_out(a1, mult[oc + 1], shift[oc + 1], p);
+      out[oc + 2] = conv_out(a2, mult[oc + 2], shift[oc + 2], p);
+      out[oc + 3] = conv_out(a3, mult[oc + 3], shift[oc + 3], p);
+    }
+    for (; oc < cout; ++oc) {
+      const int8_t *w0 = filter + oc * cin;
+      int32_t a0 = bias ? bias[oc] : 0;
+      for (ic = 0; ic < cin; ++ic) a0 += w0[ic] * (x[ic] + off);
+      out[oc] = conv_out(a0, mult[oc], shift[oc], p);
+    }
+  }
+}
+
+void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                   const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
+{
+  const int32_t groups = p->groups > 0 ? p->groups : 1;
+  const int32_t cin_g = p->in_c / groups, cout_g = p->out_c / groups;
+  const int32_t fsize = p->k_h * p->k_w * cin_g; /* one output channel's filter */
+  const int32_t off = p->input_offset;
+  int32_t b, oy, ox, g, oc, ky, kx, ic;
+
+  if (groups == 1 && p->k_h == 1 && p->k_w == 1 && p->stride_h == 1 && p->stride_w == 1 && p->pad_top == 0 &&
+      p->pad_left == 0 && p->out_h == p->in_h && p->out_w == p->in_w) {
+    conv_1x1_s8(p, input, filter, bias, mult, shift, output);
+    return;
+  }
+
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t iy0 = oy * p->stride_h - p->pad_top;
+      /* Taps inside the input: ky in [ky0, ky1). */
+      int32_t ky0 = 0, ky1 = p->k_h;
+      while (ky0 < ky1 && iy0 + ky0 * p->dil_h < 0) ky0++;
+      while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dil_h >= p->in_h) ky1--;
+      for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t ix0 = ox * p->stride_w - p->pad_left;
+        int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * p->out_c;
+        int32_t kx0 = 0, kx1 = p->k_w;
+        while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0) kx0++;
+        while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w) kx1--;
+        for (g = 0; g < groups; ++g) {
+          const int8_t *in_g = in_b + g * cin_g;
+          const int32_t oc_end = (g + 1) * cout_g;
+          /* Two output channels per pass share the input loads. */
+          for (oc = g * cout_g; oc + 2 <= oc_end; oc += 2) {
+            int32_t a0 = 0, a1 = 0;
+            for (ky = ky0; ky < ky1; ++ky) {
+              const int8_t *in_row = in_g + (iy0 + ky * p->dil_h) * p->in_w * p->in_c;
+              for (kx = kx0; kx < kx1; ++kx) {
+                const int8_t *x = in_row + (ix0 + kx * p->dil_w) * p->in_c;
+                const int8_t *w0 = filter + oc * fsize + (ky * p->k_w + kx) * cin_g;
+                const int8_t *w1 = w0 + fsize;
+                for (ic = 0; ic < cin_g; ++ic) {
+                  const int32_t v = x[ic] + off;
+                  a0 += w0[ic] * v;
+                  a1 += w1[ic] * v;
+                }
+              }
+            }
+            if (bias) {
+              a0 += bias[oc];
+              a1 += bias[oc + 1];
+            }
+            out[oc] = conv_out(a0, mult[oc], shift[oc], p);
+            out[oc + 1] = conv_out(a1, mult[oc + 1], shift[oc + 1], p);
+          }
+          if (oc < oc_end) {
+            int32_t a0 = bias ? bias[oc] : 0;
+            for (ky = ky0; ky < ky1; ++ky) {
+              const int8_t *in_row = in_g + (iy0 + ky * p->dil_h) * p->in_w * p->in_c;
+              for (kx = kx0; kx < kx1; ++kx) {
+                const int8_t *x = in_row + (ix0 + kx * p->dil_w) * p->in_c;
+                const int8_t *w0 = filter + oc * fsize + (ky * p->k_w + kx) * cin_g;
+                for (ic = 0; ic < cin_g; ++ic) a0 += w0[ic] * (x[ic] + off);
+              }
+            }
+            out[oc] = conv_out(a0, mult[oc], shift[oc], p);
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,73 @@
+/*
+ * edgec_depthwise_conv_s8: int8 depthwise convolution with channel multiplier,
+ * TFLite Micro DepthwiseConvPerChannel semantics.
+ *
+ *  input   [batches, in_h, in_w, in_c]       int8, NHWC
+ *  filter  [1, k_h, k_w, out_c]              int8, out_c = in_c * ch_mult,
+ *                                            output channel = ic * ch_mult + m
+ *  bias    [out_c]                           int32 or NULL
+ *  mult/shift [out_c]                        per output channel (positive shift = left)
+ *  output  [batches, out_h, out_w, out_c]    int8
+ *
+ *  ch_mult = out_c / in_c; p->groups is ignored. Padding taps contribute
+ *  nothing. No scratch buffer. Output must not alias input.
+ */
+#include "edgec_kernels.h"
+#include "edgec_fixedpoint.h"
+
+void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
+{
+  const int32_t in_c = p->in_c, out_c = p->out_c;
+  const int32_t ch_mult = out_c / in_c;
+  const int32_t off = p->input_offset;
+  const int32_t in_row_stride = p->in_w * in_c;
+  const int32_t x_step = p->dil_w * in_c;      /* input step between horizontal taps */
+  const int32_t wy_step = p->k_w * out_c;       /* filter step between tap rows */
+  int32_t b, oy, ox, ic, m, ky, kx;
+
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * in_row_stride;
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t iy0 = oy * p->stride_h - p->pad_top;
+      int32_t ky0 = 0, ky1 = p->k_h;
+      while (ky0 < ky1 && iy0 + ky0 * p->dil_h < 0) ky0++;
+      while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dil_h >= p->in_h) ky1--;
+      for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t ix0 = ox * p->stride_w - p->pad_left;
+        int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * out_c;
+        int32_t kx0 = 0, kx1 = p->k_w;
+        while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0) kx0++;
+        while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w) kx1--;
+        {
+          /* First valid tap of channel 0 in the input and in the filter. */
+          const int32_t nky = ky1 - ky0, nkx = kx1 - kx0;
+          const int8_t *x_base =
+              nky > 0 && nkx > 0 ? in_b + (iy0 + ky0 * p->dil_h) * in_row_stride + (ix0 + kx0 * p->dil_w) * in_c : in_b;
+          const int8_t *w_base = nky > 0 && nkx > 0 ? filter + (ky0 * p->k_w + kx0) * out_c : filter;
+          for (ic = 0; ic < in_c; ++ic) {
+            for (m = 0; m < ch_mult; ++m) {
+              const int32_t oc = ic * ch_mult + m;
+              const int8_t *xr = x_base + ic;
+              const int8_t *wr = w_base + oc;
+              int32_t acc = bias ? bias[oc] : 0;
+              for (ky = 0; ky < nky; ++ky) {
+                const int8_t *x = xr;
+                const int8_t *w = wr;
+                for (kx = 0; kx < nkx; ++kx) {
+                  acc += *w * (*x + off);
+                  x += x_step;
+                  w += out_c;
+                }
+                xr += p->dil_h * in_row_stride;
+                wr += wy_step;
+              }
+              acc = edgec_requantize(acc, mult[oc], shift[oc]) + p->output_offset;
+              out[oc] = (int8_t)edgec_clamp_s32(acc, p->act_min, p->act_max);
+            }
+          }
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/*
+ * edgec_fully_connected_s8: int8 fully connected layer, TFLite Micro
+ * FullyConnected (per tensor or per channel) semantics.
+ *
+ *  input   [batches, in_depth]              int8
+ *  filter  [out_depth, in_depth]            int8, row-major, symmetric (zero point 0)
+ *  bias    [out_depth]                      int32 or NULL
+ *  mult/shift [out_depth] if per_channel, else [1]   (positive shift = left)
+ *  output  [batches, out_depth]             int8
+ *
+ *  acc = bias[o] + sum_i w[o][i] * (x[i] + input_offset);
+ *  out = clamp(requant(acc) + output_offset, act_min, act_max).
+ *  Four output rows per pass share each input load. Output must not alias input.
+ */
+#include "edgec_kernels.h"
+#include "edgec_fixedpoint.h"
+
+static int8_t fc_out(const edgec_fc_params_t *p, int32_t acc, const int32_t *mult, const int32_t *shift, int32_t o)
+{
+  const int32_t q = p->per_channel ? o : 0;
+  return (int8_t)edgec_clamp_s32(edgec_requantize(acc, mult[q], shift[q]) + p->output_offset, p->act_min,
+                                 p->act_max);
+}
+
+void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,
+                              const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
+{
+  const int32_t n = p->in_depth, rows = p->out_depth, off = p->input_offset;
+  int32_t b, o, i;
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *x = input + b * n;
+    int8_t *out = output + b * rows;
+    for (o = 0; o + 4 <= rows; o += 4) {
+      const int8_t *w0 = filter + o * n;
+      const int8_t *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
+      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+      for (i = 0; i < n; ++i) {
+        const int32_t v = x[i] + off;
+        a0 += w0[i] * v;
+        a1 += w1[i] * v;
+        a2 += w2[i] * v;
+        a3 += w3[i] * v;
+      }
+      if (bias) {
+        a0 += bias[o];
+        a1 += bias[o + 1];
+        a2 += bias[o + 2];
+        a3 += bias[o + 3];
+      }
+      out[o] = fc_out(p, a0, mult, shift, o);
+      out[o + 1] = fc_out(p, a1, mult, shift, o + 1);
+      out[o + 2] = fc_out(p, a2, mult, shift, o + 2);
+      out[o + 3] = fc_out(p, a3, mult, shift, o + 3);
+    }
+    for (; o < rows; ++o) {
+      const int8_t *w0 = filter + o * n;
+      int32_t a0 = bias ? bias[o] : 0;
+      for (i = 0; i < n; ++i) a0 += w0[i] * (x[i] + off);
+      out[o] = fc_out(p, a0, mult, shift, o);
+    }
+  }
+}

@@ -1,0 +1,16 @@
+/*
+ * edgec_runtime: scalar float <-> int8 helpers declared in edgec.h
+ * (ONNX QuantizeLinear / DequantizeLinear rules, see edgec_quantize_s8.c).
+ */
+#include "edgec.h"
+#include "edgec_fixedpoint.h"
+
+int8_t edgec_quantize_f32(float value, float scale, int32_t zero_point)
+{
+  return edgec_quantize_value_f32(value, scale, zero_point);
+}
+
+float edgec_dequantize_f32(int8_t value, float scale, int32_t zero_point)
+{
+  return (float)((int32_t)value - zero_point) * scale;
+}
