@@ -1,0 +1,90 @@
+/**
+ * Public types of the static memory planner (design.md, pipeline step 4).
+ *
+ * The planner knows nothing about ONNX or the IR: a caller describes buffers
+ * (ids and byte sizes) and the straight-line list of steps that read and
+ * write them, and gets back one offset per buffer inside a single arena.
+ */
+
+export type PlanBufferKind = 'input' | 'output' | 'activation' | 'scratch';
+
+export interface PlanBuffer {
+  /** Unique among the problem's buffers. */
+  id: string;
+  /** Size in bytes, a positive integer. */
+  bytes: number;
+  /**
+   * The buffer must exist from the step that writes it (or step 0 for model
+   * inputs) until the last step that reads it (model outputs: until after the
+   * last step). Scratch buffers exist only during the one step that lists them.
+   */
+  kind: PlanBufferKind;
+}
+
+export interface PlanStep {
+  /** Buffers read by this step (ids). */
+  reads: string[];
+  /** Buffers written (created) by this step. */
+  writes: string[];
+  /** Scratch buffers used only during this step. */
+  scratch?: string[];
+  /**
+   * Output buffer may share memory with this input if the input dies at this
+   * step (elementwise ops, activations). Pairs [writeId, readId]. A pair is a
+   * permission, not an order: the planner applies it only when it is safe.
+   */
+  inPlace?: [string, string][];
+  /** Optional name, only used in error messages. */
+  name?: string;
+}
+
+/**
+ * A buffer that is a zero-copy view of another (Reshape/Flatten/Squeeze, or a
+ * Concat input written straight into its slice of the output). `id` must also
+ * be listed in `buffers` (for its size and kind) but has no storage of its own.
+ */
+export interface PlanAlias {
+  id: string;
+  of: string;
+  /** Bytes into `of`; default 0. */
+  offset?: number;
+}
+
+export interface PlanProblem {
+  buffers: PlanBuffer[];
+  steps: PlanStep[];
+  aliases?: PlanAlias[];
+  /** Alignment of every storage offset, in bytes; default 16. */
+  alignment?: number;
+}
+
+export interface Placement {
+  id: string;
+  /** Byte offset in the arena. Aliases: base offset + alias offset. */
+  offset: number;
+  /** The buffer's own size (not rounded). */
+  bytes: number;
+  /** First step at which the data exists (0 for model inputs). */
+  first: number;
+  /**
+   * Last step at which the data is needed; `steps.length` for model outputs
+   * (live after the last step). For a buffer with aliases this covers the
+   * aliases' uses too.
+   */
+  last: number;
+}
+
+export interface Plan {
+  /** Bytes the arena needs: the largest aligned end of any placement. */
+  arenaBytes: number;
+  /** Largest sum of aligned storage live at one step; no placement can beat it. */
+  lowerBound: number;
+  placements: Map<string, Placement>;
+  /** In-place pairs [writeId, readId] that were applied (shared memory). */
+  inPlace?: [string, string][];
+  /** Name of the placement heuristic that produced the arena (for reports). */
+  heuristic?: string;
+}
+
+/** Re-exported so the module reads as the interface sketched in the brief. */
+export { planMemory } from './planner.js';
