@@ -16,7 +16,7 @@
 /* exp(diff * beta * scale) in Q0.31 for diff <= 0. */
 static int32_t softmax_exp(int32_t diff, int32_t mult, int32_t shift)
 {
-  return edgec_exp_on_negative_values_q5_26(edgec_srdhm(diff * (1 << shift), mult));
+  return edgec_exp_on_negative_values_q5_26(edgec_srdhm((int32_t)((uint32_t)diff << shift), mult));
 }
 
 void edgec_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,

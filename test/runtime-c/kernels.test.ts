@@ -1,0 +1,144 @@
+// Native tests of the portable int8 kernels in runtime-c/.
+// Builds test/runtime-c/kernels_test.c (naive TFLite-Micro-semantics references
+// vs the kernels on randomized shapes) with gcc and strict flags, runs it, and
+// checks that every kernel file compiles on its own (also for Cortex-M4 when
+// arm-none-eabi-gcc is installed).
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '..', '..');
+const runtimeDir = join(root, 'runtime-c');
+const strict = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic'];
+
+function hasCompiler(cc: string): boolean {
+  return spawnSync(cc, ['--version'], { encoding: 'utf8' }).status === 0;
+}
+
+function run(cmd: string, args: string[]): { status: number | null; out: string } {
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+const kernelSources = readdirSync(runtimeDir)
+  .filter((f) => f.endsWith('.c'))
+  .sort();
+
+const expectedKernels = [
+  'edgec_add_s8.c',
+  'edgec_avg_pool_s8.c',
+  'edgec_concat_s8.c',
+  'edgec_conv_s8.c',
+  'edgec_depthwise_conv_s8.c',
+  'edgec_fully_connected_s8.c',
+  'edgec_global_avg_pool_s8.c',
+  'edgec_lut_s8.c',
+  'edgec_max_pool_s8.c',
+  'edgec_mul_s8.c',
+  'edgec_pad_s8.c',
+  'edgec_quantize_s8.c',
+  'edgec_requantize_s8.c',
+  'edgec_runtime.c',
+  'edgec_softmax_s8.c',
+  'edgec_transpose_s8.c',
+];
+
+describe.skipIf(!hasCompiler('gcc'))('runtime-c kernels (gcc)', () => {
+  let work: string;
+  let exe: string;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'edgec-runtime-c-'));
+    exe = join(work, 'kernels_test');
+    const r = run('gcc', [
+      ...strict,
+      '-O2',
+      '-I',
+      runtimeDir,
+      join(here, 'kernels_test.c'),
+      ...kernelSources.map((f) => join(runtimeDir, f)),
+      '-lm',
+      '-o',
+      exe,
+    ]);
+    if (r.status !== 0) throw new Error(`building kernels_test failed:\n${r.out}`);
+  }, 120_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('has one file per kernel', () => {
+    expect(kernelSources).toEqual(expectedKernels);
+  });
+
+  it.each(kernelSources)('%s compiles alone with strict flags', (file) => {
+    const r = run('gcc', [...strict, '-O2', '-I', runtimeDir, '-c', join(runtimeDir, file), '-o', join(work, `${file}.o`)]);
+    expect(r.out).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  it.each(['1', '20240611', '777'])('matches the reference implementations (seed %s)', (seed) => {
+    const r = run(exe, [seed]);
+    if (r.status !== 0) console.error(r.out);
+    expect(r.out).not.toMatch(/FAIL/);
+    expect(r.out).toMatch(/ 0 failures/);
+    expect(r.out).toMatch(/ALL PASSED/);
+    expect(r.status).toBe(0);
+  }, 120_000);
+
+  it('is clean under AddressSanitizer and UBSan', () => {
+    const san = join(work, 'kernels_test_san');
+    const b = run('gcc', [
+      ...strict,
+      '-O1',
+      '-g',
+      '-fsanitize=address,undefined',
+      '-fno-sanitize-recover=undefined',
+      '-I',
+      runtimeDir,
+      join(here, 'kernels_test.c'),
+      ...kernelSources.map((f) => join(runtimeDir, f)),
+      '-lm',
+      '-o',
+      san,
+    ]);
+    if (b.status !== 0 && /cannot find -l(asan|ubsan)|libasan|libubsan/.test(b.out)) {
+      console.warn('sanitizer runtimes not installed; sanitizer run skipped');
+      return;
+    }
+    expect(b.status, b.out).toBe(0);
+    const r = run(san, ['5']);
+    expect(r.out).not.toMatch(/runtime error|AddressSanitizer/);
+    expect(r.out).toMatch(/ALL PASSED/);
+    expect(r.status).toBe(0);
+  }, 180_000);
+});
+
+describe.skipIf(!hasCompiler('arm-none-eabi-gcc'))('runtime-c kernels (arm-none-eabi-gcc, Cortex-M4)', () => {
+  it.each(kernelSources)('%s compiles alone for cortex-m4', (file) => {
+    const out = join(tmpdir(), `edgec-m4-${process.pid}-${file}.o`);
+    try {
+      const r = run('arm-none-eabi-gcc', [
+        ...strict,
+        '-mcpu=cortex-m4',
+        '-mthumb',
+        '-Os',
+        '-I',
+        runtimeDir,
+        '-c',
+        join(runtimeDir, file),
+        '-o',
+        out,
+      ]);
+      expect(r.out).toBe('');
+      expect(r.status).toBe(0);
+    } finally {
+      rmSync(out, { force: true });
+    }
+  });
+});
