@@ -9,6 +9,7 @@ import collections
 import json
 import os
 import random
+import sys
 import tempfile
 from pathlib import Path
 
@@ -29,9 +30,13 @@ def model_dir(name: str) -> Path:
 
 
 def seed_everything(seed: int) -> None:
+    # tf2onnx names generated constants in set-iteration order, which depends on
+    # string hashing: re-run this process with a fixed PYTHONHASHSEED.
+    if os.environ.get("PYTHONHASHSEED") != "0":
+        os.environ["PYTHONHASHSEED"] = "0"
+        os.execv(sys.executable, [sys.executable] + sys.argv)
     random.seed(seed)
     np.random.seed(seed)
-    os.environ["PYTHONHASHSEED"] = str(seed)
     try:
         import torch
         torch.manual_seed(seed)

@@ -1,6 +1,7 @@
 """Keras helpers: BatchNorm statistics from data, export through tf2onnx."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -51,5 +52,51 @@ def export_keras(model, input_shape, path: Path, opset: int = 13,
     rename_value(m.graph, m.graph.input[0].name, input_name)
     rename_value(m.graph, m.graph.output[0].name, output_name)
     m.doc_string = ""
+    canonicalize_names(m)
     onnx.checker.check_model(m)
     onnx.save(m, str(path))
+
+
+_GENERATED = re.compile(r"__\d+")
+
+
+def canonicalize_names(m: onnx.ModelProto) -> None:
+    """tf2onnx numbers the tensors and nodes it creates (`const_fold_opt__117`,
+    `Conv__39`, ...) from a global counter whose values vary from run to run.
+    Renumber them in graph order and sort initializers by first use, so
+    regenerating gives byte-identical files."""
+    g = m.graph
+    order: list[str] = [i.name for i in g.input]
+    for n in g.node:
+        order += list(n.input) + list(n.output)
+    order += [o.name for o in g.output]
+    existing = set(order) | {i.name for i in g.initializer}
+    mapping: dict[str, str] = {}
+    k = 0
+    for name in order:
+        if name in mapping or not _GENERATED.search(name):
+            continue
+        while True:
+            new = _GENERATED.sub("", name) + f"__{k}"
+            k += 1
+            if new not in existing:
+                break
+        mapping[name] = new
+        existing.add(new)
+    for n in g.node:
+        n.input[:] = [mapping.get(s, s) for s in n.input]
+        n.output[:] = [mapping.get(s, s) for s in n.output]
+    for v in list(g.input) + list(g.output) + list(g.value_info) + list(g.initializer):
+        v.name = mapping.get(v.name, v.name)
+    for i, n in enumerate(g.node):
+        if _GENERATED.search(n.name):
+            n.name = _GENERATED.sub("", n.name) + f"__n{i}"
+    first_use = {}
+    for idx, name in enumerate(order):
+        first_use.setdefault(mapping.get(name, name), idx)
+    inits = sorted(g.initializer, key=lambda t: (first_use.get(t.name, len(order)), t.name))
+    del g.initializer[:]
+    g.initializer.extend(inits)
+    vi = sorted(g.value_info, key=lambda t: (first_use.get(t.name, len(order)), t.name))
+    del g.value_info[:]
+    g.value_info.extend(vi)

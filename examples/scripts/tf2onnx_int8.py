@@ -18,9 +18,11 @@ import sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np
+import onnx
 
 from common import describe, model_dir, save_calibration, seed_everything, session
 from digits import load
+from keras_util import canonicalize_names
 
 NAME = "tf2onnx_int8"
 SEED = 11
@@ -77,6 +79,10 @@ def main():
     subprocess.run([sys.executable, "-m", "tf2onnx.convert", "--tflite", str(tfl),
                     "--output", str(onnx_path), "--opset", "13"], check=True,
                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    m = onnx.load(str(onnx_path))
+    canonicalize_names(m)  # tf2onnx's generated names vary between runs
+    onnx.checker.check_model(m)
+    onnx.save(m, str(onnx_path))
 
     # TFLite reference accuracy and input/output quantization parameters.
     interp = tf.lite.Interpreter(model_path=str(tfl))
