@@ -1,0 +1,36 @@
+/** Boards are data (boards/*.json): memory budgets, CPU flags, kernel library. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { boardsDir } from './emit/paths.js';
+import { EdgecError } from './errors.js';
+
+export interface Board {
+  id: string;
+  name: string;
+  cpu: string;
+  arch: 'arm' | 'xtensa' | 'riscv' | 'host';
+  /** Kernel library the board's code should call (falls back to portable per op). */
+  backend: 'portable' | 'cmsis-nn' | 'esp-nn';
+  /** RAM available to the model's arena. */
+  ramBytes: number;
+  /** Flash available to the model's code and weights. */
+  flashBytes: number;
+  alignment: number;
+  notes: string;
+  compiler: { cc: string; flags: string[] };
+  attributes: { arena: string; weights: string };
+  formats: string[];
+}
+
+export function listBoards(): Board[] {
+  return readdirSync(boardsDir())
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(boardsDir(), f), 'utf8')) as Board);
+}
+
+export function boardById(id: string): Board {
+  const board = listBoards().find((b) => b.id === id);
+  if (!board) throw new EdgecError(`unknown board '${id}'`, 2, `known boards: ${listBoards().map((b) => b.id).join(', ')}`);
+  return board;
+}

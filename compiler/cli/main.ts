@@ -1,0 +1,114 @@
+/**
+ * edgec command line. Exit codes (design.md): 0 success, 1 verification
+ * failure, 2 bad input or usage. Every error is one line (plus a hint),
+ * never a stack trace.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { compileModel, type Compiled } from '../pipeline.js';
+import { EdgecError } from '../errors.js';
+import { listBoards } from '../boards.js';
+import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { EDGEC_VERSION } from '../emit/c-emitter.js';
+import { parseShapeOption } from './options.js';
+
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean }
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function compileFor(model: string, flags: BuildFlags): Compiled {
+  return compileModel(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape) });
+}
+
+function fitErrors(c: Compiled, model: string): string | undefined {
+  const r = modelReport(c, model);
+  if (!r.fits.ram) return `${model}: model too big for board ${c.board.id}: arena needs ${r.arenaBytes} bytes of RAM, the board has ${r.boardRamBytes} (${r.arenaBytes - r.boardRamBytes} bytes over)`;
+  if (!r.fits.flash) return `${model}: model too big for board ${c.board.id}: weights and code need ${r.flashBytes} bytes of flash, the board has ${r.boardFlashBytes} (${r.flashBytes - r.boardFlashBytes} bytes over)`;
+  return undefined;
+}
+
+function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): void {
+  if (flags.format !== 'plain') throw new EdgecError(`--format ${flags.format} is not available yet (plain only in this version)`, 2);
+  const c = compileFor(model, flags);
+  const tooBig = fitErrors(c, model);
+  if (tooBig) throw new EdgecError(tooBig, 2, 'choose a board with more memory, or a smaller model');
+  const outDir = resolve(flags.output ?? join('out', flags.name));
+  mkdirSync(outDir, { recursive: true });
+  for (const f of c.emitted.files) writeFileSync(join(outDir, f.path), f.contents);
+  const r = modelReport(c, model);
+  if (flags.json) {
+    log(JSON.stringify({ ...r, outDir, files: c.emitted.files.map((f) => f.path) }, null, 2));
+    return;
+  }
+  log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
+  if (c.backendNote) log(`note: ${c.backendNote}`);
+  log(formatSummary(r));
+  log(`inputs:  ${r.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+  log(`outputs: ${r.outputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+}
+
+function runInspect(model: string, flags: BuildFlags, log: (s: string) => void): void {
+  const c = compileFor(model, flags);
+  const r = modelReport(c, model);
+  if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
+  log(formatLayerTable(r));
+  log('');
+  log(formatSummary(r));
+  if (c.backendNote) log(`note: ${c.backendNote}`);
+  if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
+}
+
+function runBoards(json: boolean, log: (s: string) => void): void {
+  const boards = listBoards();
+  if (json) { log(JSON.stringify(boards, null, 2)); return; }
+  for (const b of boards) log(`${b.id.padEnd(14)} ${b.backend.padEnd(9)} RAM ${formatBytes(b.ramBytes).padStart(10)}  flash ${formatBytes(b.flashBytes).padStart(11)}  ${b.name}`);
+}
+
+function addModelOptions(cmd: Command): Command {
+  return cmd
+    .option('-b, --board <id>', 'target board (see `edgec boards`)', 'host')
+    .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
+    .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
+    .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))
+    .option('--json', 'machine-readable output');
+}
+
+export function buildProgram(log: (s: string) => void): Command {
+  const program = new Command('edgec')
+    .description('Compile int8 ONNX models to static, dependency-free C for microcontrollers')
+    .version(EDGEC_VERSION)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => log(s.trimEnd()), writeErr: (s) => process.stderr.write(s) });
+  addModelOptions(program.command('build').description('compile a model to C sources').argument('<model.onnx>'))
+    .option('-o, --output <dir>', 'output folder (default out/<name>)')
+    .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
+    .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));
+  addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))
+    .action((model: string, flags: BuildFlags) => runInspect(model, flags, log));
+  program.command('boards').description('list the known boards').option('--json', 'machine-readable output')
+    .action((flags: { json?: boolean }) => runBoards(!!flags.json, log));
+  program.commands.forEach((c) => c.exitOverride());
+  return program;
+}
+
+export async function main(argv: string[], log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
+  try {
+    await buildProgram(log).parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // help / version are successes; anything else commander rejects is usage (exit 2)
+      return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
+    }
+    if (err instanceof EdgecError) {
+      process.stderr.write(`edgec: error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+      return err.exitCode;
+    }
+    const msg = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`edgec: internal error: ${msg}\nhint: this is a bug in edgec; please report it with the model\n`);
+    return 2;
+  }
+}

@@ -1,0 +1,16 @@
+/** Parsing of CLI option values. */
+import { EdgecError } from '../errors.js';
+
+/** `--shape input=1,49,10,1` (repeatable) -> { input: [1, 49, 10, 1] }. */
+export function parseShapeOption(values: string[]): Record<string, number[]> {
+  const shapes: Record<string, number[]> = {};
+  for (const v of values) {
+    const eq = v.lastIndexOf('=');
+    const dims = eq > 0 ? v.slice(eq + 1).split(/[,x]/).map((d) => Number(d.trim())) : [];
+    if (eq <= 0 || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
+      throw new EdgecError(`--shape '${v}' is not of the form name=d1,d2,... with positive integers`, 2);
+    }
+    shapes[v.slice(0, eq)] = dims;
+  }
+  return shapes;
+}

@@ -1,0 +1,55 @@
+/**
+ * A small reader for NumPy .npy files (format 1.0-3.0, little-endian or
+ * byte-sized dtypes, C order) — what calibration and test data come as.
+ */
+import { readFileSync } from 'node:fs';
+import { EdgecError } from '../errors.js';
+
+export type NpyDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32' | 'int64';
+
+export interface NpyArray {
+  dtype: NpyDType;
+  shape: number[];
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
+}
+
+const DESCR: Record<string, NpyDType> = {
+  '<f4': 'float32', '<f8': 'float64', '|i1': 'int8', '|u1': 'uint8', '<i4': 'int32', '<i8': 'int64', 'i1': 'int8', 'u1': 'uint8',
+};
+
+export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
+  const fail = (why: string): EdgecError => new EdgecError(`${file}: not a readable .npy file: ${why}`, 2);
+  if (bytes.length < 10 || String.fromCharCode(...bytes.subarray(0, 6)) !== '\x93NUMPY') throw fail('bad magic');
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  const header = new TextDecoder().decode(bytes.subarray(start, start + headerLen));
+  const descr = /'descr':\s*'([^']+)'/.exec(header)?.[1];
+  const fortran = /'fortran_order':\s*True/.test(header);
+  const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
+  if (!descr || shapeText === undefined) throw fail('bad header');
+  const dtype = DESCR[descr];
+  if (!dtype) throw fail(`unsupported dtype '${descr}' (float32, float64, int8, uint8, int32, int64 little-endian)`);
+  if (fortran) throw fail('Fortran-ordered arrays are not supported (save with np.ascontiguousarray)');
+  const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
+  const count = shape.reduce((a, b) => a * b, 1);
+  const offset = start + headerLen;
+  const payload = bytes.slice(offset);
+  const size = { float32: 4, float64: 8, int8: 1, uint8: 1, int32: 4, int64: 8 }[dtype];
+  if (payload.length < count * size) throw fail(`truncated: ${payload.length} bytes for ${count} elements`);
+  const buf = payload.buffer;
+  const data = dtype === 'float32' ? new Float32Array(buf, 0, count)
+    : dtype === 'float64' ? new Float64Array(buf, 0, count)
+    : dtype === 'int8' ? new Int8Array(buf, 0, count)
+    : dtype === 'uint8' ? new Uint8Array(buf, 0, count)
+    : dtype === 'int32' ? new Int32Array(buf, 0, count)
+    : new BigInt64Array(buf, 0, count);
+  return { dtype, shape, data };
+}
+
+export function readNpy(path: string): NpyArray {
+  let bytes: Uint8Array;
+  try { bytes = readFileSync(path); } catch { throw new EdgecError(`${path}: cannot read file`, 2); }
+  return parseNpy(bytes, path);
+}

@@ -1,0 +1,103 @@
+/**
+ * Renders the generated sources: <name>.h, <name>.c (a straight-line invoke
+ * with literal arena offsets), <name>_weights.h/.c (const arrays) and the
+ * runtime files the model uses. Output is a pure function of the program and
+ * plan, so the same model always gives byte-identical files.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import type { Program, Value } from '../ir/program.js';
+import type { Plan } from '../plan/types.js';
+import type { Backend } from '../backends/index.js';
+import type { EmitEnv } from '../ops/types.js';
+import { runtimeDir, templatesDir } from './paths.js';
+import { cFloat } from '../ops/quantize.js';
+
+export const EDGEC_VERSION = '0.1.0';
+
+export interface GeneratedFile { path: string; contents: string }
+
+const templateCache = new Map<string, Handlebars.TemplateDelegate>();
+
+function template(relPath: string): Handlebars.TemplateDelegate {
+  let t = templateCache.get(relPath);
+  if (!t) {
+    t = Handlebars.compile(readFileSync(join(templatesDir(), relPath), 'utf8'), { noEscape: true, strict: true });
+    templateCache.set(relPath, t);
+  }
+  return t;
+}
+
+const C_TYPES: Record<Value['type'], string> = { int8: 'EDGEC_INT8', uint8: 'EDGEC_UINT8', int32: 'EDGEC_INT32', float32: 'EDGEC_FLOAT32' };
+
+function tensorView(v: Value, plan: Plan): Record<string, unknown> {
+  const placement = plan.placements.get(v.id);
+  const quantized = v.type === 'int8' || v.type === 'uint8';
+  const bytes = v.shape.reduce((a, b) => a * b, 1) * (v.type === 'float32' || v.type === 'int32' ? 4 : 1);
+  return {
+    onnxName: v.onnxName.replace(/[\\"]/g, '_'), typeName: v.type, dims: v.logicalShape.join(', '), rank: v.logicalShape.length,
+    dimsInit: v.logicalShape.length ? v.logicalShape.join(', ') : '0', cType: C_TYPES[v.type], quantized,
+    scale: v.scale, zeroPoint: v.zeroPoint, scaleLiteral: quantized ? cFloat(v.scale) : '0.0f', bytes, offset: placement?.offset ?? 0,
+  };
+}
+
+function formatData(data: Int8Array | Int32Array): string {
+  const perLine = data instanceof Int8Array ? 24 : 8;
+  const lines: string[] = [];
+  for (let i = 0; i < data.length; i += perLine) {
+    lines.push(`  ${Array.from(data.subarray(i, i + perLine), (v) => (v === -2147483648 ? '(-2147483647 - 1)' : String(v))).join(', ')},`);
+  }
+  return lines.join('\n');
+}
+
+export interface EmitResult {
+  files: GeneratedFile[];
+  runtimeSources: string[];
+  weightsBytes: number;
+}
+
+export function emitC(program: Program, plan: Plan, backend: Backend, source: string): EmitResult {
+  const name = program.name;
+  const NAME = name.toUpperCase();
+  const constName = (id: string): string => `${name}_${id}`;
+  const env: EmitEnv = {
+    program,
+    ptr: (id, ctype) => {
+      const p = plan.placements.get(id);
+      if (!p) throw new Error(`internal: value '${id}' has no placement`);
+      return `((${ctype} *)(${name}_arena + ${p.offset}))`;
+    },
+    constName,
+  };
+  const sources = new Set<string>(['edgec_runtime.c']);
+  let macs = 0;
+  const calls = program.ops.map((op) => {
+    const choice = backend.kernelFor(op);
+    choice.spec.sources.forEach((s) => sources.add(s));
+    macs += op.macs;
+    const code = template(join(choice.templateDir, `${choice.spec.template}.hbs`))(choice.spec.view(op, env)).trimEnd();
+    return { comment: `${op.name}: ${op.onnxOp} -> ${op.kind} (${choice.backend})`.replace(/\*\//g, '* /'), code };
+  });
+  const consts = [...program.consts.values()].map((c) => ({
+    cName: constName(c.id), cType: c.type === 'int8' ? 'int8_t' : 'int32_t', length: Math.max(1, c.data.length),
+    data: c.data.length ? formatData(c.data) : '  0',
+  }));
+  const weightsBytes = [...program.consts.values()].reduce((a, c) => a + c.data.byteLength, 0);
+  const view = {
+    name, NAME, version: EDGEC_VERSION, source, arenaBytes: Math.max(16, plan.arenaBytes), lowerBound: plan.lowerBound, weightsBytes,
+    opCount: program.ops.length, macs,
+    inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
+    outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
+    calls, consts,
+  };
+  const files: GeneratedFile[] = [
+    { path: `${name}.h`, contents: template('model.h.hbs')(view) },
+    { path: `${name}.c`, contents: template('model.c.hbs')(view) },
+    { path: `${name}_weights.h`, contents: template('weights.h.hbs')(view) },
+    { path: `${name}_weights.c`, contents: template('weights.c.hbs')(view) },
+  ];
+  const runtimeSources = ['edgec.h', 'edgec_kernels.h', 'edgec_fixedpoint.h', ...[...sources].sort()];
+  for (const file of runtimeSources) files.push({ path: file, contents: readFileSync(join(runtimeDir(), file), 'utf8') });
+  return { files, runtimeSources, weightsBytes };
+}

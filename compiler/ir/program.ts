@@ -1,0 +1,80 @@
+/**
+ * The lowered int8 program: what the planner places and the backends emit.
+ * Shapes here are physical (memory order), e.g. NHWC for feature maps.
+ */
+import type { ConstData } from './graph.js';
+
+export type ValueType = 'int8' | 'uint8' | 'int32' | 'float32';
+
+export interface Value {
+  id: string;
+  type: ValueType;
+  /** Physical shape (memory order). */
+  shape: number[];
+  /** Per-tensor quantization of int8/uint8 activations. */
+  scale: number;
+  zeroPoint: number;
+  role: 'input' | 'output' | 'activation';
+  /** Name in the ONNX model, for messages and the generated tensor table. */
+  onnxName: string;
+  /** Shape in the ONNX model's declared layout (what users see in dims[]). */
+  logicalShape: number[];
+  /** A zero-copy view of another value (Reshape family, Transpose relabelling). */
+  aliasOf?: string;
+}
+
+/** Constant arrays that go to flash. */
+export interface ConstArray {
+  id: string;
+  type: 'int8' | 'int32';
+  data: Int8Array | Int32Array;
+}
+
+/** Every op kind of edgec's own vocabulary (see compiler/ops/). */
+export type OpKind =
+  | 'conv2d' | 'depthwise_conv2d' | 'fully_connected'
+  | 'max_pool' | 'avg_pool' | 'global_avg_pool'
+  | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
+  | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
+  | 'concat' | 'pad' | 'transpose';
+
+export type ParamValue = number | boolean | string | number[];
+
+export interface Op {
+  kind: OpKind;
+  /** The ONNX node this op comes from (for comments, inspect and errors). */
+  name: string;
+  onnxOp: string;
+  inputs: string[];
+  outputs: string[];
+  /** Integer parameters of the kernel call, named as in the kernel header. */
+  params: Record<string, ParamValue>;
+  /** Constant arrays the kernel reads, by role (filter, bias, mult, shift, table, ...). */
+  consts: Record<string, string>;
+  /** Output may share the input's memory when the input dies here. */
+  inPlace?: boolean;
+  /** Multiply-accumulates of one inference (0 for data movement). */
+  macs: number;
+}
+
+export interface Program {
+  name: string;
+  values: Map<string, Value>;
+  consts: Map<string, ConstArray>;
+  ops: Op[];
+  inputs: string[];
+  outputs: string[];
+}
+
+export function valueOf(program: Program, id: string): Value {
+  const v = program.values.get(id);
+  if (!v) throw new Error(`internal: unknown value '${id}'`);
+  return v;
+}
+
+export function valueBytes(v: Value): number {
+  const n = v.shape.reduce((a, b) => a * b, 1);
+  return v.type === 'int32' || v.type === 'float32' ? n * 4 : n;
+}
+
+export type { ConstData };

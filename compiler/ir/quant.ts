@@ -1,0 +1,86 @@
+/**
+ * Fixed-point parameter derivation, exactly as TFLite Micro does it
+ * (quantization.md): real multipliers are computed in double from the
+ * float32 scales, then split into a Q31 multiplier and a power-of-two shift.
+ */
+
+export interface FixedPointMultiplier {
+  /** Q31 multiplier in [2^30, 2^31) (or 0). */
+  mult: number;
+  /** Positive = left shift. */
+  shift: number;
+}
+
+/** frexp: value = q * 2^exp with |q| in [0.5, 1). */
+export function frexp(value: number): { q: number; exp: number } {
+  if (value === 0 || !Number.isFinite(value)) return { q: value, exp: 0 };
+  let exp = Math.ceil(Math.log2(Math.abs(value)));
+  let q = value / 2 ** exp;
+  // log2 can be off by one ulp near powers of two: normalise explicitly.
+  while (Math.abs(q) >= 1) { q /= 2; exp += 1; }
+  while (Math.abs(q) < 0.5) { q *= 2; exp -= 1; }
+  return { q, exp };
+}
+
+/** std::round: half away from zero. */
+export function roundHalfAway(x: number): number {
+  return x < 0 ? -Math.round(-x) : Math.round(x);
+}
+
+/** Round half to even (ONNX QuantizeLinear, numpy, onnxruntime). */
+export function roundHalfEven(x: number): number {
+  const r = Math.round(x);
+  // Math.round rounds .5 up; fix exact ties toward the even neighbour.
+  if (Math.abs(x % 1) === 0.5) return 2 * Math.round(x / 2);
+  return r;
+}
+
+/** TFLite QuantizeMultiplier. */
+export function quantizeMultiplier(real: number): FixedPointMultiplier {
+  if (real === 0) return { mult: 0, shift: 0 };
+  const { q, exp } = frexp(real);
+  let shift = exp;
+  let qFixed = roundHalfAway(q * 2 ** 31);
+  if (qFixed === 2 ** 31) { qFixed /= 2; shift += 1; }
+  if (shift < -31) return { mult: 0, shift: 0 };
+  if (shift > 30) return { mult: 2 ** 31 - 1, shift: 30 };
+  return { mult: qFixed, shift };
+}
+
+/** For multipliers known to be < 1 (TFLite asserts shift <= 0). */
+export function quantizeMultiplierSmallerThanOne(real: number): FixedPointMultiplier {
+  if (!(real > 0 && real < 1)) throw new Error(`internal: multiplier ${real} not in (0, 1)`);
+  return quantizeMultiplier(real);
+}
+
+/** Per-channel requantization arrays: M_c = inScale * wScale[c] / outScale. */
+export function perChannelMultipliers(inScale: number, weightScales: readonly number[], outScale: number): { mult: Int32Array; shift: Int32Array } {
+  const mult = new Int32Array(weightScales.length);
+  const shift = new Int32Array(weightScales.length);
+  weightScales.forEach((ws, c) => {
+    const m = quantizeMultiplier((inScale * ws) / outScale);
+    mult[c] = m.mult;
+    shift[c] = m.shift;
+  });
+  return { mult, shift };
+}
+
+/** Clamp bounds of a fused activation in the output's quantized domain. */
+export function activationRange(kind: 'none' | 'relu' | 'clip', outScale: number, outZeroPoint: number, clipMin = -Infinity, clipMax = Infinity): { min: number; max: number } {
+  const lo = kind === 'none' ? -Infinity : kind === 'relu' ? 0 : clipMin;
+  const hi = kind === 'clip' ? clipMax : Infinity;
+  const qmin = Number.isFinite(lo) ? Math.max(-128, outZeroPoint + roundHalfAway(lo / outScale)) : -128;
+  const qmax = Number.isFinite(hi) ? Math.min(127, outZeroPoint + roundHalfAway(hi / outScale)) : 127;
+  return { min: Math.min(qmin, 127), max: Math.max(qmax, -128) };
+}
+
+/** ONNX QuantizeLinear of one value to int8, emulating float32 division. */
+export function quantizeToInt8(value: number, scale: number, zeroPoint: number): number {
+  const q = roundHalfEven(Math.fround(Math.fround(value) / Math.fround(scale))) + zeroPoint;
+  return Math.max(-128, Math.min(127, q));
+}
+
+/** ONNX DequantizeLinear in float32. */
+export function dequantize(q: number, scale: number, zeroPoint: number): number {
+  return Math.fround(Math.fround(q - zeroPoint) * Math.fround(scale));
+}

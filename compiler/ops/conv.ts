@@ -1,0 +1,110 @@
+/**
+ * Conv (ONNX) -> conv2d / depthwise_conv2d (NHWC, OHWI / 1HWC filters).
+ * 1-D convolutions run as 2-D with H = 1. Groups: depthwise when every group
+ * has one input channel, grouped conv2d otherwise.
+ */
+import type { Node } from '../ir/graph.js';
+import type { Op } from '../ir/program.js';
+import { channelsLastPerm } from '../ir/layout.js';
+import type { LoweringContext } from '../passes/lower-context.js';
+import { attrInt, attrInts, windowPads } from './attrs.js';
+import { accumulatorBias, quantizedWeights, requantization } from './weights.js';
+import type { EmitEnv, OpDefinition } from './types.js';
+
+/** OIHW -> OHWI (I = in channels per group). */
+function toOhwi(w: Int8Array, o: number, i: number, kh: number, kw: number): Int8Array {
+  const out = new Int8Array(w.length);
+  for (let oc = 0; oc < o; oc++)
+    for (let ic = 0; ic < i; ic++)
+      for (let y = 0; y < kh; y++)
+        for (let x = 0; x < kw; x++)
+          out[((oc * kh + y) * kw + x) * i + ic] = w[((oc * i + ic) * kh + y) * kw + x];
+  return out;
+}
+
+/** [C_out, 1, KH, KW] -> [1, KH, KW, C_out]; output channel order (ic * mult + m) is ONNX's group order. */
+function toDepthwise(w: Int8Array, o: number, kh: number, kw: number): Int8Array {
+  const out = new Int8Array(w.length);
+  for (let oc = 0; oc < o; oc++)
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++)
+        out[(y * kw + x) * o + oc] = w[(oc * kh + y) * kw + x];
+  return out;
+}
+
+function lowerConv(node: Node, ctx: LoweringContext): void {
+  const xName = node.inputs[0];
+  const x = ctx.tensor(xName);
+  const y = ctx.tensor(node.outputs[0]);
+  const rank = x.shape.length;
+  if (rank !== 3 && rank !== 4) throw ctx.fail(node, `Conv on a rank-${rank} input is not supported (1-D and 2-D only)`);
+  const spatial = rank - 2;
+  const [n, cin] = x.shape;
+  const cout = y.shape[1];
+  const inHW = rank === 4 ? [x.shape[2], x.shape[3]] : [1, x.shape[2]];
+  const outHW = rank === 4 ? [y.shape[2], y.shape[3]] : [1, y.shape[2]];
+  const w = ctx.tensor(node.inputs[1]);
+  const kernel = w.shape.slice(2);
+  const kHW = rank === 4 ? kernel : [1, kernel[0]];
+  const strides = attrInts(node, 'strides', new Array<number>(spatial).fill(1));
+  const dil = attrInts(node, 'dilations', new Array<number>(spatial).fill(1));
+  const pads = windowPads(ctx.graph, node, x.shape.slice(2), y.shape.slice(2), kernel, strides, dil);
+  const groups = attrInt(node, 'group', 1);
+  if (cin % groups !== 0 || cout % groups !== 0) throw ctx.fail(node, `group ${groups} does not divide channels ${cin} -> ${cout}`);
+  const s2 = rank === 4 ? strides : [1, strides[0]];
+  const d2 = rank === 4 ? dil : [1, dil[0]];
+  const p2 = rank === 4 ? pads : [{ padBegin: 0, padEnd: 0 }, pads[0]];
+
+  const inQ = ctx.quant(node, xName);
+  const outQ = ctx.quant(node, node.outputs[0]);
+  const weights = quantizedWeights(ctx, node, 1, 0, cout);
+  const bias = accumulatorBias(ctx, node, 2, inQ.scale, weights.scales);
+  const rq = requantization(node, inQ, weights.scales, outQ);
+
+  const perm = channelsLastPerm(rank);
+  const input = ctx.read(node, xName, perm);
+  const output = ctx.define(node.outputs[0], perm);
+  const depthwise = groups === cin && groups > 1;
+  const filter = depthwise ? toDepthwise(weights.data, cout, kHW[0], kHW[1]) : toOhwi(weights.data, cout, cin / groups, kHW[0], kHW[1]);
+  const base = node.name;
+  const op: Op = {
+    kind: depthwise ? 'depthwise_conv2d' : 'conv2d',
+    name: node.name, onnxOp: 'Conv',
+    inputs: [input.value], outputs: [output],
+    params: {
+      batches: n, in_h: inHW[0], in_w: inHW[1], in_c: cin, out_h: outHW[0], out_w: outHW[1], out_c: cout,
+      k_h: kHW[0], k_w: kHW[1], stride_h: s2[0], stride_w: s2[1], dil_h: d2[0], dil_w: d2[1],
+      pad_top: p2[0].padBegin, pad_left: p2[1].padBegin, groups,
+      input_offset: -inQ.zeroPoint, output_offset: outQ.zeroPoint, act_min: rq.actMin, act_max: rq.actMax,
+    },
+    consts: {
+      filter: ctx.addConst(`${base}_filter`, 'int8', filter),
+      bias: ctx.addConst(`${base}_bias`, 'int32', bias),
+      mult: ctx.addConst(`${base}_mult`, 'int32', rq.mult),
+      shift: ctx.addConst(`${base}_shift`, 'int32', rq.shift),
+    },
+    macs: n * outHW[0] * outHW[1] * cout * (cin / groups) * kHW[0] * kHW[1],
+  };
+  ctx.addOp(op);
+}
+
+export const CONV_PARAM_FIELDS = ['batches', 'in_h', 'in_w', 'in_c', 'out_h', 'out_w', 'out_c', 'k_h', 'k_w', 'stride_h', 'stride_w',
+  'dil_h', 'dil_w', 'pad_top', 'pad_left', 'groups', 'input_offset', 'output_offset', 'act_min', 'act_max'];
+
+function convView(op: Op, env: EmitEnv): Record<string, unknown> {
+  return {
+    params: CONV_PARAM_FIELDS.map((f) => op.params[f]).join(', '),
+    input: env.ptr(op.inputs[0], 'const int8_t'),
+    output: env.ptr(op.outputs[0], 'int8_t'),
+    filter: env.constName(op.consts.filter), bias: env.constName(op.consts.bias),
+    mult: env.constName(op.consts.mult), shift: env.constName(op.consts.shift),
+  };
+}
+
+export const conv: OpDefinition = {
+  lowerings: [{ onnxOps: ['Conv'], lower: lowerConv }],
+  portable: {
+    conv2d: { sources: ['edgec_conv_s8.c'], template: 'conv2d', view: convView },
+    depthwise_conv2d: { sources: ['edgec_depthwise_conv_s8.c'], template: 'depthwise_conv2d', view: convView },
+  },
+};

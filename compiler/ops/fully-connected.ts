@@ -1,0 +1,85 @@
+/**
+ * Gemm and MatMul with constant weights -> fully_connected. Weights are
+ * stored [out][in] row-major (Gemm transB = 1 already is; otherwise
+ * transposed at compile time). MatMul's leading input dims are batches.
+ */
+import type { Node } from '../ir/graph.js';
+import type { Op } from '../ir/program.js';
+import { identityPerm } from '../ir/layout.js';
+import type { LoweringContext } from '../passes/lower-context.js';
+import { attrFloat, attrInt } from './attrs.js';
+import { accumulatorBias, quantizedWeights, requantization } from './weights.js';
+import type { EmitEnv, OpDefinition } from './types.js';
+
+function transpose2d(w: Int8Array, rows: number, cols: number): Int8Array {
+  const out = new Int8Array(w.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
+  return out;
+}
+
+function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, biasIndex: number): void {
+  const xName = node.inputs[0];
+  const x = ctx.tensor(xName);
+  const wT = ctx.tensor(node.inputs[1]);
+  if (!wT.data) throw ctx.fail(node, `${node.opType} with a non-constant second input is not supported (weights must be initializers)`);
+  if (wT.shape.length !== 2) throw ctx.fail(node, `${node.opType} weights of rank ${wT.shape.length} are not supported (2-D only)`);
+  const [k, nOut] = transB ? [wT.shape[1], wT.shape[0]] : wT.shape;
+  const inDepth = x.shape[x.shape.length - 1];
+  if (inDepth !== k) throw ctx.fail(node, `inner dimensions differ (${inDepth} vs ${k})`);
+  const batches = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  const inQ = ctx.quant(node, xName);
+  const outQ = ctx.quant(node, node.outputs[0]);
+  const weights = quantizedWeights(ctx, node, 1, transB ? 0 : 1, nOut);
+  const bias = accumulatorBias(ctx, node, biasIndex, inQ.scale, weights.scales);
+  const rq = requantization(node, inQ, weights.scales, outQ);
+  const input = ctx.read(node, xName, identityPerm(x.shape.length));
+  const output = ctx.define(node.outputs[0], identityPerm(ctx.tensor(node.outputs[0]).shape.length));
+  const filter = transB ? weights.data : transpose2d(weights.data, k, nOut);
+  const op: Op = {
+    kind: 'fully_connected', name: node.name, onnxOp: node.opType,
+    inputs: [input.value], outputs: [output],
+    params: {
+      batches, in_depth: k, out_depth: nOut, input_offset: -inQ.zeroPoint, output_offset: outQ.zeroPoint,
+      act_min: rq.actMin, act_max: rq.actMax, per_channel: 1,
+    },
+    consts: {
+      filter: ctx.addConst(`${node.name}_filter`, 'int8', filter),
+      bias: ctx.addConst(`${node.name}_bias`, 'int32', bias),
+      mult: ctx.addConst(`${node.name}_mult`, 'int32', rq.mult),
+      shift: ctx.addConst(`${node.name}_shift`, 'int32', rq.shift),
+    },
+    macs: batches * k * nOut,
+  };
+  ctx.addOp(op);
+}
+
+function lowerGemm(node: Node, ctx: LoweringContext): void {
+  if (attrInt(node, 'transA', 0) !== 0) throw ctx.fail(node, 'Gemm with transA=1 is not supported');
+  if (attrFloat(node, 'alpha', 1) !== 1) throw ctx.fail(node, `Gemm with alpha=${attrFloat(node, 'alpha', 1)} is not supported (only 1)`);
+  if (attrFloat(node, 'beta', 1) !== 1 && (node.inputs[2] ?? '') !== '') throw ctx.fail(node, `Gemm with beta=${attrFloat(node, 'beta', 1)} is not supported (only 1)`);
+  if (ctx.tensor(node.inputs[0]).shape.length !== 2) throw ctx.fail(node, 'Gemm input must be 2-D');
+  lowerFullyConnected(node, ctx, attrInt(node, 'transB', 0) === 1, 2);
+}
+
+function lowerMatMul(node: Node, ctx: LoweringContext): void {
+  lowerFullyConnected(node, ctx, false, -1);
+}
+
+const FC_FIELDS = ['batches', 'in_depth', 'out_depth', 'input_offset', 'output_offset', 'act_min', 'act_max', 'per_channel'];
+
+function fcView(op: Op, env: EmitEnv): Record<string, unknown> {
+  return {
+    params: FC_FIELDS.map((f) => op.params[f]).join(', '),
+    input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+    filter: env.constName(op.consts.filter), bias: env.constName(op.consts.bias),
+    mult: env.constName(op.consts.mult), shift: env.constName(op.consts.shift),
+  };
+}
+
+export const fullyConnected: OpDefinition = {
+  lowerings: [
+    { onnxOps: ['Gemm'], lower: lowerGemm },
+    { onnxOps: ['MatMul'], lower: lowerMatMul },
+  ],
+  portable: { fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView } },
+};

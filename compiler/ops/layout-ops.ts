@@ -1,0 +1,70 @@
+/**
+ * Ops that only relabel memory: Transpose changes the layout label (no copy;
+ * a copy happens later only if a reader needs another memory order),
+ * Reshape / Flatten / Squeeze / Unsqueeze / Identity become aliases of their
+ * input. The physical `transpose` kernel is what those copies use.
+ */
+import type { Node } from '../ir/graph.js';
+import { identityPerm, permAfterTranspose } from '../ir/layout.js';
+import type { LoweringContext } from '../passes/lower-context.js';
+import { attrInts } from './attrs.js';
+import { requantizeOp, sameQuant } from './quantize.js';
+import type { OpDefinition } from './types.js';
+
+/** Alias `node`'s output to `src` (or requantize when the model changes the quantization, which QDQ models never should). */
+function aliasOrRequantize(node: Node, ctx: LoweringContext, src: { value: string; perm: number[] }, outPerm: number[]): void {
+  const outName = node.outputs[0];
+  const srcValue = ctx.value(src.value);
+  const outT = ctx.tensor(outName);
+  if (srcValue.type === 'int8' && outT.quant) {
+    const inQ = { scale: srcValue.scale, zeroPoint: srcValue.zeroPoint };
+    const outQ = ctx.quant(node, outName);
+    if (!sameQuant(inQ, outQ)) {
+      const base = ctx.define(`${outName}`, outPerm);
+      ctx.addOp(requantizeOp(node.name, src.value, inQ, base, outQ));
+      return;
+    }
+  }
+  const root = srcValue.aliasOf ?? src.value;
+  const quant = { scale: srcValue.scale, zeroPoint: srcValue.zeroPoint };
+  ctx.define(outName, outPerm, { type: srcValue.type, quant, aliasOf: root });
+}
+
+function lowerReshape(node: Node, ctx: LoweringContext): void {
+  const xName = node.inputs[0];
+  const src = ctx.read(node, xName, identityPerm(ctx.tensor(xName).shape.length));
+  aliasOrRequantize(node, ctx, src, identityPerm(ctx.tensor(node.outputs[0]).shape.length));
+}
+
+function lowerTranspose(node: Node, ctx: LoweringContext): void {
+  const xName = node.inputs[0];
+  const rank = ctx.tensor(xName).shape.length;
+  const t = attrInts(node, 'perm', Array.from({ length: rank }, (_, i) => rank - 1 - i));
+  const src = ctx.readAny(node, xName);
+  aliasOrRequantize(node, ctx, src, permAfterTranspose(src.perm, t));
+}
+
+function lowerIdentity(node: Node, ctx: LoweringContext): void {
+  const src = ctx.readAny(node, node.inputs[0]);
+  aliasOrRequantize(node, ctx, src, src.perm);
+}
+
+export const layoutOps: OpDefinition = {
+  lowerings: [
+    { onnxOps: ['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze'], lower: lowerReshape },
+    { onnxOps: ['Transpose'], lower: lowerTranspose },
+    { onnxOps: ['Identity', 'Dropout'], lower: lowerIdentity },
+  ],
+  portable: {
+    transpose: {
+      sources: ['edgec_transpose_s8.c'], template: 'transpose',
+      view: (op, env) => {
+        const elem = env.program.values.get(op.inputs[0])?.type === 'float32' ? 4 : 1;
+        const dims = (op.params.in_dims as number[]).slice();
+        const perm = (op.params.perm as number[]).slice();
+        if (elem === 4) { dims.push(4); perm.push(perm.length); } // move 4-byte elements as byte quadruples
+        return { rank: dims.length, dims: dims.join(', '), perm: perm.join(', '), input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t') };
+      },
+    },
+  },
+};

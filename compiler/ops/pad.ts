@@ -1,0 +1,69 @@
+/**
+ * Pad (constant mode) in the input's layout: pads are permuted into
+ * physical order. The pad value is quantized with the input's parameters.
+ */
+import type { Node } from '../ir/graph.js';
+import { physicalShape } from '../ir/layout.js';
+import { quantizeToInt8 } from '../ir/quant.js';
+import type { LoweringContext } from '../passes/lower-context.js';
+import { attrFloat, attrInts, attrString, constInts } from './attrs.js';
+import { outputWithQuant } from './quantize.js';
+import type { OpDefinition } from './types.js';
+
+function padValue(node: Node, ctx: LoweringContext, scale: number, zp: number): number {
+  if (ctx.graph.opset < 11) return quantizeToInt8(attrFloat(node, 'value', 0), scale, zp);
+  const name = node.inputs[2] ?? '';
+  if (name === '') return zp;
+  const t = ctx.tensor(name);
+  if (!t.data) throw ctx.fail(node, 'Pad constant_value must be a constant');
+  const v = Number(t.data[0]);
+  if (t.quant) {
+    // quantized constant: re-express in the input's quantization
+    return quantizeToInt8(t.quant.scale[0] * (v - t.quant.zeroPoint[0]), scale, zp);
+  }
+  return quantizeToInt8(v, scale, zp);
+}
+
+function lowerPad(node: Node, ctx: LoweringContext): void {
+  const xName = node.inputs[0];
+  const shape = ctx.tensor(xName).shape;
+  const rank = shape.length;
+  const mode = attrString(node, 'mode', 'constant');
+  if (mode !== 'constant') throw ctx.fail(node, `Pad mode '${mode}' is not supported (constant only)`);
+  let pads = ctx.graph.opset < 11 ? attrInts(node, 'pads', []) : constInts(ctx.graph, node, 1) ?? [];
+  const axes = ctx.graph.opset >= 18 ? constInts(ctx.graph, node, 3) : undefined;
+  if (axes) {
+    const full = new Array<number>(2 * rank).fill(0);
+    axes.forEach((a, i) => { const ax = (a + rank) % rank; full[ax] = pads[i]; full[ax + rank] = pads[i + axes.length]; });
+    pads = full;
+  }
+  if (pads.length !== 2 * rank) throw ctx.fail(node, `pads has ${pads.length} values for a rank-${rank} input`);
+  if (pads.some((p) => p < 0)) throw ctx.fail(node, 'negative pads (cropping) are not supported');
+  const inQ = ctx.quant(node, xName);
+  const input = ctx.readAny(node, xName);
+  const perm = input.perm;
+  const out = outputWithQuant(ctx, node, perm, inQ);
+  ctx.addOp({
+    kind: 'pad', name: node.name, onnxOp: 'Pad', inputs: [input.value], outputs: [out.write],
+    params: {
+      rank, in_dims: physicalShape(shape, perm), pads_before: perm.map((a) => pads[a]), pads_after: perm.map((a) => pads[a + rank]),
+      pad_value: padValue(node, ctx, inQ.scale, inQ.zeroPoint),
+    },
+    consts: {}, macs: 0,
+  });
+  out.finish();
+}
+
+export const pad: OpDefinition = {
+  lowerings: [{ onnxOps: ['Pad'], lower: lowerPad }],
+  portable: {
+    pad: {
+      sources: ['edgec_pad_s8.c'], template: 'pad',
+      view: (op, env) => ({
+        rank: op.params.rank, dims: (op.params.in_dims as number[]).join(', '),
+        before: (op.params.pads_before as number[]).join(', '), after: (op.params.pads_after as number[]).join(', '),
+        value: op.params.pad_value, input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+      }),
+    },
+  },
+};

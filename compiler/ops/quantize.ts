@@ -1,0 +1,141 @@
+/**
+ * Quantization changes: requantize (int8 -> int8 with another scale), and the
+ * model's edges: quantize (float input -> int8), dequantize (int8 -> float
+ * output), u8 <-> s8 (uint8 I/O of onnxruntime QUInt8 models).
+ */
+import type { Node } from '../ir/graph.js';
+import type { Op, Value } from '../ir/program.js';
+import { identityPerm, physicalShape } from '../ir/layout.js';
+import { quantizeMultiplier } from '../ir/quant.js';
+import type { LoweringContext, Quant } from '../passes/lower-context.js';
+import { fusedClamp } from '../passes/fuse-activations.js';
+import { activationRange } from '../ir/quant.js';
+import type { EmitEnv, OpDefinition } from './types.js';
+
+export function sameQuant(a: Quant, b: Quant): boolean {
+  return Math.fround(a.scale) === Math.fround(b.scale) && a.zeroPoint === b.zeroPoint;
+}
+
+/** A requantize op from value `input` (quant `from`) into value `output` (quant `to`). */
+export function requantizeOp(name: string, input: string, from: Quant, output: string, to: Quant, act = { min: -128, max: 127 }): Op {
+  const m = quantizeMultiplier(from.scale / to.scale);
+  return {
+    kind: 'requantize', name, onnxOp: 'Requantize', inputs: [input], outputs: [output],
+    params: { size: 0, input_offset: -from.zeroPoint, output_offset: to.zeroPoint, mult: m.mult, shift: m.shift, act_min: act.min, act_max: act.max },
+    consts: {}, macs: 0, inPlace: true,
+  };
+}
+
+/**
+ * Lower an op whose kernel keeps its input's quantization: it writes a
+ * temporary with the input's quantization, then requantizes into the ONNX
+ * output when the model asks for another one. Returns the value to write.
+ */
+export function outputWithQuant(ctx: LoweringContext, node: Node, perm: number[], kernelQuant: Quant): { write: string; finish: () => void } {
+  const outName = node.outputs[0];
+  const outQ = ctx.quant(node, outName);
+  if (sameQuant(outQ, kernelQuant)) return { write: ctx.define(outName, perm), finish: () => undefined };
+  const t = ctx.tensor(outName);
+  const tmp = ctx.newValue(`${node.name}_pre_requant`, {
+    type: 'int8', shape: physicalShape(t.shape, perm), scale: kernelQuant.scale, zeroPoint: kernelQuant.zeroPoint,
+    role: 'activation', onnxName: outName, logicalShape: t.shape,
+  });
+  return {
+    write: tmp,
+    finish: () => {
+      const out = ctx.define(outName, perm);
+      ctx.addOp(requantizeOp(`${node.name}_requant`, tmp, kernelQuant, out, outQ));
+    },
+  };
+}
+
+function lowerRequantize(node: Node, ctx: LoweringContext): void {
+  const src = ctx.readAny(node, node.inputs[0]);
+  const inQ = ctx.quant(node, node.inputs[0]);
+  const outQ = ctx.quant(node, node.outputs[0]);
+  const out = ctx.define(node.outputs[0], src.perm);
+  const clamp = fusedClamp(node);
+  const act = activationRange(Number.isFinite(clamp.min) || Number.isFinite(clamp.max) ? 'clip' : 'none', outQ.scale, outQ.zeroPoint, clamp.min, clamp.max);
+  ctx.addOp(requantizeOp(node.name, src.value, inQ, out, outQ, act));
+}
+
+function lowerQuantizeEdge(node: Node, ctx: LoweringContext): void {
+  const t = ctx.tensor(node.outputs[0]);
+  if (!t.quant || t.quant.axis !== -1) throw ctx.fail(node, 'only per-tensor QuantizeLinear is supported on activations');
+  if (t.dtype !== 'int8' && t.dtype !== 'uint8') throw ctx.fail(node, `QuantizeLinear to ${t.dtype} is not supported (int8/uint8 only)`);
+  const src = ctx.read(node, node.inputs[0], identityPerm(t.shape.length));
+  if (ctx.value(src.value).type !== 'float32') throw ctx.fail(node, 'QuantizeLinear input must be float32');
+  const q = { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] };
+  // A uint8 result is produced as int8 (zero point - 128): uint8 only exists at the edges.
+  const asInt8 = t.dtype === 'uint8' ? { scale: q.scale, zeroPoint: q.zeroPoint - 128 } : q;
+  const out = ctx.define(node.outputs[0], src.perm, { type: 'int8', quant: asInt8 });
+  ctx.addOp({ kind: 'quantize', name: node.name, onnxOp: 'QuantizeLinear', inputs: [src.value], outputs: [out], params: { scale: asInt8.scale, zero_point: asInt8.zeroPoint }, consts: {}, macs: 0 });
+}
+
+function lowerDequantizeEdge(node: Node, ctx: LoweringContext): void {
+  const inName = node.inputs[0];
+  const q = ctx.quant(node, inName);
+  const shape = ctx.tensor(inName).shape;
+  const src = ctx.read(node, inName, identityPerm(shape.length));
+  const out = ctx.define(node.outputs[0], src.perm, { type: 'float32', quant: { scale: 0, zeroPoint: 0 } });
+  ctx.addOp({ kind: 'dequantize', name: node.name, onnxOp: 'DequantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
+}
+
+function lowerSignFlip(node: Node, ctx: LoweringContext, kind: 'u8_to_s8' | 's8_to_u8'): void {
+  const src = ctx.readAny(node, node.inputs[0]);
+  const t = ctx.tensor(node.outputs[0]);
+  const q = ctx.tensor(node.inputs[0]).quant;
+  const zp = q ? q.zeroPoint[0] : 0;
+  const out = ctx.define(node.outputs[0], src.perm, {
+    type: kind === 'u8_to_s8' ? 'int8' : 'uint8',
+    quant: { scale: t.quant?.scale[0] ?? 0, zeroPoint: kind === 'u8_to_s8' ? zp - 128 : zp + 128 },
+  });
+  ctx.addOp({ kind, name: node.name, onnxOp: kind, inputs: [src.value], outputs: [out], params: {}, consts: {}, macs: 0, inPlace: true });
+}
+
+function elementCount(env: EmitEnv, id: string): number {
+  const v: Value | undefined = env.program.values.get(id);
+  return v ? v.shape.reduce((a, b) => a * b, 1) : 0;
+}
+
+function cFloat(x: number): string {
+  const s = Math.fround(x).toPrecision(9);
+  return `${s.includes('e') || s.includes('.') ? s : `${s}.0`}f`;
+}
+
+export const quantize: OpDefinition = {
+  lowerings: [
+    { onnxOps: ['edgec.Requantize'], lower: lowerRequantize },
+    { onnxOps: ['QuantizeLinear'], lower: lowerQuantizeEdge },
+    { onnxOps: ['DequantizeLinear'], lower: lowerDequantizeEdge },
+    { onnxOps: ['edgec.U8ToS8'], lower: (n, c) => lowerSignFlip(n, c, 'u8_to_s8') },
+    { onnxOps: ['edgec.S8ToU8'], lower: (n, c) => lowerSignFlip(n, c, 's8_to_u8') },
+  ],
+  portable: {
+    requantize: {
+      sources: ['edgec_requantize_s8.c'], template: 'requantize',
+      view: (op, env) => ({
+        input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'), size: elementCount(env, op.outputs[0]),
+        args: ['input_offset', 'output_offset', 'mult', 'shift', 'act_min', 'act_max'].map((f) => op.params[f]).join(', '),
+      }),
+    },
+    quantize: {
+      sources: ['edgec_quantize_s8.c'], template: 'quantize',
+      view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const float'), output: env.ptr(op.outputs[0], 'int8_t'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
+    },
+    dequantize: {
+      sources: ['edgec_quantize_s8.c'], template: 'dequantize',
+      view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'float'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
+    },
+    u8_to_s8: {
+      sources: ['edgec_quantize_s8.c'], template: 'u8_to_s8',
+      view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const uint8_t'), output: env.ptr(op.outputs[0], 'int8_t'), size: elementCount(env, op.outputs[0]) }),
+    },
+    s8_to_u8: {
+      sources: ['edgec_quantize_s8.c'], template: 's8_to_u8',
+      view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'uint8_t'), size: elementCount(env, op.outputs[0]) }),
+    },
+  },
+};
+
+export { cFloat };

@@ -1,0 +1,115 @@
+/**
+ * Turns a QDQ graph (DequantizeLinear -> float op -> QuantizeLinear) into a
+ * graph of ops on quantized tensors: quantization moves from Q/DQ nodes onto
+ * the tensors themselves (Tensor.quant) and the float ops in between read and
+ * write int8 directly.
+ *
+ *  - DQ of a constant (weights, bias) becomes a quantized constant.
+ *  - DQ of an activation disappears: readers read the quantized tensor.
+ *  - Q of an op's only result makes that op write the quantized tensor.
+ *  - Q of a graph input, and DQ feeding a graph output, stay: they are the
+ *    model's float edges (lowered to quantize / dequantize kernels).
+ *  - A second Q of the same float tensor with other parameters becomes an
+ *    edgec.Requantize node.
+ */
+import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
+import { modelError } from '../errors.js';
+import { pruneTensors, removeNodes, replaceNodeUses } from './graph-edit.js';
+
+export function readQuantParams(graph: Graph, node: Node): QuantInfo {
+  const scaleT = graph.tensors.get(node.inputs[1]);
+  if (!scaleT?.data) throw modelError(graph.fileName, node, 'scale must be a constant');
+  const zpName = node.inputs[2] ?? '';
+  const zpT = zpName ? graph.tensors.get(zpName) : undefined;
+  if (zpName && !zpT?.data) throw modelError(graph.fileName, node, 'zero point must be a constant');
+  const scale = Array.from(scaleT.data, Number);
+  const zeroPoint = zpT?.data ? Array.from(zpT.data, Number) : scale.map(() => 0);
+  if (scale.some((s) => !(s > 0) || !Number.isFinite(s))) throw modelError(graph.fileName, node, `scale must be positive and finite (got ${scale.find((s) => !(s > 0))})`);
+  const inputRank = graph.tensors.get(node.inputs[0])?.shape.length ?? 1;
+  const rawAxis = typeof node.attrs.axis === 'number' ? node.attrs.axis : 1;
+  const axis = scale.length > 1 ? (rawAxis + inputRank) % inputRank : -1;
+  return { scale, zeroPoint, axis };
+}
+
+/** DQ nodes: constants become quantized constants; activations are read directly. */
+function foldDequantize(graph: Graph, dead: Set<Node>): void {
+  for (const node of graph.nodes) {
+    if (node.opType !== 'DequantizeLinear') continue;
+    const quant = readQuantParams(graph, node);
+    const src = graph.tensors.get(node.inputs[0]) as Tensor;
+    const out = node.outputs[0];
+    if (src.data) {
+      const folded: Tensor = { name: out, dtype: src.dtype, shape: src.shape, data: src.data, quant };
+      graph.tensors.set(out, folded);
+      dead.add(node);
+      continue;
+    }
+    if (src.quant && !sameQuant(src.quant, quant)) {
+      throw modelError(graph.fileName, node, `tensor '${src.name}' is dequantized with two different quantizations`);
+    }
+    src.quant = quant;
+    if (graph.outputs.includes(out)) continue; // float model output: keep as the edge op
+    replaceNodeUses(graph, out, src.name);
+    dead.add(node);
+  }
+}
+
+function sameQuant(a: QuantInfo, b: QuantInfo): boolean {
+  return a.axis === b.axis && a.scale.length === b.scale.length
+    && a.scale.every((s, i) => Math.fround(s) === Math.fround(b.scale[i]) && a.zeroPoint[i] === b.zeroPoint[i]);
+}
+
+/** Q nodes: the producer writes the quantized tensor. */
+function foldQuantize(graph: Graph, dead: Set<Node>): void {
+  const producers = new Map<string, Node>();
+  graph.nodes.forEach((n) => n.outputs.forEach((o) => producers.set(o, n)));
+  const firstQuantOf = new Map<string, string>();
+  for (const node of graph.nodes) {
+    if (node.opType !== 'QuantizeLinear' || dead.has(node)) continue;
+    const quant = readQuantParams(graph, node);
+    const src = node.inputs[0];
+    const out = graph.tensors.get(node.outputs[0]) as Tensor;
+    out.quant = quant;
+    const srcTensor = graph.tensors.get(src) as Tensor;
+    if (srcTensor.data) {
+      throw modelError(graph.fileName, node, 'quantizing a float constant at run time is not supported; store the weights quantized (QDQ with int8 initializers)');
+    }
+    const producer = producers.get(src);
+    if (!producer || graph.inputs.includes(src)) continue; // model float input: keep as edge quantize
+    const readers = graph.nodes.filter((n) => !dead.has(n) && n.inputs.includes(src));
+    const onlyQuantizers = readers.every((r) => r.opType === 'QuantizeLinear') && !graph.outputs.includes(src);
+    if (!onlyQuantizers) continue; // a float reader remains; lowering reports it
+    const first = firstQuantOf.get(src);
+    if (first === undefined) {
+      firstQuantOf.set(src, out.name);
+      producer.outputs = producer.outputs.map((o) => (o === src ? out.name : o));
+      dead.add(node);
+      continue;
+    }
+    const firstTensor = graph.tensors.get(first) as Tensor;
+    if (firstTensor.quant && sameQuant(firstTensor.quant, quant)) {
+      replaceNodeUses(graph, out.name, first);
+      if (graph.outputs.includes(out.name)) {
+        // keep the output name: a requantize with identical parameters is a copy
+        node.opType = 'edgec.Requantize'; node.domain = 'edgec'; node.inputs = [first];
+        continue;
+      }
+      dead.add(node);
+      continue;
+    }
+    node.opType = 'edgec.Requantize';
+    node.domain = 'edgec';
+    node.inputs = [first];
+  }
+}
+
+export function foldQdq(graph: Graph): Graph {
+  const dead = new Set<Node>();
+  foldDequantize(graph, dead);
+  removeNodes(graph, dead);
+  dead.clear();
+  foldQuantize(graph, dead);
+  removeNodes(graph, dead);
+  pruneTensors(graph);
+  return graph;
+}

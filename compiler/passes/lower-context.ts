@@ -1,0 +1,161 @@
+/**
+ * State shared by the per-op lowerings (compiler/ops/*): maps ONNX tensors to
+ * program values with their physical layout, inserts layout copies only when
+ * an op needs a layout the value does not already have in memory, and
+ * collects constants and ops.
+ */
+import type { Graph, Node, Tensor } from '../ir/graph.js';
+import type { ConstArray, Op, Program, Value, ValueType } from '../ir/program.js';
+import { copyPerm, identityPerm, physicalShape, sameMemoryOrder, type Perm } from '../ir/layout.js';
+import { modelError, type EdgecError } from '../errors.js';
+
+export interface Lowered {
+  value: string;
+  perm: Perm;
+}
+
+export interface Quant { scale: number; zeroPoint: number }
+
+export class LoweringContext {
+  readonly program: Program;
+  private readonly lowered = new Map<string, Lowered>();
+  private readonly copies = new Map<string, Lowered>();
+  private readonly usedIds = new Set<string>();
+
+  constructor(readonly graph: Graph, name: string) {
+    this.program = { name, values: new Map(), consts: new Map(), ops: [], inputs: [], outputs: [] };
+  }
+
+  tensor(name: string): Tensor {
+    const t = this.graph.tensors.get(name);
+    if (!t) throw new Error(`internal: unknown tensor '${name}'`);
+    return t;
+  }
+
+  fail(node: Node, reason: string, hint?: string): EdgecError {
+    return modelError(this.graph.fileName, node, reason, hint);
+  }
+
+  /** Per-tensor quantization of an int8 activation or constant. */
+  quant(node: Node, name: string): Quant {
+    const t = this.tensor(name);
+    if (!t.quant) {
+      throw this.fail(node, `tensor '${name}' is not quantized (float ${t.dtype}); edgec compiles int8 QDQ models`, 'quantize the model (onnxruntime quantize_static, QDQ format) first');
+    }
+    if (t.quant.axis !== -1) throw this.fail(node, `tensor '${name}' is quantized per channel where per-tensor is required`);
+    return { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] };
+  }
+
+  isLowered(name: string): boolean {
+    return this.lowered.has(name);
+  }
+
+  /** The value holding ONNX tensor `name`, in any layout. */
+  readAny(node: Node, name: string): Lowered {
+    const l = this.lowered.get(name);
+    if (!l) {
+      const t = this.graph.tensors.get(name);
+      if (t?.data) throw this.fail(node, `constant input '${name}' is not supported here`);
+      throw this.fail(node, `input '${name}' is not produced by any supported node`);
+    }
+    return l;
+  }
+
+  /** The value holding `name` in layout `perm` (copying through a transpose if its memory order differs). */
+  read(node: Node, name: string, perm: Perm): Lowered {
+    const l = this.readAny(node, name);
+    const shape = this.tensor(name).shape;
+    if (sameMemoryOrder(shape, l.perm, perm)) return l;
+    const key = `${l.value}|${perm.join(',')}`;
+    const cached = this.copies.get(key);
+    if (cached) return cached;
+    const src = this.value(l.value);
+    const id = this.newValue(`${l.value}_t`, { ...src, role: 'activation', aliasOf: undefined, shape: physicalShape(shape, perm) });
+    this.addOp({
+      kind: 'transpose', name: `${node.name}_layout`, onnxOp: 'Transpose', inputs: [l.value], outputs: [id],
+      params: { rank: src.shape.length, in_dims: src.shape, perm: copyPerm(l.perm, perm) }, consts: {}, macs: 0,
+    });
+    const copy = { value: id, perm };
+    this.copies.set(key, copy);
+    return copy;
+  }
+
+  value(id: string): Value {
+    const v = this.program.values.get(id);
+    if (!v) throw new Error(`internal: unknown value '${id}'`);
+    return v;
+  }
+
+  private uniqueId(base: string): string {
+    const clean = base.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, 'v') || 'v';
+    let id = clean;
+    for (let i = 1; this.usedIds.has(id); i++) id = `${clean}_${i}`;
+    this.usedIds.add(id);
+    return id;
+  }
+
+  newValue(base: string, v: Omit<Value, 'id'>): string {
+    const id = this.uniqueId(base);
+    this.program.values.set(id, { ...v, id });
+    return id;
+  }
+
+  /** Define the value of ONNX tensor `name` with the given layout (and quantization override). */
+  define(name: string, perm: Perm, opts: { type?: ValueType; quant?: Quant; aliasOf?: string } = {}): string {
+    const t = this.tensor(name);
+    const q = opts.quant ?? (t.quant && t.quant.axis === -1 ? { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] } : { scale: 0, zeroPoint: 0 });
+    const type = opts.type ?? valueTypeOf(t);
+    const isOutput = this.graph.outputs.includes(name);
+    const natural = identityPerm(t.shape.length);
+    const needsCopy = isOutput && !sameMemoryOrder(t.shape, perm, natural);
+    const id = this.newValue(needsCopy ? `${name}_internal` : name, {
+      type, shape: physicalShape(t.shape, perm), scale: q.scale, zeroPoint: q.zeroPoint,
+      role: isOutput && !needsCopy ? 'output' : 'activation', onnxName: name, logicalShape: t.shape, aliasOf: opts.aliasOf,
+    });
+    this.lowered.set(name, { value: id, perm });
+    if (needsCopy) {
+      // Outputs are exposed in the model's declared layout.
+      const out = this.newValue(name, { ...this.value(id), role: 'output', aliasOf: undefined, shape: t.shape.slice() });
+      this.addOp({
+        kind: 'transpose', name: `${name}_to_declared_layout`, onnxOp: 'Transpose', inputs: [id], outputs: [out],
+        params: { rank: t.shape.length, in_dims: physicalShape(t.shape, perm), perm: copyPerm(perm, natural) }, consts: {}, macs: 0,
+      });
+      this.program.outputs.push(out);
+    } else if (isOutput) {
+      this.program.outputs.push(id);
+    }
+    return id;
+  }
+
+  defineInput(name: string): string {
+    const t = this.tensor(name);
+    const q = t.quant ? { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] } : { scale: 0, zeroPoint: 0 };
+    const id = this.newValue(name, {
+      type: valueTypeOf(t), shape: t.shape.slice(), scale: q.scale, zeroPoint: q.zeroPoint,
+      role: 'input', onnxName: name, logicalShape: t.shape,
+    });
+    this.lowered.set(name, { value: id, perm: identityPerm(t.shape.length) });
+    this.program.inputs.push(id);
+    return id;
+  }
+
+  addConst(base: string, type: ConstArray['type'], data: Int8Array | Int32Array): string {
+    const id = this.uniqueId(`${base}`);
+    this.program.consts.set(id, { id, type, data });
+    return id;
+  }
+
+  addOp(op: Op): void {
+    this.program.ops.push(op);
+  }
+}
+
+export function valueTypeOf(t: Tensor): ValueType {
+  switch (t.dtype) {
+    case 'int8': return 'int8';
+    case 'uint8': return 'uint8';
+    case 'int32': return 'int32';
+    case 'float32': return 'float32';
+    default: throw new Error(`internal: no value type for ${t.dtype}`);
+  }
+}

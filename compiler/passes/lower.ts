@@ -1,0 +1,31 @@
+/**
+ * Lowering: the quantized ONNX graph becomes edgec's int8 program. Each ONNX
+ * op is lowered by its declaration in compiler/ops; this pass only walks the
+ * graph in order and checks that every output got a value.
+ */
+import type { Graph } from '../ir/graph.js';
+import type { Program } from '../ir/program.js';
+import { modelError } from '../errors.js';
+import { loweringFor } from '../ops/index.js';
+import { LoweringContext } from './lower-context.js';
+
+export function lowerGraph(graph: Graph, name: string): Program {
+  const ctx = new LoweringContext(graph, name);
+  for (const input of graph.inputs) {
+    const t = graph.tensors.get(input);
+    if (t && !t.data) ctx.defineInput(input);
+  }
+  for (const node of graph.nodes) {
+    const lowering = loweringFor(node.opType);
+    if (!lowering) {
+      const t = graph.tensors.get(node.inputs[0] ?? '');
+      const why = t && !t.quant && t.dtype === 'float32' ? ' on float data (edgec compiles int8 QDQ models; quantize first)' : '';
+      throw modelError(graph.fileName, node, `unsupported op ${node.opType} (opset ${graph.opset})${why}`);
+    }
+    lowering.lower(node, ctx);
+  }
+  for (const out of graph.outputs) {
+    if (!ctx.isLowered(out)) throw modelError(graph.fileName, undefined, `output '${out}' is not produced by any node`);
+  }
+  return ctx.program;
+}

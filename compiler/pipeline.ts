@@ -1,0 +1,73 @@
+/**
+ * The whole compiler as one function: import -> passes -> lower -> plan ->
+ * emit. The CLI, tests and benchmarks all go through here.
+ */
+import { basename } from 'node:path';
+import type { Graph } from './ir/graph.js';
+import type { Program } from './ir/program.js';
+import type { Plan } from './plan/types.js';
+import { loadModel } from './onnx/load.js';
+import { removeIdentity } from './passes/remove-identity.js';
+import { foldQdq } from './passes/fold-qdq.js';
+import { uint8ToInt8 } from './passes/uint8-to-int8.js';
+import { fuseActivations } from './passes/fuse-activations.js';
+import { lowerGraph } from './passes/lower.js';
+import { planProgram } from './plan/program.js';
+import { emitC, type EmitResult } from './emit/c-emitter.js';
+import { backendById, type Backend } from './backends/index.js';
+import { boardById, type Board } from './boards.js';
+import { EdgecError } from './errors.js';
+
+export interface CompileOptions {
+  name?: string;
+  board?: string;
+  backend?: string;
+  shapes?: Record<string, number[]>;
+}
+
+export interface Compiled {
+  graph: Graph;
+  program: Program;
+  plan: Plan;
+  board: Board;
+  backend: Backend;
+  emitted: EmitResult;
+  /** Backend the board asks for, when this build has to use another. */
+  backendNote?: string;
+}
+
+/** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
+export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
+  { name: 'remove-identity', run: removeIdentity },
+  { name: 'fold-qdq', run: foldQdq },
+  { name: 'uint8-to-int8', run: uint8ToInt8 },
+  { name: 'fuse-activations', run: fuseActivations },
+];
+
+export function validateName(name: string): string {
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new EdgecError(`--name '${name}' is not a valid C identifier`, 2);
+  return name;
+}
+
+export function compileModel(modelPath: string, options: CompileOptions = {}): Compiled {
+  const name = validateName(options.name ?? 'model');
+  const board = boardById(options.board ?? 'host');
+  let graph = loadModel(modelPath, { shapes: options.shapes });
+  for (const pass of GRAPH_PASSES) graph = pass.run(graph);
+  const program = lowerGraph(graph, name);
+  const plan = planProgram(program);
+  const requested = options.backend ?? board.backend;
+  let backendNote: string | undefined;
+  let backend: Backend;
+  if (options.backend) {
+    backend = backendById(options.backend);
+  } else if (requested !== 'portable') {
+    // Library backends arrive with the board-backend work; until then every op uses the bit-exact portable kernels.
+    backend = backendById('portable');
+    backendNote = `board '${board.id}' prefers ${requested}; this build uses the portable kernels for every layer`;
+  } else {
+    backend = backendById('portable');
+  }
+  const emitted = emitC(program, plan, backend, basename(modelPath));
+  return { graph, program, plan, board, backend, emitted, backendNote };
+}

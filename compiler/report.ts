@@ -1,0 +1,102 @@
+/** Per-layer and whole-model figures for `edgec build` and `edgec inspect`. */
+import type { Compiled } from './pipeline.js';
+import { valueBytes } from './ir/program.js';
+import { estimateCodeBytes } from './emit/code-size.js';
+
+export interface LayerReport {
+  index: number;
+  name: string;
+  onnxOp: string;
+  kind: string;
+  kernel: string;
+  input: number[];
+  output: number[];
+  params: string;
+  macs: number;
+  weightsBytes: number;
+  outputBytes: number;
+  outputOffset: number;
+}
+
+export interface ModelReport {
+  model: string;
+  name: string;
+  board: string;
+  backend: string;
+  layers: LayerReport[];
+  totalMacs: number;
+  arenaBytes: number;
+  lowerBound: number;
+  weightsBytes: number;
+  codeBytesEstimate: number;
+  flashBytes: number;
+  boardRamBytes: number;
+  boardFlashBytes: number;
+  fits: { ram: boolean; flash: boolean };
+  inputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
+  outputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
+}
+
+function summariseParams(p: Record<string, unknown>, kind: string): string {
+  const n = (k: string): unknown => p[k];
+  switch (kind) {
+    case 'conv2d': case 'depthwise_conv2d':
+      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d' && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
+    case 'fully_connected': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
+    case 'max_pool': case 'avg_pool': return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')}`;
+    case 'add': case 'mul': return n('broadcast') ? 'broadcast' : 'same shape';
+    default: return '';
+  }
+}
+
+export function modelReport(c: Compiled, modelPath: string): ModelReport {
+  const { program, plan } = c;
+  const layers = program.ops.map((op, index) => {
+    const out = program.values.get(op.outputs[0]);
+    const inp = op.inputs.length ? program.values.get(op.inputs[0]) : undefined;
+    const weightsBytes = Object.values(op.consts).reduce((a, id) => a + (program.consts.get(id)?.data.byteLength ?? 0), 0);
+    return {
+      index, name: op.name, onnxOp: op.onnxOp, kind: op.kind, kernel: c.backend.kernelFor(op).backend,
+      input: inp?.shape ?? [], output: out?.shape ?? [], params: summariseParams(op.params, op.kind),
+      macs: op.macs, weightsBytes, outputBytes: out ? valueBytes(out) : 0, outputOffset: plan.placements.get(op.outputs[0])?.offset ?? 0,
+    };
+  });
+  const weightsBytes = c.emitted.weightsBytes;
+  const codeBytesEstimate = estimateCodeBytes(c.emitted.runtimeSources, program.ops.length);
+  const flashBytes = weightsBytes + codeBytesEstimate;
+  const io = (id: string): ModelReport['inputs'][number] => {
+    const v = program.values.get(id);
+    if (!v) throw new Error(`internal: no value ${id}`);
+    return { name: v.onnxName, type: v.type, dims: v.logicalShape, scale: v.scale, zeroPoint: v.zeroPoint };
+  };
+  return {
+    model: modelPath, name: program.name, board: c.board.id, backend: c.backend.id, layers,
+    totalMacs: layers.reduce((a, l) => a + l.macs, 0), arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
+    weightsBytes, codeBytesEstimate, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
+    fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
+    inputs: program.inputs.map(io), outputs: program.outputs.map(io),
+  };
+}
+
+export function formatBytes(n: number): string {
+  return n >= 10 * 1024 ? `${(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
+
+export function formatLayerTable(r: ModelReport): string {
+  const rows = [['#', 'layer', 'onnx', 'kernel', 'output', 'params', 'MACs', 'weights', 'out bytes', 'offset']];
+  for (const l of r.layers) {
+    rows.push([String(l.index), l.name, l.onnxOp, `${l.kind} (${l.kernel})`, l.output.join('x'), l.params, String(l.macs), String(l.weightsBytes), String(l.outputBytes), String(l.outputOffset)]);
+  }
+  const widths = rows[0].map((_, i) => Math.min(40, Math.max(...rows.map((row) => row[i].length))));
+  return rows.map((row) => row.map((cell, i) => cell.slice(0, 40).padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+export function formatSummary(r: ModelReport): string {
+  const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
+  return [
+    `ops: ${r.layers.length} kernel calls, ${r.totalMacs.toLocaleString('en-US')} MACs`,
+    `arena: ${r.arenaBytes} bytes (lower bound ${r.lowerBound}, ratio ${(r.arenaBytes / Math.max(1, r.lowerBound)).toFixed(3)})`,
+    `flash: ${r.flashBytes} bytes = weights ${r.weightsBytes} + code ~${r.codeBytesEstimate} (estimate)`,
+    `board ${r.board}: RAM ${r.arenaBytes}/${r.boardRamBytes} (${pct(r.arenaBytes, r.boardRamBytes)}), flash ${r.flashBytes}/${r.boardFlashBytes} (${pct(r.flashBytes, r.boardFlashBytes)})`,
+  ].join('\n');
+}

@@ -1,0 +1,44 @@
+/**
+ * Compiles a generated model folder with a C compiler together with the
+ * sample-runner harness, and runs it on raw sample bytes.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import { templatesDir } from '../emit/paths.js';
+import { EdgecError } from '../errors.js';
+
+export const STRICT_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic'];
+
+export function harnessSource(name: string): string {
+  const t = Handlebars.compile(readFileSync(join(templatesDir(), 'harness', 'runner.c.hbs'), 'utf8'), { noEscape: true, strict: true });
+  return t({ name, NAME: name.toUpperCase() });
+}
+
+/** Builds `<dir>/*.c` + harness with gcc; returns the executable path. */
+export function buildNativeRunner(dir: string, name: string, opts: { cc?: string; flags?: string[] } = {}): string {
+  const work = mkdtempSync(join(tmpdir(), 'edgec-native-'));
+  const harness = join(work, 'runner.c');
+  writeFileSync(harness, harnessSource(name));
+  const sources = readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f));
+  const exe = join(work, 'runner');
+  const args = [...STRICT_FLAGS, '-O2', ...(opts.flags ?? []), '-I', dir, harness, ...sources, '-o', exe, '-lm'];
+  try {
+    execFileSync(opts.cc ?? 'gcc', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
+    throw new EdgecError(`C compilation of ${dir} failed:\n${stderr}`, 1);
+  }
+  return exe;
+}
+
+export function runNative(exe: string, inputBytes: Uint8Array, samples: number): Uint8Array {
+  const work = mkdtempSync(join(tmpdir(), 'edgec-run-'));
+  const inFile = join(work, 'in.bin');
+  const outFile = join(work, 'out.bin');
+  writeFileSync(inFile, inputBytes);
+  execFileSync(exe, [inFile, outFile, String(samples)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return readFileSync(outFile);
+}
