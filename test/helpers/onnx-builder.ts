@@ -62,10 +62,19 @@ function rawBytes(values: InitArray, dtype: BuilderDType): Uint8Array {
       case 'int16': view.setInt16(i * 2, num, true); break;
       case 'uint16': view.setUint16(i * 2, num, true); break;
       case 'int32': view.setInt32(i * 4, num, true); break;
-      case 'int64': view.setBigInt64(i * 8, typeof v === 'bigint' ? v : BigInt(Math.trunc(num)), true); break;
+      case 'int64': view.setBigInt64(i * 8, typeof v === 'bigint' ? v : toInt64(num), true); break;
     }
   }
   return new Uint8Array(view.buffer);
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+const INT64_MIN = -(2n ** 63n);
+
+/** A JS number as int64, saturating: 9223372036854775807 is not a double, and must not wrap to INT64_MIN. */
+export function toInt64(v: number): bigint {
+  const b = BigInt(Math.trunc(v));
+  return b > INT64_MAX ? INT64_MAX : b < INT64_MIN ? INT64_MIN : b;
 }
 
 /** float → IEEE half bits (round to nearest, enough for test data). */
@@ -218,7 +227,7 @@ export class OnnxBuilder {
 
   /** int64 initializer from plain numbers (shapes, axes, pads...). */
   int64(name: string, values: number[], dims: number[] = [values.length]): this {
-    return this.initializer(name, BigInt64Array.from(values, (v) => BigInt(v)), dims);
+    return this.initializer(name, BigInt64Array.from(values, toInt64), dims);
   }
 
   /** float32 scalar or vector initializer. */

@@ -13,8 +13,10 @@ export function quantAxis(ctx: ShapeContext, rank: number): number {
   if (ctx.int('block_size', 0) !== 0) ctx.fail('blocked quantization (block_size) is not supported');
   const scale = ctx.input(1);
   const zp = ctx.optional(2);
+  const single = (shape: readonly number[]): boolean => elementCount(shape) === 1 && shape.length <= 1;
+  // onnxruntime's per-tensor bias from quantize_static pairs a [1] scale with a scalar zero point: both are "one value".
+  if (single(scale.shape) && (!zp || single(zp.shape))) return -1;
   if (zp && fmtShape(zp.shape) !== fmtShape(scale.shape)) ctx.fail(`zero point shape ${fmtShape(zp.shape)} differs from scale shape ${fmtShape(scale.shape)}`);
-  if (elementCount(scale.shape) === 1 && scale.shape.length <= 1) return -1;
   if (scale.shape.length !== 1) ctx.fail(`scale must be a scalar or 1-D, got ${fmtShape(scale.shape)}`);
   const axis = ctx.axis(ctx.int('axis', 1), rank);
   const x = ctx.input(0);
