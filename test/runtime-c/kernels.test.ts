@@ -4,7 +4,7 @@
 // checks that every kernel file compiles on its own (also for Cortex-M4 when
 // arm-none-eabi-gcc is installed).
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -141,4 +141,54 @@ describe.skipIf(!hasCompiler('arm-none-eabi-gcc'))('runtime-c kernels (arm-none-
       rmSync(out, { force: true });
     }
   });
+});
+
+// Optional: bit-exactness against the real CMSIS-NN (pure C build on the host).
+// Set CMSIS_NN_PATH to a CMSIS-NN checkout (with Include/ and Source/); it is
+// never part of this repository.
+const cmsisPath = process.env.CMSIS_NN_PATH;
+
+function listCmsisSources(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...listCmsisSources(p));
+    else if (e.name.endsWith('.c') && !/_f16\.c$|_f32\.c$/.test(e.name) && e.name !== 'arm_nntables_flt.c') out.push(p);
+  }
+  return out;
+}
+
+describe.skipIf(!cmsisPath || !hasCompiler('gcc'))('runtime-c kernels vs CMSIS-NN (CMSIS_NN_PATH)', () => {
+  it('matches CMSIS-NN on randomized shapes', () => {
+    const base = resolve(cmsisPath as string);
+    expect(existsSync(join(base, 'Include', 'arm_nnfunctions.h')), `no CMSIS-NN at ${base}`).toBe(true);
+    const work = mkdtempSync(join(tmpdir(), 'edgec-cmsis-'));
+    try {
+      const exe = join(work, 'cmsis_compare');
+      const b = run('gcc', [
+        '-std=c99',
+        '-O2',
+        '-I',
+        join(base, 'Include'),
+        '-I',
+        runtimeDir,
+        join(here, 'cmsis_compare.c'),
+        ...kernelSources.map((f) => join(runtimeDir, f)),
+        ...listCmsisSources(join(base, 'Source')),
+        '-lm',
+        '-o',
+        exe,
+      ]);
+      expect(b.status, b.out).toBe(0);
+      for (const seed of ['1', '4242']) {
+        const r = run(exe, [seed]);
+        if (r.status !== 0) console.error(r.out);
+        expect(r.out).not.toMatch(/FAIL/);
+        expect(r.out).toMatch(/ALL PASSED/);
+        expect(r.status).toBe(0);
+      }
+    } finally {
+      rmSync(work, { recursive: true, force: true });
+    }
+  }, 300_000);
 });

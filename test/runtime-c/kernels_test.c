@@ -1117,6 +1117,7 @@ static void test_data_movement(void)
   printf("pad/transpose/concat: %d cases\n", n);
 }
 
+#ifndef KERNELS_TEST_NO_MAIN
 int main(int argc, char **argv)
 {
   if (argc > 1) g_rng = (uint32_t)strtoul(argv[1], NULL, 10) | 1u;
@@ -1137,3 +1138,4 @@ int main(int argc, char **argv)
   if (g_failures == 0) printf("ALL PASSED\n");
   return g_failures == 0 ? 0 : 1;
 }
+#endif /* KERNELS_TEST_NO_MAIN */
