@@ -11,8 +11,10 @@
  * Exact search: the live set depends only on the set of ops already run, so
  * dynamic programming over those sets ("ideals" of the DAG) with value = best
  * peak so far is optimal. A chain has n+1 ideals, a chain with a few short
- * branches not many more; only when the ideals exceed `maxStates` do we fall
- * back to a greedy rule.
+ * branches not many more. The best of the file order and a greedy order is an
+ * upper bound: states that cannot beat it are dropped (branch and bound), and
+ * if none survives that order is itself proven optimal. Only when the
+ * surviving states exceed `maxStates` do we settle for the heuristic.
  */
 import { PlanError } from './lifetimes.js';
 
@@ -42,8 +44,10 @@ export interface OrderResult {
   peak: number;
   /** Peak live bytes of the given (file) order. */
   givenPeak: number;
-  /** exact: provably optimal; greedy: heuristic; given: the heuristic did not beat the file order. */
+  /** Who produced the order: the exact search, the greedy rule, or the file order (kept when nothing beat it). */
   method: 'exact' | 'greedy' | 'given';
+  /** True when the search proved no topological order has a lower peak. */
+  optimal: boolean;
 }
 
 /** Index form of the problem; sets of nodes are bigint bit masks. */
@@ -137,27 +141,34 @@ interface DpState {
   node: number;
 }
 
-/** Optimal order by DP over executed sets, layer by layer; undefined when over budget. */
-function exactOrder(g: Graph, maxStates: number): number[] | undefined {
+/**
+ * DP over executed sets, layer by layer, keeping only states whose peak stays
+ * below `bound`. Returns an order strictly better than `bound`, 'none' when
+ * no order beats it (so the bound is optimal), or 'budget' when over budget.
+ */
+function exactOrder(g: Graph, bound: number, maxStates: number): number[] | 'none' | 'budget' {
   const n = g.ids.length;
-  const layers: Map<bigint, DpState>[] = [new Map([[0n, { peak: initialMemory(g), mem: initialMemory(g), prev: 0n, node: -1 }]])];
+  const start = initialMemory(g);
+  if (start >= bound) return 'none';
+  const layers: Map<bigint, DpState>[] = [new Map([[0n, { peak: start, mem: start, prev: 0n, node: -1 }]])];
   let states = 1;
   for (let k = 0; k < n; k++) {
     const next = new Map<bigint, DpState>();
     for (const [done, st] of layers[k]!) {
       for (let v = 0; v < n; v++) {
         if (!ready(g, done, v)) continue;
-        const key = done | bit(v);
         const peak = Math.max(st.peak, st.mem + g.outBytes[v]!);
+        if (peak >= bound) continue;
+        const key = done | bit(v);
         const old = next.get(key);
         // Strictly better only: on ties the first found (file-order-most) path stays.
         if (old === undefined || peak < old.peak) {
-          if (old === undefined && ++states > maxStates) return undefined;
+          if (old === undefined && ++states > maxStates) return 'budget';
           next.set(key, { peak, mem: memoryAfter(g, done, st.mem, v), prev: done, node: v });
         }
       }
     }
-    if (next.size === 0) throw new PlanError('order: the graph has a cycle');
+    if (next.size === 0) return 'none';
     layers.push(next);
   }
   const order: number[] = [];
@@ -209,8 +220,22 @@ export function peakOfOrder(problem: OrderProblem, order: readonly string[]): nu
   }));
 }
 
+/** Kahn's algorithm; the DP and greedy both assume a DAG. */
+function assertAcyclic(g: Graph): void {
+  let done = 0n;
+  for (let progress = true; progress;) {
+    progress = false;
+    for (let v = 0; v < g.ids.length; v++) {
+      if (ready(g, done, v)) { done |= bit(v); progress = true; }
+    }
+  }
+  const stuck = g.ids.findIndex((_, v) => (done & bit(v)) === 0n);
+  if (stuck >= 0) throw new PlanError(`order: the graph has a cycle through '${g.ids[stuck]}'`);
+}
+
 export function chooseExecutionOrder(problem: OrderProblem): OrderResult {
   const g = buildGraph(problem);
+  assertAcyclic(g);
   const given = g.ids.map((_, i) => i);
   // The file order need not be topological; if it is not, there is no given peak to compare with.
   let givenPeak: number;
@@ -219,10 +244,14 @@ export function chooseExecutionOrder(problem: OrderProblem): OrderResult {
   } catch {
     givenPeak = Infinity;
   }
-  const exact = exactOrder(g, problem.maxStates ?? 200_000);
-  if (exact) return { order: exact.map((i) => g.ids[i]!), peak: peakOf(g, exact), givenPeak, method: 'exact' };
   const greedy = greedyOrder(g);
-  const peak = peakOf(g, greedy);
-  if (peak <= givenPeak) return { order: greedy.map((i) => g.ids[i]!), peak, givenPeak, method: 'greedy' };
-  return { order: g.ids.slice(), peak: givenPeak, givenPeak, method: 'given' };
+  const greedyPeak = peakOf(g, greedy);
+  // Incumbent: the file order unless greedy is strictly better (keep the author's order when it costs nothing).
+  const incumbent: OrderResult = greedyPeak < givenPeak
+    ? { order: greedy.map((i) => g.ids[i]!), peak: greedyPeak, givenPeak, method: 'greedy', optimal: false }
+    : { order: g.ids.slice(), peak: givenPeak, givenPeak, method: 'given', optimal: false };
+  const exact = exactOrder(g, incumbent.peak, problem.maxStates ?? 200_000);
+  if (exact === 'budget') return incumbent;
+  if (exact === 'none') return { ...incumbent, optimal: true };
+  return { order: exact.map((i) => g.ids[i]!), peak: peakOf(g, exact), givenPeak, method: 'exact', optimal: true };
 }

@@ -223,6 +223,27 @@ describe('in-place sharing', () => {
     expect(checkPlan(problem, plan)).toEqual([]);
   });
 
+  it('is refused when another input of the step overlaps the output at a different offset', () => {
+    // p and q are overlapping views of one buffer; an elementwise op writing
+    // over p would clobber bytes of q it has not read yet. A view at the same
+    // offset is harmless (element i is read before it is written).
+    const make = (qOffset: number): PlanProblem => ({
+      buffers: [
+        { id: 'x', bytes: 16, kind: 'input' }, { id: 'c', bytes: 128, kind: 'activation' },
+        { id: 'p', bytes: 64, kind: 'activation' }, { id: 'q', bytes: 64, kind: 'activation' },
+        { id: 'w', bytes: 64, kind: 'activation' }, { id: 'o', bytes: 16, kind: 'output' },
+      ],
+      aliases: [{ id: 'p', of: 'c' }, { id: 'q', of: 'c', offset: qOffset }],
+      steps: [{ reads: ['x'], writes: ['c'] }, { reads: ['p', 'q'], writes: ['w'], inPlace: [['w', 'p']] }, { reads: ['w'], writes: ['o'] }],
+    });
+    const clash = planMemory(make(32));
+    expect(clash.inPlace).toEqual([]);
+    expect(overlaps(clash, 'w', 'c')).toBe(false);
+    const same = planMemory(make(0));
+    expect(same.inPlace).toEqual([['w', 'p']]);
+    expect(checkPlan(make(0), same)).toEqual([]);
+  });
+
   it('rejects a pair that is not a write/read of its step', () => {
     const problem = base(false);
     problem.steps[1]!.inPlace = [['o', 'r']];
