@@ -21,6 +21,12 @@ import { topoSort } from './topo-sort.js';
 export interface LoadOptions {
   /** Graph input name → full static dims (the CLI's `--shape name=1,49,10,1`). */
   shapes?: Record<string, number[]>;
+  /**
+   * Drop folded nodes and unused tensors (default true). With false, every
+   * node and tensor of the file stays (computable ones still carry data),
+   * which tools use to look at intermediates.
+   */
+  fold?: boolean;
 }
 
 export const MIN_OPSET = 7;
@@ -220,7 +226,7 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
     const t = tensors.get(vi.name ?? '');
     if (t) checkDeclared(vi, t, file);
   }
-  return foldConstants(graph);
+  return options.fold === false ? graph : foldConstants(graph);
 }
 
 /** Shape-infer every node in order, evaluating foldable ones so later value-dependent rules (Reshape...) see constants. */

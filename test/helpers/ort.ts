@@ -72,7 +72,7 @@ export function withExtraOutputs(model: Uint8Array, names: readonly string[]): U
       outputs.push(vi);
       continue;
     }
-    imported ??= loadModelBytes(model);
+    imported ??= loadModelBytes(model, { fold: false });
     const t = imported.tensors.get(name);
     if (!t) throw new Error(`no tensor '${name}' in the model`);
     outputs.push(onnx.ValueInfoProto.create({

@@ -178,6 +178,10 @@ export function resolveSlice(ctx: ShapeContext, shape: readonly number[]): Slice
   let axes: number[] | undefined;
   let steps: number[] | undefined;
   if (ctx.opset >= 10) {
+    for (const slot of [1, 2, 3, 4]) {
+      const t = ctx.optional(slot);
+      if (t && t.shape.length !== 1) ctx.fail(`${['', 'starts', 'ends', 'axes', 'steps'][slot]} must be 1-D, got ${fmtShape(t.shape)}`);
+    }
     starts = ctx.requireInts(1, 'starts');
     ends = ctx.requireInts(2, 'ends');
     axes = ctx.optionalInts(3, 'axes');
