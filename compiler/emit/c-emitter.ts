@@ -77,7 +77,11 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     choice.spec.sources.forEach((s) => sources.add(s));
     macs += op.macs;
     const code = template(join(choice.templateDir, `${choice.spec.template}.hbs`))(choice.spec.view(op, env)).trimEnd();
-    return { comment: `${op.name}: ${op.onnxOp} -> ${op.kind} (${choice.backend})`.replace(/\*\//g, '* /'), code };
+    const out = program.values.get(op.outputs[0]) as Value;
+    return {
+      comment: `${op.name}: ${op.onnxOp} -> ${op.kind} (${choice.backend})`.replace(/\*\//g, '* /'), code,
+      tracePtr: env.ptr(op.outputs[0], 'const void'), traceBytes: out.shape.reduce((a, b) => a * b, 1) * (out.type === 'float32' || out.type === 'int32' ? 4 : 1),
+    };
   });
   const consts = [...program.consts.values()].map((c) => ({
     cName: constName(c.id), cType: c.type === 'int8' ? 'int8_t' : 'int32_t', length: Math.max(1, c.data.length),

@@ -19,6 +19,12 @@ export interface Value {
   onnxName: string;
   /** Shape in the ONNX model's declared layout (what users see in dims[]). */
   logicalShape: number[];
+  /**
+   * Layout: physical dim i holds logical axis perm[i]. Set on values that
+   * hold an ONNX tensor's data (layer-by-layer comparison uses it); absent
+   * on temporaries such as a result before its requantization.
+   */
+  perm?: number[];
   /** A zero-copy view of another value (Reshape family, Transpose relabelling). */
   aliasOf?: string;
 }

@@ -59,11 +59,26 @@ function sameQuant(a: QuantInfo, b: QuantInfo): boolean {
     && a.scale.every((s, i) => Math.fround(s) === Math.fround(b.scale[i]) && a.zeroPoint[i] === b.zeroPoint[i]);
 }
 
+/**
+ * Tensors computed in float from the model's float inputs, before any
+ * QuantizeLinear: those ops really run in float and cannot write int8.
+ */
+function floatEdgeTensors(graph: Graph): Set<string> {
+  const edge = new Set(graph.inputs.filter((i) => graph.tensors.get(i)?.dtype === 'float32' && !graph.tensors.get(i)?.quant && !graph.tensors.get(i)?.data));
+  for (const node of graph.nodes) {
+    if (node.opType === 'QuantizeLinear') continue;
+    const active = node.inputs.filter((i) => i !== '' && !graph.tensors.get(i)?.data);
+    if (active.length > 0 && active.every((i) => edge.has(i))) node.outputs.forEach((o) => edge.add(o));
+  }
+  return edge;
+}
+
 /** Q nodes: the producer writes the quantized tensor. */
 function foldQuantize(graph: Graph, dead: Set<Node>): void {
   const producers = new Map<string, Node>();
   graph.nodes.forEach((n) => n.outputs.forEach((o) => producers.set(o, n)));
   const firstQuantOf = new Map<string, string>();
+  const floatEdge = floatEdgeTensors(graph);
   for (const node of graph.nodes) {
     if (node.opType !== 'QuantizeLinear' || dead.has(node)) continue;
     const quant = readQuantParams(graph, node);
@@ -76,6 +91,8 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
     }
     const producer = producers.get(src);
     if (!producer || graph.inputs.includes(src)) continue; // model float input: keep as edge quantize
+    // A float op before the model's first Q (e.g. a Reshape of a float input) stays float.
+    if (floatEdge.has(src)) continue;
     const readers = graph.nodes.filter((n) => !dead.has(n) && n.inputs.includes(src));
     const onlyQuantizers = readers.every((r) => r.opType === 'QuantizeLinear') && !graph.outputs.includes(src);
     if (!onlyQuantizers) continue; // a float reader remains; lowering reports it
@@ -103,10 +120,33 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
   }
 }
 
+/** Ops that move int8 data without changing values: they share one quantization. */
+const LAYOUT_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Dropout']);
+
+/**
+ * Integer tensors that reach a layout op without their own Q/DQ (tf2onnx
+ * reshapes int8 model inputs before the first DQ) take the quantization of
+ * the tensor on the other side of that op.
+ */
+function propagateThroughLayoutOps(graph: Graph): void {
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const node of graph.nodes) {
+      if (!LAYOUT_OPS.has(node.opType)) continue;
+      const a = graph.tensors.get(node.inputs[0]);
+      const b = graph.tensors.get(node.outputs[0]);
+      if (!a || !b || a.data || (a.dtype !== 'int8' && a.dtype !== 'uint8') || a.dtype !== b.dtype) continue;
+      if (a.quant && !b.quant && a.quant.axis === -1) { b.quant = a.quant; changed = true; }
+      if (b.quant && !a.quant && b.quant.axis === -1) { a.quant = b.quant; changed = true; }
+    }
+  }
+}
+
 export function foldQdq(graph: Graph): Graph {
   const dead = new Set<Node>();
   foldDequantize(graph, dead);
   removeNodes(graph, dead);
+  propagateThroughLayoutOps(graph);
   dead.clear();
   foldQuantize(graph, dead);
   removeNodes(graph, dead);

@@ -70,7 +70,7 @@ export class LoweringContext {
     const cached = this.copies.get(key);
     if (cached) return cached;
     const src = this.value(l.value);
-    const id = this.newValue(`${l.value}_t`, { ...src, role: 'activation', aliasOf: undefined, shape: physicalShape(shape, perm) });
+    const id = this.newValue(`${l.value}_t`, { ...src, role: 'activation', aliasOf: undefined, shape: physicalShape(shape, perm), perm });
     this.addOp({
       kind: 'transpose', name: `${node.name}_layout`, onnxOp: 'Transpose', inputs: [l.value], outputs: [id],
       params: { rank: src.shape.length, in_dims: src.shape, perm: copyPerm(l.perm, perm) }, consts: {}, macs: 0,
@@ -110,12 +110,12 @@ export class LoweringContext {
     const needsCopy = isOutput && !sameMemoryOrder(t.shape, perm, natural);
     const id = this.newValue(needsCopy ? `${name}_internal` : name, {
       type, shape: physicalShape(t.shape, perm), scale: q.scale, zeroPoint: q.zeroPoint,
-      role: isOutput && !needsCopy ? 'output' : 'activation', onnxName: name, logicalShape: t.shape, aliasOf: opts.aliasOf,
+      role: isOutput && !needsCopy ? 'output' : 'activation', onnxName: name, logicalShape: t.shape, aliasOf: opts.aliasOf, perm,
     });
     this.lowered.set(name, { value: id, perm });
     if (needsCopy) {
       // Outputs are exposed in the model's declared layout.
-      const out = this.newValue(name, { ...this.value(id), role: 'output', aliasOf: undefined, shape: t.shape.slice() });
+      const out = this.newValue(name, { ...this.value(id), role: 'output', aliasOf: undefined, shape: t.shape.slice(), perm: natural });
       this.addOp({
         kind: 'transpose', name: `${name}_to_declared_layout`, onnxOp: 'Transpose', inputs: [id], outputs: [out],
         params: { rank: t.shape.length, in_dims: physicalShape(t.shape, perm), perm: copyPerm(perm, natural) }, consts: {}, macs: 0,
@@ -132,7 +132,7 @@ export class LoweringContext {
     const q = t.quant ? { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] } : { scale: 0, zeroPoint: 0 };
     const id = this.newValue(name, {
       type: valueTypeOf(t), shape: t.shape.slice(), scale: q.scale, zeroPoint: q.zeroPoint,
-      role: 'input', onnxName: name, logicalShape: t.shape,
+      role: 'input', onnxName: name, logicalShape: t.shape, perm: identityPerm(t.shape.length),
     });
     this.lowered.set(name, { value: id, perm: identityPerm(t.shape.length) });
     this.program.inputs.push(id);

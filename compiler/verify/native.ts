@@ -3,7 +3,7 @@
  * sample-runner harness, and runs it on raw sample bytes.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
@@ -34,11 +34,19 @@ export function buildNativeRunner(dir: string, name: string, opts: { cc?: string
   return exe;
 }
 
-export function runNative(exe: string, inputBytes: Uint8Array, samples: number): Uint8Array {
+export interface NativeRun { outputs: Uint8Array; trace?: Uint8Array }
+
+/** Runs the harness; with a tracing build, also returns the layer trace (see harness). */
+export function runNativeTraced(exe: string, inputBytes: Uint8Array, samples: number): NativeRun {
   const work = mkdtempSync(join(tmpdir(), 'edgec-run-'));
   const inFile = join(work, 'in.bin');
   const outFile = join(work, 'out.bin');
   writeFileSync(inFile, inputBytes);
-  execFileSync(exe, [inFile, outFile, String(samples)], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return readFileSync(outFile);
+  execFileSync(exe, [inFile, outFile, String(samples)], { stdio: ['ignore', 'pipe', 'pipe'], cwd: work });
+  const traceFile = join(work, 'trace.bin');
+  return { outputs: readFileSync(outFile), trace: existsSync(traceFile) ? readFileSync(traceFile) : undefined };
+}
+
+export function runNative(exe: string, inputBytes: Uint8Array, samples: number): Uint8Array {
+  return runNativeTraced(exe, inputBytes, samples).outputs;
 }

@@ -1,0 +1,83 @@
+/**
+ * Layer-by-layer comparison: every op's output in the generated C (traced
+ * through EDGEC_TRACE) against the same tensor in onnxruntime (exposed as an
+ * extra graph output), in our physical layout. Names the first layer whose
+ * difference exceeds the tolerance.
+ */
+import type { Graph } from '../ir/graph.js';
+import type { Program, Value } from '../ir/program.js';
+import { physicalShape, rowMajorStrides } from '../ir/layout.js';
+import { withExtraOutputs } from '../onnx/edit.js';
+import { openReference, runReference, type NamedTensor, type TensorData } from './reference.js';
+
+export interface LayerStats {
+  index: number;
+  op: string;
+  kind: string;
+  tensor: string;
+  elements: number;
+  exactRate: number;
+  maxDiffLsb: number;
+}
+
+/** Logical (ONNX order) data -> physical order given perm. */
+export function toPhysical(data: ArrayLike<number>, logicalShape: number[], perm: number[]): number[] {
+  const phys = physicalShape(logicalShape, perm);
+  const logicalStrides = rowMajorStrides(logicalShape);
+  const n = phys.reduce((a, b) => a * b, 1);
+  const out = new Array<number>(n);
+  const idx = new Array<number>(phys.length).fill(0);
+  for (let i = 0; i < n; i++) {
+    let src = 0;
+    for (let d = 0; d < phys.length; d++) src += idx[d] * logicalStrides[perm[d]];
+    out[i] = Number(data[src]);
+    for (let d = phys.length - 1; d >= 0; d--) { if (++idx[d] < phys[d]) break; idx[d] = 0; }
+  }
+  return out;
+}
+
+/** Parses the harness trace: records (int32 layer, uint32 bytes, data) for every op of every sample. */
+export function parseTrace(trace: Uint8Array): { layer: number; data: Uint8Array }[] {
+  const view = new DataView(trace.buffer, trace.byteOffset, trace.byteLength);
+  const records: { layer: number; data: Uint8Array }[] = [];
+  for (let pos = 0; pos + 8 <= trace.length;) {
+    const layer = view.getInt32(pos, true);
+    const bytes = view.getUint32(pos + 4, true);
+    records.push({ layer, data: trace.subarray(pos + 8, pos + 8 + bytes) });
+    pos += 8 + bytes;
+  }
+  return records;
+}
+
+function comparable(program: Program, graph: Graph, v: Value): boolean {
+  return !!v.perm && (v.type === 'int8' || v.type === 'uint8') && graph.tensors.has(v.onnxName) && !program.inputs.includes(v.id);
+}
+
+export async function compareLayers(modelPath: string, graph: Graph, program: Program, trace: Uint8Array, samples: NamedTensor[][]): Promise<LayerStats[]> {
+  const layers = program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
+    .filter((l) => comparable(program, graph, l.value));
+  const names = [...new Set(layers.map((l) => l.value.onnxName))];
+  const session = await openReference(withExtraOutputs(modelPath, names));
+  const records = parseTrace(trace);
+  const perSample = program.ops.length;
+  const stats = layers.map((l) => ({ index: l.index, op: l.op.name, kind: l.op.kind, tensor: l.value.onnxName, elements: 0, exact: 0, maxDiffLsb: 0 }));
+  for (let s = 0; s < samples.length; s++) {
+    const ref = await runReference(session, samples[s], names);
+    layers.forEach((l, k) => {
+      const refData = ref.get(l.value.onnxName) as TensorData;
+      // uint8 tensors of the model are int8 - 128 inside edgec
+      const shift = refData instanceof Uint8Array && l.value.type === 'int8' ? -128 : 0;
+      const expected = toPhysical(refData, l.value.logicalShape, l.value.perm as number[]);
+      const rec = records[s * perSample + l.index].data;
+      const ours = l.value.type === 'int8' ? new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength) : rec;
+      for (let i = 0; i < expected.length; i++) {
+        const d = Math.abs(ours[i] - (expected[i] + shift));
+        if (d === 0) stats[k].exact++;
+        stats[k].maxDiffLsb = Math.max(stats[k].maxDiffLsb, d);
+      }
+      stats[k].elements += expected.length;
+    });
+  }
+  await session.release();
+  return stats.map((s) => ({ index: s.index, op: s.op, kind: s.kind, tensor: s.tensor, elements: s.elements, exactRate: s.elements ? s.exact / s.elements : 1, maxDiffLsb: s.maxDiffLsb }));
+}
