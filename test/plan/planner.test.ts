@@ -14,13 +14,18 @@ describe('planMemory on random DAG problems', () => {
   it('produces valid, aligned, non-overlapping placements (600 seeded problems)', () => {
     let inPlaceApplied = 0;
     let aliased = 0;
+    let atBound = 0;
     for (let seed = 1; seed <= 600; seed++) {
       const problem = randomProblem(makeRng(seed));
       const plan = planMemory(problem);
       expect(checkPlan(problem, plan), `seed ${seed}`).toEqual([]);
       inPlaceApplied += plan.inPlace!.length;
       aliased += (problem.aliases ?? []).length;
+      if (plan.arenaBytes === plan.lowerBound) atBound++;
+      // Quality guard: packing is NP-hard, but the heuristics should stay close to the bound.
+      expect(plan.arenaBytes, `seed ${seed}`).toBeLessThanOrEqual(Math.ceil(plan.lowerBound * 1.1));
     }
+    expect(atBound).toBeGreaterThanOrEqual(582); // 97%
     // The generator must really exercise sharing, or the checks above prove little.
     expect(inPlaceApplied).toBeGreaterThan(50);
     expect(aliased).toBeGreaterThan(100);
