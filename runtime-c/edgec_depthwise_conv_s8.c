@@ -15,6 +15,11 @@
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
 
+static int8_t dw_out(int32_t acc, int32_t mult, int32_t shift, int32_t out_off, int32_t act_min, int32_t act_max)
+{
+  return (int8_t)edgec_clamp_s32(edgec_requantize(acc, mult, shift) + out_off, act_min, act_max);
+}
+
 void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
 {
@@ -23,7 +28,9 @@ void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, 
   const int32_t off = p->input_offset;
   const int32_t in_row_stride = p->in_w * in_c;
   const int32_t x_step = p->dil_w * in_c;      /* input step between horizontal taps */
+  const int32_t y_step = p->dil_h * in_row_stride; /* input step between tap rows */
   const int32_t wy_step = p->k_w * out_c;       /* filter step between tap rows */
+  const int32_t out_off = p->output_offset, act_min = p->act_min, act_max = p->act_max;
   int32_t b, oy, ox, ic, m, ky, kx;
 
   for (b = 0; b < p->batches; ++b) {
@@ -45,7 +52,40 @@ void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, 
           const int8_t *x_base =
               nky > 0 && nkx > 0 ? in_b + (iy0 + ky0 * p->dil_h) * in_row_stride + (ix0 + kx0 * p->dil_w) * in_c : in_b;
           const int8_t *w_base = nky > 0 && nkx > 0 ? filter + (ky0 * p->k_w + kx0) * out_c : filter;
-          for (ic = 0; ic < in_c; ++ic) {
+          ic = 0;
+          if (ch_mult == 1) {
+            /* Four channels per pass: contiguous input and filter loads. */
+            for (; ic + 4 <= in_c; ic += 4) {
+              const int8_t *xr = x_base + ic;
+              const int8_t *wr = w_base + ic;
+              int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+              for (ky = 0; ky < nky; ++ky) {
+                const int8_t *x = xr;
+                const int8_t *w = wr;
+                for (kx = 0; kx < nkx; ++kx) {
+                  a0 += w[0] * (x[0] + off);
+                  a1 += w[1] * (x[1] + off);
+                  a2 += w[2] * (x[2] + off);
+                  a3 += w[3] * (x[3] + off);
+                  x += x_step;
+                  w += out_c;
+                }
+                xr += y_step;
+                wr += wy_step;
+              }
+              if (bias) {
+                a0 += bias[ic];
+                a1 += bias[ic + 1];
+                a2 += bias[ic + 2];
+                a3 += bias[ic + 3];
+              }
+              out[ic] = dw_out(a0, mult[ic], shift[ic], out_off, act_min, act_max);
+              out[ic + 1] = dw_out(a1, mult[ic + 1], shift[ic + 1], out_off, act_min, act_max);
+              out[ic + 2] = dw_out(a2, mult[ic + 2], shift[ic + 2], out_off, act_min, act_max);
+              out[ic + 3] = dw_out(a3, mult[ic + 3], shift[ic + 3], out_off, act_min, act_max);
+            }
+          }
+          for (; ic < in_c; ++ic) {
             for (m = 0; m < ch_mult; ++m) {
               const int32_t oc = ic * ch_mult + m;
               const int8_t *xr = x_base + ic;
@@ -59,11 +99,10 @@ void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, 
                   x += x_step;
                   w += out_c;
                 }
-                xr += p->dil_h * in_row_stride;
+                xr += y_step;
                 wr += wy_step;
               }
-              acc = edgec_requantize(acc, mult[oc], shift[oc]) + p->output_offset;
-              out[oc] = (int8_t)edgec_clamp_s32(acc, p->act_min, p->act_max);
+              out[oc] = dw_out(acc, mult[oc], shift[oc], out_off, act_min, act_max);
             }
           }
         }
