@@ -255,6 +255,8 @@ function canShare(ctx: InPlaceContext, w: string, r: string): boolean {
   // same step would be overwritten by w while being produced.
   if (rc.members.some((m) => byId.get(m)!.kind === 'input' || byId.get(m)!.kind === 'output' || ctx.spans.get(m)!.first >= s)) return false;
   if (byId.get(w)!.bytes > byId.get(r)!.bytes) return false;
+  // w's block must start aligned. It then fits in r's block: r lies inside
+  // it, so offR + align(r.bytes) <= block bytes, and align(w) <= align(r).
   const offR = memberOffset.get(r)!;
   if (offR % ctx.alignment !== 0) return false;
   // An elementwise kernel reads element i before writing element i; another
