@@ -155,6 +155,10 @@ describe('tensor ops', () => {
     await expectShapes(unary('Reshape', [2, 3, 4, 5], {}, 13, (b) => { b.int64('s', [0, -1, 5]); return ['s']; }), { y: [2, 12, 5] });
     await expectShapes(unary('Reshape', [2, 3, 4], {}, 7, (b) => { b.int64('s', [-1]); return ['s']; }), { y: [24] });
   });
+  it('Reshape at opset 7 takes its target from input 1, not the pre-opset-5 attribute', () => {
+    const b = new OnnxBuilder({ opset: 7 }).input('x', 'float32', [2, 3]).node('Reshape', ['x'], ['y'], { shape: [3, 2] }, { name: 'r' }).output('y', 'float32');
+    expect(() => loadModelBytes(b.toBytes())).toThrow("model.onnx: node 'r' (Reshape): missing shape input (opset ≥ 5 takes the target shape as input 1)");
+  });
   it('Reshape allowzero (opset 14) keeps a literal 0', () => {
     const b = unary('Reshape', [0, 3], { allowzero: 1 }, 14, (m) => { m.int64('s', [3, 0]); return ['s']; });
     expect(loadModelBytes(b.toBytes()).tensors.get('y')!.shape).toEqual([3, 0]);
