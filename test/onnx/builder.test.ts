@@ -15,9 +15,11 @@ describe('OnnxBuilder', () => {
     const m = onnx.ModelProto.decode(bytes);
     expect(m.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 11]]);
     expect(Number(m.irVersion)).toBe(6);
-    const dims = m.graph!.input[0]!.type!.tensorType!.shape!.dim!;
-    expect(dims.map((d) => d.value)).toEqual(['dimParam', 'dimValue', undefined]);
-    const attrs = Object.fromEntries(m.graph!.node[0]!.attribute!.map((a) => [a.name, a.type]));
+    const graph = m.graph!;
+    const dims = (graph.input ?? [])[0]!.type!.tensorType!.shape!.dim ?? [];
+    // `value` is protobufjs's oneof discriminator: which of dim_value / dim_param is set.
+    expect(dims.map((d) => (d as InstanceType<typeof onnx.TensorShapeProto.Dimension>).value)).toEqual(['dimParam', 'dimValue', undefined]);
+    const attrs = Object.fromEntries(((graph.node ?? [])[0]!.attribute ?? []).map((a) => [a.name, a.type]));
     expect(attrs).toEqual({ alpha: 1, ints: 7, floats: 6, s: 3, k: 2, t: 4 });
   });
 
