@@ -16,6 +16,26 @@
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
 
+/* Four dot products of x[0..n) (+ offset) with the rows w, w + n, w + 2n, w + 3n,
+ * added to acc[0..3]. Each input load is shared by the four rows. */
+static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset, int32_t *acc)
+{
+  const int8_t *w0 = w, *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    const int32_t v = x[i] + offset;
+    a0 += w0[i] * v;
+    a1 += w1[i] * v;
+    a2 += w2[i] * v;
+    a3 += w3[i] * v;
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
 static int8_t conv_out(int32_t acc, int32_t mult, int32_t shift, const edgec_conv_params_t *p)
 {
   return (int8_t)edgec_clamp_s32(edgec_requantize(acc, mult, shift) + p->output_offset, p->act_min, p->act_max);
@@ -33,26 +53,18 @@ static void conv_1x1_s8(const edgec_conv_params_t *p, const int8_t *input, const
     const int8_t *x = input + px * cin;
     int8_t *out = output + px * cout;
     for (oc = 0; oc + 4 <= cout; oc += 4) {
-      const int8_t *w0 = filter + oc * cin;
-      const int8_t *w1 = w0 + cin, *w2 = w1 + cin, *w3 = w2 + cin;
-      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      for (ic = 0; ic < cin; ++ic) {
-        const int32_t v = x[ic] + off;
-        a0 += w0[ic] * v;
-        a1 += w1[ic] * v;
-        a2 += w2[ic] * v;
-        a3 += w3[ic] * v;
-      }
+      int32_t a[4] = {0, 0, 0, 0};
+      dot4_s8(x, filter + oc * cin, cin, off, a);
       if (bias) {
-        a0 += bias[oc];
-        a1 += bias[oc + 1];
-        a2 += bias[oc + 2];
-        a3 += bias[oc + 3];
+        a[0] += bias[oc];
+        a[1] += bias[oc + 1];
+        a[2] += bias[oc + 2];
+        a[3] += bias[oc + 3];
       }
-      out[oc] = conv_out(a0, mult[oc], shift[oc], p);
-      out[oc + 1] = conv_out(a1, mult[oc + 1], shift[oc + 1], p);
-      out[oc + 2] = conv_out(a2, mult[oc + 2], shift[oc + 2], p);
-      out[oc + 3] = conv_out(a3, mult[oc + 3], shift[oc + 3], p);
+      out[oc] = conv_out(a[0], mult[oc], shift[oc], p);
+      out[oc + 1] = conv_out(a[1], mult[oc + 1], shift[oc + 1], p);
+      out[oc + 2] = conv_out(a[2], mult[oc + 2], shift[oc + 2], p);
+      out[oc + 3] = conv_out(a[3], mult[oc + 3], shift[oc + 3], p);
     }
     for (; oc < cout; ++oc) {
       const int8_t *w0 = filter + oc * cin;

@@ -19,6 +19,14 @@
 extern "C" {
 #endif
 
+/* Keeps a hot inner loop in its own function so the compiler gives it every
+ * register (GCC otherwise spills accumulators on Cortex-M). */
+#if defined(__GNUC__) || defined(__clang__)
+#define EDGEC_NOINLINE __attribute__((noinline))
+#else
+#define EDGEC_NOINLINE
+#endif
+
 /* Clamp helpers. */
 static inline int32_t edgec_clamp_s32(int32_t x, int32_t lo, int32_t hi)
 {

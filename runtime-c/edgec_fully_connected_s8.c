@@ -15,6 +15,26 @@
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
 
+/* Four dot products of x[0..n) (+ offset) with the rows w, w + n, w + 2n, w + 3n,
+ * added to acc[0..3]. Each input load is shared by the four rows. */
+static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset, int32_t *acc)
+{
+  const int8_t *w0 = w, *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  int32_t i;
+  for (i = 0; i < n; ++i) {
+    const int32_t v = x[i] + offset;
+    a0 += w0[i] * v;
+    a1 += w1[i] * v;
+    a2 += w2[i] * v;
+    a3 += w3[i] * v;
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
 static int8_t fc_out(const edgec_fc_params_t *p, int32_t acc, const int32_t *mult, const int32_t *shift, int32_t o)
 {
   const int32_t q = p->per_channel ? o : 0;
@@ -31,26 +51,18 @@ void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, c
     const int8_t *x = input + b * n;
     int8_t *out = output + b * rows;
     for (o = 0; o + 4 <= rows; o += 4) {
-      const int8_t *w0 = filter + o * n;
-      const int8_t *w1 = w0 + n, *w2 = w1 + n, *w3 = w2 + n;
-      int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-      for (i = 0; i < n; ++i) {
-        const int32_t v = x[i] + off;
-        a0 += w0[i] * v;
-        a1 += w1[i] * v;
-        a2 += w2[i] * v;
-        a3 += w3[i] * v;
-      }
+      int32_t a[4] = {0, 0, 0, 0};
+      dot4_s8(x, filter + o * n, n, off, a);
       if (bias) {
-        a0 += bias[o];
-        a1 += bias[o + 1];
-        a2 += bias[o + 2];
-        a3 += bias[o + 3];
+        a[0] += bias[o];
+        a[1] += bias[o + 1];
+        a[2] += bias[o + 2];
+        a[3] += bias[o + 3];
       }
-      out[o] = fc_out(p, a0, mult, shift, o);
-      out[o + 1] = fc_out(p, a1, mult, shift, o + 1);
-      out[o + 2] = fc_out(p, a2, mult, shift, o + 2);
-      out[o + 3] = fc_out(p, a3, mult, shift, o + 3);
+      out[o] = fc_out(p, a[0], mult, shift, o);
+      out[o + 1] = fc_out(p, a[1], mult, shift, o + 1);
+      out[o + 2] = fc_out(p, a[2], mult, shift, o + 2);
+      out[o + 3] = fc_out(p, a[3], mult, shift, o + 3);
     }
     for (; o < rows; ++o) {
       const int8_t *w0 = filter + o * n;
