@@ -44,7 +44,8 @@ export function outputWithQuant(ctx: LoweringContext, node: Node, perm: number[]
     write: tmp,
     finish: () => {
       const out = ctx.define(outName, perm);
-      ctx.addOp(requantizeOp(`${node.name}_requant`, tmp, kernelQuant, out, outQ));
+      // named after the op it completes, so reports show it as part of that op
+      ctx.addOp({ ...requantizeOp(`${node.name}_requant`, tmp, kernelQuant, out, outQ), onnxOp: node.opType });
     },
   };
 }

@@ -13,6 +13,7 @@ import { openReference, runReference, type NamedTensor, type TensorData } from '
 export interface LayerStats {
   index: number;
   op: string;
+  onnxOp: string;
   kind: string;
   tensor: string;
   elements: number;
@@ -53,23 +54,64 @@ function comparable(program: Program, graph: Graph, v: Value): boolean {
   return !!v.perm && (v.type === 'int8' || v.type === 'uint8') && graph.tensors.has(v.onnxName) && !program.inputs.includes(v.id);
 }
 
-export async function compareLayers(modelPath: string, graph: Graph, program: Program, trace: Uint8Array, samples: NamedTensor[][]): Promise<LayerStats[]> {
+/** Runs the traced build: sample bytes in (and optional injection records), trace bytes out. */
+export type TracedRunner = (inputBytes: Uint8Array, samples: number, inject?: Uint8Array) => Uint8Array | Promise<Uint8Array>;
+
+function encodeRecords(records: { layer: number; data: Uint8Array }[]): Uint8Array {
+  const out = new Uint8Array(records.reduce((a, r) => a + 8 + r.data.length, 0));
+  const view = new DataView(out.buffer);
+  let pos = 0;
+  for (const r of records) {
+    view.setInt32(pos, r.layer, true);
+    view.setUint32(pos + 4, r.data.length, true);
+    out.set(r.data, pos + 8);
+    pos += 8 + r.data.length;
+  }
+  return out;
+}
+
+export function sampleBytes(samples: NamedTensor[][]): Uint8Array {
+  const all = samples.flat();
+  const out = new Uint8Array(all.reduce((a, t) => a + t.data.byteLength, 0));
+  let pos = 0;
+  for (const t of all) { out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos); pos += t.data.byteLength; }
+  return out;
+}
+
+/**
+ * Compares every layer's output with onnxruntime's. `isolated`: each layer
+ * is fed the reference's input (the harness replaces every compared layer's
+ * output with the reference data), so a layer's figures are its own error;
+ * otherwise differences accumulate along the model as they do in deployment.
+ */
+export async function compareLayers(modelPath: string, graph: Graph, program: Program, run: TracedRunner, samples: NamedTensor[][], isolated = true): Promise<LayerStats[]> {
   const layers = program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
     .filter((l) => comparable(program, graph, l.value));
   const names = [...new Set(layers.map((l) => l.value.onnxName))];
   const session = await openReference(withExtraOutputs(modelPath, names));
-  const records = parseTrace(trace);
-  const perSample = program.ops.length;
-  const stats = layers.map((l) => ({ index: l.index, op: l.op.name, kind: l.op.kind, tensor: l.value.onnxName, elements: 0, exact: 0, maxDiffLsb: 0 }));
-  for (let s = 0; s < samples.length; s++) {
-    const ref = await runReference(session, samples[s], names);
-    layers.forEach((l, k) => {
+  const expectedBySample: Int8Array[][] = [];
+  for (const sample of samples) {
+    const ref = await runReference(session, sample, names);
+    expectedBySample.push(layers.map((l) => {
       const refData = ref.get(l.value.onnxName) as TensorData;
       // uint8 tensors of the model are int8 - 128 inside edgec
       const shift = refData instanceof Uint8Array && l.value.type === 'int8' ? -128 : 0;
-      const expected = toPhysical(refData, l.value.logicalShape, l.value.perm as number[]);
+      return Int8Array.from(toPhysical(refData, l.value.logicalShape, l.value.perm as number[]), (v) => v + shift);
+    }));
+  }
+  await session.release();
+  const inject = isolated
+    ? encodeRecords(expectedBySample.flatMap((exp) => layers.map((l, k) => ({ layer: l.index, data: new Uint8Array(exp[k].buffer) }))))
+    : undefined;
+  const records = parseTrace(await run(sampleBytes(samples), samples.length, inject));
+  const perSample = program.ops.length;
+  const stats = layers.map((l) => ({ index: l.index, op: l.op.name, onnxOp: l.op.onnxOp, kind: l.op.kind, tensor: l.value.onnxName, elements: 0, exact: 0, maxDiffLsb: 0 }));
+  for (let s = 0; s < samples.length; s++) {
+    layers.forEach((l, k) => {
+      const expected = expectedBySample[s][k];
+      const shift = 0;
       const rec = records[s * perSample + l.index].data;
-      const ours = l.value.type === 'int8' ? new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength) : rec;
+      const ours = new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength);
       for (let i = 0; i < expected.length; i++) {
         const d = Math.abs(ours[i] - (expected[i] + shift));
         if (d === 0) stats[k].exact++;
@@ -78,6 +120,5 @@ export async function compareLayers(modelPath: string, graph: Graph, program: Pr
       stats[k].elements += expected.length;
     });
   }
-  await session.release();
-  return stats.map((s) => ({ index: s.index, op: s.op, kind: s.kind, tensor: s.tensor, elements: s.elements, exactRate: s.elements ? s.exact / s.elements : 1, maxDiffLsb: s.maxDiffLsb }));
+  return stats.map((s) => ({ index: s.index, op: s.op, onnxOp: s.onnxOp, kind: s.kind, tensor: s.tensor, elements: s.elements, exactRate: s.elements ? s.exact / s.elements : 1, maxDiffLsb: s.maxDiffLsb }));
 }

@@ -37,8 +37,9 @@ export function buildNativeRunner(dir: string, name: string, opts: { cc?: string
 export interface NativeRun { outputs: Uint8Array; trace?: Uint8Array }
 
 /** Runs the harness; with a tracing build, also returns the layer trace (see harness). */
-export function runNativeTraced(exe: string, inputBytes: Uint8Array, samples: number): NativeRun {
+export function runNativeTraced(exe: string, inputBytes: Uint8Array, samples: number, inject?: Uint8Array): NativeRun {
   const work = mkdtempSync(join(tmpdir(), 'edgec-run-'));
+  if (inject) writeFileSync(join(work, 'inject.bin'), inject);
   const inFile = join(work, 'in.bin');
   const outFile = join(work, 'out.bin');
   writeFileSync(inFile, inputBytes);
