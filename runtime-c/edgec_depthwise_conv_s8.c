@@ -15,6 +15,34 @@
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
 
+/* Four adjacent channels (ch_mult 1) over the valid taps: x and w point at the
+ * first valid tap of the first channel; taps advance by x_step / w_step within
+ * a row and by y_step / wy_step between rows. Own function so the compiler
+ * keeps the accumulators in registers. */
+static EDGEC_NOINLINE void dw_taps4(const int8_t *x, const int8_t *w, int32_t nky, int32_t nkx, int32_t x_step,
+                                    int32_t y_step, int32_t w_step, int32_t wy_step, int32_t off, int32_t *acc)
+{
+  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
+  const int32_t x_row = y_step - nkx * x_step, w_row = wy_step - nkx * w_step;
+  int32_t ky, kx;
+  for (ky = 0; ky < nky; ++ky) {
+    for (kx = 0; kx < nkx; ++kx) {
+      a0 += w[0] * (x[0] + off);
+      a1 += w[1] * (x[1] + off);
+      a2 += w[2] * (x[2] + off);
+      a3 += w[3] * (x[3] + off);
+      x += x_step;
+      w += w_step;
+    }
+    x += x_row;
+    w += w_row;
+  }
+  acc[0] = a0;
+  acc[1] = a1;
+  acc[2] = a2;
+  acc[3] = a3;
+}
+
 static int8_t dw_out(int32_t acc, int32_t mult, int32_t shift, int32_t out_off, int32_t act_min, int32_t act_max)
 {
   return (int8_t)edgec_clamp_s32(edgec_requantize(acc, mult, shift) + out_off, act_min, act_max);
@@ -56,33 +84,18 @@ void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, 
           if (ch_mult == 1) {
             /* Four channels per pass: contiguous input and filter loads. */
             for (; ic + 4 <= in_c; ic += 4) {
-              const int8_t *xr = x_base + ic;
-              const int8_t *wr = w_base + ic;
-              int32_t a0 = 0, a1 = 0, a2 = 0, a3 = 0;
-              for (ky = 0; ky < nky; ++ky) {
-                const int8_t *x = xr;
-                const int8_t *w = wr;
-                for (kx = 0; kx < nkx; ++kx) {
-                  a0 += w[0] * (x[0] + off);
-                  a1 += w[1] * (x[1] + off);
-                  a2 += w[2] * (x[2] + off);
-                  a3 += w[3] * (x[3] + off);
-                  x += x_step;
-                  w += out_c;
-                }
-                xr += y_step;
-                wr += wy_step;
-              }
+              int32_t a[4] = {0, 0, 0, 0};
+              dw_taps4(x_base + ic, w_base + ic, nky, nkx, x_step, y_step, out_c, wy_step, off, a);
               if (bias) {
-                a0 += bias[ic];
-                a1 += bias[ic + 1];
-                a2 += bias[ic + 2];
-                a3 += bias[ic + 3];
+                a[0] += bias[ic];
+                a[1] += bias[ic + 1];
+                a[2] += bias[ic + 2];
+                a[3] += bias[ic + 3];
               }
-              out[ic] = dw_out(a0, mult[ic], shift[ic], out_off, act_min, act_max);
-              out[ic + 1] = dw_out(a1, mult[ic + 1], shift[ic + 1], out_off, act_min, act_max);
-              out[ic + 2] = dw_out(a2, mult[ic + 2], shift[ic + 2], out_off, act_min, act_max);
-              out[ic + 3] = dw_out(a3, mult[ic + 3], shift[ic + 3], out_off, act_min, act_max);
+              out[ic] = dw_out(a[0], mult[ic], shift[ic], out_off, act_min, act_max);
+              out[ic + 1] = dw_out(a[1], mult[ic + 1], shift[ic + 1], out_off, act_min, act_max);
+              out[ic + 2] = dw_out(a[2], mult[ic + 2], shift[ic + 2], out_off, act_min, act_max);
+              out[ic + 3] = dw_out(a[3], mult[ic + 3], shift[ic + 3], out_off, act_min, act_max);
             }
           }
           for (; ic < in_c; ++ic) {
