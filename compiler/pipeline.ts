@@ -12,6 +12,7 @@ import { foldQdq } from './passes/fold-qdq.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { lowerGraph } from './passes/lower.js';
+import { int8Io } from './passes/int8-io.js';
 import { planProgram } from './plan/program.js';
 import { emitC, type EmitResult } from './emit/c-emitter.js';
 import { backendById, type Backend } from './backends/index.js';
@@ -23,6 +24,8 @@ export interface CompileOptions {
   board?: string;
   backend?: string;
   shapes?: Record<string, number[]>;
+  /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
+  int8Io?: boolean;
 }
 
 export interface Compiled {
@@ -54,7 +57,8 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const board = boardById(options.board ?? 'host');
   let graph = loadModel(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
-  const program = lowerGraph(graph, name);
+  const lowered = lowerGraph(graph, name);
+  const program = options.int8Io ? int8Io(lowered) : lowered;
   const plan = planProgram(program);
   const requested = options.backend ?? board.backend;
   let backendNote: string | undefined;

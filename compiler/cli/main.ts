@@ -13,14 +13,14 @@ import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../re
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { parseShapeOption } from './options.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 function compileFor(model: string, flags: BuildFlags): Compiled {
-  return compileModel(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape) });
+  return compileModel(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -73,6 +73,7 @@ function addModelOptions(cmd: Command): Command {
     .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
     .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))
+    .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges)')
     .option('--json', 'machine-readable output');
 }
 
