@@ -38,7 +38,7 @@ describe('--int8-io', () => {
     const samples = 4;
     const q = Int8Array.from({ length: n * samples }, () => Math.floor(rand() * 256) - 128);
     const f = Float32Array.from(q, (v) => dequantize(v, inQ.scale, inQ.zeroPoint));
-    const outInt8 = new Int8Array(runNative(build(int8), new Uint8Array(q.buffer), samples).buffer.slice(0));
+    const outInt8 = new Int8Array(new Uint8Array(runNative(build(int8), new Uint8Array(q.buffer), samples)).buffer);
     const outFloatBytes = runNative(build(floatIo), new Uint8Array(f.buffer), samples);
     const outFloat = new Float32Array(new Uint8Array(outFloatBytes).buffer);
     expect(outInt8.length).toBe(outFloat.length);
