@@ -4,7 +4,7 @@
  * runtime files the model uses. Output is a pure function of the program and
  * plan, so the same model always gives byte-identical files.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { Program, Value } from '../ir/program.js';
@@ -13,6 +13,7 @@ import type { Backend } from '../backends/index.js';
 import type { EmitEnv } from '../ops/types.js';
 import { runtimeDir, templatesDir } from './paths.js';
 import { cFloat } from '../ops/quantize.js';
+import { buildManifest, manifestFileName, manifestJson } from './manifest.js';
 
 export const EDGEC_VERSION = '0.1.0';
 
@@ -100,8 +101,12 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     { path: `${name}.c`, contents: template('model.c.hbs')(view) },
     { path: `${name}_weights.h`, contents: template('weights.h.hbs')(view) },
     { path: `${name}_weights.c`, contents: template('weights.c.hbs')(view) },
+    // read by `edgec verify --from` (compiler/emit/manifest.ts)
+    { path: manifestFileName(name), contents: manifestJson(buildManifest(program, plan, EDGEC_VERSION, source)) },
   ];
-  const runtimeSources = ['edgec.h', 'edgec_kernels.h', 'edgec_fixedpoint.h', ...[...sources].sort()];
+  // every runtime header (small; kernels may share private ones), only the kernels this model calls
+  const headers = readdirSync(runtimeDir()).filter((f) => f.endsWith('.h')).sort();
+  const runtimeSources = [...headers, ...[...sources].sort()];
   for (const file of runtimeSources) files.push({ path: file, contents: readFileSync(join(runtimeDir(), file), 'utf8') });
   return { files, runtimeSources, weightsBytes };
 }
