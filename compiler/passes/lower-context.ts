@@ -21,6 +21,8 @@ export class LoweringContext {
   private readonly lowered = new Map<string, Lowered>();
   private readonly copies = new Map<string, Lowered>();
   private readonly usedIds = new Set<string>();
+  /** Layout copies into declared-layout graph outputs, waiting for the op that writes their source. */
+  private readonly pendingCopies = new Map<string, Op>();
 
   constructor(readonly graph: Graph, name: string) {
     this.program = { name, values: new Map(), consts: new Map(), ops: [], inputs: [], outputs: [] };
@@ -114,12 +116,16 @@ export class LoweringContext {
     });
     this.lowered.set(name, { value: id, perm });
     if (needsCopy) {
-      // Outputs are exposed in the model's declared layout.
+      // Outputs are exposed in the model's declared layout. The copy must run
+      // after the op that writes `id`, which the lowering adds after define():
+      // it is held back until then (an alias already has its data).
       const out = this.newValue(name, { ...this.value(id), role: 'output', aliasOf: undefined, shape: t.shape.slice(), perm: natural });
-      this.addOp({
+      const copy: Op = {
         kind: 'transpose', name: `${name}_to_declared_layout`, onnxOp: 'Transpose', inputs: [id], outputs: [out],
         params: { rank: t.shape.length, in_dims: physicalShape(t.shape, perm), perm: copyPerm(perm, natural) }, consts: {}, macs: 0,
-      });
+      };
+      if (opts.aliasOf) this.addOp(copy);
+      else this.pendingCopies.set(id, copy);
       this.program.outputs.push(out);
     } else if (isOutput) {
       this.program.outputs.push(id);
@@ -147,6 +153,18 @@ export class LoweringContext {
 
   addOp(op: Op): void {
     this.program.ops.push(op);
+    for (const id of op.outputs) {
+      const copy = this.pendingCopies.get(id);
+      if (!copy) continue;
+      this.pendingCopies.delete(id);
+      this.addOp(copy);
+    }
+  }
+
+  /** Output copies whose source no op wrote (should not happen; kept so the output is still produced). */
+  flushPendingCopies(): void {
+    for (const copy of this.pendingCopies.values()) this.program.ops.push(copy);
+    this.pendingCopies.clear();
   }
 }
 

@@ -24,6 +24,7 @@ export function lowerGraph(graph: Graph, name: string): Program {
     }
     lowering.lower(node, ctx);
   }
+  ctx.flushPendingCopies();
   for (const out of graph.outputs) {
     if (!ctx.isLowered(out)) throw modelError(graph.fileName, undefined, `output '${out}' is not produced by any node`);
   }
