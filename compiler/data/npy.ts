@@ -35,7 +35,9 @@ export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
   const offset = start + headerLen;
-  const payload = bytes.slice(offset);
+  // a fresh, aligned copy (Node's Buffer.slice would be a view into a shared pool)
+  const payload = new Uint8Array(bytes.length - offset);
+  payload.set(bytes.subarray(offset));
   const size = { float32: 4, float64: 8, int8: 1, uint8: 1, int32: 4, int64: 8 }[dtype];
   if (payload.length < count * size) throw fail(`truncated: ${payload.length} bytes for ${count} elements`);
   const buf = payload.buffer;
