@@ -12,6 +12,7 @@ import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { parseShapeOption } from './options.js';
+import { addVerifyCommand } from './verify.js';
 
 interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean }
 
@@ -77,7 +78,7 @@ function addModelOptions(cmd: Command): Command {
     .option('--json', 'machine-readable output');
 }
 
-export function buildProgram(log: (s: string) => void): Command {
+export function buildProgram(log: (s: string) => void, setExit: (code: number) => void = () => undefined): Command {
   const program = new Command('edgec')
     .description('Compile int8 ONNX models to static, dependency-free C for microcontrollers')
     .version(EDGEC_VERSION)
@@ -91,14 +92,16 @@ export function buildProgram(log: (s: string) => void): Command {
     .action((model: string, flags: BuildFlags) => runInspect(model, flags, log));
   program.command('boards').description('list the known boards').option('--json', 'machine-readable output')
     .action((flags: { json?: boolean }) => runBoards(!!flags.json, log));
+  addVerifyCommand(program, log, setExit);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }
 
 export async function main(argv: string[], log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
   try {
-    await buildProgram(log).parseAsync(argv);
-    return 0;
+    let exitCode = 0;
+    await buildProgram(log, (code) => { exitCode = code; }).parseAsync(argv);
+    return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help / version are successes; anything else commander rejects is usage (exit 2)

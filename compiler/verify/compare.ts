@@ -10,6 +10,12 @@ export interface OutputStats {
   meanDiffLsb: number;
   /** Samples whose argmax agrees (classifier-like outputs), else undefined. */
   top1Agree?: number;
+  /**
+   * Rows whose argmax differs although the reference's score of our pick is
+   * more than `tieLsb` below its best: a real disagreement, not a near-tie
+   * that a 1-LSB rounding difference can legitimately flip.
+   */
+  top1Mismatches?: number;
   samples: number;
 }
 
@@ -29,14 +35,16 @@ export class OutputComparison {
   private maxDiff = 0;
   private sumDiff = 0;
   private top1 = 0;
+  private mismatches = 0;
   private samples = 0;
 
-  constructor(readonly name: string, readonly lsb: number, readonly classes?: number) {}
+  constructor(readonly name: string, readonly lsb: number, readonly classes?: number, readonly tieLsb = 0) {}
 
   add(ours: TensorData, reference: TensorData): void {
     for (let i = 0; i < ours.length; i++) {
       const d = Math.abs(Number(ours[i]) - Number(reference[i])) / this.lsb;
-      const lsbDiff = Math.round(d * 1e6) / 1e6;
+      // dequantized outputs sit on the LSB grid: round away float noise of diff / scale
+      const lsbDiff = Math.round(d * 1e3) / 1e3;
       if (lsbDiff === 0) this.exact++;
       this.maxDiff = Math.max(this.maxDiff, lsbDiff);
       this.sumDiff += lsbDiff;
@@ -46,7 +54,9 @@ export class OutputComparison {
       for (let r = 0; r + this.classes <= ours.length; r += this.classes) {
         // ties in the reference count as agreement: any of its maxima is a correct top-1
         const ref = reference[r + argmax(reference, r, this.classes)];
-        if (reference[r + argmax(ours, r, this.classes)] === ref) this.top1++;
+        const mine = reference[r + argmax(ours, r, this.classes)];
+        if (mine === ref) this.top1++;
+        else if ((Number(ref) - Number(mine)) / this.lsb > this.tieLsb + 1e-3) this.mismatches++;
       }
     }
     this.samples++;
@@ -57,7 +67,8 @@ export class OutputComparison {
     return {
       name: this.name, elements: this.elements, exact: this.exact, exactRate: this.elements ? this.exact / this.elements : 1,
       maxDiffLsb: this.maxDiff, meanDiffLsb: this.elements ? this.sumDiff / this.elements : 0,
-      top1Agree: this.classes ? this.top1 / Math.max(1, rows) : undefined, samples: this.samples,
+      top1Agree: this.classes ? this.top1 / Math.max(1, rows) : undefined,
+      top1Mismatches: this.classes ? this.mismatches : undefined, samples: this.samples,
     };
   }
 }

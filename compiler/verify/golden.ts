@@ -42,7 +42,10 @@ export function classCount(v: Value): number | undefined {
 
 export interface GoldenResult { outputs: OutputStats[]; samples: number }
 
-export async function compareWithReference(modelPath: string, program: Program, run: GeneratedRunner, samples: NamedTensor[][]): Promise<GoldenResult> {
+/** Sees every (sample, output) pair: ours and the reference's data (e.g. for SQNR against a float model). */
+export type SampleObserver = (sample: number, output: number, ours: TensorData, reference: TensorData) => void;
+
+export async function compareWithReference(modelPath: string, program: Program, run: GeneratedRunner, samples: NamedTensor[][], opts: { observe?: SampleObserver; tieLsb?: (v: Value) => number } = {}): Promise<GoldenResult> {
   const inputBytes = new Uint8Array(samples.reduce((a, s) => a + s.reduce((b, t) => b + t.data.byteLength, 0), 0));
   let pos = 0;
   for (const sample of samples) for (const t of sample) { inputBytes.set(bytesOf(t.data), pos); pos += t.data.byteLength; }
@@ -51,13 +54,16 @@ export async function compareWithReference(modelPath: string, program: Program, 
   const perSample = outValues.reduce((a, v) => a + valueBytes(v), 0);
   if (ours.length !== perSample * samples.length) throw new Error(`generated code wrote ${ours.length} bytes, expected ${perSample * samples.length}`);
   const session = await openReference(modelPath);
-  const comparisons = outValues.map((v) => new OutputComparison(v.onnxName, outputLsb(program, v), classCount(v)));
+  const comparisons = outValues.map((v) => new OutputComparison(v.onnxName, outputLsb(program, v), classCount(v), opts.tieLsb?.(v) ?? 0));
   let off = 0;
-  for (const sample of samples) {
+  for (const [s, sample] of samples.entries()) {
     const ref = await runReference(session, sample, outValues.map((v) => v.onnxName));
     outValues.forEach((v, i) => {
       const n = valueBytes(v);
-      comparisons[i].add(typedView(v, ours.subarray(off, off + n)), ref.get(v.onnxName) as TensorData);
+      const mine = typedView(v, ours.subarray(off, off + n));
+      const theirs = ref.get(v.onnxName) as TensorData;
+      comparisons[i].add(mine, theirs);
+      opts.observe?.(s, i, mine, theirs);
       off += n;
     });
   }

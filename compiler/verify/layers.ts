@@ -50,7 +50,7 @@ export function parseTrace(trace: Uint8Array): { layer: number; data: Uint8Array
   return records;
 }
 
-function comparable(program: Program, graph: Graph, v: Value): boolean {
+function comparable(program: Program, graph: Pick<Graph, 'tensors'>, v: Value): boolean {
   return !!v.perm && (v.type === 'int8' || v.type === 'uint8') && graph.tensors.has(v.onnxName) && !program.inputs.includes(v.id);
 }
 
@@ -84,7 +84,7 @@ export function sampleBytes(samples: NamedTensor[][]): Uint8Array {
  * output with the reference data), so a layer's figures are its own error;
  * otherwise differences accumulate along the model as they do in deployment.
  */
-export async function compareLayers(modelPath: string, graph: Graph, program: Program, run: TracedRunner, samples: NamedTensor[][], isolated = true): Promise<LayerStats[]> {
+export async function compareLayers(modelPath: string, graph: Pick<Graph, 'tensors'>, program: Program, run: TracedRunner, samples: NamedTensor[][], isolated = true): Promise<LayerStats[]> {
   const layers = program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
     .filter((l) => comparable(program, graph, l.value));
   const names = [...new Set(layers.map((l) => l.value.onnxName))];

@@ -1,0 +1,65 @@
+/** `edgec verify`: options, the run, and the printed figures. */
+import { Command } from 'commander';
+import { EdgecError } from '../errors.js';
+import { DEFAULT_MAX_LSB, DEFAULT_SAMPLES, DEFAULT_SEED, DEFAULT_SOFTMAX_MAX_LSB, verifyModel, type Engine, type VerifyReport } from '../verify/verify.js';
+import { parseShapeOption } from './options.js';
+
+interface VerifyFlags {
+  board: string; name?: string; shape: string[]; samples?: string; inputs?: string; seed: string; json?: boolean;
+  from?: string; layers?: boolean; maxLsb?: string; layerMaxLsb?: string; native?: boolean;
+}
+
+function number(flag: string, value: string | undefined, integer: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n < 0 || (integer && !Number.isInteger(n))) throw new EdgecError(`${flag} '${value}': need a ${integer ? 'non-negative integer' : 'number ≥ 0'}`, 2);
+  return n;
+}
+
+const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
+
+export function formatVerifyReport(r: VerifyReport): string[] {
+  const lines = [`edgec verify: ${r.model} (${r.folder}, ${r.engine}), ${r.samples} samples, inputs ${r.inputSource}`];
+  for (const o of r.outputs) {
+    const ties = o.top1Agree !== undefined && o.top1Agree < 1 && !o.top1Mismatches ? ' (the others near-ties)' : '';
+    const top1 = o.top1Agree === undefined ? '' : `, top-1 agreement ${pct(o.top1Agree)}${ties}`;
+    lines.push(`  output '${o.name}': exact ${pct(o.exactRate)}, max |diff| ${o.maxDiffLsb} LSB (tolerance ${o.toleranceLsb}), mean |diff| ${o.meanDiffLsb.toFixed(4)} LSB${top1}  ${o.pass ? 'ok' : 'FAIL'}`);
+  }
+  if (r.layers) {
+    lines.push(`  layers (isolated: each fed onnxruntime's input), ${r.layers.length} compared:`);
+    for (const l of r.layers) {
+      lines.push(`    ${String(l.index).padStart(3)} ${l.op.padEnd(28)} ${l.onnxOp.padEnd(14)} exact ${pct(l.exactRate).padStart(7)}  max ${l.maxDiffLsb} LSB${l.pass ? '' : `  FAIL (tolerance ${l.toleranceLsb})`}`);
+    }
+    if (r.firstBadLayer) lines.push(`  first layer beyond tolerance: #${r.firstBadLayer.index} '${r.firstBadLayer.op}' (${r.firstBadLayer.onnxOp}, tensor '${r.firstBadLayer.tensor}'), max ${r.firstBadLayer.maxDiffLsb} LSB`);
+  }
+  lines.push(`${r.pass ? 'PASS' : 'FAIL'} (${r.seconds.toFixed(1)} s)`);
+  return lines;
+}
+
+/** Registers `verify` on the program; sets the exit code through `setExit` (1 when verification fails). */
+export function addVerifyCommand(program: Command, log: (s: string) => void, setExit: (code: number) => void): void {
+  program.command('verify').description('compile the generated C to WebAssembly and compare it with onnxruntime').argument('<model.onnx>')
+    .option('-b, --board <id>', 'target board (see `edgec boards`)', 'host')
+    .option('-n, --name <name>', 'C name prefix (with --from: which manifest in the folder)')
+    .option('--shape <name=dims>', 'static shape for an input with dynamic dims (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .option('--samples <n>', `number of samples (default ${DEFAULT_SAMPLES} random; with --inputs: all)`)
+    .option('--inputs <file>', 'samples from a .npy, .npz or a folder of them ([N, ...input shape])')
+    .option('--seed <s>', 'seed of the random samples', String(DEFAULT_SEED))
+    .option('--from <dir>', 'verify this already generated folder (as built by edgec build) instead of building afresh')
+    .option('--layers', 'also compare every layer in isolation and name the first one beyond tolerance')
+    .option('--max-lsb <n>', `end-to-end tolerance in output LSB (default ${DEFAULT_MAX_LSB}; ${DEFAULT_SOFTMAX_MAX_LSB} for softmax outputs)`)
+    .option('--layer-max-lsb <n>', 'per-layer tolerance for --layers (default 1; softmax 2)')
+    .option('--native', 'compile with the host C compiler instead of emcc')
+    .option('--json', 'machine-readable output')
+    .action(async (model: string, flags: VerifyFlags) => {
+      const engine: Engine = flags.native ? 'native' : 'wasm';
+      const report = await verifyModel({
+        model, board: flags.board, name: flags.name, shapes: parseShapeOption(flags.shape), from: flags.from, inputs: flags.inputs,
+        samples: number('--samples', flags.samples, true), seed: number('--seed', flags.seed, true), maxLsb: number('--max-lsb', flags.maxLsb, false),
+        layers: !!flags.layers, layerMaxLsb: number('--layer-max-lsb', flags.layerMaxLsb, false), engine,
+      });
+      if (flags.json) log(JSON.stringify(report, null, 2));
+      else formatVerifyReport(report).forEach((l) => log(l));
+      setExit(report.pass ? 0 : 1);
+    });
+}

@@ -1,0 +1,192 @@
+/**
+ * `edgec verify`: the generated C, compiled to WebAssembly (or natively),
+ * against onnxruntime on the original model, on the same inputs.
+ *
+ * Default tolerance (measured, see README "edgec verify"): every sample's
+ * top-1 agrees for classifier-like outputs, and max |diff| ≤ 8 LSB, or
+ * ≤ 32 LSB for an output computed by Softmax. Why: each isolated layer is
+ * within 1 LSB of onnxruntime (we requantize in TFLite Micro's fixed point,
+ * onnxruntime in float), and end to end the bundled examples reach 6 LSB
+ * (vww_mobilenet, 27 layers) over 100 samples; behind a softmax a 1-LSB logit
+ * difference becomes up to 16 LSB of probability (tf2onnx_int8). A corrupted
+ * weight byte or requantization shift moves outputs by tens of LSB and
+ * usually flips top-1; `--layers` then names the layer. `--max-lsb` overrides.
+ */
+import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Graph } from '../ir/graph.js';
+import type { Program, Value } from '../ir/program.js';
+import { compileModel, GRAPH_PASSES } from '../pipeline.js';
+import { loadModel } from '../onnx/load.js';
+import { EdgecError } from '../errors.js';
+import { manifestFileName, programFromManifest } from '../emit/manifest.js';
+import type { OutputStats } from './compare.js';
+import { compareWithReference, type SampleObserver } from './golden.js';
+import { compareLayers, type LayerStats } from './layers.js';
+import { buildNativeRunner, runNativeTraced, type NativeRun } from './native.js';
+import { buildWasmRunner, runWasmTraced } from './wasm.js';
+import { randomSamples } from './samples.js';
+import { readInputSamples } from './inputs.js';
+import type { NamedTensor } from './reference.js';
+
+export const DEFAULT_MAX_LSB = 12;
+export const DEFAULT_SOFTMAX_MAX_LSB = 32;
+/**
+ * Top-1 near-tie: a sample whose reference scores our pick within this many
+ * LSB of its best is not a disagreement (a 1-LSB rounding difference flips
+ * such ties on random inputs; behind softmax 1 logit LSB is up to 16).
+ */
+export const DEFAULT_TIE_LSB = 2;
+export const DEFAULT_SOFTMAX_TIE_LSB = 16;
+/** Isolated layer-by-layer bound: one rounding step (softmax: two, int8 exp vs float). */
+export const DEFAULT_LAYER_MAX_LSB = 1;
+export const DEFAULT_SOFTMAX_LAYER_MAX_LSB = 2;
+export const DEFAULT_SAMPLES = 20;
+export const DEFAULT_SEED = 1234;
+/** Samples for --layers (every op's tensor of every sample is traced). */
+export const LAYER_SAMPLES = 4;
+
+export type Engine = 'wasm' | 'native';
+
+export interface VerifyOptions {
+  model: string;
+  board?: string;
+  name?: string;
+  shapes?: Record<string, number[]>;
+  /** Verify this already generated folder instead of building afresh. */
+  from?: string;
+  /** Number of samples (random ones; with `inputs`, the first n). */
+  samples?: number;
+  seed?: number;
+  inputs?: string;
+  /** Overrides every output's default end-to-end tolerance. */
+  maxLsb?: number;
+  layers?: boolean;
+  layerMaxLsb?: number;
+  engine?: Engine;
+  /** Hook for extra per-sample metrics (e.g. SQNR against the float model, issue 4). */
+  observe?: SampleObserver;
+}
+
+export interface VerifiedOutput extends OutputStats { toleranceLsb: number; pass: boolean }
+export interface VerifiedLayer extends LayerStats { toleranceLsb: number; pass: boolean }
+
+export interface VerifyReport {
+  model: string;
+  folder: string;
+  engine: Engine;
+  samples: number;
+  inputSource: string;
+  outputs: VerifiedOutput[];
+  layers?: VerifiedLayer[];
+  /** First layer (execution order) beyond the layer tolerance. */
+  firstBadLayer?: VerifiedLayer;
+  pass: boolean;
+  seconds: number;
+}
+
+/** The op that computes an output, looking through a final dequantize / layout change. */
+function producedBySoftmax(program: Program, id: string): boolean {
+  let cur = id;
+  for (let hops = 0; hops < 4; hops++) {
+    const op = program.ops.find((o) => o.outputs.includes(cur));
+    if (!op) return false;
+    if (op.onnxOp === 'Softmax' || op.kind === 'softmax') return true;
+    if (!['dequantize', 'quantize', 'requantize', 'transpose', 'u8_to_s8', 's8_to_u8'].includes(op.kind) && op.onnxOp !== 'Reshape' && op.onnxOp !== 'Flatten') return false;
+    cur = op.inputs[0];
+  }
+  return false;
+}
+
+export function outputTolerance(program: Program, id: string, override?: number): number {
+  return override ?? (producedBySoftmax(program, id) ? DEFAULT_SOFTMAX_MAX_LSB : DEFAULT_MAX_LSB);
+}
+
+interface Target { dir: string; program: Program; graph: Pick<Graph, 'tensors'>; cleanup?: () => void }
+
+function findManifest(dir: string, name?: string): string {
+  if (!existsSync(dir)) throw new EdgecError(`--from ${dir}: no such folder`, 2);
+  if (name) {
+    const p = join(dir, manifestFileName(name));
+    if (!existsSync(p)) throw new EdgecError(`--from ${dir}: no ${manifestFileName(name)} in the folder`, 2, 'pass the --name the folder was built with');
+    return p;
+  }
+  const found = readdirSync(dir).filter((f) => f.endsWith('.edgec.json'));
+  if (found.length !== 1) {
+    throw new EdgecError(`--from ${dir}: ${found.length === 0 ? 'no <name>.edgec.json manifest (was it built by edgec build?)' : `several manifests (${found.join(', ')})`}`, 2,
+      found.length ? 'pass --name to choose one' : 'rebuild the folder with edgec build');
+  }
+  return join(dir, found[0]);
+}
+
+function prepareTarget(opts: VerifyOptions): Target {
+  if (opts.from) {
+    const manifest = findManifest(opts.from, opts.name);
+    const program = programFromManifest(readFileSync(manifest, 'utf8'), manifest);
+    // the same graph passes as the build, for the set of tensors layer comparison can name
+    let graph = loadModel(opts.model, { shapes: opts.shapes });
+    for (const pass of GRAPH_PASSES) graph = pass.run(graph);
+    return { dir: opts.from, program, graph };
+  }
+  const c = compileModel(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes });
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
+  for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
+  return { dir, program: c.program, graph: c.graph, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+type Build = (dir: string, name: string, flags: string[]) => string;
+type Run = (exe: string, bytes: Uint8Array, n: number, inject?: Uint8Array) => NativeRun;
+
+const ENGINES: Record<Engine, { build: Build; run: Run }> = {
+  wasm: { build: (d, n, f) => buildWasmRunner(d, n, { flags: f }), run: runWasmTraced },
+  native: { build: (d, n, f) => buildNativeRunner(d, n, { flags: f }), run: runNativeTraced },
+};
+
+function chooseSamples(program: Program, opts: VerifyOptions): { samples: NamedTensor[][]; source: string } {
+  if (opts.samples !== undefined && (!Number.isInteger(opts.samples) || opts.samples <= 0)) throw new EdgecError(`--samples ${opts.samples}: need a positive integer`, 2);
+  if (opts.inputs) {
+    const all = readInputSamples(program, opts.inputs);
+    return { samples: opts.samples ? all.slice(0, opts.samples) : all, source: opts.inputs };
+  }
+  const seed = opts.seed ?? DEFAULT_SEED;
+  return { samples: randomSamples(program, opts.samples ?? DEFAULT_SAMPLES, seed), source: `random (seed ${seed})` };
+}
+
+function layerTolerance(l: LayerStats, override?: number): number {
+  return override ?? (l.onnxOp === 'Softmax' || l.kind === 'softmax' ? DEFAULT_SOFTMAX_LAYER_MAX_LSB : DEFAULT_LAYER_MAX_LSB);
+}
+
+export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
+  const started = Date.now();
+  const engineId = opts.engine ?? 'wasm';
+  const engine = ENGINES[engineId];
+  if (opts.maxLsb !== undefined && !(opts.maxLsb >= 0)) throw new EdgecError(`--max-lsb ${opts.maxLsb}: need a number ≥ 0`, 2);
+  const target = prepareTarget(opts);
+  try {
+    const { program, dir } = target;
+    const { samples, source } = chooseSamples(program, opts);
+    const runner = engine.build(dir, program.name, []);
+    const tieLsb = (v: Value): number => (producedBySoftmax(program, v.id) ? DEFAULT_SOFTMAX_TIE_LSB : DEFAULT_TIE_LSB);
+    const golden = await compareWithReference(opts.model, program, (bytes, n) => engine.run(runner, bytes, n).outputs, samples, { observe: opts.observe, tieLsb });
+    const outputs = golden.outputs.map((o, i): VerifiedOutput => {
+      const tol = outputTolerance(program, program.outputs[i], opts.maxLsb);
+      return { ...o, toleranceLsb: tol, pass: o.maxDiffLsb <= tol && !o.top1Mismatches };
+    });
+    let layers: VerifiedLayer[] | undefined;
+    if (opts.layers) {
+      const traced = engine.build(dir, program.name, ['-DEDGEC_TRACING']);
+      const stats = await compareLayers(opts.model, target.graph, program, (b, n, inj) => engine.run(traced, b, n, inj).trace ?? new Uint8Array(0),
+        samples.slice(0, LAYER_SAMPLES), true);
+      layers = stats.map((l) => {
+        const tol = layerTolerance(l, opts.layerMaxLsb);
+        return { ...l, toleranceLsb: tol, pass: l.maxDiffLsb <= tol };
+      });
+    }
+    const firstBadLayer = layers?.find((l) => !l.pass);
+    const pass = outputs.every((o) => o.pass) && !firstBadLayer;
+    return { model: opts.model, folder: opts.from ?? '(built afresh)', engine: engineId, samples: samples.length, inputSource: source, outputs, layers, firstBadLayer, pass, seconds: (Date.now() - started) / 1000 };
+  } finally {
+    target.cleanup?.();
+  }
+}
