@@ -1,0 +1,56 @@
+/**
+ * Calibration: run the (float-pass-optimised) float model in onnxruntime on
+ * every sample with the tensors that need a range exposed as extra outputs,
+ * and turn their statistics into ranges. Histogram methods need the global
+ * min/max first, so they take a second pass over the samples.
+ */
+import type { Graph } from '../ir/graph.js';
+import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
+import { writeOnnx } from './onnx-writer.js';
+import { needsHistogram, rangeOf, TensorStats, type CalibrationMethod, type Range } from './ranges.js';
+
+export interface CalibrationOptions {
+  method: CalibrationMethod;
+  /** For `percentile`: the share of values kept, in percent (default 99.99). */
+  percentile?: number;
+  /** Progress lines; the CLI passes a TTY writer, tests nothing. */
+  progress?: (done: number, total: number, pass: string) => void;
+}
+
+/** Writes `\r calibrating 12/64` on a terminal; no output when stderr is not a TTY. */
+export function ttyProgress(): ((done: number, total: number, pass: string) => void) | undefined {
+  if (!process.stderr.isTTY) return undefined;
+  return (done, total, pass) => {
+    process.stderr.write(`\r${pass} ${done}/${total}${done === total ? '\x1b[K\n' : ''}`);
+  };
+}
+
+export async function calibrate(graph: Graph, names: string[], samples: NamedTensor[][], options: CalibrationOptions): Promise<Map<string, Range>> {
+  const stats = new Map(names.map((n) => [n, new TensorStats()]));
+  const inputs = new Set(graph.inputs);
+  const exposed = names.filter((n) => !inputs.has(n));
+  const session = await openReference(writeOnnx(graph, exposed));
+  const passes = needsHistogram(options.method) ? 2 : 1;
+  try {
+    for (let pass = 0; pass < passes; pass++) {
+      const label = passes === 1 ? 'calibrating' : pass === 0 ? 'calibrating (ranges)' : 'calibrating (histograms)';
+      for (let s = 0; s < samples.length; s++) {
+        const sample = samples[s];
+        const results = exposed.length > 0 ? await runReference(session, sample, exposed) : new Map();
+        for (const t of sample) results.set(t.name, t.data);
+        for (const [name, st] of stats) {
+          const data = results.get(name);
+          if (!data) continue;
+          if (pass === 0) st.observeRange(data);
+          else st.observeHistogram(data);
+        }
+        options.progress?.(s + 1, samples.length, label);
+      }
+    }
+  } finally {
+    await session.release();
+  }
+  const ranges = new Map<string, Range>();
+  for (const [name, st] of stats) ranges.set(name, rangeOf(st, options.method, options.percentile ?? 99.99));
+  return ranges;
+}

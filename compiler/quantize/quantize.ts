@@ -1,0 +1,249 @@
+/**
+ * Float graph + activation ranges → QDQ graph, in the form onnxruntime's
+ * quantize_static (QDQ, per-channel) writes, so that fold-qdq and lowering
+ * compile it like any other int8 model and onnxruntime runs it as is:
+ *  - activations: QuantizeLinear → DequantizeLinear after their producer,
+ *    int8 asymmetric, the range widened to contain 0, integer zero point;
+ *  - Relu / Clip right after Conv / Gemm / MatMul / Add / Mul: the op's own
+ *    result gets no Q/DQ (the activation fuses into the op's clamp);
+ *  - layout ops and pooling keep their input's quantization;
+ *    Softmax writes scale 1/256, zero point −128 (the int8 kernel's fixed output);
+ *  - weights: int8 symmetric per output channel, DQ(int8 initializer, axis);
+ *    bias: int32, scale = input scale × weight scale, zero point 0;
+ *  - other float constants read by quantized ops: int8 per tensor.
+ */
+import type { Graph, Node, Tensor } from '../ir/graph.js';
+import { roundHalfEven } from '../ir/quant.js';
+import { uniqueTensorName } from '../passes/graph-edit.js';
+import type { Range } from './ranges.js';
+
+export interface ActQuant { scale: number; zeroPoint: number }
+
+/** Ops whose output is the input's values rearranged or selected: same quantization. */
+export const PASS_THROUGH_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Slice', 'Gather', 'Split', 'Pad', 'DepthToSpace', 'SpaceToDepth', 'Resize', 'Upsample']);
+/** Ops with constant weights (input 1) quantized per output channel, and an int32 bias (input 2). */
+export const WEIGHTED_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
+/** Producers an immediately following Relu/Clip fuses into. */
+const FUSABLE_PRODUCERS = new Set(['Conv', 'Gemm', 'MatMul', 'Add', 'Mul']);
+
+/** Output quantization of the int8 softmax kernel (TFLite's). */
+export const SOFTMAX_OUTPUT: ActQuant = { scale: 1 / 256, zeroPoint: -128 };
+
+/** int8 asymmetric parameters for a real range (widened to contain 0), as onnxruntime computes them. */
+export function activationParams(range: Range): ActQuant {
+  const lo = Math.min(range.lo, 0);
+  const hi = Math.max(range.hi, 0);
+  if (!(hi - lo > 0)) return { scale: 1, zeroPoint: 0 };
+  const scale = Math.fround((hi - lo) / 255);
+  const zeroPoint = Math.max(-128, Math.min(127, roundHalfEven(-128 - lo / scale)));
+  return { scale, zeroPoint };
+}
+
+/** Symmetric int8 per-channel quantization of `w` along `axis`. */
+export function quantizeWeights(w: Tensor, axis: number): { data: Int8Array; scales: Float32Array } {
+  const data = w.data as Float32Array;
+  const channels = w.shape[axis];
+  const inner = w.shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const chOf = (i: number): number => Math.floor(i / inner) % channels;
+  const absMax = new Float64Array(channels);
+  for (let i = 0; i < data.length; i++) absMax[chOf(i)] = Math.max(absMax[chOf(i)], Math.abs(data[i]));
+  // an all-zero channel still needs a positive scale; its values quantize to 0 either way
+  const scales = Float32Array.from(absMax, (m) => (m > 0 ? m / 127 : 1));
+  const q = new Int8Array(data.length);
+  for (let i = 0; i < data.length; i++) q[i] = Math.max(-127, Math.min(127, roundHalfEven(data[i] / scales[chOf(i)])));
+  return { data: q, scales };
+}
+
+/** Output-channel axis of a weighted op's weight tensor. */
+export function weightAxis(node: Node, w: Tensor): number {
+  if (node.opType === 'Conv') return 0;
+  if (node.opType === 'ConvTranspose') return 1;
+  if (node.opType === 'Gemm') return Number(node.attrs.transB ?? 0) === 1 ? 0 : 1;
+  return w.shape.length - 1; // MatMul [.., K, N]
+}
+
+function isFloatActivation(graph: Graph, name: string): boolean {
+  const t = graph.tensors.get(name);
+  return !!t && !t.data && t.dtype === 'float32';
+}
+
+/** Producer outputs whose only reader is a Relu/Clip that fuses into the producer: they get no Q/DQ. */
+export function fusedIntermediates(graph: Graph): Set<string> {
+  const fused = new Set<string>();
+  const producers = new Map<string, Node>();
+  graph.nodes.forEach((n) => n.outputs.forEach((o) => producers.set(o, n)));
+  for (const act of graph.nodes) {
+    if (act.opType !== 'Relu' && act.opType !== 'Clip') continue;
+    if (act.opType === 'Clip' && act.inputs.slice(1).some((i) => i !== '' && !graph.tensors.get(i)?.data)) continue;
+    const mid = act.inputs[0];
+    const p = producers.get(mid);
+    if (!p || !FUSABLE_PRODUCERS.has(p.opType) || graph.outputs.includes(mid)) continue;
+    if (graph.nodes.filter((n) => n.inputs.includes(mid)).length !== 1) continue;
+    fused.add(mid);
+  }
+  return fused;
+}
+
+export interface QuantPlan {
+  /** Activation tensors that get Q/DQ, with the producer-independent params source. */
+  quantized: string[];
+  /** Tensors whose range calibration must measure. */
+  needRange: string[];
+}
+
+/** Which activations are quantized, and which of them need a calibrated range. */
+export function planQuantization(graph: Graph): QuantPlan {
+  const fused = fusedIntermediates(graph);
+  const quantized: string[] = [];
+  const needRange: string[] = [];
+  const add = (name: string, own: boolean): void => {
+    if (!isFloatActivation(graph, name) || fused.has(name) || quantized.includes(name)) return;
+    quantized.push(name);
+    if (own) needRange.push(name);
+  };
+  graph.inputs.forEach((i) => add(i, true));
+  for (const node of graph.nodes) {
+    const passThrough = PASS_THROUGH_OPS.has(node.opType) && isFloatActivation(graph, node.inputs[0]) && !fused.has(node.inputs[0]);
+    node.outputs.forEach((o, k) => {
+      if (o === '') return;
+      add(o, !(passThrough && k === 0 || node.opType === 'Softmax' || passThrough && node.opType === 'Split'));
+    });
+  }
+  return { quantized, needRange };
+}
+
+/** Final activation parameters: calibrated, inherited through pass-through ops, or fixed (Softmax). */
+export function activationQuant(graph: Graph, plan: QuantPlan, ranges: ReadonlyMap<string, Range>): Map<string, ActQuant> {
+  const params = new Map<string, ActQuant>();
+  const producers = new Map<string, Node>();
+  graph.nodes.forEach((n) => n.outputs.forEach((o) => producers.set(o, n)));
+  for (const name of plan.quantized) {
+    const range = ranges.get(name);
+    if (range) { params.set(name, activationParams(range)); continue; }
+    const p = producers.get(name);
+    if (p?.opType === 'Softmax') { params.set(name, SOFTMAX_OUTPUT); continue; }
+    const inherited = p ? params.get(p.inputs[0]) : undefined;
+    if (!inherited) throw new Error(`internal: no quantization for '${name}'`);
+    params.set(name, inherited);
+  }
+  return params;
+}
+
+interface Builder { graph: Graph; nodes: Node[] }
+
+function constTensor(b: Builder, base: string, t: Omit<Tensor, 'name'>): string {
+  const name = uniqueTensorName(b.graph, base);
+  b.graph.tensors.set(name, { name, ...t });
+  return name;
+}
+
+function scalarParams(b: Builder, base: string, q: ActQuant): [string, string] {
+  const s = constTensor(b, `${base}_scale`, { dtype: 'float32', shape: [], data: Float32Array.of(q.scale) });
+  const z = constTensor(b, `${base}_zero_point`, { dtype: 'int8', shape: [], data: Int8Array.of(q.zeroPoint) });
+  return [s, z];
+}
+
+function addNode(b: Builder, opType: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}): void {
+  b.nodes.push({ name: `${outputs[0]}_${opType}`, opType, domain: '', inputs, outputs, attrs });
+}
+
+function newActivation(b: Builder, base: string, like: Tensor, dtype: Tensor['dtype']): string {
+  const name = uniqueTensorName(b.graph, base);
+  b.graph.tensors.set(name, { name, dtype, shape: [...like.shape] });
+  return name;
+}
+
+/** DQ of a quantized constant; returns the float tensor the op reads. */
+function dequantizedConst(b: Builder, base: string, q: Omit<Tensor, 'name'>, scales: Float32Array, zeroPoints: Int8Array | Int32Array, axis: number | undefined, floatShape: number[]): string {
+  const qName = constTensor(b, `${base}_quantized`, q);
+  const perChannel = axis !== undefined;
+  const s = constTensor(b, `${base}_scale`, { dtype: 'float32', shape: perChannel ? [scales.length] : [], data: scales });
+  const z = constTensor(b, `${base}_zero_point`, { dtype: zeroPoints instanceof Int8Array ? 'int8' : 'int32', shape: perChannel ? [zeroPoints.length] : [], data: zeroPoints });
+  const out = uniqueTensorName(b.graph, `${base}_DequantizeLinear`);
+  b.graph.tensors.set(out, { name: out, dtype: 'float32', shape: floatShape });
+  addNode(b, 'DequantizeLinear', [qName, s, z], [out], perChannel ? { axis } : {});
+  return out;
+}
+
+function quantizeWeightInputs(b: Builder, node: Node, params: ReadonlyMap<string, ActQuant>): void {
+  const w = b.graph.tensors.get(node.inputs[1]);
+  if (!w?.data || w.dtype !== 'float32') return;
+  const axis = weightAxis(node, w);
+  const { data, scales } = quantizeWeights(w, axis);
+  node.inputs[1] = dequantizedConst(b, w.name, { dtype: 'int8', shape: [...w.shape], data }, scales, new Int8Array(scales.length), axis, [...w.shape]);
+  const biasName = node.inputs[2] ?? '';
+  const bias = biasName !== '' ? b.graph.tensors.get(biasName) : undefined;
+  const inQ = params.get(node.inputs[0]);
+  if (!bias?.data || bias.dtype !== 'float32' || !inQ) return;
+  const channels = scales.length;
+  if (bias.data.length !== channels && bias.data.length !== 1) return;
+  const bScales = Float32Array.from(scales, (s) => Math.fround(inQ.scale * s));
+  const bq = Int32Array.from({ length: channels }, (_, c) => {
+    const v = roundHalfEven(Number(bias.data![bias.data!.length === 1 ? 0 : c]) / bScales[c]);
+    return Math.max(-(2 ** 31) + 1, Math.min(2 ** 31 - 1, v));
+  });
+  node.inputs[2] = dequantizedConst(b, bias.name, { dtype: 'int32', shape: [channels], data: bq }, bScales, new Int32Array(channels), 0, [channels]);
+}
+
+/** Float constants that a quantized op reads (Add/Mul operands, Clip bounds stay float). */
+function quantizeConstInputs(b: Builder, node: Node): void {
+  if (node.opType === 'Clip' || PASS_THROUGH_OPS.has(node.opType) || node.opType.endsWith('QuantizeLinear')) return;
+  node.inputs.forEach((name, i) => {
+    const t = name === '' ? undefined : b.graph.tensors.get(name);
+    if (!t?.data || t.dtype !== 'float32') return;
+    if (WEIGHTED_OPS.has(node.opType) && (i === 1 || i === 2)) return;
+    let lo = 0;
+    let hi = 0;
+    for (const v of t.data) { lo = Math.min(lo, Number(v)); hi = Math.max(hi, Number(v)); }
+    const q = activationParams({ lo, hi });
+    const data = Int8Array.from(t.data, (v) => Math.max(-128, Math.min(127, roundHalfEven(Number(v) / q.scale) + q.zeroPoint)));
+    node.inputs[i] = dequantizedConst(b, `${t.name}_${node.name}`, { dtype: 'int8', shape: [...t.shape], data }, Float32Array.of(q.scale), Int8Array.of(q.zeroPoint), undefined, [...t.shape]);
+  });
+}
+
+/** Rewrites `graph` in place into its QDQ form. */
+export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>): Graph {
+  const b: Builder = { graph, nodes: [] };
+  const quantized = new Set(plan.quantized);
+  /** Float tensor readers should read instead of each quantized activation. */
+  const readAs = new Map<string, string>();
+
+  const emitQdq = (src: string, dqOut: string, q: ActQuant): void => {
+    const t = graph.tensors.get(src) as Tensor;
+    const [s, z] = scalarParams(b, src, q);
+    const qOut = newActivation(b, `${src}_QuantizeLinear`, t, 'int8');
+    addNode(b, 'QuantizeLinear', [src, s, z], [qOut]);
+    addNode(b, 'DequantizeLinear', [qOut, s, z], [dqOut]);
+  };
+  const quantizeOutput = (name: string): void => {
+    const q = params.get(name) as ActQuant;
+    const t = graph.tensors.get(name) as Tensor;
+    if (graph.outputs.includes(name)) return; // handled after the producer is renamed
+    const dq = newActivation(b, `${name}_DequantizeLinear`, t, 'float32');
+    emitQdq(name, dq, q);
+    readAs.set(name, dq);
+  };
+
+  graph.inputs.filter((i) => quantized.has(i)).forEach(quantizeOutput);
+  for (const node of graph.nodes) {
+    node.inputs = node.inputs.map((i) => readAs.get(i) ?? i);
+    if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, params);
+    quantizeConstInputs(b, node);
+    // a quantized graph output keeps its name: the producer writes <name>_float, Q/DQ restore <name>
+    const renamed = new Map<string, string>();
+    node.outputs = node.outputs.map((o) => {
+      if (!quantized.has(o) || !graph.outputs.includes(o)) return o;
+      const f = newActivation(b, `${o}_float`, graph.tensors.get(o) as Tensor, 'float32');
+      renamed.set(f, o);
+      return f;
+    });
+    b.nodes.push(node);
+    for (const o of node.outputs) {
+      const original = renamed.get(o);
+      if (original !== undefined) emitQdq(o, original, params.get(original) as ActQuant);
+      else if (quantized.has(o)) quantizeOutput(o);
+    }
+  }
+  graph.nodes = b.nodes;
+  return graph;
+}
