@@ -17,6 +17,13 @@ function transpose2d(w: Int8Array, rows: number, cols: number): Int8Array {
   return out;
 }
 
+function permuteColumns(w: Int8Array, rows: number, order: number[]): Int8Array {
+  const cols = order.length;
+  const out = new Int8Array(w.length);
+  for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) out[r * cols + j] = w[r * cols + order[j]];
+  return out;
+}
+
 function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, biasIndex: number): void {
   const xName = node.inputs[0];
   const x = ctx.tensor(xName);
@@ -34,7 +41,10 @@ function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, 
   const rq = requantization(node, inQ, weights.scales, outQ);
   const input = ctx.read(node, xName, identityPerm(x.shape.length));
   const output = ctx.define(node.outputs[0], identityPerm(ctx.tensor(node.outputs[0]).shape.length));
-  const filter = transB ? weights.data : transpose2d(weights.data, k, nOut);
+  const rowMajor = transB ? weights.data : transpose2d(weights.data, k, nOut);
+  // A flatten folded into this layer (ops/layout-ops.ts): reorder weight columns to the input's memory order.
+  const order = ctx.featureOrder.get(xName);
+  const filter = order ? permuteColumns(rowMajor, nOut, order) : rowMajor;
   const op: Op = {
     kind: 'fully_connected', name: node.name, onnxOp: node.opType,
     inputs: [input.value], outputs: [output],

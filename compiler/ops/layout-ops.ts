@@ -5,7 +5,7 @@
  * input. The physical `transpose` kernel is what those copies use.
  */
 import type { Node } from '../ir/graph.js';
-import { identityPerm, permAfterTranspose } from '../ir/layout.js';
+import { identityPerm, permAfterTranspose, rowMajorStrides } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInts } from './attrs.js';
 import { requantizeOp, sameQuant } from './quantize.js';
@@ -30,8 +30,43 @@ function aliasOrRequantize(node: Node, ctx: LoweringContext, src: { value: strin
   ctx.define(outName, outPerm, { type: srcValue.type, quant, aliasOf: root });
 }
 
+/**
+ * Flatten of a channels-last feature map read only by fully connected layers
+ * with constant weights: no copy, the FC permutes its weight columns instead.
+ * Returns the memory order of the flattened features, or undefined.
+ */
+function flattenIntoWeights(node: Node, ctx: LoweringContext): number[] | undefined {
+  const xName = node.inputs[0];
+  const inShape = ctx.tensor(xName).shape;
+  const outShape = ctx.tensor(node.outputs[0]).shape;
+  const src = ctx.readAny(node, xName);
+  if (outShape.length !== 2 || inShape.length < 3 || outShape[0] !== inShape[0] || src.perm[0] !== 0) return undefined;
+  if (ctx.graph.outputs.includes(node.outputs[0])) return undefined;
+  const readers = ctx.graph.nodes.filter((n) => n.inputs.includes(node.outputs[0]));
+  const allFc = readers.length > 0 && readers.every((r) => (r.opType === 'Gemm' || r.opType === 'MatMul') && r.inputs[0] === node.outputs[0]
+    && r.inputs.indexOf(node.outputs[0]) === 0 && !!ctx.graph.tensors.get(r.inputs[1])?.data);
+  if (!allFc) return undefined;
+  const logicalStrides = rowMajorStrides(inShape);
+  const phys = src.perm.map((a) => inShape[a]);
+  const features = inShape.slice(1).reduce((a, b) => a * b, 1);
+  const order: number[] = [];
+  const idx = new Array<number>(phys.length).fill(0);
+  for (let j = 0; j < features; j++) {
+    order.push(idx.reduce((acc, v, d) => (d === 0 ? acc : acc + v * logicalStrides[src.perm[d]]), 0));
+    for (let d = phys.length - 1; d >= 1; d--) { if (++idx[d] < phys[d]) break; idx[d] = 0; }
+  }
+  return order.every((v, j) => v === j) ? undefined : order;
+}
+
 function lowerReshape(node: Node, ctx: LoweringContext): void {
   const xName = node.inputs[0];
+  const order = flattenIntoWeights(node, ctx);
+  if (order) {
+    const src = ctx.readAny(node, xName);
+    ctx.featureOrder.set(node.outputs[0], order);
+    aliasOrRequantize(node, ctx, { value: src.value, perm: src.perm }, identityPerm(2));
+    return;
+  }
   const src = ctx.read(node, xName, identityPerm(ctx.tensor(xName).shape.length));
   aliasOrRequantize(node, ctx, src, identityPerm(ctx.tensor(node.outputs[0]).shape.length));
 }

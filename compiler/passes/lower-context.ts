@@ -21,6 +21,12 @@ export class LoweringContext {
   private readonly lowered = new Map<string, Lowered>();
   private readonly copies = new Map<string, Lowered>();
   private readonly usedIds = new Set<string>();
+  /**
+   * Flattened tensors whose features stay in their producer's memory order
+   * (NHWC) because every reader is a fully connected layer that permutes its
+   * weight columns instead: position j in memory holds logical feature order[j].
+   */
+  readonly featureOrder = new Map<string, number[]>();
   /** Layout copies into declared-layout graph outputs, waiting for the op that writes their source. */
   private readonly pendingCopies = new Map<string, Op>();
 
