@@ -15,7 +15,9 @@
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_dsp.h"
 
+#if !EDGEC_DSP
 /* Four dot products of x[0..n) (+ offset) with the rows w, w + n, w + 2n, w + 3n,
  * added to acc[0..3]. Each input load is shared by the four rows. */
 static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset, int32_t *acc)
@@ -35,12 +37,109 @@ static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, 
   acc[2] = a2;
   acc[3] = a3;
 }
+#endif
 
 static int8_t conv_out(int32_t acc, int32_t mult, int32_t shift, const edgec_conv_params_t *p)
 {
   return (int8_t)edgec_clamp_s32(edgec_requantize(acc, mult, shift) + p->output_offset, p->act_min, p->act_max);
 }
 
+#if EDGEC_DSP
+/* The valid taps of one output pixel as a grid of contiguous runs: run (i, j)
+ * starts at x + i * x_i + j * x_j in the input and w + i * w_i + j * w_j in
+ * output channel 0's filter, and is len bytes long. With groups == 1 and
+ * dil_w == 1 a whole tap row is one run (nj == 1). */
+typedef struct {
+  const int8_t *x, *w;
+  int32_t ni, nj, len;
+  int32_t x_i, x_j, w_i, w_j;
+} conv_runs_t;
+
+/* Out channels oc..oc+3 of one pixel: acc[r] += taps of channel oc + r. */
+static void runs_4r1c(const conv_runs_t *t, int32_t oc_off, int32_t fsize, int32_t off, int32_t *acc)
+{
+  int32_t i, j;
+  for (i = 0; i < t->ni; ++i)
+    for (j = 0; j < t->nj; ++j)
+      edgec_dot_4r1c(t->x + i * t->x_i + j * t->x_j, t->w + oc_off + i * t->w_i + j * t->w_j, fsize, t->len, off, acc);
+}
+
+/* One out channel of one pixel. */
+static int32_t runs_1r1c(const conv_runs_t *t, int32_t oc_off, int32_t off, int32_t acc)
+{
+  int32_t i, j;
+  for (i = 0; i < t->ni; ++i)
+    for (j = 0; j < t->nj; ++j)
+      acc = edgec_dot_1r1c(t->x + i * t->x_i + j * t->x_j, t->w + oc_off + i * t->w_i + j * t->w_j, t->len,
+                           off, acc);
+  return acc;
+}
+
+/* Writes out channels [oc, oc + n) of a pixel from its accumulators (+ bias). */
+static void conv_store(const edgec_conv_params_t *p, const int32_t *acc, int32_t n, int32_t oc, const int32_t *bias,
+                       const int32_t *mult, const int32_t *shift, int8_t *out)
+{
+  int32_t r;
+  for (r = 0; r < n; ++r) out[oc + r] = conv_out(acc[r] + (bias ? bias[oc + r] : 0), mult[oc + r], shift[oc + r], p);
+}
+
+/* DSP path: direct convolution (no im2col copy), four output channels per
+ * pass over the valid taps of one output pixel. */
+static void conv_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *mult, const int32_t *shift, int8_t *output)
+{
+  const int32_t groups = p->groups > 0 ? p->groups : 1;
+  const int32_t cin_g = p->in_c / groups, cout_g = p->out_c / groups;
+  const int32_t fsize = p->k_h * p->k_w * cin_g;
+  const int32_t off = p->input_offset, row = p->in_w * p->in_c;
+  const int32_t one_run = groups == 1 && p->dil_w == 1;
+  int32_t b, oy, ox, g, oc;
+  conv_runs_t t;
+  t.x_i = p->dil_h * row;
+  t.x_j = p->dil_w * p->in_c;
+  t.w_i = p->k_w * cin_g;
+  t.w_j = cin_g;
+
+  for (b = 0; b < p->batches; ++b) {
+    const int8_t *in_b = input + b * p->in_h * row;
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t iy0 = oy * p->stride_h - p->pad_top;
+      int32_t ky0 = 0, ky1 = p->k_h;
+      while (ky0 < ky1 && iy0 + ky0 * p->dil_h < 0) ky0++;
+      while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dil_h >= p->in_h) ky1--;
+      for (ox = 0; ox < p->out_w; ++ox) {
+        const int32_t ix0 = ox * p->stride_w - p->pad_left;
+        int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * p->out_c;
+        int32_t kx0 = 0, kx1 = p->k_w;
+        while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0) kx0++;
+        while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w) kx1--;
+        t.ni = ky1 - ky0;
+        t.nj = one_run ? 1 : kx1 - kx0;
+        t.len = one_run ? (kx1 - kx0) * cin_g : cin_g;
+        if (t.nj <= 0 || t.len <= 0) t.ni = 0;
+        for (g = 0; g < groups; ++g) {
+          const int32_t oc_end = (g + 1) * cout_g;
+          int32_t acc[4];
+          /* First valid tap (none when the window lies in the padding). */
+          t.x = t.ni > 0 ? in_b + (iy0 + ky0 * p->dil_h) * row + (ix0 + kx0 * p->dil_w) * p->in_c + g * cin_g : in_b;
+          t.w = t.ni > 0 ? filter + (ky0 * p->k_w + kx0) * cin_g : filter;
+          for (oc = g * cout_g; oc + 4 <= oc_end; oc += 4) {
+            acc[0] = acc[1] = acc[2] = acc[3] = 0;
+            runs_4r1c(&t, oc * fsize, fsize, off, acc);
+            conv_store(p, acc, 4, oc, bias, mult, shift, out);
+          }
+          for (; oc < oc_end; ++oc) {
+            acc[0] = runs_1r1c(&t, oc * fsize, off, 0);
+            conv_store(p, acc, 1, oc, bias, mult, shift, out);
+          }
+        }
+      }
+    }
+  }
+}
+#endif /* EDGEC_DSP */
+
+#if !EDGEC_DSP
 /* 1x1, stride 1, no padding, groups 1: output pixel = W * input pixel
  * (a matrix multiply). Four output channels share each input load. */
 static void conv_1x1_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
@@ -75,8 +174,9 @@ static void conv_1x1_s8(const edgec_conv_params_t *p, const int8_t *input, const
   }
 }
 
-void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
-                   const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
+/* Plain C path: two output channels per pass, 1x1 convolutions as a matrix multiply. */
+static void conv_c(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                   const int32_t *mult, const int32_t *shift, int8_t *output)
 {
   const int32_t groups = p->groups > 0 ? p->groups : 1;
   const int32_t cin_g = p->in_c / groups, cout_g = p->out_c / groups;
@@ -146,4 +246,15 @@ void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8
       }
     }
   }
+}
+#endif /* !EDGEC_DSP */
+
+void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                   const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
+{
+#if EDGEC_DSP
+  conv_dsp(p, input, filter, bias, mult, shift, output);
+#else
+  conv_c(p, input, filter, bias, mult, shift, output);
+#endif
 }

@@ -10,11 +10,14 @@
  *
  *  acc = bias[o] + sum_i w[o][i] * (x[i] + input_offset);
  *  out = clamp(requant(acc) + output_offset, act_min, act_max).
- *  Four output rows per pass share each input load. Output must not alias input.
+ *  Four output rows per pass share each input load (with the Arm DSP extension:
+ *  SXTB16/SMLAD on four bytes at a time, see edgec_dsp.h). Output must not alias input.
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_dsp.h"
 
+#if !EDGEC_DSP
 /* Four dot products of x[0..n) (+ offset) with the rows w, w + n, w + 2n, w + 3n,
  * added to acc[0..3]. Each input load is shared by the four rows. */
 static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset, int32_t *acc)
@@ -34,6 +37,7 @@ static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, 
   acc[2] = a2;
   acc[3] = a3;
 }
+#endif
 
 static int8_t fc_out(const edgec_fc_params_t *p, int32_t acc, const int32_t *mult, const int32_t *shift, int32_t o)
 {
@@ -46,13 +50,17 @@ void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, c
                               const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
 {
   const int32_t n = p->in_depth, rows = p->out_depth, off = p->input_offset;
-  int32_t b, o, i;
+  int32_t b, o;
   for (b = 0; b < p->batches; ++b) {
     const int8_t *x = input + b * n;
     int8_t *out = output + b * rows;
     for (o = 0; o + 4 <= rows; o += 4) {
       int32_t a[4] = {0, 0, 0, 0};
+#if EDGEC_DSP
+      edgec_dot_4r1c(x, filter + o * n, n, n, off, a);
+#else
       dot4_s8(x, filter + o * n, n, off, a);
+#endif
       if (bias) {
         a[0] += bias[o];
         a[1] += bias[o + 1];
@@ -67,7 +75,12 @@ void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, c
     for (; o < rows; ++o) {
       const int8_t *w0 = filter + o * n;
       int32_t a0 = bias ? bias[o] : 0;
+#if EDGEC_DSP
+      a0 = edgec_dot_1r1c(x, w0, n, off, a0);
+#else
+      int32_t i;
       for (i = 0; i < n; ++i) a0 += w0[i] * (x[i] + off);
+#endif
       out[o] = fc_out(p, a0, mult, shift, o);
     }
   }
