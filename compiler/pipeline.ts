@@ -6,7 +6,9 @@ import { basename } from 'node:path';
 import type { Graph } from './ir/graph.js';
 import type { Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
-import { loadModel } from './onnx/load.js';
+import { loadModel, loadModelBytes } from './onnx/load.js';
+import { quantizeModel, type Quantized } from './quantize/index.js';
+import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
@@ -24,6 +26,12 @@ export interface CompileOptions {
   board?: string;
   backend?: string;
   shapes?: Record<string, number[]>;
+  /** Float model: calibration samples (.npy / .npz / folder); quantized first (compiler/quantize, compileModelAsync). */
+  calibration?: string;
+  /** minmax (default), percentile[:p], entropy, mse. */
+  calibrationMethod?: string;
+  /** The model's bytes when they are not the file at modelPath (the quantized model). */
+  modelBytes?: Uint8Array;
   /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
   int8Io?: boolean;
 }
@@ -37,6 +45,8 @@ export interface Compiled {
   emitted: EmitResult;
   /** Backend the board asks for, when this build has to use another. */
   backendNote?: string;
+  /** Present when the model was quantized from float (--calibration). */
+  quantized?: Quantized;
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
@@ -55,7 +65,8 @@ export function validateName(name: string): string {
 export function compileModel(modelPath: string, options: CompileOptions = {}): Compiled {
   const name = validateName(options.name ?? 'model');
   const board = boardById(options.board ?? 'host');
-  let graph = loadModel(modelPath, { shapes: options.shapes });
+  if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
+  let graph = options.modelBytes ? loadModelBytes(options.modelBytes, { fileName: modelPath }) : loadModel(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   const lowered = lowerGraph(graph, name);
   const program = options.int8Io ? int8Io(lowered) : lowered;
@@ -74,4 +85,11 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   }
   const emitted = emitC(program, plan, backend, basename(modelPath));
   return { graph, program, plan, board, backend, emitted, backendNote };
+}
+
+/** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
+export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
+  if (!options.calibration) return compileModel(modelPath, options);
+  const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress() });
+  return { ...compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes }), quantized };
 }

@@ -1,0 +1,138 @@
+/**
+ * What quantization cost: float vs int8 model size, and the generated int8 C
+ * (built with the host compiler, run on the calibration samples) against the
+ * float model in onnxruntime — SQNR per output, top-1 agreement, and with
+ * `layers` the SQNR of every int8 layer output (traced, errors accumulating
+ * as on the device) against the same float tensor.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Compiled } from '../pipeline.js';
+import type { Graph } from '../ir/graph.js';
+import { bytesPerElement, elementCount } from '../ir/graph.js';
+import type { Value } from '../ir/program.js';
+import { buildNativeRunner, runNativeTraced } from '../verify/native.js';
+import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
+import { parseTrace, sampleBytes, toPhysical } from '../verify/layers.js';
+import { argmax } from '../verify/compare.js';
+import type { Quantized } from './index.js';
+
+export interface SizeReport { floatBytes: number; int8Bytes: number; ratio: number }
+export interface OutputAccuracy { name: string; sqnrDb: number; top1Agree?: number }
+export interface LayerAccuracy { index: number; op: string; onnxOp: string; tensor: string; sqnrDb: number }
+export interface AccuracyReport { samples: number; size: SizeReport; outputs: OutputAccuracy[]; layers?: LayerAccuracy[] }
+
+/** Bytes of the float model's constants (its weights) vs the int8 program's constant arrays. */
+export function sizeReport(floatGraph: Graph, c: Compiled): SizeReport {
+  let floatBytes = 0;
+  for (const t of floatGraph.tensors.values()) if (t.data && t.dtype === 'float32') floatBytes += elementCount(t.shape) * bytesPerElement(t.dtype);
+  let int8Bytes = 0;
+  for (const k of c.program.consts.values()) int8Bytes += k.data.byteLength;
+  return { floatBytes, int8Bytes, ratio: floatBytes > 0 ? int8Bytes / floatBytes : 1 };
+}
+
+/** Signal-to-quantization-noise ratio in dB (Infinity when exact). */
+export class Sqnr {
+  private signal = 0;
+  private noise = 0;
+  add(reference: ArrayLike<number>, ours: ArrayLike<number>): void {
+    for (let i = 0; i < reference.length; i++) {
+      const r = Number(reference[i]);
+      this.signal += r * r;
+      this.noise += (r - Number(ours[i])) ** 2;
+    }
+  }
+  db(): number {
+    if (this.noise === 0) return Infinity;
+    return 10 * Math.log10(this.signal / this.noise);
+  }
+}
+
+/** Classifier-like output: one axis of 2..1000 classes. */
+function classes(v: Value): number | undefined {
+  const dims = v.logicalShape.filter((d) => d > 1);
+  return dims.length === 1 && dims[0] > 1 && dims[0] <= 1000 ? dims[0] : undefined;
+}
+
+function outputFloats(v: Value, bytes: Uint8Array): Float32Array {
+  const copy = new Uint8Array(bytes);
+  if (v.type === 'float32') return new Float32Array(copy.buffer);
+  const ints = v.type === 'int8' ? new Int8Array(copy.buffer) : v.type === 'uint8' ? new Uint8Array(copy.buffer) : new Int32Array(copy.buffer);
+  return Float32Array.from(ints, (q) => v.scale * (q - v.zeroPoint));
+}
+
+/** The float tensor a quantized layer output stands for (fold-qdq names it after its QuantizeLinear). */
+export function floatTensorFor(floatGraph: Graph, onnxName: string): string | undefined {
+  const base = onnxName.replace(/_QuantizeLinear(_\d+)?$/, '');
+  for (const name of [base, base.replace(/_float(_\d+)?$/, '')]) if (floatGraph.tensors.has(name) && !floatGraph.tensors.get(name)?.data) return name;
+  return undefined;
+}
+
+export async function measureAccuracy(c: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
+  const samples: NamedTensor[][] = q.samples.slice(0, opts.maxSamples ?? 100);
+  const { program } = c;
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-ptq-'));
+  try {
+    for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
+    const outValues = program.outputs.map((id) => program.values.get(id) as Value);
+    const layerOps = opts.layers ? program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
+      .filter((l) => l.value.perm && l.value.type === 'int8' && floatTensorFor(q.floatGraph, l.value.onnxName) !== undefined) : [];
+    const floatNames = [...new Set(layerOps.map((l) => floatTensorFor(q.floatGraph, l.value.onnxName) as string))];
+    const exe = buildNativeRunner(dir, program.name, opts.layers ? { flags: ['-DEDGEC_TRACING'] } : {});
+    const run = runNativeTraced(exe, sampleBytes(samples), samples.length);
+    const session = await openReference(q.floatBytes);
+    const outSqnr = outValues.map(() => new Sqnr());
+    const top1 = outValues.map(() => 0);
+    const layerSqnr = layerOps.map(() => new Sqnr());
+    const records = run.trace ? parseTrace(run.trace) : [];
+    const perSample = outValues.reduce((a, v) => a + elementCount(v.shape) * (v.type === 'float32' || v.type === 'int32' ? 4 : 1), 0);
+    try {
+      for (let s = 0; s < samples.length; s++) {
+        const ref = await runReference(session, samples[s], [...outValues.map((v) => v.onnxName), ...floatNames.filter((n) => !outValues.some((v) => v.onnxName === n))]);
+        let off = s * perSample;
+        outValues.forEach((v, i) => {
+          const n = elementCount(v.shape) * (v.type === 'float32' || v.type === 'int32' ? 4 : 1);
+          const ours = outputFloats(v, run.outputs.subarray(off, off + n));
+          off += n;
+          const expected = ref.get(v.onnxName) as Float32Array;
+          outSqnr[i].add(expected, ours);
+          const k = classes(v);
+          if (k) for (let r = 0; r + k <= ours.length; r += k) if (argmax(ours, r, k) === argmax(expected, r, k)) top1[i]++;
+        });
+        layerOps.forEach((l, k) => {
+          const rec = records[s * program.ops.length + l.index].data;
+          const ours = Array.from(new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength), (x) => l.value.scale * (x - l.value.zeroPoint));
+          const expected = toPhysical(ref.get(floatTensorFor(q.floatGraph, l.value.onnxName) as string) as Float32Array, l.value.logicalShape, l.value.perm as number[]);
+          layerSqnr[k].add(expected, ours);
+        });
+      }
+    } finally {
+      await session.release();
+    }
+    const outputs = outValues.map((v, i): OutputAccuracy => {
+      const k = classes(v);
+      const rows = k ? samples.length * Math.max(1, Math.floor(elementCount(v.shape) / k)) : 0;
+      return { name: v.onnxName, sqnrDb: outSqnr[i].db(), top1Agree: k ? top1[i] / rows : undefined };
+    });
+    const layers = opts.layers ? layerOps.map((l, k): LayerAccuracy => ({ index: l.index, op: l.op.name, onnxOp: l.op.onnxOp, tensor: floatTensorFor(q.floatGraph, l.value.onnxName) as string, sqnrDb: layerSqnr[k].db() })) : undefined;
+    return { samples: samples.length, size: sizeReport(q.floatGraph, c), outputs, layers };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const db = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} dB` : 'exact');
+
+export function formatAccuracy(r: AccuracyReport, method: string): string[] {
+  const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
+  const lines = [`quantized (${method} calibration): weights ${r.size.floatBytes} B float -> ${r.size.int8Bytes} B int8 (${pct(r.size.ratio)}, ${pct(1 - r.size.ratio)} smaller)`];
+  for (const o of r.outputs) {
+    lines.push(`  output '${o.name}': SQNR ${db(o.sqnrDb)} vs float${o.top1Agree === undefined ? '' : `, top-1 agreement ${pct(o.top1Agree)}`} (${r.samples} calibration samples, int8 C vs onnxruntime float)`);
+  }
+  if (r.layers) {
+    lines.push('  per-layer SQNR (int8 C layer output vs the float tensor, errors accumulated):');
+    for (const l of r.layers) lines.push(`    ${String(l.index).padStart(3)} ${l.onnxOp.padEnd(14)} ${db(l.sqnrDb).padStart(9)}  ${l.tensor}`);
+  }
+  return lines;
+}
