@@ -15,7 +15,7 @@ import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
-import { planProgram } from './plan/program.js';
+import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult } from './emit/c-emitter.js';
 import { backendById, type Backend } from './backends/index.js';
 import { boardById, type Board } from './boards.js';
@@ -34,6 +34,8 @@ export interface CompileOptions {
   modelBytes?: Uint8Array;
   /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
   int8Io?: boolean;
+  /** Memory planning: execution order choice and in-place depthwise (both on by default). */
+  plan?: ProgramPlanOptions;
 }
 
 export interface Compiled {
@@ -69,8 +71,8 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   let graph = options.modelBytes ? loadModelBytes(options.modelBytes, { fileName: modelPath }) : loadModel(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   const lowered = lowerGraph(graph, name);
-  const program = options.int8Io ? int8Io(lowered) : lowered;
-  const plan = planProgram(program);
+  // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
+  const { program, plan } = planAndOrderProgram(options.int8Io ? int8Io(lowered) : lowered, options.plan);
   const requested = options.backend ?? board.backend;
   let backendNote: string | undefined;
   let backend: Backend;

@@ -101,10 +101,17 @@ function convView(op: Op, env: EmitEnv): Record<string, unknown> {
   };
 }
 
+/** In-place depthwise: one pointer for input and output, plus the planner's one-plane temporary. */
+function inPlaceDepthwiseView(op: Op, env: EmitEnv): Record<string, unknown> {
+  return { ...convView(op, env), data: env.ptr(op.inputs[0], 'int8_t'), temp: env.ptr(String(op.params.scratch), 'int8_t') };
+}
+
 export const conv: OpDefinition = {
   lowerings: [{ onnxOps: ['Conv'], lower: lowerConv }],
   portable: {
     conv2d: { sources: ['edgec_conv_s8.c'], template: 'conv2d', view: convView },
     depthwise_conv2d: { sources: ['edgec_depthwise_conv_s8.c'], template: 'depthwise_conv2d', view: convView },
+    // Chosen by the planner (compiler/plan/program.ts) when the output may overwrite the input.
+    depthwise_conv2d_inplace: { sources: ['edgec_depthwise_conv_inplace_s8.c'], template: 'depthwise_conv2d_inplace', view: inPlaceDepthwiseView },
   },
 };

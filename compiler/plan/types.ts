@@ -84,6 +84,10 @@ export interface Plan {
   inPlace?: [string, string][];
   /** Name of the placement heuristic that produced the arena (for reports). */
   heuristic?: string;
+  /** Set by planProgram when it chose the execution order (see order.ts). */
+  order?: { method: 'exact' | 'greedy' | 'given'; optimal: boolean };
+  /** The same planning on the model file's op order, for "arena vs the file order's bound" reports. */
+  fileOrder?: { arenaBytes: number; lowerBound: number };
 }
 
 /** Re-exported so the module reads as the interface sketched in the brief. */
