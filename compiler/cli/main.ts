@@ -6,7 +6,9 @@
 import { Command, CommanderError, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { compileModel, type Compiled } from '../pipeline.js';
+import { compileModelAsync, type Compiled } from '../pipeline.js';
+import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
+import { addQuantizeCommand } from './quantize.js';
 import { EdgecError } from '../errors.js';
 import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
@@ -14,14 +16,14 @@ import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { parseShapeOption } from './options.js';
 import { addVerifyCommand } from './verify.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; calibration?: string; calibrationMethod?: string; layers?: boolean }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
-function compileFor(model: string, flags: BuildFlags): Compiled {
-  return compileModel(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io });
+async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
+  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -31,17 +33,19 @@ function fitErrors(c: Compiled, model: string): string | undefined {
   return undefined;
 }
 
-function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): void {
+async function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
   if (flags.format !== 'plain') throw new EdgecError(`--format ${flags.format} is not available yet (plain only in this version)`, 2);
-  const c = compileFor(model, flags);
+  const c = await compileFor(model, flags);
   const tooBig = fitErrors(c, model);
   if (tooBig) throw new EdgecError(tooBig, 2, 'choose a board with more memory, or a smaller model');
   const outDir = resolve(flags.output ?? join('out', flags.name));
   mkdirSync(outDir, { recursive: true });
   for (const f of c.emitted.files) writeFileSync(join(outDir, f.path), f.contents);
   const r = modelReport(c, model);
+  // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
+  const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
   if (flags.json) {
-    log(JSON.stringify({ ...r, outDir, files: c.emitted.files.map((f) => f.path) }, null, 2));
+    log(JSON.stringify({ ...r, outDir, files: c.emitted.files.map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
     return;
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
@@ -49,10 +53,11 @@ function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): v
   log(formatSummary(r));
   log(`inputs:  ${r.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   log(`outputs: ${r.outputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+  if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
 }
 
-function runInspect(model: string, flags: BuildFlags, log: (s: string) => void): void {
-  const c = compileFor(model, flags);
+async function runInspect(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
+  const c = await compileFor(model, flags);
   const r = modelReport(c, model);
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
   log(formatLayerTable(r));
@@ -75,6 +80,8 @@ function addModelOptions(cmd: Command): Command {
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
     .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))
     .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges)')
+    .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
+    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
     .option('--json', 'machine-readable output');
 }
 
@@ -86,6 +93,7 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     .configureOutput({ writeOut: (s) => log(s.trimEnd()), writeErr: (s) => process.stderr.write(s) });
   addModelOptions(program.command('build').description('compile a model to C sources').argument('<model.onnx>'))
     .option('-o, --output <dir>', 'output folder (default out/<name>)')
+    .option('--layers', 'with --calibration: per-layer SQNR table (int8 C vs float)')
     .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
     .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));
   addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))
@@ -93,6 +101,7 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
   program.command('boards').description('list the known boards').option('--json', 'machine-readable output')
     .action((flags: { json?: boolean }) => runBoards(!!flags.json, log));
   addVerifyCommand(program, log, setExit);
+  addQuantizeCommand(program, log);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

@@ -8,7 +8,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Compiled } from '../pipeline.js';
+import { compileModel, type Compiled } from '../pipeline.js';
 import type { Graph } from '../ir/graph.js';
 import { bytesPerElement, elementCount } from '../ir/graph.js';
 import type { Value } from '../ir/program.js';
@@ -17,6 +17,7 @@ import { openReference, runReference, type NamedTensor } from '../verify/referen
 import { parseTrace, sampleBytes, toPhysical } from '../verify/layers.js';
 import { argmax } from '../verify/compare.js';
 import type { Quantized } from './index.js';
+import { writeOnnx } from './onnx-writer.js';
 
 export interface SizeReport { floatBytes: number; int8Bytes: number; ratio: number }
 export interface OutputAccuracy { name: string; sqnrDb: number; top1Agree?: number }
@@ -65,11 +66,17 @@ function outputFloats(v: Value, bytes: Uint8Array): Float32Array {
 /** The float tensor a quantized layer output stands for (fold-qdq names it after its QuantizeLinear). */
 export function floatTensorFor(floatGraph: Graph, onnxName: string): string | undefined {
   const base = onnxName.replace(/_QuantizeLinear(_\d+)?$/, '');
-  for (const name of [base, base.replace(/_float(_\d+)?$/, '')]) if (floatGraph.tensors.has(name) && !floatGraph.tensors.get(name)?.data) return name;
+  for (const name of [base, base.replace(/_float(_\d+)?$/, '')]) if (floatGraph.tensors.has(name) && !floatGraph.tensors.get(name)?.data && !floatGraph.inputs.includes(name)) return name;
   return undefined;
 }
 
-export async function measureAccuracy(c: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
+/**
+ * The host run needs the portable kernels: a build for a library backend
+ * (CMSIS-NN, ESP-NN) is recompiled portable, which is bit-exact with them.
+ */
+export async function measureAccuracy(built: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
+  const c = built.backend.id === 'portable' ? built
+    : compileModel(built.graph.fileName, { name: built.program.name, board: 'host', backend: 'portable', modelBytes: q.qdqBytes });
   const samples: NamedTensor[][] = q.samples.slice(0, opts.maxSamples ?? 100);
   const { program } = c;
   const dir = mkdtempSync(join(tmpdir(), 'edgec-ptq-'));
@@ -81,7 +88,7 @@ export async function measureAccuracy(c: Compiled, q: Quantized, opts: { maxSamp
     const floatNames = [...new Set(layerOps.map((l) => floatTensorFor(q.floatGraph, l.value.onnxName) as string))];
     const exe = buildNativeRunner(dir, program.name, opts.layers ? { flags: ['-DEDGEC_TRACING'] } : {});
     const run = runNativeTraced(exe, sampleBytes(samples), samples.length);
-    const session = await openReference(q.floatBytes);
+    const session = await openReference(floatNames.length > 0 ? writeOnnx(q.floatGraph, floatNames) : q.floatBytes);
     const outSqnr = outValues.map(() => new Sqnr());
     const top1 = outValues.map(() => 0);
     const layerSqnr = layerOps.map(() => new Sqnr());
@@ -116,7 +123,7 @@ export async function measureAccuracy(c: Compiled, q: Quantized, opts: { maxSamp
       return { name: v.onnxName, sqnrDb: outSqnr[i].db(), top1Agree: k ? top1[i] / rows : undefined };
     });
     const layers = opts.layers ? layerOps.map((l, k): LayerAccuracy => ({ index: l.index, op: l.op.name, onnxOp: l.op.onnxOp, tensor: floatTensorFor(q.floatGraph, l.value.onnxName) as string, sqnrDb: layerSqnr[k].db() })) : undefined;
-    return { samples: samples.length, size: sizeReport(q.floatGraph, c), outputs, layers };
+    return { samples: samples.length, size: sizeReport(q.floatGraph, built), outputs, layers };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,0 +1,25 @@
+/** `edgec quantize`: float ONNX + calibration samples → the QDQ int8 ONNX model edgec would compile. */
+import { Command } from 'commander';
+import { writeFileSync } from 'node:fs';
+import { EdgecError } from '../errors.js';
+import { quantizeModel } from '../quantize/index.js';
+import { ttyProgress } from '../quantize/calibrate.js';
+import { parseShapeOption } from './options.js';
+
+interface QuantizeFlags { calibration?: string; calibrationMethod?: string; output?: string; shape: string[] }
+
+export function addQuantizeCommand(program: Command, log: (s: string) => void): void {
+  program.command('quantize').description('post-training quantization: write the int8 QDQ ONNX model (runs in onnxruntime)').argument('<model.onnx>')
+    .option('--calibration <path>', 'calibration samples: .npy, .npz or a folder of .npy (first axis = sample)')
+    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
+    .option('-o, --output <file>', 'output model (default <model>_int8.onnx)')
+    .option('--shape <name=dims>', 'static shape for an input with dynamic dims (repeatable)', (v: string, p: string[]) => [...p, v], [])
+    .action(async (model: string, flags: QuantizeFlags) => {
+      if (!flags.calibration) throw new EdgecError('quantize needs --calibration <samples.npy | samples.npz | folder>', 2);
+      const q = await quantizeModel(model, { calibration: flags.calibration, method: flags.calibrationMethod, shapes: parseShapeOption(flags.shape), progress: ttyProgress() });
+      const out = flags.output ?? model.replace(/(\.onnx)?$/i, '_int8.onnx');
+      if (out === model) throw new EdgecError(`-o ${out}: would overwrite the float model`, 2);
+      try { writeFileSync(out, q.qdqBytes); } catch { throw new EdgecError(`-o ${out}: cannot write the file`, 2); }
+      log(`edgec quantize: ${model} -> ${out} (${q.method} calibration, ${q.samples.length} samples, ${q.params.size} activation tensors quantized)`);
+    });
+}
