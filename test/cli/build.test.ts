@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLES } from '../helpers/examples.js';
@@ -122,12 +122,13 @@ describe('edgec CLI basics', () => {
   it('bad input: one line, exit 2, no stack trace', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edgec-bad-'));
     const garbage = join(dir, 'garbage.onnx');
-    execFileSync('sh', ['-c', `head -c 2000 /dev/urandom > ${garbage}`]);
+    // deterministic garbage: 0xff bytes are an invalid protobuf wire type
+    writeFileSync(garbage, new Uint8Array(2000).fill(0xff));
     const truncated = join(dir, 'truncated.onnx');
     execFileSync('sh', ['-c', `head -c 3000 ${EXAMPLES[0].path} > ${truncated}`]);
     const cases: [string[], RegExp][] = [
       [['build', join(dir, 'missing.onnx')], /missing\.onnx: file not found/],
-      [['build', garbage], /garbage\.onnx: .*(corrupt|truncated|protobuf)/i],
+      [['build', garbage], /garbage\.onnx: .*(corrupt|truncated|protobuf|not an ONNX model)/i],
       [['build', truncated], /truncated\.onnx: /],
       [['build', EXAMPLES[0].path, '--board', 'nosuchboard'], /unknown board 'nosuchboard'/],
       [['build', EXAMPLES[0].path, '--name', '9bad'], /not a valid C identifier/],
