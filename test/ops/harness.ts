@@ -31,6 +31,14 @@ export interface OpCase {
   maxLsb?: number;
   /** onnxruntime samples to run (default 4). */
   samples?: number;
+  /**
+   * A case whose exact rate is bounded by a documented arithmetic difference
+   * (not a bug): its own floor, and it is left out of the op's 99% figure.
+   * E.g. average pool ties (TFLite rounds half away from zero, onnxruntime
+   * half to even) or TFLite's double rounding in a requantization with a
+   * small right shift.
+   */
+  knownDifference?: { minExact: number; why: string };
 }
 
 export interface CaseResult {
@@ -140,7 +148,7 @@ interface Built { index: number; c: Compiled; path: string }
 
 /** Compiles every case, links all of them into one runner; returns the runner path and each case's compile result or error. */
 function buildAll(op: string, cases: OpCase[]): { exe?: string; built: (Built | { error: string })[]; dir: string } {
-  const dir = mkdtempSync(join(tmpdir(), `edgec-op-${op.toLowerCase()}-`));
+  const dir = mkdtempSync(join(tmpdir(), `edgec-op-${op.toLowerCase().replace(/[^a-z0-9]+/g, '_')}-`));
   const src = join(dir, 'src');
   mkdirSync(src);
   const built = cases.map((cs, index): Built | { error: string } => {
@@ -223,8 +231,13 @@ export function describeOp(op: string, cases: OpCase[], req: OpRequirement, seed
       results = await runCases(op, cases, seed);
     }, 240_000);
     afterAll(() => {
-      const s = summary(results);
-      console.log(`[ops] ${op}: ${cases.length} cases, ${s.elements} values, exact ${(100 * s.exactRate).toFixed(2)}%, max ${s.maxDiffLsb} LSB`);
+      const s = summary(results.filter((_, k) => !cases[k]?.knownDifference));
+      const known = summary(results.filter((_, k) => cases[k]?.knownDifference));
+      console.log(`[ops] ${op}: ${cases.length} cases, ${s.elements} values, exact ${(100 * s.exactRate).toFixed(2)}%, max ${s.maxDiffLsb} LSB`
+        + (known.elements ? `; known-difference cases: ${known.elements} values, exact ${(100 * known.exactRate).toFixed(2)}%, max ${known.maxDiffLsb} LSB` : ''));
+      for (const r of results) {
+        if (r.error || r.exact < r.elements) console.log(`[ops]   ${r.name}${cases[results.indexOf(r)]?.knownDifference ? ' (known difference)' : ''}: ${r.error ? 'error' : `exact ${(100 * r.exact / r.elements).toFixed(2)}% of ${r.elements}, max ${r.maxDiffLsb} LSB`}`);
+      }
     });
     cases.forEach((cs, k) => {
       it(`${k}: ${cs.name}`, () => {
@@ -233,10 +246,11 @@ export function describeOp(op: string, cases: OpCase[], req: OpRequirement, seed
         expect(r.elements).toBeGreaterThan(0);
         const rate = r.exact / r.elements;
         expect(r.maxDiffLsb, `${cs.name}: exact ${(100 * rate).toFixed(2)}% of ${r.elements}`).toBeLessThanOrEqual(cs.maxLsb ?? req.maxLsb);
+        if (cs.knownDifference) expect(rate, `${cs.name}: ${cs.knownDifference.why}`).toBeGreaterThanOrEqual(cs.knownDifference.minExact);
       });
     });
     it(`overall exact rate >= ${100 * (req.minExact ?? 0.99)}%`, () => {
-      const s = summary(results.filter((r) => !r.error));
+      const s = summary(results.filter((r, k) => !r.error && !cases[k]?.knownDifference));
       expect(s.elements).toBeGreaterThan(0);
       expect(s.exactRate).toBeGreaterThanOrEqual(req.minExact ?? 0.99);
     });
