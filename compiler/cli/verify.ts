@@ -18,16 +18,18 @@ function number(flag: string, value: string | undefined, integer: boolean): numb
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)}%`;
 
-export function formatVerifyReport(r: VerifyReport): string[] {
+export function formatVerifyReport(r: VerifyReport, allLayers: boolean): string[] {
   const lines = [`edgec verify: ${r.model} (${r.folder}, ${r.engine}), ${r.samples} samples, inputs ${r.inputSource}`];
   for (const o of r.outputs) {
     const ties = o.top1Agree !== undefined && o.top1Agree < 1 && !o.top1Mismatches ? ' (the others near-ties)' : '';
     const top1 = o.top1Agree === undefined ? '' : `, top-1 agreement ${pct(o.top1Agree)}${ties}`;
     lines.push(`  output '${o.name}': exact ${pct(o.exactRate)}, max |diff| ${o.maxDiffLsb} LSB (tolerance ${o.toleranceLsb}), mean |diff| ${o.meanDiffLsb.toFixed(4)} LSB${top1}  ${o.pass ? 'ok' : 'FAIL'}`);
   }
-  if (r.layers) {
-    lines.push(`  layers (isolated: each fed onnxruntime's input), ${r.layers.length} compared:`);
-    for (const l of r.layers) {
+  const bad = r.layers.filter((l) => !l.pass);
+  const worst = Math.max(0, ...r.layers.map((l) => l.maxDiffLsb));
+  lines.push(`  layers (isolated: each fed onnxruntime's input): ${r.layers.length} compared, max |diff| ${worst} LSB, ${bad.length ? `${bad.length} beyond tolerance` : 'all within tolerance'}`);
+  {
+    for (const l of allLayers ? r.layers : bad) {
       lines.push(`    ${String(l.index).padStart(3)} ${l.op.padEnd(28)} ${l.onnxOp.padEnd(14)} exact ${pct(l.exactRate).padStart(7)}  max ${l.maxDiffLsb} LSB${l.pass ? '' : `  FAIL (tolerance ${l.toleranceLsb})`}`);
     }
     if (r.firstBadLayer) lines.push(`  first layer beyond tolerance: #${r.firstBadLayer.index} '${r.firstBadLayer.op}' (${r.firstBadLayer.onnxOp}, tensor '${r.firstBadLayer.tensor}'), max ${r.firstBadLayer.maxDiffLsb} LSB`);
@@ -46,7 +48,7 @@ export function addVerifyCommand(program: Command, log: (s: string) => void, set
     .option('--inputs <file>', 'samples from a .npy, .npz or a folder of them ([N, ...input shape])')
     .option('--seed <s>', 'seed of the random samples', String(DEFAULT_SEED))
     .option('--from <dir>', 'verify this already generated folder (as built by edgec build) instead of building afresh')
-    .option('--layers', 'also compare every layer in isolation and name the first one beyond tolerance')
+    .option('--layers', 'print every layer of the isolated layer-by-layer comparison (it always runs and names the first layer beyond tolerance)')
     .option('--max-lsb <n>', `end-to-end tolerance in output LSB (default ${DEFAULT_MAX_LSB}; ${DEFAULT_SOFTMAX_MAX_LSB} for softmax outputs)`)
     .option('--layer-max-lsb <n>', 'per-layer tolerance for --layers (default 1; softmax 2)')
     .option('--native', 'compile with the host C compiler instead of emcc')
@@ -59,7 +61,7 @@ export function addVerifyCommand(program: Command, log: (s: string) => void, set
         layers: !!flags.layers, layerMaxLsb: number('--layer-max-lsb', flags.layerMaxLsb, false), engine,
       });
       if (flags.json) log(JSON.stringify(report, null, 2));
-      else formatVerifyReport(report).forEach((l) => log(l));
+      else formatVerifyReport(report, !!flags.layers).forEach((l) => log(l));
       setExit(report.pass ? 0 : 1);
     });
 }

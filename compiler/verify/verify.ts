@@ -25,7 +25,7 @@ import type { OutputStats } from './compare.js';
 import { compareWithReference, type SampleObserver } from './golden.js';
 import { compareLayers, type LayerStats } from './layers.js';
 import { buildNativeRunner, runNativeTraced, type NativeRun } from './native.js';
-import { buildWasmRunner, runWasmTraced } from './wasm.js';
+import { buildWasmRunnerAsync, runWasmTraced } from './wasm.js';
 import { randomSamples } from './samples.js';
 import { readInputSamples } from './inputs.js';
 import type { NamedTensor } from './reference.js';
@@ -62,8 +62,11 @@ export interface VerifyOptions {
   inputs?: string;
   /** Overrides every output's default end-to-end tolerance. */
   maxLsb?: number;
+  /** Print every layer's figures (the isolated layer check itself always runs). */
   layers?: boolean;
   layerMaxLsb?: number;
+  /** Samples the layer check uses (default LAYER_SAMPLES). */
+  layerSamples?: number;
   engine?: Engine;
   /** Hook for extra per-sample metrics (e.g. SQNR against the float model, issue 4). */
   observe?: SampleObserver;
@@ -79,7 +82,7 @@ export interface VerifyReport {
   samples: number;
   inputSource: string;
   outputs: VerifiedOutput[];
-  layers?: VerifiedLayer[];
+  layers: VerifiedLayer[];
   /** First layer (execution order) beyond the layer tolerance. */
   firstBadLayer?: VerifiedLayer;
   pass: boolean;
@@ -135,12 +138,12 @@ function prepareTarget(opts: VerifyOptions): Target {
   return { dir, program: c.program, graph: c.graph, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-type Build = (dir: string, name: string, flags: string[]) => string;
+type Build = (dir: string, name: string, flags: string[]) => Promise<string>;
 type Run = (exe: string, bytes: Uint8Array, n: number, inject?: Uint8Array) => NativeRun;
 
 const ENGINES: Record<Engine, { build: Build; run: Run }> = {
-  wasm: { build: (d, n, f) => buildWasmRunner(d, n, { flags: f }), run: runWasmTraced },
-  native: { build: (d, n, f) => buildNativeRunner(d, n, { flags: f }), run: runNativeTraced },
+  wasm: { build: (d, n, f) => buildWasmRunnerAsync(d, n, { flags: f }), run: runWasmTraced },
+  native: { build: async (d, n, f) => buildNativeRunner(d, n, { flags: f }), run: runNativeTraced },
 };
 
 function chooseSamples(program: Program, opts: VerifyOptions): { samples: NamedTensor[][]; source: string } {
@@ -166,24 +169,26 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
   try {
     const { program, dir } = target;
     const { samples, source } = chooseSamples(program, opts);
-    const runner = engine.build(dir, program.name, []);
+    const [runner, traced] = await Promise.all([engine.build(dir, program.name, []), engine.build(dir, program.name, ['-DEDGEC_TRACING'])]);
     const tieLsb = (v: Value): number => (producedBySoftmax(program, v.id) ? DEFAULT_SOFTMAX_TIE_LSB : DEFAULT_TIE_LSB);
     const golden = await compareWithReference(opts.model, program, (bytes, n) => engine.run(runner, bytes, n).outputs, samples, { observe: opts.observe, tieLsb });
     const outputs = golden.outputs.map((o, i): VerifiedOutput => {
       const tol = outputTolerance(program, program.outputs[i], opts.maxLsb);
       return { ...o, toleranceLsb: tol, pass: o.maxDiffLsb <= tol && !o.top1Mismatches };
     });
-    let layers: VerifiedLayer[] | undefined;
-    if (opts.layers) {
-      const traced = engine.build(dir, program.name, ['-DEDGEC_TRACING']);
+    // The isolated layer check always runs: end to end, a fault in one channel of a
+    // middle layer is often damped below any useful output tolerance (softmax
+    // outputs especially), while in isolation it stands out against a 1-LSB bound.
+    let layers: VerifiedLayer[];
+    {
       const stats = await compareLayers(opts.model, target.graph, program, (b, n, inj) => engine.run(traced, b, n, inj).trace ?? new Uint8Array(0),
-        samples.slice(0, LAYER_SAMPLES), true);
+        samples.slice(0, opts.layerSamples ?? LAYER_SAMPLES), true);
       layers = stats.map((l) => {
         const tol = layerTolerance(l, opts.layerMaxLsb);
         return { ...l, toleranceLsb: tol, pass: l.maxDiffLsb <= tol };
       });
     }
-    const firstBadLayer = layers?.find((l) => !l.pass);
+    const firstBadLayer = layers.find((l) => !l.pass);
     const pass = outputs.every((o) => o.pass) && !firstBadLayer;
     return { model: opts.model, folder: opts.from ?? '(built afresh)', engine: engineId, samples: samples.length, inputSource: source, outputs, layers, firstBadLayer, pass, seconds: (Date.now() - started) / 1000 };
   } finally {

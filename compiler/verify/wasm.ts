@@ -10,7 +10,8 @@
  * -sNODERAWFS gives the harness the real file system, so the runner is a
  * plain `node runner.js in.bin out.bin n` started in a work directory.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,26 +67,54 @@ function buildKey(dir: string, harness: string, flags: string[]): string {
  * (emcc takes ~1-3 s per model; a test or a repeated verify pays it once).
  */
 export function buildWasmRunner(dir: string, name: string, opts: { flags?: string[] } = {}): string {
+  const job = wasmBuildJob(dir, name, opts.flags ?? []);
+  if (job.cached) return job.out;
+  try {
+    execFileSync(job.emcc, job.args, { stdio: ['ignore', 'pipe', 'pipe'], env: emccEnv(), cwd: job.work });
+  } catch (e) {
+    throw compileError(dir, e);
+  }
+  return job.finish();
+}
+
+/** As buildWasmRunner, without blocking: verify builds the plain and the tracing runner side by side. */
+export async function buildWasmRunnerAsync(dir: string, name: string, opts: { flags?: string[] } = {}): Promise<string> {
+  const job = wasmBuildJob(dir, name, opts.flags ?? []);
+  if (job.cached) return job.out;
+  try {
+    await promisify(execFile)(job.emcc, job.args, { env: emccEnv(), cwd: job.work, maxBuffer: 1 << 24 });
+  } catch (e) {
+    throw compileError(dir, e);
+  }
+  return job.finish();
+}
+
+function compileError(dir: string, e: unknown): EdgecError {
+  const stderr = (e as { stderr?: Buffer | string }).stderr?.toString() ?? String(e);
+  return new EdgecError(`WebAssembly compilation of ${dir} failed:\n${stderr}`, 1);
+}
+
+interface BuildJob { cached: boolean; out: string; emcc: string; args: string[]; work: string; finish: () => string }
+
+function wasmBuildJob(dir: string, name: string, flags: string[]): BuildJob {
   const emcc = emccPath();
   if (!emcc) throw new EdgecError(EMCC_MISSING, 2);
   const harness = harnessSource(name);
-  const flags = opts.flags ?? [];
   const out = join(cacheDir(), `${name}-${buildKey(dir, harness, flags)}.js`);
-  if (existsSync(out)) return out;
+  if (existsSync(out)) return { cached: true, out, emcc, args: [], work: '', finish: () => out };
   const work = mkdtempSync(join(tmpdir(), 'edgec-wasm-'));
   const harnessFile = join(work, 'runner.c');
   writeFileSync(harnessFile, harness);
   const tmpOut = join(work, 'runner.js');
   const args = [...WASM_FLAGS, ...flags, '-I', dir, harnessFile, ...folderSources(dir).c.map((f) => join(dir, f)), '-o', tmpOut];
-  try {
-    execFileSync(emcc, args, { stdio: ['ignore', 'pipe', 'pipe'], env: emccEnv(), cwd: work });
-  } catch (e) {
-    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
-    throw new EdgecError(`WebAssembly compilation of ${dir} failed:\n${stderr}`, 1);
-  }
-  renameSync(tmpOut, out); // atomic: a concurrent build of the same key writes the same bytes
-  rmSync(work, { recursive: true, force: true });
-  return out;
+  return {
+    cached: false, out, emcc, args, work,
+    finish: () => {
+      renameSync(tmpOut, out); // atomic: a concurrent build of the same key writes the same bytes
+      rmSync(work, { recursive: true, force: true });
+      return out;
+    },
+  };
 }
 
 /** Runs the WASM harness; with a tracing build, also returns the layer trace. */
