@@ -1,0 +1,101 @@
+"""Benchmark: edgec's post-training quantization vs onnxruntime's quantize_static.
+
+For each float model and its calibration data, the SQNR (dB) of the int8 output against the float
+model (onnxruntime float), on the calibration samples:
+  - edgec:       `edgec build <float> --calibration <data> --json` — the generated int8 C, run natively
+                 (figures from the build's own quantization report);
+  - onnxruntime: quant_pre_process + quantize_static(QDQ, per_channel=True, QInt8/QInt8, MinMax), run in onnxruntime.
+Pass criterion (issue 4): edgec >= onnxruntime - 0.5 dB on every model.
+
+Run from the repository root after `npx tsc -p .`:  python examples/scripts/ptq_vs_ort.py
+Needs numpy, onnx, onnxruntime (no torch / TensorFlow).
+"""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
+from onnxruntime.quantization.shape_inference import quant_pre_process
+
+ROOT = Path(__file__).resolve().parents[2]
+FX = ROOT / "test/fixtures/quantize"
+MODELS = [
+    ("kws_dscnn (tf2onnx)", ROOT / "examples/kws_dscnn/kws_dscnn_float.onnx", ROOT / "examples/kws_dscnn/calibration.npy"),
+    ("ic_resnet8", ROOT / "examples/ic_resnet8/ic_resnet8_float.onnx", ROOT / "examples/ic_resnet8/calibration.npy"),
+    ("digits", ROOT / "examples/digits/digits_float.onnx", ROOT / "examples/digits/calibration.npy"),
+    ("vww_mobilenet", ROOT / "examples/vww_mobilenet/vww_mobilenet_float.onnx", ROOT / "examples/vww_mobilenet/calibration.npy"),
+    ("ad_autoencoder", ROOT / "examples/ad_autoencoder/ad_autoencoder_float.onnx", ROOT / "examples/ad_autoencoder/calibration.npy"),
+    ("torch_cnn (fixture)", FX / "torch_cnn.onnx", FX / "calib_torch_cnn.npy"),
+    ("mlp_dynamic (fixture)", FX / "mlp_dynamic.onnx", FX / "calib_mlp.npz"),
+    ("keras_dense (fixture)", FX / "keras_dense.onnx", FX / "calib_keras_dense.npy"),
+]
+
+
+def load_samples(path: Path, input_name: str) -> np.ndarray:
+    if path.suffix == ".npz":
+        z = np.load(path)
+        return z[input_name] if input_name in z else z[z.files[0]]
+    return np.load(path)
+
+
+class Reader(CalibrationDataReader):
+    def __init__(self, name: str, x: np.ndarray):
+        self.items = iter([{name: x[i:i + 1]} for i in range(len(x))])
+
+    def get_next(self):
+        return next(self.items, None)
+
+
+def sqnr(ref: np.ndarray, x: np.ndarray) -> float:
+    noise = float(((ref - x) ** 2).sum())
+    return float("inf") if noise == 0 else 10 * np.log10(float((ref ** 2).sum()) / noise)
+
+
+def ort_sqnr(model: Path, calib: Path, work: Path) -> float:
+    opts = ort.SessionOptions()
+    opts.log_severity_level = 3
+    name = ort.InferenceSession(str(model), opts).get_inputs()[0].name
+    x = load_samples(calib, name)
+    pre = work / "pre.onnx"
+    try:
+        quant_pre_process(str(model), str(pre), skip_symbolic_shape=False)
+    except Exception:  # noqa: BLE001 - fall back to the raw export, as a user would
+        pre = model
+    q = work / "ort_int8.onnx"
+    quantize_static(str(pre), str(q), Reader(name, x), quant_format=QuantFormat.QDQ, per_channel=True,
+                    activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
+    f = ort.InferenceSession(str(model), opts)
+    i8 = ort.InferenceSession(str(q), opts)
+    ref = np.concatenate([f.run(None, {name: x[i:i + 1]})[0] for i in range(len(x))])
+    out = np.concatenate([i8.run(None, {name: x[i:i + 1]})[0] for i in range(len(x))])
+    return sqnr(ref, out)
+
+
+def edgec_sqnr(model: Path, calib: Path, work: Path) -> float:
+    res = subprocess.run(["node", str(ROOT / "bin/edgec.js"), "build", str(model), "--calibration", str(calib), "--json",
+                          "-o", str(work / "edgec_out")], capture_output=True, text=True, check=True)
+    report = json.loads(res.stdout)
+    return float(report["quantization"]["outputs"][0]["sqnrDb"])
+
+
+def main() -> int:
+    rows = []
+    for label, model, calib in MODELS:
+        with tempfile.TemporaryDirectory() as tmp:
+            ours = edgec_sqnr(model, calib, Path(tmp))
+            theirs = ort_sqnr(model, calib, Path(tmp))
+        rows.append((label, ours, theirs))
+        print(f"{label:24s} edgec {ours:6.2f} dB   onnxruntime {theirs:6.2f} dB   diff {ours - theirs:+.2f} dB", flush=True)
+    bad = [r for r in rows if r[1] < r[2] - 0.5]
+    print("PASS: edgec >= onnxruntime - 0.5 dB on every model" if not bad else f"FAIL: {[r[0] for r in bad]}")
+    return 1 if bad else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
