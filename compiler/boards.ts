@@ -11,6 +11,10 @@ export interface Board {
   arch: 'arm' | 'xtensa' | 'riscv' | 'host';
   /** Kernel library the board's code should call (falls back to portable per op). */
   backend: 'portable' | 'cmsis-nn' | 'esp-nn';
+  /** CMSIS-NN code path the CPU builds: pure C (M0/M3), DSP (M4/M7/M33), MVE (M55/M85); scratch is sized for it. */
+  cmsisNnVariant?: 'c' | 'dsp' | 'mve';
+  /** ESP-NN chip whose kernels (and scratch sizes) the build gets. */
+  espNnChip?: 'esp32' | 'esp32s3' | 'esp32c3';
   /** RAM available to the model's arena. */
   ramBytes: number;
   /** Flash available to the model's code and weights. */
@@ -18,7 +22,12 @@ export interface Board {
   alignment: number;
   notes: string;
   compiler: { cc: string; flags: string[] };
-  attributes: { arena: string; weights: string };
+  /**
+   * Placement attributes: `arena` / `weights` become the default
+   * EDGEC_ARENA_ATTR / EDGEC_WEIGHTS_ATTR; with `guard`, only when that macro
+   * is defined (e.g. ESP_PLATFORM under ESP-IDF), after including `include`.
+   */
+  attributes: { arena: string; weights: string; include?: string; guard?: string };
   formats: string[];
 }
 

@@ -17,7 +17,7 @@ import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult } from './emit/c-emitter.js';
-import { backendById, type Backend } from './backends/index.js';
+import { backendFor, backendSummary, type Backend } from './backends/index.js';
 import { boardById, type Board } from './boards.js';
 import { EdgecError } from './errors.js';
 
@@ -34,6 +34,8 @@ export interface CompileOptions {
   modelBytes?: Uint8Array;
   /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
   int8Io?: boolean;
+  /** Library code path instead of the board's (CMSIS-NN 'c' | 'dsp' | 'mve', ESP-NN chip or 'ansi'); tests use it. */
+  backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
   plan?: ProgramPlanOptions;
 }
@@ -45,7 +47,7 @@ export interface Compiled {
   board: Board;
   backend: Backend;
   emitted: EmitResult;
-  /** Backend the board asks for, when this build has to use another. */
+  /** Library backends: how many layers call the library and which fall back to portable, and why. */
   backendNote?: string;
   /** Present when the model was quantized from float (--calibration). */
   quantized?: Quantized;
@@ -72,20 +74,15 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   const lowered = lowerGraph(graph, name);
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
-  const { program, plan } = planAndOrderProgram(options.int8Io ? int8Io(lowered) : lowered, options.plan);
-  const requested = options.backend ?? board.backend;
-  let backendNote: string | undefined;
-  let backend: Backend;
-  if (options.backend) {
-    backend = backendById(options.backend);
-  } else if (requested !== 'portable') {
-    // Library backends arrive with the board-backend work; until then every op uses the bit-exact portable kernels.
-    backend = backendById('portable');
-    backendNote = `board '${board.id}' prefers ${requested}; this build uses the portable kernels for every layer`;
-  } else {
-    backend = backendById('portable');
-  }
-  const emitted = emitC(program, plan, backend, basename(modelPath));
+  // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
+  const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
+  const { program, plan } = planAndOrderProgram(options.int8Io ? int8Io(lowered) : lowered, {
+    ...options.plan,
+    scratchBytes: (op) => backend.kernelFor(op).scratchBytes,
+    inPlaceAllowed: (op) => backend.kernelFor(op).backend === 'portable',
+  });
+  const backendNote = backendSummary(backend, program);
+  const emitted = emitC(program, plan, backend, basename(modelPath), board);
   return { graph, program, plan, board, backend, emitted, backendNote };
 }
 

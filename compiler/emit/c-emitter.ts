@@ -10,6 +10,8 @@ import Handlebars from 'handlebars';
 import type { Program, Value } from '../ir/program.js';
 import type { Plan } from '../plan/types.js';
 import type { Backend } from '../backends/index.js';
+import type { Board } from '../boards.js';
+import { kernelScratchId } from '../plan/program.js';
 import type { EmitEnv } from '../ops/types.js';
 import { runtimeDir, templatesDir } from './paths.js';
 import { cFloat } from '../ops/quantize.js';
@@ -58,7 +60,13 @@ export interface EmitResult {
   weightsBytes: number;
 }
 
-export function emitC(program: Program, plan: Plan, backend: Backend, source: string): EmitResult {
+/** The board's default placement attributes (boards/*.json `attributes`), for the templates. */
+function placementView(board: Board | undefined): Record<string, string> {
+  const a = board?.attributes;
+  return { arenaAttr: a?.arena ?? '', weightsAttr: a?.weights ?? '', attrInclude: a?.include ?? '', attrGuard: a?.guard ?? '' };
+}
+
+export function emitC(program: Program, plan: Plan, backend: Backend, source: string, board?: Board): EmitResult {
   const name = program.name;
   const NAME = name.toUpperCase();
   const constName = (id: string): string => `${name}_${id}`;
@@ -70,7 +78,19 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
       return `((${ctype} *)(${name}_arena + ${p.offset}))`;
     },
     constName,
+    scratch: (op) => {
+      const p = plan.placements.get(kernelScratchId(op));
+      return p ? `((void *)(${name}_arena + ${p.offset}))` : 'NULL';
+    },
   };
+  // Library kernels that read past an array's end get zero elements appended to it.
+  const constPadding = new Map<string, number>();
+  for (const op of program.ops) {
+    for (const [role, n] of Object.entries(backend.kernelFor(op).constPadding)) {
+      const id = op.consts[role];
+      if (id) constPadding.set(id, Math.max(n, constPadding.get(id) ?? 0));
+    }
+  }
   const sources = new Set<string>(['edgec_runtime.c']);
   let macs = 0;
   const calls = program.ops.map((op) => {
@@ -84,17 +104,21 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
       tracePtr: env.ptr(op.outputs[0], 'const void'), traceBytes: out.shape.reduce((a, b) => a * b, 1) * (out.type === 'float32' || out.type === 'int32' ? 4 : 1),
     };
   });
-  const consts = [...program.consts.values()].map((c) => ({
-    cName: constName(c.id), cType: c.type === 'int8' ? 'int8_t' : 'int32_t', length: Math.max(1, c.data.length),
-    data: c.data.length ? formatData(c.data) : '  0',
-  }));
+  const consts = [...program.consts.values()].map((c) => {
+    const pad = constPadding.get(c.id) ?? 0;
+    const data = pad ? (c.data instanceof Int8Array ? Int8Array.from([...c.data, ...new Array<number>(pad).fill(0)]) : Int32Array.from([...c.data, ...new Array<number>(pad).fill(0)])) : c.data;
+    return {
+      cName: constName(c.id), cType: c.type === 'int8' ? 'int8_t' : 'int32_t', length: Math.max(1, data.length),
+      data: data.length ? formatData(data) : '  0',
+    };
+  });
   const weightsBytes = [...program.consts.values()].reduce((a, c) => a + c.data.byteLength, 0);
   const view = {
     name, NAME, version: EDGEC_VERSION, source, arenaBytes: Math.max(16, plan.arenaBytes), lowerBound: plan.lowerBound, weightsBytes,
     opCount: program.ops.length, macs,
     inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
     outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
-    calls, consts,
+    calls, consts, includes: backend.includes, ...placementView(board),
   };
   const files: GeneratedFile[] = [
     { path: `${name}.h`, contents: template('model.h.hbs')(view) },

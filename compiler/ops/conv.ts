@@ -10,6 +10,8 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, windowPads } from './attrs.js';
 import { accumulatorBias, quantizedWeights, requantization } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { cmsisConv, cmsisDepthwise } from '../backends/cmsis-nn.js';
+import { espConv, espDepthwise } from '../backends/esp-nn.js';
 
 /** OIHW -> OHWI (I = in channels per group). */
 function toOhwi(w: Int8Array, o: number, i: number, kh: number, kw: number): Int8Array {
@@ -114,4 +116,6 @@ export const conv: OpDefinition = {
     // Chosen by the planner (compiler/plan/program.ts) when the output may overwrite the input.
     depthwise_conv2d_inplace: { sources: ['edgec_depthwise_conv_inplace_s8.c'], template: 'depthwise_conv2d_inplace', view: inPlaceDepthwiseView },
   },
+  cmsisNn: { conv2d: cmsisConv, depthwise_conv2d: cmsisDepthwise },
+  espNn: { conv2d: espConv, depthwise_conv2d: espDepthwise },
 };

@@ -12,6 +12,8 @@ import { activationRange, quantizeMultiplier, quantizeMultiplierSmallerThanOne }
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
 import { fusedClamp } from '../passes/fuse-activations.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { cmsisAdd, cmsisMul } from '../backends/cmsis-nn.js';
+import { espAdd, espMul } from '../backends/esp-nn.js';
 
 interface Operand {
   /** Value id or constant id. */
@@ -154,4 +156,6 @@ export const elementwise: OpDefinition = {
     add: { sources: ['edgec_add_s8.c'], template: 'add', view: binaryView(ADD_FIELDS) },
     mul: { sources: ['edgec_mul_s8.c'], template: 'mul', view: binaryView(MUL_FIELDS) },
   },
+  cmsisNn: { add: cmsisAdd, mul: cmsisMul },
+  espNn: { add: espAdd, mul: espMul },
 };

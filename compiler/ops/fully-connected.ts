@@ -10,6 +10,8 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrFloat, attrInt } from './attrs.js';
 import { accumulatorBias, quantizedWeights, requantization } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { cmsisFullyConnected } from '../backends/cmsis-nn.js';
+import { espFullyConnected } from '../backends/esp-nn.js';
 
 function transpose2d(w: Int8Array, rows: number, cols: number): Int8Array {
   const out = new Int8Array(w.length);
@@ -92,4 +94,6 @@ export const fullyConnected: OpDefinition = {
     { onnxOps: ['MatMul'], lower: lowerMatMul },
   ],
   portable: { fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView } },
+  cmsisNn: { fully_connected: cmsisFullyConnected },
+  espNn: { fully_connected: espFullyConnected },
 };

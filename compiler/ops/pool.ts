@@ -12,6 +12,8 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, constInts, windowPads } from './attrs.js';
 import { outputWithQuant } from './quantize.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { cmsisPool } from '../backends/cmsis-nn.js';
+import { espPool } from '../backends/esp-nn.js';
 
 function lowerPool(node: Node, ctx: LoweringContext, kind: 'max_pool' | 'avg_pool'): void {
   const xName = node.inputs[0];
@@ -102,4 +104,6 @@ export const pool: OpDefinition = {
       }),
     },
   },
+  cmsisNn: { max_pool: cmsisPool, avg_pool: cmsisPool },
+  espNn: { max_pool: espPool, avg_pool: espPool },
 };

@@ -9,6 +9,8 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt } from './attrs.js';
 import { outputWithQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
+import { cmsisSoftmax } from '../backends/cmsis-nn.js';
+import { espSoftmax } from '../backends/esp-nn.js';
 
 const SCALED_DIFF_INTEGER_BITS = 5;
 
@@ -64,4 +66,6 @@ export const softmax: OpDefinition = {
       }),
     },
   },
+  cmsisNn: { softmax: cmsisSoftmax },
+  espNn: { softmax: espSoftmax },
 };

@@ -20,6 +20,8 @@ export interface EmitEnv {
   ptr(valueId: string, ctype: string): string;
   /** C identifier of a constant array. */
   constName(constId: string): string;
+  /** C expression (`void *`) of the op's planned scratch buffer, `NULL` when it has none. */
+  scratch(op: Op): string;
 }
 
 export interface KernelSpec {
@@ -31,8 +33,28 @@ export interface KernelSpec {
   view(op: Op, env: EmitEnv): Record<string, unknown>;
 }
 
+/**
+ * A kernel-library call (CMSIS-NN, ESP-NN) for one IR op kind. `target` is
+ * the board's code path: CMSIS-NN 'c' | 'dsp' | 'mve', ESP-NN chip id.
+ */
+export interface LibraryKernelSpec {
+  /** Why this op's parameters cannot use the library on `target` (the layer then runs the portable kernel); undefined when they can. */
+  unsupported(op: Op, target: string): string | undefined;
+  /** Handlebars template under templates/<library>/. */
+  template: string;
+  /** Scratch bytes the call needs on `target` (planned in the arena). */
+  scratchBytes(op: Op, target: string): number;
+  /** Zero elements appended to const arrays (by role) that the library may read past their end. */
+  constPadding?(op: Op, target: string): Record<string, number>;
+  view(op: Op, env: EmitEnv, target: string): Record<string, unknown>;
+}
+
 export interface OpDefinition {
   lowerings: OnnxLowering[];
   /** Portable kernels (runtime-c) for the IR op kinds this file defines. */
   portable: Partial<Record<OpKind, KernelSpec>>;
+  /** CMSIS-NN calls (compiler/backends/cmsis-nn.ts); kinds absent here run portable. */
+  cmsisNn?: Partial<Record<OpKind, LibraryKernelSpec>>;
+  /** ESP-NN calls (compiler/backends/esp-nn.ts); kinds absent here run portable. */
+  espNn?: Partial<Record<OpKind, LibraryKernelSpec>>;
 }

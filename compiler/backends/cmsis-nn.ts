@@ -1,0 +1,212 @@
+/**
+ * CMSIS-NN calls per IR op (declared in compiler/ops/<op>.ts through the
+ * `cmsisNn` field) and their scratch sizes per code path, transcribed from
+ * the library's *_get_buffer_size(_dsp|_mve) functions so the arena can hold
+ * them at compile time. The generated code also calls the library's own size
+ * function before each call and returns EDGEC_ERROR if the planned buffer is
+ * smaller (a different library version or a build for another CPU).
+ */
+import type { Op } from '../ir/program.js';
+import type { EmitEnv, LibraryKernelSpec } from '../ops/types.js';
+import { align, numParam, padReachesKernel, tfliteLikePads, windowGeometry, type WindowGeometry } from './geometry.js';
+
+/** Code path of the CMSIS-NN build: pure C (Cortex-M0/M3), DSP (M4/M7/M33), MVE/Helium (M55/M85). */
+export type CmsisNnVariant = 'c' | 'dsp' | 'mve';
+
+export const CMSIS_NN_VARIANTS: CmsisNnVariant[] = ['c', 'dsp', 'mve'];
+
+const CH_IN_BLOCK_MVE = 124;
+/** CONVERT_DW_CONV_WITH_ONE_INPUT_CH_AND_OUTPUT_CH_ABOVE_THRESHOLD: 1 with GCC/Clang, 8 with Arm Compiler 6. */
+const DW_ONE_IN_CH_THRESHOLDS = [1, 8];
+
+function asVariant(target: string): CmsisNnVariant {
+  if (target === 'c' || target === 'dsp' || target === 'mve') return target;
+  throw new Error(`internal: unknown CMSIS-NN variant '${target}'`);
+}
+
+// ---- convolution ---------------------------------------------------------
+
+const is1x1 = (g: WindowGeometry): boolean => g.padLeft === 0 && g.padTop === 0 && g.kW === 1 && g.kH === 1 && g.dilW === 1 && g.dilH === 1;
+const is1x1Fast = (g: WindowGeometry): boolean => g.strideW === 1 && g.strideH === 1;
+const is1xN = (g: WindowGeometry): boolean => g.inH === 1 && g.dilW === 1 && g.kH === 1 && (g.strideW * g.inC) % 4 === 0;
+
+/**
+ * The MVE 1xN path of arm_convolve_wrapper_s8 was seen to give wrong results
+ * (kernel-libraries.md) for VALID padding with (W - K) % stride != 0 (the
+ * window stops short: right pad < 0) and for right pad 2 with stride >= 2.
+ */
+export function mve1xNDefect(g: WindowGeometry): boolean {
+  return !is1x1(g) && is1xN(g) && (g.padRight < 0 || (g.padRight === 2 && g.strideW >= 2));
+}
+
+function convolveS8Buffer(g: WindowGeometry, v: CmsisNnVariant): number {
+  const cols = g.kW * g.kH * g.inC;
+  return v === 'mve' ? 4 * Math.ceil(cols / 16) * 16 : 2 * align(cols, 4) * 2;
+}
+
+function convolve1xNMve(g: WindowGeometry): number {
+  const totalPad = (g.outW - 1) * g.strideW + g.kW - g.inW;
+  const asymPad = totalPad % 2;
+  const rightPadNum = g.padLeft + asymPad !== 0 ? Math.max(1, Math.trunc((g.padLeft + asymPad + g.strideW - 1) / g.strideW)) : 0;
+  const leftPadNum = g.padLeft !== 0 ? Math.max(1, Math.trunc((g.padLeft + g.strideW - 1) / g.strideW)) : 0;
+  const noPadNum = Math.max(g.outW - (rightPadNum + leftPadNum), 0);
+  if (rightPadNum + noPadNum + leftPadNum !== g.outW) return convolveS8Buffer(g, 'mve');
+  const padSizeLeft = g.padLeft * g.inC;
+  const padSizeRight = asymPad ? rightPadNum * g.inC : padSizeLeft;
+  const numElemLeft = g.kW * g.inC;
+  return Math.max(numElemLeft + padSizeLeft, numElemLeft - g.inC + padSizeRight);
+}
+
+/** arm_convolve_wrapper_s8_get_buffer_size for the variant (1x1 fast on DSP: Arm Compiler's 2*C int16, the larger). */
+export function convWrapperBuffer(g: WindowGeometry, v: CmsisNnVariant): number {
+  if (is1x1(g)) return is1x1Fast(g) && v === 'dsp' ? 2 * g.inC * 2 : 0;
+  if (is1xN(g)) return v === 'mve' ? convolve1xNMve(g) : convolveS8Buffer(g, v);
+  return convolveS8Buffer(g, v);
+}
+
+type ConvRoute = 'arm_convolve_wrapper_s8' | 'arm_convolve_s8';
+
+function convRoute(g: WindowGeometry, v: CmsisNnVariant): ConvRoute {
+  if (!tfliteLikePads(g)) return 'arm_convolve_s8';
+  if (v === 'mve' && mve1xNDefect(g)) return 'arm_convolve_s8';
+  return 'arm_convolve_wrapper_s8';
+}
+
+function convScratch(op: Op, target: string): number {
+  const g = windowGeometry(op);
+  const v = asVariant(target);
+  return convRoute(g, v) === 'arm_convolve_s8' ? convolveS8Buffer(g, v) : convWrapperBuffer(g, v);
+}
+
+function quantView(op: Op, env: EmitEnv): Record<string, unknown> {
+  return {
+    input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+    filter: env.constName(op.consts.filter), bias: env.constName(op.consts.bias),
+    mult: env.constName(op.consts.mult), shift: env.constName(op.consts.shift),
+  };
+}
+
+function convView(op: Op, env: EmitEnv, target: string): Record<string, unknown> {
+  const g = windowGeometry(op);
+  const v = asVariant(target);
+  const route = convRoute(g, v);
+  const scratchBytes = convScratch(op, target);
+  return {
+    ...quantView(op, env), g, p: op.params, fn: route, wrapper: route === 'arm_convolve_wrapper_s8',
+    filterC: g.inC / g.groups, scratch: env.scratch(op), scratchBytes,
+  };
+}
+
+export const cmsisConv: LibraryKernelSpec = {
+  template: 'conv2d',
+  unsupported: (op) => (numParam(op, 'groups', 1) !== 1 ? `grouped convolution (groups ${op.params.groups})` : undefined),
+  scratchBytes: convScratch,
+  view: convView,
+};
+
+// ---- depthwise -----------------------------------------------------------
+
+function depthwiseOptMve(g: WindowGeometry): number {
+  return 4 * CH_IN_BLOCK_MVE * g.kW * g.kH;
+}
+
+/** arm_depthwise_conv_wrapper_s8_get_buffer_size(_dsp|_mve); MVE one-input-channel conversion for both compilers' thresholds. */
+export function depthwiseWrapperBuffer(g: WindowGeometry, v: CmsisNnVariant): number {
+  const optCase = g.inC === g.outC && g.batches === 1 && g.dilW === 1 && g.dilH === 1;
+  const fast3x3 = g.kW === 3 && g.kH === 3 && g.padTop <= 1 && g.padLeft <= 1;
+  if (v === 'mve') {
+    let size = optCase ? depthwiseOptMve(g) : 0;
+    if (g.inC === 1 && DW_ONE_IN_CH_THRESHOLDS.some((t) => g.outC > t)) {
+      const asConv: WindowGeometry = { ...g, inC: 1 };
+      size = Math.max(size, convWrapperBuffer(asConv, 'mve') + g.outC * g.kH * g.kW);
+    }
+    return size;
+  }
+  if (!optCase || fast3x3) return 0;
+  return v === 'dsp' ? g.inC * g.kW * g.kH * 2 : 0;
+}
+
+type DwRoute = 'arm_depthwise_conv_wrapper_s8' | 'arm_depthwise_conv_s8';
+
+const dwRoute = (g: WindowGeometry): DwRoute => (tfliteLikePads(g) ? 'arm_depthwise_conv_wrapper_s8' : 'arm_depthwise_conv_s8');
+
+function dwScratch(op: Op, target: string): number {
+  const g = windowGeometry(op);
+  return dwRoute(g) === 'arm_depthwise_conv_s8' ? 0 : depthwiseWrapperBuffer(g, asVariant(target));
+}
+
+export const cmsisDepthwise: LibraryKernelSpec = {
+  template: 'depthwise_conv2d',
+  unsupported: () => undefined,
+  scratchBytes: dwScratch,
+  // MVE depthwise reads up to 3 elements past bias/mult/shift/kernel when C % 4 != 0.
+  constPadding: (op, target): Record<string, number> => (target === 'mve' && numParam(op, 'out_c') % 4 !== 0 ? { filter: 4, bias: 4, mult: 4, shift: 4 } : {}),
+  view: (op, env, target) => {
+    const g = windowGeometry(op);
+    const route = dwRoute(g);
+    return { ...quantView(op, env), g, p: op.params, fn: route, wrapper: route === 'arm_depthwise_conv_wrapper_s8', chMult: g.outC / g.inC, scratch: env.scratch(op), scratchBytes: dwScratch(op, target) };
+  },
+};
+
+// ---- fully connected -----------------------------------------------------
+
+const fcScratch = (op: Op, target: string): number => (asVariant(target) === 'mve' ? numParam(op, 'out_depth') * 4 : 0);
+
+export const cmsisFullyConnected: LibraryKernelSpec = {
+  template: 'fully_connected',
+  unsupported: () => undefined,
+  scratchBytes: fcScratch,
+  view: (op, env, target) => ({
+    ...quantView(op, env), p: op.params, mve: asVariant(target) === 'mve', scratch: env.scratch(op), scratchBytes: fcScratch(op, target),
+  }),
+};
+
+// ---- pooling -------------------------------------------------------------
+
+function poolUnsupported(op: Op): string | undefined {
+  const g = windowGeometry(op);
+  if (op.kind === 'avg_pool' && op.params.count_include_pad) return 'count_include_pad=1';
+  if (op.kind === 'avg_pool' && padReachesKernel(g)) return 'padding as large as the kernel';
+  return undefined;
+}
+
+const avgPoolScratch = (op: Op, target: string): number => (op.kind === 'avg_pool' && asVariant(target) === 'dsp' ? numParam(op, 'channels') * 4 : 0);
+
+export const cmsisPool: LibraryKernelSpec = {
+  template: 'pool',
+  unsupported: poolUnsupported,
+  scratchBytes: avgPoolScratch,
+  view: (op, env, target) => ({
+    g: windowGeometry(op), p: op.params, fn: op.kind === 'max_pool' ? 'arm_max_pool_s8' : 'arm_avgpool_s8', avg: op.kind === 'avg_pool',
+    input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+    scratch: env.scratch(op), scratchBytes: avgPoolScratch(op, target),
+  }),
+};
+
+// ---- elementwise, softmax -------------------------------------------------
+
+/** The two operands' C expressions (constant operands are flash arrays). */
+export function binaryOperands(op: Op, env: EmitEnv): { in1: string; in2: string } {
+  let next = 0;
+  const operand = (slot: 'in1' | 'in2'): string => (op.params[`${slot}_const`] ? env.constName(op.consts[slot]) : env.ptr(op.inputs[next++], 'const int8_t'));
+  const in1 = operand('in1');
+  return { in1, in2: operand('in2') };
+}
+
+export const broadcastUnsupported = (op: Op): string | undefined => (op.params.broadcast ? 'broadcasting (the library has none)' : undefined);
+
+export const cmsisAdd: LibraryKernelSpec = {
+  template: 'add',
+  unsupported: broadcastUnsupported,
+  scratchBytes: () => 0,
+  view: (op, env) => ({ ...binaryOperands(op, env), p: op.params, output: env.ptr(op.outputs[0], 'int8_t') }),
+};
+
+export const cmsisMul: LibraryKernelSpec = { ...cmsisAdd, template: 'mul' };
+
+export const cmsisSoftmax: LibraryKernelSpec = {
+  template: 'softmax',
+  unsupported: () => undefined,
+  scratchBytes: () => 0,
+  view: (op, env) => ({ p: op.params, input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t') }),
+};
