@@ -14,6 +14,7 @@ import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { parseShapeOption } from './options.js';
+import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
 
 interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; calibration?: string; calibrationMethod?: string; layers?: boolean }
@@ -98,6 +99,7 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));
   addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))
     .action((model: string, flags: BuildFlags) => runInspect(model, flags, log));
+  addBenchCommand(program, log, collect);
   program.command('boards').description('list the known boards').option('--json', 'machine-readable output')
     .action((flags: { json?: boolean }) => runBoards(!!flags.json, log));
   addVerifyCommand(program, log, setExit);
