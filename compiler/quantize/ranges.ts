@@ -6,7 +6,8 @@
  *  - percentile p: clips (100-p)% of the values, split between the two tails
  *    (all of it on the upper tail for non-negative data).
  *  - entropy: TensorRT's KL-divergence threshold on |x| (128 levels for signed data, 256 for non-negative).
- *  - mse: the clipping of [min, max] that minimises the expected squared quantization error.
+ *  - mse: the clipping of [min, max] (each end on its own) that minimises the
+ *    expected squared quantization error.
  */
 
 export type CalibrationMethod = 'minmax' | 'percentile' | 'entropy' | 'mse';
@@ -136,15 +137,26 @@ function quantMse(s: TensorStats, lo: number, hi: number): number {
   return err;
 }
 
+/**
+ * Each end clipped on its own (outliers are usually one-sided): coordinate
+ * descent over 200 candidate fractions of max and of min, twice round.
+ */
 export function mseRange(s: TensorStats): Range {
-  let best: Range = { lo: s.min, hi: s.max };
-  let bestErr = quantMse(s, s.min, s.max);
-  for (let k = 1; k < 200; k++) {
-    const a = 1 - k / 200;
-    const err = quantMse(s, s.min * a, s.max * a);
-    if (err < bestErr) { bestErr = err; best = { lo: s.min * a, hi: s.max * a }; }
+  let lo = s.min;
+  let hi = s.max;
+  let bestErr = quantMse(s, lo, hi);
+  for (let round = 0; round < 2; round++) {
+    for (const side of ['hi', 'lo'] as const) {
+      const end = side === 'hi' ? s.max : s.min;
+      if ((side === 'hi' && end <= 0) || (side === 'lo' && end >= 0)) continue;
+      for (let k = 0; k < 200; k++) {
+        const v = end * (1 - k / 200);
+        const err = side === 'hi' ? quantMse(s, lo, v) : quantMse(s, v, hi);
+        if (err < bestErr) { bestErr = err; if (side === 'hi') hi = v; else lo = v; }
+      }
+    }
   }
-  return best;
+  return { lo, hi };
 }
 
 export function needsHistogram(method: CalibrationMethod): boolean {
