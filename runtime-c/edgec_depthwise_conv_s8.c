@@ -14,6 +14,7 @@
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_dsp.h"
 
 /* Four adjacent channels (ch_mult 1) over the valid taps: x and w point at the
  * first valid tap of the first channel; taps advance by x_step / w_step within
@@ -25,6 +26,26 @@ static EDGEC_NOINLINE void dw_taps4(const int8_t *x, const int8_t *w, int32_t nk
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   const int32_t x_row = y_step - nkx * x_step, w_row = wy_step - nkx * w_step;
   int32_t ky, kx;
+#if EDGEC_DSP
+  /* One word of input (offset added in both lanes with SADD16) and one of
+   * weights per tap; SMLABB / SMLATT multiply matching 16-bit lanes. */
+  const int32_t off2 = edgec_dup16(off);
+  for (ky = 0; ky < nky; ++ky) {
+    for (kx = 0; kx < nkx; ++kx) {
+      const int32_t xv = edgec_ld4(x), wv = edgec_ld4(w);
+      const int32_t xe = __sadd16(__sxtb16(xv), off2), xo = __sadd16(edgec_sxtb16_ror8(xv), off2);
+      const int32_t we = __sxtb16(wv), wo = edgec_sxtb16_ror8(wv);
+      a0 = __smlabb(we, xe, a0);
+      a2 = __smlatt(we, xe, a2);
+      a1 = __smlabb(wo, xo, a1);
+      a3 = __smlatt(wo, xo, a3);
+      x += x_step;
+      w += w_step;
+    }
+    x += x_row;
+    w += w_row;
+  }
+#else
   for (ky = 0; ky < nky; ++ky) {
     for (kx = 0; kx < nkx; ++kx) {
       a0 += w[0] * (x[0] + off);
@@ -37,6 +58,7 @@ static EDGEC_NOINLINE void dw_taps4(const int8_t *x, const int8_t *w, int32_t nk
     x += x_row;
     w += w_row;
   }
+#endif
   acc[0] = a0;
   acc[1] = a1;
   acc[2] = a2;

@@ -143,6 +143,88 @@ describe.skipIf(!hasCompiler('arm-none-eabi-gcc'))('runtime-c kernels (arm-none-
   });
 });
 
+// The DSP path (__ARM_FEATURE_DSP: SXTB16/SMLAD, runtime-c/edgec_dsp.h) is only
+// compiled for Arm cores with the DSP extension: build the same reference test
+// for Cortex-M4F with its own startup (test/runtime-c/m4) and run it on QEMU's
+// mps2-an386 with semihosting output.
+const hasQemuArm = spawnSync('qemu-system-arm', ['--version'], { encoding: 'utf8' }).status === 0;
+
+describe.skipIf(!hasCompiler('arm-none-eabi-gcc') || !hasQemuArm)('runtime-c kernels on Cortex-M4 (QEMU mps2-an386)', () => {
+  let work: string;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'edgec-runtime-m4-'));
+  });
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  function buildM4(name: string, extra: string[]): string {
+    const elf = join(work, `${name}.elf`);
+    const r = run('arm-none-eabi-gcc', [
+      ...strict,
+      '-mcpu=cortex-m4',
+      '-mthumb',
+      '-mfloat-abi=hard',
+      '-mfpu=fpv4-sp-d16',
+      '-O2',
+      ...extra,
+      '-ffunction-sections',
+      '-fdata-sections',
+      '-Wl,--gc-sections',
+      '-nostartfiles',
+      '--specs=rdimon.specs',
+      '-T',
+      join(here, 'm4', 'm4.ld'),
+      '-I',
+      runtimeDir,
+      join(here, 'm4', 'startup.c'),
+      join(here, 'kernels_test.c'),
+      ...kernelSources.map((f) => join(runtimeDir, f)),
+      '-lm',
+      '-o',
+      elf,
+    ]);
+    if (r.status !== 0) throw new Error(`building ${name} for cortex-m4 failed:\n${r.out}`);
+    return elf;
+  }
+
+  function runQemu(elf: string): { status: number | null; out: string } {
+    const r = spawnSync(
+      'qemu-system-arm',
+      ['-M', 'mps2-an386', '-semihosting-config', 'enable=on,target=native', '-nographic', '-monitor', 'none', '-serial', 'none', '-kernel', elf],
+      { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
+    );
+    return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  }
+
+  it('the DSP path is compiled in (SXTB16/SMLAD in the conv kernel)', () => {
+    const obj = join(work, 'conv.o');
+    const r = run('arm-none-eabi-gcc', ['-std=c99', '-mcpu=cortex-m4', '-mthumb', '-O2', '-I', runtimeDir, '-c', join(runtimeDir, 'edgec_conv_s8.c'), '-o', obj]);
+    expect(r.status, r.out).toBe(0);
+    const dis = run('arm-none-eabi-objdump', ['-d', obj]);
+    expect(dis.out).toMatch(/\bsmlad\b/);
+    expect(dis.out).toMatch(/\bsxtb16\b.*ror #8/);
+  });
+
+  it.each(['1', '4242'])('DSP path matches the reference implementations (seed %s)', (seed) => {
+    const r = runQemu(buildM4(`dsp-${seed}`, [`-DSTARTUP_ARG1="${seed}"`]));
+    if (r.status !== 0) console.error(r.out);
+    expect(r.out).not.toMatch(/FAIL/);
+    expect(r.out).toMatch(/ 0 failures/);
+    expect(r.out).toMatch(/ALL PASSED/);
+    expect(r.status).toBe(0);
+  }, 120_000);
+
+  it('plain C path (EDGEC_NO_DSP) matches on Cortex-M4 too', () => {
+    const r = runQemu(buildM4('c', ['-DEDGEC_NO_DSP', '-DSTARTUP_ARG1="7"']));
+    if (r.status !== 0) console.error(r.out);
+    expect(r.out).toMatch(/ALL PASSED/);
+    expect(r.status).toBe(0);
+  }, 120_000);
+});
+
 // Optional: bit-exactness against the real CMSIS-NN (pure C build on the host).
 // Set CMSIS_NN_PATH to a CMSIS-NN checkout (with Include/ and Source/); it is
 // never part of this repository.

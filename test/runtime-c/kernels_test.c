@@ -475,7 +475,18 @@ static int rand_conv_case(edgec_conv_params_t *p, int depthwise, int fast)
       p->in_c = p->groups * rr(1, 7);
       p->out_c = p->groups * rr(1, 9);
     }
-    if (fast) { /* 1x1 stride 1 unpadded, a matrix multiply */
+    if (fast == 2 && !depthwise) { /* wide channels: the blocked (DSP) inner loops with word tails */
+      p->groups = 1;
+      p->in_c = rr(4, 70);
+      p->out_c = rr(1, 13);
+      p->in_h = rr(1, 6);
+      p->in_w = rr(1, 6);
+    }
+    if (fast == 2 && depthwise) { /* many channels: the 4-channel passes */
+      p->in_c = rr(4, 70);
+      p->out_c = p->in_c;
+    }
+    if (fast == 1) { /* 1x1 stride 1 unpadded, a matrix multiply */
       p->k_h = p->k_w = 1;
       p->stride_h = p->stride_w = 1;
       p->pad_top = p->pad_left = pad_b = pad_r = 0;
@@ -517,7 +528,7 @@ static void test_conv(void)
   for (n = 0; n < 3000; ++n) {
     edgec_conv_params_t p;
     int32_t in_n, w_n, out_n;
-    const int fast = n % 5 == 0;
+    const int fast = n % 5 == 0 ? 1 : n % 5 == 1 ? 2 : 0;
     if (!rand_conv_case(&p, 0, fast)) continue;
     in_n = p.batches * p.in_h * p.in_w * p.in_c;
     w_n = p.out_c * p.k_h * p.k_w * (p.in_c / p.groups);
@@ -543,7 +554,7 @@ static void test_dwconv(void)
   for (n = 0; n < 3000; ++n) {
     edgec_conv_params_t p;
     int32_t in_n, w_n, out_n;
-    if (!rand_conv_case(&p, 1, 0)) continue;
+    if (!rand_conv_case(&p, 1, n % 4 == 1 ? 2 : 0)) continue;
     in_n = p.batches * p.in_h * p.in_w * p.in_c;
     w_n = p.k_h * p.k_w * p.out_c;
     out_n = p.batches * p.out_h * p.out_w * p.out_c;

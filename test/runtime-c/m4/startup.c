@@ -5,6 +5,7 @@
  * Link with -nostartfiles --specs=rdimon.specs -T m4.ld.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,6 +19,12 @@ extern uint32_t __data_load, __data_start, __data_end, __bss_start__, __bss_end_
 
 void Reset_Handler(void);
 void Fault_Handler(void);
+void _init(void);
+void _fini(void);
+
+/* newlib's __libc_init_array / __libc_fini_array call these (crti is not linked). */
+void _init(void) {}
+void _fini(void) {}
 
 void Reset_Handler(void)
 {
@@ -41,11 +48,15 @@ void Reset_Handler(void)
 void Fault_Handler(void)
 {
   static const char msg[] = "FAIL: hard fault\n";
-  (void)msg;
+  fputs(msg, stdout);
   exit(3);
 }
 
-__attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
-    (void (*)(void))&__stack_top, Reset_Handler, Fault_Handler, Fault_Handler, Fault_Handler, Fault_Handler,
-    Fault_Handler, 0, 0, 0, 0, Fault_Handler, Fault_Handler, 0, Fault_Handler, Fault_Handler,
+/* Initial stack pointer, then the exception handlers (integers: ISO C has no
+ * conversion between object and function pointers). */
+#define H(f) ((uintptr_t)(f))
+__attribute__((section(".vectors"), used)) static const uintptr_t vectors[16] = {
+    (uintptr_t)&__stack_top, H(Reset_Handler), H(Fault_Handler), H(Fault_Handler), H(Fault_Handler),
+    H(Fault_Handler),        H(Fault_Handler), 0, 0, 0, 0, H(Fault_Handler), H(Fault_Handler), 0,
+    H(Fault_Handler),        H(Fault_Handler),
 };
