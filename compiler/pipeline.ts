@@ -17,6 +17,7 @@ import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult } from './emit/c-emitter.js';
+import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, type Backend } from './backends/index.js';
 import { boardById, type Board } from './boards.js';
 import { EdgecError } from './errors.js';
@@ -34,6 +35,8 @@ export interface CompileOptions {
   modelBytes?: Uint8Array;
   /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
   int8Io?: boolean;
+  /** 'blob': weights in a separate <name>.weights file bound at run time (compiler/update); default 'const' arrays. */
+  weights?: WeightsMode;
   /** Library code path instead of the board's (CMSIS-NN 'c' | 'dsp' | 'mve', ESP-NN chip or 'ansi'); tests use it. */
   backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
@@ -82,7 +85,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
     inPlaceAllowed: (op) => backend.kernelFor(op).backend === 'portable',
   });
   const backendNote = backendSummary(backend, program);
-  const emitted = emitC(program, plan, backend, basename(modelPath), board);
+  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
   return { graph, program, plan, board, backend, emitted, backendNote };
 }
 

@@ -16,15 +16,16 @@ import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { parseShapeOption } from './options.js';
 import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
+import { addUpdateCommands, weightsMode, writeWeightsBlob } from './update.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; calibration?: string; calibrationMethod?: string; layers?: boolean }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
-  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod });
+  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights) });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -42,6 +43,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   const outDir = resolve(flags.output ?? join('out', flags.name));
   mkdirSync(outDir, { recursive: true });
   for (const f of c.emitted.files) writeFileSync(join(outDir, f.path), f.contents);
+  const blobNote = writeWeightsBlob(c, outDir);
   const r = modelReport(c, model);
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
   const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
@@ -51,6 +53,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  if (blobNote) log(blobNote);
   log(formatSummary(r));
   log(`inputs:  ${r.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   log(`outputs: ${r.outputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
@@ -95,6 +98,7 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
   addModelOptions(program.command('build').description('compile a model to C sources').argument('<model.onnx>'))
     .option('-o, --output <dir>', 'output folder (default out/<name>)')
     .option('--layers', 'with --calibration: per-layer SQNR table (int8 C vs float)')
+    .addOption(new Option('--weights <mode>', 'const: arrays in the code; blob: <name>.weights bound at run time (field updates)').choices(['const', 'blob']).default('const'))
     .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
     .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));
   addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))
@@ -104,6 +108,7 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     .action((flags: { json?: boolean }) => runBoards(!!flags.json, log));
   addVerifyCommand(program, log, setExit);
   addQuantizeCommand(program, log);
+  addUpdateCommands(program, log, collect);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

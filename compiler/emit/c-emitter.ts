@@ -16,6 +16,7 @@ import type { EmitEnv } from '../ops/types.js';
 import { runtimeDir, templatesDir } from './paths.js';
 import { cFloat } from '../ops/quantize.js';
 import { buildManifest, manifestFileName, manifestJson } from './manifest.js';
+import { BLOB_RUNTIME_HEADERS, BLOB_RUNTIME_SOURCES, finishBlob, planBlob, type BlobEmission, type WeightsMode } from '../update/emit-blob.js';
 
 export const EDGEC_VERSION = '0.1.0';
 
@@ -58,6 +59,8 @@ export interface EmitResult {
   files: GeneratedFile[];
   runtimeSources: string[];
   weightsBytes: number;
+  /** `--weights blob`: the contents of <name>.weights (binary, written beside the sources). */
+  weightsBlob?: Uint8Array;
 }
 
 /** The board's default placement attributes (boards/*.json `attributes`), for the templates. */
@@ -66,7 +69,7 @@ function placementView(board: Board | undefined): Record<string, string> {
   return { arenaAttr: a?.arena ?? '', weightsAttr: a?.weights ?? '', attrInclude: a?.include ?? '', attrGuard: a?.guard ?? '' };
 }
 
-export function emitC(program: Program, plan: Plan, backend: Backend, source: string, board?: Board): EmitResult {
+export function emitC(program: Program, plan: Plan, backend: Backend, source: string, board?: Board, weights: WeightsMode = 'const'): EmitResult {
   const name = program.name;
   const NAME = name.toUpperCase();
   const constName = (id: string): string => `${name}_${id}`;
@@ -77,7 +80,8 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
       if (!p) throw new Error(`internal: value '${id}' has no placement`);
       return `((${ctype} *)(${name}_arena + ${p.offset}))`;
     },
-    constName,
+    // blob mode: const arrays are pointers into the bound blob (planned below, used only once calls render)
+    constName: (id) => blob?.ref(id) ?? constName(id),
     scratch: (op) => {
       const p = plan.placements.get(kernelScratchId(op));
       return p ? `((void *)(${name}_arena + ${p.offset}))` : 'NULL';
@@ -91,7 +95,8 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
       if (id) constPadding.set(id, Math.max(n, constPadding.get(id) ?? 0));
     }
   }
-  const sources = new Set<string>(['edgec_runtime.c']);
+  const blob: BlobEmission | undefined = weights === 'blob' ? planBlob(program, constPadding) : undefined;
+  const sources = new Set<string>(['edgec_runtime.c', ...(blob ? BLOB_RUNTIME_SOURCES : [])]);
   let macs = 0;
   const calls = program.ops.map((op) => {
     const choice = backend.kernelFor(op);
@@ -113,24 +118,26 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     };
   });
   const weightsBytes = [...program.consts.values()].reduce((a, c) => a + c.data.byteLength, 0);
+  const blobOut = blob && finishBlob(program, plan, blob, calls.map((c) => c.code));
   const view = {
     name, NAME, version: EDGEC_VERSION, source, arenaBytes: Math.max(16, plan.arenaBytes), lowerBound: plan.lowerBound, weightsBytes,
     opCount: program.ops.length, macs,
     inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
     outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
     calls, consts, includes: backend.includes, ...placementView(board),
+    ...(blobOut?.view ?? { blob: false }),
   };
   const files: GeneratedFile[] = [
     { path: `${name}.h`, contents: template('model.h.hbs')(view) },
     { path: `${name}.c`, contents: template('model.c.hbs')(view) },
-    { path: `${name}_weights.h`, contents: template('weights.h.hbs')(view) },
-    { path: `${name}_weights.c`, contents: template('weights.c.hbs')(view) },
+    { path: `${name}_weights.h`, contents: template(blob ? 'weights_blob.h.hbs' : 'weights.h.hbs')(view) },
+    { path: `${name}_weights.c`, contents: template(blob ? 'weights_blob.c.hbs' : 'weights.c.hbs')(view) },
     // read by `edgec verify --from` (compiler/emit/manifest.ts)
     { path: manifestFileName(name), contents: manifestJson(buildManifest(program, plan, EDGEC_VERSION, source)) },
   ];
   // every runtime header (small; kernels may share private ones), only the kernels this model calls
-  const headers = readdirSync(runtimeDir()).filter((f) => f.endsWith('.h')).sort();
+  const headers = readdirSync(runtimeDir()).filter((f) => f.endsWith('.h') && (blob || !BLOB_RUNTIME_HEADERS.includes(f))).sort();
   const runtimeSources = [...headers, ...[...sources].sort()];
   for (const file of runtimeSources) files.push({ path: file, contents: readFileSync(join(runtimeDir(), file), 'utf8') });
-  return { files, runtimeSources, weightsBytes };
+  return { files, runtimeSources, weightsBytes, weightsBlob: blobOut?.bytes };
 }
