@@ -27,6 +27,11 @@ export interface ModelReport {
   totalMacs: number;
   arenaBytes: number;
   lowerBound: number;
+  /** The same planner on the model file's op order (the chosen order is never worse). */
+  fileOrderArenaBytes: number;
+  fileOrderLowerBound: number;
+  /** How the execution order was chosen: 'exact' / 'greedy' search, or 'given' (the file's order kept). */
+  orderMethod: string;
   weightsBytes: number;
   codeBytesEstimate: number;
   flashBytes: number;
@@ -72,6 +77,8 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
   return {
     model: modelPath, name: program.name, board: c.board.id, backend: c.backend.id, layers,
     totalMacs: layers.reduce((a, l) => a + l.macs, 0), arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
+    fileOrderArenaBytes: plan.fileOrder?.arenaBytes ?? plan.arenaBytes, fileOrderLowerBound: plan.fileOrder?.lowerBound ?? plan.lowerBound,
+    orderMethod: plan.order?.method ?? 'given',
     weightsBytes, codeBytesEstimate, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
     fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
     inputs: program.inputs.map(io), outputs: program.outputs.map(io),
@@ -96,6 +103,7 @@ export function formatSummary(r: ModelReport): string {
   return [
     `ops: ${r.layers.length} kernel calls, ${r.totalMacs.toLocaleString('en-US')} MACs`,
     `arena: ${r.arenaBytes} bytes (lower bound ${r.lowerBound}, ratio ${(r.arenaBytes / Math.max(1, r.lowerBound)).toFixed(3)})`,
+    `order: ${r.orderMethod}; the file's order plans to ${r.fileOrderArenaBytes} bytes (lower bound ${r.fileOrderLowerBound}; arena/that bound ${(r.arenaBytes / Math.max(1, r.fileOrderLowerBound)).toFixed(3)})`,
     `flash: ${r.flashBytes} bytes = weights ${r.weightsBytes} + code ~${r.codeBytesEstimate} (estimate)`,
     `board ${r.board}: RAM ${r.arenaBytes}/${r.boardRamBytes} (${pct(r.arenaBytes, r.boardRamBytes)}), flash ${r.flashBytes}/${r.boardFlashBytes} (${pct(r.flashBytes, r.boardFlashBytes)})`,
   ].join('\n');
