@@ -8,7 +8,7 @@
  */
 import type { Op } from '../ir/program.js';
 import type { EmitEnv, LibraryKernelSpec } from '../ops/types.js';
-import { align, numParam, padReachesKernel, tfliteLikePads, windowGeometry, type WindowGeometry } from './geometry.js';
+import { hasPadding, align, numParam, padReachesKernel, tfliteLikePads, windowGeometry, type WindowGeometry } from './geometry.js';
 
 /** Code path of the CMSIS-NN build: pure C (Cortex-M0/M3), DSP (M4/M7/M33), MVE/Helium (M55/M85). */
 export type CmsisNnVariant = 'c' | 'dsp' | 'mve';
@@ -165,7 +165,8 @@ export const cmsisFullyConnected: LibraryKernelSpec = {
 
 function poolUnsupported(op: Op): string | undefined {
   const g = windowGeometry(op);
-  if (op.kind === 'avg_pool' && op.params.count_include_pad) return 'count_include_pad=1';
+  // count_include_pad changes nothing when no window reaches into padding.
+  if (op.kind === 'avg_pool' && op.params.count_include_pad && hasPadding(g)) return 'count_include_pad=1 with padding';
   if (op.kind === 'avg_pool' && padReachesKernel(g)) return 'padding as large as the kernel';
   return undefined;
 }

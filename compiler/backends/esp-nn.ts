@@ -8,7 +8,7 @@
  */
 import type { Op } from '../ir/program.js';
 import type { EmitEnv, LibraryKernelSpec } from '../ops/types.js';
-import { numParam, padReachesKernel, windowGeometry, type WindowGeometry } from './geometry.js';
+import { hasPadding, numParam, padReachesKernel, windowGeometry, type WindowGeometry } from './geometry.js';
 import { binaryOperands, broadcastUnsupported } from './cmsis-nn.js';
 
 /** ESP-NN code path: the chip's optimised kernels, or the ANSI C reference (CONFIG_NN_ANSI_C). */
@@ -137,7 +137,8 @@ export const espPool: LibraryKernelSpec = {
   unsupported: (op) => {
     const g = windowGeometry(op);
     if (g.batches !== 1) return `batch ${g.batches} (no batch dimension in ESP-NN)`;
-    if (op.kind === 'avg_pool' && op.params.count_include_pad) return 'count_include_pad=1';
+    // count_include_pad changes nothing when no window reaches into padding.
+    if (op.kind === 'avg_pool' && op.params.count_include_pad && hasPadding(g)) return 'count_include_pad=1 with padding';
     // ESP-NN divides by the count of input elements in the window: zero when a pad covers the kernel.
     if (padReachesKernel(g)) return 'padding as large as the kernel';
     if ([g.inW, g.inH, g.inC, g.outW, g.outH].some((d) => d > U16)) return 'a dimension above 65535';

@@ -65,3 +65,6 @@ export function padReachesKernel(g: WindowGeometry): boolean {
 export const align = (n: number, a: number): number => Math.ceil(n / a) * a;
 
 export const numParam = num;
+
+/** Some window reaches into padding. */
+export const hasPadding = (g: WindowGeometry): boolean => g.padTop > 0 || g.padLeft > 0 || g.padBottom > 0 || g.padRight > 0;
