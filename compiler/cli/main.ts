@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { compileModelAsync, type Compiled } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
@@ -16,9 +16,10 @@ import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { parseShapeOption } from './options.js';
 import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
+import { selftestFiles } from '../verify/selftest.js';
 import { addUpdateCommands, weightsMode, writeWeightsBlob } from './update.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string; selftest?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -43,12 +44,14 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   const outDir = resolve(flags.output ?? join('out', flags.name));
   mkdirSync(outDir, { recursive: true });
   for (const f of c.emitted.files) writeFileSync(join(outDir, f.path), f.contents);
+  const selftest = flags.selftest === undefined ? [] : await selftestFiles(c.quantized?.qdqBytes ?? model, c.program, { count: Number(flags.selftest), version: EDGEC_VERSION, source: basename(model) });
+  for (const f of selftest) writeFileSync(join(outDir, f.path), f.contents);
   const blobNote = writeWeightsBlob(c, outDir);
   const r = modelReport(c, model);
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
   const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
   if (flags.json) {
-    log(JSON.stringify({ ...r, outDir, files: c.emitted.files.map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
+    log(JSON.stringify({ ...r, outDir, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
     return;
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
@@ -58,6 +61,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   log(`inputs:  ${r.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   log(`outputs: ${r.outputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
+  if (selftest.length) log(`selftest: ${flags.selftest} golden vectors in ${c.program.name}_selftest.c; build with -DEDGEC_SELFTEST_MAIN for a PASS/FAIL program (selftest_main.c)`);
 }
 
 async function runInspect(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
@@ -98,6 +102,7 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
   addModelOptions(program.command('build').description('compile a model to C sources').argument('<model.onnx>'))
     .option('-o, --output <dir>', 'output folder (default out/<name>)')
     .option('--layers', 'with --calibration: per-layer SQNR table (int8 C vs float)')
+    .option('--selftest <n>', 'also emit n golden vectors (onnxruntime outputs) and <name>_selftest() with a PASS/FAIL main (selftest_main.c)')
     .addOption(new Option('--weights <mode>', 'const: arrays in the code; blob: <name>.weights bound at run time (field updates)').choices(['const', 'blob']).default('const'))
     .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
     .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));

@@ -106,6 +106,10 @@ export function outputTolerance(program: Program, id: string, override?: number)
   return override ?? (producedBySoftmax(program, id) ? DEFAULT_SOFTMAX_MAX_LSB : DEFAULT_MAX_LSB);
 }
 
+export function tieTolerance(program: Program, id: string): number {
+  return producedBySoftmax(program, id) ? DEFAULT_SOFTMAX_TIE_LSB : DEFAULT_TIE_LSB;
+}
+
 interface Target { dir: string; program: Program; graph: Pick<Graph, 'tensors'>; cleanup?: () => void }
 
 function findManifest(dir: string, name?: string): string {
@@ -170,7 +174,7 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     const { program, dir } = target;
     const { samples, source } = chooseSamples(program, opts);
     const [runner, traced] = await Promise.all([engine.build(dir, program.name, []), engine.build(dir, program.name, ['-DEDGEC_TRACING'])]);
-    const tieLsb = (v: Value): number => (producedBySoftmax(program, v.id) ? DEFAULT_SOFTMAX_TIE_LSB : DEFAULT_TIE_LSB);
+    const tieLsb = (v: Value): number => tieTolerance(program, v.id);
     const golden = await compareWithReference(opts.model, program, (bytes, n) => engine.run(runner, bytes, n).outputs, samples, { observe: opts.observe, tieLsb });
     const outputs = golden.outputs.map((o, i): VerifiedOutput => {
       const tol = outputTolerance(program, program.outputs[i], opts.maxLsb);
