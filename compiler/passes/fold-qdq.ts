@@ -89,6 +89,15 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
     if (srcTensor.data) {
       throw modelError(graph.fileName, node, 'quantizing a float constant at run time is not supported; store the weights quantized (QDQ with int8 initializers)');
     }
+    if (srcTensor.dtype !== 'float32' && srcTensor.quant) {
+      // Q of a folded DQ (DQ -> Q with other parameters): the source already is
+      // quantized, so this is a requantization, not a float edge and not a
+      // re-labelling of the producer's output (that would skip the first rounding).
+      node.opType = 'edgec.Requantize';
+      node.domain = 'edgec';
+      node.inputs = [src];
+      continue;
+    }
     const producer = producers.get(src);
     if (!producer || graph.inputs.includes(src)) continue; // model float input: keep as edge quantize
     // A float op before the model's first Q (e.g. a Reshape of a float input) stays float.
