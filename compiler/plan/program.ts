@@ -120,6 +120,15 @@ function planOps(program: Program, ops: readonly Op[], inPlaceDepthwise: boolean
     chosen = new Set();
     plan = planMemory(problem(chosen));
   }
+  // The in-place kernel reads channel by channel (slower than the 4-channel
+  // ordinary kernel); use it only when it makes the arena smaller.
+  if (chosen.size > 0) {
+    const plain = planMemory(problem(new Set()));
+    if (plain.arenaBytes <= plan.arenaBytes) {
+      chosen = new Set();
+      plan = plain;
+    }
+  }
   const out = ops.map((op): Op => (chosen.has(op)
     ? { ...op, kind: 'depthwise_conv2d_inplace', params: { ...op.params, scratch: depthwiseTempId(op) } }
     : op));
