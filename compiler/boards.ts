@@ -29,6 +29,10 @@ export interface Board {
    */
   attributes: { arena: string; weights: string; include?: string; guard?: string };
   formats: string[];
+  /** PlatformIO platform, board and framework of the ready project folder (--format platformio). */
+  platformio?: { platform: string; board: string; framework: string };
+  /** Arduino core architectures for library.properties (--format arduino). */
+  arduinoArchitectures?: string;
 }
 
 export function listBoards(): Board[] {

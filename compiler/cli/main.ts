@@ -5,13 +5,14 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { compileModelAsync, type Compiled } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
 import { EdgecError } from '../errors.js';
 import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { packageFiles } from '../package/index.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { parseShapeOption } from './options.js';
 import { addBenchCommand } from './bench.js';
@@ -37,15 +38,18 @@ function fitErrors(c: Compiled, model: string): string | undefined {
 }
 
 async function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
-  if (flags.format !== 'plain') throw new EdgecError(`--format ${flags.format} is not available yet (plain only in this version)`, 2);
   const c = await compileFor(model, flags);
+  if (!c.board.formats.includes(flags.format)) throw new EdgecError(`board '${c.board.id}' does not support --format ${flags.format}`, 2, `formats for ${c.board.id}: ${c.board.formats.join(', ')}`);
   const tooBig = fitErrors(c, model);
   if (tooBig) throw new EdgecError(tooBig, 2, 'choose a board with more memory, or a smaller model');
   const outDir = resolve(flags.output ?? join('out', flags.name));
   mkdirSync(outDir, { recursive: true });
-  for (const f of c.emitted.files) writeFileSync(join(outDir, f.path), f.contents);
   const selftest = flags.selftest === undefined ? [] : await selftestFiles(c.quantized?.qdqBytes ?? model, c.program, { count: Number(flags.selftest), version: EDGEC_VERSION, source: basename(model) });
-  for (const f of selftest) writeFileSync(join(outDir, f.path), f.contents);
+  // the package format lays the files out for the user's build system (compiler/package)
+  for (const f of packageFiles(c, flags.format, basename(model), selftest)) {
+    mkdirSync(dirname(join(outDir, f.path)), { recursive: true });
+    writeFileSync(join(outDir, f.path), f.contents);
+  }
   const blobNote = writeWeightsBlob(c, outDir);
   const r = modelReport(c, model);
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples

@@ -1,0 +1,192 @@
+/**
+ * Package formats (`edgec build --format`): the generated C files laid out
+ * for the user's build system, plus a README whose snippet says how to add
+ * them. plain: the folder of C files. arduino: a library per the Arduino
+ * library specification 1.5 with a sketch. platformio: a library with
+ * library.json next to a ready project (platformio.ini). espidf: an ESP-IDF
+ * component. cmake: a static library target.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import Handlebars from 'handlebars';
+import type { Compiled } from '../pipeline.js';
+import type { GeneratedFile } from '../emit/c-emitter.js';
+import { EDGEC_VERSION } from '../emit/c-emitter.js';
+import { templatesDir } from '../emit/paths.js';
+import { EdgecError } from '../errors.js';
+
+export const PACKAGE_FORMATS = ['plain', 'arduino', 'platformio', 'espidf', 'cmake'] as const;
+export type PackageFormat = (typeof PACKAGE_FORMATS)[number];
+
+const CMSIS_NN_URL = 'https://github.com/ARM-software/CMSIS-NN.git';
+const ESP_NN_URL = 'https://github.com/espressif/esp-nn.git';
+
+function template(file: string): Handlebars.TemplateDelegate {
+  return Handlebars.compile(readFileSync(join(templatesDir(), 'package', file), 'utf8'), { noEscape: true, strict: true });
+}
+
+/** What a package is made of: the build, its C files (model, runtime, self-test) and whether a self-test exists. */
+interface Pkg { c: Compiled; cFiles: GeneratedFile[]; selftest: boolean }
+
+/** `int <name>_selftest(void)` declared in a generated <name>_selftest.h (edgec build --selftest). */
+export function hasSelftest(c: Compiled, extra: GeneratedFile[]): boolean {
+  const header = extra.find((f) => f.path === `${c.program.name}_selftest.h`);
+  return !!header && new RegExp(`\\bint\\s+${c.program.name}_selftest\\s*\\(\\s*void\\s*\\)`).test(header.contents);
+}
+
+const capitalize = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
+
+function libraryNote(c: Compiled, format: PackageFormat): string {
+  const id = c.backend.id;
+  if (id === 'cmsis-nn') {
+    const how: Record<PackageFormat, string> = {
+      plain: 'compile with CMSIS-NN: add its `Include/` to the include path and its `Source/**/*.c` (not `*_f16.c`, `*_f32.c`) to the build.',
+      arduino: 'install CMSIS-NN as an Arduino library (copy `Include/*.h` and `Source/**/*.c` of ARM-software/CMSIS-NN into `libraries/CMSIS-NN/src/`), or rebuild with `--backend portable`.',
+      platformio: `library.json depends on ${CMSIS_NN_URL}; PlatformIO fetches it on the first build.`,
+      espidf: 'CMSIS-NN is for Arm Cortex-M; rebuild with `--backend esp-nn` or `--backend portable` for ESP-IDF.',
+      cmake: 'the target links the `cmsis-nn` target of CMSIS-NN\'s own CMakeLists.txt: `add_subdirectory(path/to/CMSIS-NN)` before this folder.',
+    };
+    return `Layers call CMSIS-NN (${c.backend.target} code path), scratch planned in the arena. ${capitalize(how[format])}`;
+  }
+  if (id === 'esp-nn') {
+    const how: Record<PackageFormat, string> = {
+      plain: 'compile with ESP-NN: `include/` and `src/common/` on the include path, `src/**` sources for your chip (ESP-IDF does this for you: `idf.py add-dependency espressif/esp-nn`).',
+      arduino: 'the ESP32 Arduino core ships ESP-NN (`esp_nn.h`); with another core rebuild with `--backend portable`.',
+      platformio: `library.json depends on ${ESP_NN_URL}; platformio.ini defines CONFIG_NN_OPTIMIZED so the chip's kernels are used.`,
+      espidf: 'idf_component.yml depends on espressif/esp-nn; the component manager fetches it on `idf.py build`.',
+      cmake: 'the target links an `esp-nn` target (the ESP-IDF component, or your own build of espressif/esp-nn).',
+    };
+    return `Layers call ESP-NN (${c.backend.target}), scratch planned in the arena. ${capitalize(how[format])}`;
+  }
+  return '';
+}
+
+function usage(c: Compiled, format: PackageFormat): string {
+  const n = c.program.name;
+  switch (format) {
+    case 'plain':
+      return [`Add every \`.c\` file of this folder to your build and the folder to the include path, e.g.`, '```sh', `${c.board.compiler.cc} ${c.board.compiler.flags.join(' ')} -std=c99 -I ${n} ${n}/*.c your_main.c`, '```'].join('\n');
+    case 'arduino':
+      return [`Copy this folder to your sketchbook's \`libraries/\` (or zip it and use *Sketch > Include Library > Add .ZIP Library*), restart the IDE, then open *File > Examples > ${n} > ${n}*, choose your board (${c.board.name}) and upload. The Serial Monitor (115200 baud) shows the outputs and the time per inference.`].join('\n');
+    case 'platformio':
+      return ['This folder is a ready PlatformIO project: `pio run -t upload && pio device monitor`.', `To use the model in another project, copy \`lib/${n}/\` into that project's \`lib/\` and \`#include "${n}.h"\`.`].join('\n');
+    case 'espidf':
+      return [`Copy this folder to your project's \`components/${n}/\` and add \`${n}\` to \`REQUIRES\` of your main component, then \`#include "${n}.h"\` and \`idf.py build\`.`, 'The arena gets `DRAM_ATTR`; weights are `const` and stay in flash (rodata).'].join('\n');
+    case 'cmake':
+      return ['```cmake', `add_subdirectory(${n})`, `target_link_libraries(your_app PRIVATE ${n})`, '```', `The static library target \`${n}\` compiles with your toolchain's CPU flags (for this board: \`${c.board.compiler.flags.filter((f) => !f.startsWith('-O')).join(' ')}\`).`].join('\n');
+  }
+}
+
+function readme(c: Compiled, format: PackageFormat, source: string): GeneratedFile {
+  const n = c.program.name;
+  const first = c.program.values.get(c.program.inputs[0] ?? '');
+  return {
+    path: 'README.md',
+    contents: template('README.md.hbs')({
+      name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, source, board: c.board.id, backend: c.backend.id, target: c.backend.target ?? '',
+      arenaBytes: c.plan.arenaBytes, weightsBytes: c.emitted.weightsBytes, format,
+      inputDesc: first ? `${first.type} [${first.logicalShape.join(', ')}]` : 'no inputs',
+      libraryNote: libraryNote(c, format), usage: usage(c, format),
+    }),
+  };
+}
+
+function sketch({ c, selftest }: Pkg): string {
+  const n = c.program.name;
+  return template('sketch.ino.hbs')({ name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, selftest });
+}
+
+const under = (dir: string, files: GeneratedFile[]): GeneratedFile[] => files.map((f) => ({ path: `${dir}/${f.path}`, contents: f.contents }));
+
+function arduino(pkg: Pkg): GeneratedFile[] {
+  const c = pkg.c;
+  const n = c.program.name;
+  const props = [
+    `name=${n}`, 'version=1.0.0', 'author=edgec', 'maintainer=edgec',
+    `sentence=${n}: int8 neural network generated by edgec ${EDGEC_VERSION}.`,
+    `paragraph=Static C99, one arena of ${c.plan.arenaBytes} bytes, no malloc. Kernels: ${c.backend.id}.`,
+    'category=Data Processing', 'url=https://onnx.ai/', `architectures=${c.board.arduinoArchitectures ?? '*'}`, `includes=${n}.h`,
+  ];
+  return [
+    { path: 'library.properties', contents: `${props.join('\n')}\n` },
+    ...under('src', pkg.cFiles),
+    { path: `examples/${n}/${n}.ino`, contents: sketch(pkg) },
+  ];
+}
+
+function libraryJson(c: Compiled): string {
+  const deps = c.backend.id === 'cmsis-nn' ? [{ name: 'CMSIS-NN', version: CMSIS_NN_URL }] : c.backend.id === 'esp-nn' ? [{ name: 'esp-nn', version: ESP_NN_URL }] : [];
+  return `${JSON.stringify({
+    name: c.program.name, version: '1.0.0', description: `int8 neural network generated by edgec ${EDGEC_VERSION}`,
+    keywords: 'edgec, tinyml, int8', frameworks: '*', platforms: c.board.platformio?.platform ?? '*',
+    ...(deps.length ? { dependencies: deps } : {}),
+    build: { flags: ['-std=gnu99'] },
+  }, null, 2)}\n`;
+}
+
+function platformio(pkg: Pkg): GeneratedFile[] {
+  const c = pkg.c;
+  const n = c.program.name;
+  const pio = c.board.platformio;
+  if (!pio) throw new EdgecError(`board '${c.board.id}' has no PlatformIO board id`, 2, 'use --format plain or cmake');
+  const flags = c.backend.id === 'esp-nn' ? ['-DCONFIG_NN_OPTIMIZED'] : [];
+  const ini = [
+    `; generated by edgec ${EDGEC_VERSION}: ${n} on ${c.board.name}`,
+    `[env:${c.board.id}]`, `platform = ${pio.platform}`, `board = ${pio.board}`, `framework = ${pio.framework}`, 'monitor_speed = 115200',
+    ...(flags.length ? [`build_flags = ${flags.join(' ')}`] : []),
+    '',
+  ];
+  return [
+    { path: 'platformio.ini', contents: ini.join('\n') },
+    { path: 'src/main.cpp', contents: sketch(pkg) },
+    { path: `lib/${n}/library.json`, contents: libraryJson(c) },
+    ...under(`lib/${n}/src`, pkg.cFiles),
+  ];
+}
+
+function espidf(pkg: Pkg): GeneratedFile[] {
+  const c = pkg.c;
+  const files = pkg.cFiles;
+  const srcs = files.filter((f) => f.path.endsWith('.c')).map((f) => `"${f.path}"`).join(' ');
+  const cmake = [
+    `# generated by edgec ${EDGEC_VERSION}: ESP-IDF component ${c.program.name}`,
+    // esp-nn comes from idf_component.yml; the component manager adds it to this component's requirements.
+    `idf_component_register(SRCS ${srcs}`, '                       INCLUDE_DIRS ".")', '',
+  ].join('\n');
+  const yml = [
+    `# generated by edgec ${EDGEC_VERSION}`, `description: ${c.program.name} int8 model (edgec)`, 'dependencies:', '  idf: ">=4.4"',
+    ...(c.backend.id === 'esp-nn' ? ['  espressif/esp-nn: "^1.1.0"'] : []), '',
+  ].join('\n');
+  return [{ path: 'CMakeLists.txt', contents: cmake }, { path: 'idf_component.yml', contents: yml }, ...files];
+}
+
+function cmake(pkg: Pkg): GeneratedFile[] {
+  const c = pkg.c;
+  const n = c.program.name;
+  const files = pkg.cFiles;
+  const lib = c.backend.id === 'cmsis-nn' ? 'cmsis-nn' : c.backend.id === 'esp-nn' ? 'esp-nn' : '';
+  const lines = [
+    `# generated by edgec ${EDGEC_VERSION}: static library ${n} (board ${c.board.id}; CPU flags come from your toolchain)`,
+    'cmake_minimum_required(VERSION 3.13)',
+    `add_library(${n} STATIC`, ...files.filter((f) => f.path.endsWith('.c')).map((f) => `  \${CMAKE_CURRENT_SOURCE_DIR}/${f.path}`), ')',
+    `target_include_directories(${n} PUBLIC \${CMAKE_CURRENT_SOURCE_DIR})`,
+    `set_target_properties(${n} PROPERTIES C_STANDARD 99 C_STANDARD_REQUIRED ON)`,
+    ...(lib ? [
+      `if(NOT TARGET ${lib})`, `  message(FATAL_ERROR "${n} calls ${lib}: add its target first (see README.md)")`, 'endif()',
+      `target_link_libraries(${n} PUBLIC ${lib})`,
+    ] : []),
+    '',
+  ];
+  return [{ path: 'CMakeLists.txt', contents: lines.join('\n') }, ...files];
+}
+
+/** Every file of the package, paths relative to the output folder. */
+export function packageFiles(c: Compiled, format: string, source: string, extra: GeneratedFile[] = []): GeneratedFile[] {
+  if (!(PACKAGE_FORMATS as readonly string[]).includes(format)) throw new EdgecError(`unknown --format '${format}'`, 2, `formats: ${PACKAGE_FORMATS.join(', ')}`);
+  const f = format as PackageFormat;
+  if (!c.board.formats.includes(f)) throw new EdgecError(`board '${c.board.id}' does not support --format ${f}`, 2, `formats for ${c.board.id}: ${c.board.formats.join(', ')}`);
+  const all = [...c.emitted.files, ...extra];
+  const pkg: Pkg = { c, cFiles: all.filter((x) => x.path.endsWith('.c') || x.path.endsWith('.h')), selftest: hasSelftest(c, extra) };
+  const body = f === 'plain' ? all : f === 'arduino' ? arduino(pkg) : f === 'platformio' ? platformio(pkg) : f === 'espidf' ? espidf(pkg) : cmake(pkg);
+  return [...body, readme(c, f, source)];
+}
