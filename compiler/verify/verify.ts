@@ -2,15 +2,22 @@
  * `edgec verify`: the generated C, compiled to WebAssembly (or natively),
  * against onnxruntime on the original model, on the same inputs.
  *
- * Default tolerance (measured, see README "edgec verify"): every sample's
- * top-1 agrees for classifier-like outputs, and max |diff| ≤ 8 LSB, or
- * ≤ 32 LSB for an output computed by Softmax. Why: each isolated layer is
- * within 1 LSB of onnxruntime (we requantize in TFLite Micro's fixed point,
- * onnxruntime in float), and end to end the bundled examples reach 6 LSB
- * (vww_mobilenet, 27 layers) over 100 samples; behind a softmax a 1-LSB logit
- * difference becomes up to 16 LSB of probability (tf2onnx_int8). A corrupted
- * weight byte or requantization shift moves outputs by tens of LSB and
- * usually flips top-1; `--layers` then names the layer. `--max-lsb` overrides.
+ * Pass criteria (defaults measured on the bundled examples, 100-200 random
+ * samples per seed, several seeds; see README "edgec verify"):
+ *  - end to end, per output: max |diff| ≤ 12 LSB (≤ 32 LSB for an output
+ *    computed by Softmax), and no top-1 disagreement on any sample except
+ *    near-ties (reference scores our pick within 2 LSB of its best; 16 LSB
+ *    behind softmax). Measured maxima: digits/resnet8/kws 1-2 LSB,
+ *    ad_autoencoder 7, vww_mobilenet 15 and tf2onnx_int8 18 (both softmax
+ *    outputs: one logit LSB moves a probability by up to 16 LSB).
+ *  - layer by layer, isolated (each layer fed onnxruntime's input): every
+ *    layer ≤ 1 LSB (Softmax ≤ 2). Measured: all layers of all examples ≤ 1
+ *    LSB over 30 samples. This check always runs, because end to end a
+ *    fault in one channel of a middle layer (a corrupted weight byte or
+ *    requantization shift) is often damped below any output tolerance that
+ *    real builds pass, while in isolation it stands out (13-57 LSB in the
+ *    corruption tests) and names the layer.
+ * `--max-lsb` / `--layer-max-lsb` override the bounds.
  */
 import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
