@@ -69,8 +69,11 @@ export function perChannelMultipliers(inScale: number, weightScales: readonly nu
 export function activationRange(kind: 'none' | 'relu' | 'clip', outScale: number, outZeroPoint: number, clipMin = -Infinity, clipMax = Infinity): { min: number; max: number } {
   const lo = kind === 'none' ? -Infinity : kind === 'relu' ? 0 : clipMin;
   const hi = kind === 'clip' ? clipMax : Infinity;
-  const qmin = Number.isFinite(lo) ? Math.max(-128, outZeroPoint + roundHalfAway(lo / outScale)) : -128;
-  const qmax = Number.isFinite(hi) ? Math.min(127, outZeroPoint + roundHalfAway(hi / outScale)) : 127;
+  // TFLite's CalculateActivationRangeQuantized divides in float32 (f / scale, both float): a double
+  // division can land on the other side of a .5 (6 / (12/255) is 127.4999975 in double, 127.5 in float).
+  const q = (v: number): number => roundHalfAway(Math.fround(Math.fround(v) / Math.fround(outScale)));
+  const qmin = Number.isFinite(lo) ? Math.max(-128, outZeroPoint + q(lo)) : -128;
+  const qmax = Number.isFinite(hi) ? Math.min(127, outZeroPoint + q(hi)) : 127;
   return { min: Math.min(qmin, 127), max: Math.max(qmax, -128) };
 }
 

@@ -10,7 +10,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel, type Compiled } from '../../compiler/pipeline.js';
@@ -180,7 +180,15 @@ function buildAll(op: string, cases: OpCase[]): { exe?: string; built: (Built | 
 
 /** Builds, runs and compares every case. */
 export async function runCases(op: string, cases: OpCase[], seed = 1): Promise<CaseResult[]> {
-  const { exe, built } = buildAll(op, cases);
+  const { exe, built, dir } = buildAll(op, cases);
+  try {
+    return await compareAll(cases, built, dir, exe, seed);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+async function compareAll(cases: OpCase[], built: (Built | { error: string })[], dir: string, exe: string | undefined, seed: number): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (let k = 0; k < cases.length; k++) {
     const cs = cases[k] as OpCase;
@@ -192,7 +200,7 @@ export async function runCases(op: string, cases: OpCase[], seed = 1): Promise<C
     try {
       const samples = randomSamples(b.c.program, cs.samples ?? 4, seed * 1000 + k);
       const run = (bytes: Uint8Array, n: number): Uint8Array => {
-        const work = mkdtempSync(join(tmpdir(), 'edgec-op-run-'));
+        const work = mkdtempSync(join(dir, 'run-'));
         const inFile = join(work, 'in.bin');
         writeFileSync(inFile, bytes);
         const outFile = join(work, 'out.bin');
