@@ -15,6 +15,18 @@ static int fail(edgec_update_t *u, int status) {
   return -1;
 }
 
+/* CRC-32 (IEEE, reflected), bitwise: no table in flash or RAM. */
+static uint32_t crc32_update(uint32_t crc, const uint8_t *p, uint32_t n) {
+  uint32_t i;
+  int k;
+  crc = ~crc;
+  for (i = 0; i < n; i++) {
+    crc ^= p[i];
+    for (k = 0; k < 8; k++) crc = (crc >> 1) ^ (0xedb88320u & (0u - (crc & 1u)));
+  }
+  return ~crc;
+}
+
 /* Reads exactly len header/trailer bytes; returns the count read before the stream ended. */
 static int read_exact(edgec_update_t *u, uint8_t *buf, uint32_t len) {
   uint32_t got = 0;
@@ -36,6 +48,7 @@ static int body_byte(edgec_update_t *u) {
     if (n < 0) return fail(u, EDGEC_UPDATE_IO);
     if (n == 0) return fail(u, EDGEC_UPDATE_TRUNCATED);
     edgec_sha256_update(&u->patch_hash, u->in, (size_t)n);
+    u->body_crc = crc32_update(u->body_crc, u->in, (uint32_t)n);
     u->body_left -= (uint32_t)n;
     u->in_len = (uint32_t)n;
     u->in_pos = 0;
@@ -149,7 +162,8 @@ static int read_header(edgec_update_t *u) {
   if (got < 0) return -1;
   if (got >= 4 && memcmp(h, "EDGP", 4) != 0) return fail(u, EDGEC_UPDATE_BAD_MAGIC);
   if (got < (int)EDGEC_PATCH_HEADER_BYTES) return fail(u, EDGEC_UPDATE_TRUNCATED);
-  if (edgec_le16(h + 4) != 1u || h[6] > EDGEC_UPDATE_WINDOW_BITS || h[7] != 0u) return fail(u, EDGEC_UPDATE_BAD_VERSION);
+  /* every header bit means something: unknown flags or window are refused, not ignored */
+  if (edgec_le16(h + 4) != 1u || h[6] != 8u || h[7] != 0u) return fail(u, EDGEC_UPDATE_BAD_VERSION);
   edgec_sha256_update(&u->patch_hash, h, EDGEC_PATCH_HEADER_BYTES);
   u->base_len = edgec_le32(h + 8);
   u->target_len = edgec_le32(h + 12);
@@ -181,7 +195,10 @@ static int decode_body(edgec_update_t *u) {
     }
   }
   /* END must close the body exactly, with the whole target produced */
-  if (u->copy_left != 0u || u->in_pos != u->in_len || u->body_left != 0u || u->written != u->target_len) return fail(u, EDGEC_UPDATE_CORRUPT);
+  /* ... and the unused bits of the last flag byte are zero (the encoder pads so; a flipped one is damage) */
+  if (u->copy_left != 0u || u->flags != 0u || u->in_pos != u->in_len || u->body_left != 0u || u->written != u->target_len) return fail(u, EDGEC_UPDATE_CORRUPT);
+  /* a body that decodes to the right bytes through different back references is still damaged */
+  if (u->body_crc != edgec_le32(u->header + 20)) return fail(u, EDGEC_UPDATE_CORRUPT);
   return flush_out(u);
 }
 

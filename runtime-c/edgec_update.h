@@ -5,7 +5,7 @@
  *
  * Patch layout (little-endian):
  *   0  "EDGP"   4 u16 version (1)   6 u8 window bits (8)   7 u8 flags (0)
- *   8  u32 base bytes   12 u32 target bytes   16 u32 body bytes   20 u32 reserved
+ *   8  u32 base bytes   12 u32 target bytes   16 u32 body bytes   20 u32 CRC-32 of the body
  *   24 base sha256[32]  56 target sha256[32]
  *   88 body: LZSS (flag byte per 8 items; 1 = literal byte, 0 = back reference
  *      of two bytes: distance-1, length-3, window 2^bits) over an op stream:
@@ -36,10 +36,8 @@ extern "C" {
 #endif
 
 #define EDGEC_PATCH_HEADER_BYTES 88u
-/* LZSS window (bytes of RAM); patches made with a larger window are refused. */
-#ifndef EDGEC_UPDATE_WINDOW_BITS
+/* LZSS window: 2^8 bytes of RAM (the format's one-byte distances). */
 #define EDGEC_UPDATE_WINDOW_BITS 8
-#endif
 /* Bytes handed to write_target at once (the last write may be shorter). Make
  * it a multiple of the flash's program unit (e.g. 32 for STM32H7). */
 #ifndef EDGEC_UPDATE_CHUNK
@@ -92,6 +90,7 @@ typedef struct {
   uint32_t target_len, base_len;
   uint32_t win_pos;            /* LZSS window write position */
   uint32_t copy_left, copy_dist;
+  uint32_t body_crc;            /* CRC-32 of the body read so far */
   uint8_t flags, flag_bits;
   int status;                  /* first error, sticky */
 } edgec_update_t;

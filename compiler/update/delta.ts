@@ -6,7 +6,7 @@
  * at the same offset and only retrained arrays travel.
  */
 import { lzssCompress, lzssDecompress } from './lzss.js';
-import { PATCH_HEADER_BYTES, readPatchHeader, sha256, signedLength, writePatchHeader } from './format.js';
+import { crc32, PATCH_HEADER_BYTES, readPatchHeader, sha256, signedLength, writePatchHeader } from './format.js';
 
 const OP_END = 0x00;
 const OP_COPY = 0x01;
@@ -62,7 +62,7 @@ export function deltaOps(base: Uint8Array, target: Uint8Array): Uint8Array {
 
 export function makePatch(base: Uint8Array, target: Uint8Array): Uint8Array {
   const body = lzssCompress(deltaOps(base, target));
-  const header = writePatchHeader({ baseLen: base.length, targetLen: target.length, bodyLen: body.length, baseSha: sha256(base), targetSha: sha256(target) });
+  const header = writePatchHeader({ baseLen: base.length, targetLen: target.length, bodyLen: body.length, bodyCrc: crc32(body), baseSha: sha256(base), targetSha: sha256(target) });
   const patch = new Uint8Array(PATCH_HEADER_BYTES + body.length);
   patch.set(header, 0);
   patch.set(body, PATCH_HEADER_BYTES);
@@ -73,7 +73,9 @@ export function makePatch(base: Uint8Array, target: Uint8Array): Uint8Array {
 export function applyPatch(base: Uint8Array, patch: Uint8Array): Uint8Array {
   const h = readPatchHeader(patch.subarray(0, signedLength(patch)), 'patch');
   if (Buffer.compare(sha256(base.subarray(0, h.baseLen)), h.baseSha) !== 0 || base.length < h.baseLen) throw new Error('patch: wrong base');
-  const ops = lzssDecompress(patch.subarray(PATCH_HEADER_BYTES, PATCH_HEADER_BYTES + h.bodyLen));
+  const body = patch.subarray(PATCH_HEADER_BYTES, PATCH_HEADER_BYTES + h.bodyLen);
+  if (crc32(body) !== h.bodyCrc) throw new Error('patch: body CRC mismatch');
+  const ops = lzssDecompress(body);
   const out = new Uint8Array(h.targetLen);
   let o = 0;
   let p = 0;

@@ -62,7 +62,17 @@ export function readBlob(bytes: Uint8Array, file: string): BlobHeader & { bytes:
   return { version, payloadBytes, fingerprint: bytes.slice(16, 48), payloadSha, bytes: bytes.subarray(0, BLOB_HEADER_BYTES + payloadBytes) };
 }
 
-export interface PatchHeader { baseLen: number; targetLen: number; bodyLen: number; baseSha: Uint8Array; targetSha: Uint8Array }
+export interface PatchHeader { baseLen: number; targetLen: number; bodyLen: number; bodyCrc: number; baseSha: Uint8Array; targetSha: Uint8Array }
+
+/** CRC-32 (IEEE), as runtime-c/edgec_update.c computes it over the patch body. */
+export function crc32(data: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const b of data) {
+    crc ^= b;
+    for (let k = 0; k < 8; k++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (~crc) >>> 0;
+}
 
 export function writePatchHeader(h: PatchHeader): Uint8Array {
   const out = new Uint8Array(PATCH_HEADER_BYTES);
@@ -74,7 +84,7 @@ export function writePatchHeader(h: PatchHeader): Uint8Array {
   dv.setUint32(8, h.baseLen, true);
   dv.setUint32(12, h.targetLen, true);
   dv.setUint32(16, h.bodyLen, true);
-  dv.setUint32(20, 0, true);
+  dv.setUint32(20, h.bodyCrc, true);
   out.set(h.baseSha, 24);
   out.set(h.targetSha, 56);
   return out;
@@ -85,7 +95,7 @@ export function readPatchHeader(bytes: Uint8Array, file: string): PatchHeader {
   if (bytes.length < PATCH_HEADER_BYTES) throw new EdgecError(`${file}: truncated patch`, 2);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint16(4, true) !== PATCH_VERSION || bytes[6] > PATCH_WINDOW_BITS) throw new EdgecError(`${file}: patch format not supported`, 2);
-  const h = { baseLen: dv.getUint32(8, true), targetLen: dv.getUint32(12, true), bodyLen: dv.getUint32(16, true), baseSha: bytes.slice(24, 56), targetSha: bytes.slice(56, 88) };
+  const h = { baseLen: dv.getUint32(8, true), targetLen: dv.getUint32(12, true), bodyLen: dv.getUint32(16, true), bodyCrc: dv.getUint32(20, true), baseSha: bytes.slice(24, 56), targetSha: bytes.slice(56, 88) };
   if (bytes.length < PATCH_HEADER_BYTES + h.bodyLen) throw new EdgecError(`${file}: truncated patch`, 2);
   return h;
 }
