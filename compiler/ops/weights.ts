@@ -20,7 +20,7 @@ export function quantizedWeights(ctx: LoweringContext, node: Node, index: number
   const name = node.inputs[index];
   const t = ctx.tensor(name);
   if (!t.data) throw ctx.fail(node, `weights '${name}' must be a constant initializer`);
-  if (!t.quant) throw ctx.fail(node, `weights '${name}' are float; edgec compiles int8 QDQ models`, 'quantize the model (onnxruntime quantize_static, QDQ format, per_channel=True) first');
+  if (!t.quant) throw ctx.fail(node, `weights '${name}' are float; edgec compiles int8 QDQ models`, 'pass --calibration <samples.npy> to let edgec quantize it, or give a QDQ model (onnxruntime quantize_static)');
   if (t.dtype !== 'int8') throw ctx.fail(node, `weights '${name}' have type ${t.dtype}; int8 weights are required`);
   const nonZero = t.quant.zeroPoint.find((z) => z !== 0);
   if (nonZero !== undefined) {

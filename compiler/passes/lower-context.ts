@@ -48,7 +48,7 @@ export class LoweringContext {
   quant(node: Node, name: string): Quant {
     const t = this.tensor(name);
     if (!t.quant) {
-      throw this.fail(node, `tensor '${name}' is not quantized (float ${t.dtype}); edgec compiles int8 QDQ models`, 'quantize the model (onnxruntime quantize_static, QDQ format) first');
+      throw this.fail(node, `tensor '${name}' is not quantized (float ${t.dtype}); edgec compiles int8 QDQ models`, 'pass --calibration <samples.npy> to let edgec quantize it, or give a QDQ model (onnxruntime quantize_static)');
     }
     if (t.quant.axis !== -1) throw this.fail(node, `tensor '${name}' is quantized per channel where per-tensor is required`);
     return { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] };

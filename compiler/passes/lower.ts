@@ -19,7 +19,7 @@ export function lowerGraph(graph: Graph, name: string): Program {
     const lowering = loweringFor(node.opType);
     if (!lowering) {
       const t = graph.tensors.get(node.inputs[0] ?? '');
-      const why = t && !t.quant && t.dtype === 'float32' ? ' on float data (edgec compiles int8 QDQ models; quantize first)' : '';
+      const why = t && !t.quant && t.dtype === 'float32' ? ' on float data (edgec compiles int8 models: pass --calibration <samples.npy> to quantize it)' : '';
       throw modelError(graph.fileName, node, `unsupported op ${node.opType} (opset ${graph.opset})${why}`);
     }
     lowering.lower(node, ctx);
