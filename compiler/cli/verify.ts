@@ -1,12 +1,13 @@
 /** `edgec verify`: options, the run, and the printed figures. */
 import { Command } from 'commander';
 import { EdgecError } from '../errors.js';
-import { DEFAULT_MAX_LSB, DEFAULT_SAMPLES, DEFAULT_SEED, DEFAULT_SOFTMAX_MAX_LSB, verifyModel, type Engine, type VerifyReport } from '../verify/verify.js';
+import { DEFAULT_MAX_LSB, DEFAULT_SAMPLES, DEFAULT_SEED, DEFAULT_SOFTMAX_MAX_LSB, formatFloatComparison, verifyModel, type Engine, type VerifyReport } from '../verify/verify.js';
 import { parseShapeOption } from './options.js';
 
 interface VerifyFlags {
   board: string; name?: string; shape: string[]; samples?: string; inputs?: string; seed: string; json?: boolean;
   from?: string; layers?: boolean; maxLsb?: string; layerMaxLsb?: string; native?: boolean;
+  calibration?: string; calibrationMethod?: string;
 }
 
 function number(flag: string, value: string | undefined, integer: boolean): number | undefined {
@@ -34,6 +35,7 @@ export function formatVerifyReport(r: VerifyReport, allLayers: boolean): string[
     }
     if (r.firstBadLayer) lines.push(`  first layer beyond tolerance: #${r.firstBadLayer.index} '${r.firstBadLayer.op}' (${r.firstBadLayer.onnxOp}, tensor '${r.firstBadLayer.tensor}'), max ${r.firstBadLayer.maxDiffLsb} LSB`);
   }
+  lines.push(...formatFloatComparison(r));
   lines.push(`${r.pass ? 'PASS' : 'FAIL'} (${r.seconds.toFixed(1)} s)`);
   return lines;
 }
@@ -52,6 +54,8 @@ export function addVerifyCommand(program: Command, log: (s: string) => void, set
     .option('--max-lsb <n>', `end-to-end tolerance in output LSB (default ${DEFAULT_MAX_LSB}; ${DEFAULT_SOFTMAX_MAX_LSB} for softmax outputs)`)
     .option('--layer-max-lsb <n>', 'per-layer tolerance for --layers (default 1; softmax 2)')
     .option('--native', 'compile with the host C compiler instead of emcc')
+    .option('--calibration <path>', 'float model: quantize with these samples first; adds SQNR and top-1 agreement against the float model (per layer with --layers)')
+    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
     .option('--json', 'machine-readable output')
     .action(async (model: string, flags: VerifyFlags) => {
       const engine: Engine = flags.native ? 'native' : 'wasm';
@@ -59,6 +63,7 @@ export function addVerifyCommand(program: Command, log: (s: string) => void, set
         model, board: flags.board, name: flags.name, shapes: parseShapeOption(flags.shape), from: flags.from, inputs: flags.inputs,
         samples: number('--samples', flags.samples, true), seed: number('--seed', flags.seed, true), maxLsb: number('--max-lsb', flags.maxLsb, false),
         layers: !!flags.layers, layerMaxLsb: number('--layer-max-lsb', flags.layerMaxLsb, false), engine,
+        calibration: flags.calibration, calibrationMethod: flags.calibrationMethod,
       });
       if (flags.json) log(JSON.stringify(report, null, 2));
       else formatVerifyReport(report, !!flags.layers).forEach((l) => log(l));

@@ -24,7 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Graph } from '../ir/graph.js';
 import type { Program, Value } from '../ir/program.js';
-import { compileModel, GRAPH_PASSES } from '../pipeline.js';
+import { compileModel, compileModelAsync, GRAPH_PASSES } from '../pipeline.js';
+import { formatAccuracy, measureAccuracy, type AccuracyReport } from '../quantize/accuracy.js';
 import { loadModel } from '../onnx/load.js';
 import { EdgecError } from '../errors.js';
 import { manifestFileName, programFromManifest } from '../emit/manifest.js';
@@ -77,6 +78,13 @@ export interface VerifyOptions {
   engine?: Engine;
   /** Hook for extra per-sample metrics (e.g. SQNR against the float model, issue 4). */
   observe?: SampleObserver;
+  /**
+   * Float model: quantize it with these calibration samples first; the LSB
+   * checks then run against the QDQ model edgec compiled, and the report adds
+   * SQNR / top-1 agreement against the float model (per layer with `layers`).
+   */
+  calibration?: string;
+  calibrationMethod?: string;
 }
 
 export interface VerifiedOutput extends OutputStats { toleranceLsb: number; pass: boolean }
@@ -94,6 +102,15 @@ export interface VerifyReport {
   firstBadLayer?: VerifiedLayer;
   pass: boolean;
   seconds: number;
+  /** With --calibration: the int8 C against the float model. */
+  float?: AccuracyReport;
+  /** With --calibration: the calibration method, for the printed report. */
+  calibrationMethod?: string;
+}
+
+/** Printed lines of the float-model comparison of a --calibration verify. */
+export function formatFloatComparison(r: VerifyReport): string[] {
+  return r.float ? formatAccuracy(r.float, r.calibrationMethod ?? 'minmax') : [];
 }
 
 /** The op that computes an output, looking through a final dequantize / layout change. */
@@ -117,7 +134,12 @@ export function tieTolerance(program: Program, id: string): number {
   return producedBySoftmax(program, id) ? DEFAULT_SOFTMAX_TIE_LSB : DEFAULT_TIE_LSB;
 }
 
-interface Target { dir: string; program: Program; graph: Pick<Graph, 'tensors'>; cleanup?: () => void }
+interface Target {
+  dir: string; program: Program; graph: Pick<Graph, 'tensors'>; cleanup?: () => void;
+  /** The model onnxruntime runs as the reference (the QDQ model for a quantized float model). */
+  reference: string;
+  float?: AccuracyReport;
+}
 
 function findManifest(dir: string, name?: string): string {
   if (!existsSync(dir)) throw new EdgecError(`--from ${dir}: no such folder`, 2);
@@ -141,12 +163,25 @@ function prepareTarget(opts: VerifyOptions): Target {
     // the same graph passes as the build, for the set of tensors layer comparison can name
     let graph = loadModel(opts.model, { shapes: opts.shapes });
     for (const pass of GRAPH_PASSES) graph = pass.run(graph);
-    return { dir: opts.from, program, graph };
+    return { dir: opts.from, program, graph, reference: opts.model };
   }
   const c = compileModel(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes });
   const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
   for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
-  return { dir, program: c.program, graph: c.graph, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return { dir, program: c.program, graph: c.graph, reference: opts.model, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** A float model quantized from calibration data: build it, keep its QDQ model as the LSB reference, measure it against the float model. */
+async function prepareQuantizedTarget(opts: VerifyOptions & { calibration: string }): Promise<Target> {
+  if (opts.from) throw new EdgecError('--from and --calibration do not combine: verify the folder against the QDQ model `edgec quantize` writes', 2);
+  const c = await compileModelAsync(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes, calibration: opts.calibration, calibrationMethod: opts.calibrationMethod });
+  if (!c.quantized) throw new EdgecError(`${opts.model}: --calibration given but the model was not quantized`, 2);
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
+  for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
+  const reference = join(dir, 'reference_qdq.onnx.ref');
+  writeFileSync(reference, c.quantized.qdqBytes);
+  const float = await measureAccuracy(c, c.quantized, { layers: opts.layers });
+  return { dir, program: c.program, graph: c.graph, reference, float, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
 type Build = (dir: string, name: string, flags: string[]) => Promise<string>;
@@ -176,13 +211,13 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
   const engineId = opts.engine ?? 'wasm';
   const engine = ENGINES[engineId];
   if (opts.maxLsb !== undefined && !(opts.maxLsb >= 0)) throw new EdgecError(`--max-lsb ${opts.maxLsb}: need a number ≥ 0`, 2);
-  const target = prepareTarget(opts);
+  const target = opts.calibration ? await prepareQuantizedTarget({ ...opts, calibration: opts.calibration }) : prepareTarget(opts);
   try {
     const { program, dir } = target;
     const { samples, source } = chooseSamples(program, opts);
     const [runner, traced] = await Promise.all([engine.build(dir, program.name, []), engine.build(dir, program.name, ['-DEDGEC_TRACING'])]);
     const tieLsb = (v: Value): number => tieTolerance(program, v.id);
-    const golden = await compareWithReference(opts.model, program, (bytes, n) => engine.run(runner, bytes, n).outputs, samples, { observe: opts.observe, tieLsb });
+    const golden = await compareWithReference(target.reference, program, (bytes, n) => engine.run(runner, bytes, n).outputs, samples, { observe: opts.observe, tieLsb });
     const outputs = golden.outputs.map((o, i): VerifiedOutput => {
       const tol = outputTolerance(program, program.outputs[i], opts.maxLsb);
       return { ...o, toleranceLsb: tol, pass: o.maxDiffLsb <= tol && !o.top1Mismatches };
@@ -192,7 +227,7 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     // outputs especially), while in isolation it stands out against a 1-LSB bound.
     let layers: VerifiedLayer[];
     {
-      const stats = await compareLayers(opts.model, target.graph, program, (b, n, inj) => engine.run(traced, b, n, inj).trace ?? new Uint8Array(0),
+      const stats = await compareLayers(target.reference, target.graph, program, (b, n, inj) => engine.run(traced, b, n, inj).trace ?? new Uint8Array(0),
         samples.slice(0, opts.layerSamples ?? LAYER_SAMPLES), true);
       layers = stats.map((l) => {
         const tol = layerTolerance(l, opts.layerMaxLsb);
@@ -201,7 +236,10 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     }
     const firstBadLayer = layers.find((l) => !l.pass);
     const pass = outputs.every((o) => o.pass) && !firstBadLayer;
-    return { model: opts.model, folder: opts.from ?? '(built afresh)', engine: engineId, samples: samples.length, inputSource: source, outputs, layers, firstBadLayer, pass, seconds: (Date.now() - started) / 1000 };
+    return {
+      model: opts.model, folder: opts.from ?? '(built afresh)', engine: engineId, samples: samples.length, inputSource: source, outputs, layers, firstBadLayer, pass,
+      seconds: (Date.now() - started) / 1000, float: target.float, calibrationMethod: opts.calibration ? (opts.calibrationMethod ?? 'minmax') : undefined,
+    };
   } finally {
     target.cleanup?.();
   }
