@@ -11,41 +11,284 @@
  *
  *  ch_mult = out_c / in_c; p->groups is ignored. Padding taps contribute
  *  nothing. No scratch buffer. Output must not alias input.
+ *
+ *  With the Arm DSP extension and ch_mult 1, four adjacent channels per pass
+ *  (one input word per tap, SMLABB / SMLATT on its 16-bit lanes), channel
+ *  groups outermost: the group's weights are expanded once into a small stack
+ *  buffer, and pixels whose window lies inside the input (the interior) use a
+ *  bias with the input offset folded in (bias + offset * sum of the weights),
+ *  so their taps skip the offset add; border pixels add the offset per valid
+ *  tap like the reference. Other channels: a plain C loop.
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
 #include "edgec_dsp.h"
 
-/* Four adjacent channels (ch_mult 1) over the valid taps: x and w point at the
- * first valid tap of the first channel; taps advance by x_step / w_step within
- * a row and by y_step / wy_step between rows. Own function so the compiler
- * keeps the accumulators in registers. */
+/* Taps (k_h * k_w) up to which the DSP path expands a channel group's weights
+ * on the stack (8 bytes a tap); larger windows take the per-tap path. */
+#define EDGEC_DW_MAX_TAPS 25
+
+/* Window of output pixel (oy, ox) clipped to the input: taps [k0, k1). */
+static void dw_valid(int32_t o, int32_t stride, int32_t pad, int32_t dil, int32_t k, int32_t in, int32_t *k0,
+                     int32_t *k1)
+{
+  const int32_t i0 = o * stride - pad;
+  int32_t a = 0, b = k;
+  while (a < b && i0 + a * dil < 0) a++;
+  while (b > a && i0 + (b - 1) * dil >= in) b--;
+  *k0 = a;
+  *k1 = b;
+}
+
+/* One output channel at one pixel over its valid taps (x, w: first valid tap). */
+static int32_t dw_one(const int8_t *x, const int8_t *w, int32_t nky, int32_t nkx, int32_t x_step, int32_t y_step,
+                      int32_t w_step, int32_t wy_step, int32_t off, int32_t acc)
+{
+  int32_t ky, kx;
+  for (ky = 0; ky < nky; ++ky) {
+    for (kx = 0; kx < nkx; ++kx) acc += w[kx * w_step] * (x[kx * x_step] + off);
+    x += y_step;
+    w += wy_step;
+  }
+  return acc;
+}
+
+/* Channels [ic0, in_c) of every output pixel, per channel and multiplier. */
+static void dw_plain(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                     const int32_t *mult, const int32_t *shift, int8_t *output, int32_t ic0)
+{
+  const int32_t in_c = p->in_c, out_c = p->out_c, ch_mult = out_c / in_c;
+  const int32_t row = p->in_w * in_c;
+  int32_t b, oy, ox, ic, m, ky0, ky1, kx0, kx1;
+  for (b = 0; b < p->batches; ++b) {
+    for (oy = 0; oy < p->out_h; ++oy) {
+      dw_valid(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
+      for (ox = 0; ox < p->out_w; ++ox) {
+        int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * out_c;
+        const int8_t *x;
+        const int8_t *w;
+        int32_t nky = ky1 - ky0;
+        dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+        x = input; /* window in the padding: no taps */
+        w = filter;
+        if (nky <= 0 || kx1 <= kx0) {
+          nky = 0;
+        } else {
+          x += (b * p->in_h + oy * p->stride_h - p->pad_top + ky0 * p->dil_h) * row +
+               (ox * p->stride_w - p->pad_left + kx0 * p->dil_w) * in_c;
+          w += (ky0 * p->k_w + kx0) * out_c;
+        }
+        for (ic = ic0; ic < in_c; ++ic) {
+          for (m = 0; m < ch_mult; ++m) {
+            const int32_t oc = ic * ch_mult + m;
+            const int32_t acc = dw_one(x + ic, w + oc, nky, kx1 - kx0, p->dil_w * in_c, p->dil_h * row, out_c,
+                                       p->k_w * out_c, p->input_offset, bias ? bias[oc] : 0);
+            out[oc] = (int8_t)edgec_out_s8(acc, mult[oc], shift[oc], p->output_offset, p->act_min, p->act_max);
+          }
+        }
+      }
+    }
+  }
+}
+
+#if EDGEC_DSP
+/* One group of four channels (ch_mult 1) for the whole tensor. */
+typedef struct {
+  int32_t wexp[2 * EDGEC_DW_MAX_TAPS]; /* per tap: SXTB16 of the weight word, then SXTB16 ROR 8 */
+  int32_t bias[4];                     /* bias of each channel */
+  int32_t bias_in[4];                  /* bias + input offset * sum of the channel's weights */
+  int32_t mult[4], shift[4];
+  int32_t em1[4];                      /* ~shift, when all four shifts are negative (fast) */
+  int32_t fast;
+  int32_t out_off, lo4, hi4;
+} dw_group_t;
+
+/* Requantize, clamp and store the four channels of one pixel. */
+static inline void dw_store(const dw_group_t *g, int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3)
+{
+  if (g->fast) {
+    edgec_store4_s8(out, edgec_requantize_rshift(a0, g->mult[0], g->em1[0]) + g->out_off,
+                    edgec_requantize_rshift(a1, g->mult[1], g->em1[1]) + g->out_off,
+                    edgec_requantize_rshift(a2, g->mult[2], g->em1[2]) + g->out_off,
+                    edgec_requantize_rshift(a3, g->mult[3], g->em1[3]) + g->out_off, g->lo4, g->hi4);
+  } else {
+    edgec_store4_s8(out, edgec_requantize_ch(a0, g->mult[0], g->shift[0]) + g->out_off,
+                    edgec_requantize_ch(a1, g->mult[1], g->shift[1]) + g->out_off,
+                    edgec_requantize_ch(a2, g->mult[2], g->shift[2]) + g->out_off,
+                    edgec_requantize_ch(a3, g->mult[3], g->shift[3]) + g->out_off, g->lo4, g->hi4);
+  }
+}
+
+/* Four channels of one input word (lanes e: bytes 0, 2; o: bytes 1, 3) times
+ * the expanded weights of one tap (we: channels 0, 2; wo: 1, 3). */
+#define DW_TAP(V, WE, WO)                      \
+  do {                                         \
+    const int32_t e_ = __sxtb16(V);            \
+    const int32_t o_ = edgec_sxtb16_ror8(V);   \
+    a0 = __smlabb((WE), e_, a0);               \
+    a2 = __smlatt((WE), e_, a2);               \
+    a1 = __smlabb((WO), o_, a1);               \
+    a3 = __smlatt((WO), o_, a3);               \
+  } while (0)
+
+/* n interior pixels of a row (whole window inside the input): x is the first
+ * tap of the first pixel (channel c), pixels advance by px_step in the input
+ * and by out_c in the output. No offset add: it is in bias_in. */
+static EDGEC_NOINLINE void dw_interior(const dw_group_t *g, const int8_t *x, int8_t *out, int32_t n, int32_t px_step,
+                                       int32_t out_c, int32_t taps, int32_t k_w, int32_t x_step, int32_t y_step)
+{
+  const int32_t x_row = y_step - k_w * x_step;
+  for (; n > 0; --n) {
+    int32_t a0 = g->bias_in[0], a1 = g->bias_in[1], a2 = g->bias_in[2], a3 = g->bias_in[3];
+    const int32_t *we = g->wexp;
+    const int32_t *w_end = we + 2 * taps;
+    const int8_t *xp = x;
+    int32_t kx = 0;
+    while (we < w_end) {
+      const int32_t v = edgec_ld4(xp);
+      DW_TAP(v, we[0], we[1]);
+      we += 2;
+      xp += x_step;
+      if (++kx == k_w) {
+        kx = 0;
+        xp += x_row;
+      }
+    }
+    dw_store(g, out, a0, a1, a2, a3);
+    x += px_step;
+    out += out_c;
+  }
+}
+
+/* dw_interior for 3x3 windows, unrolled. */
+static EDGEC_NOINLINE void dw_interior3x3(const dw_group_t *g, const int8_t *x, int8_t *out, int32_t n,
+                                          int32_t px_step, int32_t out_c, int32_t x_step, int32_t y_step)
+{
+  for (; n > 0; --n) {
+    int32_t a0 = g->bias_in[0], a1 = g->bias_in[1], a2 = g->bias_in[2], a3 = g->bias_in[3];
+    const int32_t *we = g->wexp;
+    const int8_t *xr = x;
+    int32_t ky;
+    for (ky = 0; ky < 3; ++ky) {
+      const int32_t v0 = edgec_ld4(xr), v1 = edgec_ld4(xr + x_step), v2 = edgec_ld4(xr + 2 * x_step);
+      DW_TAP(v0, we[0], we[1]);
+      DW_TAP(v1, we[2], we[3]);
+      DW_TAP(v2, we[4], we[5]);
+      we += 6;
+      xr += y_step;
+    }
+    dw_store(g, out, a0, a1, a2, a3);
+    x += px_step;
+    out += out_c;
+  }
+}
+
+/* One border pixel: valid taps [ky0, ky1) x [kx0, kx1), x at the first valid
+ * tap; the input offset is added per tap (padding taps contribute nothing). */
+static EDGEC_NOINLINE void dw_border(const dw_group_t *g, const int8_t *x, int8_t *out, int32_t ky0, int32_t ky1,
+                                     int32_t kx0, int32_t kx1, int32_t k_w, int32_t x_step, int32_t y_step,
+                                     int32_t off2)
+{
+  int32_t a0 = g->bias[0], a1 = g->bias[1], a2 = g->bias[2], a3 = g->bias[3];
+  int32_t ky, kx;
+  for (ky = ky0; ky < ky1; ++ky) {
+    const int32_t *we = g->wexp + 2 * (ky * k_w + kx0);
+    const int8_t *xp = x;
+    for (kx = kx0; kx < kx1; ++kx) {
+      const int32_t v = edgec_ld4(xp);
+      const int32_t e = __sadd16(__sxtb16(v), off2), o = __sadd16(edgec_sxtb16_ror8(v), off2);
+      a0 = __smlabb(we[0], e, a0);
+      a2 = __smlatt(we[0], e, a2);
+      a1 = __smlabb(we[1], o, a1);
+      a3 = __smlatt(we[1], o, a3);
+      we += 2;
+      xp += x_step;
+    }
+    x += y_step;
+  }
+  dw_store(g, out, a0, a1, a2, a3);
+}
+
+/* ch_mult 1, channels [0, c4) (c4 a multiple of 4), windows of at most
+ * EDGEC_DW_MAX_TAPS taps. */
+static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                   const int32_t *mult, const int32_t *shift, int8_t *output, int32_t c4)
+{
+  const int32_t c_n = p->in_c, taps = p->k_h * p->k_w, off = p->input_offset;
+  const int32_t row = p->in_w * c_n, x_step = p->dil_w * c_n, y_step = p->dil_h * row;
+  const int32_t px_step = p->stride_w * c_n, off2 = edgec_dup16(off);
+  int32_t ox_lo = p->out_w, ox_hi = 0; /* interior columns [ox_lo, ox_hi): contiguous */
+  int32_t c, i, r, b, oy, ox, ky0, ky1, kx0, kx1;
+  dw_group_t g;
+  for (ox = 0; ox < p->out_w; ++ox) {
+    dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+    if (kx0 == 0 && kx1 == p->k_w) {
+      if (ox < ox_lo) ox_lo = ox;
+      ox_hi = ox + 1;
+    }
+  }
+  if (ox_hi <= ox_lo) ox_lo = ox_hi = 0;
+  g.out_off = p->output_offset;
+  g.lo4 = edgec_dup8(p->act_min);
+  g.hi4 = edgec_dup8(p->act_max);
+  for (c = 0; c < c4; c += 4) {
+    int32_t sum[4] = {0, 0, 0, 0};
+    g.fast = 1;
+    for (i = 0; i < taps; ++i) {
+      const int32_t v = edgec_ld4(filter + i * c_n + c);
+      g.wexp[2 * i] = __sxtb16(v);
+      g.wexp[2 * i + 1] = edgec_sxtb16_ror8(v);
+      for (r = 0; r < 4; ++r) sum[r] += filter[i * c_n + c + r];
+    }
+    for (r = 0; r < 4; ++r) {
+      g.bias[r] = bias ? bias[c + r] : 0;
+      g.bias_in[r] = g.bias[r] + off * sum[r];
+      g.mult[r] = mult[c + r];
+      g.shift[r] = shift[c + r];
+      g.em1[r] = ~shift[c + r];
+      if (shift[c + r] >= 0) g.fast = 0;
+    }
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *in_b = input + b * p->in_h * row + c;
+      for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        int8_t *out_row = output + (b * p->out_h + oy) * p->out_w * c_n + c;
+        dw_valid(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
+        for (ox = 0; ox < p->out_w; ++ox) {
+          const int32_t ix0 = ox * p->stride_w - p->pad_left;
+          if (ky0 == 0 && ky1 == p->k_h && ox == ox_lo && ox_hi > ox_lo) {
+            if (p->k_h == 3 && p->k_w == 3)
+              dw_interior3x3(&g, in_b + iy0 * row + ix0 * c_n, out_row + ox * c_n, ox_hi - ox_lo, px_step, c_n,
+                             x_step, y_step);
+            else
+              dw_interior(&g, in_b + iy0 * row + ix0 * c_n, out_row + ox * c_n, ox_hi - ox_lo, px_step, c_n, taps,
+                          p->k_w, x_step, y_step);
+            ox = ox_hi - 1;
+            continue;
+          }
+          dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+          if (ky1 <= ky0 || kx1 <= kx0) { /* window in the padding: bias only */
+            dw_border(&g, in_b, out_row + ox * c_n, 0, 0, 0, 0, p->k_w, x_step, y_step, off2);
+            continue;
+          }
+          dw_border(&g, in_b + (iy0 + ky0 * p->dil_h) * row + (ix0 + kx0 * p->dil_w) * c_n, out_row + ox * c_n, ky0,
+                    ky1, kx0, kx1, p->k_w, x_step, y_step, off2);
+        }
+      }
+    }
+  }
+}
+#endif /* EDGEC_DSP */
+
+#if !EDGEC_DSP
+/* Four adjacent channels (ch_mult 1), channels [0, c4), pixel by pixel: each
+ * input load serves four accumulators. */
 static EDGEC_NOINLINE void dw_taps4(const int8_t *x, const int8_t *w, int32_t nky, int32_t nkx, int32_t x_step,
                                     int32_t y_step, int32_t w_step, int32_t wy_step, int32_t off, int32_t *acc)
 {
   int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
   const int32_t x_row = y_step - nkx * x_step, w_row = wy_step - nkx * w_step;
   int32_t ky, kx;
-#if EDGEC_DSP
-  /* One word of input (offset added in both lanes with SADD16) and one of
-   * weights per tap; SMLABB / SMLATT multiply matching 16-bit lanes. */
-  const int32_t off2 = edgec_dup16(off);
-  for (ky = 0; ky < nky; ++ky) {
-    for (kx = 0; kx < nkx; ++kx) {
-      const int32_t xv = edgec_ld4(x), wv = edgec_ld4(w);
-      const int32_t xe = __sadd16(__sxtb16(xv), off2), xo = __sadd16(edgec_sxtb16_ror8(xv), off2);
-      const int32_t we = __sxtb16(wv), wo = edgec_sxtb16_ror8(wv);
-      a0 = __smlabb(we, xe, a0);
-      a2 = __smlatt(we, xe, a2);
-      a1 = __smlabb(wo, xo, a1);
-      a3 = __smlatt(wo, xo, a3);
-      x += x_step;
-      w += w_step;
-    }
-    x += x_row;
-    w += w_row;
-  }
-#else
   for (ky = 0; ky < nky; ++ky) {
     for (kx = 0; kx < nkx; ++kx) {
       a0 += w[0] * (x[0] + off);
@@ -58,90 +301,58 @@ static EDGEC_NOINLINE void dw_taps4(const int8_t *x, const int8_t *w, int32_t nk
     x += x_row;
     w += w_row;
   }
-#endif
   acc[0] = a0;
   acc[1] = a1;
   acc[2] = a2;
   acc[3] = a3;
 }
 
-static int8_t dw_out(int32_t acc, int32_t mult, int32_t shift, int32_t out_off, int32_t act_min, int32_t act_max)
+static void dw_c4(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                  const int32_t *mult, const int32_t *shift, int8_t *output, int32_t c4)
 {
-  return (int8_t)edgec_clamp_s32(edgec_requantize(acc, mult, shift) + out_off, act_min, act_max);
-}
-
-void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
-                             const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
-{
-  const int32_t in_c = p->in_c, out_c = p->out_c;
-  const int32_t ch_mult = out_c / in_c;
-  const int32_t off = p->input_offset;
-  const int32_t in_row_stride = p->in_w * in_c;
-  const int32_t x_step = p->dil_w * in_c;      /* input step between horizontal taps */
-  const int32_t y_step = p->dil_h * in_row_stride; /* input step between tap rows */
-  const int32_t wy_step = p->k_w * out_c;       /* filter step between tap rows */
-  const int32_t out_off = p->output_offset, act_min = p->act_min, act_max = p->act_max;
-  int32_t b, oy, ox, ic, m, ky, kx;
-
+  const int32_t c_n = p->in_c, row = p->in_w * c_n;
+  int32_t b, oy, ox, ic, m, ky0, ky1, kx0, kx1;
   for (b = 0; b < p->batches; ++b) {
-    const int8_t *in_b = input + b * p->in_h * in_row_stride;
     for (oy = 0; oy < p->out_h; ++oy) {
-      const int32_t iy0 = oy * p->stride_h - p->pad_top;
-      int32_t ky0 = 0, ky1 = p->k_h;
-      while (ky0 < ky1 && iy0 + ky0 * p->dil_h < 0) ky0++;
-      while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dil_h >= p->in_h) ky1--;
+      dw_valid(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ++ox) {
-        const int32_t ix0 = ox * p->stride_w - p->pad_left;
-        int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * out_c;
-        int32_t kx0 = 0, kx1 = p->k_w;
-        while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0) kx0++;
-        while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w) kx1--;
-        {
-          /* First valid tap of channel 0 in the input and in the filter. */
-          const int32_t nky = ky1 - ky0, nkx = kx1 - kx0;
-          const int8_t *x_base =
-              nky > 0 && nkx > 0 ? in_b + (iy0 + ky0 * p->dil_h) * in_row_stride + (ix0 + kx0 * p->dil_w) * in_c : in_b;
-          const int8_t *w_base = nky > 0 && nkx > 0 ? filter + (ky0 * p->k_w + kx0) * out_c : filter;
-          ic = 0;
-          if (ch_mult == 1) {
-            /* Four channels per pass: contiguous input and filter loads. */
-            for (; ic + 4 <= in_c; ic += 4) {
-              int32_t a[4] = {0, 0, 0, 0};
-              dw_taps4(x_base + ic, w_base + ic, nky, nkx, x_step, y_step, out_c, wy_step, off, a);
-              if (bias) {
-                a[0] += bias[ic];
-                a[1] += bias[ic + 1];
-                a[2] += bias[ic + 2];
-                a[3] += bias[ic + 3];
-              }
-              out[ic] = dw_out(a[0], mult[ic], shift[ic], out_off, act_min, act_max);
-              out[ic + 1] = dw_out(a[1], mult[ic + 1], shift[ic + 1], out_off, act_min, act_max);
-              out[ic + 2] = dw_out(a[2], mult[ic + 2], shift[ic + 2], out_off, act_min, act_max);
-              out[ic + 3] = dw_out(a[3], mult[ic + 3], shift[ic + 3], out_off, act_min, act_max);
-            }
-          }
-          for (; ic < in_c; ++ic) {
-            for (m = 0; m < ch_mult; ++m) {
-              const int32_t oc = ic * ch_mult + m;
-              const int8_t *xr = x_base + ic;
-              const int8_t *wr = w_base + oc;
-              int32_t acc = bias ? bias[oc] : 0;
-              for (ky = 0; ky < nky; ++ky) {
-                const int8_t *x = xr;
-                const int8_t *w = wr;
-                for (kx = 0; kx < nkx; ++kx) {
-                  acc += *w * (*x + off);
-                  x += x_step;
-                  w += out_c;
-                }
-                xr += y_step;
-                wr += wy_step;
-              }
-              out[oc] = dw_out(acc, mult[oc], shift[oc], out_off, act_min, act_max);
-            }
-          }
+        int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * c_n;
+        const int8_t *x;
+        const int8_t *w;
+        const int32_t any = ky1 > ky0;
+        dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+        x = input;
+        w = filter;
+        if (any && kx1 > kx0) {
+          x += (b * p->in_h + oy * p->stride_h - p->pad_top + ky0 * p->dil_h) * row +
+               (ox * p->stride_w - p->pad_left + kx0 * p->dil_w) * c_n;
+          w += (ky0 * p->k_w + kx0) * c_n;
+        }
+        for (ic = 0; ic < c4; ic += 4) {
+          int32_t a[4] = {0, 0, 0, 0};
+          if (any && kx1 > kx0)
+            dw_taps4(x + ic, w + ic, ky1 - ky0, kx1 - kx0, p->dil_w * c_n, p->dil_h * row, c_n, p->k_w * c_n,
+                     p->input_offset, a);
+          for (m = 0; m < 4; ++m)
+            out[ic + m] = (int8_t)edgec_out_s8(a[m] + (bias ? bias[ic + m] : 0), mult[ic + m], shift[ic + m],
+                                               p->output_offset, p->act_min, p->act_max);
         }
       }
     }
   }
+}
+#endif /* !EDGEC_DSP */
+
+void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
+{
+  const int32_t c4 = p->out_c == p->in_c ? p->in_c & ~3 : 0; /* ch_mult 1: 4-channel passes */
+#if EDGEC_DSP
+  const int32_t c4_dsp = p->k_h * p->k_w <= EDGEC_DW_MAX_TAPS ? c4 : 0;
+  if (c4_dsp > 0) dw_dsp(p, input, filter, bias, mult, shift, output, c4_dsp);
+  if (c4_dsp < p->in_c) dw_plain(p, input, filter, bias, mult, shift, output, c4_dsp);
+#else
+  if (c4 > 0) dw_c4(p, input, filter, bias, mult, shift, output, c4);
+  if (c4 < p->in_c) dw_plain(p, input, filter, bias, mult, shift, output, c4);
+#endif
 }

@@ -68,6 +68,35 @@ static inline int32_t edgec_dup16(int32_t off)
   return (int32_t)(((uint32_t)off & 0xFFFFu) * 0x10001u);
 }
 
+/* Four values, each already in [-128, 127], as the bytes of one word (v0 lowest):
+ * two PKHBT then UXTB16 / ORR. */
+static inline int32_t edgec_pack4_s8(int32_t v0, int32_t v1, int32_t v2, int32_t v3)
+{
+  const uint32_t e = ((uint32_t)v0 & 0xFFFFu) | ((uint32_t)v2 << 16);
+  const uint32_t o = ((uint32_t)v1 & 0xFFFFu) | ((uint32_t)v3 << 16);
+  return (int32_t)(__uxtb16(e) | (__uxtb16(o) << 8));
+}
+
+/* A byte duplicated in the four lanes of a word. */
+static inline int32_t edgec_dup8(int32_t v)
+{
+  return (int32_t)(((uint32_t)v & 0xFFu) * 0x01010101u);
+}
+
+/* Stores four outputs (int32, before saturation) at out[0..3]: saturate to int8,
+ * pack, clamp each byte to [lo4, hi4] (edgec_dup8 of act_min / act_max) with
+ * SSUB8 + SEL, one word store (unaligned is fine on Armv7E-M). */
+static inline void edgec_store4_s8(int8_t *out, int32_t v0, int32_t v1, int32_t v2, int32_t v3, int32_t lo4,
+                                   int32_t hi4)
+{
+  uint32_t v = (uint32_t)edgec_pack4_s8(__ssat(v0, 8), __ssat(v1, 8), __ssat(v2, 8), __ssat(v3, 8));
+  (void)__ssub8((int8x4_t)v, (int8x4_t)lo4);
+  v = __sel(v, (uint8x4_t)lo4); /* max(v, lo) per byte */
+  (void)__ssub8((int8x4_t)v, (int8x4_t)hi4);
+  v = __sel((uint8x4_t)hi4, v); /* min(v, hi) per byte */
+  memcpy(out, &v, 4);
+}
+
 /* One MAC row of the 4-row loop: wv <- 4 weight bytes, acc += their dot product
  * with the expanded input lanes xe (bytes 0, 2) and xo (bytes 1, 3). */
 #define EDGEC_DSP_ROW(LOAD, ACC)                 \

@@ -91,6 +91,35 @@ static inline int32_t edgec_requantize(int32_t acc, int32_t mult, int32_t shift)
   return edgec_rdbpot(edgec_srdhm((int32_t)((uint32_t)acc << left), mult), right);
 }
 
+/* edgec_requantize for the per-channel multipliers of conv / depthwise / fully
+ * connected, written for 32-bit cores (one SMULL/SMLAL, no 64-bit shifts, a
+ * branch-free rounding shift). Precondition: mult >= 0 (QuantizeMultiplier
+ * gives 0 or [2^30, 2^31 - 1]), so SRDHM cannot overflow. For shift < 0
+ * (e = -shift in [1, 31], the usual case) with x = SRDHM(acc, mult):
+ *   RDBPOT(x, e) = floor((x + 2^(e-1) - [x < 0]) / 2^e)
+ *                = floor((floor((x - [x < 0]) / 2^(e-1)) + 1) / 2),
+ * which cannot wrap: mult < 2^31 keeps x in [-2^31 + 1, 2^31 - 2].
+ * em1 = e - 1 = ~shift. shift >= 0 takes the general routine. */
+static inline int32_t edgec_requantize_rshift(int32_t acc, int32_t mult, int32_t em1)
+{
+  const int32_t x = (int32_t)(((int64_t)acc * mult + ((int64_t)1 << 30)) >> 31);
+  const int32_t t = (x - (int32_t)((uint32_t)x >> 31)) >> em1;
+  return (t + 1) >> 1;
+}
+
+/* edgec_requantize(acc, mult, shift) for mult >= 0 (see above). */
+static inline int32_t edgec_requantize_ch(int32_t acc, int32_t mult, int32_t shift)
+{
+  return shift < 0 ? edgec_requantize_rshift(acc, mult, ~shift) : edgec_requantize(acc, mult, shift);
+}
+
+/* One int8 output of a conv-like kernel: requantize, add the zero point, clamp. */
+static inline int32_t edgec_out_s8(int32_t acc, int32_t mult, int32_t shift, int32_t out_off, int32_t act_min,
+                                   int32_t act_max)
+{
+  return edgec_clamp_s32(edgec_requantize_ch(acc, mult, shift) + out_off, act_min, act_max);
+}
+
 /* --- gemmlowp fixed point for softmax ------------------------------------ */
 
 /* gemmlowp RoundingHalfSum for int32. */

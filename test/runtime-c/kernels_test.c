@@ -358,6 +358,14 @@ static void test_fixedpoint(void)
     CHECK(edgec_rdbpot(a, e) == ref_rdbpot(a, e), "rdbpot(%ld,%d)", (long)a, e);
     if (s > 0) a = (int32_t)(a >> (rnd() % 31u)); /* keep left shifts mostly in range */
     CHECK(edgec_requantize(a, m, s) == ref_mbqm(a, m, s), "requant(%ld,%ld,%d)", (long)a, (long)m, s);
+    /* the kernels' requantization (mult >= 0): extremes of acc and mult, every shift */
+    if (i % 5 == 0) a = (int32_t)rnd();
+    if (i % 101 == 0) a = INT32_MIN;
+    if (i % 103 == 0) a = INT32_MAX;
+    if (i % 107 == 0) m = INT32_MAX;
+    if (i % 109 == 0) m = 0;
+    if (i % 113 == 0) m = 1 << 30;
+    CHECK(edgec_requantize_ch(a, m, s) == ref_mbqm(a, m, s), "requant_ch(%ld,%ld,%d)", (long)a, (long)m, s);
   }
   printf("fixedpoint: ok\n");
 }
@@ -562,7 +570,11 @@ static void test_dwconv(void)
     ref_dwconv(&p, g_in, g_w, n % 7 == 3 ? NULL : g_bias, g_mult, g_shift, g_ref);
     arm_guard(out_n);
     edgec_depthwise_conv_s8(&p, g_in, g_w, n % 7 == 3 ? NULL : g_bias, g_mult, g_shift, g_out);
-    compare("depthwise", n, out_n);
+    if (!compare("depthwise", n, out_n))
+      printf("  depthwise params: b%ld in %ldx%ldx%ld out %ldx%ldx%ld k %ldx%ld s %ld,%ld d %ld,%ld pad %ld,%ld\n",
+             (long)p.batches, (long)p.in_h, (long)p.in_w, (long)p.in_c, (long)p.out_h, (long)p.out_w, (long)p.out_c,
+             (long)p.k_h, (long)p.k_w, (long)p.stride_h, (long)p.stride_w, (long)p.dil_h, (long)p.dil_w,
+             (long)p.pad_top, (long)p.pad_left);
     note_outputs(out_n, p.act_min, p.act_max);
     cases++;
   }
