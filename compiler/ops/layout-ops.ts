@@ -5,7 +5,7 @@
  * input. The physical `transpose` kernel is what those copies use.
  */
 import type { Node } from '../ir/graph.js';
-import { identityPerm, permAfterTranspose, rowMajorStrides } from '../ir/layout.js';
+import { identityPerm, permAfterTranspose, rowMajorStrides, type Perm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInts } from './attrs.js';
 import { requantizeOp, sameQuant } from './quantize.js';
@@ -58,8 +58,31 @@ function flattenIntoWeights(node: Node, ctx: LoweringContext): number[] | undefi
   return order.every((v, j) => v === j) ? undefined : order;
 }
 
+/**
+ * A reshape that only adds or removes size-1 dims (Squeeze / Unsqueeze around
+ * a 1-D convolution, [N,C,1,1] -> [N,C]) moves no data in any layout: the
+ * output keeps the input's memory order, its k-th non-unit axis standing
+ * where the input's k-th non-unit axis stands; unit axes go first (they can
+ * sit anywhere). Undefined for a reshape that regroups non-unit dims.
+ */
+export function unitReshapePerm(inShape: readonly number[], outShape: readonly number[], inPerm: Perm): Perm | undefined {
+  const inAxes = inShape.flatMap((d, i) => (d === 1 ? [] : [i]));
+  const outAxes = outShape.flatMap((d, i) => (d === 1 ? [] : [i]));
+  if (inAxes.length !== outAxes.length || inAxes.some((a, k) => inShape[a] !== outShape[outAxes[k]])) return undefined;
+  const units = outShape.flatMap((d, i) => (d === 1 ? [i] : []));
+  const moved = inPerm.filter((a) => inShape[a] !== 1).map((a) => outAxes[inAxes.indexOf(a)]);
+  return [...units, ...moved];
+}
+
 function lowerReshape(node: Node, ctx: LoweringContext): void {
   const xName = node.inputs[0];
+  const src0 = ctx.readAny(node, xName);
+  const unitPerm = unitReshapePerm(ctx.tensor(xName).shape, ctx.tensor(node.outputs[0]).shape, src0.perm);
+  // an identity-layout input takes the plain path below, which keeps the same memory order
+  if (unitPerm && !src0.perm.every((a, i) => a === i)) {
+    aliasOrRequantize(node, ctx, src0, unitPerm);
+    return;
+  }
   const order = flattenIntoWeights(node, ctx);
   if (order) {
     const src = ctx.readAny(node, xName);

@@ -11,7 +11,7 @@
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { pruneTensors, removeNodes, uniqueTensorName } from './graph-edit.js';
 
-interface Affine { scale: Float64Array; shift: Float64Array }
+export interface Affine { scale: Float64Array; shift: Float64Array }
 
 /** Output channel axis of a foldable producer, or undefined when it cannot take a fold. */
 function channelAxis(graph: Graph, node: Node): number | undefined {
@@ -47,7 +47,7 @@ function perChannel(t: Tensor | undefined, outShape: readonly number[], axis: nu
   return out;
 }
 
-function batchNormAffine(graph: Graph, bn: Node, channels: number): Affine | undefined {
+export function batchNormAffine(graph: Graph, bn: Node, channels: number): Affine | undefined {
   const vec = (i: number): Float64Array | undefined => perChannel(graph.tensors.get(bn.inputs[i] ?? ''), [channels], 0);
   const [gamma, beta, mean, variance] = [vec(1), vec(2), vec(3), vec(4)];
   if (!gamma || !beta || !mean || !variance) return undefined;

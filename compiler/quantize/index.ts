@@ -11,6 +11,9 @@ import { removeIdentity } from '../passes/remove-identity.js';
 import { subDivToAddMul } from '../passes/sub-div-to-add-mul.js';
 import { matmulToGemm } from '../passes/matmul-to-gemm.js';
 import { foldBatchNorm } from '../passes/fold-batchnorm.js';
+import { upgradeOpset } from '../passes/upgrade-opset.js';
+import { squeezeUnsqueeze } from '../passes/squeeze-unsqueeze.js';
+import { batchNormToMulAdd } from '../passes/batchnorm-to-mul-add.js';
 import type { NamedTensor } from '../verify/reference.js';
 import { calibrate, type CalibrationOptions } from './calibrate.js';
 import { loadCalibration } from './calibration-data.js';
@@ -21,9 +24,12 @@ import { CALIBRATION_METHODS, type CalibrationMethod, type Range } from './range
 /** Float passes before quantization, in order (each in compiler/passes). */
 export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
+  { name: 'upgrade-opset', run: upgradeOpset },
   { name: 'sub-div-to-add-mul', run: subDivToAddMul },
+  { name: 'squeeze-unsqueeze', run: squeezeUnsqueeze },
   { name: 'matmul-to-gemm', run: matmulToGemm },
   { name: 'fold-batchnorm', run: foldBatchNorm },
+  { name: 'batchnorm-to-mul-add', run: batchNormToMulAdd },
 ];
 
 export interface QuantizeOptions {
