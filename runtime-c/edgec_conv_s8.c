@@ -17,6 +17,8 @@
 #include "edgec_fixedpoint.h"
 #include "edgec_dsp.h"
 
+#include <string.h>
+
 #if !EDGEC_DSP
 /* Four dot products of x[0..n) (+ offset) with the rows w, w + n, w + 2n, w + 3n,
  * added to acc[0..3]. Each input load is shared by the four rows. */
@@ -41,7 +43,7 @@ static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, 
 
 static int8_t conv_out(int32_t acc, int32_t mult, int32_t shift, const edgec_conv_params_t *p)
 {
-  return (int8_t)edgec_clamp_s32(edgec_requantize(acc, mult, shift) + p->output_offset, p->act_min, p->act_max);
+  return (int8_t)edgec_out_s8(acc, mult, shift, p->output_offset, p->act_min, p->act_max);
 }
 
 #if EDGEC_DSP
@@ -83,10 +85,163 @@ static void conv_store(const edgec_conv_params_t *p, const int32_t *acc, int32_t
   for (r = 0; r < n; ++r) out[oc + r] = conv_out(acc[r] + (bias ? bias[oc + r] : 0), mult[oc + r], shift[oc + r], p);
 }
 
+/* Filter size (k_h * k_w * in_c bytes) up to which groups == 1 convolutions
+ * take the expanded-weight path: 4 output channels' weights expanded once into
+ * a stack buffer of 8 * EDGEC_CONV_MAX_FSIZE bytes, plus an im2col window of
+ * EDGEC_CONV_MAX_FSIZE bytes for pixels that need one. */
+#ifndef EDGEC_CONV_MAX_FSIZE
+#define EDGEC_CONV_MAX_FSIZE 256
+#endif
+
+/* One pixel of four output channels with expanded weights (per input word:
+ * rows 0..3 x (SXTB16, SXTB16 ROR 8), 8 words), the input offset folded into
+ * bias_in: rows runs of n4 words, x advancing by y_step between runs. Per
+ * input word 17 instructions for 16 MACs. */
+static EDGEC_NOINLINE void conv_px4(const int32_t *w, const int8_t *x, int32_t rows, int32_t n4, int32_t y_step,
+                                    const int32_t *bias_in, const edgec_rq4_t *q, int8_t *out)
+{
+  int32_t a0 = bias_in[0], a1 = bias_in[1], a2 = bias_in[2], a3 = bias_in[3];
+  for (; rows > 0; --rows) {
+    const int8_t *xp = x;
+    int32_t k = n4;
+#if defined(__OPTIMIZE__)
+    /* GCC 12 splits the weight pairs into single loads; LDRD keeps it at 17. */
+    if (k > 0) {
+      int32_t e, o, w0, w1;
+      __asm__ volatile(
+          "1:\n\t"
+          "ldr    %[o], [%[x]], #4\n\t"
+          "sxtb16 %[e], %[o]\n\t"
+          "sxtb16 %[o], %[o], ror #8\n\t"
+          "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
+          "smlad  %[a0], %[w0], %[e], %[a0]\n\t"
+          "smlad  %[a0], %[w1], %[o], %[a0]\n\t"
+          "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
+          "smlad  %[a1], %[w0], %[e], %[a1]\n\t"
+          "smlad  %[a1], %[w1], %[o], %[a1]\n\t"
+          "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
+          "smlad  %[a2], %[w0], %[e], %[a2]\n\t"
+          "smlad  %[a2], %[w1], %[o], %[a2]\n\t"
+          "ldrd   %[w0], %[w1], [%[w]], #8\n\t"
+          "smlad  %[a3], %[w0], %[e], %[a3]\n\t"
+          "smlad  %[a3], %[w1], %[o], %[a3]\n\t"
+          "subs   %[k], %[k], #1\n\t"
+          "bne    1b\n\t"
+          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(xp), [w] "+r"(w), [k] "+r"(k),
+            [e] "=&r"(e), [o] "=&r"(o), [w0] "=&r"(w0), [w1] "=&r"(w1)
+          :
+          : "cc", "memory");
+    }
+#else
+    for (; k > 0; --k) {
+      const int32_t v = edgec_ld4(xp);
+      const int32_t e = __sxtb16(v), o = edgec_sxtb16_ror8(v);
+      xp += 4;
+      a0 = __smlad(w[1], o, __smlad(w[0], e, a0));
+      a1 = __smlad(w[3], o, __smlad(w[2], e, a1));
+      a2 = __smlad(w[5], o, __smlad(w[4], e, a2));
+      a3 = __smlad(w[7], o, __smlad(w[6], e, a3));
+      w += 8;
+    }
+#endif
+    x += y_step;
+  }
+  edgec_rq4_store(q, out, a0, a1, a2, a3);
+}
+
+/* im2col of one output pixel's window into buf (fsize bytes, then zeros up to
+ * a whole word); padding taps hold the input zero point (-offset), so with the
+ * offset folded into the bias they contribute nothing, as in the reference. */
+static void conv_gather(const edgec_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0, int8_t *buf,
+                        int32_t n4)
+{
+  const int8_t zp = (int8_t)(-p->input_offset);
+  int8_t *d = buf;
+  int32_t ky, kx, ic;
+  const int32_t run = p->k_w * p->in_c;
+  const int32_t whole = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w; /* tap rows inside */
+  for (ky = 0; ky < p->k_h; ++ky) {
+    const int32_t iy = iy0 + ky * p->dil_h;
+    if (iy < 0 || iy >= p->in_h) { /* a tap row in the padding */
+      for (ic = 0; ic < run; ++ic) *d++ = zp;
+      continue;
+    }
+    if (whole) {
+      const int8_t *src = in_b + (iy * p->in_w + ix0) * p->in_c;
+      for (ic = 0; ic < run; ++ic) *d++ = src[ic];
+      continue;
+    }
+    for (kx = 0; kx < p->k_w; ++kx) {
+      const int32_t ix = ix0 + kx * p->dil_w;
+      if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
+        const int8_t *src = in_b + (iy * p->in_w + ix) * p->in_c;
+        for (ic = 0; ic < p->in_c; ++ic) *d++ = src[ic];
+      } else {
+        for (ic = 0; ic < p->in_c; ++ic) *d++ = zp;
+      }
+    }
+  }
+  while (d < buf + 4 * n4) *d++ = 0;
+}
+
+/* groups == 1, fsize <= EDGEC_CONV_MAX_FSIZE, output channels [0, oc4) (a
+ * multiple of 4): output channel groups outermost, weights expanded once per
+ * group. Pixels read the input in place when the whole window is inside and
+ * each tap row is whole words (1x1 with in_c % 4 == 0, DS-CNN's 10x4 on one
+ * channel, 3x3 on 16), else through conv_gather. */
+static void conv_fast(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
+                      const int32_t *mult, const int32_t *shift, int8_t *output, int32_t oc4)
+{
+  int32_t wexp[2 * EDGEC_CONV_MAX_FSIZE];
+  int8_t xbuf[EDGEC_CONV_MAX_FSIZE + 4];
+  int32_t bias_in[4];
+  edgec_rq4_t q;
+  const int32_t fsize = p->k_h * p->k_w * p->in_c, n4 = (fsize + 3) >> 2, off = p->input_offset;
+  const int32_t row = p->in_w * p->in_c, run = p->k_w * p->in_c;
+  const int32_t in_place = p->dil_w == 1 && (run & 3) == 0; /* tap rows are whole words */
+  int32_t oc, i, r, b, oy, ox;
+  for (oc = 0; oc < oc4; oc += 4) {
+    for (r = 0; r < 4; ++r) {
+      const int8_t *f = filter + (oc + r) * fsize;
+      int32_t sum = 0;
+      for (i = 0; i < 4 * n4; i += 4) {
+        int8_t wb[4] = {0, 0, 0, 0};
+        int32_t j, v;
+        for (j = 0; j < 4 && i + j < fsize; ++j) {
+          wb[j] = f[i + j];
+          sum += f[i + j];
+        }
+        memcpy(&v, wb, 4);
+        wexp[2 * i + 2 * r] = __sxtb16(v);
+        wexp[2 * i + 2 * r + 1] = edgec_sxtb16_ror8(v);
+      }
+      bias_in[r] = (bias ? bias[oc + r] : 0) + off * sum;
+    }
+    edgec_rq4_init(&q, mult + oc, shift + oc, p->output_offset, p->act_min, p->act_max);
+    for (b = 0; b < p->batches; ++b) {
+      const int8_t *in_b = input + b * p->in_h * row;
+      for (oy = 0; oy < p->out_h; ++oy) {
+        const int32_t iy0 = oy * p->stride_h - p->pad_top;
+        const int32_t rows_in = iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h;
+        int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_c + oc;
+        for (ox = 0; ox < p->out_w; ++ox, out += p->out_c) {
+          const int32_t ix0 = ox * p->stride_w - p->pad_left;
+          if (in_place && rows_in && ix0 >= 0 && ix0 + p->k_w - 1 < p->in_w) {
+            conv_px4(wexp, in_b + iy0 * row + ix0 * p->in_c, p->k_h, run >> 2, p->dil_h * row, bias_in, &q, out);
+          } else {
+            conv_gather(p, in_b, iy0, ix0, xbuf, n4);
+            conv_px4(wexp, xbuf, 1, n4, 0, bias_in, &q, out);
+          }
+        }
+      }
+    }
+  }
+}
+
 /* DSP path: direct convolution (no im2col copy), four output channels per
  * pass over the valid taps of one output pixel. */
 static void conv_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                     const int32_t *mult, const int32_t *shift, int8_t *output)
+                     const int32_t *mult, const int32_t *shift, int8_t *output, int32_t oc_begin)
 {
   const int32_t groups = p->groups > 0 ? p->groups : 1;
   const int32_t cin_g = p->in_c / groups, cout_g = p->out_c / groups;
@@ -123,7 +278,7 @@ static void conv_dsp(const edgec_conv_params_t *p, const int8_t *input, const in
           /* First valid tap (none when the window lies in the padding). */
           t.x = t.ni > 0 ? in_b + (iy0 + ky0 * p->dil_h) * row + (ix0 + kx0 * p->dil_w) * p->in_c + g * cin_g : in_b;
           t.w = t.ni > 0 ? filter + (ky0 * p->k_w + kx0) * cin_g : filter;
-          for (oc = g * cout_g; oc + 4 <= oc_end; oc += 4) {
+          for (oc = g * cout_g + oc_begin; oc + 4 <= oc_end; oc += 4) {
             acc[0] = acc[1] = acc[2] = acc[3] = 0;
             runs_4r1c(&t, oc * fsize, fsize, off, acc);
             conv_store(p, acc, 4, oc, bias, mult, shift, out);
@@ -253,7 +408,10 @@ void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8
                    const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output)
 {
 #if EDGEC_DSP
-  conv_dsp(p, input, filter, bias, mult, shift, output);
+  const int32_t oc4 = (p->groups <= 1 && p->k_h * p->k_w * p->in_c <= EDGEC_CONV_MAX_FSIZE) ? p->out_c & ~3 : 0;
+  if (oc4 > 0) conv_fast(p, input, filter, bias, mult, shift, output, oc4);
+  /* Other convolutions, and the channels after the last group of four. */
+  if (oc4 < p->out_c) conv_dsp(p, input, filter, bias, mult, shift, output, oc4);
 #else
   conv_c(p, input, filter, bias, mult, shift, output);
 #endif

@@ -97,27 +97,10 @@ typedef struct {
   int32_t wexp[2 * EDGEC_DW_MAX_TAPS]; /* per tap: SXTB16 of the weight word, then SXTB16 ROR 8 */
   int32_t bias[4];                     /* bias of each channel */
   int32_t bias_in[4];                  /* bias + input offset * sum of the channel's weights */
-  int32_t mult[4], shift[4];
-  int32_t em1[4];                      /* ~shift, when all four shifts are negative (fast) */
-  int32_t fast;
-  int32_t out_off, lo4, hi4;
+  edgec_rq4_t rq;
 } dw_group_t;
 
-/* Requantize, clamp and store the four channels of one pixel. */
-static inline void dw_store(const dw_group_t *g, int8_t *out, int32_t a0, int32_t a1, int32_t a2, int32_t a3)
-{
-  if (g->fast) {
-    edgec_store4_s8(out, edgec_requantize_rshift(a0, g->mult[0], g->em1[0]) + g->out_off,
-                    edgec_requantize_rshift(a1, g->mult[1], g->em1[1]) + g->out_off,
-                    edgec_requantize_rshift(a2, g->mult[2], g->em1[2]) + g->out_off,
-                    edgec_requantize_rshift(a3, g->mult[3], g->em1[3]) + g->out_off, g->lo4, g->hi4);
-  } else {
-    edgec_store4_s8(out, edgec_requantize_ch(a0, g->mult[0], g->shift[0]) + g->out_off,
-                    edgec_requantize_ch(a1, g->mult[1], g->shift[1]) + g->out_off,
-                    edgec_requantize_ch(a2, g->mult[2], g->shift[2]) + g->out_off,
-                    edgec_requantize_ch(a3, g->mult[3], g->shift[3]) + g->out_off, g->lo4, g->hi4);
-  }
-}
+#define dw_store(G, OUT, A0, A1, A2, A3) edgec_rq4_store(&(G)->rq, (OUT), (A0), (A1), (A2), (A3))
 
 /* Four channels of one input word (lanes e: bytes 0, 2; o: bytes 1, 3) times
  * the expanded weights of one tap (we: channels 0, 2; wo: 1, 3). */
@@ -228,12 +211,9 @@ static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8
     }
   }
   if (ox_hi <= ox_lo) ox_lo = ox_hi = 0;
-  g.out_off = p->output_offset;
-  g.lo4 = edgec_dup8(p->act_min);
-  g.hi4 = edgec_dup8(p->act_max);
   for (c = 0; c < c4; c += 4) {
     int32_t sum[4] = {0, 0, 0, 0};
-    g.fast = 1;
+    edgec_rq4_init(&g.rq, mult + c, shift + c, p->output_offset, p->act_min, p->act_max);
     for (i = 0; i < taps; ++i) {
       const int32_t v = edgec_ld4(filter + i * c_n + c);
       g.wexp[2 * i] = __sxtb16(v);
@@ -243,10 +223,6 @@ static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8
     for (r = 0; r < 4; ++r) {
       g.bias[r] = bias ? bias[c + r] : 0;
       g.bias_in[r] = g.bias[r] + off * sum[r];
-      g.mult[r] = mult[c + r];
-      g.shift[r] = shift[c + r];
-      g.em1[r] = ~shift[c + r];
-      if (shift[c + r] >= 0) g.fast = 0;
     }
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * row + c;

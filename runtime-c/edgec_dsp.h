@@ -97,6 +97,47 @@ static inline void edgec_store4_s8(int8_t *out, int32_t v0, int32_t v1, int32_t 
   memcpy(out, &v, 4);
 }
 
+/* Requantization of four adjacent output channels, prepared once per group. */
+typedef struct {
+  int32_t mult[4], shift[4];
+  int32_t em1[4]; /* ~shift: the right shift minus one (fast path) */
+  int32_t fast;   /* all four shifts negative: edgec_requantize_rshift */
+  int32_t out_off, lo4, hi4;
+} edgec_rq4_t;
+
+static inline void edgec_rq4_init(edgec_rq4_t *q, const int32_t *mult, const int32_t *shift, int32_t out_off,
+                                  int32_t act_min, int32_t act_max)
+{
+  int32_t r;
+  q->fast = 1;
+  for (r = 0; r < 4; ++r) {
+    q->mult[r] = mult[r];
+    q->shift[r] = shift[r];
+    q->em1[r] = ~shift[r];
+    if (shift[r] >= 0) q->fast = 0;
+  }
+  q->out_off = out_off;
+  q->lo4 = edgec_dup8(act_min);
+  q->hi4 = edgec_dup8(act_max);
+}
+
+/* Requantize, clamp and store four adjacent channels of one pixel. */
+EDGEC_HOT void edgec_rq4_store(const edgec_rq4_t *q, int8_t *out, int32_t a0, int32_t a1, int32_t a2,
+                                      int32_t a3)
+{
+  if (q->fast) {
+    edgec_store4_s8(out, edgec_requantize_rshift(a0, q->mult[0], q->em1[0]) + q->out_off,
+                    edgec_requantize_rshift(a1, q->mult[1], q->em1[1]) + q->out_off,
+                    edgec_requantize_rshift(a2, q->mult[2], q->em1[2]) + q->out_off,
+                    edgec_requantize_rshift(a3, q->mult[3], q->em1[3]) + q->out_off, q->lo4, q->hi4);
+  } else {
+    edgec_store4_s8(out, edgec_requantize_ch(a0, q->mult[0], q->shift[0]) + q->out_off,
+                    edgec_requantize_ch(a1, q->mult[1], q->shift[1]) + q->out_off,
+                    edgec_requantize_ch(a2, q->mult[2], q->shift[2]) + q->out_off,
+                    edgec_requantize_ch(a3, q->mult[3], q->shift[3]) + q->out_off, q->lo4, q->hi4);
+  }
+}
+
 /* One MAC row of the 4-row loop: wv <- 4 weight bytes, acc += their dot product
  * with the expanded input lanes xe (bytes 0, 2) and xo (bytes 1, 3). */
 #define EDGEC_DSP_ROW(LOAD, ACC)                 \
