@@ -64,7 +64,9 @@ function lowerQuantizeEdge(node: Node, ctx: LoweringContext): void {
   const t = ctx.tensor(node.outputs[0]);
   if (!t.quant || t.quant.axis !== -1) throw ctx.fail(node, 'only per-tensor QuantizeLinear is supported on activations');
   if (t.dtype !== 'int8' && t.dtype !== 'uint8') throw ctx.fail(node, `QuantizeLinear to ${t.dtype} is not supported (int8/uint8 only)`);
-  const src = ctx.read(node, node.inputs[0], identityPerm(t.shape.length));
+  // elementwise: quantize in whatever layout the float input is in (a Transpose before Q, as onnxruntime's
+  // pre-processing leaves Keras Conv1D inputs, then costs no copy)
+  const src = ctx.readAny(node, node.inputs[0]);
   if (ctx.value(src.value).type !== 'float32') throw ctx.fail(node, 'QuantizeLinear input must be float32');
   const q = { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] };
   // A uint8 result is produced as int8 (zero point - 128): uint8 only exists at the edges.

@@ -17,11 +17,14 @@ export interface CalibrationOptions {
   progress?: (done: number, total: number, pass: string) => void;
 }
 
-/** Writes `\r calibrating 12/64` on a terminal; no output when stderr is not a TTY. */
-export function ttyProgress(): ((done: number, total: number, pass: string) => void) | undefined {
-  if (!process.stderr.isTTY) return undefined;
+/** Where progress goes: stderr, or a stand-in in tests. */
+export interface ProgressStream { isTTY?: boolean; write(text: string): unknown }
+
+/** Writes `\r calibrating 12/64` on a terminal; no output when the stream (stderr) is not a TTY. */
+export function ttyProgress(stream: ProgressStream = process.stderr): ((done: number, total: number, pass: string) => void) | undefined {
+  if (!stream.isTTY) return undefined;
   return (done, total, pass) => {
-    process.stderr.write(`\r${pass} ${done}/${total}${done === total ? '\x1b[K\n' : ''}`);
+    stream.write(`\r${pass} ${done}/${total}${done === total ? '\x1b[K\n' : ''}`);
   };
 }
 
