@@ -155,33 +155,33 @@ static EDGEC_NOINLINE void conv_px4(const int32_t *w, const int8_t *x, int32_t r
 static void conv_gather(const edgec_conv_params_t *p, const int8_t *in_b, int32_t iy0, int32_t ix0, int8_t *buf,
                         int32_t n4)
 {
+  /* Locals: the int8 stores may alias *p, which would reload it per byte. */
   const int8_t zp = (int8_t)(-p->input_offset);
+  const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, k_h = p->k_h, k_w = p->k_w;
+  const int32_t dil_h = p->dil_h, dil_w = p->dil_w, run = k_w * in_c;
+  const int32_t whole = dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w; /* tap rows inside */
   int8_t *d = buf;
+  int8_t *const end = buf + 4 * n4;
   int32_t ky, kx, ic;
-  const int32_t run = p->k_w * p->in_c;
-  const int32_t whole = p->dil_w == 1 && ix0 >= 0 && ix0 + p->k_w <= p->in_w; /* tap rows inside */
-  for (ky = 0; ky < p->k_h; ++ky) {
-    const int32_t iy = iy0 + ky * p->dil_h;
-    if (iy < 0 || iy >= p->in_h) { /* a tap row in the padding */
-      for (ic = 0; ic < run; ++ic) *d++ = zp;
-      continue;
-    }
-    if (whole) {
-      const int8_t *src = in_b + (iy * p->in_w + ix0) * p->in_c;
-      for (ic = 0; ic < run; ++ic) *d++ = src[ic];
-      continue;
-    }
-    for (kx = 0; kx < p->k_w; ++kx) {
-      const int32_t ix = ix0 + kx * p->dil_w;
-      if (iy >= 0 && iy < p->in_h && ix >= 0 && ix < p->in_w) {
-        const int8_t *src = in_b + (iy * p->in_w + ix) * p->in_c;
-        for (ic = 0; ic < p->in_c; ++ic) *d++ = src[ic];
-      } else {
-        for (ic = 0; ic < p->in_c; ++ic) *d++ = zp;
+  for (ky = 0; ky < k_h; ++ky, d += run) {
+    const int32_t iy = iy0 + ky * dil_h;
+    if (iy < 0 || iy >= in_h) { /* a tap row in the padding */
+      for (ic = 0; ic < run; ++ic) d[ic] = zp;
+    } else if (whole) {
+      const int8_t *src = in_b + (iy * in_w + ix0) * in_c;
+      for (ic = 0; ic < run; ++ic) d[ic] = src[ic];
+    } else {
+      for (kx = 0; kx < k_w; ++kx) {
+        const int32_t ix = ix0 + kx * dil_w;
+        const int32_t inside = ix >= 0 && ix < in_w;
+        const int8_t *src = in_b + (iy * in_w + (inside ? ix : 0)) * in_c;
+        /* One loop with a select: GCC turns separate copy / fill loops into
+         * memcpy / memset calls, slow for these few bytes. */
+        for (ic = 0; ic < in_c; ++ic) d[kx * in_c + ic] = inside ? src[ic] : zp;
       }
     }
   }
-  while (d < buf + 4 * n4) *d++ = 0;
+  while (d < end) *d++ = 0;
 }
 
 /* groups == 1, fsize <= EDGEC_CONV_MAX_FSIZE, output channels [0, oc4) (a
