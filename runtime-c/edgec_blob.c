@@ -32,9 +32,13 @@ edgec_blob_status_t edgec_blob_check(const void *blob, size_t len, const uint8_t
   if (!edgec_digest_equal(digest, b + 48, EDGEC_SHA256_BYTES)) return EDGEC_BLOB_CORRUPT;
 #ifdef EDGEC_WITH_MBEDTLS
   {
-    /* signature over the whole blob (header + payload), trailer right after it */
+    /* signature over the whole blob (header + payload), trailer right after it. `len` may be
+     * the whole flash slot (an update does not record the blob's length): only the
+     * trailer's 72 bytes count, and erased flash after an unsigned blob is "no trailer". */
     const size_t body = EDGEC_BLOB_HEADER_BYTES + (size_t)declared;
-    const int sig = edgec_sig_check_buffer(b, body, len - body);
+    const size_t after = len - body;
+    const int sig = after >= 4u && memcmp(b + body, "EDGS", 4) != 0 ? EDGEC_SIG_MISSING
+      : edgec_sig_check_buffer(b, body, after < EDGEC_SIG_TRAILER_BYTES ? after : EDGEC_SIG_TRAILER_BYTES);
     if (sig == EDGEC_SIG_MISSING) return EDGEC_BLOB_UNSIGNED;
     if (sig != EDGEC_SIG_OK) return EDGEC_BLOB_BAD_SIGNATURE;
   }

@@ -49,6 +49,10 @@ static int body_byte(edgec_update_t *u) {
     if (n == 0) return fail(u, EDGEC_UPDATE_TRUNCATED);
     edgec_sha256_update(&u->patch_hash, u->in, (size_t)n);
     u->body_crc = crc32_update(u->body_crc, u->in, (uint32_t)n);
+#ifdef EDGEC_WITH_MBEDTLS
+    /* hash and CRC above are over what was transmitted (the ciphertext); decrypt in place */
+    if (u->encrypted && mbedtls_aes_crypt_ctr(&u->aes, (size_t)n, &u->ctr_off, u->ctr, u->stream, u->in, u->in) != 0) return fail(u, EDGEC_UPDATE_CORRUPT);
+#endif
     u->body_left -= (uint32_t)n;
     u->in_len = (uint32_t)n;
     u->in_pos = 0;
@@ -155,6 +159,35 @@ static int hash_slot(edgec_update_t *u, int (*read)(void *, uint32_t, uint8_t *,
   return 0;
 }
 
+/* Encrypted body: reads the crypt header, checks the key, sets up AES-128-CTR. */
+static int start_decrypt(edgec_update_t *u) {
+#ifdef EDGEC_WITH_MBEDTLS
+  uint8_t c[EDGEC_PATCH_CRYPT_BYTES];
+  uint8_t check[16];
+  int got;
+  if (u->io->device_key == NULL) return fail(u, EDGEC_UPDATE_NO_DECRYPTION);
+  got = read_exact(u, c, EDGEC_PATCH_CRYPT_BYTES);
+  if (got < 0) return -1;
+  if (got < (int)EDGEC_PATCH_CRYPT_BYTES) return fail(u, EDGEC_UPDATE_TRUNCATED);
+  edgec_sha256_update(&u->patch_hash, c, EDGEC_PATCH_CRYPT_BYTES);
+  if (mbedtls_aes_setkey_enc(&u->aes, u->io->device_key, 128) != 0) return fail(u, EDGEC_UPDATE_NO_DECRYPTION);
+  /* key check: the encryption of a counter block the body never reaches. Done as CTR over a
+   * zero block (= AES(block)) rather than ECB, so only AES encryption is linked, no decrypt tables. */
+  memcpy(u->ctr, c, 12);
+  memset(u->ctr + 12, 0xff, 4);
+  memset(check, 0, sizeof check);
+  u->ctr_off = 0;
+  if (mbedtls_aes_crypt_ctr(&u->aes, sizeof check, &u->ctr_off, u->ctr, u->stream, check, check) != 0 || !edgec_digest_equal(check, c + 16, 8)) return fail(u, EDGEC_UPDATE_WRONG_KEY);
+  memcpy(u->ctr, c, 16);
+  u->ctr_off = 0;
+  u->encrypted = 1;
+  return 0;
+#else
+  /* no AES in this build: refuse before erasing anything rather than write ciphertext */
+  return fail(u, EDGEC_UPDATE_NO_DECRYPTION);
+#endif
+}
+
 static int read_header(edgec_update_t *u) {
   uint8_t digest[32];
   const uint8_t *h = u->header;
@@ -163,12 +196,13 @@ static int read_header(edgec_update_t *u) {
   if (got >= 4 && memcmp(h, "EDGP", 4) != 0) return fail(u, EDGEC_UPDATE_BAD_MAGIC);
   if (got < (int)EDGEC_PATCH_HEADER_BYTES) return fail(u, EDGEC_UPDATE_TRUNCATED);
   /* every header bit means something: unknown flags or window are refused, not ignored */
-  if (edgec_le16(h + 4) != 1u || h[6] != 8u || h[7] != 0u) return fail(u, EDGEC_UPDATE_BAD_VERSION);
+  if (edgec_le16(h + 4) != 1u || h[6] != 8u || (h[7] & ~EDGEC_PATCH_FLAG_AES128_CTR) != 0u) return fail(u, EDGEC_UPDATE_BAD_VERSION);
   edgec_sha256_update(&u->patch_hash, h, EDGEC_PATCH_HEADER_BYTES);
   u->base_len = edgec_le32(h + 8);
   u->target_len = edgec_le32(h + 12);
   u->body_left = edgec_le32(h + 16);
   if (u->target_len > u->io->target_capacity) return fail(u, EDGEC_UPDATE_TOO_BIG);
+  if ((h[7] & EDGEC_PATCH_FLAG_AES128_CTR) != 0u && start_decrypt(u) != 0) return -1;
   /* the base must be exactly what the patch was made from, before anything is erased */
   if (hash_slot(u, u->io->read_base, u->base_len, digest) != 0) return -1;
   if (!edgec_digest_equal(digest, h + 24, 32)) return fail(u, EDGEC_UPDATE_WRONG_BASE);
@@ -209,7 +243,8 @@ static int check_trailer(edgec_update_t *u, const uint8_t patch_digest[32]) {
   if (got > 0 && got < (int)TRAILER_MAX) return fail(u, EDGEC_UPDATE_TRUNCATED);
 #ifdef EDGEC_WITH_MBEDTLS
   {
-    const edgec_sig_status_t s = edgec_sig_check_hash(patch_digest, EDGEC_PATCH_HEADER_BYTES + edgec_le32(u->header + 16), u->window, (size_t)got);
+    const size_t head = EDGEC_PATCH_HEADER_BYTES + (u->encrypted ? EDGEC_PATCH_CRYPT_BYTES : 0u);
+    const edgec_sig_status_t s = edgec_sig_check_hash(patch_digest, head + edgec_le32(u->header + 16), u->window, (size_t)got);
     if (s == EDGEC_SIG_MISSING) return fail(u, EDGEC_UPDATE_UNSIGNED);
     if (s != EDGEC_SIG_OK) return fail(u, EDGEC_UPDATE_BAD_SIGNATURE);
   }
@@ -219,11 +254,8 @@ static int check_trailer(edgec_update_t *u, const uint8_t patch_digest[32]) {
   return 0;
 }
 
-edgec_update_status_t edgec_update_apply(edgec_update_t *u, const edgec_update_io_t *io) {
+static edgec_update_status_t apply(edgec_update_t *u, const edgec_update_io_t *io) {
   uint8_t digest[32];
-  memset(u, 0, sizeof *u);
-  u->io = io;
-  u->status = EDGEC_UPDATE_OK;
   edgec_sha256_init(&u->patch_hash);
   edgec_sha256_init(&u->target_hash);
   if (read_header(u) != 0) return (edgec_update_status_t)u->status;
@@ -237,6 +269,28 @@ edgec_update_status_t edgec_update_apply(edgec_update_t *u, const edgec_update_i
   if (hash_slot(u, io->read_target, u->target_len, digest) != 0) return (edgec_update_status_t)u->status;
   if (!edgec_digest_equal(digest, u->header + 56, 32)) return EDGEC_UPDATE_VERIFY_FAILED;
   return EDGEC_UPDATE_OK;
+}
+
+edgec_update_status_t edgec_update_apply(edgec_update_t *u, const edgec_update_io_t *io) {
+  edgec_update_status_t st;
+  memset(u, 0, sizeof *u);
+  u->io = io;
+  u->status = EDGEC_UPDATE_OK;
+#ifdef EDGEC_WITH_MBEDTLS
+  mbedtls_aes_init(&u->aes);
+#endif
+  st = apply(u, io);
+#ifdef EDGEC_WITH_MBEDTLS
+  /* no key schedule or keystream left in RAM after an apply, whatever its outcome */
+  mbedtls_aes_free(&u->aes);
+  memset(u->ctr, 0, sizeof u->ctr);
+  memset(u->stream, 0, sizeof u->stream);
+#endif
+  /* decrypted plaintext must not linger in the caller's state either */
+  memset(u->in, 0, sizeof u->in);
+  memset(u->out, 0, sizeof u->out);
+  memset(u->window, 0, sizeof u->window);
+  return st;
 }
 
 const char *edgec_update_status_name(int status) {
@@ -253,6 +307,8 @@ const char *edgec_update_status_name(int status) {
     case EDGEC_UPDATE_VERIFY_FAILED: return "verify-failed";
     case EDGEC_UPDATE_UNSIGNED: return "unsigned";
     case EDGEC_UPDATE_BAD_SIGNATURE: return "bad-signature";
+    case EDGEC_UPDATE_NO_DECRYPTION: return "no-decryption";
+    case EDGEC_UPDATE_WRONG_KEY: return "wrong-key";
     default: return "unknown";
   }
 }

@@ -20,14 +20,14 @@ import { addVerifyCommand } from './verify.js';
 import { selftestFiles } from '../verify/selftest.js';
 import { addUpdateCommands, weightsMode, writeWeightsBlob } from './update.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string; selftest?: string }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string; selftest?: string; encrypt?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
-  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights) });
+  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt) });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -50,7 +50,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
     mkdirSync(dirname(join(outDir, f.path)), { recursive: true });
     writeFileSync(join(outDir, f.path), f.contents);
   }
-  const blobNote = writeWeightsBlob(c, outDir);
+  const blobNote = writeWeightsBlob(c, outDir, flags.encrypt);
   const r = modelReport(c, model);
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
   const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
@@ -108,6 +108,7 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     .option('--layers', 'with --calibration: per-layer SQNR table (int8 C vs float)')
     .option('--selftest <n>', 'also emit n golden vectors (onnxruntime outputs) and <name>_selftest() with a PASS/FAIL main (selftest_main.c)')
     .addOption(new Option('--weights <mode>', 'const: arrays in the code; blob: <name>.weights bound at run time (field updates)').choices(['const', 'blob']).default('const'))
+    .option('--encrypt <device-key-file>', 'with --weights blob: also <name>.weights.enc, the blob AES-128-CTR encrypted for transfer (edgec keygen --aes)')
     .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
     .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));
   addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))

@@ -9,23 +9,38 @@ import type { Compiled } from '../pipeline.js';
 import { compileModel } from '../pipeline.js';
 import { EdgecError } from '../errors.js';
 import { parseShapeOption } from './options.js';
-import { applyPatch, makePatch } from '../update/delta.js';
-import { BLOB_MAGIC, hex, magicOf, PATCH_MAGIC, readBlob, signedLength } from '../update/format.js';
+import { applyPatch, fullImagePatch, makePatch } from '../update/delta.js';
+import { BLOB_MAGIC, hex, magicOf, PATCH_MAGIC, readBlob, readPatchHeader, signedLength } from '../update/format.js';
+import { deviceKeyC, encryptPatch, generateDeviceKey, parseDeviceKey } from '../update/crypt.js';
 import { generateKeys, loadPrivateKey, publicKeyC, signBytes } from '../update/sign.js';
 import type { WeightsMode } from '../update/emit-blob.js';
 
-export function weightsMode(value: string | undefined): WeightsMode {
+/** `encrypt`: build's --encrypt, checked before compiling as it only makes sense for a blob. */
+export function weightsMode(value: string | undefined, encrypt?: string): WeightsMode {
+  if (encrypt !== undefined && value !== 'blob') throw new EdgecError('--encrypt needs --weights blob (const weights are compiled into the firmware, not transferred)', 2);
   if (value === undefined || value === 'const' || value === 'blob') return value ?? 'const';
   throw new EdgecError(`--weights ${value}: expected const or blob`, 2);
 }
 
-/** `edgec build --weights blob`: writes <name>.weights beside the sources; returns the line to print. */
-export function writeWeightsBlob(c: Compiled, outDir: string): string | undefined {
+function readDeviceKey(path: string): Uint8Array {
+  return parseDeviceKey(readInput(path), path);
+}
+
+/**
+ * `edgec build --weights blob`: writes <name>.weights beside the sources; with
+ * `--encrypt`, also <name>.weights.enc (the blob as an encrypted full-image
+ * patch for edgec_update_apply). Returns the lines to print.
+ */
+export function writeWeightsBlob(c: Compiled, outDir: string, encryptKey?: string): string | undefined {
   const blob = c.emitted.weightsBlob;
   if (!blob) return undefined;
   const path = join(outDir, `${c.program.name}.weights`);
   writeFileSync(path, blob);
-  return `weights: ${path} (${blob.length} bytes, bind with ${c.program.name}_bind_weights())`;
+  const line = `weights: ${path} (${blob.length} bytes, bind with ${c.program.name}_bind_weights())`;
+  if (encryptKey === undefined) return line;
+  const enc = encryptPatch(fullImagePatch(blob), readDeviceKey(encryptKey), path);
+  writeFileSync(`${path}.enc`, enc);
+  return `${line}\nencrypted: ${path}.enc (${enc.length} bytes, AES-128-CTR full image for edgec_update_apply; sign it with edgec sign)`;
 }
 
 function readInput(path: string): Uint8Array {
@@ -33,12 +48,20 @@ function readInput(path: string): Uint8Array {
   return new Uint8Array(readFileSync(path));
 }
 
-interface DeltaFlags { output: string; name: string; board: string; shape: string[]; backend?: string }
+interface DeltaFlags { output: string; name: string; board: string; shape: string[]; backend?: string; encrypt?: string }
 
-/** A blob from a .weights file, or compiled from an ONNX model with the same options for both sides. */
-function blobOf(path: string, flags: DeltaFlags): Uint8Array {
+/**
+ * A blob from a .weights file, or compiled from an ONNX model with the same
+ * options for both sides. A signed target keeps its trailer: the device's
+ * bind (edgec_blob_check with mbedTLS) needs it in the new slot; the base may
+ * be given with or without it (the patch hashes the bytes it names).
+ */
+function blobOf(path: string, flags: DeltaFlags, keepSignature = false): Uint8Array {
   const bytes = readInput(path);
-  if (magicOf(bytes) === BLOB_MAGIC) return readBlob(bytes.subarray(0, signedLength(bytes)), path).bytes;
+  if (magicOf(bytes) === BLOB_MAGIC) {
+    const blob = readBlob(bytes.subarray(0, signedLength(bytes)), path).bytes;
+    return keepSignature && signedLength(bytes) === blob.length && bytes.length > blob.length ? bytes : blob;
+  }
   if (!path.endsWith('.onnx')) throw new EdgecError(`${path}: neither a weight blob (.weights) nor an ONNX model`, 2);
   const c = compileModel(path, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), weights: 'blob' });
   return c.emitted.weightsBlob as Uint8Array;
@@ -46,24 +69,56 @@ function blobOf(path: string, flags: DeltaFlags): Uint8Array {
 
 function runDelta(oldPath: string, newPath: string, flags: DeltaFlags, log: (s: string) => void): void {
   const base = blobOf(oldPath, flags);
-  const target = blobOf(newPath, flags);
+  const target = blobOf(newPath, flags, true);
+  const key = flags.encrypt === undefined ? undefined : readDeviceKey(flags.encrypt);
   const fpBase = hex(base.subarray(16, 48));
   const fpTarget = hex(target.subarray(16, 48));
   if (fpBase !== fpTarget) {
     throw new EdgecError(`${newPath}: compiled graph differs from ${oldPath} (fingerprint ${fpTarget.slice(0, 16)} vs ${fpBase.slice(0, 16)}): a weight patch cannot change structure, shapes or activation quantization`, 2, 'rebuild and flash the firmware for an architecture change');
   }
-  const patch = makePatch(base, target);
+  const plain = makePatch(base, target);
+  const patch = key ? encryptPatch(plain, key, flags.output) : plain;
   // the host decoder re-applies it: a patch that does not rebuild the target is never written
-  if (Buffer.compare(applyPatch(base, patch), target) !== 0) throw new Error('internal: patch does not reproduce the target');
+  if (Buffer.compare(applyPatch(base, patch, key), target) !== 0) throw new Error('internal: patch does not reproduce the target');
   const out = resolve(flags.output);
   writeFileSync(out, patch);
   const pct = ((100 * patch.length) / target.length).toFixed(1);
-  log(`patch: ${out}: ${patch.length} bytes = ${pct}% of the ${target.length}-byte blob (base sha256 ${hex(patch.subarray(24, 56)).slice(0, 16)}..., target ${hex(patch.subarray(56, 88)).slice(0, 16)}...)`);
+  const how = key ? ', AES-128-CTR encrypted: sign it with edgec sign' : '';
+  log(`patch: ${out}: ${patch.length} bytes = ${pct}% of the ${target.length}-byte blob (base sha256 ${hex(patch.subarray(24, 56)).slice(0, 16)}..., target ${hex(patch.subarray(56, 88)).slice(0, 16)}...${how})`);
 }
 
-function runKeygen(flags: { output: string }, log: (s: string) => void): void {
+/** `edgec encrypt`: a blob becomes an encrypted full-image patch; a plain patch gets its body encrypted. */
+function runEncrypt(file: string, flags: { key: string; output: string }, log: (s: string) => void): void {
+  const data = readInput(file);
+  const key = readDeviceKey(flags.key);
+  const magic = magicOf(data);
+  let plain: Uint8Array;
+  if (magic === BLOB_MAGIC) {
+    const blob = readBlob(data.subarray(0, signedLength(data)), file).bytes;
+    // a signed blob travels with its trailer, so the new slot binds under EDGEC_WITH_MBEDTLS
+    plain = fullImagePatch(data.length > blob.length && signedLength(data) === blob.length ? data : blob);
+  } else if (magic === PATCH_MAGIC) {
+    readPatchHeader(data.subarray(0, signedLength(data)), file);
+    plain = data;
+  } else {
+    throw new EdgecError(`${file}: not an edgec weight blob or patch`, 2);
+  }
+  const enc = encryptPatch(plain, key, file);
+  const out = resolve(flags.output);
+  writeFileSync(out, enc);
+  log(`encrypted: ${out} (${enc.length} bytes, AES-128-CTR${magic === BLOB_MAGIC ? ' full-image patch' : ''}; sign it with edgec sign, the signature covers the ciphertext)`);
+}
+
+function runKeygen(flags: { output: string; aes?: boolean }, log: (s: string) => void): void {
   const dir = resolve(flags.output);
   mkdirSync(dir, { recursive: true });
+  if (flags.aes) {
+    const key = generateDeviceKey();
+    writeFileSync(join(dir, 'device.key'), `${hex(key)}\n`, { mode: 0o600 });
+    writeFileSync(join(dir, 'edgec_devkey.c'), deviceKeyC(key), { mode: 0o600 });
+    log(`device key: ${join(dir, 'device.key')} (AES-128, hex; for --encrypt), ${join(dir, 'edgec_devkey.c')} (compile into the firmware with -DEDGEC_WITH_MBEDTLS, set io.device_key = edgec_device_key)`);
+    return;
+  }
   const keys = generateKeys();
   writeFileSync(join(dir, 'key.pem'), keys.privatePem, { mode: 0o600 });
   writeFileSync(join(dir, 'key.pub.pem'), keys.publicPem);
@@ -95,10 +150,16 @@ export function addUpdateCommands(program: Command, log: (s: string) => void, co
     .option('-b, --board <id>', 'target board (ONNX inputs)', 'host')
     .option('--backend <id>', 'kernel backend (ONNX inputs)')
     .option('--shape <name=dims>', 'static input shape (ONNX inputs, repeatable)', collect, [])
+    .option('--encrypt <device-key-file>', 'encrypt the patch body with AES-128-CTR (key from edgec keygen --aes); sign afterwards')
     .action((oldPath: string, newPath: string, flags: DeltaFlags) => runDelta(oldPath, newPath, flags, log));
-  program.command('keygen').description('ECDSA P-256 key pair for signing updates, and its public key as C')
-    .option('-o, --output <dir>', 'folder for key.pem, key.pub.pem, edgec_pubkey.c', 'keys')
-    .action((flags: { output: string }) => runKeygen(flags, log));
+  program.command('keygen').description('ECDSA P-256 key pair for signing updates, and its public key as C (--aes: an AES-128 device key)')
+    .option('-o, --output <dir>', 'folder for key.pem, key.pub.pem, edgec_pubkey.c (--aes: device.key, edgec_devkey.c)', 'keys')
+    .option('--aes', 'make an AES-128 device key for encrypted transfer instead')
+    .action((flags: { output: string; aes?: boolean }) => runKeygen(flags, log));
+  program.command('encrypt').description('encrypt a weight blob (as a full-image patch) or a patch for transfer, AES-128-CTR').argument('<file>')
+    .requiredOption('--key <device-key-file>', 'device key from edgec keygen --aes (16 raw bytes or 32 hex digits)')
+    .requiredOption('-o, --output <file>', 'encrypted patch to write')
+    .action((file: string, flags: { key: string; output: string }) => runEncrypt(file, flags, log));
   program.command('sign').description('sign a weight blob or patch (appends a 72-byte signature trailer)').argument('<file>')
     .requiredOption('--key <key.pem>', 'private key from edgec keygen')
     .option('-o, --output <file>', 'signed file (default: sign in place)')

@@ -6,7 +6,8 @@
  * at the same offset and only retrained arrays travel.
  */
 import { lzssCompress, lzssDecompress } from './lzss.js';
-import { crc32, PATCH_HEADER_BYTES, readPatchHeader, sha256, signedLength, writePatchHeader } from './format.js';
+import { crc32, PATCH_HEADER_BYTES, readPatchHeader, sha256, writePatchHeader } from './format.js';
+import { decryptPatch } from './crypt.js';
 
 const OP_END = 0x00;
 const OP_COPY = 0x01;
@@ -69,9 +70,18 @@ export function makePatch(base: Uint8Array, target: Uint8Array): Uint8Array {
   return patch;
 }
 
-/** Host-side apply (tests and `edgec delta` self-check); the device uses runtime-c/edgec_update.c. */
-export function applyPatch(base: Uint8Array, patch: Uint8Array): Uint8Array {
-  const h = readPatchHeader(patch.subarray(0, signedLength(patch)), 'patch');
+/**
+ * A full image as a patch against an empty base: all LIT ops. This is how a
+ * whole blob travels encrypted (`edgec encrypt`), through the same device apply.
+ */
+export function fullImagePatch(target: Uint8Array): Uint8Array {
+  return makePatch(new Uint8Array(0), target);
+}
+
+/** Host-side apply (tests and `edgec delta` self-check); the device uses runtime-c/edgec_update.c. `key`: for encrypted patches. */
+export function applyPatch(base: Uint8Array, encrypted: Uint8Array, key?: Uint8Array): Uint8Array {
+  const patch = decryptPatch(encrypted, key, 'patch');
+  const h = readPatchHeader(patch, 'patch');
   if (Buffer.compare(sha256(base.subarray(0, h.baseLen)), h.baseSha) !== 0 || base.length < h.baseLen) throw new Error('patch: wrong base');
   const body = patch.subarray(PATCH_HEADER_BYTES, PATCH_HEADER_BYTES + h.bodyLen);
   if (crc32(body) !== h.bodyCrc) throw new Error('patch: body CRC mismatch');

@@ -18,6 +18,11 @@ export const PATCH_HEADER_BYTES = 88;
 /** LZSS window of the patch body: 2^8 bytes of RAM on the device. */
 export const PATCH_WINDOW_BITS = 8;
 
+/** Patch header flags byte (offset 7): bit 0 = body encrypted with AES-128-CTR (crypt.ts). */
+export const PATCH_FLAG_AES128_CTR = 0x01;
+/** After the 88-byte header of an encrypted patch: initial counter block[16], key check[8]. */
+export const PATCH_CRYPT_BYTES = 24;
+
 export const SIG_MAGIC = 'EDGS';
 export const SIG_TRAILER_BYTES = 72;
 
@@ -62,7 +67,12 @@ export function readBlob(bytes: Uint8Array, file: string): BlobHeader & { bytes:
   return { version, payloadBytes, fingerprint: bytes.slice(16, 48), payloadSha, bytes: bytes.subarray(0, BLOB_HEADER_BYTES + payloadBytes) };
 }
 
-export interface PatchHeader { baseLen: number; targetLen: number; bodyLen: number; bodyCrc: number; baseSha: Uint8Array; targetSha: Uint8Array }
+export interface PatchHeader { baseLen: number; targetLen: number; bodyLen: number; bodyCrc: number; baseSha: Uint8Array; targetSha: Uint8Array; flags?: number }
+
+/** Bytes before the body: the fixed header, plus the encryption header when the body is encrypted. */
+export function patchHeaderBytes(flags: number): number {
+  return PATCH_HEADER_BYTES + (flags & PATCH_FLAG_AES128_CTR ? PATCH_CRYPT_BYTES : 0);
+}
 
 /** CRC-32 (IEEE), as runtime-c/edgec_update.c computes it over the patch body. */
 export function crc32(data: Uint8Array): number {
@@ -80,7 +90,7 @@ export function writePatchHeader(h: PatchHeader): Uint8Array {
   out.set(Buffer.from(PATCH_MAGIC, 'latin1'), 0);
   dv.setUint16(4, PATCH_VERSION, true);
   out[6] = PATCH_WINDOW_BITS;
-  out[7] = 0;
+  out[7] = h.flags ?? 0;
   dv.setUint32(8, h.baseLen, true);
   dv.setUint32(12, h.targetLen, true);
   dv.setUint32(16, h.bodyLen, true);
@@ -90,13 +100,16 @@ export function writePatchHeader(h: PatchHeader): Uint8Array {
   return out;
 }
 
-export function readPatchHeader(bytes: Uint8Array, file: string): PatchHeader {
+export function readPatchHeader(bytes: Uint8Array, file: string): PatchHeader & { flags: number; headerBytes: number } {
   if (magicOf(bytes) !== PATCH_MAGIC) throw new EdgecError(`${file}: not an edgec patch (bad magic)`, 2);
   if (bytes.length < PATCH_HEADER_BYTES) throw new EdgecError(`${file}: truncated patch`, 2);
   const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (dv.getUint16(4, true) !== PATCH_VERSION || bytes[6] > PATCH_WINDOW_BITS) throw new EdgecError(`${file}: patch format not supported`, 2);
-  const h = { baseLen: dv.getUint32(8, true), targetLen: dv.getUint32(12, true), bodyLen: dv.getUint32(16, true), bodyCrc: dv.getUint32(20, true), baseSha: bytes.slice(24, 56), targetSha: bytes.slice(56, 88) };
-  if (bytes.length < PATCH_HEADER_BYTES + h.bodyLen) throw new EdgecError(`${file}: truncated patch`, 2);
+  const flags = bytes[7];
+  if ((flags & ~PATCH_FLAG_AES128_CTR) !== 0) throw new EdgecError(`${file}: patch flags 0x${flags.toString(16)} not supported`, 2);
+  const headerBytes = patchHeaderBytes(flags);
+  const h = { baseLen: dv.getUint32(8, true), targetLen: dv.getUint32(12, true), bodyLen: dv.getUint32(16, true), bodyCrc: dv.getUint32(20, true), baseSha: bytes.slice(24, 56), targetSha: bytes.slice(56, 88), flags, headerBytes };
+  if (bytes.length < headerBytes + h.bodyLen) throw new EdgecError(`${file}: truncated patch`, 2);
   return h;
 }
 

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel } from '../../compiler/pipeline.js';
@@ -33,6 +33,22 @@ describe.skipIf(!has('arm-none-eabi-gcc'))('update code on Cortex-M4', () => {
     console.log(`Cortex-M4 -Os update code: text ${total[0]} data ${total[1]} bss ${total[2]} bytes\n${size}`);
     expect(total[0]).toBeLessThan(4096);
     expect(total[1] + total[2]).toBe(0); // no hidden globals: all state is the caller's edgec_update_t
+  });
+
+  it.skipIf(!existsSync('/usr/include/mbedtls/aes.h'))('transfer decryption (EDGEC_WITH_MBEDTLS): code size delta of the apply and blob check', () => {
+    const work = mkdtempSync(join(tmpdir(), 'edgec-m4aes-'));
+    // only mbedTLS's headers (plain C) under their own folder: the host's libc headers stay out
+    symlinkSync('/usr/include/mbedtls', join(work, 'mbedtls'));
+    const text = (file: string, flags: string[]): number => {
+      const o = join(work, `${file}.${flags.length}.o`);
+      execFileSync('arm-none-eabi-gcc', [...MPS2_AN386.cpuFlags, '-Os', ...STRICT_FLAGS, '-ffunction-sections', ...flags, '-c', join(runtimeDir(), file), '-o', o]);
+      return Number(execFileSync('arm-none-eabi-size', [o], { encoding: 'utf8' }).trim().split('\n').pop()?.trim().split(/\s+/)[0]);
+    };
+    const withAes = ['-DEDGEC_WITH_MBEDTLS', '-I', work];
+    const sizes = ['edgec_update.c', 'edgec_blob.c'].map((f) => [f, text(f, []), text(f, withAes)] as const);
+    console.log(`Cortex-M4 -Os without/with EDGEC_WITH_MBEDTLS (signature + AES-128-CTR glue, mbedTLS itself not counted): ${sizes.map(([f, a, b]) => `${f} ${a} -> ${b}`).join(', ')}`);
+    // the decrypting apply stays small: streaming glue only, AES itself is mbedTLS's (or the chip's)
+    expect(sizes[0][2] - sizes[0][1]).toBeLessThan(768);
   });
 
   it.skipIf(!has('qemu-system-arm'))('applies a patch on QEMU mps2-an386 and runs the updated model like the host', () => {

@@ -91,6 +91,7 @@ int main(void) {
   io.write_target = write_target;
   io.read_target = read_target;
   io.target_capacity = M4_SLOT_BYTES;
+  io.device_key = NULL;
   st = measured_apply(&io, &stack_used);
   put_uint("apply ", (uint32_t)st);
   put_uint("state-bytes ", (uint32_t)sizeof(edgec_update_t));

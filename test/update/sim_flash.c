@@ -8,6 +8,9 @@
  *   sim_flash apply <base> <patch> [in out n]     apply, then run n samples on slot B
  *   sim_flash flips <base> <patch> <stride>       flip every stride-th bit of the patch, apply each
  *   sim_flash powercut <base> <patch>             cut power at every erase/program, check A, retry
+ *
+ * -DSIM_DEVICE_KEY (with edgec_devkey.c and -DEDGEC_WITH_MBEDTLS): encrypted
+ * patches are decrypted with edgec_device_key.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -129,6 +132,12 @@ static edgec_update_status_t apply(const uint8_t *patch, size_t len, long cut_at
   io.write_target = write_target;
   io.read_target = read_target;
   io.target_capacity = SLOT_BYTES;
+#ifdef SIM_DEVICE_KEY
+  /* built with edgec_devkey.c; SIM_NO_KEY set: a device that has no key to give */
+  io.device_key = getenv("SIM_NO_KEY") ? NULL : edgec_device_key;
+#else
+  io.device_key = NULL;
+#endif
   return edgec_update_apply(&u, &io);
 }
 

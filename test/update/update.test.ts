@@ -5,18 +5,17 @@
  * and ECDSA signatures checked with mbedTLS.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel, type Compiled } from '../../compiler/pipeline.js';
-import { STRICT_FLAGS } from '../../compiler/verify/native.js';
 import { compareWithReference } from '../../compiler/verify/golden.js';
 import { randomSamples } from '../../compiler/verify/samples.js';
 import { applyPatch, makePatch } from '../../compiler/update/delta.js';
 import { generateKeys, loadPrivateKey, loadPublicKey, publicKeyC, signBytes, verifyBytes } from '../../compiler/update/sign.js';
 import { lzssCompress, lzssDecompress } from '../../compiler/update/lzss.js';
 import { retrainClassifier } from './perturb.js';
+import { buildSim, sim } from './sim.js';
 
 const DIGITS = 'examples/digits/digits_int8.onnx';
 const KWS = 'examples/kws_dscnn/kws_dscnn_int8.onnx';
@@ -33,26 +32,6 @@ function write(name: string, data: Uint8Array | string): string {
   writeFileSync(p, data);
   files[name] = p;
   return p;
-}
-
-/** Model sources of a blob build + the harness, compiled strictly. */
-function buildSim(dir: string, c: Compiled, flags: string[] = [], extra: string[] = []): string {
-  mkdirSync(dir, { recursive: true });
-  for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
-  const sources = c.emitted.files.filter((f) => f.path.endsWith('.c')).map((f) => join(dir, f.path));
-  const exe = join(dir, 'sim');
-  execFileSync('gcc', [...STRICT_FLAGS, '-O2', ...flags, '-I', dir, 'test/update/sim_flash.c', ...sources, ...extra, '-o', exe, '-lm'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  return exe;
-}
-
-function sim(exe: string, args: string[]): Record<string, string> {
-  const out = execFileSync(exe, args, { encoding: 'utf8' });
-  const fields: Record<string, string> = {};
-  for (const line of out.trim().split('\n')) {
-    const words = line.split(' ');
-    for (let i = 0; i + 1 < words.length; i += 2) fields[i === 0 ? words[0] : `${words[0]}.${words[i]}`] = words[i + 1];
-  }
-  return fields;
 }
 
 let exe: string;
