@@ -27,7 +27,7 @@ const KEY_CHECK_BYTES = 8;
 
 /** A device key file: exactly 16 raw bytes, or 32 hex digits (surrounding whitespace ignored). */
 export function parseDeviceKey(bytes: Uint8Array, file: string): Uint8Array {
-  if (bytes.length === DEVICE_KEY_BYTES) return bytes.slice();
+  if (bytes.length === DEVICE_KEY_BYTES) return Uint8Array.from(bytes);
   const text = Buffer.from(bytes).toString('latin1').trim();
   if (/^[0-9a-fA-F]{32}$/.test(text)) return new Uint8Array(Buffer.from(text, 'hex'));
   throw new EdgecError(`${file}: not an AES-128 device key (expected 16 raw bytes or 32 hex digits, got ${bytes.length} bytes)`, 2, 'create one with `edgec keygen --aes`');
@@ -59,7 +59,8 @@ function aesCtr(key: Uint8Array, counter: Uint8Array, data: Uint8Array): Uint8Ar
 
 /** The 8-byte key check value of a key for this initial counter block. */
 export function keyCheck(key: Uint8Array, counter: Uint8Array): Uint8Array {
-  const block = counter.slice();
+  // a copy: Buffer.slice would be a view, and the fill below would change the caller's counter
+  const block = Uint8Array.from(counter);
   block.fill(0xff, NONCE_BYTES);
   const c = createCipheriv('aes-128-ecb', key, null).setAutoPadding(false);
   return new Uint8Array(c.update(block)).subarray(0, KEY_CHECK_BYTES);
@@ -91,7 +92,7 @@ export function decryptPatch(patch: Uint8Array, key: Uint8Array | undefined, fil
   const h = readPatchHeader(signed, file);
   if (!(h.flags & PATCH_FLAG_AES128_CTR)) return signed;
   if (!key) throw new EdgecError(`${file}: encrypted patch and no device key`, 2);
-  const counter = signed.slice(PATCH_HEADER_BYTES, PATCH_HEADER_BYTES + 16);
+  const counter = Uint8Array.from(signed.subarray(PATCH_HEADER_BYTES, PATCH_HEADER_BYTES + 16));
   if (hex(keyCheck(key, counter)) !== hex(signed.subarray(PATCH_HEADER_BYTES + 16, PATCH_HEADER_BYTES + PATCH_CRYPT_BYTES))) throw new EdgecError(`${file}: encrypted for another device key`, 2);
   const cipher = signed.subarray(h.headerBytes, h.headerBytes + h.bodyLen);
   if (crc32(cipher) !== h.bodyCrc) throw new Error('patch: body CRC mismatch');
