@@ -14,6 +14,7 @@ import { foldBatchNorm } from '../passes/fold-batchnorm.js';
 import { upgradeOpset } from '../passes/upgrade-opset.js';
 import { squeezeUnsqueeze } from '../passes/squeeze-unsqueeze.js';
 import { batchNormToMulAdd } from '../passes/batchnorm-to-mul-add.js';
+import { foldAffineForward } from '../passes/fold-affine-forward.js';
 import type { NamedTensor } from '../verify/reference.js';
 import { calibrate, type CalibrationOptions } from './calibrate.js';
 import { loadCalibration } from './calibration-data.js';
@@ -30,6 +31,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'matmul-to-gemm', run: matmulToGemm },
   { name: 'fold-batchnorm', run: foldBatchNorm },
   { name: 'batchnorm-to-mul-add', run: batchNormToMulAdd },
+  { name: 'fold-affine-forward', run: foldAffineForward },
 ];
 
 export interface QuantizeOptions {

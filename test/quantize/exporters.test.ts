@@ -63,6 +63,15 @@ describe('float passes on exporter output', () => {
     expect(muls.map((n) => g.tensors.get(n.inputs[1])!.shape)).toEqual([[1, 3, 1, 1], [1, 8, 1, 1]]);
     expect(await floatPassDiff(`${FX}/torch_bn_standalone.onnx`, `${FX}/calib_torch_bn_standalone.npy`)).toBeLessThan(1e-4);
   });
+  it('input normalisation folds into the first Gemm; an input BatchNorm with widely spread scales stays a Mul', async () => {
+    // (x - mean) / std: the Gemm reads x, quantized once (onnxruntime keeps Sub/Div in float instead)
+    expect(prepareFloatGraph(`${FX}/mlp_dynamic.onnx`).nodes.map((n) => n.opType)).toEqual(['Gemm', 'Relu', 'Gemm', 'Tanh', 'Gemm']);
+    // variances 4, 0.25, 9: folding the scale into conv1 would coarsen its weights per input channel (5 dB lost);
+    // the shift cannot fold into a padded Conv
+    const g = prepareFloatGraph(`${FX}/torch_bn_standalone.onnx`);
+    expect(g.nodes.slice(0, 3).map((n) => n.opType)).toEqual(['Mul', 'Add', 'Conv']);
+    expect(g.tensors.get(g.nodes[2].inputs[1])!.data).toEqual(g.tensors.get('conv1.weight')?.data);
+  });
   it('an opset-10 export is raised to opset 13: Clip and Pad attributes become inputs', async () => {
     const g = prepareFloatGraph(`${FX}/torch_opset10.onnx`);
     expect(g.opset).toBe(13);
