@@ -86,27 +86,45 @@ static void conv_store(const edgec_conv_params_t *p, const int32_t *acc, int32_t
 }
 
 /* Filter size (k_h * k_w * in_c bytes) up to which groups == 1 convolutions
- * take the expanded-weight path: 4 output channels' weights expanded once into
- * a stack buffer of 8 * EDGEC_CONV_MAX_FSIZE bytes, plus an im2col window of
- * EDGEC_CONV_MAX_FSIZE bytes for pixels that need one. */
+ * take the expanded-weight path: the weights of up to EDGEC_CONV_GROUPS groups
+ * of 4 output channels expanded into a stack buffer of 8 * EDGEC_CONV_MAX_FSIZE
+ * bytes, plus an im2col window of EDGEC_CONV_MAX_FSIZE bytes for pixels that
+ * need one. */
 #ifndef EDGEC_CONV_MAX_FSIZE
 #define EDGEC_CONV_MAX_FSIZE 256
 #endif
+#define EDGEC_CONV_GROUPS 8
 
-/* One pixel of four output channels with expanded weights (per input word:
- * rows 0..3 x (SXTB16, SXTB16 ROR 8), 8 words), the input offset folded into
- * bias_in: rows runs of n4 words, x advancing by y_step between runs. Per
- * input word 17 instructions for 16 MACs. */
-static EDGEC_NOINLINE void conv_px4(const int32_t *w, const int8_t *x, int32_t rows, int32_t n4, int32_t y_step,
-                                    const int32_t *bias_in, const edgec_rq4_t *q, int8_t *out)
+/* One group of 4 output channels: the input offset folded into the bias, and
+ * its requantization. */
+typedef struct {
+  int32_t bias_in[4];
+  edgec_rq4_t q;
+} conv_grp_t;
+
+/* Where one pixel's window is read: rows runs of n4 words, the next run y_adv
+ * bytes after the end of the previous one; pixels px_step apart in the input,
+ * out_step in the output. */
+typedef struct {
+  int32_t rows, n4, y_adv, px_step, out_step;
+} conv_geo_t;
+
+/* npx pixels of four output channels with expanded weights w (per input word:
+ * rows 0..3 x (SXTB16, SXTB16 ROR 8), 8 words). Per input word 17
+ * instructions for 16 MACs; the requantization of the usual case (right
+ * shifts) is inline. */
+static EDGEC_NOINLINE void conv_px4(const conv_geo_t *geo, const int32_t *w0p, const conv_grp_t *g, const int8_t *x,
+                                    int8_t *out, int32_t npx)
 {
-  int32_t a0 = bias_in[0], a1 = bias_in[1], a2 = bias_in[2], a3 = bias_in[3];
-  for (; rows > 0; --rows) {
+  for (;;) {
+    int32_t a0 = g->bias_in[0], a1 = g->bias_in[1], a2 = g->bias_in[2], a3 = g->bias_in[3];
+    const int32_t *w = w0p;
     const int8_t *xp = x;
-    int32_t k = n4;
+    int32_t rows;
+    for (rows = geo->rows; rows > 0; --rows) {
+      int32_t k = geo->n4;
 #if defined(__OPTIMIZE__)
-    /* GCC 12 splits the weight pairs into single loads; LDRD keeps it at 17. */
-    if (k > 0) {
+      /* GCC 12 splits the weight pairs into single loads; LDRD keeps it at 17. */
       int32_t e, o, w0, w1;
       __asm__ volatile(
           "1:\n\t"
@@ -131,22 +149,33 @@ static EDGEC_NOINLINE void conv_px4(const int32_t *w, const int8_t *x, int32_t r
             [e] "=&r"(e), [o] "=&r"(o), [w0] "=&r"(w0), [w1] "=&r"(w1)
           :
           : "cc", "memory");
-    }
 #else
-    for (; k > 0; --k) {
-      const int32_t v = edgec_ld4(xp);
-      const int32_t e = __sxtb16(v), o = edgec_sxtb16_ror8(v);
-      xp += 4;
-      a0 = __smlad(w[1], o, __smlad(w[0], e, a0));
-      a1 = __smlad(w[3], o, __smlad(w[2], e, a1));
-      a2 = __smlad(w[5], o, __smlad(w[4], e, a2));
-      a3 = __smlad(w[7], o, __smlad(w[6], e, a3));
-      w += 8;
-    }
+      for (; k > 0; --k) {
+        const int32_t v = edgec_ld4(xp);
+        const int32_t e = __sxtb16(v), o = edgec_sxtb16_ror8(v);
+        xp += 4;
+        a0 = __smlad(w[1], o, __smlad(w[0], e, a0));
+        a1 = __smlad(w[3], o, __smlad(w[2], e, a1));
+        a2 = __smlad(w[5], o, __smlad(w[4], e, a2));
+        a3 = __smlad(w[7], o, __smlad(w[6], e, a3));
+        w += 8;
+      }
 #endif
-    x += y_step;
+      if (rows > 1) xp += geo->y_adv; /* no pointer past the window */
+    }
+    if (g->q.fast) {
+      const edgec_rq4_t *q = &g->q;
+      edgec_store4_s8(out, edgec_requantize_rshift(a0, q->mult[0], q->em1[0]) + q->out_off,
+                      edgec_requantize_rshift(a1, q->mult[1], q->em1[1]) + q->out_off,
+                      edgec_requantize_rshift(a2, q->mult[2], q->em1[2]) + q->out_off,
+                      edgec_requantize_rshift(a3, q->mult[3], q->em1[3]) + q->out_off, q->lo4, q->hi4);
+    } else {
+      edgec_rq4_store(&g->q, out, a0, a1, a2, a3);
+    }
+    if (--npx <= 0) break;
+    x += geo->px_step;
+    out += geo->out_step;
   }
-  edgec_rq4_store(q, out, a0, a1, a2, a3);
 }
 
 /* im2col of one output pixel's window into buf (fsize bytes, then zeros up to
@@ -160,16 +189,36 @@ static void conv_gather(const edgec_conv_params_t *p, const int8_t *in_b, int32_
   const int32_t in_h = p->in_h, in_w = p->in_w, in_c = p->in_c, k_h = p->k_h, k_w = p->k_w;
   const int32_t dil_h = p->dil_h, dil_w = p->dil_w, run = k_w * in_c;
   const int32_t whole = dil_w == 1 && ix0 >= 0 && ix0 + k_w <= in_w; /* tap rows inside */
+  const int32_t zp4 = edgec_dup8(zp);
   int8_t *d = buf;
   int8_t *const end = buf + 4 * n4;
   int32_t ky, kx, ic;
   for (ky = 0; ky < k_h; ++ky, d += run) {
     const int32_t iy = iy0 + ky * dil_h;
     if (iy < 0 || iy >= in_h) { /* a tap row in the padding */
-      for (ic = 0; ic < run; ++ic) d[ic] = zp;
+      for (ic = 0; ic + 4 <= run; ic += 4) memcpy(d + ic, &zp4, 4);
+      for (; ic < run; ++ic) d[ic] = zp;
     } else if (whole) {
       const int8_t *src = in_b + (iy * in_w + ix0) * in_c;
-      for (ic = 0; ic < run; ++ic) d[ic] = src[ic];
+      for (ic = 0; ic + 4 <= run; ic += 4) {
+        const int32_t v = edgec_ld4(src + ic);
+        memcpy(d + ic, &v, 4);
+      }
+      for (; ic < run; ++ic) d[ic] = src[ic];
+    } else if ((in_c & 3) == 0) { /* whole words per tap */
+      for (kx = 0; kx < k_w; ++kx) {
+        const int32_t ix = ix0 + kx * dil_w;
+        int8_t *dk = d + kx * in_c;
+        if (ix >= 0 && ix < in_w) {
+          const int8_t *src = in_b + (iy * in_w + ix) * in_c;
+          for (ic = 0; ic < in_c; ic += 4) {
+            const int32_t v = edgec_ld4(src + ic);
+            memcpy(dk + ic, &v, 4);
+          }
+        } else {
+          for (ic = 0; ic < in_c; ic += 4) memcpy(dk + ic, &zp4, 4);
+        }
+      }
     } else {
       for (kx = 0; kx < k_w; ++kx) {
         const int32_t ix = ix0 + kx * dil_w;
@@ -184,54 +233,103 @@ static void conv_gather(const edgec_conv_params_t *p, const int8_t *in_b, int32_
   while (d < end) *d++ = 0;
 }
 
+/* Expands the filters of output channels oc..oc+3 (fsize bytes each) into w
+ * (n4 words x 8) and returns in sum[r] the sum of channel r's weights. */
+static void conv_expand4(const int8_t *filter, int32_t fsize, int32_t n4, int32_t *w, int32_t *sum)
+{
+  const int32_t ones = 0x00010001;
+  const int32_t whole = fsize >> 2;
+  int32_t r, i;
+  for (r = 0; r < 4; ++r) {
+    const int8_t *f = filter + r * fsize;
+    int32_t *d = w + 2 * r, s = 0;
+    for (i = 0; i < n4; ++i, d += 8) {
+      int32_t v;
+      if (i < whole) {
+        v = edgec_ld4(f + 4 * i);
+      } else { /* the last, partial word: zeros after the filter */
+        int8_t wb[4] = {0, 0, 0, 0};
+        int32_t j;
+        for (j = 0; 4 * i + j < fsize; ++j) wb[j] = f[4 * i + j];
+        memcpy(&v, wb, 4);
+      }
+      d[0] = __sxtb16(v);
+      d[1] = edgec_sxtb16_ror8(v);
+      s = __smlad(d[0], ones, s);
+      s = __smlad(d[1], ones, s);
+    }
+    sum[r] = s;
+  }
+}
+
 /* groups == 1, fsize <= EDGEC_CONV_MAX_FSIZE, output channels [0, oc4) (a
- * multiple of 4): output channel groups outermost, weights expanded once per
- * group. Pixels read the input in place when the whole window is inside and
- * each tap row is whole words (1x1 with in_c % 4 == 0, DS-CNN's 10x4 on one
- * channel, 3x3 on 16), else through conv_gather. */
+ * multiple of 4). Blocks of up to EDGEC_CONV_GROUPS groups of 4 output
+ * channels whose expanded weights fit the buffer; within a block, pixel by
+ * pixel, so that a pixel's im2col window is gathered once for all its groups.
+ * Pixels read the input in place when the whole window is inside and each
+ * tap row is whole words (1x1 with in_c % 4 == 0, 3x3 on 16), runs of such
+ * pixels in one call; short tap rows (DS-CNN's 10x4 on one channel) are
+ * gathered, as the copy costs less than the per-row loop. */
 static void conv_fast(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
                       const int32_t *mult, const int32_t *shift, int8_t *output, int32_t oc4)
 {
   int32_t wexp[2 * EDGEC_CONV_MAX_FSIZE];
   int8_t xbuf[EDGEC_CONV_MAX_FSIZE + 4];
-  int32_t bias_in[4];
-  edgec_rq4_t q;
+  conv_grp_t grp[EDGEC_CONV_GROUPS];
+  int32_t sum[4];
+  conv_geo_t gi, gg;
   const int32_t fsize = p->k_h * p->k_w * p->in_c, n4 = (fsize + 3) >> 2, off = p->input_offset;
-  const int32_t row = p->in_w * p->in_c, run = p->k_w * p->in_c;
-  const int32_t in_place = p->dil_w == 1 && (run & 3) == 0; /* tap rows are whole words */
-  int32_t oc, i, r, b, oy, ox;
-  for (oc = 0; oc < oc4; oc += 4) {
-    for (r = 0; r < 4; ++r) {
-      const int8_t *f = filter + (oc + r) * fsize;
-      int32_t sum = 0;
-      for (i = 0; i < 4 * n4; i += 4) {
-        int8_t wb[4] = {0, 0, 0, 0};
-        int32_t j, v;
-        for (j = 0; j < 4 && i + j < fsize; ++j) {
-          wb[j] = f[i + j];
-          sum += f[i + j];
-        }
-        memcpy(&v, wb, 4);
-        wexp[2 * i + 2 * r] = __sxtb16(v);
-        wexp[2 * i + 2 * r + 1] = edgec_sxtb16_ror8(v);
-      }
-      bias_in[r] = (bias ? bias[oc + r] : 0) + off * sum;
+  const int32_t row = p->in_w * p->in_c, run = p->k_w * p->in_c, out_c = p->out_c;
+  const int32_t in_place = p->dil_w == 1 && (run & 3) == 0 && (p->k_h == 1 || run >= 8);
+  int32_t gpb = (2 * EDGEC_CONV_MAX_FSIZE) / (8 * n4);
+  int32_t oc, j, r, b, oy, ox, ox_lo = p->out_w, ox_hi = 0;
+  if (gpb > EDGEC_CONV_GROUPS) gpb = EDGEC_CONV_GROUPS;
+  /* In-place geometry: k_h tap rows of run bytes, dil_h input rows apart. */
+  gi.rows = p->k_h;
+  gi.n4 = run >> 2;
+  gi.y_adv = p->dil_h * row - run;
+  gi.px_step = p->stride_w * p->in_c;
+  gi.out_step = out_c;
+  /* Gathered geometry: one window of n4 words. */
+  gg.rows = 1;
+  gg.n4 = n4;
+  gg.y_adv = 0;
+  gg.px_step = 0;
+  gg.out_step = 0;
+  /* Columns whose window is inside the input: contiguous [ox_lo, ox_hi). */
+  for (ox = 0; ox < p->out_w; ++ox) {
+    const int32_t ix0 = ox * p->stride_w - p->pad_left;
+    if (ix0 >= 0 && ix0 + p->k_w - 1 < p->in_w) {
+      if (ox < ox_lo) ox_lo = ox;
+      ox_hi = ox + 1;
     }
-    edgec_rq4_init(&q, mult + oc, shift + oc, p->output_offset, p->act_min, p->act_max);
+  }
+  if (!in_place || ox_hi <= ox_lo) ox_lo = ox_hi = p->out_w;
+  for (oc = 0; oc < oc4; oc += 4 * gpb) {
+    const int32_t ng = (oc4 - oc) / 4 < gpb ? (oc4 - oc) / 4 : gpb;
+    for (j = 0; j < ng; ++j) {
+      const int32_t c = oc + 4 * j;
+      conv_expand4(filter + c * fsize, fsize, n4, wexp + 8 * n4 * j, sum);
+      for (r = 0; r < 4; ++r) grp[j].bias_in[r] = (bias ? bias[c + r] : 0) + off * sum[r];
+      edgec_rq4_init(&grp[j].q, mult + c, shift + c, p->output_offset, p->act_min, p->act_max);
+    }
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * row;
       for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         const int32_t rows_in = iy0 >= 0 && iy0 + (p->k_h - 1) * p->dil_h < p->in_h;
-        int8_t *out = output + (b * p->out_h + oy) * p->out_w * p->out_c + oc;
-        for (ox = 0; ox < p->out_w; ++ox, out += p->out_c) {
+        int8_t *out = output + (b * p->out_h + oy) * p->out_w * out_c + oc;
+        for (ox = 0; ox < p->out_w; ++ox) {
           const int32_t ix0 = ox * p->stride_w - p->pad_left;
-          if (in_place && rows_in && ix0 >= 0 && ix0 + p->k_w - 1 < p->in_w) {
-            conv_px4(wexp, in_b + iy0 * row + ix0 * p->in_c, p->k_h, run >> 2, p->dil_h * row, bias_in, &q, out);
-          } else {
-            conv_gather(p, in_b, iy0, ix0, xbuf, n4);
-            conv_px4(wexp, xbuf, 1, n4, 0, bias_in, &q, out);
+          if (rows_in && ox == ox_lo) { /* the interior run of this row */
+            const int8_t *x = in_b + iy0 * row + ix0 * p->in_c;
+            for (j = 0; j < ng; ++j)
+              conv_px4(&gi, wexp + 8 * n4 * j, &grp[j], x, out + ox * out_c + 4 * j, ox_hi - ox_lo);
+            ox = ox_hi - 1;
+            continue;
           }
+          conv_gather(p, in_b, iy0, ix0, xbuf, n4);
+          for (j = 0; j < ng; ++j) conv_px4(&gg, wexp + 8 * n4 * j, &grp[j], xbuf, out + ox * out_c + 4 * j, 1);
         }
       }
     }
