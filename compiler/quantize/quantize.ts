@@ -19,8 +19,13 @@ import type { Range } from './ranges.js';
 
 export interface ActQuant { scale: number; zeroPoint: number }
 
-/** Ops whose output is the input's values rearranged or selected: same quantization. */
-export const PASS_THROUGH_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'GlobalMaxPool', 'Slice', 'Gather', 'Split', 'Pad', 'DepthToSpace', 'SpaceToDepth', 'Resize', 'Upsample']);
+/**
+ * Ops whose output is the input's values rearranged or selected: same quantization.
+ * Not GlobalAveragePool: a mean over the whole map has a much narrower range than its
+ * input (a third of it in a Conv1d model, 1.6 bits), and its int8 kernel requantizes
+ * for free (TFLite MEAN), so it gets its own calibrated range as in onnxruntime.
+ */
+export const PASS_THROUGH_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'MaxPool', 'AveragePool', 'GlobalMaxPool', 'Slice', 'Gather', 'Split', 'Pad', 'DepthToSpace', 'SpaceToDepth', 'Resize', 'Upsample']);
 /** Ops with constant weights (input 1) quantized per output channel, and an int32 bias (input 2). */
 export const WEIGHTED_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'ConvTranspose']);
 /** Producers an immediately following Relu/Clip fuses into. */

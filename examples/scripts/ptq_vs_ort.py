@@ -8,7 +8,8 @@ model (onnxruntime float), on the calibration samples:
 Pass criterion (issue 4): edgec >= onnxruntime - 0.5 dB on every model.
 
 Run from the repository root after `npx tsc -p .`:  python examples/scripts/ptq_vs_ort.py
-Needs numpy, onnx, onnxruntime (no torch / TensorFlow).
+Needs numpy, onnx, onnxruntime (no torch / TensorFlow). Models below opset 13 are converted to 13 (onnx.version_converter)
+before quantize_static, which otherwise writes per-channel DequantizeLinear nodes the old opset does not have.
 """
 from __future__ import annotations
 
@@ -19,7 +20,9 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
+import onnx
 import onnxruntime as ort
+from onnx import version_converter
 from onnxruntime.quantization import CalibrationDataReader, QuantFormat, QuantType, quantize_static
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
@@ -34,6 +37,10 @@ MODELS = [
     ("torch_cnn (fixture)", FX / "torch_cnn.onnx", FX / "calib_torch_cnn.npy"),
     ("mlp_dynamic (fixture)", FX / "mlp_dynamic.onnx", FX / "calib_mlp.npz"),
     ("keras_dense (fixture)", FX / "keras_dense.onnx", FX / "calib_keras_dense.npy"),
+    ("torch_conv1d (fixture)", FX / "torch_conv1d.onnx", FX / "calib_torch_conv1d.npy"),
+    ("keras_conv1d (fixture)", FX / "keras_conv1d.onnx", FX / "calib_keras_conv1d.npy"),
+    ("torch_bn_standalone (fx)", FX / "torch_bn_standalone.onnx", FX / "calib_torch_bn_standalone.npy"),
+    ("torch_opset10 (fixture)", FX / "torch_opset10.onnx", FX / "calib_torch_opset10.npy"),
 ]
 
 
@@ -62,11 +69,16 @@ def ort_sqnr(model: Path, calib: Path, work: Path) -> float:
     opts.log_severity_level = 3
     name = ort.InferenceSession(str(model), opts).get_inputs()[0].name
     x = load_samples(calib, name)
+    src = model
+    if onnx.load(str(model)).opset_import[0].version < 13:
+        # per-channel QDQ needs opset 13 (DequantizeLinear axis); quantize_static writes an invalid model otherwise
+        src = work / "opset13.onnx"
+        onnx.save(version_converter.convert_version(onnx.load(str(model)), 13), str(src))
     pre = work / "pre.onnx"
     try:
-        quant_pre_process(str(model), str(pre), skip_symbolic_shape=False)
+        quant_pre_process(str(src), str(pre), skip_symbolic_shape=False)
     except Exception:  # noqa: BLE001 - fall back to the raw export, as a user would
-        pre = model
+        pre = src
     q = work / "ort_int8.onnx"
     quantize_static(str(pre), str(q), Reader(name, x), quant_format=QuantFormat.QDQ, per_channel=True,
                     activation_type=QuantType.QInt8, weight_type=QuantType.QInt8)
