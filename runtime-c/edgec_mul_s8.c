@@ -10,6 +10,7 @@
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_broadcast.h"
 
 static inline int8_t mul_one(const edgec_mul_params_t *p, int32_t a, int32_t b)
 {
@@ -26,26 +27,16 @@ void edgec_mul_s8(const edgec_mul_params_t *p, const int8_t *in1, const int8_t *
 void edgec_mul_broadcast_s8(const edgec_mul_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
                             const int8_t *in2, int8_t *output)
 {
-  const int32_t r = b->rank;
-  const int32_t inner = r > 0 ? b->dims[r - 1] : 1;
-  const int32_t s1 = r > 0 ? b->stride1[r - 1] : 0, s2 = r > 0 ? b->stride2[r - 1] : 0;
-  int32_t idx[EDGEC_MAX_RANK] = {0, 0, 0, 0, 0, 0};
-  int32_t outer = 1, off1 = 0, off2 = 0, o, i, d;
-  for (d = 0; d < r - 1; ++d) outer *= b->dims[d];
-  for (o = 0; o < outer; ++o) {
-    const int8_t *a = in1 + off1, *c = in2 + off2;
-    for (i = 0; i < inner; ++i) {
+  edgec_broadcast_iter_t it;
+  int32_t row, i;
+  edgec_broadcast_begin(b, &it);
+  for (row = 0; row < it.rows; ++row) {
+    const int8_t *a = in1 + it.off1, *c = in2 + it.off2;
+    for (i = 0; i < it.inner; ++i) {
       *output++ = mul_one(p, *a, *c);
-      a += s1;
-      c += s2;
+      a += it.step1;
+      c += it.step2;
     }
-    for (d = r - 2; d >= 0; --d) { /* odometer over the outer dims */
-      off1 += b->stride1[d];
-      off2 += b->stride2[d];
-      if (++idx[d] < b->dims[d]) break;
-      off1 -= b->stride1[d] * b->dims[d];
-      off2 -= b->stride2[d] * b->dims[d];
-      idx[d] = 0;
-    }
+    edgec_broadcast_next(b, &it);
   }
 }
