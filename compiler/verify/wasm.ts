@@ -21,11 +21,11 @@ import { harnessSource, type NativeRun } from './native.js';
 
 export const EMCC_MISSING = "emcc not found: install Debian's emscripten (apt-get install emscripten)";
 
-const WASM_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2',
+export const WASM_FLAGS = ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2',
   '-sNODERAWFS=1', '-sSINGLE_FILE=1', '-sENVIRONMENT=node', '-sALLOW_MEMORY_GROWTH=1', '-sEXIT_RUNTIME=1'];
 
 /** Debian's emcc needs Node to find its acorn (used by the JS optimiser at -O1 and above). */
-function emccEnv(): NodeJS.ProcessEnv {
+export function emccEnv(): NodeJS.ProcessEnv {
   const paths = (process.env.NODE_PATH ?? '').split(delimiter).filter((p) => p);
   if (existsSync('/usr/share/nodejs') && !paths.includes('/usr/share/nodejs')) paths.push('/usr/share/nodejs');
   return { ...process.env, NODE_PATH: paths.join(delimiter) };

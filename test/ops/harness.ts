@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel, type Compiled } from '../../compiler/pipeline.js';
 import { STRICT_FLAGS } from '../../compiler/verify/native.js';
+import { emccEnv, emccPath, WASM_FLAGS } from '../../compiler/verify/wasm.js';
 import { compareWithReference } from '../../compiler/verify/golden.js';
 import { prng, randomSamples } from '../../compiler/verify/samples.js';
 import type { OutputStats } from '../../compiler/verify/compare.js';
@@ -48,6 +49,8 @@ export interface CaseResult {
   exact: number;
   maxDiffLsb: number;
   error?: string;
+  /** With emcc: the WebAssembly build's outputs equal the native build's, byte for byte. */
+  wasmIdentical?: boolean;
 }
 
 export interface OpRequirement {
@@ -147,7 +150,7 @@ ${cases}
 interface Built { index: number; c: Compiled; path: string }
 
 /** Compiles every case, links all of them into one runner; returns the runner path and each case's compile result or error. */
-function buildAll(op: string, cases: OpCase[]): { exe?: string; built: (Built | { error: string })[]; dir: string } {
+function buildAll(op: string, cases: OpCase[]): { exe?: string; wasm?: string; built: (Built | { error: string })[]; dir: string } {
   const dir = mkdtempSync(join(tmpdir(), `edgec-op-${op.toLowerCase().replace(/[^a-z0-9]+/g, '_')}-`));
   const src = join(dir, 'src');
   mkdirSync(src);
@@ -175,20 +178,33 @@ function buildAll(op: string, cases: OpCase[]): { exe?: string; built: (Built | 
     const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
     return { built: built.map(() => ({ error: `gcc failed:\n${stderr.slice(0, 4000)}` })), dir };
   }
-  return { exe, built, dir };
+  return { exe, wasm: buildWasm(src, runner, sources), built, dir };
+}
+
+/**
+ * The same runner as WebAssembly (Debian emcc), when available: every case's
+ * outputs must then be byte-identical to the native build's, so the per-op
+ * figures hold for the WebAssembly path `edgec verify` uses too.
+ */
+function buildWasm(src: string, runner: string, sources: string[]): string | undefined {
+  const emcc = emccPath();
+  if (!emcc) return undefined;
+  const out = join(src, 'runner.js');
+  execFileSync(emcc, [...WASM_FLAGS, '-I', src, runner, ...sources.sort().map((f) => join(src, f)), '-o', out], { stdio: ['ignore', 'pipe', 'pipe'], env: emccEnv() });
+  return out;
 }
 
 /** Builds, runs and compares every case. */
 export async function runCases(op: string, cases: OpCase[], seed = 1): Promise<CaseResult[]> {
-  const { exe, built, dir } = buildAll(op, cases);
+  const { exe, wasm, built, dir } = buildAll(op, cases);
   try {
-    return await compareAll(cases, built, dir, exe, seed);
+    return await compareAll(cases, built, dir, exe, seed, wasm);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-async function compareAll(cases: OpCase[], built: (Built | { error: string })[], dir: string, exe: string | undefined, seed: number): Promise<CaseResult[]> {
+async function compareAll(cases: OpCase[], built: (Built | { error: string })[], dir: string, exe: string | undefined, seed: number, wasm?: string): Promise<CaseResult[]> {
   const results: CaseResult[] = [];
   for (let k = 0; k < cases.length; k++) {
     const cs = cases[k] as OpCase;
@@ -205,14 +221,22 @@ async function compareAll(cases: OpCase[], built: (Built | { error: string })[],
         writeFileSync(inFile, bytes);
         const outFile = join(work, 'out.bin');
         execFileSync(exe, [String(k), inFile, outFile, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
-        return new Uint8Array(readFileSync(outFile));
+        const native = new Uint8Array(readFileSync(outFile));
+        if (wasm) {
+          const wasmOut = join(work, 'out.wasm.bin');
+          execFileSync(process.execPath, [wasm, String(k), inFile, wasmOut, String(n)], { stdio: ['ignore', 'pipe', 'pipe'] });
+          wasmIdentical = Buffer.compare(readFileSync(wasmOut), Buffer.from(native)) === 0;
+        }
+        return native;
       };
+      let wasmIdentical: boolean | undefined;
       const r = await compareWithReference(b.path, b.c.program, run, samples);
       const elements = r.outputs.reduce((a, o) => a + o.elements, 0);
       results.push({
         name: cs.name, outputs: r.outputs, elements,
         exact: r.outputs.reduce((a, o) => a + o.exact, 0),
         maxDiffLsb: Math.max(...r.outputs.map((o) => o.maxDiffLsb)),
+        wasmIdentical,
       });
     } catch (e) {
       results.push({ name: cs.name, outputs: [], elements: 0, exact: 0, maxDiffLsb: Infinity, error: e instanceof Error ? e.message : String(e) });
@@ -255,6 +279,7 @@ export function describeOp(op: string, cases: OpCase[], req: OpRequirement, seed
         const rate = r.exact / r.elements;
         expect(r.maxDiffLsb, `${cs.name}: exact ${(100 * rate).toFixed(2)}% of ${r.elements}`).toBeLessThanOrEqual(cs.maxLsb ?? req.maxLsb);
         if (cs.knownDifference) expect(rate, `${cs.name}: ${cs.knownDifference.why}`).toBeGreaterThanOrEqual(cs.knownDifference.minExact);
+        if (emccPath()) expect(r.wasmIdentical, `${cs.name}: WebAssembly output differs from native`).toBe(true);
       });
     });
     it(`overall exact rate >= ${100 * (req.minExact ?? 0.99)}%`, () => {
