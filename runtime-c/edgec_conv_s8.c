@@ -163,15 +163,7 @@ static EDGEC_NOINLINE void conv_px4(const conv_geo_t *geo, const int32_t *w0p, c
 #endif
       if (rows > 1) xp += geo->y_adv; /* no pointer past the window */
     }
-    if (g->q.fast) {
-      const edgec_rq4_t *q = &g->q;
-      edgec_store4_s8(out, edgec_requantize_rshift(a0, q->mult[0], q->em1[0]) + q->out_off,
-                      edgec_requantize_rshift(a1, q->mult[1], q->em1[1]) + q->out_off,
-                      edgec_requantize_rshift(a2, q->mult[2], q->em1[2]) + q->out_off,
-                      edgec_requantize_rshift(a3, q->mult[3], q->em1[3]) + q->out_off, q->lo4, q->hi4);
-    } else {
-      edgec_rq4_store(&g->q, out, a0, a1, a2, a3);
-    }
+    EDGEC_RQ4_STORE_INLINE(&g->q, out, a0, a1, a2, a3);
     if (--npx <= 0) break;
     x += geo->px_step;
     out += geo->out_step;

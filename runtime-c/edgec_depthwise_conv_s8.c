@@ -160,7 +160,7 @@ static EDGEC_NOINLINE void dw_interior3x3(const dw_group_t *g, const int8_t *x, 
       we += 6;
       xr += y_step;
     }
-    dw_store(g, out, a0, a1, a2, a3);
+    EDGEC_RQ4_STORE_INLINE(&g->rq, out, a0, a1, a2, a3);
     x += px_step;
     out += out_c;
   }

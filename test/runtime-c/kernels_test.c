@@ -489,6 +489,20 @@ static int rand_conv_case(edgec_conv_params_t *p, int depthwise, int fast)
       p->out_c = rr(1, 13);
       p->in_h = rr(1, 6);
       p->in_w = rr(1, 6);
+      if (rnd() % 3u == 0) { /* many output channels: several blocks of channel groups (DSP) */
+        p->in_c = rr(1, 8);
+        p->out_c = rr(30, 72);
+      }
+    }
+    if (fast == 2 && !depthwise && rnd() % 4u == 0) { /* DS-CNN's first layer: tall kernel on one channel, padded */
+      p->in_c = 1;
+      p->k_h = rr(5, 10);
+      p->k_w = rr(3, 4);
+      p->pad_top = rr(0, p->k_h - 1);
+      pad_b = rr(0, p->k_h - 1);
+      p->in_h = rr(p->k_h - 2, 14);
+      p->in_w = rr(3, 10);
+      p->dil_h = p->dil_w = 1;
     }
     if (fast == 2 && depthwise) { /* many channels: the 4-channel passes */
       p->in_c = rr(4, 70);
