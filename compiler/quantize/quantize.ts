@@ -170,7 +170,8 @@ function dequantizedConst(b: Builder, base: string, q: Omit<Tensor, 'name'>, sca
   return out;
 }
 
-function quantizeWeightInputs(b: Builder, node: Node, params: ReadonlyMap<string, ActQuant>): void {
+/** `inQ`: quantization of the op's activation input (its bias scale is input × weight scale). */
+function quantizeWeightInputs(b: Builder, node: Node, inQ: ActQuant | undefined): void {
   const w = b.graph.tensors.get(node.inputs[1]);
   if (!w?.data || w.dtype !== 'float32') return;
   const axis = weightAxis(node, w);
@@ -178,7 +179,6 @@ function quantizeWeightInputs(b: Builder, node: Node, params: ReadonlyMap<string
   node.inputs[1] = dequantizedConst(b, w.name, { dtype: 'int8', shape: [...w.shape], data }, scales, new Int8Array(scales.length), axis, [...w.shape]);
   const biasName = node.inputs[2] ?? '';
   const bias = biasName !== '' ? b.graph.tensors.get(biasName) : undefined;
-  const inQ = params.get(node.inputs[0]);
   if (!bias?.data || bias.dtype !== 'float32' || !inQ) return;
   const channels = scales.length;
   if (bias.data.length !== channels && bias.data.length !== 1) return;
@@ -231,8 +231,10 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
 
   graph.inputs.filter((i) => quantized.has(i)).forEach(quantizeOutput);
   for (const node of graph.nodes) {
+    // the activation's quantization is keyed by its float name, before the read is redirected to its DQ
+    const inQ = params.get(node.inputs[0]);
     node.inputs = node.inputs.map((i) => readAs.get(i) ?? i);
-    if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, params);
+    if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ);
     quantizeConstInputs(b, node);
     // a quantized graph output keeps its name: the producer writes <name>_float, Q/DQ restore <name>
     const renamed = new Map<string, string>();

@@ -9,6 +9,10 @@
  * and match; the layout of the Squeeze/Unsqueeze pairs costs no copies.
  */
 import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadModel } from '../../compiler/onnx/load.js';
 import { edgec } from '../helpers/cli.js';
 import { prepareFloatGraph } from '../../compiler/quantize/index.js';
 import { writeOnnx } from '../../compiler/quantize/onnx-writer.js';
@@ -138,6 +142,29 @@ describe('quantized builds of exporter output', () => {
     const old = inspectOps([`${FX}/torch_opset10.onnx`, '--calibration', `${FX}/calib_torch_opset10.npy`]);
     expect(old.map((o) => o.onnx)).not.toContain('Clip');
     expect(kernels(old).filter((k) => k === 'conv2d').length).toBe(2);
+  });
+});
+
+describe('QDQ output', () => {
+  it('every Conv/Gemm bias is int32 with scale = input scale × weight scale (as quantize_static writes it)', async () => {
+    for (const [model, calib] of [[`${FX}/torch_cnn.onnx`, `${FX}/calib_torch_cnn.npy`], [`${FX}/mlp_dynamic.onnx`, `${FX}/calib_mlp.npz`]]) {
+      const q = await quantizeModel(model, { calibration: calib });
+      const dir = mkdtempSync(join(tmpdir(), 'edgec-qdq-'));
+      writeFileSync(join(dir, 'q.onnx'), q.qdqBytes);
+      const g = loadModel(join(dir, 'q.onnx'));
+      const dqOf = new Map(g.nodes.filter((n) => n.opType === 'DequantizeLinear').map((n) => [n.outputs[0], n]));
+      const weighted = g.nodes.filter((n) => n.opType === 'Conv' || n.opType === 'Gemm');
+      expect(weighted.length).toBeGreaterThan(1);
+      for (const op of weighted) {
+        const [x, w, b] = op.inputs.map((i) => dqOf.get(i));
+        expect(b, `${model} ${op.name} bias`).toBeDefined();
+        expect(g.tensors.get(b!.inputs[0])!.dtype).toBe('int32');
+        const xs = Number(g.tensors.get(x!.inputs[1])!.data![0]);
+        const ws = Array.from(g.tensors.get(w!.inputs[1])!.data!, Number);
+        const bs = Array.from(g.tensors.get(b!.inputs[1])!.data!, Number);
+        bs.forEach((s, c) => expect(s).toBeCloseTo(Math.fround(xs * ws[c]), 12));
+      }
+    }
   });
 });
 
