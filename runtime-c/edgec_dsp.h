@@ -105,7 +105,8 @@ static inline void edgec_store4_s8(int8_t *out, int32_t v0, int32_t v1, int32_t 
 typedef struct {
   int32_t mult[4], shift[4];
   int32_t em1[4]; /* ~shift: the right shift minus one (fast path) */
-  int32_t fast;   /* all four shifts negative: edgec_requantize_rshift */
+  int32_t h[4];   /* 2^(-shift - 2) (fast path) */
+  int32_t fast;   /* all four shifts <= -2, multipliers > 2^30: edgec_requantize_rshift2 */
   int32_t out_off, lo4, hi4;
 } edgec_rq4_t;
 
@@ -118,7 +119,8 @@ static inline void edgec_rq4_init(edgec_rq4_t *q, const int32_t *mult, const int
     q->mult[r] = mult[r];
     q->shift[r] = shift[r];
     q->em1[r] = ~shift[r];
-    if (shift[r] >= 0) q->fast = 0;
+    q->h[r] = shift[r] <= -2 ? (int32_t)(1u << (-shift[r] - 2)) : 0;
+    if (shift[r] > -2 || mult[r] <= (1 << 30)) q->fast = 0;
   }
   q->out_off = out_off;
   q->lo4 = edgec_dup8(act_min);
@@ -131,10 +133,11 @@ static inline void edgec_rq4_init(edgec_rq4_t *q, const int32_t *mult, const int
   do {                                                                                                         \
     const edgec_rq4_t *q_ = (Q);                                                                               \
     if (q_->fast)                                                                                              \
-      edgec_store4_s8((OUT), edgec_requantize_rshift((A0), q_->mult[0], q_->em1[0]) + q_->out_off,            \
-                      edgec_requantize_rshift((A1), q_->mult[1], q_->em1[1]) + q_->out_off,                    \
-                      edgec_requantize_rshift((A2), q_->mult[2], q_->em1[2]) + q_->out_off,                    \
-                      edgec_requantize_rshift((A3), q_->mult[3], q_->em1[3]) + q_->out_off, q_->lo4, q_->hi4); \
+      edgec_store4_s8((OUT), edgec_requantize_rshift2((A0), q_->mult[0], q_->em1[0], q_->h[0]) + q_->out_off, \
+                      edgec_requantize_rshift2((A1), q_->mult[1], q_->em1[1], q_->h[1]) + q_->out_off,         \
+                      edgec_requantize_rshift2((A2), q_->mult[2], q_->em1[2], q_->h[2]) + q_->out_off,         \
+                      edgec_requantize_rshift2((A3), q_->mult[3], q_->em1[3], q_->h[3]) + q_->out_off, q_->lo4, \
+                      q_->hi4);                                                                                \
     else                                                                                                       \
       edgec_rq4_store(q_, (OUT), (A0), (A1), (A2), (A3));                                                      \
   } while (0)
@@ -144,10 +147,10 @@ EDGEC_HOT void edgec_rq4_store(const edgec_rq4_t *q, int8_t *out, int32_t a0, in
                                       int32_t a3)
 {
   if (q->fast) {
-    edgec_store4_s8(out, edgec_requantize_rshift(a0, q->mult[0], q->em1[0]) + q->out_off,
-                    edgec_requantize_rshift(a1, q->mult[1], q->em1[1]) + q->out_off,
-                    edgec_requantize_rshift(a2, q->mult[2], q->em1[2]) + q->out_off,
-                    edgec_requantize_rshift(a3, q->mult[3], q->em1[3]) + q->out_off, q->lo4, q->hi4);
+    edgec_store4_s8(out, edgec_requantize_rshift2(a0, q->mult[0], q->em1[0], q->h[0]) + q->out_off,
+                    edgec_requantize_rshift2(a1, q->mult[1], q->em1[1], q->h[1]) + q->out_off,
+                    edgec_requantize_rshift2(a2, q->mult[2], q->em1[2], q->h[2]) + q->out_off,
+                    edgec_requantize_rshift2(a3, q->mult[3], q->em1[3], q->h[3]) + q->out_off, q->lo4, q->hi4);
   } else {
     edgec_store4_s8(out, edgec_requantize_ch(a0, q->mult[0], q->shift[0]) + q->out_off,
                     edgec_requantize_ch(a1, q->mult[1], q->shift[1]) + q->out_off,

@@ -107,6 +107,21 @@ static inline int32_t edgec_requantize_rshift(int32_t acc, int32_t mult, int32_t
   return (t + 1) >> 1;
 }
 
+/* edgec_requantize_rshift in one rounding step, for mult in (2^30, 2^31) and
+ * e = -shift >= 2, with h = 2^(e-2). From the form above, with s = [x < 0]:
+ *   RDBPOT(x, e) = floor((x - s + 2^(e-1)) / 2^e)
+ *                = floor((acc * mult + 2^30 - s * 2^31 + 2^(30+e)) / 2^(31+e)),
+ * and s = [acc < 0] when mult > 2^30 (acc = -1 gives -mult + 2^30 < 0). The
+ * 64-bit constant has low word 2^30 ^ (s << 31) and high word h - s, so on
+ * 32-bit cores this is one SMLAL and one shift of its high word. */
+static inline int32_t edgec_requantize_rshift2(int32_t acc, int32_t mult, int32_t em1, int32_t h)
+{
+  const uint32_t lo = 0x40000000u ^ ((uint32_t)acc & 0x80000000u);
+  const uint32_t hi = (uint32_t)h + (uint32_t)(acc >> 31);
+  const int64_t sum = (int64_t)(((uint64_t)hi << 32) | lo) + (int64_t)acc * mult;
+  return (int32_t)(sum >> 32) >> em1;
+}
+
 /* edgec_requantize(acc, mult, shift) for mult >= 0 (see above). */
 static inline int32_t edgec_requantize_ch(int32_t acc, int32_t mult, int32_t shift)
 {

@@ -366,6 +366,13 @@ static void test_fixedpoint(void)
     if (i % 109 == 0) m = 0;
     if (i % 113 == 0) m = 1 << 30;
     CHECK(edgec_requantize_ch(a, m, s) == ref_mbqm(a, m, s), "requant_ch(%ld,%ld,%d)", (long)a, (long)m, s);
+    /* the one-rounding fast form: mult in (2^30, 2^31), shift <= -2; acc -1 and 0 too */
+    if (m > (1 << 30) && s <= -2) {
+      const int32_t h = (int32_t)(1u << (-s - 2));
+      if (i % 7 == 3) a = (int32_t)(i % 3) - 1;
+      CHECK(edgec_requantize_rshift2(a, m, ~s, h) == ref_mbqm(a, m, s), "requant_rshift2(%ld,%ld,%d)", (long)a,
+            (long)m, s);
+    }
   }
   printf("fixedpoint: ok\n");
 }
