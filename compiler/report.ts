@@ -30,6 +30,15 @@ export interface ModelReport {
   /** The same planner on the model file's op order (the chosen order is never worse). */
   fileOrderArenaBytes: number;
   fileOrderLowerBound: number;
+  /**
+   * Lower bounds of the plain problem (every layer's input and output in
+   * separate buffers: no in-place depthwise, no overlapped pointwise conv),
+   * chosen and file order; the arena can be below these.
+   */
+  plainLowerBound: number;
+  fileOrderPlainLowerBound: number;
+  /** Layers run by the memory-sharing kernels (in-place depthwise, overlapped pointwise). */
+  sharingLayers: { inPlaceDepthwise: number; overlapPointwise: number };
   /** How the execution order was chosen: 'exact' / 'greedy' search, or 'given' (the file's order kept). */
   orderMethod: string;
   weightsBytes: number;
@@ -45,7 +54,7 @@ export interface ModelReport {
 function summariseParams(p: Record<string, unknown>, kind: string): string {
   const n = (k: string): unknown => p[k];
   switch (kind) {
-    case 'conv2d': case 'depthwise_conv2d':
+    case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace':
       return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d' && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
     case 'fully_connected': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
     case 'max_pool': case 'avg_pool': return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')}`;
@@ -78,6 +87,11 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
     model: modelPath, name: program.name, board: c.board.id, backend: c.backend.id, layers,
     totalMacs: layers.reduce((a, l) => a + l.macs, 0), arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
     fileOrderArenaBytes: plan.fileOrder?.arenaBytes ?? plan.arenaBytes, fileOrderLowerBound: plan.fileOrder?.lowerBound ?? plan.lowerBound,
+    plainLowerBound: plan.plainLowerBound?.chosen ?? plan.lowerBound, fileOrderPlainLowerBound: plan.plainLowerBound?.fileOrder ?? plan.fileOrder?.lowerBound ?? plan.lowerBound,
+    sharingLayers: {
+      inPlaceDepthwise: program.ops.filter((op) => op.kind === 'depthwise_conv2d_inplace').length,
+      overlapPointwise: program.ops.filter((op) => op.kind === 'conv2d_1x1_overlap').length,
+    },
     orderMethod: plan.order?.method ?? 'given',
     weightsBytes, codeBytesEstimate, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
     fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
@@ -103,6 +117,7 @@ export function formatSummary(r: ModelReport): string {
   return [
     `ops: ${r.layers.length} kernel calls, ${r.totalMacs.toLocaleString('en-US')} MACs`,
     `arena: ${r.arenaBytes} bytes (lower bound ${r.lowerBound}, ratio ${(r.arenaBytes / Math.max(1, r.lowerBound)).toFixed(3)})`,
+    `plain lower bound (separate input and output buffers): ${r.plainLowerBound}, file order ${r.fileOrderPlainLowerBound}; arena/plain file-order bound ${(r.arenaBytes / Math.max(1, r.fileOrderPlainLowerBound)).toFixed(3)} (in-place depthwise layers ${r.sharingLayers.inPlaceDepthwise}, overlapped pointwise ${r.sharingLayers.overlapPointwise})`,
     `order: ${r.orderMethod}; the file's order plans to ${r.fileOrderArenaBytes} bytes (lower bound ${r.fileOrderLowerBound}; arena/that bound ${(r.arenaBytes / Math.max(1, r.fileOrderLowerBound)).toFixed(3)})`,
     `flash: ${r.flashBytes} bytes = weights ${r.weightsBytes} + code ~${r.codeBytesEstimate} (estimate)`,
     `board ${r.board}: RAM ${r.arenaBytes}/${r.boardRamBytes} (${pct(r.arenaBytes, r.boardRamBytes)}), flash ${r.flashBytes}/${r.boardFlashBytes} (${pct(r.flashBytes, r.boardFlashBytes)})`,

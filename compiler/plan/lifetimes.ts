@@ -4,7 +4,8 @@
  * it in place), each with the step interval during which the block is needed.
  * Placement then only has to pack blocks; it never sees aliases or in-place.
  */
-import type { PlanBuffer, PlanProblem, PlanStep } from './types.js';
+import type { PlanBuffer, PlanOverlap, PlanProblem, PlanStep } from './types.js';
+import type { Part } from './place.js';
 
 /** A malformed problem: a bug in the pass that built it, not a user error. */
 export class PlanError extends Error {
@@ -45,6 +46,11 @@ export interface StorageClass {
   last: number;
   /** Buffer ids stored in this block. */
   members: string[];
+  /**
+   * The pieces of the block in use and when (offsets inside the block); one
+   * part [0, bytes) x [first, last] unless an overlap was merged in.
+   */
+  parts: Part[];
   /** Set once this class was chained in place into another one. */
   mergedInto?: number;
 }
@@ -62,6 +68,8 @@ export interface Analysis {
   spans: Map<string, Span>;
   /** Applied in-place pairs [writeId, readId]. */
   inPlace: [string, string][];
+  /** Applied overlaps. */
+  overlaps: PlanOverlap[];
 }
 
 function stepName(step: PlanStep, index: number): string {
@@ -235,13 +243,16 @@ interface InPlaceContext {
 }
 
 /**
- * Whether output `w` of step `s` may take the place of input `r`. Safe only
- * when the whole block holding `r` is dead after this step (no later reader of
- * `r` or of any view sharing its storage), the block is not a model input or
- * output (the caller exposes those to the user), and `w` is a fresh block that
- * starts at this step and fits in `r`'s bytes.
+ * Whether output `w` of step `s` may share storage with input `r`, `r`
+ * starting `inputOffset` bytes into `w` (0 for in place). Safe only when the
+ * whole block holding `r` is dead after this step (no later reader of `r` or
+ * of any view sharing its storage), the block is not a model input or output
+ * (the caller exposes those to the user), and `w` is a fresh block that starts
+ * at this step. In place (`grow` false) `w` must fit in `r`'s bytes; an
+ * overlap (`grow` true) may enlarge the block, and the kernel guarantees
+ * that it never overwrites input it still has to read.
  */
-function canShare(ctx: InPlaceContext, w: string, r: string): boolean {
+function canShare(ctx: InPlaceContext, w: string, r: string, inputOffset: number, grow: boolean): boolean {
   const { s, byId, classes, classOf, memberOffset } = ctx;
   if (ctx.aliases.get(w)!.root !== w) return false; // a view already has a home
   const cw = classOf.get(w)!;
@@ -254,51 +265,96 @@ function canShare(ctx: InPlaceContext, w: string, r: string): boolean {
   // Every member of r's block must already exist: a member written at this
   // same step would be overwritten by w while being produced.
   if (rc.members.some((m) => byId.get(m)!.kind === 'input' || byId.get(m)!.kind === 'output' || ctx.spans.get(m)!.first >= s)) return false;
-  if (byId.get(w)!.bytes > byId.get(r)!.bytes) return false;
-  // w's block must start aligned. It then fits in r's block: r lies inside
-  // it, so offR + align(r.bytes) <= block bytes, and align(w) <= align(r).
+  if (!grow && byId.get(w)!.bytes > byId.get(r)!.bytes) return false;
+  // w's block must start aligned. In place it then fits in r's block: r lies
+  // inside it, so offR + align(r.bytes) <= block bytes, and align(w) <= align(r).
   const offR = memberOffset.get(r)!;
-  if (offR % ctx.alignment !== 0) return false;
-  // An elementwise kernel reads element i before writing element i; another
-  // input of this step overlapping w's bytes at a different offset would be
-  // read after being overwritten.
-  const wEnd = offR + byId.get(w)!.bytes;
+  if (offR % ctx.alignment !== 0 || inputOffset % ctx.alignment !== 0 || inputOffset < 0) return false;
+  // The kernel reads r's element (pixel) i before writing w's element i;
+  // another input of this step overlapping w's bytes at a different offset
+  // would be read after being overwritten.
+  const wStart = offR - inputOffset;
+  const wEnd = wStart + byId.get(w)!.bytes;
   for (const x of ctx.step.reads) {
     if (x === r || liveClass(classes, classOf.get(x)!) !== cr) continue;
     const xo = memberOffset.get(x)!;
-    if (xo !== offR && xo < wEnd && offR < xo + byId.get(x)!.bytes) return false;
+    if (xo !== offR && xo < wEnd && wStart < xo + byId.get(x)!.bytes) return false;
   }
   return true;
 }
 
-function mergeInto(ctx: InPlaceContext, w: string, r: string): void {
-  const { classes, classOf, memberOffset } = ctx;
+/**
+ * Moves w's class into r's, w starting `inputOffset` bytes before r.
+ *
+ * In place (`grow` false) w lies inside r's block, which stays whole until
+ * w's last use. An overlap may start w before the block's start: r's members
+ * move up instead (by an aligned amount, since offR and inputOffset are
+ * aligned) and the block grows. Its occupancy is then two-part: r's storage
+ * from r's producer to the step before this one, and w's bytes (covering r's)
+ * from this step on, so the bytes of w below r are not reserved while r is
+ * being produced and read by others (that is what takes the arena below the
+ * bound of separate buffers).
+ */
+function mergeInto(ctx: InPlaceContext, w: string, r: string, inputOffset: number, grow: boolean): void {
+  const { classes, classOf, memberOffset, s } = ctx;
   const cw = classOf.get(w)!;
   const cr = liveClass(classes, classOf.get(r)!);
-  const shift = memberOffset.get(r)!;
-  for (const m of classes[cw]!.members) {
-    memberOffset.set(m, memberOffset.get(m)! + shift);
-    classes[cr]!.members.push(m);
+  const rc = classes[cr]!;
+  const wc = classes[cw]!;
+  const wStart = memberOffset.get(r)! - inputOffset;
+  const lift = Math.max(0, -wStart);
+  if (lift > 0) {
+    for (const m of rc.members) memberOffset.set(m, memberOffset.get(m)! + lift);
+    for (const p of rc.parts) p.offset += lift;
   }
-  classes[cr]!.last = Math.max(classes[cr]!.last, classes[cw]!.last);
-  classes[cw]!.mergedInto = cr;
+  for (const m of wc.members) {
+    memberOffset.set(m, memberOffset.get(m)! + wStart + lift);
+    rc.members.push(m);
+  }
+  if (!grow) {
+    for (const p of rc.parts) if (p.last === rc.last) p.last = Math.max(p.last, wc.last);
+  } else {
+    const wFrom = wStart + lift;
+    // Parts of r's block that end here and lie at or above w's start are
+    // covered by w's part at this step (r is read while w is written).
+    const covered = rc.parts.filter((p) => p.last === s && p.offset >= wFrom);
+    const wTo = Math.max(wFrom + wc.bytes, ...covered.map((p) => p.offset + p.bytes));
+    for (const p of covered) p.last = s - 1;
+    rc.parts = rc.parts.filter((p) => p.first <= p.last);
+    rc.parts.push({ offset: wFrom, bytes: wTo - wFrom, first: s, last: wc.last });
+    rc.bytes = Math.max(rc.bytes + lift, wTo);
+  }
+  rc.last = Math.max(rc.last, wc.last);
+  wc.mergedInto = cr;
 }
 
-function applyInPlace(problem: PlanProblem, ctxBase: Omit<InPlaceContext, 'step' | 's'>): [string, string][] {
-  const applied: [string, string][] = [];
+function applyInPlace(problem: PlanProblem, ctxBase: Omit<InPlaceContext, 'step' | 's'>): { inPlace: [string, string][]; overlaps: PlanOverlap[] } {
+  const inPlace: [string, string][] = [];
+  const overlaps: PlanOverlap[] = [];
+  const check = (step: PlanStep, s: number, w: string, r: string): void => {
+    const where = stepName(step, s);
+    if (!step.writes.includes(w)) throw new PlanError(`${where}: in-place output '${w}' is not written by the step`);
+    if (!step.reads.includes(r)) throw new PlanError(`${where}: in-place input '${r}' is not read by the step`);
+  };
   problem.steps.forEach((step, s) => {
+    const ctx: InPlaceContext = { ...ctxBase, step, s };
     for (const [w, r] of step.inPlace ?? []) {
-      const where = stepName(step, s);
-      if (!step.writes.includes(w)) throw new PlanError(`${where}: in-place output '${w}' is not written by the step`);
-      if (!step.reads.includes(r)) throw new PlanError(`${where}: in-place input '${r}' is not read by the step`);
-      const ctx: InPlaceContext = { ...ctxBase, step, s };
-      if (canShare(ctx, w, r)) {
-        mergeInto(ctx, w, r);
-        applied.push([w, r]);
+      check(step, s, w, r);
+      if (canShare(ctx, w, r, 0, false)) {
+        mergeInto(ctx, w, r, 0, false);
+        inPlace.push([w, r]);
+      }
+    }
+    for (const o of step.overlap ?? []) {
+      check(step, s, o.output, o.input);
+      if (!Number.isInteger(o.inputOffset) || o.inputOffset < 0) throw new PlanError(`${stepName(step, s)}: overlap offset ${o.inputOffset} is invalid`);
+      if (canShare(ctx, o.output, o.input, o.inputOffset, true)) {
+        mergeInto(ctx, o.output, o.input, o.inputOffset, true);
+        overlaps.push({ ...o });
       }
     }
   });
-  return applied;
+  return { inPlace, overlaps };
 }
 
 export function analyse(problem: PlanProblem): Analysis {
@@ -317,7 +373,8 @@ export function analyse(problem: PlanProblem): Analysis {
     if (aliases.get(b.id)!.root !== b.id) continue;
     const span = spans.get(b.id)!;
     classOf.set(b.id, classes.length);
-    classes.push({ bytes: alignUp(b.bytes, alignment), first: span.first, last: span.last, members: [] });
+    const bytes = alignUp(b.bytes, alignment);
+    classes.push({ bytes, first: span.first, last: span.last, members: [], parts: [{ offset: 0, bytes, first: span.first, last: span.last }] });
   }
   for (const b of problem.buffers) {
     const t = aliases.get(b.id)!;
@@ -326,6 +383,6 @@ export function analyse(problem: PlanProblem): Analysis {
     memberOffset.set(b.id, t.offset);
     classes[c]!.members.push(b.id);
   }
-  const inPlace = applyInPlace(problem, { byId, aliases, spans, classes, classOf, memberOffset, alignment });
-  return { alignment, stepCount, classes, classOf, memberOffset, spans, inPlace };
+  const { inPlace, overlaps } = applyInPlace(problem, { byId, aliases, spans, classes, classOf, memberOffset, alignment });
+  return { alignment, stepCount, classes, classOf, memberOffset, spans, inPlace, overlaps };
 }

@@ -6,10 +6,29 @@
  */
 
 export interface Block {
-  /** Aligned size; offsets built from sums of aligned sizes stay aligned. */
+  /** Aligned size (extent of all parts); offsets built from sums of aligned sizes stay aligned. */
   bytes: number;
   first: number;
   last: number;
+  /**
+   * When not the whole block is needed for the whole interval: the pieces of
+   * it in use, each at a fixed offset inside the block for its own steps (an
+   * overlapped pointwise conv: the input's part from its producer on, the
+   * rest of the output's bytes only from the conv on). Absent: one part, the
+   * whole block for [first, last].
+   */
+  parts?: Part[];
+}
+
+export interface Part {
+  offset: number;
+  bytes: number;
+  first: number;
+  last: number;
+}
+
+function partsOf(b: Block): Part[] {
+  return b.parts ?? [{ offset: 0, bytes: b.bytes, first: b.first, last: b.last }];
 }
 
 export interface Packing {
@@ -18,22 +37,45 @@ export interface Packing {
   heuristic: string;
 }
 
+/** Offsets a block may start at: [start, end], end inclusive; Infinity above every neighbour. */
 interface Interval {
   start: number;
-  /** Exclusive; Infinity for the open space above every neighbour. */
   end: number;
 }
 
-function overlapInTime(a: Block, b: Block): boolean {
+function overlapInTime(a: { first: number; last: number }, b: { first: number; last: number }): boolean {
   return a.first <= b.last && b.first <= a.last;
+}
+
+/** Length of the union of the parts' byte ranges. */
+function unionBytes(parts: readonly Part[]): number {
+  const sorted = [...parts].sort((a, b) => a.offset - b.offset);
+  let total = 0;
+  let cursor = -Infinity;
+  for (const p of sorted) {
+    const from = Math.max(p.offset, cursor);
+    if (p.offset + p.bytes > from) total += p.offset + p.bytes - from;
+    cursor = Math.max(cursor, p.offset + p.bytes);
+  }
+  return total;
 }
 
 /** Max over steps of the total size of blocks live at that step (difference array). */
 export function lowerBound(blocks: readonly Block[], stepCount: number): number {
   const delta = new Array<number>(stepCount + 2).fill(0);
   for (const b of blocks) {
-    delta[b.first]! += b.bytes;
-    delta[b.last + 1]! -= b.bytes;
+    if (!b.parts) {
+      delta[b.first]! += b.bytes;
+      delta[b.last + 1]! -= b.bytes;
+      continue;
+    }
+    // Parts may overlap (a piece of the input's storage still live at the
+    // step that starts the output's part): count the bytes in use once.
+    for (let t = b.first; t <= b.last; t++) {
+      const used = unionBytes(b.parts.filter((p) => p.first <= t && t <= p.last));
+      delta[t]! += used;
+      delta[t + 1]! -= used;
+    }
   }
   let live = 0;
   let peak = 0;
@@ -44,19 +86,30 @@ export function lowerBound(blocks: readonly Block[], stepCount: number): number 
   return peak;
 }
 
-/** Free intervals for block `i`, given the already placed blocks it meets in time. */
+/**
+ * Offsets at which block `i` fits among the already placed blocks: each part
+ * of it must miss every placed part it meets in time. A placed part at
+ * [bs, be) forbids the starts in the open interval (bs - part.offset -
+ * part.bytes, be - part.offset); the rest, from 0 up, is allowed.
+ */
 function freeIntervals(blocks: readonly Block[], offsets: readonly (number | undefined)[], i: number): Interval[] {
-  const busy: Interval[] = [];
+  const forbidden: Interval[] = [];
+  const mine = partsOf(blocks[i]!);
   blocks.forEach((b, j) => {
     const o = offsets[j];
-    if (o !== undefined && j !== i && overlapInTime(b, blocks[i]!)) busy.push({ start: o, end: o + b.bytes });
+    if (o === undefined || j === i || !overlapInTime(b, blocks[i]!)) return;
+    for (const q of partsOf(b)) {
+      for (const p of mine) {
+        if (overlapInTime(p, q)) forbidden.push({ start: o + q.offset - p.offset - p.bytes, end: o + q.offset + q.bytes - p.offset });
+      }
+    }
   });
-  busy.sort((a, b) => a.start - b.start || a.end - b.end);
+  forbidden.sort((a, b) => a.start - b.start || a.end - b.end);
   const free: Interval[] = [];
   let cursor = 0;
-  for (const u of busy) {
-    if (u.start > cursor) free.push({ start: cursor, end: u.start });
-    cursor = Math.max(cursor, u.end);
+  for (const f of forbidden) {
+    if (f.start >= cursor) free.push({ start: cursor, end: f.start });
+    cursor = Math.max(cursor, f.end);
   }
   free.push({ start: cursor, end: Infinity });
   return free;
@@ -67,12 +120,13 @@ type Fit = 'best' | 'first';
 /**
  * Best fit takes the tightest finite gap (keeps big gaps for big blocks, as
  * TFLite Micro's GreedyMemoryPlanner does); first fit takes the lowest one.
- * Both fall back to the open space above all neighbours.
+ * Both fall back to the open space above all neighbours. (Allowed starts
+ * [start, end] of a one-part block are the gaps of at least its size, and
+ * end - start is the gap's size minus the block's.)
  */
-function chooseOffset(free: readonly Interval[], bytes: number, fit: Fit): number {
+function chooseOffset(free: readonly Interval[], fit: Fit): number {
   let best: Interval | undefined;
   for (const f of free) {
-    if (f.end - f.start < bytes) continue;
     if (fit === 'first') return f.start;
     if (best === undefined || f.end - f.start < best.end - best.start) best = f;
   }
@@ -81,20 +135,20 @@ function chooseOffset(free: readonly Interval[], bytes: number, fit: Fit): numbe
 
 function greedy(blocks: readonly Block[], order: readonly number[], fit: Fit): number[] {
   const offsets: (number | undefined)[] = new Array<number | undefined>(blocks.length).fill(undefined);
-  for (const i of order) offsets[i] = chooseOffset(freeIntervals(blocks, offsets, i), blocks[i]!.bytes, fit);
+  for (const i of order) offsets[i] = chooseOffset(freeIntervals(blocks, offsets, i), fit);
   return offsets as number[];
 }
 
 /** Lowest offset that fits below `limit`, or undefined. */
 function bottomFit(free: readonly Interval[], bytes: number, limit: number): number | undefined {
-  for (const f of free) if (f.start + bytes <= Math.min(f.end, limit)) return f.start;
+  for (const f of free) if (f.start + bytes <= limit) return f.start;
   return undefined;
 }
 
 /** Highest offset whose block ends at or below `limit`, or undefined. */
 function topFit(free: readonly Interval[], bytes: number, limit: number): number | undefined {
   for (let k = free.length - 1; k >= 0; k--) {
-    const top = Math.min(free[k]!.end, limit) - bytes;
+    const top = Math.min(free[k]!.end, limit - bytes);
     if (top >= free[k]!.start) return top;
   }
   return undefined;
@@ -126,7 +180,7 @@ function twoEnded(blocks: readonly Block[], target: number): number[] {
       offsets[i] = top;
       onTop[i] = true;
     } else {
-      offsets[i] = bottom ?? chooseOffset(free, b.bytes, 'first');
+      offsets[i] = bottom ?? chooseOffset(free, 'first');
     }
   }
   return offsets as number[];

@@ -13,7 +13,7 @@ export function planMemory(problem: PlanProblem): Plan {
   const blockOf = new Map<number, number>(owners.map((c, k) => [c, k]));
   const blocks: Block[] = owners.map((c) => {
     const cls = a.classes[c]!;
-    return { bytes: cls.bytes, first: cls.first, last: cls.last };
+    return { bytes: cls.bytes, first: cls.first, last: cls.last, parts: cls.parts.length === 1 && cls.parts[0]!.bytes === cls.bytes ? undefined : cls.parts };
   });
   const bound = lowerBound(blocks, a.stepCount);
   const packing = packBlocks(blocks, bound);
@@ -30,5 +30,5 @@ export function planMemory(problem: PlanProblem): Plan {
       last: span.last,
     });
   }
-  return { arenaBytes: packing.arena, lowerBound: bound, placements, inPlace: a.inPlace, heuristic: packing.heuristic };
+  return { arenaBytes: packing.arena, lowerBound: bound, placements, inPlace: a.inPlace, overlaps: a.overlaps, heuristic: packing.heuristic };
 }

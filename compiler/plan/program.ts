@@ -8,7 +8,12 @@
  *  2. lets depthwise convolutions with ch_mult 1 overwrite their input when
  *     the input dies there (runtime-c/edgec_depthwise_conv_inplace_s8.c: a
  *     one-channel-plane temporary instead of a whole output tensor), and
- *  3. plans the file's order the same way, for the report.
+ *     pointwise convolutions overlap input and output
+ *     (runtime-c/edgec_conv_1x1_overlap_s8.c: a temporary of a few output
+ *     pixels; the input in the top of the output block), each only where it
+ *     makes the arena smaller (both kernels are slower than the plain ones),
+ *  3. plans the file's order the same way, for the report, and the plain
+ *     problem of both orders for the lower bounds "below the bound" refers to.
  */
 import type { Op, Program } from '../ir/program.js';
 import { valueBytes } from '../ir/program.js';
@@ -24,9 +29,11 @@ export interface ProgramPlanOptions {
   reorder?: boolean;
   /** Run eligible depthwise convolutions in place (default true). */
   inPlaceDepthwise?: boolean;
+  /** Overlap input and output of eligible pointwise convolutions (default true). */
+  overlapPointwise?: boolean;
   /** Scratch bytes of an op's kernel (library backends); planned in the arena for that step only. */
   scratchBytes?: (op: Op) => number;
-  /** Whether an op may become the in-place portable depthwise kernel (not when a library runs it). */
+  /** Whether an op may become the in-place depthwise or overlapped pointwise portable kernel (not when a library runs it). */
   inPlaceAllowed?: (op: Op) => boolean;
 }
 
@@ -60,11 +67,61 @@ export function inPlaceDepthwiseCandidate(program: Program, op: Op): boolean {
   return Number(op.params.out_c) === c && c > 1 && valueBytes(y) <= valueBytes(x) && depthwiseTempBytes(op) < valueBytes(y);
 }
 
-function problemOf(program: Program, ops: readonly Op[], inPlaceDw: ReadonlySet<Op>, scratchBytes?: (op: Op) => number): PlanProblem {
+/** Id of the pixel-run temporary of an overlapped pointwise conv (a scratch buffer of the plan). */
+export const overlapTempId = (op: Op): string => `${op.outputs[0]}__pw_temp`;
+
+const pixelsOf = (op: Op): number => Number(op.params.batches) * Number(op.params.in_h) * Number(op.params.in_w);
+
+/**
+ * A conv the overlapped pointwise kernel can run: 1x1, stride 1, no padding,
+ * groups 1 (output pixel p reads input pixel p only), int8 in and out, and a
+ * one-pixel temporary smaller than either tensor (else nothing is saved).
+ */
+export function overlapPointwiseCandidate(program: Program, op: Op): boolean {
+  if (op.kind !== 'conv2d' || op.inputs.length !== 1 || op.outputs.length !== 1) return false;
+  const n = (k: string): number => Number(op.params[k]);
+  if (n('k_h') !== 1 || n('k_w') !== 1 || n('stride_h') !== 1 || n('stride_w') !== 1 || n('pad_top') !== 0 || n('pad_left') !== 0) return false;
+  if (n('groups') !== 1 || n('in_h') !== n('out_h') || n('in_w') !== n('out_w')) return false;
+  const x = program.values.get(op.inputs[0]!);
+  const y = program.values.get(op.outputs[0]!);
+  if (!x || !y || x.type !== 'int8' || y.type !== 'int8' || y.aliasOf) return false;
+  const px = pixelsOf(op);
+  if (valueBytes(x) !== px * n('in_c') || valueBytes(y) !== px * n('out_c')) return false;
+  return n('out_c') < Math.min(valueBytes(x), valueBytes(y));
+}
+
+/**
+ * Where the input starts inside the output block. Output pixels are written
+ * in runs after their inputs were read, so output pixel q must end at or
+ * below input pixel q + 1's start: N * (out_c - in_c) bytes suffice when
+ * out_c >= in_c (aligned up: more distance is also safe), 0 otherwise (the
+ * output in the bottom of the input). See the kernel's header comment.
+ */
+export function overlapInputOffset(op: Op): number {
+  const d = Number(op.params.out_c) - Number(op.params.in_c);
+  return d > 0 ? alignUp(pixelsOf(op) * d, ARENA_ALIGNMENT) : 0;
+}
+
+/** Which ops run the sharing kernels: in-place depthwise ops, overlapped pointwise ops with their run length in pixels. */
+interface Sharing {
+  dw: ReadonlySet<Op>;
+  pw: ReadonlyMap<Op, number>;
+}
+
+const NO_SHARING: Sharing = { dw: new Set(), pw: new Map() };
+
+function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scratchBytes?: (op: Op) => number): PlanProblem {
   const buffers: PlanBuffer[] = [...program.values.values()].map((v) => ({ id: v.id, bytes: Math.max(1, valueBytes(v)), kind: v.role }));
   const aliases = [...program.values.values()].filter((v) => v.aliasOf).map((v) => ({ id: v.id, of: v.aliasOf as string }));
   const steps: PlanStep[] = ops.map((op) => withKernelScratch(op, buffers, scratchBytes, (): PlanStep => {
-    if (inPlaceDw.has(op)) {
+    const block = sharing.pw.get(op);
+    if (block !== undefined) {
+      const temp = overlapTempId(op);
+      buffers.push({ id: temp, bytes: block * Number(op.params.out_c), kind: 'scratch' });
+      const overlap = [{ output: op.outputs[0]!, input: op.inputs[0]!, inputOffset: overlapInputOffset(op) }];
+      return { name: op.name, reads: op.inputs.slice(), writes: op.outputs.slice(), scratch: [temp], overlap };
+    }
+    if (sharing.dw.has(op)) {
       const temp = depthwiseTempId(op);
       buffers.push({ id: temp, bytes: depthwiseTempBytes(op), kind: 'scratch' });
       return { name: op.name, reads: op.inputs.slice(), writes: op.outputs.slice(), scratch: [temp], inPlace: [[op.outputs[0]!, op.inputs[0]!]] };
@@ -89,8 +146,19 @@ function withKernelScratch(op: Op, buffers: PlanBuffer[], scratchBytes: ((op: Op
   return { ...step, scratch: [...(step.scratch ?? []), id] };
 }
 
+/**
+ * The plan problem of a program as planAndOrderProgram returned it: its op
+ * order, and the sharing its op kinds say (in-place depthwise, overlapped
+ * pointwise with their run length). For checks of a finished plan.
+ */
+export function plannedProblemOf(program: Program, scratchBytes?: (op: Op) => number): PlanProblem {
+  const dw = new Set(program.ops.filter((op) => op.kind === 'depthwise_conv2d_inplace'));
+  const pw = new Map(program.ops.filter((op) => op.kind === 'conv2d_1x1_overlap').map((op) => [op, Number(op.params.block)] as const));
+  return problemOf(program, program.ops, { dw, pw }, scratchBytes);
+}
+
 export function planProblemOf(program: Program): PlanProblem {
-  return problemOf(program, program.ops, new Set());
+  return problemOf(program, program.ops, NO_SHARING);
 }
 
 /** Plans the file's order with the elementwise in-place rules only (no reordering, no in-place depthwise). */
@@ -98,40 +166,74 @@ export function planProgram(program: Program): Plan {
   return planMemory(planProblemOf(program));
 }
 
-const applied = (plan: Plan, op: Op): boolean => (plan.inPlace ?? []).some(([w, r]) => w === op.outputs[0] && r === op.inputs[0]);
+const applied = (plan: Plan, op: Op): boolean => (plan.inPlace ?? []).some(([w, r]) => w === op.outputs[0] && r === op.inputs[0])
+  || (plan.overlaps ?? []).some((o) => o.output === op.outputs[0] && o.input === op.inputs[0]);
+
+const without = (sharing: Sharing, op: Op): Sharing => {
+  const dw = new Set(sharing.dw);
+  const pw = new Map(sharing.pw);
+  dw.delete(op);
+  pw.delete(op);
+  return { dw, pw };
+};
+
+/** Largest run of pixels for an overlapped conv's temporary (the conv kernel's weight expansion is amortised over it). */
+const MAX_OVERLAP_BLOCK = 32;
 
 /**
- * Plans `ops` in this order. In-place depthwise is a permission the planner
- * grants only where the input dies at the op; candidates it refused are
- * planned again as ordinary ops so they carry no temporary.
+ * Plans `ops` in this order, choosing which ops run the sharing kernels.
+ * Both are permissions the planner grants only where the input dies at the
+ * op; they help only in combination (every layer at the peak must shrink), so
+ * start with every candidate on, drop the ones the planner refused, then drop
+ * one at a time, in op order, every sharing op whose removal does not grow
+ * the arena (the sharing kernels are slower: in-place depthwise goes channel
+ * by channel, the overlapped conv re-expands its weights per run). Kept
+ * overlapped convs then get the longest run of pixels (doubling up to
+ * MAX_OVERLAP_BLOCK) that still leaves the arena as it is. Deterministic:
+ * fixed orders, and the planner is seeded.
  */
-function planOps(program: Program, ops: readonly Op[], inPlaceDepthwise: boolean, options: ProgramPlanOptions = {}): { ops: Op[]; plan: Plan } {
+function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptions = {}): { ops: Op[]; plan: Plan } {
   const allowed = options.inPlaceAllowed ?? ((): boolean => true);
-  const problem = (set: ReadonlySet<Op>): PlanProblem => problemOf(program, ops, set, options.scratchBytes);
-  let chosen = new Set(inPlaceDepthwise ? ops.filter((op) => inPlaceDepthwiseCandidate(program, op) && allowed(op)) : []);
-  let plan = planMemory(problem(chosen));
-  // Dropping refused candidates cannot change the decisions on the others
-  // (refused ones merged nothing), but check rather than assume.
-  for (let round = 0; round < 4 && [...chosen].some((op) => !applied(plan, op)); round++) {
-    chosen = new Set([...chosen].filter((op) => applied(plan, op)));
-    plan = planMemory(problem(chosen));
+  const planOf = (sh: Sharing): Plan => planMemory(problemOf(program, ops, sh, options.scratchBytes));
+  const dwOn = options.inPlaceDepthwise ?? true;
+  const pwOn = options.overlapPointwise ?? true;
+  let sharing: Sharing = {
+    dw: new Set(dwOn ? ops.filter((op) => inPlaceDepthwiseCandidate(program, op) && allowed(op)) : []),
+    pw: new Map(pwOn ? ops.filter((op) => overlapPointwiseCandidate(program, op) && allowed(op)).map((op) => [op, 1] as const) : []),
+  };
+  const plain = planOf(NO_SHARING);
+  if (sharing.dw.size + sharing.pw.size === 0) return { ops: ops.slice(), plan: plain };
+  let plan = planOf(sharing);
+  // Refused candidates merged nothing, so dropping them cannot change the others; check rather than assume.
+  for (let round = 0; round < 4; round++) {
+    const refused = ops.filter((op) => (sharing.dw.has(op) || sharing.pw.has(op)) && !applied(plan, op));
+    if (refused.length === 0) break;
+    sharing = refused.reduce(without, sharing);
+    plan = planOf(sharing);
   }
-  if ([...chosen].some((op) => !applied(plan, op))) {
-    chosen = new Set();
-    plan = planMemory(problem(chosen));
+  for (const op of ops) {
+    if (!sharing.dw.has(op) && !sharing.pw.has(op)) continue;
+    const trial = planOf(without(sharing, op));
+    if (trial.arenaBytes <= plan.arenaBytes) [sharing, plan] = [without(sharing, op), trial];
   }
-  // The in-place kernel reads channel by channel (slower than the 4-channel
-  // ordinary kernel); use it only when it makes the arena smaller.
-  if (chosen.size > 0) {
-    const plain = planMemory(problem(new Set()));
-    if (plain.arenaBytes <= plan.arenaBytes) {
-      chosen = new Set();
-      plan = plain;
+  if (ops.some((op) => (sharing.dw.has(op) || sharing.pw.has(op)) && !applied(plan, op)) || plain.arenaBytes <= plan.arenaBytes) {
+    return { ops: ops.slice(), plan: plain };
+  }
+  for (const op of ops) {
+    const limit = Math.min(MAX_OVERLAP_BLOCK, pixelsOf(op));
+    for (let block = 2; sharing.pw.has(op) && block <= limit; block *= 2) {
+      const pw = new Map(sharing.pw).set(op, block);
+      const trial = planOf({ dw: sharing.dw, pw });
+      if (trial.arenaBytes > plan.arenaBytes || !applied(trial, op)) break;
+      [sharing, plan] = [{ dw: sharing.dw, pw }, trial];
     }
   }
-  const out = ops.map((op): Op => (chosen.has(op)
-    ? { ...op, kind: 'depthwise_conv2d_inplace', params: { ...op.params, scratch: depthwiseTempId(op) } }
-    : op));
+  const out = ops.map((op): Op => {
+    if (sharing.dw.has(op)) return { ...op, kind: 'depthwise_conv2d_inplace', params: { ...op.params, scratch: depthwiseTempId(op) } };
+    const block = sharing.pw.get(op);
+    if (block !== undefined) return { ...op, kind: 'conv2d_1x1_overlap', params: { ...op.params, scratch: overlapTempId(op), block } };
+    return op;
+  });
   return { ops: out, plan };
 }
 
@@ -149,13 +251,20 @@ export function orderProblemOf(program: Program): OrderProblem | undefined {
   };
 }
 
+/** Lower bound of `ops` planned with no in-place depthwise and no overlaps (the kernels' own scratch included). */
+function plainBound(program: Program, ops: readonly Op[], options: ProgramPlanOptions): number {
+  const original = new Map(program.ops.map((op) => [op.outputs[0], op] as const));
+  // Sharing ops were rebuilt with another kind; plan the op they came from.
+  const plainOps = ops.map((op) => original.get(op.outputs[0]) ?? op);
+  return planMemory(problemOf(program, plainOps, NO_SHARING, options.scratchBytes)).lowerBound;
+}
+
 export function planAndOrderProgram(program: Program, options: ProgramPlanOptions = {}): PlannedProgram {
-  const inPlaceDw = options.inPlaceDepthwise ?? true;
   const problem = options.reorder === false ? undefined : orderProblemOf(program);
   const order = problem ? chooseExecutionOrder(problem) : undefined;
   const ordered = order ? order.order.map((i) => program.ops[Number(i)]!) : program.ops;
-  const file = planOps(program, program.ops, inPlaceDw, options);
-  const chosen = ordered === program.ops || order?.method === 'given' ? file : planOps(program, ordered, inPlaceDw, options);
+  const file = planOps(program, program.ops, options);
+  const chosen = ordered === program.ops || order?.method === 'given' ? file : planOps(program, ordered, options);
   // The order model does not see in-place sharing; keep the file order when it plans smaller anyway.
   const best = chosen.plan.arenaBytes <= file.plan.arenaBytes ? chosen : file;
   const method = best === file ? 'given' : order?.method ?? 'given';
@@ -165,6 +274,10 @@ export function planAndOrderProgram(program: Program, options: ProgramPlanOption
       ...best.plan,
       order: { method, optimal: order?.optimal ?? false },
       fileOrder: { arenaBytes: file.plan.arenaBytes, lowerBound: file.plan.lowerBound },
+      plainLowerBound: {
+        chosen: plainBound(program, best.ops, options),
+        fileOrder: plainBound(program, program.ops, options),
+      },
     },
   };
 }

@@ -34,8 +34,24 @@ export interface PlanStep {
    * permission, not an order: the planner applies it only when it is safe.
    */
   inPlace?: [string, string][];
+  /**
+   * Output and input may overlap, the input starting `inputOffset` bytes into
+   * the output (pointwise convolution through a per-pixel temporary,
+   * runtime-c/edgec_conv_1x1_overlap_s8.c). The output's block is then
+   * reserved from the input's producer on and holds max(output, inputOffset +
+   * input) bytes. A permission with the in-place rules: applied only when the
+   * input's storage dies here and is not a model input or output.
+   */
+  overlap?: PlanOverlap[];
   /** Optional name, only used in error messages. */
   name?: string;
+}
+
+export interface PlanOverlap {
+  output: string;
+  input: string;
+  /** Bytes from the output's start to the input's; a multiple of the arena alignment. */
+  inputOffset: number;
 }
 
 /**
@@ -82,12 +98,20 @@ export interface Plan {
   placements: Map<string, Placement>;
   /** In-place pairs [writeId, readId] that were applied (shared memory). */
   inPlace?: [string, string][];
+  /** Overlaps (PlanStep.overlap) that were applied. */
+  overlaps?: PlanOverlap[];
   /** Name of the placement heuristic that produced the arena (for reports). */
   heuristic?: string;
   /** Set by planProgram when it chose the execution order (see order.ts). */
   order?: { method: 'exact' | 'greedy' | 'given'; optimal: boolean };
   /** The same planning on the model file's op order, for "arena vs the file order's bound" reports. */
   fileOrder?: { arenaBytes: number; lowerBound: number };
+  /**
+   * Lower bounds of the plain problem (no in-place depthwise, no overlapped
+   * pointwise convolutions) in the chosen and in the file's order: what an
+   * arena of separate input and output buffers cannot beat. Set by planAndOrderProgram.
+   */
+  plainLowerBound?: { chosen: number; fileOrder: number };
 }
 
 /** Re-exported so the module reads as the interface sketched in the brief. */

@@ -141,6 +141,23 @@ export function checkPlan(problem: PlanProblem, plan: Plan): string[] {
     if (plan.placements.get(w)!.offset !== plan.placements.get(r)!.offset) errors.push(`in-place [${w},${r}] applied but offsets differ`);
   }
 
+  // Applied overlaps: the input dies at the step (with every view of its
+  // storage), is no model input or output, and sits exactly inputOffset bytes
+  // into the output (the kernel's inequality is about that distance).
+  for (const o of plan.overlaps ?? []) {
+    const s = writerStep(problem, o.output);
+    if (s < 0 || !problem.steps[s]!.reads.includes(o.input)) { errors.push(`overlap [${o.output},${o.input}] not a write/read of one step`); continue; }
+    const rRoot = roots.get(o.input)!.root;
+    for (const b of problem.buffers) {
+      if (roots.get(b.id)!.root !== rRoot) continue;
+      if (spans.get(b.id)!.last > s) errors.push(`overlap [${o.output},${o.input}]: ${b.id} shares ${o.input}'s storage and is live after step ${s}`);
+      if (b.kind === 'input' || b.kind === 'output') errors.push(`overlap [${o.output},${o.input}]: overwrites model ${b.kind} ${b.id}`);
+    }
+    const d = plan.placements.get(o.input)!.offset - plan.placements.get(o.output)!.offset;
+    if (d !== o.inputOffset) errors.push(`overlap [${o.output},${o.input}]: input ${d} bytes into the output, declared ${o.inputOffset}`);
+  }
+  const handoffs: [string, string][] = [...applied, ...(plan.overlaps ?? []).map((o): [string, string] => [o.output, o.input])];
+
   // No two buffers live at the same time may share bytes unless they are views of one storage or an in-place handoff.
   const list = problem.buffers.map((b) => ({ id: b.id, p: plan.placements.get(b.id)!, span: spans.get(b.id)!, root: roots.get(b.id)!.root }));
   const extentOf = (x: (typeof list)[number]): number => (x.root === x.id ? alignUp(x.p.bytes, align) : x.p.bytes);
@@ -154,7 +171,7 @@ export function checkPlan(problem: PlanProblem, plan: Plan): string[] {
       if (t0 > t1) continue;
       if (a.p.offset >= b.p.offset + b.p.bytes || b.p.offset >= a.p.offset + a.p.bytes) continue;
       if (a.root === b.root) continue;
-      const handoff = applied.some(([w, r]) => {
+      const handoff = handoffs.some(([w, r]) => {
         const rw = roots.get(w)!.root;
         const rr = roots.get(r)!.root;
         const s = writerStep(problem, w);
@@ -172,7 +189,7 @@ export function checkPlan(problem: PlanProblem, plan: Plan): string[] {
     maxUnion = Math.max(maxUnion, u);
     if (u > plan.lowerBound) errors.push(`step ${t}: ${u} bytes in use > lower bound ${plan.lowerBound}`);
   }
-  if ((problem.aliases ?? []).length === 0 && applied.length === 0 && maxUnion !== plan.lowerBound) {
+  if ((problem.aliases ?? []).length === 0 && handoffs.length === 0 && maxUnion !== plan.lowerBound) {
     errors.push(`without sharing the lower bound ${plan.lowerBound} should equal the peak in use ${maxUnion}`);
   }
   return errors;
