@@ -188,8 +188,8 @@ const MAX_OVERLAP_BLOCK = 32;
  * one at a time, in op order, every sharing op whose removal does not grow
  * the arena (the sharing kernels are slower: in-place depthwise goes channel
  * by channel, the overlapped conv re-expands its weights per run). Kept
- * overlapped convs then get the longest run of pixels (doubling up to
- * MAX_OVERLAP_BLOCK) that still leaves the arena as it is. Deterministic:
+ * overlapped convs then get the longest run of pixels (up to
+ * MAX_OVERLAP_BLOCK, binary search) that still leaves the arena as it is. Deterministic:
  * fixed orders, and the planner is seeded.
  */
 function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptions = {}): { ops: Op[]; plan: Plan } {
@@ -220,12 +220,19 @@ function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptio
     return { ops: ops.slice(), plan: plain };
   }
   for (const op of ops) {
-    const limit = Math.min(MAX_OVERLAP_BLOCK, pixelsOf(op));
-    for (let block = 2; sharing.pw.has(op) && block <= limit; block *= 2) {
+    // Binary search for the longest run that keeps the arena (a longer run only adds temporary bytes).
+    let lo = 1;
+    let hi = Math.min(MAX_OVERLAP_BLOCK, pixelsOf(op));
+    while (sharing.pw.has(op) && lo < hi) {
+      const block = Math.ceil((lo + hi) / 2);
       const pw = new Map(sharing.pw).set(op, block);
       const trial = planOf({ dw: sharing.dw, pw });
-      if (trial.arenaBytes > plan.arenaBytes || !applied(trial, op)) break;
-      [sharing, plan] = [{ dw: sharing.dw, pw }, trial];
+      if (trial.arenaBytes > plan.arenaBytes || !applied(trial, op)) {
+        hi = block - 1;
+      } else {
+        lo = block;
+        [sharing, plan] = [{ dw: sharing.dw, pw }, trial];
+      }
     }
   }
   const out = ops.map((op): Op => {
