@@ -35,6 +35,8 @@ export interface CompileOptions {
   modelBytes?: Uint8Array;
   /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
   int8Io?: boolean;
+  /** 'nhwc': expose channels-first inputs channels-last (tensor dims then NHWC). */
+  inputLayout?: 'declared' | 'nhwc';
   /** 'blob': weights in a separate <name>.weights file bound at run time (compiler/update); default 'const' arrays. */
   weights?: WeightsMode;
   /** Library code path instead of the board's (CMSIS-NN 'c' | 'dsp' | 'mve', ESP-NN chip or 'ansi'); tests use it. */
@@ -75,7 +77,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
   let graph = options.modelBytes ? loadModelBytes(options.modelBytes, { fileName: modelPath }) : loadModel(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
-  const lowered = lowerGraph(graph, name);
+  const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
   const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);

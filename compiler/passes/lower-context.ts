@@ -6,7 +6,7 @@
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import type { ConstArray, Op, Program, Value, ValueType } from '../ir/program.js';
-import { copyPerm, identityPerm, physicalShape, sameMemoryOrder, type Perm } from '../ir/layout.js';
+import { channelsLastPerm, copyPerm, identityPerm, physicalShape, sameMemoryOrder, type Perm } from '../ir/layout.js';
 import { modelError, type EdgecError } from '../errors.js';
 
 export interface Lowered {
@@ -139,8 +139,25 @@ export class LoweringContext {
     return id;
   }
 
-  defineInput(name: string): string {
+  /**
+   * A model input. `channelsLast`: a rank-4 (or rank-3) channels-first input
+   * is exposed in NHWC order instead (`--input-layout nhwc`), so the first
+   * convolution reads the user's data without a layout copy.
+   */
+  defineInput(name: string, channelsLast = false): string {
     const t = this.tensor(name);
+    if (channelsLast && t.shape.length >= 3) {
+      const perm = channelsLastPerm(t.shape.length);
+      const q = t.quant ? { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] } : { scale: 0, zeroPoint: 0 };
+      const shape = physicalShape(t.shape, perm);
+      const id = this.newValue(name, {
+        type: valueTypeOf(t), shape, scale: q.scale, zeroPoint: q.zeroPoint,
+        role: 'input', onnxName: name, logicalShape: shape, perm,
+      });
+      this.lowered.set(name, { value: id, perm });
+      this.program.inputs.push(id);
+      return id;
+    }
     const q = t.quant ? { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] } : { scale: 0, zeroPoint: 0 };
     const id = this.newValue(name, {
       type: valueTypeOf(t), shape: t.shape.slice(), scale: q.scale, zeroPoint: q.zeroPoint,

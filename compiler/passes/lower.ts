@@ -9,11 +9,16 @@ import { modelError } from '../errors.js';
 import { loweringFor } from '../ops/index.js';
 import { LoweringContext } from './lower-context.js';
 
-export function lowerGraph(graph: Graph, name: string): Program {
+export interface LowerOptions {
+  /** 'nhwc': channels-first model inputs are exposed channels-last (no layout copy before the first conv). */
+  inputLayout?: 'declared' | 'nhwc';
+}
+
+export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {}): Program {
   const ctx = new LoweringContext(graph, name);
   for (const input of graph.inputs) {
     const t = graph.tensors.get(input);
-    if (t && !t.data) ctx.defineInput(input);
+    if (t && !t.data) ctx.defineInput(input, options.inputLayout === 'nhwc');
   }
   for (const node of graph.nodes) {
     const lowering = loweringFor(node.opType);
