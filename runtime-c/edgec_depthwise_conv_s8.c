@@ -192,11 +192,21 @@ static EDGEC_NOINLINE void dw_border(const dw_group_t *g, const int8_t *x, int8_
   dw_store(g, out, a0, a1, a2, a3);
 }
 
+/* Where dw_dsp writes output rows when not into the output tensor: row(ctx, c,
+ * b, oy) gives the place of row (b, oy) of channels c..c+3, pixels px_step
+ * bytes apart (edgec_depthwise_conv_rows_s8). */
+typedef struct {
+  int8_t *(*row)(void *ctx, int32_t c, int32_t b, int32_t oy);
+  void *ctx;
+  int32_t px_step;
+} dw_rows_t;
+
 /* ch_mult 1, channels [0, c4) (c4 a multiple of 4), windows of at most
- * EDGEC_DW_MAX_TAPS taps. */
+ * EDGEC_DW_MAX_TAPS taps; rows into `output`, or where `rows` says. */
 static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter, const int32_t *bias,
-                   const int32_t *mult, const int32_t *shift, int8_t *output, int32_t c4)
+                   const int32_t *mult, const int32_t *shift, int8_t *output, int32_t c4, const dw_rows_t *rows)
 {
+  const int32_t o_n = rows ? rows->px_step : p->in_c; /* bytes between output pixels */
   const int32_t c_n = p->in_c, taps = p->k_h * p->k_w, off = p->input_offset;
   const int32_t row = p->in_w * c_n, x_step = p->dil_w * c_n, y_step = p->dil_h * row;
   const int32_t px_step = p->stride_w * c_n, off2 = edgec_dup16(off);
@@ -228,26 +238,26 @@ static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8
       const int8_t *in_b = input + b * p->in_h * row + c;
       for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
-        int8_t *out_row = output + (b * p->out_h + oy) * p->out_w * c_n + c;
+        int8_t *out_row = rows ? rows->row(rows->ctx, c, b, oy) : output + (b * p->out_h + oy) * p->out_w * c_n + c;
         dw_valid(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
         for (ox = 0; ox < p->out_w; ++ox) {
           const int32_t ix0 = ox * p->stride_w - p->pad_left;
           if (ky0 == 0 && ky1 == p->k_h && ox == ox_lo && ox_hi > ox_lo) {
             if (p->k_h == 3 && p->k_w == 3)
-              dw_interior3x3(&g, in_b + iy0 * row + ix0 * c_n, out_row + ox * c_n, ox_hi - ox_lo, px_step, c_n,
+              dw_interior3x3(&g, in_b + iy0 * row + ix0 * c_n, out_row + ox * o_n, ox_hi - ox_lo, px_step, o_n,
                              x_step, y_step);
             else
-              dw_interior(&g, in_b + iy0 * row + ix0 * c_n, out_row + ox * c_n, ox_hi - ox_lo, px_step, c_n, taps,
+              dw_interior(&g, in_b + iy0 * row + ix0 * c_n, out_row + ox * o_n, ox_hi - ox_lo, px_step, o_n, taps,
                           p->k_w, x_step, y_step);
             ox = ox_hi - 1;
             continue;
           }
           dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
           if (ky1 <= ky0 || kx1 <= kx0) { /* window in the padding: bias only */
-            dw_border(&g, in_b, out_row + ox * c_n, 0, 0, 0, 0, p->k_w, x_step, y_step, off2);
+            dw_border(&g, in_b, out_row + ox * o_n, 0, 0, 0, 0, p->k_w, x_step, y_step, off2);
             continue;
           }
-          dw_border(&g, in_b + (iy0 + ky0 * p->dil_h) * row + (ix0 + kx0 * p->dil_w) * c_n, out_row + ox * c_n, ky0,
+          dw_border(&g, in_b + (iy0 + ky0 * p->dil_h) * row + (ix0 + kx0 * p->dil_w) * c_n, out_row + ox * o_n, ky0,
                     ky1, kx0, kx1, p->k_w, x_step, y_step, off2);
         }
       }
@@ -325,10 +335,35 @@ void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, 
   const int32_t c4 = p->out_c == p->in_c ? p->in_c & ~3 : 0; /* ch_mult 1: 4-channel passes */
 #if EDGEC_DSP
   const int32_t c4_dsp = p->k_h * p->k_w <= EDGEC_DW_MAX_TAPS ? c4 : 0;
-  if (c4_dsp > 0) dw_dsp(p, input, filter, bias, mult, shift, output, c4_dsp);
+  if (c4_dsp > 0) dw_dsp(p, input, filter, bias, mult, shift, output, c4_dsp, NULL);
   if (c4_dsp < p->in_c) dw_plain(p, input, filter, bias, mult, shift, output, c4_dsp);
 #else
   if (c4 > 0) dw_c4(p, input, filter, bias, mult, shift, output, c4);
   if (c4 < p->in_c) dw_plain(p, input, filter, bias, mult, shift, output, c4);
+#endif
+}
+
+/* For edgec_depthwise_conv_inplace_s8.c: the DSP path's channel groups (ch_mult
+ * 1, channels [0, c4) in groups of four, one group at a time over every batch
+ * and row in order), each output row of a group written where row(ctx, c, b,
+ * oy) says, pixels px_step bytes apart. Returns c4, the channels computed: 0
+ * without the DSP extension, for ch_mult > 1 or for windows over
+ * EDGEC_DW_MAX_TAPS taps (the caller computes the channels from c4 on). */
+int32_t edgec_depthwise_conv_rows_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                                     const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                                     int8_t *(*row)(void *ctx, int32_t c, int32_t b, int32_t oy), void *ctx,
+                                     int32_t px_step)
+{
+#if EDGEC_DSP
+  const int32_t c4 = p->out_c == p->in_c && p->k_h * p->k_w <= EDGEC_DW_MAX_TAPS ? p->in_c & ~3 : 0;
+  dw_rows_t rows;
+  rows.row = row;
+  rows.ctx = ctx;
+  rows.px_step = px_step;
+  if (c4 > 0) dw_dsp(p, input, filter, bias, mult, shift, NULL, c4, &rows);
+  return c4;
+#else
+  (void)p, (void)input, (void)filter, (void)bias, (void)mult, (void)shift, (void)row, (void)ctx, (void)px_step;
+  return 0;
 #endif
 }

@@ -108,7 +108,7 @@ function overlapPointwiseView(op: Op, env: EmitEnv): Record<string, unknown> {
   return { ...convView(op, env), temp: env.ptr(String(op.params.scratch), 'int8_t'), block: Number(op.params.block) };
 }
 
-/** In-place depthwise: one pointer for input and output, plus the planner's one-plane temporary. */
+/** In-place depthwise: one pointer for input and output, plus the planner's row-ring temporary. */
 function inPlaceDepthwiseView(op: Op, env: EmitEnv): Record<string, unknown> {
   return { ...convView(op, env), data: env.ptr(op.inputs[0], 'int8_t'), temp: env.ptr(String(op.params.scratch), 'int8_t') };
 }
@@ -119,7 +119,7 @@ export const conv: OpDefinition = {
     conv2d: { sources: ['edgec_conv_s8.c'], template: 'conv2d', view: convView },
     depthwise_conv2d: { sources: ['edgec_depthwise_conv_s8.c'], template: 'depthwise_conv2d', view: convView },
     // Chosen by the planner (compiler/plan/program.ts) when the output may overwrite the input.
-    depthwise_conv2d_inplace: { sources: ['edgec_depthwise_conv_inplace_s8.c'], template: 'depthwise_conv2d_inplace', view: inPlaceDepthwiseView },
+    depthwise_conv2d_inplace: { sources: ['edgec_depthwise_conv_inplace_s8.c', 'edgec_depthwise_conv_s8.c'], template: 'depthwise_conv2d_inplace', view: inPlaceDepthwiseView },
     // Chosen by the planner when a 1x1 conv's input may live inside its output (it runs edgec_conv_s8 on runs of pixels).
     conv2d_1x1_overlap: { sources: ['edgec_conv_1x1_overlap_s8.c', 'edgec_conv_s8.c'], template: 'conv2d_1x1_overlap', view: overlapPointwiseView },
   },

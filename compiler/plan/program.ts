@@ -7,7 +7,8 @@
  *     topological orders (order.ts; the file's order when nothing beats it),
  *  2. lets depthwise convolutions with ch_mult 1 overwrite their input when
  *     the input dies there (runtime-c/edgec_depthwise_conv_inplace_s8.c: a
- *     one-channel-plane temporary instead of a whole output tensor), and
+ *     temporary of a few rows of four channels instead of a whole output
+ *     tensor), and
  *     pointwise convolutions overlap input and output
  *     (runtime-c/edgec_conv_1x1_overlap_s8.c: a temporary of a few output
  *     pixels; the input in the top of the output block), each only where it
@@ -46,11 +47,33 @@ export interface PlannedProgram {
   plan: Plan;
 }
 
-/** Id of the one-plane temporary of an in-place depthwise op (a scratch buffer of the plan). */
+/** Id of the row-ring temporary of an in-place depthwise op (a scratch buffer of the plan). */
 export const depthwiseTempId = (op: Op): string => `${op.outputs[0]}__dw_temp`;
 
-function depthwiseTempBytes(op: Op): number {
-  return Number(op.params.out_h) * Number(op.params.out_w);
+/**
+ * Bytes of the in-place depthwise kernel's temporary, as
+ * edgec_depthwise_inplace_temp_bytes computes them in
+ * runtime-c/edgec_depthwise_conv_inplace_s8.c (keep the two in step): a ring
+ * of rows of out_w pixels of up to four channels (one channel group). A row
+ * is stored in place once the last output row reading the input row under
+ * its last byte was computed; the ring holds the longest such delay plus the
+ * row being computed (3x3, stride 1, pad 1: two rows).
+ */
+export function depthwiseTempBytes(op: Op): number {
+  const n = (k: string): number => Number(op.params[k]);
+  const [inH, inW, outH, outW] = [n('in_h'), n('in_w'), n('out_h'), n('out_w')];
+  const storeAfter = (r: number): number => {
+    const lastPx = (r + 1) * outW - 1; // the row's last pixel, flat over batches; it lies on input pixel lastPx
+    const bIn = Math.floor(lastPx / (inH * inW));
+    const b = Math.floor(r / outH);
+    if (bIn < b) return r;
+    const iy = Math.floor((lastPx % (inH * inW)) / inW);
+    const last = Math.min(outH - 1, Math.floor((iy + n('pad_top')) / n('stride_h')));
+    return Math.max(r, b * outH + last);
+  };
+  let slots = 1;
+  for (let r = 0; r < n('batches') * outH; r++) slots = Math.max(slots, storeAfter(r) - r + 1);
+  return slots * outW * Math.min(n('in_c'), 4);
 }
 
 /**
@@ -186,8 +209,8 @@ const MAX_OVERLAP_BLOCK = 32;
  * op; they help only in combination (every layer at the peak must shrink), so
  * start with every candidate on, drop the ones the planner refused, then drop
  * one at a time, in op order, every sharing op whose removal does not grow
- * the arena (the sharing kernels are slower: in-place depthwise goes channel
- * by channel, the overlapped conv re-expands its weights per run). Kept
+ * the arena (the sharing kernels cost a little: in-place depthwise copies
+ * its rows out of a ring, the overlapped conv stages its input pixels). Kept
  * overlapped convs then get the longest run of pixels (up to
  * MAX_OVERLAP_BLOCK, binary search) that still leaves the arena as it is. Deterministic:
  * fixed orders, and the planner is seeded.

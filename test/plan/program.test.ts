@@ -36,13 +36,15 @@ function hostOutputs(c: Compiled, samples: number): Uint8Array {
 }
 
 describe('planAndOrderProgram on example models', () => {
-  it('runs a depthwise layer in place when that lowers the arena, with a one-plane temporary', () => {
+  it('runs a depthwise layer in place when that lowers the arena, with a row-ring temporary', () => {
     // conv 1x1 (4 -> 16 ch) then depthwise 3x3 (16 ch) then a pool: the
     // depthwise step holds input + output (2048 B) unless it runs in place
-    // (1024 B + a 64 B plane); the conv step (256 + 1024) then sets the peak.
+    // (1024 B + a 64 B ring: two rows of 8 pixels x 4 channels, as
+    // edgec_depthwise_inplace_temp_bytes says for stride 1, pad 1); the conv
+    // step (256 + 1024) then sets the peak.
     const v = (id: string, role: Value['role'], shape: number[]): Value => ({ id, type: 'int8', shape, scale: 1, zeroPoint: 0, role, onnxName: id, logicalShape: shape });
     const values = new Map([v('x', 'input', [1, 8, 8, 4]), v('a', 'activation', [1, 8, 8, 16]), v('b', 'activation', [1, 8, 8, 16]), v('y', 'output', [1, 16])].map((x) => [x.id, x]));
-    const geo = { batches: 1, in_h: 8, in_w: 8, out_h: 8, out_w: 8, k_h: 3, k_w: 3 };
+    const geo = { batches: 1, in_h: 8, in_w: 8, out_h: 8, out_w: 8, k_h: 3, k_w: 3, stride_h: 1, stride_w: 1, pad_top: 1, pad_left: 1 };
     const ops: Op[] = [
       { kind: 'conv2d', name: 'pw', onnxOp: 'Conv', inputs: ['x'], outputs: ['a'], params: { ...geo, in_c: 4, out_c: 16 }, consts: {}, macs: 0 },
       { kind: 'depthwise_conv2d', name: 'dw', onnxOp: 'Conv', inputs: ['a'], outputs: ['b'], params: { ...geo, in_c: 16, out_c: 16 }, consts: {}, macs: 0 },
