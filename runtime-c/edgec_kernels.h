@@ -40,8 +40,10 @@ void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8
                    const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
 
 /* Pointwise convolution (1x1, stride 1, no padding, groups 1) whose input and
- * output overlap: runs of `block` pixels computed into temp (block * out_c
- * bytes), then copied out. Requires output + k * out_c <= input + k * in_c for
+ * output overlap: groups of up to four input pixels copied to the stack, then
+ * their outputs stored in place (temp unused, may be NULL, up to 1024 input
+ * channels; over that, runs of `block` pixels computed into temp, block *
+ * out_c bytes, then copied out). Requires output + k * out_c <= input + k * in_c for
  * every pixel count k <= N (input at N * (out_c - in_c) bytes into the output
  * when out_c >= in_c, output == input otherwise), or no overlap at all. */
 void edgec_conv_1x1_overlap_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,

@@ -103,9 +103,10 @@ function convView(op: Op, env: EmitEnv): Record<string, unknown> {
   };
 }
 
-/** Overlapped pointwise conv: input and output pointers into one block, the planner's run temporary and its length in pixels. */
+/** Overlapped pointwise conv: input and output pointers into one block, the planner's run temporary (if the kernel needs one) and its length in pixels. */
 function overlapPointwiseView(op: Op, env: EmitEnv): Record<string, unknown> {
-  return { ...convView(op, env), temp: env.ptr(String(op.params.scratch), 'int8_t'), block: Number(op.params.block) };
+  const temp = op.params.scratch === undefined ? 'NULL' : env.ptr(String(op.params.scratch), 'int8_t');
+  return { ...convView(op, env), temp, block: Number(op.params.block) };
 }
 
 /** In-place depthwise: one pointer for input and output, plus the planner's row-ring temporary. */
@@ -120,7 +121,7 @@ export const conv: OpDefinition = {
     depthwise_conv2d: { sources: ['edgec_depthwise_conv_s8.c'], template: 'depthwise_conv2d', view: convView },
     // Chosen by the planner (compiler/plan/program.ts) when the output may overwrite the input.
     depthwise_conv2d_inplace: { sources: ['edgec_depthwise_conv_inplace_s8.c', 'edgec_depthwise_conv_s8.c'], template: 'depthwise_conv2d_inplace', view: inPlaceDepthwiseView },
-    // Chosen by the planner when a 1x1 conv's input may live inside its output (it runs edgec_conv_s8 on runs of pixels).
+    // Chosen by the planner when a 1x1 conv's input may live inside its output (over 1024 input channels it runs edgec_conv_s8 on runs of pixels).
     conv2d_1x1_overlap: { sources: ['edgec_conv_1x1_overlap_s8.c', 'edgec_conv_s8.c'], template: 'conv2d_1x1_overlap', view: overlapPointwiseView },
   },
   cmsisNn: { conv2d: cmsisConv, depthwise_conv2d: cmsisDepthwise },

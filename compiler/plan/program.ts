@@ -10,9 +10,10 @@
  *     temporary of a few rows of four channels instead of a whole output
  *     tensor), and
  *     pointwise convolutions overlap input and output
- *     (runtime-c/edgec_conv_1x1_overlap_s8.c: a temporary of a few output
- *     pixels; the input in the top of the output block), each only where it
- *     makes the arena smaller (both kernels are slower than the plain ones),
+ *     (runtime-c/edgec_conv_1x1_overlap_s8.c: a few input pixels staged on
+ *     its stack, a temporary of a few output pixels only over 1024 input
+ *     channels; the input in the top of the output block), each only where
+ *     it makes the arena smaller (the plain kernels stay a little faster),
  *  3. plans the file's order the same way, for the report, and the plain
  *     problem of both orders for the lower bounds "below the bound" refers to.
  */
@@ -90,8 +91,20 @@ export function inPlaceDepthwiseCandidate(program: Program, op: Op): boolean {
   return Number(op.params.out_c) === c && c > 1 && valueBytes(y) <= valueBytes(x) && depthwiseTempBytes(op) < valueBytes(y);
 }
 
-/** Id of the pixel-run temporary of an overlapped pointwise conv (a scratch buffer of the plan). */
+/** Id of the pixel-run temporary of an overlapped pointwise conv (a scratch buffer of the plan, when it needs one). */
 export const overlapTempId = (op: Op): string => `${op.outputs[0]}__pw_temp`;
+
+/**
+ * Input channels up to which the overlapped pointwise kernel copies a pixel's
+ * input to its stack and needs no arena temporary: EDGEC_PW_STAGE_HALVES in
+ * runtime-c/edgec_conv_1x1_overlap_s8.c (keep the two in step).
+ */
+export const OVERLAP_STAGE_MAX_IN_C = 1024;
+
+/** Arena temporary of an overlapped pointwise conv with runs of `block` pixels, as edgec_conv_1x1_overlap_temp_bytes says. */
+export function overlapTempBytes(op: Op, block: number): number {
+  return Number(op.params.in_c) <= OVERLAP_STAGE_MAX_IN_C ? 0 : Math.max(1, block) * Number(op.params.out_c);
+}
 
 const pixelsOf = (op: Op): number => Number(op.params.batches) * Number(op.params.in_h) * Number(op.params.in_w);
 
@@ -139,10 +152,11 @@ function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scrat
   const steps: PlanStep[] = ops.map((op) => withKernelScratch(op, buffers, scratchBytes, (): PlanStep => {
     const block = sharing.pw.get(op);
     if (block !== undefined) {
-      const temp = overlapTempId(op);
-      buffers.push({ id: temp, bytes: block * Number(op.params.out_c), kind: 'scratch' });
       const overlap = [{ output: op.outputs[0]!, input: op.inputs[0]!, inputOffset: overlapInputOffset(op) }];
-      return { name: op.name, reads: op.inputs.slice(), writes: op.outputs.slice(), scratch: [temp], overlap };
+      const tempBytes = overlapTempBytes(op, block);
+      if (tempBytes > 0) buffers.push({ id: overlapTempId(op), bytes: tempBytes, kind: 'scratch' });
+      const scratch = tempBytes > 0 ? [overlapTempId(op)] : undefined;
+      return { name: op.name, reads: op.inputs.slice(), writes: op.outputs.slice(), scratch, overlap };
     }
     if (sharing.dw.has(op)) {
       const temp = depthwiseTempId(op);
@@ -246,7 +260,8 @@ function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptio
     // Binary search for the longest run that keeps the arena (a longer run only adds temporary bytes).
     let lo = 1;
     let hi = Math.min(MAX_OVERLAP_BLOCK, pixelsOf(op));
-    while (sharing.pw.has(op) && lo < hi) {
+    // Without an arena temporary (the kernel stages pixels on its stack) the run length is unused.
+    while (sharing.pw.has(op) && overlapTempBytes(op, 1) > 0 && lo < hi) {
       const block = Math.ceil((lo + hi) / 2);
       const pw = new Map(sharing.pw).set(op, block);
       const trial = planOf({ dw: sharing.dw, pw });
@@ -261,7 +276,11 @@ function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptio
   const out = ops.map((op): Op => {
     if (sharing.dw.has(op)) return { ...op, kind: 'depthwise_conv2d_inplace', params: { ...op.params, scratch: depthwiseTempId(op) } };
     const block = sharing.pw.get(op);
-    if (block !== undefined) return { ...op, kind: 'conv2d_1x1_overlap', params: { ...op.params, scratch: overlapTempId(op), block } };
+    if (block !== undefined) {
+      const params: Op['params'] = { ...op.params, block };
+      if (overlapTempBytes(op, block) > 0) params.scratch = overlapTempId(op);
+      return { ...op, kind: 'conv2d_1x1_overlap', params };
+    }
     return op;
   });
   return { ops: out, plan };

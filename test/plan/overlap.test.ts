@@ -126,18 +126,35 @@ describe('planAndOrderProgram with overlapped pointwise convolutions', () => {
     const pw = c.program.ops[1]!;
     expect(pw.kind).toBe('conv2d_1x1_overlap');
     expect(c.program.ops[0]!.kind).toBe('conv2d');
-    expect(c.plan.arenaBytes).toBe(1024 + 16);
+    expect(c.plan.arenaBytes).toBe(1024 + 16); // b and the pool's output; the conv needs no arena temporary
     expect(c.plan.plainLowerBound).toEqual({ chosen: 512 + 1024, fileOrder: 512 + 1024 });
     const at = (id: string): number => c.plan.placements.get(id)!.offset;
     expect(at('a') - at('b')).toBe(64 * 8);
     expect(kernelSafe(at('b'), at('a'), 64, 8, 16)).toBe(true);
-    const temp = c.plan.placements.get(overlapTempId(pw))!;
-    expect(temp.bytes).toBe(16 * Number(pw.params.block));
+    expect(c.plan.placements.has(overlapTempId(pw))).toBe(false);
+    expect(pw.params.scratch).toBeUndefined();
     expect(checkPlan(plannedProblemOf(c.program), c.plan)).toEqual([]);
     // Off: the ordinary conv and separate buffers.
     const off = planAndOrderProgram(pointwiseProgram(), { overlapPointwise: false });
     expect(off.program.ops[1]!.kind).toBe('conv2d');
     expect(off.plan.arenaBytes).toBe(512 + 1024);
+  });
+
+  it('plans runs of pixels through an arena temporary over 1024 input channels (the kernel\'s stack copy limit)', () => {
+    // x (1x1x4x8) -> conv -> a (1x1x4x1032) -> pointwise -> b (1x1x4x1040) -> pool: the overlap saves most of a.
+    const values = new Map([v('x', 'input', [1, 1, 4, 8]), v('a', 'activation', [1, 1, 4, 1032]), v('b', 'activation', [1, 1, 4, 1040]), v('y', 'output', [1, 1040])].map((x) => [x.id, x]));
+    const geo = { batches: 1, in_h: 1, in_w: 4, out_h: 1, out_w: 4, stride_h: 1, stride_w: 1, pad_top: 0, pad_left: 0, groups: 1, k_h: 1, k_w: 1 };
+    const ops: Op[] = [
+      { kind: 'conv2d', name: 'c0', onnxOp: 'Conv', inputs: ['x'], outputs: ['a'], params: { ...geo, in_c: 8, out_c: 1032 }, consts: {}, macs: 0 },
+      { kind: 'conv2d', name: 'pw', onnxOp: 'Conv', inputs: ['a'], outputs: ['b'], params: { ...geo, in_c: 1032, out_c: 1040 }, consts: {}, macs: 0 },
+      { kind: 'global_avg_pool', name: 'gap', onnxOp: 'GlobalAveragePool', inputs: ['b'], outputs: ['y'], params: {}, consts: {}, macs: 0 },
+    ];
+    const c = planAndOrderProgram({ name: 'm', values, consts: new Map(), ops, inputs: ['x'], outputs: ['y'] }, {});
+    const pw = c.program.ops[1]!;
+    expect(pw.kind).toBe('conv2d_1x1_overlap');
+    const temp = c.plan.placements.get(overlapTempId(pw))!;
+    expect(temp.bytes).toBe(1040 * Number(pw.params.block));
+    expect(checkPlan(plannedProblemOf(c.program), c.plan)).toEqual([]);
   });
 
   it('keeps the ordinary conv where overlapping would not lower the arena, and for library kernels', () => {
