@@ -14,20 +14,21 @@ import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { packageFiles } from '../package/index.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
-import { parseShapeOption } from './options.js';
+import { memoryOption, parseShapeOption } from './options.js';
 import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
 import { selftestFiles } from '../verify/selftest.js';
 import { addUpdateCommands, weightsMode, writeWeightsBlob } from './update.js';
+import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string; selftest?: string; encrypt?: string }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
-  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt) });
+  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: memoryModeOptions(flags.memory) });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -95,6 +96,7 @@ function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--input-layout <layout>', 'layout of channels-first model inputs as exposed in the C API: declared (the model\'s) or nhwc (no layout copy before the first conv)').choices(['declared', 'nhwc']))
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
     .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
+    .addOption(memoryOption())
     .option('--json', 'machine-readable output');
 }
 

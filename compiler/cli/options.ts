@@ -1,5 +1,7 @@
 /** Parsing of CLI option values. */
+import { Option } from 'commander';
 import { EdgecError } from '../errors.js';
+import { MEMORY_MODES } from '../plan/program.js';
 
 /** `--shape input=1,49,10,1` (repeatable) -> { input: [1, 49, 10, 1] }. */
 export function parseShapeOption(values: string[]): Record<string, number[]> {
@@ -13,4 +15,10 @@ export function parseShapeOption(values: string[]): Record<string, number[]> {
     shapes[v.slice(0, eq)] = dims;
   }
   return shapes;
+}
+
+/** `--memory min|fast` (build, inspect, bench): smallest arena (sharing kernels where they help) or plain kernels only. */
+export function memoryOption(): Option {
+  return new Option('--memory <mode>', 'min: smallest arena (depthwise in place, pointwise input inside its output where that helps); fast: plain kernels, separate buffers')
+    .choices([...MEMORY_MODES]).default('min');
 }

@@ -39,6 +39,19 @@ export interface ProgramPlanOptions {
   inPlaceAllowed?: (op: Op) => boolean;
 }
 
+/**
+ * `--memory` (build, inspect, bench): `min` (default) lets the planner use the
+ * sharing kernels (in-place depthwise, overlapped pointwise) wherever they
+ * make the arena smaller; `fast` keeps the plain kernels and separate buffers
+ * (a larger arena, a few percent fewer instructions).
+ */
+export const MEMORY_MODES = ['min', 'fast'] as const;
+export type MemoryMode = (typeof MEMORY_MODES)[number];
+
+export function memoryModeOptions(mode: MemoryMode | undefined): ProgramPlanOptions {
+  return mode === 'fast' ? { inPlaceDepthwise: false, overlapPointwise: false } : {};
+}
+
 /** Id of an op's kernel scratch buffer (library backends) in the plan. */
 export const kernelScratchId = (op: Op): string => `${op.outputs[0]}__scratch`;
 
