@@ -148,31 +148,40 @@ static EDGEC_NOINLINE void pw_px4(const edgec_conv_params_t *p, const int8_t *fi
     int32_t a0 = bias ? bias[oc] : 0, a1 = a0, a2 = a0, a3 = a0;
 #if defined(__OPTIMIZE__)
     {
+      /* One input word: 4 pixels x 4 MACs; twice per pass when k4 is even (one loop branch per 32 MACs). */
+#define PW_WORD                                   \
+  "ldr    %[wv], [%[w]], #4\n\t"                   \
+  "ldrd   %[e], %[o], [%[x]], #8\n\t"              \
+  "sxtb16 %[we], %[wv]\n\t"                        \
+  "sxtb16 %[wv], %[wv], ror #8\n\t"                \
+  "smlad  %[a0], %[we], %[e], %[a0]\n\t"           \
+  "smlad  %[a0], %[wv], %[o], %[a0]\n\t"           \
+  "ldrd   %[e], %[o], [%[x]], #8\n\t"              \
+  "smlad  %[a1], %[we], %[e], %[a1]\n\t"           \
+  "smlad  %[a1], %[wv], %[o], %[a1]\n\t"           \
+  "ldrd   %[e], %[o], [%[x]], #8\n\t"              \
+  "smlad  %[a2], %[we], %[e], %[a2]\n\t"           \
+  "smlad  %[a2], %[wv], %[o], %[a2]\n\t"           \
+  "ldrd   %[e], %[o], [%[x]], #8\n\t"              \
+  "smlad  %[a3], %[we], %[e], %[a3]\n\t"           \
+  "smlad  %[a3], %[wv], %[o], %[a3]\n\t"
       const int32_t *x = xs;
-      int32_t k = k4, wv, we, e, o;
-      __asm__ volatile(
-          "1:\n\t"
-          "ldr    %[wv], [%[w]], #4\n\t"
-          "ldrd   %[e], %[o], [%[x]], #8\n\t"
-          "sxtb16 %[we], %[wv]\n\t"
-          "sxtb16 %[wv], %[wv], ror #8\n\t"
-          "smlad  %[a0], %[we], %[e], %[a0]\n\t"
-          "smlad  %[a0], %[wv], %[o], %[a0]\n\t"
-          "ldrd   %[e], %[o], [%[x]], #8\n\t"
-          "smlad  %[a1], %[we], %[e], %[a1]\n\t"
-          "smlad  %[a1], %[wv], %[o], %[a1]\n\t"
-          "ldrd   %[e], %[o], [%[x]], #8\n\t"
-          "smlad  %[a2], %[we], %[e], %[a2]\n\t"
-          "smlad  %[a2], %[wv], %[o], %[a2]\n\t"
-          "ldrd   %[e], %[o], [%[x]], #8\n\t"
-          "smlad  %[a3], %[we], %[e], %[a3]\n\t"
-          "smlad  %[a3], %[wv], %[o], %[a3]\n\t"
-          "subs   %[k], %[k], #1\n\t"
-          "bne    1b\n\t"
-          : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w), [k] "+r"(k),
-            [wv] "=&r"(wv), [we] "=&r"(we), [e] "=&r"(e), [o] "=&r"(o)
-          :
-          : "cc", "memory");
+      int32_t k = (k4 & 1) == 0 ? k4 >> 1 : k4, wv, we, e, o;
+      if ((k4 & 1) == 0)
+        __asm__ volatile("1:\n\t" PW_WORD PW_WORD "subs   %[k], %[k], #1\n\t"
+                         "bne    1b\n\t"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+                           [k] "+r"(k), [wv] "=&r"(wv), [we] "=&r"(we), [e] "=&r"(e), [o] "=&r"(o)
+                         :
+                         : "cc", "memory");
+      else
+        __asm__ volatile("1:\n\t" PW_WORD "subs   %[k], %[k], #1\n\t"
+                         "bne    1b\n\t"
+                         : [a0] "+r"(a0), [a1] "+r"(a1), [a2] "+r"(a2), [a3] "+r"(a3), [x] "+r"(x), [w] "+r"(w),
+                           [k] "+r"(k), [wv] "=&r"(wv), [we] "=&r"(we), [e] "=&r"(e), [o] "=&r"(o)
+                         :
+                         : "cc", "memory");
+#undef PW_WORD
     }
 #else
     {
