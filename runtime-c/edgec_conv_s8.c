@@ -20,25 +20,7 @@
 #include <string.h>
 
 #if !EDGEC_DSP
-/* Four dot products of x[0..n) (+ offset) with the rows w, w + n, w + 2n, w + 3n,
- * added to acc[0..3]. Each input load is shared by the four rows. */
-static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset, int32_t *acc)
-{
-  const int8_t *w0 = w, *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  int32_t i;
-  for (i = 0; i < n; ++i) {
-    const int32_t v = x[i] + offset;
-    a0 += w0[i] * v;
-    a1 += w1[i] * v;
-    a2 += w2[i] * v;
-    a3 += w3[i] * v;
-  }
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
-}
+#include "edgec_dot.h"
 #endif
 
 static int8_t conv_out(int32_t acc, int32_t mult, int32_t shift, const edgec_conv_params_t *p)
@@ -398,7 +380,7 @@ static void conv_1x1_s8(const edgec_conv_params_t *p, const int8_t *input, const
     int8_t *out = output + px * cout;
     for (oc = 0; oc + 4 <= cout; oc += 4) {
       int32_t a[4] = {0, 0, 0, 0};
-      dot4_s8(x, filter + oc * cin, cin, off, a);
+      edgec_dot4_s8(x, filter + oc * cin, cin, off, a);
       if (bias) {
         a[0] += bias[oc];
         a[1] += bias[oc + 1];

@@ -18,25 +18,7 @@
 #include "edgec_dsp.h"
 
 #if !EDGEC_DSP
-/* Four dot products of x[0..n) (+ offset) with the rows w, w + n, w + 2n, w + 3n,
- * added to acc[0..3]. Each input load is shared by the four rows. */
-static EDGEC_NOINLINE void dot4_s8(const int8_t *x, const int8_t *w, int32_t n, int32_t offset, int32_t *acc)
-{
-  const int8_t *w0 = w, *w1 = w + n, *w2 = w + 2 * n, *w3 = w + 3 * n;
-  int32_t a0 = acc[0], a1 = acc[1], a2 = acc[2], a3 = acc[3];
-  int32_t i;
-  for (i = 0; i < n; ++i) {
-    const int32_t v = x[i] + offset;
-    a0 += w0[i] * v;
-    a1 += w1[i] * v;
-    a2 += w2[i] * v;
-    a3 += w3[i] * v;
-  }
-  acc[0] = a0;
-  acc[1] = a1;
-  acc[2] = a2;
-  acc[3] = a3;
-}
+#include "edgec_dot.h"
 #endif
 
 static int8_t fc_out(const edgec_fc_params_t *p, int32_t acc, const int32_t *mult, const int32_t *shift, int32_t o)
@@ -58,7 +40,7 @@ void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, c
 #if EDGEC_DSP
       edgec_dot_4r1c(x, filter + o * n, n, n, off, a);
 #else
-      dot4_s8(x, filter + o * n, n, off, a);
+      edgec_dot4_s8(x, filter + o * n, n, off, a);
 #endif
       if (bias) {
         a[0] += bias[o];
