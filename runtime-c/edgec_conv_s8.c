@@ -15,6 +15,7 @@
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_window.h"
 #include "edgec_dsp.h"
 
 #include <string.h>
@@ -331,15 +332,13 @@ static void conv_dsp(const edgec_conv_params_t *p, const int8_t *input, const in
     const int8_t *in_b = input + b * p->in_h * row;
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t iy0 = oy * p->stride_h - p->pad_top;
-      int32_t ky0 = 0, ky1 = p->k_h;
-      while (ky0 < ky1 && iy0 + ky0 * p->dil_h < 0) ky0++;
-      while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dil_h >= p->in_h) ky1--;
+      int32_t ky0, ky1;
+      edgec_valid_taps(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ++ox) {
         const int32_t ix0 = ox * p->stride_w - p->pad_left;
         int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * p->out_c;
-        int32_t kx0 = 0, kx1 = p->k_w;
-        while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0) kx0++;
-        while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w) kx1--;
+        int32_t kx0, kx1;
+        edgec_valid_taps(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
         t.ni = ky1 - ky0;
         t.nj = one_run ? 1 : kx1 - kx0;
         t.len = one_run ? (kx1 - kx0) * cin_g : cin_g;
@@ -422,15 +421,13 @@ static void conv_c(const edgec_conv_params_t *p, const int8_t *input, const int8
     for (oy = 0; oy < p->out_h; ++oy) {
       const int32_t iy0 = oy * p->stride_h - p->pad_top;
       /* Taps inside the input: ky in [ky0, ky1). */
-      int32_t ky0 = 0, ky1 = p->k_h;
-      while (ky0 < ky1 && iy0 + ky0 * p->dil_h < 0) ky0++;
-      while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dil_h >= p->in_h) ky1--;
+      int32_t ky0, ky1;
+      edgec_valid_taps(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ++ox) {
         const int32_t ix0 = ox * p->stride_w - p->pad_left;
         int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * p->out_c;
-        int32_t kx0 = 0, kx1 = p->k_w;
-        while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0) kx0++;
-        while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w) kx1--;
+        int32_t kx0, kx1;
+        edgec_valid_taps(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
         for (g = 0; g < groups; ++g) {
           const int8_t *in_g = in_b + g * cin_g;
           const int32_t oc_end = (g + 1) * cout_g;

@@ -25,6 +25,7 @@
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_window.h"
 
 #include <string.h>
 
@@ -119,15 +120,13 @@ static void plain_row(const edgec_conv_params_t *p, const int8_t *data, const in
   const int32_t x_step = p->dil_w * C, y_step = p->dil_h * p->in_w * C, wy_step = p->k_w * C;
   const int8_t *in_b = data + b * p->in_h * p->in_w * C + c;
   const int32_t iy0 = oy * p->stride_h - p->pad_top;
-  int32_t ky0 = 0, ky1 = p->k_h, ox, ky, kx;
-  while (ky0 < ky1 && iy0 + ky0 * p->dil_h < 0) ky0++;
-  while (ky1 > ky0 && iy0 + (ky1 - 1) * p->dil_h >= p->in_h) ky1--;
+  int32_t ky0, ky1, ox, ky, kx;
+  edgec_valid_taps(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
   for (ox = 0; ox < p->out_w; ++ox) {
     const int32_t ix0 = ox * p->stride_w - p->pad_left;
-    int32_t kx0 = 0, kx1 = p->k_w;
+    int32_t kx0, kx1;
     int32_t acc = bias_c;
-    while (kx0 < kx1 && ix0 + kx0 * p->dil_w < 0) kx0++;
-    while (kx1 > kx0 && ix0 + (kx1 - 1) * p->dil_w >= p->in_w) kx1--;
+    edgec_valid_taps(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
     if (ky1 > ky0 && kx1 > kx0) {
       const int8_t *xr = in_b + ((iy0 + ky0 * p->dil_h) * p->in_w + ix0 + kx0 * p->dil_w) * C;
       const int8_t *wr = filter + (ky0 * p->k_w + kx0) * C + c;

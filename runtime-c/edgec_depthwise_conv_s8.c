@@ -22,23 +22,12 @@
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_window.h"
 #include "edgec_dsp.h"
 
 /* Taps (k_h * k_w) up to which the DSP path expands a channel group's weights
  * on the stack (8 bytes a tap); larger windows take the per-tap path. */
 #define EDGEC_DW_MAX_TAPS 25
-
-/* Window of output pixel (oy, ox) clipped to the input: taps [k0, k1). */
-static void dw_valid(int32_t o, int32_t stride, int32_t pad, int32_t dil, int32_t k, int32_t in, int32_t *k0,
-                     int32_t *k1)
-{
-  const int32_t i0 = o * stride - pad;
-  int32_t a = 0, b = k;
-  while (a < b && i0 + a * dil < 0) a++;
-  while (b > a && i0 + (b - 1) * dil >= in) b--;
-  *k0 = a;
-  *k1 = b;
-}
 
 /* One output channel at one pixel over its valid taps (x, w: first valid tap). */
 static int32_t dw_one(const int8_t *x, const int8_t *w, int32_t nky, int32_t nkx, int32_t x_step, int32_t y_step,
@@ -62,13 +51,13 @@ static void dw_plain(const edgec_conv_params_t *p, const int8_t *input, const in
   int32_t b, oy, ox, ic, m, ky0, ky1, kx0, kx1;
   for (b = 0; b < p->batches; ++b) {
     for (oy = 0; oy < p->out_h; ++oy) {
-      dw_valid(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
+      edgec_valid_taps(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ++ox) {
         int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * out_c;
         const int8_t *x;
         const int8_t *w;
         int32_t nky = ky1 - ky0;
-        dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+        edgec_valid_taps(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
         x = input; /* window in the padding: no taps */
         w = filter;
         if (nky <= 0 || kx1 <= kx0) {
@@ -214,7 +203,7 @@ static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8
   int32_t c, i, r, b, oy, ox, ky0, ky1, kx0, kx1;
   dw_group_t g;
   for (ox = 0; ox < p->out_w; ++ox) {
-    dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+    edgec_valid_taps(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
     if (kx0 == 0 && kx1 == p->k_w) {
       if (ox < ox_lo) ox_lo = ox;
       ox_hi = ox + 1;
@@ -239,7 +228,7 @@ static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8
       for (oy = 0; oy < p->out_h; ++oy) {
         const int32_t iy0 = oy * p->stride_h - p->pad_top;
         int8_t *out_row = rows ? rows->row(rows->ctx, c, b, oy) : output + (b * p->out_h + oy) * p->out_w * c_n + c;
-        dw_valid(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
+        edgec_valid_taps(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
         for (ox = 0; ox < p->out_w; ++ox) {
           const int32_t ix0 = ox * p->stride_w - p->pad_left;
           if (ky0 == 0 && ky1 == p->k_h && ox == ox_lo && ox_hi > ox_lo) {
@@ -252,7 +241,7 @@ static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8
             ox = ox_hi - 1;
             continue;
           }
-          dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+          edgec_valid_taps(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
           if (ky1 <= ky0 || kx1 <= kx0) { /* window in the padding: bias only */
             dw_border(&g, in_b, out_row + ox * o_n, 0, 0, 0, 0, p->k_w, x_step, y_step, off2);
             continue;
@@ -300,13 +289,13 @@ static void dw_c4(const edgec_conv_params_t *p, const int8_t *input, const int8_
   int32_t b, oy, ox, ic, m, ky0, ky1, kx0, kx1;
   for (b = 0; b < p->batches; ++b) {
     for (oy = 0; oy < p->out_h; ++oy) {
-      dw_valid(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
+      edgec_valid_taps(oy, p->stride_h, p->pad_top, p->dil_h, p->k_h, p->in_h, &ky0, &ky1);
       for (ox = 0; ox < p->out_w; ++ox) {
         int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * c_n;
         const int8_t *x;
         const int8_t *w;
         const int32_t any = ky1 > ky0;
-        dw_valid(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
+        edgec_valid_taps(ox, p->stride_w, p->pad_left, p->dil_w, p->k_w, p->in_w, &kx0, &kx1);
         x = input;
         w = filter;
         if (any && kx1 > kx0) {
