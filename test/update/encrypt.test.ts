@@ -10,8 +10,6 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel, type Compiled } from '../../compiler/pipeline.js';
-import { compareWithReference } from '../../compiler/verify/golden.js';
-import { randomSamples } from '../../compiler/verify/samples.js';
 import { applyPatch, fullImagePatch, makePatch } from '../../compiler/update/delta.js';
 import { decryptPatch, deviceKeyC, encryptPatch, generateDeviceKey, keyCheck, parseDeviceKey } from '../../compiler/update/crypt.js';
 import { lzssDecompress } from '../../compiler/update/lzss.js';
@@ -19,7 +17,7 @@ import { crc32, PATCH_CRYPT_BYTES, PATCH_HEADER_BYTES } from '../../compiler/upd
 import { generateKeys, loadPrivateKey, publicKeyC, signBytes } from '../../compiler/update/sign.js';
 import { EdgecError } from '../../compiler/errors.js';
 import { retrainClassifier } from './perturb.js';
-import { buildSim, sim } from './sim.js';
+import { buildSim, expectAppliedModelMatches, sim } from './sim.js';
 
 const DIGITS = 'examples/digits/digits_int8.onnx';
 const HAS_MBEDTLS = existsSync('/usr/include/mbedtls/aes.h');
@@ -103,19 +101,7 @@ describe.skipIf(!HAS_MBEDTLS)('encrypted apply on the device (mbedTLS AES-128-CT
   });
 
   it('decrypts while streaming into slot B; the updated model matches onnxruntime', async () => {
-    const samples = randomSamples(target.program, 20, 5);
-    const result = await compareWithReference(targetModel, target.program, (input, n) => {
-      writeFileSync(join(work, 'in.bin'), input);
-      const r = sim(sexe, ['apply', files['base.signed.weights'], files['enc.patch'], join(work, 'in.bin'), join(work, 'out.bin'), String(n)]);
-      expect(r.apply).toBe('ok');
-      expect(r.active).toBe('intact');
-      expect(r['bind-b']).toBe('ok');
-      return readFileSync(join(work, 'out.bin'));
-    }, samples);
-    for (const o of result.outputs) {
-      expect(o.maxDiffLsb).toBeLessThanOrEqual(2);
-      expect(o.top1Mismatches ?? 0).toBe(0);
-    }
+    await expectAppliedModelMatches(sexe, files['base.signed.weights'], files['enc.patch'], targetModel, target, work, 5);
   });
 
   it('a whole blob travels encrypted as a full-image patch (edgec encrypt) and binds', () => {

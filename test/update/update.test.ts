@@ -9,13 +9,11 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel, type Compiled } from '../../compiler/pipeline.js';
-import { compareWithReference } from '../../compiler/verify/golden.js';
-import { randomSamples } from '../../compiler/verify/samples.js';
 import { applyPatch, makePatch } from '../../compiler/update/delta.js';
 import { generateKeys, loadPrivateKey, loadPublicKey, publicKeyC, signBytes, verifyBytes } from '../../compiler/update/sign.js';
 import { lzssCompress, lzssDecompress } from '../../compiler/update/lzss.js';
 import { retrainClassifier } from './perturb.js';
-import { buildSim, sim } from './sim.js';
+import { buildSim, expectAppliedModelMatches, sim } from './sim.js';
 
 const DIGITS = 'examples/digits/digits_int8.onnx';
 const KWS = 'examples/kws_dscnn/kws_dscnn_int8.onnx';
@@ -89,19 +87,7 @@ describe('delta', () => {
 
 describe('on-device apply (simulated A/B flash)', () => {
   it('applies the patch into slot B and the updated model matches onnxruntime on the new ONNX', async () => {
-    const samples = randomSamples(target.program, 20, 11);
-    const result = await compareWithReference(targetModel, target.program, (input, n) => {
-      writeFileSync(join(work, 'in.bin'), input);
-      const r = sim(exe, ['apply', files['base.weights'], files['update.patch'], join(work, 'in.bin'), join(work, 'out.bin'), String(n)]);
-      expect(r.apply).toBe('ok');
-      expect(r.active).toBe('intact');
-      expect(r['bind-b']).toBe('ok');
-      return readFileSync(join(work, 'out.bin'));
-    }, samples);
-    for (const o of result.outputs) {
-      expect(o.maxDiffLsb).toBeLessThanOrEqual(2);
-      expect(o.top1Mismatches ?? 0).toBe(0);
-    }
+    await expectAppliedModelMatches(exe, files['base.weights'], files['update.patch'], targetModel, target, work, 11);
   });
 
   it('refuses a patch for another base, truncated transfers and every flipped bit, leaving slot A intact', () => {
