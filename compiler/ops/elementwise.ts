@@ -8,9 +8,9 @@
 import type { Node } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
 import { identityPerm, physicalShape, rowMajorStrides, type Perm } from '../ir/layout.js';
-import { activationRange, quantizeMultiplier, quantizeMultiplierSmallerThanOne } from '../ir/quant.js';
+import { quantizeMultiplier, quantizeMultiplierSmallerThanOne } from '../ir/quant.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
-import { fusedClamp } from '../passes/fuse-activations.js';
+import { fusedActivationRange } from '../passes/fuse-activations.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { cmsisAdd, cmsisMul } from '../backends/cmsis-nn.js';
 import { espAdd, espMul } from '../backends/esp-nn.js';
@@ -102,8 +102,7 @@ function lowerBinary(node: Node, ctx: LoweringContext, kind: 'add' | 'mul'): voi
   const b = operand(ctx, node, 1, outShape);
   const perm = outputPerm(ctx, node, outShape);
   const out = ctx.define(outName, perm);
-  const clamp = fusedClamp(node);
-  const act = activationRange(Number.isFinite(clamp.min) || Number.isFinite(clamp.max) ? 'clip' : 'none', outQ.scale, outQ.zeroPoint, clamp.min, clamp.max);
+  const act = fusedActivationRange(node, outQ);
   const physDims = physicalShape(outShape, perm);
   const contiguous = rowMajorStrides(physDims);
   const physStrides = [a, b].map((o) => perm.map((axis) => o.logicalStrides[axis]));

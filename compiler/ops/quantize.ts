@@ -8,8 +8,7 @@ import type { Op, Value } from '../ir/program.js';
 import { identityPerm, physicalShape } from '../ir/layout.js';
 import { quantizeMultiplier } from '../ir/quant.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
-import { fusedClamp } from '../passes/fuse-activations.js';
-import { activationRange } from '../ir/quant.js';
+import { fusedActivationRange } from '../passes/fuse-activations.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 
 export function sameQuant(a: Quant, b: Quant): boolean {
@@ -55,8 +54,7 @@ function lowerRequantize(node: Node, ctx: LoweringContext): void {
   const inQ = ctx.quant(node, node.inputs[0]);
   const outQ = ctx.quant(node, node.outputs[0]);
   const out = ctx.define(node.outputs[0], src.perm);
-  const clamp = fusedClamp(node);
-  const act = activationRange(Number.isFinite(clamp.min) || Number.isFinite(clamp.max) ? 'clip' : 'none', outQ.scale, outQ.zeroPoint, clamp.min, clamp.max);
+  const act = fusedActivationRange(node, outQ);
   ctx.addOp(requantizeOp(node.name, src.value, inQ, out, outQ, act));
 }
 

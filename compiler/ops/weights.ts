@@ -4,9 +4,9 @@
  * the accumulator's scale (input × weight), fixed-point requantization.
  */
 import type { Node, Tensor } from '../ir/graph.js';
-import { activationRange, perChannelMultipliers, roundHalfEven } from '../ir/quant.js';
+import { perChannelMultipliers, roundHalfEven } from '../ir/quant.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
-import { fusedClamp } from '../passes/fuse-activations.js';
+import { fusedActivationRange } from '../passes/fuse-activations.js';
 
 export interface QuantizedWeights {
   tensor: Tensor;
@@ -75,8 +75,6 @@ export interface Requant {
 /** Per-channel multipliers and the clamp of any fused activation. */
 export function requantization(node: Node, input: Quant, weightScales: number[], output: Quant): Requant {
   const { mult, shift } = perChannelMultipliers(input.scale, weightScales, output.scale);
-  const clamp = fusedClamp(node);
-  const kind = Number.isFinite(clamp.min) || Number.isFinite(clamp.max) ? 'clip' : 'none';
-  const range = activationRange(kind, output.scale, output.zeroPoint, clamp.min, clamp.max);
+  const range = fusedActivationRange(node, output);
   return { mult, shift, actMin: range.min, actMax: range.max };
 }

@@ -7,6 +7,7 @@
  * as the activation's output (Q/DQ on both sides).
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
+import { activationRange } from '../ir/quant.js';
 import { pruneTensors, removeNodes } from './graph-edit.js';
 
 /** Ops whose kernels end with requantize + clamp. */
@@ -82,4 +83,10 @@ export function fusedClamp(node: Node): ClipBounds {
   if (!Array.isArray(a)) return { min: -Infinity, max: Infinity };
   const [min, max] = a.map(Number);
   return { min: min <= -1e30 ? -Infinity : min, max: max >= 1e30 ? Infinity : max };
+}
+
+/** act_min / act_max of a node's output clamp: its fused activation in the output's quantized domain (full int8 range without one). */
+export function fusedActivationRange(node: Node, output: { scale: number; zeroPoint: number }): { min: number; max: number } {
+  const clamp = fusedClamp(node);
+  return activationRange('clip', output.scale, output.zeroPoint, clamp.min, clamp.max);
 }
