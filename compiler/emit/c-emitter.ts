@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import type { Program, Value } from '../ir/program.js';
+import { valueBytes, type Program, type Value } from '../ir/program.js';
 import type { Plan } from '../plan/types.js';
 import type { Backend } from '../backends/index.js';
 import type { Board } from '../boards.js';
@@ -38,7 +38,7 @@ const C_TYPES: Record<Value['type'], string> = { int8: 'EDGEC_INT8', uint8: 'EDG
 function tensorView(v: Value, plan: Plan): Record<string, unknown> {
   const placement = plan.placements.get(v.id);
   const quantized = v.type === 'int8' || v.type === 'uint8';
-  const bytes = v.shape.reduce((a, b) => a * b, 1) * (v.type === 'float32' || v.type === 'int32' ? 4 : 1);
+  const bytes = valueBytes(v);
   return {
     onnxName: v.onnxName.replace(/[\\"]/g, '_'), typeName: v.type, dims: v.logicalShape.join(', '), rank: v.logicalShape.length,
     dimsInit: v.logicalShape.length ? v.logicalShape.join(', ') : '0', cType: C_TYPES[v.type], quantized,
@@ -106,7 +106,7 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     const out = program.values.get(op.outputs[0]) as Value;
     return {
       comment: `${op.name}: ${op.onnxOp} -> ${op.kind} (${choice.backend})`.replace(/\*\//g, '* /'), code,
-      tracePtr: env.ptr(op.outputs[0], 'const void'), traceBytes: out.shape.reduce((a, b) => a * b, 1) * (out.type === 'float32' || out.type === 'int32' ? 4 : 1),
+      tracePtr: env.ptr(op.outputs[0], 'const void'), traceBytes: valueBytes(out),
     };
   });
   const consts = [...program.consts.values()].map((c) => {

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { compileModel, type Compiled } from '../pipeline.js';
 import type { Graph } from '../ir/graph.js';
 import { bytesPerElement, elementCount } from '../ir/graph.js';
-import type { Value } from '../ir/program.js';
+import { valueBytes, type Value } from '../ir/program.js';
 import { buildNativeRunner, runNativeTraced } from '../verify/native.js';
 import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
 import { parseTrace, sampleBytes, toPhysical } from '../verify/layers.js';
@@ -93,13 +93,13 @@ export async function measureAccuracy(built: Compiled, q: Quantized, opts: { max
     const top1 = outValues.map(() => 0);
     const layerSqnr = layerOps.map(() => new Sqnr());
     const records = run.trace ? parseTrace(run.trace) : [];
-    const perSample = outValues.reduce((a, v) => a + elementCount(v.shape) * (v.type === 'float32' || v.type === 'int32' ? 4 : 1), 0);
+    const perSample = outValues.reduce((a, v) => a + valueBytes(v), 0);
     try {
       for (let s = 0; s < samples.length; s++) {
         const ref = await runReference(session, samples[s], [...outValues.map((v) => v.onnxName), ...floatNames.filter((n) => !outValues.some((v) => v.onnxName === n))]);
         let off = s * perSample;
         outValues.forEach((v, i) => {
-          const n = elementCount(v.shape) * (v.type === 'float32' || v.type === 'int32' ? 4 : 1);
+          const n = valueBytes(v);
           const ours = outputFloats(v, run.outputs.subarray(off, off + n));
           off += n;
           const expected = ref.get(v.onnxName) as Float32Array;

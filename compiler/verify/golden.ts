@@ -2,7 +2,7 @@
  * Golden comparison: the generated C (run natively or as WebAssembly) against
  * onnxruntime on the original model, sample by sample.
  */
-import type { Program, Value } from '../ir/program.js';
+import { valueBytes, type Program, type Value } from '../ir/program.js';
 import { OutputComparison, type OutputStats } from './compare.js';
 import { openReference, runReference, type NamedTensor, type TensorData } from './reference.js';
 
@@ -21,10 +21,6 @@ function typedView(v: Value, bytes: Uint8Array): TensorData {
     case 'uint8': return new Uint8Array(copy.buffer);
     case 'int32': return new Int32Array(copy.buffer);
   }
-}
-
-function valueBytes(v: Value): number {
-  return v.shape.reduce((a, b) => a * b, 1) * (v.type === 'float32' || v.type === 'int32' ? 4 : 1);
 }
 
 /** LSB of an output: 1 for integer data; the dequantize scale for float outputs. */
