@@ -16,6 +16,7 @@ import { buildNativeRunner, runNativeTraced } from '../verify/native.js';
 import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
 import { parseTrace, sampleBytes, toPhysical } from '../verify/layers.js';
 import { argmax } from '../verify/compare.js';
+import { classCount } from '../verify/golden.js';
 import type { Quantized } from './index.js';
 import { writeOnnx } from './onnx-writer.js';
 
@@ -48,12 +49,6 @@ export class Sqnr {
     if (this.noise === 0) return Infinity;
     return 10 * Math.log10(this.signal / this.noise);
   }
-}
-
-/** Classifier-like output: one axis of 2..1000 classes. */
-function classes(v: Value): number | undefined {
-  const dims = v.logicalShape.filter((d) => d > 1);
-  return dims.length === 1 && dims[0] > 1 && dims[0] <= 1000 ? dims[0] : undefined;
 }
 
 function outputFloats(v: Value, bytes: Uint8Array): Float32Array {
@@ -104,7 +99,7 @@ export async function measureAccuracy(built: Compiled, q: Quantized, opts: { max
           off += n;
           const expected = ref.get(v.onnxName) as Float32Array;
           outSqnr[i].add(expected, ours);
-          const k = classes(v);
+          const k = classCount(v);
           if (k) for (let r = 0; r + k <= ours.length; r += k) if (argmax(ours, r, k) === argmax(expected, r, k)) top1[i]++;
         });
         layerOps.forEach((l, k) => {
@@ -118,7 +113,7 @@ export async function measureAccuracy(built: Compiled, q: Quantized, opts: { max
       await session.release();
     }
     const outputs = outValues.map((v, i): OutputAccuracy => {
-      const k = classes(v);
+      const k = classCount(v);
       const rows = k ? samples.length * Math.max(1, Math.floor(elementCount(v.shape) / k)) : 0;
       return { name: v.onnxName, sqnrDb: outSqnr[i].db(), top1Agree: k ? top1[i] / rows : undefined };
     });
