@@ -55,3 +55,21 @@ export function readNpy(path: string): NpyArray {
   try { bytes = readFileSync(path); } catch { throw new EdgecError(`${path}: cannot read file`, 2); }
   return parseNpy(bytes, path);
 }
+
+const DESCR_OF: Record<NpyDType, string> = {
+  float32: '<f4', float64: '<f8', int8: '|i1', uint8: '|u1', int32: '<i4', int64: '<i8',
+};
+
+/** A .npy file (format 1.0, C order) holding `array`: the inverse of parseNpy. */
+export function encodeNpy(array: NpyArray): Uint8Array {
+  const shape = array.shape.length === 1 ? `(${array.shape[0]},)` : `(${array.shape.join(', ')})`;
+  let header = `{'descr': '${DESCR_OF[array.dtype]}', 'fortran_order': False, 'shape': ${shape}, }`;
+  // magic (6) + version (2) + length (2) + header + '\n' is padded to a multiple of 64
+  header += ' '.repeat((64 - ((10 + header.length + 1) % 64)) % 64) + '\n';
+  const body = new Uint8Array(array.data.buffer, array.data.byteOffset, array.data.byteLength);
+  const out = new Uint8Array(10 + header.length + body.length);
+  out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, 1, 0, header.length & 0xff, header.length >> 8]);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(body, 10 + header.length);
+  return out;
+}

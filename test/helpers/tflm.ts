@@ -1,0 +1,138 @@
+/**
+ * TensorFlow Lite Micro's own interpreter (PyPI `tflite-micro`) as the bit
+ * reference: run a .tflite on a batch of inputs and get its outputs. The
+ * Python comes from $EDGEC_TFLM_PYTHON, else the repo's .venv (made by
+ * .ci/setup), else python3; `tflmPython()` is undefined when none of them can
+ * import tflite_micro, and tests then report themselves skipped.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { readNpz } from '../../compiler/data/npz.js';
+import { encodeNpy, type NpyArray } from '../../compiler/data/npy.js';
+
+const SCRIPT = resolve('test/helpers/tflm_run.py');
+
+let cachedPython: string | null | undefined;
+
+/** A Python that can import tflite_micro, or undefined. */
+export function tflmPython(): string | undefined {
+  if (cachedPython !== undefined) return cachedPython ?? undefined;
+  const candidates = [process.env.EDGEC_TFLM_PYTHON, resolve('.venv/bin/python'), 'python3'].filter((p): p is string => !!p);
+  cachedPython = null;
+  for (const python of candidates) {
+    if (python.includes('/') && !existsSync(python)) continue;
+    const r = spawnSync(python, ['-c', 'from tflite_micro.python.tflite_micro import runtime'], { encoding: 'utf8' });
+    if (r.status === 0) { cachedPython = python; break; }
+  }
+  return cachedPython ?? undefined;
+}
+
+export interface TflmOutput {
+  dims: number[];
+  data: Int8Array | Uint8Array | Int16Array | Int32Array | Float32Array;
+}
+
+/**
+ * Runs `model` once per sample. `inputs[i]` holds every sample of input i
+ * back to back (shape [samples, ...inputShape]). Returns one stacked array
+ * per output, first axis = sample.
+ */
+export function runTflm(model: string, inputs: NpyArray[]): TflmOutput[] {
+  const python = tflmPython();
+  if (!python) throw new Error('tflite-micro is not importable (run .ci/setup or set EDGEC_TFLM_PYTHON)');
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-tflm-'));
+  try {
+    const inputFiles = inputs.map((arr, i) => {
+      const file = join(dir, `in${i}.npy`);
+      writeFileSync(file, encodeNpy(arr));
+      return file;
+    });
+    const outFile = join(dir, 'out.npz');
+    const r = spawnSync(python, [SCRIPT, resolve(model), outFile, ...inputFiles], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`tflite-micro failed on ${model}: ${r.stderr.trim()}`);
+    const arrays = readNpz(outFile);
+    const outputs: TflmOutput[] = [];
+    for (let k = 0; arrays.has(`out${k}`); k++) {
+      const a = arrays.get(`out${k}`)!;
+      outputs.push({ dims: a.shape, data: a.data as TflmOutput['data'] });
+    }
+    return outputs;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export interface TflmComparison {
+  samples: number;
+  /** Per output: how many elements differ from TFLM, and the largest difference. */
+  outputs: { name: string; elements: number; mismatches: number; maxDiff: number }[];
+}
+
+function npyFromValue(type: string, data: ArrayBufferView, shape: number[]): NpyArray {
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice();
+  switch (type) {
+    case 'int8': return { dtype: 'int8', shape, data: new Int8Array(bytes.buffer) };
+    case 'uint8': return { dtype: 'uint8', shape, data: bytes };
+    case 'int32': return { dtype: 'int32', shape, data: new Int32Array(bytes.buffer) };
+    default: return { dtype: 'float32', shape, data: new Float32Array(bytes.buffer) };
+  }
+}
+
+/**
+ * Builds `model` (ONNX or TFLite) with edgec, runs the generated C natively
+ * on `samples` seeded random inputs, runs `tflite` through TFLite Micro on the
+ * same inputs and compares every output element. The model's inputs and
+ * outputs must be the .tflite's, in order and type (int8 I/O, or float I/O
+ * on both sides).
+ */
+export async function compareWithTflm(model: string, tflite: string, samples = 10, seed = 7): Promise<TflmComparison> {
+  const { compileModel } = await import('../../compiler/pipeline.js');
+  const { buildNativeRunner, runNative } = await import('../../compiler/verify/native.js');
+  const { randomSamples } = await import('../../compiler/verify/samples.js');
+  const { valueBytes } = await import('../../compiler/ir/program.js');
+  const c = compileModel(model, { name: 'm' });
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-tflm-build-'));
+  try {
+    for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
+    const exe = buildNativeRunner(dir, 'm');
+    const batch = randomSamples(c.program, samples, seed);
+    const inputBytes = new Uint8Array(batch.reduce((a, s) => a + s.reduce((b, t) => b + t.data.byteLength, 0), 0));
+    let pos = 0;
+    for (const s of batch) for (const t of s) { inputBytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos); pos += t.data.byteLength; }
+    const ours = runNative(exe, inputBytes, samples);
+    const tflmInputs = c.program.inputs.map((id, i) => {
+      const v = c.program.values.get(id)!;
+      const per = batch[0][i].data.byteLength;
+      const all = new Uint8Array(per * samples);
+      batch.forEach((s, k) => all.set(new Uint8Array(s[i].data.buffer, s[i].data.byteOffset, per), k * per));
+      return npyFromValue(v.type, all, [samples, ...v.logicalShape]);
+    });
+    const theirs = runTflm(tflite, tflmInputs);
+    const outValues = c.program.outputs.map((id) => c.program.values.get(id)!);
+    const perSample = outValues.reduce((a, v) => a + valueBytes(v), 0);
+    const result: TflmComparison = { samples, outputs: outValues.map((v) => ({ name: v.onnxName, elements: 0, mismatches: 0, maxDiff: 0 })) };
+    outValues.forEach((v, o) => {
+      const ref = theirs[o];
+      if (!ref) throw new Error(`TFLM gave no output ${o}`);
+      const n = valueBytes(v);
+      const before = outValues.slice(0, o).reduce((a, w) => a + valueBytes(w), 0);
+      const perRef = ref.data.length / samples;
+      for (let s = 0; s < samples; s++) {
+        const mineBytes = ours.slice(s * perSample + before, s * perSample + before + n);
+        const mine = npyFromValue(v.type, mineBytes, [n]).data as ArrayLike<number>;
+        if (mine.length !== perRef) throw new Error(`output ${v.onnxName}: ${mine.length} elements, TFLM ${perRef}`);
+        for (let k = 0; k < perRef; k++) {
+          const d = Math.abs(Number(mine[k]) - Number(ref.data[s * perRef + k]));
+          result.outputs[o].elements++;
+          if (d !== 0) result.outputs[o].mismatches++;
+          result.outputs[o].maxDiff = Math.max(result.outputs[o].maxDiff, d);
+        }
+      }
+    });
+    return result;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
