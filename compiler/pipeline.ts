@@ -12,6 +12,7 @@ import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
 import { propagateQuant } from './passes/propagate-quant.js';
+import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { lowerGraph } from './passes/lower.js';
@@ -64,6 +65,7 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'propagate-quant', run: propagateQuant },
+  { name: 'matmul-add-to-fc', run: matmulAddToFc },
   { name: 'fold-qdq', run: foldQdq },
   { name: 'uint8-to-int8', run: uint8ToInt8 },
   { name: 'fuse-activations', run: fuseActivations },

@@ -109,3 +109,52 @@ export class Pat {
 export function opTypes(g: Graph): string[] {
   return g.nodes.map((n) => n.opType);
 }
+
+/** PPQ classifier head: DQ -> Transpose -> Reshape -> Gemm, no Q/DQ between. */
+export function ppqHead(r: Rand, A: QParams, O: QParams): Pat {
+  const p = new Pat();
+  const x = p.floatInput('x', [1, 4, 3, 3]);
+  const t = p.b.op('Transpose', [p.qdq(x, A)], { perm: [0, 2, 3, 1] });
+  const f = p.b.op('Reshape', [t, p.int64([1, 36])]);
+  const w = p.weights(r.floats(10 * 36), [10, 36], 0);
+  const y = p.b.op('Gemm', [f, w.name, p.bias(r.floats(10), w.scales.map((s) => A.scale * s), 0)], { transB: 1 });
+  p.out(y, O);
+  return p;
+}
+
+export interface DenseOptions {
+  inDims?: number[];
+  n?: number;
+  /** 'exact': bias DQ scale = input × weight scale (TFLite); 'rescaled': another scale; 'float': a float constant. */
+  bias?: 'exact' | 'rescaled' | 'float';
+  relu?: boolean;
+  perChannel?: boolean;
+}
+
+/** tf2onnx 1.17 --tflite Dense: DQ(x) -> MatMul(DQ(W)) -> Add(DQ(int32 bias)) -> [Relu] -> Q -> DQ. */
+export function tf2onnxDense(r: Rand, A: QParams, O: QParams, o: DenseOptions = {}): Pat {
+  const inDims = o.inDims ?? [1, 8];
+  const k = inDims[inDims.length - 1];
+  const n = o.n ?? 5;
+  const p = new Pat();
+  const x = p.floatInput('x', inDims);
+  const w = p.weights(r.floats(k * n), [k, n], o.perChannel === false ? -1 : 1);
+  const mm = p.b.op('MatMul', [p.qdq(x, A), w.name], {}, { output: 'BiasAdd_prequant' });
+  const values = r.floats(n, -0.5, 0.5);
+  const accScales = w.scales.map((s) => Math.fround(A.scale * s));
+  const bias = o.bias === 'float' ? (p.b.float('bias_f', Array.from(values)), 'bias_f')
+    : p.bias(values, o.bias === 'rescaled' ? accScales.map((s) => s * 0.37) : accScales, accScales.length > 1 ? 0 : undefined);
+  const added = p.b.op('Add', [mm, bias]);
+  p.out(o.relu ? p.b.op('Relu', [added]) : added, O);
+  return p;
+}
+
+
+/** tf2onnx --tflite depthwise conv; its int32 bias DQ has `biasAxis` (tf2onnx writes 3 on this rank-1 tensor). */
+export function depthwiseBias(r: Rand, A: QParams, O: QParams, biasAxis: number): Pat {
+  const p = new Pat();
+  const w = p.weights(r.floats(4 * 9), [4, 1, 3, 3], 0);
+  const b = p.bias(r.floats(4), w.scales.map((s) => Math.fround(A.scale * s)), biasAxis);
+  const c = p.b.op('Conv', [p.qdq(p.floatInput('x', [1, 4, 5, 5]), A), w.name, b], { group: 4, pads: [1, 1, 1, 1] });
+  return p.out(c, O);
+}

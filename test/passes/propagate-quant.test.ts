@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { propagateQuant } from '../../compiler/passes/propagate-quant.js';
 import { foldQdq } from '../../compiler/passes/fold-qdq.js';
 import type { Graph } from '../../compiler/ir/graph.js';
-import { act, opTypes, Pat, Rand } from './patterns.js';
+import { act, opTypes, Pat, ppqHead, Rand } from './patterns.js';
 
 const A = act(0.05, -3);
 const O = act(0.1, 5);
@@ -20,21 +20,9 @@ function quantAfterFold(g: Graph, reader: string, slot = 0): { scale: number; ze
   return t?.quant ? { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] } : undefined;
 }
 
-/** PPQ classifier head: DQ -> Transpose -> Reshape -> Gemm, no Q/DQ between. */
-export function ppqHead(r: Rand): Pat {
-  const p = new Pat();
-  const x = p.floatInput('x', [1, 4, 3, 3]);
-  const t = p.b.op('Transpose', [p.qdq(x, A)], { perm: [0, 2, 3, 1] });
-  const f = p.b.op('Reshape', [t, p.int64([1, 36])]);
-  const w = p.weights(r.floats(10 * 36), [10, 36], 0);
-  const y = p.b.op('Gemm', [f, w.name, p.bias(r.floats(10), w.scales.map((s) => A.scale * s), 0)], { transB: 1 });
-  p.out(y, O);
-  return p;
-}
-
 describe('propagate-quant', () => {
   it('PPQ head: the Transpose and Reshape outputs take the DQ parameters', () => {
-    const g = propagateQuant(ppqHead(new Rand(1)).graph());
+    const g = propagateQuant(ppqHead(new Rand(1), A, O).graph());
     expect(opTypes(g).filter((o) => o === 'QuantizeLinear')).toHaveLength(4); // input, Transpose, Reshape, Gemm
     expect(quantAfterFold(g, 'Gemm')).toEqual({ scale: A.scale, zeroPoint: A.zeroPoint });
   });
