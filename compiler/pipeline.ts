@@ -13,6 +13,7 @@ import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
 import { propagateQuant } from './passes/propagate-quant.js';
 import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
+import { unquantizedActivation } from './passes/unquantized-activation.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { lowerGraph } from './passes/lower.js';
@@ -66,6 +67,7 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'propagate-quant', run: propagateQuant },
   { name: 'matmul-add-to-fc', run: matmulAddToFc },
+  { name: 'unquantized-activation', run: unquantizedActivation },
   { name: 'fold-qdq', run: foldQdq },
   { name: 'uint8-to-int8', run: uint8ToInt8 },
   { name: 'fuse-activations', run: fuseActivations },

@@ -158,3 +158,14 @@ export function depthwiseBias(r: Rand, A: QParams, O: QParams, biasAxis: number)
   const c = p.b.op('Conv', [p.qdq(p.floatInput('x', [1, 4, 5, 5]), A), w.name, b], { group: 4, pads: [1, 1, 1, 1] });
   return p.out(c, O);
 }
+
+/** AMD Quark: Conv -> activation (LeakyRelu / HardSwish / Relu / Clip) -> Q, no Q between conv and activation. */
+export function quarkConvActivation(r: Rand, A: QParams, O: QParams, activation: 'LeakyRelu' | 'HardSwish' | 'Relu' | 'Clip', alpha = 0.1): Pat {
+  const p = new Pat(activation === 'HardSwish' ? 14 : 13);
+  const w = p.weights(r.floats(4 * 3 * 9), [4, 3, 3, 3], 0);
+  const b = p.bias(r.floats(4, -0.3, 0.3), w.scales.map((s) => Math.fround(A.scale * s)), 0);
+  const c = p.b.op('Conv', [p.qdq(p.floatInput('x', [1, 3, 6, 6]), A), w.name, b], { pads: [1, 1, 1, 1] });
+  const extra = activation === 'Clip' ? [(p.b.float('clip_lo', 0), 'clip_lo'), (p.b.float('clip_hi', 6), 'clip_hi')] : [];
+  const y = p.b.op(activation, [c, ...extra], activation === 'LeakyRelu' ? { alpha } : {});
+  return p.out(y, O);
+}
