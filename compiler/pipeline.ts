@@ -14,6 +14,7 @@ import { foldQdq } from './passes/fold-qdq.js';
 import { propagateQuant } from './passes/propagate-quant.js';
 import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
 import { unquantizedActivation } from './passes/unquantized-activation.js';
+import { floatTail } from './passes/float-tail.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { lowerGraph } from './passes/lower.js';
@@ -59,6 +60,8 @@ export interface Compiled {
   backendNote?: string;
   /** Present when the model was quantized from float (--calibration). */
   quantized?: Quantized;
+  /** Notes of the graph passes for the build report (e.g. a float tail run in int8). */
+  notes: string[];
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
@@ -68,6 +71,7 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'propagate-quant', run: propagateQuant },
   { name: 'matmul-add-to-fc', run: matmulAddToFc },
   { name: 'unquantized-activation', run: unquantizedActivation },
+  { name: 'float-tail', run: floatTail },
   { name: 'fold-qdq', run: foldQdq },
   { name: 'uint8-to-int8', run: uint8ToInt8 },
   { name: 'fuse-activations', run: fuseActivations },
@@ -95,7 +99,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   });
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
-  return { graph, program, plan, board, backend, emitted, backendNote };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [] };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */

@@ -4,7 +4,7 @@
  * run against onnxruntime with the per-op harness (test/ops/harness.ts).
  */
 import { describeOp, inputRms, type OpCase } from '../ops/harness.js';
-import { act, depthwiseBias, Pat, ppqHead, quarkConvActivation, Rand, tf2onnxDense } from './patterns.js';
+import { act, depthwiseBias, nncfTail, Pat, ppqHead, quarkConvActivation, Rand, tf2onnxDense } from './patterns.js';
 import type { QParams } from '../helpers/onnx-builder.js';
 
 const r = new Rand(11);
@@ -59,6 +59,8 @@ function transposedWeights(): Uint8Array {
 }
 
 
+const tailDifference = { minExact: 0, why: 'onnxruntime runs the tail in float; ours is int8 dequantized at the output' };
+
 /** Quark conv outputs: mostly positive range after the activation. */
 const quarkOut = act(0.012, -90);
 
@@ -84,6 +86,12 @@ const cases: OpCase[] = [
   },
   { name: 'Quark Conv -> Relu -> Q (fuse-activations)', model: quarkConvActivation(r, A, quarkOut, 'Relu').bytes() },
   { name: 'Quark Conv -> Clip(0, 6) -> Q (fuse-activations)', model: quarkConvActivation(r, A, quarkOut, 'Clip').bytes() },
+  // float tail: onnxruntime keeps these float, so no value is "exact"; the LSB is our int8 output's dequantize scale.
+  // Each layer is within 1 LSB of its float result (the Gemm cases); Softmax then sees logits on the Gemm's grid,
+  // which spans the worst case of its weights (no calibration), so its probabilities move by up to ~4/256.
+  { name: 'float-tail: NNCF Gemm -> Softmax after the last Q', model: nncfTail(r, A).bytes(), maxLsb: 4, knownDifference: tailDifference },
+  { name: 'float-tail: PPQ last Gemm without Q (int8 weights)', model: nncfTail(r, A, { after: 'none' }).bytes(), knownDifference: tailDifference },
+  { name: 'float-tail: float weights, Gemm -> Relu', model: nncfTail(r, A, { floatWeights: true, after: 'Relu' }).bytes(), knownDifference: tailDifference },
 ];
 
 describeOp('canonicalisation', cases, { maxLsb: 1 });

@@ -169,3 +169,31 @@ export function quarkConvActivation(r: Rand, A: QParams, O: QParams, activation:
   const y = p.b.op(activation, [c, ...extra], activation === 'LeakyRelu' ? { alpha } : {});
   return p.out(y, O);
 }
+
+export interface TailOptions {
+  /** Weights left float (NNCF ignored scope) instead of int8 behind a DQ. */
+  floatWeights?: boolean;
+  /** What follows the float Gemm: Softmax (NNCF / PPQ classifiers), Relu, or nothing. */
+  after?: 'Softmax' | 'Relu' | 'none';
+}
+
+/** NNCF / PPQ float tail: ... -> Q -> DQ -> Flatten -> Gemm -> [Softmax | Relu] -> float output, no Q after the Gemm. */
+export function nncfTail(r: Rand, A: QParams, o: TailOptions = {}): Pat {
+  const p = new Pat();
+  const f = p.b.op('Flatten', [p.qdq(p.floatInput('x', [1, 4, 2, 2]), A)]);
+  const wf = r.floats(6 * 16);
+  const bias = r.floats(6, -0.2, 0.2);
+  let w: string;
+  let b: string;
+  if (o.floatWeights) {
+    p.b.initializer('fc_w', wf, [6, 16]);
+    p.b.initializer('fc_b', bias, [6]);
+    [w, b] = ['fc_w', 'fc_b'];
+  } else {
+    const qw = p.weights(wf, [6, 16], 0);
+    [w, b] = [qw.name, p.bias(bias, qw.scales.map((s) => Math.fround(A.scale * s)), 0)];
+  }
+  const y = p.b.op('Gemm', [f, w, b], { transB: 1 }, { name: 'fc', output: o.after === 'none' ? 'out' : 'logits' });
+  if (o.after !== 'none') p.b.op(o.after ?? 'Softmax', [y], {}, { output: 'out' });
+  return p.floatOutput('out');
+}
