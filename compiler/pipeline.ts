@@ -14,6 +14,7 @@ import { foldQdq } from './passes/fold-qdq.js';
 import { propagateQuant } from './passes/propagate-quant.js';
 import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
 import { unquantizedActivation } from './passes/unquantized-activation.js';
+import { perChannelActivation } from './passes/per-channel-activation.js';
 import { floatTail } from './passes/float-tail.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
@@ -70,6 +71,7 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'propagate-quant', run: propagateQuant },
   { name: 'matmul-add-to-fc', run: matmulAddToFc },
+  { name: 'per-channel-activation', run: perChannelActivation },
   { name: 'unquantized-activation', run: unquantizedActivation },
   { name: 'float-tail', run: floatTail },
   { name: 'fold-qdq', run: foldQdq },

@@ -4,8 +4,11 @@
  * run against onnxruntime with the per-op harness (test/ops/harness.ts).
  */
 import { describeOp, inputRms, type OpCase } from '../ops/harness.js';
-import { act, depthwiseBias, nncfTail, Pat, ppqHead, quarkConvActivation, Rand, tf2onnxDense } from './patterns.js';
+import { act, depthwiseBias, nncfPerChannel, nncfTail, Pat, ppqHead, quarkConvActivation, Rand, tf2onnxDense } from './patterns.js';
 import type { QParams } from '../helpers/onnx-builder.js';
+import { floatTail } from '../../compiler/passes/float-tail.js';
+import { foldQdq } from '../../compiler/passes/fold-qdq.js';
+import { propagateQuant } from '../../compiler/passes/propagate-quant.js';
 
 const r = new Rand(11);
 const A = act(0.03, -5);
@@ -59,6 +62,15 @@ function transposedWeights(): Uint8Array {
 }
 
 
+/** NNCF Gemm -> Softmax tail with the logits Q/DQ float-tail derives (its int8 program equals the tail model's). */
+function softmaxTwin(): Uint8Array {
+  const g = floatTail(propagateQuant(nncfTail(new Rand(4), A).graph()));
+  foldQdq(g);
+  const logits = g.tensors.get(g.nodes.find((n) => n.opType === 'Softmax')?.inputs[0] ?? '')?.quant;
+  if (!logits) throw new Error('logits not quantized');
+  return nncfTail(new Rand(4), A, { logitsQ: act(logits.scale[0], logits.zeroPoint[0]) }).bytes();
+}
+
 const tailDifference = { minExact: 0, why: 'onnxruntime runs the tail in float; ours is int8 dequantized at the output' };
 
 /** Quark conv outputs: mostly positive range after the activation. */
@@ -86,12 +98,14 @@ const cases: OpCase[] = [
   },
   { name: 'Quark Conv -> Relu -> Q (fuse-activations)', model: quarkConvActivation(r, A, quarkOut, 'Relu').bytes() },
   { name: 'Quark Conv -> Clip(0, 6) -> Q (fuse-activations)', model: quarkConvActivation(r, A, quarkOut, 'Clip').bytes() },
-  // float tail: onnxruntime keeps these float, so no value is "exact"; the LSB is our int8 output's dequantize scale.
-  // Each layer is within 1 LSB of its float result (the Gemm cases); Softmax then sees logits on the Gemm's grid,
-  // which spans the worst case of its weights (no calibration), so its probabilities move by up to ~4/256.
-  { name: 'float-tail: NNCF Gemm -> Softmax after the last Q', model: nncfTail(r, A).bytes(), maxLsb: 4, knownDifference: tailDifference },
+  { name: 'per-channel-activation: NNCF Conv -> Clip(0,6) -> per-channel Q -> depthwise', model: nncfPerChannel(r, A, linearOut(9, act(0.02, -128))).bytes() },
+  // float tail: onnxruntime keeps the tail float, so no value is "exact"; the LSB is our int8 output's dequantize scale.
+  // The Gemm layer is within 1 LSB of its float result. Softmax is checked on its twin with the logits' Q/DQ the pass
+  // derives (float-tail.test.ts: same int8 program), since with float logits the worst-case logit grid (no calibration)
+  // moves the probabilities by several 1/256.
   { name: 'float-tail: PPQ last Gemm without Q (int8 weights)', model: nncfTail(r, A, { after: 'none' }).bytes(), knownDifference: tailDifference },
   { name: 'float-tail: float weights, Gemm -> Relu', model: nncfTail(r, A, { floatWeights: true, after: 'Relu' }).bytes(), knownDifference: tailDifference },
+  { name: 'float-tail: NNCF Gemm -> Softmax, logits on the derived grid', model: softmaxTwin(), knownDifference: tailDifference },
 ];
 
 describeOp('canonicalisation', cases, { maxLsb: 1 });

@@ -11,6 +11,10 @@ import { propagateQuant } from '../../compiler/passes/propagate-quant.js';
 import { fuseActivations } from '../../compiler/passes/fuse-activations.js';
 import { representableRange } from '../../compiler/passes/qdq-edit.js';
 import type { Graph } from '../../compiler/ir/graph.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileModel } from '../../compiler/pipeline.js';
 import { act, nncfTail, Pat, Rand } from './patterns.js';
 
 const A = act(0.02, -10);
@@ -75,6 +79,18 @@ describe('float-tail', () => {
     const x = p.qdq(p.floatInput('x', [1, 4]), A);
     p.b.op('Add', [x, p.qdq(p.floatInput('y', [1, 4]), A)], {}, { output: 'out', name: 'sum' });
     expect(() => floatTail(p.floatOutput('out').graph())).toThrow(/node 'sum' \(Add\): float tail: tensor 'out' .*calibration ranges for it are missing/);
+  });
+
+  it('builds the same int8 program as the model with that Q/DQ on the logits (checked against onnxruntime in canonicalise-e2e)', () => {
+    const g = floatTail(propagateQuant(nncfTail(new Rand(4), A).graph()));
+    const logits = quantOf(foldQdq(g), g.nodes.find((n) => n.opType === 'Softmax')?.inputs[0] ?? '');
+    if (!logits) throw new Error('logits not quantized');
+    const dir = mkdtempSync(join(tmpdir(), 'edgec-tail-'));
+    const program = (pat: Pat, file: string): unknown[] => {
+      const c = compileModel(pat.b.save(join(dir, file)), { name: 'm' });
+      return c.program.ops.map((op) => [op.kind, op.params, Object.values(op.consts).map((id) => Array.from(c.program.consts.get(id)?.data ?? []))]);
+    };
+    expect(program(nncfTail(new Rand(4), A), 'tail.onnx')).toEqual(program(nncfTail(new Rand(4), A, { logitsQ: act(logits.scale, logits.zeroPoint) }), 'twin.onnx'));
   });
 
   it('leaves a fully quantized model alone (no note)', () => {

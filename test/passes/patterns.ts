@@ -80,6 +80,15 @@ export class Pat {
     return this.floatOutput(name);
   }
 
+  /** An int32 bias initializer quantized with per-channel `scales`, and its scale / zero point as 'bz_s' / 'bz_z'. */
+  int32Bias(values: Float32Array, scales: number[]): string {
+    const name = `bz${this.k++}`;
+    this.b.initializer(name, Int32Array.from(values, (v, c) => roundHalfEven(v / scales[c]!)), [values.length]);
+    this.b.initializer('bz_s', Float32Array.from(scales), [scales.length]);
+    this.b.initializer('bz_z', new Int32Array(scales.length), [scales.length]);
+    return name;
+  }
+
   int64(values: number[]): string {
     const name = `c${this.k++}`;
     this.b.int64(name, values);
@@ -175,6 +184,8 @@ export interface TailOptions {
   floatWeights?: boolean;
   /** What follows the float Gemm: Softmax (NNCF / PPQ classifiers), Relu, or nothing. */
   after?: 'Softmax' | 'Relu' | 'none';
+  /** Q/DQ the Gemm output with these parameters (the canonical twin of the float tail). */
+  logitsQ?: QParams;
 }
 
 /** NNCF / PPQ float tail: ... -> Q -> DQ -> Flatten -> Gemm -> [Softmax | Relu] -> float output, no Q after the Gemm. */
@@ -194,6 +205,27 @@ export function nncfTail(r: Rand, A: QParams, o: TailOptions = {}): Pat {
     [w, b] = [qw.name, p.bias(bias, qw.scales.map((s) => Math.fround(A.scale * s)), 0)];
   }
   const y = p.b.op('Gemm', [f, w, b], { transB: 1 }, { name: 'fc', output: o.after === 'none' ? 'out' : 'logits' });
-  if (o.after !== 'none') p.b.op(o.after ?? 'Softmax', [y], {}, { output: 'out' });
+  if (o.after !== 'none') p.b.op(o.after ?? 'Softmax', [o.logitsQ ? p.qdq(y, o.logitsQ) : y], {}, { output: 'out' });
   return p.floatOutput('out');
+}
+
+/**
+ * NNCF MobileNet block: pointwise Conv -> Clip(0, 6) -> per-channel Q (axis 1) -> DQ -> depthwise Conv -> Q.
+ * `consumer: 'conv'` makes the per-channel tensor feed a regular conv instead (not foldable).
+ */
+export function nncfPerChannel(r: Rand, A: QParams, O: QParams, consumer: 'depthwise' | 'conv' = 'depthwise'): Pat {
+  const p = new Pat();
+  const w1 = p.weights(r.floats(4 * 3), [4, 3, 1, 1], 0);
+  const b1 = p.bias(r.floats(4, 0, 0.5), w1.scales.map((s) => Math.fround(A.scale * s)), 0);
+  const c1 = p.b.op('Conv', [p.qdq(p.floatInput('x', [1, 3, 5, 5]), A), w1.name, b1]);
+  p.b.float('lo', 0);
+  p.b.float('hi', 6);
+  const relu6 = p.b.op('Clip', [c1, 'lo', 'hi']);
+  const scales = [0.004, 0.011, 0.02, 0.0075].map(Math.fround); // channel maxima 127 * s[c] - well below 6
+  const pc = { scales, zeroPoints: [-128, -128, -128, -128], axis: 1 };
+  const dq = p.dq(p.q(relu6, pc), pc);
+  const w2 = consumer === 'depthwise' ? p.weights(r.floats(4 * 9), [4, 1, 3, 3], 0) : p.weights(r.floats(4 * 4 * 9), [4, 4, 3, 3], 0);
+  const c2 = p.b.op('Conv', [dq, w2.name, p.b.op('DequantizeLinear', [p.int32Bias(r.floats(4, -0.1, 0.1), scales.map((s, c) => Math.fround(s * w2.scales[c]))), 'bz_s', 'bz_z'], { axis: 0 })],
+    { pads: [1, 1, 1, 1], ...(consumer === 'depthwise' ? { group: 4 } : {}) });
+  return p.out(c2, O);
 }
