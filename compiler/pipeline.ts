@@ -12,6 +12,7 @@ import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
 import { propagateQuant } from './passes/propagate-quant.js';
+import { foldBatchNormQdq } from './passes/fold-batchnorm-qdq.js';
 import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
 import { unquantizedActivation } from './passes/unquantized-activation.js';
 import { perChannelActivation } from './passes/per-channel-activation.js';
@@ -69,6 +70,7 @@ export interface Compiled {
 export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
+  { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
   { name: 'propagate-quant', run: propagateQuant },
   { name: 'matmul-add-to-fc', run: matmulAddToFc },
   { name: 'per-channel-activation', run: perChannelActivation },

@@ -13,3 +13,11 @@ export function withExtraOutputs(modelPath: string, names: string[]): Uint8Array
   }
   return onnx.ModelProto.encode(model).finish();
 }
+
+/** Names of the tensors a model file computes or takes (node outputs and graph inputs). */
+export function modelTensorNames(modelPath: string): Set<string> {
+  const graph = onnx.ModelProto.decode(readFileSync(modelPath)).graph;
+  const names = new Set<string>((graph?.input ?? []).map((i) => i.name ?? ''));
+  for (const n of graph?.node ?? []) for (const o of n.output ?? []) names.add(o);
+  return names;
+}
