@@ -11,6 +11,11 @@ import { quantizeModel, type Quantized } from './quantize/index.js';
 import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
+import { propagateQuant } from './passes/propagate-quant.js';
+import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
+import { unquantizedActivation } from './passes/unquantized-activation.js';
+import { perChannelActivation } from './passes/per-channel-activation.js';
+import { floatTail } from './passes/float-tail.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { lowerGraph } from './passes/lower.js';
@@ -56,11 +61,19 @@ export interface Compiled {
   backendNote?: string;
   /** Present when the model was quantized from float (--calibration). */
   quantized?: Quantized;
+  /** Notes of the graph passes for the build report (e.g. a float tail run in int8). */
+  notes: string[];
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
 export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
+  // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
+  { name: 'propagate-quant', run: propagateQuant },
+  { name: 'matmul-add-to-fc', run: matmulAddToFc },
+  { name: 'per-channel-activation', run: perChannelActivation },
+  { name: 'unquantized-activation', run: unquantizedActivation },
+  { name: 'float-tail', run: floatTail },
   { name: 'fold-qdq', run: foldQdq },
   { name: 'uint8-to-int8', run: uint8ToInt8 },
   { name: 'fuse-activations', run: fuseActivations },
@@ -88,7 +101,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   });
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
-  return { graph, program, plan, board, backend, emitted, backendNote };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [] };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */

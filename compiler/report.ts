@@ -49,6 +49,8 @@ export interface ModelReport {
   fits: { ram: boolean; flash: boolean };
   inputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
   outputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
+  /** Notes of the graph passes (e.g. a float tail run in int8 and dequantized at the output). */
+  notes: string[];
 }
 
 function summariseParams(p: Record<string, unknown>, kind: string): string {
@@ -95,7 +97,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
     orderMethod: plan.order?.method ?? 'given',
     weightsBytes, codeBytesEstimate, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
     fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
-    inputs: program.inputs.map(io), outputs: program.outputs.map(io),
+    inputs: program.inputs.map(io), outputs: program.outputs.map(io), notes: c.notes ?? [],
   };
 }
 

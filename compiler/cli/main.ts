@@ -61,6 +61,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  c.notes.forEach((n) => log(`note: ${n}`));
   if (blobNote) log(blobNote);
   log(formatSummary(r));
   log(`inputs:  ${r.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
@@ -77,6 +78,7 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   log('');
   log(formatSummary(r));
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  c.notes.forEach((n) => log(`note: ${n}`));
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
 }
 

@@ -92,6 +92,8 @@ export const fullyConnected: OpDefinition = {
   lowerings: [
     { onnxOps: ['Gemm'], lower: lowerGemm },
     { onnxOps: ['MatMul'], lower: lowerMatMul },
+    // MatMul + Add(bias) fused by passes/matmul-add-to-fc.ts: inputs x, W [K, N], int32 bias
+    { onnxOps: ['edgec.MatMulAdd'], lower: (n, c) => lowerFullyConnected(n, c, false, 2) },
   ],
   portable: { fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView } },
   cmsisNn: { fully_connected: cmsisFullyConnected },

@@ -27,7 +27,8 @@ export function readQuantParams(graph: Graph, node: Node): QuantInfo {
   if (scale.some((s) => !(s > 0) || !Number.isFinite(s))) throw modelError(graph.fileName, node, `scale must be positive and finite (got ${scale.find((s) => !(s > 0))})`);
   const inputRank = graph.tensors.get(node.inputs[0])?.shape.length ?? 1;
   const rawAxis = typeof node.attrs.axis === 'number' ? node.attrs.axis : 1;
-  const axis = scale.length > 1 ? (rawAxis + inputRank) % inputRank : -1;
+  // rank 1: per channel over its only axis whatever `axis` says (tf2onnx writes axis=3 on depthwise biases)
+  const axis = scale.length > 1 ? (inputRank === 1 ? 0 : (rawAxis + inputRank) % inputRank) : -1;
   return { scale, zeroPoint, axis };
 }
 
