@@ -11,6 +11,7 @@ import { quantizeModel, type Quantized } from './quantize/index.js';
 import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
+import { qoperatorToQdq } from './passes/qoperator-to-qdq.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { lowerGraph } from './passes/lower.js';
@@ -61,6 +62,7 @@ export interface Compiled {
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
 export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
+  { name: 'qoperator-to-qdq', run: qoperatorToQdq },
   { name: 'fold-qdq', run: foldQdq },
   { name: 'uint8-to-int8', run: uint8ToInt8 },
   { name: 'fuse-activations', run: fuseActivations },
