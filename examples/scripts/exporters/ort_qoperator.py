@@ -11,6 +11,10 @@ u8u8_pt, to bound repository size and test time; files over 400 KB are skipped.
 Gemm -> BatchNormalization pairs are folded first (quant_pre_process folds BN
 into Conv only; left alone, quantize_static keeps the BN in float between
 QGemm islands), as examples/scripts/ad_autoencoder.py does for its QDQ model.
+Also the exporter-matrix float models (test/fixtures/exporters/float/
+torchscript/<arch>.onnx with <arch>.calib.npy, from the exporter scripts
+beside this one) in u8s8_pc and u8u8_pt, as <exporter>_<arch>_<variant>.onnx
+under test/fixtures/qoperator/exporters/.
 Prints each model's op histogram so the test suite can be checked to cover
 every op onnxruntime emits.
 
@@ -25,9 +29,10 @@ from pathlib import Path
 
 import numpy as np
 import onnx
+import onnxruntime
+from onnx import numpy_helper
 from onnxruntime.quantization import (CalibrationDataReader, QuantFormat,
                                       QuantType, quantize_static)
-from onnx import numpy_helper
 from onnxruntime.quantization.shape_inference import quant_pre_process
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -119,6 +124,24 @@ def histogram(path: Path) -> dict[str, int]:
         (f"{n.domain}." if n.domain else "") + n.op_type for n in m.graph.node))
 
 
+EXPORTER_FLOAT_DIRS = ("torchscript",)
+
+
+def write_variants(float_path: Path, calib: np.ndarray, out_dir: Path, name: str, variants: tuple[str, ...],
+                   total: collections.Counter) -> None:
+    for variant in variants:
+        out = out_dir / f"{name}_{variant}.onnx"
+        quantize_qoperator(float_path, out, calib, **VARIANTS[variant])
+        size = out.stat().st_size
+        if size > MAX_BYTES:
+            print(f"skip {out.name}: {size} bytes > {MAX_BYTES}")
+            out.unlink()
+            continue
+        hist = histogram(out)
+        total.update(hist)
+        print(f"{out.name} ({size} bytes): {hist}")
+
+
 def main() -> int:
     onnxruntime.set_default_logger_severity(3)  # quant_pre_process's unused-initializer warnings
     OUT.mkdir(parents=True, exist_ok=True)
@@ -127,19 +150,13 @@ def main() -> int:
         name = float_path.name[:-len("_float.onnx")]
         calib = np.load(float_path.parent / "calibration.npy")[:CALIBRATION_SAMPLES]
         large = float_path.stat().st_size > LARGE_FLOAT_BYTES
-        for variant, kw in VARIANTS.items():
-            if large and variant not in LARGE_MODEL_VARIANTS:
-                continue
-            out = OUT / f"{name}_{variant}.onnx"
-            quantize_qoperator(float_path, out, calib, **kw)
-            size = out.stat().st_size
-            if size > MAX_BYTES:
-                print(f"skip {out.name}: {size} bytes > {MAX_BYTES}")
-                out.unlink()
-                continue
-            hist = histogram(out)
-            total.update(hist)
-            print(f"{out.name} ({size} bytes): {hist}")
+        write_variants(float_path, calib, OUT, name, LARGE_MODEL_VARIANTS if large else tuple(VARIANTS), total)
+    exporters_out = OUT / "exporters"
+    exporters_out.mkdir(exist_ok=True)
+    for exporter in EXPORTER_FLOAT_DIRS:
+        for float_path in sorted((ROOT / "test/fixtures/exporters/float" / exporter).glob("*.onnx")):
+            calib = np.load(float_path.with_suffix(".calib.npy"))[:CALIBRATION_SAMPLES]
+            write_variants(float_path, calib, exporters_out, f"{exporter}_{float_path.stem}", LARGE_MODEL_VARIANTS, total)
     print("all ops:", dict(total))
     return 0
 
