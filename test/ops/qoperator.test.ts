@@ -79,18 +79,24 @@ interface ConvCase {
   strides?: [number, number]; pads?: [number, number, number, number]; dil?: [number, number]; group?: number;
   weights: (r: Rand, count: number, channels: number) => Weights;
   bias?: boolean;
+  /** int8 activations (S8S8); uint8 by default. */
+  int8Activations?: boolean;
 }
 
 function qlinearConv(r: Rand, c: ConvCase): OpCase {
   const b = model();
   const g = c.group ?? 1;
-  const xq = actQuant(r);
-  b.input('x', 'uint8', [1, c.cin, ...c.hw]);
+  const act = c.int8Activations ? 'int8' : 'uint8';
+  const shift = c.int8Activations ? 128 : 0;
+  const xq0 = actQuant(r);
+  const xq = { scale: xq0.scale, zeroPoint: xq0.zeroPoint - shift };
+  b.input('x', act, [1, c.cin, ...c.hw]);
   const wShape = [c.cout, c.cin / g, ...c.k];
   const w = c.weights(r, wShape.reduce((a, v) => a * v, 1), c.cout);
   b.initializer('w', w.data, wShape);
-  const yq = outQuantFor(accStd(w, c.cout, 74 * xq.scale));
-  const inputs = ['x', ...qparams(b, 'x', xq), 'w', ...qparams(b, 'w', weightParams(w), w.dtype), ...qparams(b, 'y', yq)];
+  const yq0 = outQuantFor(accStd(w, c.cout, 74 * xq.scale));
+  const yq = { scale: yq0.scale, zeroPoint: yq0.zeroPoint - shift };
+  const inputs = ['x', ...qparams(b, 'x', xq, act), 'w', ...qparams(b, 'w', weightParams(w), w.dtype), ...qparams(b, 'y', yq, act)];
   if (c.bias !== false) {
     b.initializer('bias', Int32Array.from({ length: c.cout }, () => r.int(-3000, 3000)), [c.cout]);
     inputs.push('bias');
@@ -101,7 +107,7 @@ function qlinearConv(r: Rand, c: ConvCase): OpCase {
   if (c.dil) attrs.dilations = c.dil;
   if (g > 1) attrs.group = g;
   b.node('QLinearConv', inputs, ['y'], attrs);
-  b.output('y', 'uint8');
+  b.output('y', act);
   return { name: `QLinearConv ${c.name}`, model: b.toBytes() };
 }
 
@@ -178,6 +184,7 @@ const cases: OpCase[] = [
   qlinearConv(r, { name: 'U8U8 grouped g2 zp 5, 5x5 pad 2 s2', cin: 4, cout: 6, hw: [9, 9], k: [5, 5], strides: [2, 2], pads: [2, 2, 2, 2], group: 2, weights: u8([5]) }),
   qlinearConv(r, { name: 'U8U8 zp 90, every w-zp within int8 (folded to symmetric)', cin: 3, cout: 4, hw: [6, 6], k: [3, 3], pads: [1, 1, 1, 1], weights: u8Narrow(90) }),
   qlinearConv(r, { name: 'U8S8 per-channel, 3x3 pad 1', cin: 3, cout: 5, hw: [6, 6], k: [3, 3], pads: [1, 1, 1, 1], weights: s8 }),
+  qlinearConv(r, { name: 'S8S8 (int8 activations) per-channel, 3x3 s2 pad 1', cin: 3, cout: 5, hw: [7, 7], k: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1], weights: s8, int8Activations: true }),
   qlinearMatMul(r, 'U8U8 per-tensor zp 60', 24, 8, u8([60])),
   qlinearMatMul(r, 'U8S8 per-channel', 24, 8, s8),
   qgemm(r, 'U8U8 per-channel zp 10/230 transB alpha 0.5', 32, 6, 0.5, u8([10, 230])),
