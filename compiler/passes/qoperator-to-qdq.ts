@@ -9,8 +9,9 @@
  *    accumulator scale they are stored in, so lowering keeps them bit for bit.
  *  - QGemm's alpha is folded into the weight scale (alpha·A·B = A·(alpha·B)).
  *  - Data movement the format runs directly on uint8 (MaxPool, Flatten,
- *    Reshape, Transpose, ...) is wrapped the same way with its input's
- *    parameters: value-preserving, so the output shares them.
+ *    Reshape, Transpose, Pad, ...) is wrapped the same way with its input's
+ *    parameters: value-preserving, so the output shares them (a Pad's
+ *    constant value is stored quantized with them too).
  *
  * Weights keep their zero point: uint8 weights with zero point != 128 (U8U8)
  * are handled exactly at lowering (ops/weights.ts).
@@ -22,7 +23,7 @@ import { softmaxAxis } from '../onnx/shapes/index.js';
 import { uniqueTensorName } from './graph-edit.js';
 
 /** Ops that only move or select values: their quantized output shares the input's parameters. */
-const VALUE_PRESERVING = new Set(['MaxPool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Slice', 'Dropout']);
+const VALUE_PRESERVING = new Set(['MaxPool', 'GlobalMaxPool', 'Flatten', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Identity', 'Slice', 'Dropout', 'Pad']);
 
 interface Rewrite {
   graph: Graph;
@@ -170,8 +171,13 @@ function wrapValuePreserving(rw: Rewrite, node: Node): boolean {
   const dq = dequantize(rw, source, quant, source);
   const output = node.outputs[0];
   const floatOut = addTensor(rw, `${output}_float`, { dtype: 'float32', shape: [...(outT as Tensor).shape] });
+  // Quantized constants among the other inputs (Pad's constant_value) share the data's parameters.
+  const rest = node.inputs.slice(1).map((name) => {
+    const t = rw.graph.tensors.get(name);
+    return name !== '' && t?.data && isQuantizedType(t) ? dequantize(rw, name, quant, name) : name;
+  });
   // Extra outputs (MaxPool indices, Dropout mask) keep their names.
-  rw.nodes.push({ ...node, inputs: [dq, ...node.inputs.slice(1)], outputs: [floatOut, ...node.outputs.slice(1)] });
+  rw.nodes.push({ ...node, inputs: [dq, ...rest], outputs: [floatOut, ...node.outputs.slice(1)] });
   quantize(rw, floatOut, rw.quantOf.get(output) ?? quant, output);
   return true;
 }

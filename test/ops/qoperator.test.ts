@@ -157,6 +157,19 @@ function microsoftOp(r: Rand, op: string, shape: number[], attrs: Record<string,
   return { name: `${op} [${shape.join(',')}]${binary ? ` with [${binary.join(',')}]` : ''} ${JSON.stringify(attrs)}`, model: b.toBytes() };
 }
 
+/** uint8 Pad (constant value = the zero point, as quantize_static writes it) before a QLinearSigmoid: the pad runs on quantized data. */
+function uint8Pad(r: Rand): OpCase {
+  const b = model();
+  const xq = actQuant(r);
+  b.input('x', 'uint8', [1, 3, 4, 4]);
+  b.int64('pads', [0, 0, 1, 2, 0, 0, 2, 1]);
+  b.initializer('pad_value', Uint8Array.of(xq.zeroPoint), []);
+  b.node('Pad', ['x', 'pads', 'pad_value'], ['xp'], { mode: 'constant' });
+  b.node('QLinearSigmoid', ['xp', ...qparams(b, 'x', xq), ...qparams(b, 'y', { scale: Math.fround(1 / 256), zeroPoint: 0 })], ['y'], {}, { domain: MS });
+  b.output('y', 'uint8');
+  return { name: 'uint8 Pad (value = zero point) -> QLinearSigmoid', model: b.toBytes() };
+}
+
 function qlinearConcat(r: Rand): OpCase {
   const b = model();
   const yq = actQuant(r);
@@ -193,6 +206,7 @@ const cases: OpCase[] = [
   microsoftOp(r, 'QLinearAdd', [1, 4, 3, 3], {}, () => ({ scale: Math.fround(0.05), zeroPoint: 130 }), [1, 4, 1, 1]),
   microsoftOp(r, 'QLinearMul', [1, 4, 3, 3], {}, () => ({ scale: Math.fround(0.02), zeroPoint: 128 }), [1, 4, 3, 3]),
   qlinearConcat(r),
+  uint8Pad(r),
   microsoftOp(r, 'QLinearGlobalAveragePool', [1, 6, 5, 5], { channels_last: 0 }, (q) => ({ scale: Math.fround(q.scale / 3), zeroPoint: 128 })),
   microsoftOp(r, 'QLinearAveragePool', [1, 4, 7, 7], { kernel_shape: [7, 7] }, (q) => ({ scale: Math.fround(q.scale / 4), zeroPoint: 128 })),
   microsoftOp(r, 'QLinearAveragePool', [1, 4, 6, 6], { kernel_shape: [2, 2], strides: [2, 2] }, (q) => q),
