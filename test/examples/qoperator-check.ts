@@ -3,7 +3,10 @@
  * qoperator-exporters tests): build, compile with strict gcc, then
  *  - layer by layer, isolated (each layer fed onnxruntime's input): every
  *    layer within 1 LSB (softmax: 2, onnxruntime's float softmax);
- *  - end to end: the same top-1 as onnxruntime on every seeded sample.
+ *  - end to end: the same top-1 as onnxruntime on every seeded sample, near
+ *    ties excepted as `edgec verify` does (the reference's score of our pick
+ *    within verify's tie tolerance of its best: 2 LSB, 16 after a softmax,
+ *    whose output amplifies a 1-LSB logit difference).
  * U8U8 per-tensor models must exercise the exact zero-point kernels
  * (conv2d_wzp / fully_connected_wzp), so the fixtures cannot silently stop
  * covering them. Logs exact-match rates.
@@ -18,6 +21,7 @@ import { buildNativeRunner, runNativeTraced } from '../../compiler/verify/native
 import { compareWithReference } from '../../compiler/verify/golden.js';
 import { compareLayers } from '../../compiler/verify/layers.js';
 import { randomSamples } from '../../compiler/verify/samples.js';
+import { tieTolerance } from '../../compiler/verify/verify.js';
 
 const SAMPLES = 10;
 const LAYER_SAMPLES = 2;
@@ -51,10 +55,10 @@ export async function checkQOperatorFixture(path: string): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), `edgec-qop-${file}-`));
   for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
   const traced = buildNativeRunner(dir, 'm', { flags: ['-DEDGEC_TRACING'] });
-  const result = await compareWithReference(path, c.program, (bytes, n) => runNativeTraced(traced, bytes, n).outputs, randomSamples(c.program, SAMPLES, 1234));
+  const result = await compareWithReference(path, c.program, (bytes, n) => runNativeTraced(traced, bytes, n).outputs, randomSamples(c.program, SAMPLES, 1234), { tieLsb: (v) => tieTolerance(c.program, v.id) });
   for (const o of result.outputs) {
-    console.log(`${file} ${o.name}: exact ${(100 * o.exactRate).toFixed(2)}%, max ${o.maxDiffLsb} LSB, top-1 ${o.top1Agree === undefined ? 'n/a' : `${(100 * o.top1Agree).toFixed(0)}%`}`);
-    if (o.top1Agree !== undefined) expect(o.top1Agree, `${file} ${o.name} top-1`).toBe(1);
+    console.log(`${file} ${o.name}: exact ${(100 * o.exactRate).toFixed(2)}%, max ${o.maxDiffLsb} LSB, top-1 ${o.top1Agree === undefined ? 'n/a' : `${(100 * o.top1Agree).toFixed(0)}% (${o.top1Mismatches} beyond a near tie)`}`);
+    if (o.top1Mismatches !== undefined) expect(o.top1Mismatches, `${file} ${o.name} top-1 disagreements beyond a near tie`).toBe(0);
   }
   const layers = await compareLayers(path, c.graph, c.program, (b, n, inj) => runNativeTraced(traced, b, n, inj).trace as Uint8Array, randomSamples(c.program, LAYER_SAMPLES, 99), true);
   expect(layers.length).toBeGreaterThan(0);

@@ -12,9 +12,9 @@ Gemm -> BatchNormalization pairs are folded first (quant_pre_process folds BN
 into Conv only; left alone, quantize_static keeps the BN in float between
 QGemm islands), as examples/scripts/ad_autoencoder.py does for its QDQ model.
 Also the exporter-matrix float models (test/fixtures/exporters/float/
-torchscript/<arch>.onnx with <arch>.calib.npy, from the exporter scripts
-beside this one) in u8s8_pc and u8u8_pt, as <exporter>_<arch>_<variant>.onnx
-under test/fixtures/qoperator/exporters/.
+<exporter>/<arch>.onnx with <arch>.calib.npy, from the exporter scripts
+beside this one): TorchScript in u8s8_pc and u8u8_pt, Keras via tf2onnx in
+u8u8_pt, as <exporter>_<arch>_<variant>.onnx under test/fixtures/qoperator/exporters/.
 Prints each model's op histogram so the test suite can be checked to cover
 every op onnxruntime emits.
 
@@ -124,7 +124,10 @@ def histogram(path: Path) -> dict[str, int]:
         (f"{n.domain}." if n.domain else "") + n.op_type for n in m.graph.node))
 
 
-EXPORTER_FLOAT_DIRS = ("torchscript",)
+# exporter -> variants. Keras (tf2onnx, NHWC with Transpose/Squeeze on uint8) once, in U8U8.
+# Not dynamo: quantize_static leaves its global pooling a float ReduceMean between
+# QDQ islands (a canonicalisation-pass matter, not a QOperator one).
+EXPORTER_FLOAT_DIRS = {"torchscript": LARGE_MODEL_VARIANTS, "keras-tf2onnx": ("u8u8_pt",)}
 
 
 def write_variants(float_path: Path, calib: np.ndarray, out_dir: Path, name: str, variants: tuple[str, ...],
@@ -153,10 +156,10 @@ def main() -> int:
         write_variants(float_path, calib, OUT, name, LARGE_MODEL_VARIANTS if large else tuple(VARIANTS), total)
     exporters_out = OUT / "exporters"
     exporters_out.mkdir(exist_ok=True)
-    for exporter in EXPORTER_FLOAT_DIRS:
+    for exporter, variants in EXPORTER_FLOAT_DIRS.items():
         for float_path in sorted((ROOT / "test/fixtures/exporters/float" / exporter).glob("*.onnx")):
             calib = np.load(float_path.with_suffix(".calib.npy"))[:CALIBRATION_SAMPLES]
-            write_variants(float_path, calib, exporters_out, f"{exporter}_{float_path.stem}", LARGE_MODEL_VARIANTS, total)
+            write_variants(float_path, calib, exporters_out, f"{exporter}_{float_path.stem}", variants, total)
     print("all ops:", dict(total))
     return 0
 
