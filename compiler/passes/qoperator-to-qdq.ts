@@ -51,6 +51,14 @@ function addTensor(rw: Rewrite, base: string, t: Omit<Tensor, 'name'>): string {
   return name;
 }
 
+/** Scale and zero point as the node gives them: constants of one shape (one value, or one per channel). */
+function checkQuantRef(rw: Rewrite, node: Node, operand: string, quant: QuantRef): void {
+  const scale = constantValues(rw, node, quant.scale, `scale of '${operand}'`);
+  if (quant.zeroPoint === '') return;
+  const zp = constantValues(rw, node, quant.zeroPoint, `zero point of '${operand}'`);
+  if (zp.length !== scale.length) throw modelError(rw.graph.fileName, node, `'${operand}' has ${scale.length} scales but ${zp.length} zero points`);
+}
+
 function dequantize(rw: Rewrite, source: string, quant: QuantRef, base: string): string {
   const key = `${source}\u0000${quant.scale}\u0000${quant.zeroPoint}\u0000${quant.axis ?? ''}`;
   const done = rw.dequantized.get(key);
@@ -118,6 +126,7 @@ function checkSoftmaxOpset(rw: Rewrite, node: Node, form: QOperatorForm): void {
 }
 
 function rewriteQOperator(rw: Rewrite, node: Node, form: QOperatorForm): void {
+  const output = node.outputs[0];
   if (form.floatOp === 'Softmax') checkSoftmaxOpset(rw, node, form);
   if ((form.floatOp === 'GlobalAveragePool' || form.floatOp === 'AveragePool') && node.attrs.channels_last === 1) {
     throw modelError(rw.graph.fileName, node, 'channels_last=1 is not supported (onnxruntime writes it only for NHWC graphs)');
@@ -128,10 +137,11 @@ function rewriteQOperator(rw: Rewrite, node: Node, form: QOperatorForm): void {
       return dequantizeBias(rw, node, operand.name, { input: operand.bias.input, weight });
     }
     if (!operand.quant) return operand.name;
+    checkQuantRef(rw, node, operand.name, operand.quant);
+    if (form.output) checkQuantRef(rw, node, output, form.output);
     const quant = slot === 1 && form.weightScaleFactor !== undefined ? scaledWeightQuant(rw, node, operand.quant, form.weightScaleFactor) : operand.quant;
     return dequantize(rw, operand.name, quant, operand.name);
   });
-  const output = node.outputs[0];
   const outT = rw.graph.tensors.get(output) as Tensor;
   const attrs = form.attrs;
   const floatOp = form.floatOp === 'AveragePool' && coversWholeInput(rw, node, outT) ? 'GlobalAveragePool' : form.floatOp;

@@ -137,6 +137,22 @@ describe('qoperator-to-qdq', () => {
     expect(() => qoperatorToQdq(load(p))).toThrow(EdgecError);
     expect(() => qoperatorToQdq(load(p))).toThrow(/node 'gap'.*channels_last=1/);
   });
+
+  it('refuses a weight scale and zero point of different lengths, and a run-time scale, naming the node', () => {
+    const b = builder();
+    b.input('x', 'uint8', [1, 2, 5, 5]);
+    b.initializer('w', new Uint8Array(36).fill(128), [2, 2, 3, 3]);
+    b.float('w_s', [0.01, 0.02], [2]).initializer('w_z', Uint8Array.of(128), [1]);
+    b.node('QLinearConv', ['x', ...q(b, 'x', 0.02, 128), 'w', 'w_s', 'w_z', ...q(b, 'y', 0.05, 120)], ['y'], { kernel_shape: [3, 3] }, { name: 'bad_conv' });
+    b.output('y', 'uint8');
+    expect(() => qoperatorToQdq(load(b))).toThrow(/node 'bad_conv'.*'w' has 2 scales but 1 zero points/);
+    const r = builder();
+    r.input('x', 'uint8', [1, 4]);
+    r.input('s', 'float32', []);
+    r.node('QLinearSigmoid', ['x', 's', ...q(r, 'x', 0.1, 128).slice(1), ...q(r, 'y', 1 / 256, 0)], ['y'], {}, { domain: MS, name: 'sig' });
+    r.output('y', 'uint8');
+    expect(() => qoperatorToQdq(load(r))).toThrow(/node 'sig'.*scale of 'x' 's' must be a constant/);
+  });
 });
 
 describe('uint8 weights with a zero point (U8U8) through lowering', () => {
