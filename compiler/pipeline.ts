@@ -11,6 +11,7 @@ import { quantizeModel, type Quantized } from './quantize/index.js';
 import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
+import { qoperatorToQdq } from './passes/qoperator-to-qdq.js';
 import { propagateQuant } from './passes/propagate-quant.js';
 import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
 import { unquantizedActivation } from './passes/unquantized-activation.js';
@@ -68,6 +69,8 @@ export interface Compiled {
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
 export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
+  // QOperator (QLinearConv, com.microsoft QGemm ...) rewritten as DQ -> float op -> Q first
+  { name: 'qoperator-to-qdq', run: qoperatorToQdq },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'propagate-quant', run: propagateQuant },
   { name: 'matmul-add-to-fc', run: matmulAddToFc },

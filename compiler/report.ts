@@ -56,9 +56,9 @@ export interface ModelReport {
 function summariseParams(p: Record<string, unknown>, kind: string): string {
   const n = (k: string): unknown => p[k];
   switch (kind) {
-    case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace':
-      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d' && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
-    case 'fully_connected': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
+    case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace': case 'conv2d_wzp':
+      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${(kind === 'conv2d' || kind === 'conv2d_wzp') && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
+    case 'fully_connected': case 'fully_connected_wzp': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
     case 'max_pool': case 'avg_pool': return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')}`;
     case 'add': case 'mul': return n('broadcast') ? 'broadcast' : 'same shape';
     default: return '';

@@ -39,6 +39,13 @@ typedef struct {
 void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
                    const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
 
+/* Convolution (regular, grouped, depthwise as groups == in_c; OHWI filter)
+ * with a per-output-channel weight zero point: filter_offset[oc] = -zero
+ * point, exact window-sum correction (edgec_conv_wzp_s8.c). No scratch. */
+void edgec_conv_wzp_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *filter_offset, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                       int8_t *output);
+
 /* Pointwise convolution (1x1, stride 1, no padding, groups 1) whose input and
  * output overlap: groups of up to four input pixels copied to the stack, then
  * their outputs stored in place (temp unused, may be NULL, up to 1024 input
@@ -66,6 +73,12 @@ typedef struct {
 
 void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
+/* Fully connected with a per-row weight zero point: filter_offset[o] = -zero
+ * point, exact input-sum correction (edgec_fully_connected_wzp_s8.c). */
+void edgec_fully_connected_wzp_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,
+                                  const int32_t *filter_offset, const int32_t *bias, const int32_t *mult,
+                                  const int32_t *shift, int8_t *output);
 
 typedef struct {
   int32_t batches;

@@ -11,6 +11,8 @@ import * as linear from './linear.js';
 import * as quant from './quant.js';
 import * as reduce from './reduce.js';
 import * as tensorOps from './tensor-ops.js';
+import { qoperatorShapeRule } from './qoperator.js';
+import { DEFAULT_QOPERATORS, MICROSOFT_DOMAIN, MICROSOFT_QOPERATORS } from '../qoperator.js';
 
 export { ShapeContext, broadcastShapes, fmtShape, type OutputInfo, type ShapeRule } from './context.js';
 export { windowGeometry, type WindowGeometry, type AutoPad } from './conv-pool.js';
@@ -31,6 +33,11 @@ export const SHAPE_RULES: ReadonlyMap<string, ShapeRule> = new Map(
 
 export const DEFAULT_DOMAINS: readonly string[] = ['', 'ai.onnx'];
 
+/** QOperator ops (onnx/qoperator.ts): the float op's rule on their data inputs. */
+const QOPERATOR_RULE = qoperatorShapeRule((opType) => SHAPE_RULES.get(opType));
+const DEFAULT_QOPERATOR_SET = new Set(DEFAULT_QOPERATORS);
+const MICROSOFT_QOPERATOR_SET = new Set(MICROSOFT_QOPERATORS);
+
 /** The import error for an op without a rule: "node 'lstm_1' (LSTM): unsupported op LSTM (opset 13)". */
 export function unsupportedOp(file: string, node: Node, opset: number): EdgecError {
   const qualified = DEFAULT_DOMAINS.includes(node.domain) ? node.opType : `${node.domain}.${node.opType}`;
@@ -39,5 +46,7 @@ export function unsupportedOp(file: string, node: Node, opset: number): EdgecErr
 }
 
 export function ruleFor(node: Node): ShapeRule | undefined {
-  return DEFAULT_DOMAINS.includes(node.domain) ? SHAPE_RULES.get(node.opType) : undefined;
+  if (node.domain === MICROSOFT_DOMAIN) return MICROSOFT_QOPERATOR_SET.has(node.opType) ? QOPERATOR_RULE : undefined;
+  if (!DEFAULT_DOMAINS.includes(node.domain)) return undefined;
+  return DEFAULT_QOPERATOR_SET.has(node.opType) ? QOPERATOR_RULE : SHAPE_RULES.get(node.opType);
 }
