@@ -26,7 +26,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Program, Value } from '../ir/program.js';
 import { compileModel, compileModelAsync, GRAPH_PASSES } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy, type AccuracyReport } from '../quantize/accuracy.js';
-import { loadModel } from '../onnx/load.js';
+import { loadModelFile } from '../model-file.js';
 import { EdgecError } from '../errors.js';
 import { manifestFileName, programFromManifest } from '../emit/manifest.js';
 import type { OutputStats } from './compare.js';
@@ -161,7 +161,7 @@ function prepareTarget(opts: VerifyOptions): Target {
     const manifest = findManifest(opts.from, opts.name);
     const program = programFromManifest(readFileSync(manifest, 'utf8'), manifest);
     // the same graph passes as the build, for the set of tensors layer comparison can name
-    let graph = loadModel(opts.model, { shapes: opts.shapes });
+    let graph = loadModelFile(opts.model, { shapes: opts.shapes });
     for (const pass of GRAPH_PASSES) graph = pass.run(graph);
     return { dir: opts.from, program, graph, reference: opts.model };
   }
