@@ -25,6 +25,7 @@ import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
   fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, softmaxBeta, type Padding,
 } from './options.js';
+import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from './tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
 
 /** The ONNX opset the produced graph follows (attribute forms of ReduceMean, Softmax axis). */
@@ -417,6 +418,8 @@ class TfliteImporter {
     const xs = this.tensor(x).shape;
     const axes = this.constInts(this.input(1, 'axes'), 'axes').map((a) => (a < 0 ? a + xs.length : a)).sort();
     if (xs.length !== 4 || axes.join() !== '1,2') throw this.fail(`MEAN over axes [${axes.join(', ')}] of a rank-${xs.length} tensor is not supported (only the spatial axes of NHWC)`);
+    // TFLM computes a kept-dims spatial mean with its own rounding (integer_ops::Mean: requantize, then divide), which edgec's kernel does not reproduce yet
+    if (keep) throw this.fail('MEAN with keep_dims=true is not supported yet (only keep_dims=false, as Keras GlobalAveragePooling2D makes by default)');
     const pooledShape = [xs[0], 1, 1, xs[3]];
     const pooled = keep ? y : this.newTensor(`${y}_keepdims`, { ...this.tensor(y), shape: pooledShape });
     const mid = this.fromNchwLater(pooled);
@@ -442,7 +445,25 @@ class TfliteImporter {
   }
 
   leakyRelu(): void {
-    this.unary('LeakyRelu', { alpha: leakyReluAlpha(this.options(OptionsType.LeakyRelu)) });
+    const alpha = leakyReluAlpha(this.options(OptionsType.LeakyRelu));
+    if (!this.tflmTable((i, o) => leakyReluTable(i, o, alpha))) this.unary('LeakyRelu', { alpha });
+  }
+
+  /**
+   * An int8 -> int8 activation as a table of TFLite Micro's own integer
+   * results (compiler/tflite/tflm-tables.ts). False when the tensors are not
+   * per-tensor int8 (the ONNX op's table then applies).
+   */
+  tflmTable(build: (input: QuantParams, output: QuantParams) => Int8Array): boolean {
+    const x = this.input(0, 'input');
+    const y = this.output(0);
+    const xt = this.tensor(x);
+    const yt = this.tensor(y);
+    if (xt.dtype !== 'int8' || yt.dtype !== 'int8' || xt.quant?.axis !== -1 || yt.quant?.axis !== -1) return false;
+    const q = (t: Tensor): QuantParams => ({ scale: t.quant!.scale[0], zeroPoint: t.quant!.zeroPoint[0] });
+    const table: Tensor = { name: `${this.nodeName()}_table`, dtype: 'int8', shape: [256], data: build(q(xt), q(yt)) };
+    this.addNode('edgec.Lut', [x], [y], { table });
+    return true;
   }
 
   /** RESHAPE, SQUEEZE, EXPAND_DIMS: the declared output shape is the new shape. */
@@ -562,10 +583,10 @@ const OPERATORS: Record<string, Mapper> = {
   SOFTMAX() { this.softmax(); },
   LOGISTIC() { this.unary('Sigmoid'); },
   TANH() { this.unary('Tanh'); },
-  HARD_SWISH() { this.unary('HardSwish'); },
+  HARD_SWISH() { if (!this.tflmTable(hardSwishTable)) this.unary('HardSwish'); },
   LEAKY_RELU() { this.leakyRelu(); },
-  RELU() { this.unary('Relu'); },
-  RELU6() { this.clip(0, 6); },
+  RELU() { if (!this.tflmTable(reluTable)) this.unary('Relu'); },
+  RELU6() { if (!this.tflmTable(relu6Table)) this.clip(0, 6); },
   RELU_N1_TO_1() { this.clip(-1, 1); },
   RESHAPE() { this.reshape(); },
   SQUEEZE() { this.reshape(); },
