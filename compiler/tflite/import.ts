@@ -92,6 +92,8 @@ class TfliteImporter {
   private readonly sg: TflSubGraph;
   private readonly names: string[];
   private readonly fileNames: Set<string>;
+  /** NCHW tensor an ONNX-convention op writes -> the TFLite (NHWC) tensor it stands for, for messages. */
+  private readonly nhwcTwin = new Map<string, string>();
   private readonly tensors = new Map<string, Tensor>();
   private readonly nodes: Node[] = [];
   /** Node -> TFLite operator index, for messages. */
@@ -117,13 +119,31 @@ class TfliteImporter {
     }
     for (const op of sg.operators) this.importOperator(op);
     const available = new Set([...inputs, ...[...this.tensors.values()].filter((t) => t.data).map((t) => t.name)]);
-    const sorted = topoSort(this.nodes, available, this.file);
+    const sorted = this.sortOperators(available);
     const graph: Graph = { name: sg.name, fileName: this.file, opset: GRAPH_OPSET, tensors: this.tensors, nodes: sorted, inputs, outputs };
     for (const o of outputs) {
       if (!available.has(o) && !sorted.some((n) => n.outputs.includes(o))) throw modelError(this.file, undefined, `subgraph output '${o}' is not produced by any operator`);
     }
     this.checkShapes(graph);
     return graph;
+  }
+
+  /** Execution order; a cycle or a read of a tensor nothing writes is reported against the TFLite operator. */
+  private sortOperators(available: Set<string>): Node[] {
+    try {
+      return topoSort(this.nodes, available, this.file);
+    } catch (e) {
+      const node = e instanceof EdgecError ? this.nodes.find((n) => e.message.startsWith(`${this.file}: node '${n.name}' `)) : undefined;
+      if (!node || !(e instanceof EdgecError)) throw e;
+      this.useOperator(this.origin.get(node)!);
+      throw this.fail(e.message.slice(`${this.file}: node '${node.name}' (${node.opType}): `.length).replace('this node', 'this operator'));
+    }
+  }
+
+  private useOperator(op: TflOperator): void {
+    this.op = op;
+    const code = this.model.operatorCodes[op.opcodeIndex];
+    this.opName = code ? (code.builtin === CUSTOM_CODE ? `CUSTOM '${code.custom ?? ''}'` : code.name) : `opcode ${op.opcodeIndex}`;
   }
 
   // ---- messages -----------------------------------------------------------
@@ -276,9 +296,8 @@ class TfliteImporter {
   // ---- operators ----------------------------------------------------------
 
   private importOperator(op: TflOperator): void {
-    this.op = op;
+    this.useOperator(op);
     const code = this.model.operatorCodes[op.opcodeIndex];
-    this.opName = code ? (code.builtin === CUSTOM_CODE ? `CUSTOM '${code.custom ?? ''}'` : code.name) : `opcode ${op.opcodeIndex}`;
     if (!code) throw this.fail(`opcode index ${op.opcodeIndex} is out of range (the model has ${this.model.operatorCodes.length} operator codes)`);
     if (code.builtin === CUSTOM_CODE) throw this.fail('custom operators are not supported (edgec compiles TFLite builtin ops only)');
     const mapper = OPERATORS[code.name];
@@ -339,6 +358,7 @@ class TfliteImporter {
     const t = this.tensor(y);
     if (t.shape.length !== 4) throw this.fail(`output '${y}' has rank ${t.shape.length}; a 4-D NHWC tensor is required`);
     const name = this.newTensor(`${y}_nchw`, { dtype: t.dtype, shape: permute(t.shape, NHWC_TO_NCHW), quant: t.quant });
+    this.nhwcTwin.set(name, y);
     return { name, finish: () => { this.addNode('Transpose', [name], [y], { perm: NCHW_TO_NHWC }, '_out'); } };
   }
 
@@ -543,9 +563,7 @@ class TfliteImporter {
   private checkShapes(graph: Graph): void {
     for (const node of graph.nodes) {
       const rule = ruleFor(node);
-      const op = this.origin.get(node)!;
-      this.op = op;
-      this.opName = this.model.operatorCodes[op.opcodeIndex]?.name ?? '';
+      this.useOperator(this.origin.get(node)!);
       if (!rule) {
         const a = this.tensor(node.inputs[0]).shape;
         const b = this.tensor(node.outputs[0]).shape;
@@ -562,7 +580,10 @@ class TfliteImporter {
       node.outputs.forEach((name, i) => {
         const declared = this.tensor(name).shape;
         const inferred = outs[i]?.shape ?? [];
-        if (fmtShape(declared) !== fmtShape(inferred)) throw this.fail(`tensor '${name}' is declared ${fmtShape(declared)} but the op gives ${fmtShape(inferred)}`);
+        if (fmtShape(declared) === fmtShape(inferred)) return;
+        const twin = this.nhwcTwin.get(name);
+        if (twin && inferred.length === 4) throw this.fail(`tensor '${twin}' is declared ${fmtShape(this.tensor(twin).shape)} but the op gives ${fmtShape(permute(inferred, NCHW_TO_NHWC))}`);
+        throw this.fail(`tensor '${name}' is declared ${fmtShape(declared)} but the op gives ${fmtShape(inferred)}`);
       });
     }
   }
