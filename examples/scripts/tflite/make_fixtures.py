@@ -110,6 +110,20 @@ def activations():
     return keras.Model(inp, outs)
 
 
+def unary():
+    # activations read the model input directly, so random int8 inputs reach every one of the 256 table entries
+    x = inp = keras.Input((16, 16), batch_size=1)
+    outs = [
+        L.Activation("sigmoid")(x),
+        L.Activation("tanh")(x),
+        L.LeakyReLU(negative_slope=0.3)(x),
+        L.Activation("hard_swish")(x),
+        L.ReLU()(x),
+        L.ReLU(max_value=6.0)(x),
+    ]
+    return keras.Model(inp, outs)
+
+
 def layout():
     # every layout op feeds a convolution: TFLiteConverter leaves layout ops
     # that only produce a model output in float
@@ -181,6 +195,7 @@ FIXTURES = [
     ("pools", pools, {}),
     ("mean_softmax", mean_softmax, {}),
     ("activations", activations, {}),
+    ("unary", unary, {}),
     ("layout", layout, {}),
     ("zero_pad", zero_pad, {}),
     ("permute", permute, {}),
