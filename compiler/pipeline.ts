@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import type { Graph } from './ir/graph.js';
 import type { Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
-import { loadModel, loadModelBytes } from './onnx/load.js';
+import { isTfliteFile, loadModelFile, loadModelFileBytes } from './model-file.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
 import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
@@ -91,7 +91,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const name = validateName(options.name ?? 'model');
   const board = boardById(options.board ?? 'host');
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
-  let graph = options.modelBytes ? loadModelBytes(options.modelBytes, { fileName: modelPath }) : loadModel(modelPath, { shapes: options.shapes });
+  let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath) : loadModelFile(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
@@ -110,6 +110,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
 export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
   if (!options.calibration) return compileModel(modelPath, options);
+  if (isTfliteFile(modelPath)) throw new EdgecError(`--calibration: ${modelPath} is a TFLite model; edgec quantizes float ONNX models only (convert the .tflite with full-int8 post-training quantization instead)`, 2);
   const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress() });
   return { ...compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes }), quantized };
 }
