@@ -9,7 +9,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { compileModelAsync, type Compiled } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
-import { EdgecError } from '../errors.js';
+import { displayLine, displayName, EdgecError } from '../errors.js';
 import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { packageFiles } from '../package/index.js';
@@ -63,8 +63,8 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   if (c.backendNote) log(`note: ${c.backendNote}`);
   if (blobNote) log(blobNote);
   log(formatSummary(r));
-  log(`inputs:  ${r.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
-  log(`outputs: ${r.outputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+  log(`inputs:  ${r.inputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+  log(`outputs: ${r.outputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
   if (selftest.length) log(`selftest: ${flags.selftest} golden vectors in ${c.program.name}_selftest.c; build with -DEDGEC_SELFTEST_MAIN for a PASS/FAIL program (selftest_main.c)`);
 }
@@ -137,11 +137,11 @@ export async function main(argv: string[], log: (s: string) => void = (s) => pro
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
     }
     if (err instanceof EdgecError) {
-      process.stderr.write(`edgec: error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
+      process.stderr.write(`edgec: error: ${displayLine(err.message)}\n${err.hint ? `hint: ${displayLine(err.hint)}\n` : ''}`);
       return err.exitCode;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`edgec: internal error: ${msg}\nhint: this is a bug in edgec; please report it with the model\n`);
+    process.stderr.write(`edgec: internal error: ${displayLine(msg)}\nhint: this is a bug in edgec; please report it with the model\n`);
     return 2;
   }
 }

@@ -14,6 +14,7 @@ import type { Board } from '../boards.js';
 import { kernelScratchId } from '../plan/program.js';
 import type { EmitEnv } from '../ops/types.js';
 import { runtimeDir, templatesDir } from './paths.js';
+import { cCommentText, cStringLiteral } from './c-names.js';
 import { cFloat } from '../ops/quantize.js';
 import { buildManifest, manifestFileName, manifestJson } from './manifest.js';
 import { BLOB_RUNTIME_HEADERS, BLOB_RUNTIME_SOURCES, finishBlob, planBlob, type BlobEmission, type WeightsMode } from '../update/emit-blob.js';
@@ -40,7 +41,8 @@ function tensorView(v: Value, plan: Plan): Record<string, unknown> {
   const quantized = v.type === 'int8' || v.type === 'uint8';
   const bytes = valueBytes(v);
   return {
-    onnxName: v.onnxName.replace(/[\\"]/g, '_'), typeName: v.type, dims: v.logicalShape.join(', '), rank: v.logicalShape.length,
+    // the model's name for the tensor: escaped for the string literal (byte for byte), shortened for comments
+    nameLiteral: cStringLiteral(v.onnxName), nameComment: cCommentText(v.onnxName), typeName: v.type, dims: v.logicalShape.join(', '), rank: v.logicalShape.length,
     dimsInit: v.logicalShape.length ? v.logicalShape.join(', ') : '0', cType: C_TYPES[v.type], quantized,
     scale: v.scale, zeroPoint: v.zeroPoint, scaleLiteral: quantized ? cFloat(v.scale) : '0.0f', bytes, offset: placement?.offset ?? 0,
   };
@@ -105,7 +107,7 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     const code = template(join(choice.templateDir, `${choice.spec.template}.hbs`))(choice.spec.view(op, env)).trimEnd();
     const out = program.values.get(op.outputs[0]) as Value;
     return {
-      comment: `${op.name}: ${op.onnxOp} -> ${op.kind} (${choice.backend})`.replace(/\*\//g, '* /'), code,
+      comment: `${cCommentText(op.name)}: ${cCommentText(op.onnxOp, 32)} -> ${op.kind} (${choice.backend})`, code,
       tracePtr: env.ptr(op.outputs[0], 'const void'), traceBytes: valueBytes(out),
     };
   });
@@ -120,7 +122,7 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
   const weightsBytes = [...program.consts.values()].reduce((a, c) => a + c.data.byteLength, 0);
   const blobOut = blob && finishBlob(program, plan, blob, calls.map((c) => c.code));
   const view = {
-    name, NAME, version: EDGEC_VERSION, source, arenaBytes: Math.max(16, plan.arenaBytes), lowerBound: plan.lowerBound, weightsBytes,
+    name, NAME, version: EDGEC_VERSION, source: cCommentText(source), arenaBytes: Math.max(16, plan.arenaBytes), lowerBound: plan.lowerBound, weightsBytes,
     opCount: program.ops.length, macs,
     inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
     outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
