@@ -21,6 +21,7 @@ import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, type Backend } from './backends/index.js';
 import { boardById, type Board } from './boards.js';
 import { EdgecError } from './errors.js';
+import { C_KEYWORDS } from './emit/c-names.js';
 
 export interface CompileOptions {
   name?: string;
@@ -66,8 +67,32 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'fuse-activations', run: fuseActivations },
 ];
 
+/** C headers a generated folder sits next to (`-I <folder>` finds `<name>.h` before them). */
+const RESERVED_HEADER_STEMS = new Set([
+  'assert', 'complex', 'ctype', 'errno', 'fenv', 'float', 'inttypes', 'iso646', 'limits', 'locale', 'math', 'setjmp', 'signal', 'stdalign',
+  'stdarg', 'stdatomic', 'stdbool', 'stddef', 'stdint', 'stdio', 'stdlib', 'stdnoreturn', 'string', 'tgmath', 'threads', 'time', 'uchar', 'wchar', 'wctype',
+  // kernel libraries the generated code includes, and the selftest's own main
+  'arm_nnfunctions', 'arm_nn_types', 'arm_nnsupportfunctions', 'arm_nn_math_types', 'arm_math', 'esp_nn', 'esp_nn_defs', 'selftest_main', 'main',
+]);
+/** Longer names would push `<name>_<tensor>` past C99's 63 significant characters. */
+export const NAME_MAX = 32;
+
+/**
+ * `--name` becomes file names (`<name>.h`, `<name>_weights.c`) and the prefix
+ * of every C symbol: it must be a C identifier that collides with nothing the
+ * folder or the C toolchain already has — the runtime (`edgec.h`,
+ * `edgec_kernels.h`, `edgec_conv_s8.c`, every `edgec_*` symbol, also in
+ * other letter cases for case-insensitive file systems), standard and
+ * kernel-library headers, keywords and reserved identifiers.
+ */
 export function validateName(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new EdgecError(`--name '${name}' is not a valid C identifier`, 2);
+  if (name.length > NAME_MAX) throw new EdgecError(`--name '${name.slice(0, NAME_MAX)}...' is ${name.length} characters; at most ${NAME_MAX}`, 2);
+  const refuse = (why: string): never => { throw new EdgecError(`--name '${name}' ${why}`, 2, 'choose another name, e.g. --name my_model'); };
+  if (/^edgec(_|$)/i.test(name)) refuse('collides with the edgec runtime (its files and symbols are edgec*)');
+  if (/^_[A-Z_]|__/.test(name)) refuse('is reserved in C (leading underscore + capital, or a double underscore)');
+  if (C_KEYWORDS.has(name)) refuse('is a C keyword');
+  if (RESERVED_HEADER_STEMS.has(name.toLowerCase())) refuse(`would make ${name}.h, which shadows a C or kernel-library header of that name`);
   return name;
 }
 

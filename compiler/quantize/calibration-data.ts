@@ -14,7 +14,7 @@ import type { NamedTensor } from '../verify/reference.js';
 
 export interface InputSpec { name: string; shape: number[] }
 
-const expected = (spec: InputSpec): string => `[N, ${spec.shape.slice(1).join(', ')}] float32`;
+const expected = (spec: InputSpec): string => `[N, ${spec.shape.slice(1).join(', ')}]${spec.shape[0] === 1 ? ` (or [N, ${spec.shape.join(', ')}])` : ''} float32`;
 
 /** Rows of one float array for one input; a single sample without the N axis is accepted too. */
 function rowsOf(a: NpyArray, spec: InputSpec, where: string): Float32Array[] {
@@ -27,6 +27,8 @@ function rowsOf(a: NpyArray, spec: InputSpec, where: string): Float32Array[] {
   let n: number;
   if (a.shape.length === rest.length + 1 && same(a.shape.slice(1))) n = a.shape[0];
   else if (same(a.shape) && spec.shape[0] === 1 && a.shape.length > 0) n = 1;
+  // np.stack of batch-1 inputs: [N, 1, ...] for a model input [1, ...]
+  else if (spec.shape[0] === 1 && a.shape.length === rest.length + 2 && a.shape[1] === 1 && same(a.shape.slice(2))) n = a.shape[0];
   else throw new EdgecError(`${where}: calibration array for input '${spec.name}' has shape [${a.shape.join(', ')}]; expected ${expected(spec)} (first axis = sample)`, 2);
   if (n === 0) throw new EdgecError(`${where}: calibration array for input '${spec.name}' has no samples`, 2);
   const rows: Float32Array[] = [];
