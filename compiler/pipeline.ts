@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import type { Graph } from './ir/graph.js';
-import type { Program } from './ir/program.js';
+import type { Op, Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
 import { loadModel, loadModelBytes } from './onnx/load.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
@@ -57,6 +57,8 @@ export interface Compiled {
   backendNote?: string;
   /** Present when the model was quantized from float (--calibration). */
   quantized?: Quantized;
+  /** `--keep-inputs`: the arena the same build needs when inputs may be overwritten. */
+  arenaWithoutKeepInputs?: number;
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
@@ -106,14 +108,18 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
   const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
-  const { program, plan } = planAndOrderProgram(options.int8Io ? int8Io(lowered) : lowered, {
+  const exposed = options.int8Io ? int8Io(lowered) : lowered;
+  const planOptions = {
     ...options.plan,
-    scratchBytes: (op) => backend.kernelFor(op).scratchBytes,
-    inPlaceAllowed: (op) => backend.kernelFor(op).backend === 'portable',
-  });
+    scratchBytes: (op: Op): number => backend.kernelFor(op).scratchBytes,
+    inPlaceAllowed: (op: Op): boolean => backend.kernelFor(op).backend === 'portable',
+  };
+  const { program, plan } = planAndOrderProgram(exposed, planOptions);
+  // --keep-inputs costs arena bytes: the build report says how many
+  const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
-  return { graph, program, plan, board, backend, emitted, backendNote };
+  return { graph, program, plan, board, backend, emitted, backendNote, arenaWithoutKeepInputs };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */

@@ -22,14 +22,14 @@ import { fileSystemError, writeOutputFolder, type OutputFile } from './output-fo
 import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
-  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: memoryModeOptions(flags.memory) });
+  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs } });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -37,6 +37,13 @@ function fitErrors(c: Compiled, model: string): string | undefined {
   if (!r.fits.ram) return `${model}: model too big for board ${c.board.id}: arena needs ${r.arenaBytes} bytes of RAM, the board has ${r.boardRamBytes} (${r.arenaBytes - r.boardRamBytes} bytes over)`;
   if (!r.fits.flash) return `${model}: model too big for board ${c.board.id}: weights and code need ${r.flashBytes} bytes of flash, the board has ${r.boardFlashBytes} (${r.flashBytes - r.boardFlashBytes} bytes over)`;
   return undefined;
+}
+
+/** `--keep-inputs`: what keeping the inputs intact costs in arena bytes. */
+function keepInputsLine(c: Compiled): string | undefined {
+  if (c.arenaWithoutKeepInputs === undefined) return undefined;
+  const extra = c.plan.arenaBytes - c.arenaWithoutKeepInputs;
+  return `keep-inputs: invoke() leaves the inputs intact; arena ${c.plan.arenaBytes} bytes, ${extra} more than without --keep-inputs (${c.arenaWithoutKeepInputs})`;
 }
 
 function listSome(paths: string[], max = 5): string {
@@ -72,7 +79,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
   const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
   if (flags.json) {
-    log(JSON.stringify({ ...r, outDir, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
+    log(JSON.stringify({ ...r, outDir, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
     return;
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
@@ -81,6 +88,8 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   if (written.removed.length) log(`note: removed ${written.removed.length} file(s) of the previous edgec build in ${outDir}: ${listSome(written.removed)}`);
   if (written.foreign.length) log(`note: ${outDir} also holds ${written.foreign.length} file(s) edgec did not write, left alone: ${listSome(written.foreign)}`);
   log(formatSummary(r));
+  const keep = keepInputsLine(c);
+  if (keep) log(keep);
   log(`inputs:  ${r.inputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   log(`outputs: ${r.outputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
@@ -94,6 +103,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   log(formatLayerTable(r));
   log('');
   log(formatSummary(r));
+  const keep = keepInputsLine(c);
+  if (keep) log(keep);
   if (c.backendNote) log(`note: ${c.backendNote}`);
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
 }
@@ -115,6 +126,7 @@ function addModelOptions(cmd: Command): Command {
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
     .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
     .addOption(memoryOption())
+    .option('--keep-inputs', 'plan the inputs live to the end: invoke() leaves them intact (costs arena bytes; the report says how many)')
     .option('--json', 'machine-readable output');
 }
 

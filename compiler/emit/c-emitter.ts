@@ -11,7 +11,7 @@ import { valueBytes, type Program, type Value } from '../ir/program.js';
 import type { Plan } from '../plan/types.js';
 import type { Backend } from '../backends/index.js';
 import type { Board } from '../boards.js';
-import { kernelScratchId } from '../plan/program.js';
+import { ARENA_ALIGNMENT, kernelScratchId } from '../plan/program.js';
 import type { EmitEnv } from '../ops/types.js';
 import { runtimeDir, templatesDir } from './paths.js';
 import { cCommentText, cStringLiteral } from './c-names.js';
@@ -36,6 +36,21 @@ function template(relPath: string): Handlebars.TemplateDelegate {
 
 const C_TYPES: Record<Value['type'], string> = { int8: 'EDGEC_INT8', uint8: 'EDGEC_UINT8', int32: 'EDGEC_INT32', float32: 'EDGEC_FLOAT32' };
 
+/**
+ * What dims[] of a model input or output means: the order its data is laid
+ * out in. Channels-first inputs built with `--input-layout nhwc` are exposed
+ * channels-last (their perm is not the identity); everything else keeps the
+ * model's declared order (outputs are copied back to it).
+ */
+function dimsNote(v: Value): string {
+  const perm = v.perm ?? [];
+  const identity = perm.every((p, i) => p === i);
+  if (identity || v.role !== 'input') return 'the model\'s declared shape and order, row-major';
+  const declared = new Array<number>(perm.length);
+  perm.forEach((axis, i) => { declared[axis] = v.shape[i]!; });
+  return `channels-last (--input-layout nhwc), row-major; the model declares [${declared.join(', ')}]`;
+}
+
 function tensorView(v: Value, plan: Plan): Record<string, unknown> {
   const placement = plan.placements.get(v.id);
   const quantized = v.type === 'int8' || v.type === 'uint8';
@@ -45,6 +60,7 @@ function tensorView(v: Value, plan: Plan): Record<string, unknown> {
     nameLiteral: cStringLiteral(v.onnxName), nameComment: cCommentText(v.onnxName), typeName: v.type, dims: v.logicalShape.join(', '), rank: v.logicalShape.length,
     dimsInit: v.logicalShape.length ? v.logicalShape.join(', ') : '0', cType: C_TYPES[v.type], quantized,
     scale: v.scale, zeroPoint: v.zeroPoint, scaleLiteral: quantized ? cFloat(v.scale) : '0.0f', bytes, offset: placement?.offset ?? 0,
+    dimsNote: dimsNote(v),
   };
 }
 
@@ -127,6 +143,9 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
     outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
     calls, consts, includes: backend.includes, ...placementView(board),
+    // the contract in <name>.h: what invoke() may return and does to inputs, what is shared between models
+    keepInputs: plan.keepInputs === true, kernelErrors: calls.some((c) => c.code.includes('return EDGEC_ERROR')),
+    espNn: calls.some((c) => c.code.includes('esp_nn_set_')), arenaAlignment: ARENA_ALIGNMENT,
     ...(blobOut?.view ?? { blob: false }),
   };
   const files: GeneratedFile[] = [

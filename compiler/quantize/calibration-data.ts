@@ -14,7 +14,7 @@ import type { NamedTensor } from '../verify/reference.js';
 
 export interface InputSpec { name: string; shape: number[] }
 
-const expected = (spec: InputSpec): string => `[N, ${spec.shape.slice(1).join(', ')}]${spec.shape[0] === 1 ? ` (or [N, ${spec.shape.join(', ')}])` : ''} float32`;
+const expected = (spec: InputSpec): string => `[N, ${spec.shape.slice(1).join(', ')}] float32`;
 
 /** Rows of one float array for one input; a single sample without the N axis is accepted too. */
 function rowsOf(a: NpyArray, spec: InputSpec, where: string): Float32Array[] {
