@@ -182,11 +182,11 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
     if (tensors.has(name)) continue;
-    tensors.set(name, graphInputTensor(vi, file, overrides[name]));
+    tensors.set(name, graphInputTensor(vi, file, Object.hasOwn(overrides, name) ? overrides[name] : undefined));
     inputs.push(name);
   }
   for (const name of Object.keys(overrides)) {
-    if (!inputs.includes(name)) throw new EdgecError(`--shape ${name}: the model has no graph input '${name}' (inputs: ${inputs.join(', ') || 'none'})`);
+    if (!inputs.includes(name)) throw new EdgecError(`--shape ${name}: the model has no graph input '${name}' (inputs: ${inputs.join(', ') || 'none'})`, 2);
   }
 
   const protos = g.node ?? [];
