@@ -14,7 +14,7 @@
  */
 import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
 import { modelError } from '../errors.js';
-import { pruneTensors, removeNodes, replaceNodeUses } from './graph-edit.js';
+import { GraphIndex, pruneTensors, removeNodes } from './graph-edit.js';
 
 export function readQuantParams(graph: Graph, node: Node): QuantInfo {
   const scaleT = graph.tensors.get(node.inputs[1]);
@@ -33,6 +33,8 @@ export function readQuantParams(graph: Graph, node: Node): QuantInfo {
 
 /** DQ nodes: constants become quantized constants; activations are read directly. */
 function foldDequantize(graph: Graph, dead: Set<Node>): void {
+  const index = new GraphIndex(graph);
+  const outputs = new Set(graph.outputs);
   for (const node of graph.nodes) {
     if (node.opType !== 'DequantizeLinear') continue;
     const quant = readQuantParams(graph, node);
@@ -48,8 +50,8 @@ function foldDequantize(graph: Graph, dead: Set<Node>): void {
       throw modelError(graph.fileName, node, `tensor '${src.name}' is dequantized with two different quantizations`);
     }
     src.quant = quant;
-    if (graph.outputs.includes(out)) continue; // float model output: keep as the edge op
-    replaceNodeUses(graph, out, src.name);
+    if (outputs.has(out)) continue; // float model output: keep as the edge op
+    index.replaceReads(out, src.name);
     dead.add(node);
   }
 }
@@ -79,6 +81,9 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
   graph.nodes.forEach((n) => n.outputs.forEach((o) => producers.set(o, n)));
   const firstQuantOf = new Map<string, string>();
   const floatEdge = floatEdgeTensors(graph);
+  const index = new GraphIndex(graph);
+  const inputs = new Set(graph.inputs);
+  const outputs = new Set(graph.outputs);
   for (const node of graph.nodes) {
     if (node.opType !== 'QuantizeLinear' || dead.has(node)) continue;
     const quant = readQuantParams(graph, node);
@@ -95,15 +100,15 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
       // re-labelling of the producer's output (that would skip the first rounding).
       node.opType = 'edgec.Requantize';
       node.domain = 'edgec';
-      node.inputs = [src];
+      index.setInputs(node, [src]);
       continue;
     }
     const producer = producers.get(src);
-    if (!producer || graph.inputs.includes(src)) continue; // model float input: keep as edge quantize
+    if (!producer || inputs.has(src)) continue; // model float input: keep as edge quantize
     // A float op before the model's first Q (e.g. a Reshape of a float input) stays float.
     if (floatEdge.has(src)) continue;
-    const readers = graph.nodes.filter((n) => !dead.has(n) && n.inputs.includes(src));
-    const onlyQuantizers = readers.every((r) => r.opType === 'QuantizeLinear') && !graph.outputs.includes(src);
+    const readers = index.readersOf(src).filter((n) => !dead.has(n));
+    const onlyQuantizers = readers.every((r) => r.opType === 'QuantizeLinear') && !outputs.has(src);
     if (!onlyQuantizers) continue; // a float reader remains; lowering reports it
     const first = firstQuantOf.get(src);
     if (first === undefined) {
@@ -114,10 +119,10 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
     }
     const firstTensor = graph.tensors.get(first) as Tensor;
     if (firstTensor.quant && sameQuant(firstTensor.quant, quant)) {
-      replaceNodeUses(graph, out.name, first);
-      if (graph.outputs.includes(out.name)) {
+      index.replaceReads(out.name, first);
+      if (outputs.has(out.name)) {
         // keep the output name: a requantize with identical parameters is a copy
-        node.opType = 'edgec.Requantize'; node.domain = 'edgec'; node.inputs = [first];
+        node.opType = 'edgec.Requantize'; node.domain = 'edgec'; index.setInputs(node, [first]);
         continue;
       }
       dead.add(node);
@@ -125,7 +130,7 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
     }
     node.opType = 'edgec.Requantize';
     node.domain = 'edgec';
-    node.inputs = [first];
+    index.setInputs(node, [first]);
   }
 }
 
