@@ -47,3 +47,11 @@ export function boardById(id: string): Board {
   if (!board) throw new EdgecError(`unknown board '${id}'`, 2, `known boards: ${listBoards().map((b) => b.id).join(', ')}`);
   return board;
 }
+
+let largest: number | undefined;
+
+/** The most memory (RAM or flash) any built-in board has: no tensor can be bigger and still build. */
+export function largestBoardBytes(): number {
+  largest ??= Math.max(...listBoards().map((b) => Math.max(b.ramBytes, b.flashBytes)));
+  return largest;
+}
