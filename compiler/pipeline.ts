@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import type { Graph } from './ir/graph.js';
-import type { Program } from './ir/program.js';
+import type { Op, Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
 import { loadModel, loadModelBytes } from './onnx/load.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
@@ -21,6 +21,7 @@ import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, type Backend } from './backends/index.js';
 import { boardById, type Board } from './boards.js';
 import { EdgecError } from './errors.js';
+import { C_KEYWORDS } from './emit/c-names.js';
 
 export interface CompileOptions {
   name?: string;
@@ -56,6 +57,8 @@ export interface Compiled {
   backendNote?: string;
   /** Present when the model was quantized from float (--calibration). */
   quantized?: Quantized;
+  /** `--keep-inputs`: the arena the same build needs when inputs may be overwritten. */
+  arenaWithoutKeepInputs?: number;
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
@@ -66,8 +69,32 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'fuse-activations', run: fuseActivations },
 ];
 
+/** C headers a generated folder sits next to (`-I <folder>` finds `<name>.h` before them). */
+const RESERVED_HEADER_STEMS = new Set([
+  'assert', 'complex', 'ctype', 'errno', 'fenv', 'float', 'inttypes', 'iso646', 'limits', 'locale', 'math', 'setjmp', 'signal', 'stdalign',
+  'stdarg', 'stdatomic', 'stdbool', 'stddef', 'stdint', 'stdio', 'stdlib', 'stdnoreturn', 'string', 'tgmath', 'threads', 'time', 'uchar', 'wchar', 'wctype',
+  // kernel libraries the generated code includes, and the selftest's own main
+  'arm_nnfunctions', 'arm_nn_types', 'arm_nnsupportfunctions', 'arm_nn_math_types', 'arm_math', 'esp_nn', 'esp_nn_defs', 'selftest_main', 'main',
+]);
+/** Longer names would push `<name>_<tensor>` past C99's 63 significant characters. */
+export const NAME_MAX = 32;
+
+/**
+ * `--name` becomes file names (`<name>.h`, `<name>_weights.c`) and the prefix
+ * of every C symbol: it must be a C identifier that collides with nothing the
+ * folder or the C toolchain already has — the runtime (`edgec.h`,
+ * `edgec_kernels.h`, `edgec_conv_s8.c`, every `edgec_*` symbol, also in
+ * other letter cases for case-insensitive file systems), standard and
+ * kernel-library headers, keywords and reserved identifiers.
+ */
 export function validateName(name: string): string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new EdgecError(`--name '${name}' is not a valid C identifier`, 2);
+  if (name.length > NAME_MAX) throw new EdgecError(`--name '${name.slice(0, NAME_MAX)}...' is ${name.length} characters; at most ${NAME_MAX}`, 2);
+  const refuse = (why: string): never => { throw new EdgecError(`--name '${name}' ${why}`, 2, 'choose another name, e.g. --name my_model'); };
+  if (/^edgec(_|$)/i.test(name)) refuse('collides with the edgec runtime (its files and symbols are edgec*)');
+  if (/^_[A-Z_]|__/.test(name)) refuse('is reserved in C (leading underscore + capital, or a double underscore)');
+  if (C_KEYWORDS.has(name)) refuse('is a C keyword');
+  if (RESERVED_HEADER_STEMS.has(name.toLowerCase())) refuse(`would make ${name}.h, which shadows a C or kernel-library header of that name`);
   return name;
 }
 
@@ -81,14 +108,18 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
   const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
-  const { program, plan } = planAndOrderProgram(options.int8Io ? int8Io(lowered) : lowered, {
+  const exposed = options.int8Io ? int8Io(lowered) : lowered;
+  const planOptions = {
     ...options.plan,
-    scratchBytes: (op) => backend.kernelFor(op).scratchBytes,
-    inPlaceAllowed: (op) => backend.kernelFor(op).backend === 'portable',
-  });
+    scratchBytes: (op: Op): number => backend.kernelFor(op).scratchBytes,
+    inPlaceAllowed: (op: Op): boolean => backend.kernelFor(op).backend === 'portable',
+  };
+  const { program, plan } = planAndOrderProgram(exposed, planOptions);
+  // --keep-inputs costs arena bytes: the build report says how many
+  const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
-  return { graph, program, plan, board, backend, emitted, backendNote };
+  return { graph, program, plan, board, backend, emitted, backendNote, arenaWithoutKeepInputs };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */

@@ -2,6 +2,7 @@
 import type { Compiled } from './pipeline.js';
 import { valueBytes } from './ir/program.js';
 import { estimateCodeBytes } from './emit/code-size.js';
+import { displayName } from './errors.js';
 
 export interface LayerReport {
   index: number;
@@ -106,7 +107,7 @@ export function formatBytes(n: number): string {
 export function formatLayerTable(r: ModelReport): string {
   const rows = [['#', 'layer', 'onnx', 'kernel', 'output', 'params', 'MACs', 'weights', 'out bytes', 'offset']];
   for (const l of r.layers) {
-    rows.push([String(l.index), l.name, l.onnxOp, `${l.kind} (${l.kernel})`, l.output.join('x'), l.params, String(l.macs), String(l.weightsBytes), String(l.outputBytes), String(l.outputOffset)]);
+    rows.push([String(l.index), displayName(l.name, 40), displayName(l.onnxOp, 40), `${l.kind} (${l.kernel})`, l.output.join('x'), l.params, String(l.macs), String(l.weightsBytes), String(l.outputBytes), String(l.outputOffset)]);
   }
   const widths = rows[0].map((_, i) => Math.min(40, Math.max(...rows.map((row) => row[i].length))));
   return rows.map((row) => row.map((cell, i) => cell.slice(0, 40).padEnd(widths[i])).join('  ').trimEnd()).join('\n');

@@ -9,7 +9,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { bytesPerElement, elementCount, type AttrValue, type Graph, type Node, type Tensor } from '../ir/graph.js';
 import { largestBoardBytes } from '../boards.js';
-import { EdgecError, modelError } from '../errors.js';
+import { displayName, EdgecError, modelError } from '../errors.js';
 import { decodeAttribute } from './attributes.js';
 import { foldConstants, evaluateNode } from './fold-constants.js';
 import { dtypeFromOnnx, has, onnx, onnxDTypeName, toNumber, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
@@ -177,10 +177,10 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
   const tensors = new Map<string, Tensor>();
   for (const init of g.initializer ?? []) {
     const t = decodeTensor(init, src);
-    checkSize(file, `initializer '${t.name}'`, t);
+    checkSize(file, `initializer '${displayName(t.name)}'`, t);
     const twin = tensors.get(t.name);
     // Which of two different values would win is unspecified: refuse rather than pick one.
-    if (twin && !sameConstant(twin, t)) throw modelError(file, undefined, `initializer '${t.name}' is defined twice with different values`);
+    if (twin && !sameConstant(twin, t)) throw modelError(file, undefined, `initializer '${displayName(t.name)}' is defined twice with different values`);
     tensors.set(t.name, t);
   }
   if ((g.output ?? []).length === 0) throw modelError(file, undefined, 'graph has no outputs', 'a model must declare at least one graph output');
@@ -190,15 +190,15 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
   const overrides = options.shapes ?? {};
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
-    if (inputs.includes(name)) throw modelError(file, undefined, `graph input '${name}' is declared twice`);
+    if (inputs.includes(name)) throw modelError(file, undefined, `graph input '${displayName(name)}' is declared twice`);
     if (tensors.has(name)) continue;
-    const t = graphInputTensor(vi, file, overrides[name]);
-    checkSize(file, `input '${name}'`, t);
+    const t = graphInputTensor(vi, file, Object.hasOwn(overrides, name) ? overrides[name] : undefined);
+    checkSize(file, `input '${displayName(name)}'`, t);
     tensors.set(name, t);
     inputs.push(name);
   }
   for (const name of Object.keys(overrides)) {
-    if (!inputs.includes(name)) throw new EdgecError(`--shape ${name}: the model has no graph input '${name}' (inputs: ${inputs.join(', ') || 'none'})`);
+    if (!inputs.includes(name)) throw new EdgecError(`--shape ${name}: the model has no graph input '${name}' (inputs: ${inputs.join(', ') || 'none'})`, 2);
   }
 
   const protos = g.node ?? [];
@@ -229,7 +229,7 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
   const sorted = topoSort(nodes, new Set(tensors.keys()), file);
   const outputs = (g.output ?? []).map((o) => o.name ?? '');
   const twice = outputs.find((o, i) => outputs.indexOf(o) !== i);
-  if (twice !== undefined) throw modelError(file, undefined, `graph output '${twice}' is listed twice`);
+  if (twice !== undefined) throw modelError(file, undefined, `graph output '${displayName(twice)}' is listed twice`);
   for (const o of outputs) if (!tensors.has(o) && !producedBy.has(o)) throw modelError(file, undefined, `graph output '${o}' is not produced by any node`);
 
   const graph: Graph = { name: g.name ?? '', fileName: file, opset, tensors, nodes: sorted, inputs, outputs };
@@ -256,7 +256,7 @@ function inferAll(graph: Graph): void {
       if (!info) throw modelError(graph.fileName, node, `output ${i} ('${name}') is not supported`);
       const t: Tensor = { name, dtype: info.dtype, shape: info.shape };
       // Before any constant is evaluated: a huge inferred shape must not reach an allocation.
-      checkSize(graph.fileName, `output '${name}'`, t, node);
+      checkSize(graph.fileName, `output '${displayName(name)}'`, t, node);
       graph.tensors.set(name, t);
     });
     if (node.outputs.some((o) => graph.outputs.includes(o))) continue;

@@ -5,6 +5,7 @@
  */
 import type { Node, Tensor } from '../ir/graph.js';
 import { perChannelMultipliers, roundHalfEven } from '../ir/quant.js';
+import { displayName } from '../errors.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
 import { fusedActivationRange } from '../passes/fuse-activations.js';
 
@@ -72,7 +73,7 @@ export function accumulatorBias(ctx: LoweringContext, node: Node, index: number,
       v = sameScale ? raw : roundHalfEven((s * (raw - zp)) / accScale);
     }
     if (!(Math.abs(v) <= headroom)) {
-      throw ctx.fail(node, `bias '${name}' channel ${c} is ${formatValue(v)} in the accumulator's scale (input scale ${formatValue(inScale)} × weight scale ${formatValue(weightScales[c])}); with ${terms} products per output the int32 accumulator can overflow (|bias| must be at most ${Math.max(0, headroom)})`);
+      throw ctx.fail(node, `bias '${displayName(name)}' channel ${c} is ${formatValue(v)} in the accumulator's scale (input scale ${formatValue(inScale)} × weight scale ${formatValue(weightScales[c])}); with ${terms} products per output the int32 accumulator can overflow (|bias| must be at most ${Math.max(0, headroom)})`);
     }
     out[c] = v;
   }

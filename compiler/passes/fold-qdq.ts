@@ -13,7 +13,7 @@
  *    edgec.Requantize node.
  */
 import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
-import { modelError } from '../errors.js';
+import { displayName, modelError } from '../errors.js';
 import { GraphIndex, pruneTensors, removeNodes } from './graph-edit.js';
 
 /** Zero-point types QuantizeLinear / DequantizeLinear take (int32: a bias DequantizeLinear). */
@@ -27,29 +27,29 @@ export function readQuantParams(graph: Graph, node: Node): QuantInfo {
   const scaleT = graph.tensors.get(scaleName);
   if (!scaleT?.data) throw fail('scale must be a constant');
   // A BOOL or integer scale would decode as 0/1 and silently quantize with the wrong step.
-  if (scaleT.dtype !== 'float32') throw fail(`scale '${scaleName}' has type ${scaleT.dtype}; float32 is required`);
+  if (scaleT.dtype !== 'float32') throw fail(`scale '${displayName(scaleName)}' has type ${scaleT.dtype}; float32 is required`);
   const zpName = node.inputs[2] ?? '';
   const zpT = zpName ? graph.tensors.get(zpName) : undefined;
   if (zpName && !zpT?.data) throw fail('zero point must be a constant');
   const quantized = graph.tensors.get(node.opType === 'DequantizeLinear' ? node.inputs[0] : node.outputs[0]);
   if (zpT) {
-    if (!ZERO_POINT_DTYPES.has(zpT.dtype)) throw fail(`zero point '${zpName}' has type ${zpT.dtype}; int8, uint8, int16 or int32 is required`);
+    if (!ZERO_POINT_DTYPES.has(zpT.dtype)) throw fail(`zero point '${displayName(zpName)}' has type ${zpT.dtype}; int8, uint8, int16 or int32 is required`);
     if (node.opType === 'DequantizeLinear' && quantized && quantized.dtype !== zpT.dtype) {
-      throw fail(`zero point '${zpName}' has type ${zpT.dtype} but the quantized tensor '${quantized.name}' is ${quantized.dtype}`);
+      throw fail(`zero point '${displayName(zpName)}' has type ${zpT.dtype} but the quantized tensor '${displayName(quantized.name)}' is ${quantized.dtype}`);
     }
   }
   const scale = Array.from(scaleT.data, Number);
   const zeroPoint = zpT?.data ? Array.from(zpT.data, Number) : scale.map(() => 0);
-  if (scale.length === 0) throw fail(`scale '${scaleName}' is empty`);
-  if (zeroPoint.length !== scale.length) throw fail(`scale '${scaleName}' has ${scale.length} values but zero point '${zpName}' has ${zeroPoint.length}`);
+  if (scale.length === 0) throw fail(`scale '${displayName(scaleName)}' is empty`);
+  if (zeroPoint.length !== scale.length) throw fail(`scale '${displayName(scaleName)}' has ${scale.length} values but zero point '${displayName(zpName)}' has ${zeroPoint.length}`);
   const bad = scale.find((s) => !(s > 0) || !Number.isFinite(s) || s < MIN_NORMAL_FLOAT32);
-  if (bad !== undefined) throw fail(`scale '${scaleName}' must be a positive, finite, normal float32 (got ${bad})`);
+  if (bad !== undefined) throw fail(`scale '${displayName(scaleName)}' must be a positive, finite, normal float32 (got ${bad})`);
   const inputRank = graph.tensors.get(node.inputs[0])?.shape.length ?? 1;
   const rawAxis = typeof node.attrs.axis === 'number' ? node.attrs.axis : 1;
   if (scale.length > 1 && (rawAxis < -inputRank || rawAxis >= inputRank)) throw fail(`axis ${rawAxis} is out of range for a rank-${inputRank} tensor`);
   const axis = scale.length > 1 ? (rawAxis + inputRank) % inputRank : -1;
   const axisDim = axis >= 0 ? graph.tensors.get(node.inputs[0])?.shape[axis] : undefined;
-  if (axisDim !== undefined && axisDim !== scale.length) throw fail(`scale '${scaleName}' has ${scale.length} values for ${axisDim} channels along axis ${axis}`);
+  if (axisDim !== undefined && axisDim !== scale.length) throw fail(`scale '${displayName(scaleName)}' has ${scale.length} values for ${axisDim} channels along axis ${axis}`);
   return { scale, zeroPoint, axis };
 }
 

@@ -5,7 +5,7 @@
  */
 import type { Graph } from '../ir/graph.js';
 import type { Program } from '../ir/program.js';
-import { modelError } from '../errors.js';
+import { displayName, modelError } from '../errors.js';
 import { loweringFor } from '../ops/index.js';
 import { MultiplierRangeError } from '../ir/quant.js';
 import { LoweringContext } from './lower-context.js';
@@ -32,7 +32,7 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
       lowering.lower(node, ctx);
     } catch (e) {
       // Scales whose ratio the kernels cannot represent: one line naming the node, its output and the value.
-      if (e instanceof MultiplierRangeError) throw modelError(graph.fileName, node, `output '${node.outputs[0] ?? ''}': ${e.message} (from the scales of its inputs and output)`, 'the model\'s quantization scales are out of range; re-quantize it');
+      if (e instanceof MultiplierRangeError) throw modelError(graph.fileName, node, `output '${displayName(node.outputs[0] ?? '')}': ${e.message} (from the scales of its inputs and output)`, 'the model\'s quantization scales are out of range; re-quantize it');
       throw e;
     }
   }
