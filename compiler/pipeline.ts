@@ -118,7 +118,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const name = validateName(options.name ?? 'model');
   const board = boardById(options.board ?? 'host');
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
-  let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath) : loadModelFile(modelPath, { shapes: options.shapes });
+  let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, { shapes: options.shapes }) : loadModelFile(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.

@@ -119,7 +119,7 @@ function runBoards(json: boolean, log: (s: string) => void): void {
 
 function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('-b, --board <id>', 'target board (see `edgec boards`)', 'host')
+    .option('-b, --board <id>', 'target board: an id (see `edgec boards`) or a board file path/to/board.json (schema: boards/board.schema.json)', 'host')
     .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
     .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))

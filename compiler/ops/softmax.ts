@@ -4,7 +4,7 @@
  * another gets a requantize after.
  */
 import type { Node } from '../ir/graph.js';
-import { frexp, roundHalfAway } from '../ir/quant.js';
+import { frexp, MultiplierRangeError, roundHalfAway } from '../ir/quant.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt } from './attrs.js';
 import { outputWithQuant } from './quantize.js';
@@ -22,6 +22,9 @@ export function softmaxParams(inputScale: number, beta = 1): { mult: number; shi
   let mult = roundHalfAway(q * 2 ** 31);
   let shift = exp;
   if (mult === 2 ** 31) { mult /= 2; shift += 1; }
+  // The kernel shifts the input difference left by `shift` (edgec_softmax_s8.c): a negative
+  // shift (an input scale below 2^-27) is undefined behaviour in C, and TFLite refuses it too.
+  if (!Number.isFinite(real) || shift < 0 || shift > 31) throw new MultiplierRangeError(real);
   const maxInputRescaled = ((2 ** SCALED_DIFF_INTEGER_BITS - 1) * 2 ** (31 - SCALED_DIFF_INTEGER_BITS)) / 2 ** shift;
   return { mult, shift, diffMin: -Math.floor(maxInputRescaled) };
 }
