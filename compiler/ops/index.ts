@@ -9,10 +9,11 @@ import { lut } from './lut.js';
 import { pad } from './pad.js';
 import { pool } from './pool.js';
 import { quantize } from './quantize.js';
+import { reduce } from './reduce.js';
 import { softmax } from './softmax.js';
 import type { KernelSpec, OnnxLowering, OpDefinition } from './types.js';
 
-export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize];
+export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize, reduce];
 
 export function loweringFor(onnxOp: string): OnnxLowering | undefined {
   return OP_DEFINITIONS.flatMap((d) => d.lowerings).find((l) => l.onnxOps.includes(onnxOp));
