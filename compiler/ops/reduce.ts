@@ -8,7 +8,7 @@
  * TFLM does, including its precision clamp), REDUCE_MAX / REDUCE_MIN int8 =
  * ReduceGeneric on the raw int8 values (TFLM requires equal input and output
  * quantization; a model that asks for another output quantization gets a
- * requantize after the op).
+ * requantize after the op). GlobalMaxPool is ReduceMax over the spatial axes.
  */
 import type { Node } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
@@ -46,6 +46,12 @@ function reducedAxes(node: Node, ctx: LoweringContext, mode: ReduceMode, rank: n
   const bad = raw.find((a) => a < -rank || a >= rank);
   if (bad !== undefined) throw ctx.fail(node, `${node.opType} axis ${bad} is out of range for a rank-${rank} input`);
   return [...new Set(raw.map((a) => (a + rank) % rank))].sort((a, b) => a - b);
+}
+
+/** GlobalMaxPool = ReduceMax over the spatial axes with keepdims (what tf2onnx writes for TFLite's spatial REDUCE_MAX). */
+function spatialAxes(node: Node, ctx: LoweringContext, rank: number): number[] {
+  if (rank < 3) throw ctx.fail(node, `${node.opType} needs a rank >= 3 input, got rank ${rank}`);
+  return Array.from({ length: rank - 2 }, (_, i) => i + 2);
 }
 
 /** A run of physical dims, all reduced or all kept, with its input stride (elements). */
@@ -89,7 +95,7 @@ function lowerReduce(node: Node, ctx: LoweringContext, mode: ReduceMode): void {
   const shape = ctx.tensor(xName).shape;
   const rank = shape.length;
   const keepDims = attrInt(node, 'keepdims', 1) === 1;
-  const listed = reducedAxes(node, ctx, mode, rank);
+  const listed = node.opType === 'GlobalMaxPool' ? spatialAxes(node, ctx, rank) : reducedAxes(node, ctx, mode, rank);
   const noop = listed === undefined && ctx.graph.opset >= AXES_INPUT_SINCE[mode] && attrInt(node, 'noop_with_empty_axes', 0) === 1;
   const axes = noop ? [] : listed ?? shape.map((_, i) => i);
   const src = ctx.readAny(node, xName);
@@ -136,7 +142,7 @@ export const reduce: OpDefinition = {
   lowerings: [
     { onnxOps: ['ReduceMean'], lower: (n, c) => lowerReduce(n, c, 'mean') },
     { onnxOps: ['ReduceSum'], lower: (n, c) => lowerReduce(n, c, 'sum') },
-    { onnxOps: ['ReduceMax'], lower: (n, c) => lowerReduce(n, c, 'max') },
+    { onnxOps: ['ReduceMax', 'GlobalMaxPool'], lower: (n, c) => lowerReduce(n, c, 'max') },
     { onnxOps: ['ReduceMin'], lower: (n, c) => lowerReduce(n, c, 'min') },
   ],
   portable: {

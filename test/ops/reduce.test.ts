@@ -62,6 +62,16 @@ function reduceCase(r: Rand, c: ReduceConfig): OpCase {
   return { name, model: q.toBytes(), ...known };
 }
 
+/** GlobalMaxPool after a Conv (tf2onnx's form of TFLite's spatial REDUCE_MAX). */
+function globalMaxPoolCase(r: Rand): OpCase {
+  const q = new QdqBuilder({ opset: 13 });
+  const x = q.input('x', [1, 5, 6, 4], r.qparams(), 'int8');
+  const std = Math.sqrt(5 / 3) * inputRms(x);
+  const c = q.conv(x, { weight: r.floats(25), weightShape: [5, 5, 1, 1], bias: r.floats(5, -std / 2, std / 2), out: r.outFor(std) });
+  q.output(q.op('GlobalMaxPool', [c]), 'y', 'int8');
+  return { name: 'GlobalMaxPool [1,5,6,4] after Conv (NHWC)', model: q.toBytes() };
+}
+
 function randomAxes(r: Rand, rank: number): number[] {
   const all = Array.from({ length: rank }, (_, i) => i).filter(() => r.bool(0.5));
   const axes = all.length ? all : [r.int(0, rank - 1)];
@@ -78,6 +88,7 @@ function cases(): OpCase[] {
   out.push(reduceCase(r, { op: 'ReduceMean', dims: [1, 20, 7], axes: [1], keepdims: 0, opset: 13 }));
   out.push(reduceCase(r, { op: 'ReduceMean', dims: [2, 6, 4, 4], axes: [1], keepdims: 1, opset: 13, afterConv: true }));
   out.push(reduceCase(r, { op: 'ReduceMax', dims: [1, 6, 4, 5], axes: [2, 3], keepdims: 1, opset: 18, afterConv: true }));
+  out.push(globalMaxPoolCase(r));
   for (let k = 0; k < 20; k++) {
     const op = modes[k % 4] as Mode;
     const rank = r.int(2, 4);
