@@ -173,6 +173,10 @@ void edgec_reduce_max_s8(int32_t kept_rank, const int32_t *kept_dims, const int3
                          int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides, int32_t is_min,
                          const int8_t *input, int8_t *output);
 
+/* Copy through one constant offset table per output dim (see the .c file). */
+void edgec_gather_s8(int32_t rank, const int32_t *out_dims, const int32_t *offsets, int32_t run,
+                     const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
