@@ -177,6 +177,11 @@ void edgec_reduce_max_s8(int32_t kept_rank, const int32_t *kept_dims, const int3
 void edgec_gather_s8(int32_t rank, const int32_t *out_dims, const int32_t *offsets, int32_t run,
                      const int8_t *input, int8_t *output);
 
+/* Bilinear resize, NHWC, TFLite RESIZE_BILINEAR int8 arithmetic (see the .c file). */
+void edgec_resize_bilinear_s8(int32_t batches, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                              int32_t out_w, int32_t h_scale_10, int32_t w_scale_10, int32_t half_pixel,
+                              const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif

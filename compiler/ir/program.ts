@@ -43,7 +43,7 @@ export type OpKind =
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
   | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
   | 'concat' | 'pad' | 'transpose'
-  | 'reduce_sum' | 'reduce_max' | 'gather';
+  | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear';
 
 export type ParamValue = number | boolean | string | number[];
 

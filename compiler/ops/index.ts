@@ -11,10 +11,11 @@ import { pad } from './pad.js';
 import { pool } from './pool.js';
 import { quantize } from './quantize.js';
 import { reduce } from './reduce.js';
+import { resize } from './resize.js';
 import { softmax } from './softmax.js';
 import type { KernelSpec, OnnxLowering, OpDefinition } from './types.js';
 
-export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize, reduce, dataMovement];
+export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize, reduce, dataMovement, resize];
 
 export function loweringFor(onnxOp: string): OnnxLowering | undefined {
   return OP_DEFINITIONS.flatMap((d) => d.lowerings).find((l) => l.onnxOps.includes(onnxOp));
