@@ -175,6 +175,26 @@ void edgec_pad_s8(int32_t rank, const int32_t *in_dims, const int32_t *pads_befo
 void edgec_transpose_s8(int32_t rank, const int32_t *in_dims, const int32_t *perm, const int8_t *input,
                         int8_t *output);
 
+/* ReduceMean / ReduceSum over runs of merged physical dims (see the .c file). */
+void edgec_reduce_sum_s8(int32_t kept_rank, const int32_t *kept_dims, const int32_t *kept_strides,
+                         int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides,
+                         int32_t input_sum_offset, int32_t output_offset, int32_t mult, int32_t shift,
+                         const int8_t *input, int8_t *output);
+
+/* ReduceMax (is_min 0) / ReduceMin (is_min 1) over runs of merged physical dims. */
+void edgec_reduce_max_s8(int32_t kept_rank, const int32_t *kept_dims, const int32_t *kept_strides,
+                         int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides, int32_t is_min,
+                         const int8_t *input, int8_t *output);
+
+/* Copy through one constant offset table per output dim (see the .c file). */
+void edgec_gather_s8(int32_t rank, const int32_t *out_dims, const int32_t *offsets, int32_t run,
+                     const int8_t *input, int8_t *output);
+
+/* Bilinear resize, NHWC, TFLite RESIZE_BILINEAR int8 arithmetic (see the .c file). */
+void edgec_resize_bilinear_s8(int32_t batches, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                              int32_t out_w, int32_t h_scale_10, int32_t w_scale_10, int32_t half_pixel,
+                              const int8_t *input, int8_t *output);
+
 #ifdef __cplusplus
 }
 #endif
