@@ -130,6 +130,29 @@ void edgec_mul_s8(const edgec_mul_params_t *p, const int8_t *in1, const int8_t *
 void edgec_mul_broadcast_s8(const edgec_mul_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
                             const int8_t *in2, int8_t *output);
 
+/* Same-shape sub (in place allowed), ADD's parameters (edgec_sub_s8.c). */
+void edgec_sub_s8(const edgec_add_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *output, int32_t size);
+void edgec_sub_broadcast_s8(const edgec_add_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
+                            const int8_t *in2, int8_t *output);
+
+typedef struct {
+  int32_t in1_offset, in1_mult, in1_shift;
+  int32_t in2_offset, in2_mult, in2_shift;
+  int32_t out_offset;
+  int32_t is_max;
+} edgec_minmax_params_t;
+
+void edgec_minmax_broadcast_s8(const edgec_minmax_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
+                               const int8_t *in2, int8_t *output);
+
+typedef struct {
+  int32_t input_offset, alpha_offset, output_offset;
+  int32_t mult_pos, shift_pos, mult_neg, shift_neg;
+} edgec_prelu_params_t;
+
+void edgec_prelu_s8(const edgec_prelu_params_t *p, const edgec_broadcast_t *b, const int8_t *input,
+                    const int8_t *alpha, int8_t *output);
+
 /* Softmax over the innermost dimension; output scale 1/256, zero point -128. */
 void edgec_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
                       int32_t diff_min, int8_t *output);

@@ -10,9 +10,12 @@ import { pad } from './pad.js';
 import { pool } from './pool.js';
 import { quantize } from './quantize.js';
 import { softmax } from './softmax.js';
+import { binary } from './binary.js';
+import { unaryTable } from './unary-table.js';
 import type { KernelSpec, OnnxLowering, OpDefinition } from './types.js';
 
-export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize];
+export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize,
+  binary, unaryTable];
 
 export function loweringFor(onnxOp: string): OnnxLowering | undefined {
   return OP_DEFINITIONS.flatMap((d) => d.lowerings).find((l) => l.onnxOps.includes(onnxOp));
