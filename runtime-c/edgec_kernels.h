@@ -157,6 +157,10 @@ void edgec_prelu_s8(const edgec_prelu_params_t *p, const edgec_broadcast_t *b, c
 void edgec_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
                       int32_t diff_min, int8_t *output);
 
+/* LogSoftmax over the innermost dimension (edgec_log_softmax_s8.c); output scale 16/256, zero point 127. */
+void edgec_log_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
+                          int32_t diff_min, int32_t reverse_mult, int32_t reverse_shift, int8_t *output);
+
 /* out[i] = table[(uint8_t)(in[i] + 128)]. In place allowed. */
 void edgec_lut_s8(const int8_t *input, const int8_t *table, int8_t *output, int32_t size);
 

@@ -13,7 +13,7 @@ const DIR = 'test/fixtures/ops2';
 /** Fixture name → the TFLite op it exercises. */
 const TWINS: Record<string, string> = {
   sub: 'SUB', sub_bcast: 'SUB (broadcast)', maximum: 'MAXIMUM', minimum: 'MINIMUM', prelu: 'PRELU (per channel)',
-  elu: 'ELU',
+  elu: 'ELU', abs: 'ABS', log_softmax: 'LOG_SOFTMAX', softmax_axis1: 'SOFTMAX over axis 1 (TRANSPOSE + SOFTMAX)',
 };
 
 describe.skipIf(!tflmPython())('one-op twins bit-exact with TFLite Micro', () => {
