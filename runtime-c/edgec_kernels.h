@@ -161,6 +161,10 @@ void edgec_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32
 void edgec_log_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
                           int32_t diff_min, int32_t reverse_mult, int32_t reverse_shift, int8_t *output);
 
+/* Index of the max / min along an axis ([outer, axis_size, inner] -> int32 [outer, inner], edgec_arg_minmax_s8.c). */
+void edgec_arg_minmax_s8(const int8_t *input, int32_t outer, int32_t axis_size, int32_t inner, int32_t is_max,
+                         int32_t select_last, int32_t *output);
+
 /* out[i] = table[(uint8_t)(in[i] + 128)]. In place allowed. */
 void edgec_lut_s8(const int8_t *input, const int8_t *table, int8_t *output, int32_t size);
 

@@ -13,7 +13,7 @@ const DIR = 'test/fixtures/ops2';
 /** Fixture name → the TFLite op it exercises. */
 const TWINS: Record<string, string> = {
   sub: 'SUB', sub_bcast: 'SUB (broadcast)', maximum: 'MAXIMUM', minimum: 'MINIMUM', prelu: 'PRELU (per channel)',
-  elu: 'ELU', abs: 'ABS', log_softmax: 'LOG_SOFTMAX', softmax_axis1: 'SOFTMAX over axis 1 (TRANSPOSE + SOFTMAX)',
+  elu: 'ELU', abs: 'ABS', log_softmax: 'LOG_SOFTMAX', softmax_axis1: 'SOFTMAX over axis 1 (TRANSPOSE + SOFTMAX)', swish: 'LOGISTIC + MUL (one fused Swish table)', argmax: 'ARG_MAX (int32)', argmin: 'ARG_MIN (int32, axis 1)',
 };
 
 describe.skipIf(!tflmPython())('one-op twins bit-exact with TFLite Micro', () => {
