@@ -157,9 +157,10 @@ void edgec_prelu_s8(const edgec_prelu_params_t *p, const edgec_broadcast_t *b, c
 void edgec_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
                       int32_t diff_min, int8_t *output);
 
-/* LogSoftmax over the innermost dimension (edgec_log_softmax_s8.c); output scale 16/256, zero point 127. */
+/* LogSoftmax over the innermost dimension (edgec_log_softmax_s8.c); out_mult = 0: TFLM's 16/256, 127 output. */
 void edgec_log_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
-                          int32_t diff_min, int32_t reverse_mult, int32_t reverse_shift, int8_t *output);
+                          int32_t diff_min, int32_t reverse_mult, int32_t reverse_shift, int32_t out_mult,
+                          int32_t out_shift, int32_t out_zero_point, int8_t *output);
 
 /* Index of the max / min along an axis ([outer, axis_size, inner] -> int32 [outer, inner], edgec_arg_minmax_s8.c). */
 void edgec_arg_minmax_s8(const int8_t *input, int32_t outer, int32_t axis_size, int32_t inner, int32_t is_max,

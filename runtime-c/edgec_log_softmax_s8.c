@@ -4,9 +4,16 @@
  * input differences to the row max in Q5.26 (mult / shift from
  * PreprocessSoftmaxScaling, beta 1), sum of exps in Q12.19, gemmlowp
  * log_x_for_x_greater_than_or_equal_to_1 into Q5.26, output
- * RDBPOT(diff - log_sum, 22) + 127. Output quantization is fixed at scale
- * 16/256, zero point 127. rows x row_size int8 values, contiguous rows;
- * input and output must not overlap (the row is read twice).
+ * RDBPOT(diff - log_sum, 22) + 127 for TFLM's fixed output quantization
+ * (scale 16/256, zero point 127; out_mult = 0).
+ * Another output quantization (ONNX models calibrated elsewhere; TFLM has no
+ * such case): the Q5.26 result diff - log_sum is requantized directly,
+ * requant(diff - log_sum, out_mult, out_shift) + out_zero_point with
+ * out_mult / out_shift encoding 2^-26 / out_scale, one rounding (a
+ * requantization of the 16/256 result would clip at -16 and round twice).
+ * Values the kernel drops as below the Q5.26 range give -128.
+ * rows x row_size int8 values, contiguous rows; input and output must not
+ * overlap (the row is read twice).
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
@@ -73,7 +80,8 @@ static int32_t diff_q5(int32_t diff, int32_t mult, int32_t shift)
 }
 
 void edgec_log_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
-                          int32_t diff_min, int32_t reverse_mult, int32_t reverse_shift, int8_t *output)
+                          int32_t diff_min, int32_t reverse_mult, int32_t reverse_shift, int32_t out_mult,
+                          int32_t out_shift, int32_t out_zero_point, int8_t *output)
 {
   int32_t r, i;
   for (r = 0; r < rows; ++r) {
@@ -94,7 +102,8 @@ void edgec_log_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, i
       const int32_t diff = in[i] - max;
       int32_t y = -128;
       if (diff > adjusted_diff_min) {
-        y = edgec_rdbpot(diff_q5(diff, mult, shift) - log_sum, 31 - 5 - 4) + 127;
+        const int32_t log_q5 = diff_q5(diff, mult, shift) - log_sum;
+        y = out_mult == 0 ? edgec_rdbpot(log_q5, 31 - 5 - 4) + 127 : edgec_requantize(log_q5, out_mult, out_shift) + out_zero_point;
         y = edgec_clamp_s32(y, -128, 127);
       }
       out[i] = (int8_t)y;

@@ -1,13 +1,14 @@
 /**
  * LogSoftmax (int8, TFLite Micro LOG_SOFTMAX arithmetic) over any axis (moved
  * to the innermost physical axis, as Softmax). TFLM fixes the output
- * quantization to scale 16/256, zero point 127; a model asking for another
- * gets a requantize after.
+ * quantization to scale 16/256, zero point 127 (bit-exact path); another
+ * output quantization is written directly from the Q5.26 log value with one
+ * rounding (see runtime-c/edgec_log_softmax_s8.c).
  */
 import type { Node } from '../ir/graph.js';
 import { quantizeMultiplier } from '../ir/quant.js';
 import type { LoweringContext } from '../passes/lower-context.js';
-import { outputWithQuant } from './quantize.js';
+import { sameQuant } from './quantize.js';
 import { softmaxParams, softmaxRows } from './softmax.js';
 import type { OpDefinition } from './types.js';
 
@@ -25,14 +26,23 @@ function lowerLogSoftmax(node: Node, ctx: LoweringContext): void {
   const { perm, rowSize } = softmaxRows(node, ctx);
   const input = ctx.read(node, xName, perm);
   const p = logSoftmaxParams(ctx.quant(node, xName).scale);
-  const out = outputWithQuant(ctx, node, perm, { scale: 16 / 256, zeroPoint: 127 });
+  const outQ = ctx.quant(node, node.outputs[0]);
+  const tflm = sameQuant(outQ, { scale: 16 / 256, zeroPoint: 127 });
+  const o = tflm ? { mult: 0, shift: 0 } : quantizeMultiplier(2 ** -26 / outQ.scale);
+  // TFLM's input radius (CalculateInputRadius) drops differences below about -31 / 2^shift * 2^26 input
+  // units, which its [-16, 0] output range never shows. Another output range may reach lower: keep every
+  // difference whose shifted value still fits int32 (the Q5.26 value is then above -32 as mult < 2^31).
+  const diffMin = tflm ? p.diffMin : -Math.min(255, Math.floor((2 ** 31 - 1) / 2 ** p.shift));
+  const out = ctx.define(node.outputs[0], perm);
   const size = shape.reduce((a, b) => a * b, 1);
   ctx.addOp({
-    kind: 'log_softmax', name: node.name, onnxOp: 'LogSoftmax', inputs: [input.value], outputs: [out.write],
-    params: { rows: size / rowSize, row_size: rowSize, mult: p.mult, shift: p.shift, diff_min: p.diffMin, reverse_mult: p.reverseMult, reverse_shift: p.reverseShift },
+    kind: 'log_softmax', name: node.name, onnxOp: 'LogSoftmax', inputs: [input.value], outputs: [out],
+    params: {
+      rows: size / rowSize, row_size: rowSize, mult: p.mult, shift: p.shift, diff_min: diffMin, reverse_mult: p.reverseMult, reverse_shift: p.reverseShift,
+      out_mult: o.mult, out_shift: o.shift, out_zero_point: tflm ? 127 : outQ.zeroPoint,
+    },
     consts: {}, macs: size,
   });
-  out.finish();
 }
 
 export const logSoftmax: OpDefinition = {
@@ -42,7 +52,7 @@ export const logSoftmax: OpDefinition = {
       sources: ['edgec_log_softmax_s8.c'], template: 'log_softmax',
       view: (op, env) => ({
         input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
-        args: ['rows', 'row_size', 'mult', 'shift', 'diff_min', 'reverse_mult', 'reverse_shift'].map((f) => op.params[f]).join(', '),
+        args: ['rows', 'row_size', 'mult', 'shift', 'diff_min', 'reverse_mult', 'reverse_shift', 'out_mult', 'out_shift', 'out_zero_point'].map((f) => op.params[f]).join(', '),
       }),
     },
   },
