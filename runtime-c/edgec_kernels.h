@@ -39,6 +39,10 @@ typedef struct {
 void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
                    const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
 
+/* Transposed convolution (ONNX ConvTranspose, TFLite TRANSPOSE_CONV), groups 1, OHWI filter; no scratch (edgec_transpose_conv_s8.c). */
+void edgec_transpose_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
 /* Pointwise convolution (1x1, stride 1, no padding, groups 1) whose input and
  * output overlap: groups of up to four input pixels copied to the stack, then
  * their outputs stored in place (temp unused, may be NULL, up to 1024 input
