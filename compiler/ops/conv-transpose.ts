@@ -25,6 +25,21 @@ export function transposeWeightsToOhwi(w: Int8Array, cin: number, cout: number, 
   return out;
 }
 
+/**
+ * Pads implied by an output_shape attribute without pads: the total is what
+ * the full transposed output exceeds output_shape by; the odd one goes to the
+ * head, as onnxruntime does.
+ */
+function outputShapePads(node: Node, inSizes: number[], outSizes: number[], kernel: number[]): number[] {
+  const n = inSizes.length;
+  if (node.attrs.output_shape === undefined) return new Array<number>(2 * n).fill(0);
+  const strides = attrInts(node, 'strides', new Array<number>(n).fill(1));
+  const dil = attrInts(node, 'dilations', new Array<number>(n).fill(1));
+  const outPad = attrInts(node, 'output_padding', new Array<number>(n).fill(0));
+  const total = inSizes.map((s, i) => Math.max(0, strides[i] * (s - 1) + outPad[i] + (kernel[i] - 1) * dil[i] + 1 - outSizes[i]));
+  return [...total.map((t) => t - Math.floor(t / 2)), ...total.map((t) => Math.floor(t / 2))];
+}
+
 function lowerConvTranspose(node: Node, ctx: LoweringContext): void {
   const opset = ctx.graph.opset;
   const xName = node.inputs[0];
@@ -41,7 +56,7 @@ function lowerConvTranspose(node: Node, ctx: LoweringContext): void {
   const cout = y.shape[1];
   const w = ctx.tensor(node.inputs[1]);
   const kernel = w.shape.slice(2);
-  const pads = autoPad === 'VALID' ? new Array<number>(2 * spatial).fill(0) : attrInts(node, 'pads', new Array<number>(2 * spatial).fill(0));
+  const pads = autoPad === 'VALID' ? new Array<number>(2 * spatial).fill(0) : attrInts(node, 'pads', outputShapePads(node, x.shape.slice(2), y.shape.slice(2), kernel));
   if (pads.some((p) => p < 0)) throw ctx.fail(node, `ConvTranspose negative pads [${pads.join(',')}] are not supported (opset ${opset})`);
   const strides = attrInts(node, 'strides', new Array<number>(spatial).fill(1));
   const dil = attrInts(node, 'dilations', new Array<number>(spatial).fill(1));
