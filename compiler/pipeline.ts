@@ -19,6 +19,8 @@ import { perChannelActivation } from './passes/per-channel-activation.js';
 import { floatTail } from './passes/float-tail.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
+import { fuseSwish } from './passes/fuse-swish.js';
+import { foldArgCast } from './passes/fold-arg-cast.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
@@ -82,6 +84,8 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'float-tail', run: floatTail },
   { name: 'fold-qdq', run: foldQdq },
   { name: 'uint8-to-int8', run: uint8ToInt8 },
+  { name: 'fuse-swish', run: fuseSwish },
+  { name: 'fold-arg-cast', run: foldArgCast },
   { name: 'fuse-activations', run: fuseActivations },
 ];
 

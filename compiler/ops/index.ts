@@ -13,9 +13,15 @@ import { quantize } from './quantize.js';
 import { reduce } from './reduce.js';
 import { resize } from './resize.js';
 import { softmax } from './softmax.js';
+import { binary } from './binary.js';
+import { unaryTable } from './unary-table.js';
+import { logSoftmax } from './log-softmax.js';
+import { arg } from './arg.js';
+import { convTranspose } from './conv-transpose.js';
 import type { KernelSpec, OnnxLowering, OpDefinition } from './types.js';
 
-export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize, reduce, dataMovement, resize];
+export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize,
+  reduce, dataMovement, resize, binary, unaryTable, logSoftmax, arg, convTranspose];
 
 export function loweringFor(onnxOp: string): OnnxLowering | undefined {
   return OP_DEFINITIONS.flatMap((d) => d.lowerings).find((l) => l.onnxOps.includes(onnxOp));

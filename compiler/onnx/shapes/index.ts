@@ -9,6 +9,8 @@ import * as convPool from './conv-pool.js';
 import * as dataMovement from './data-movement.js';
 import * as elementwise from './elementwise.js';
 import * as linear from './linear.js';
+import * as math from './math.js';
+import * as convTranspose from './conv-transpose.js';
 import * as quant from './quant.js';
 import * as reduce from './reduce.js';
 import * as tensorOps from './tensor-ops.js';
@@ -28,7 +30,7 @@ function isRule(v: unknown): v is ShapeRule {
 
 /** Op name → rule; the modules export rules under their ONNX op names (helpers start lower-case). */
 export const SHAPE_RULES: ReadonlyMap<string, ShapeRule> = new Map(
-  [convPool, dataMovement, elementwise, linear, quant, reduce, tensorOps]
+  [convPool, dataMovement, elementwise, linear, quant, reduce, tensorOps, math, convTranspose]
     .flatMap((m) => Object.entries(m))
     .filter((entry): entry is [string, ShapeRule] => /^[A-Z]/.test(entry[0]) && isRule(entry[1])),
 );
