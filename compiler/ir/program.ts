@@ -43,7 +43,9 @@ export type OpKind =
   | 'max_pool' | 'avg_pool' | 'global_avg_pool'
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
   | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
-  | 'concat' | 'pad' | 'transpose';
+  | 'concat' | 'pad' | 'transpose'
+  | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear'
+  | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul';
 
 export type ParamValue = number | boolean | string | number[];
 

@@ -60,7 +60,7 @@ function lowerConv(node: Node, ctx: LoweringContext): void {
   const inQ = ctx.quant(node, xName);
   const outQ = ctx.quant(node, node.outputs[0]);
   const weights = quantizedWeights(ctx, node, 1, 0, cout);
-  const bias = accumulatorBias(ctx, node, 2, inQ.scale, weights.scales);
+  const bias = accumulatorBias(ctx, node, 2, inQ.scale, weights.scales, weights.data.length / weights.scales.length);
   const rq = requantization(node, inQ, weights.scales, outQ);
 
   const perm = channelsLastPerm(rank);

@@ -39,7 +39,7 @@ function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, 
   const inQ = ctx.quant(node, xName);
   const outQ = ctx.quant(node, node.outputs[0]);
   const weights = quantizedWeights(ctx, node, 1, transB ? 0 : 1, nOut);
-  const bias = accumulatorBias(ctx, node, biasIndex, inQ.scale, weights.scales);
+  const bias = accumulatorBias(ctx, node, biasIndex, inQ.scale, weights.scales, weights.data.length / weights.scales.length);
   const rq = requantization(node, inQ, weights.scales, outQ);
   const input = ctx.read(node, xName, identityPerm(x.shape.length));
   const output = ctx.define(node.outputs[0], identityPerm(ctx.tensor(node.outputs[0]).shape.length));
@@ -97,6 +97,8 @@ export const fullyConnected: OpDefinition = {
   lowerings: [
     { onnxOps: ['Gemm'], lower: lowerGemm },
     { onnxOps: ['MatMul'], lower: lowerMatMul },
+    // MatMul + Add(bias) fused by passes/matmul-add-to-fc.ts: inputs x, W [K, N], int32 bias
+    { onnxOps: ['edgec.MatMulAdd'], lower: (n, c) => lowerFullyConnected(n, c, false, 2) },
   ],
   portable: {
     fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView },

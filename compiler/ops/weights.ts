@@ -5,6 +5,7 @@
  */
 import type { Node, Tensor } from '../ir/graph.js';
 import { perChannelMultipliers, roundHalfEven } from '../ir/quant.js';
+import { displayName } from '../errors.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
 import { fusedActivationRange } from '../passes/fuse-activations.js';
 
@@ -68,11 +69,23 @@ export function quantizedWeights(ctx: LoweringContext, node: Node, index: number
 }
 
 /**
+ * Largest |x - zero point| * |w| one product adds to an accumulator: int8
+ * activations minus an int8 offset span 255, int8 weights 128; 2^15 also
+ * covers kernels that fold the offset into the bias (CMSIS-NN: 128 * 128
+ * for the data plus 128 * 128 for the folded offset).
+ */
+const MAX_PRODUCT = 2 ** 15;
+const INT32_MAX = 2 ** 31 - 1;
+
+/**
  * Bias in the accumulator's scale. Kept bit-for-bit when the model already
  * stores it in input_scale × weight_scale (quantize_static does); otherwise
- * requantized from its real value.
+ * requantized from its real value. `terms` products are added to it per
+ * output: a bias so large that bias + the largest sum leaves int32 would
+ * overflow the kernel's signed accumulator (undefined behaviour in C), so the
+ * model is refused, naming the bias and the value.
  */
-export function accumulatorBias(ctx: LoweringContext, node: Node, index: number, inScale: number, weightScales: number[]): Int32Array {
+export function accumulatorBias(ctx: LoweringContext, node: Node, index: number, inScale: number, weightScales: number[], terms: number): Int32Array {
   const out = new Int32Array(weightScales.length);
   const name = node.inputs[index] ?? '';
   if (name === '') return out;
@@ -80,23 +93,30 @@ export function accumulatorBias(ctx: LoweringContext, node: Node, index: number,
   if (!t.data) throw ctx.fail(node, `bias '${name}' must be a constant initializer`);
   const values = Array.from(t.data, Number);
   if (values.length !== weightScales.length && values.length !== 1) throw ctx.fail(node, `bias '${name}' has ${values.length} values for ${weightScales.length} output channels`);
+  const headroom = INT32_MAX - terms * MAX_PRODUCT;
   for (let c = 0; c < weightScales.length; c++) {
     const raw = values[values.length === 1 ? 0 : c];
     const accScale = inScale * weightScales[c];
+    let v: number;
     if (!t.quant) {
-      out[c] = clampInt32(roundHalfEven(raw / accScale));
-      continue;
+      v = roundHalfEven(raw / accScale);
+    } else {
+      const s = t.quant.scale[t.quant.axis === -1 ? 0 : c];
+      const zp = t.quant.zeroPoint[t.quant.axis === -1 ? 0 : c];
+      const sameScale = Math.abs(s - accScale) <= 1e-6 * accScale && zp === 0;
+      v = sameScale ? raw : roundHalfEven((s * (raw - zp)) / accScale);
     }
-    const s = t.quant.scale[t.quant.axis === -1 ? 0 : c];
-    const zp = t.quant.zeroPoint[t.quant.axis === -1 ? 0 : c];
-    const sameScale = Math.abs(s - accScale) <= 1e-6 * accScale && zp === 0;
-    out[c] = sameScale ? raw : clampInt32(roundHalfEven((s * (raw - zp)) / accScale));
+    if (!(Math.abs(v) <= headroom)) {
+      throw ctx.fail(node, `bias '${displayName(name)}' channel ${c} is ${formatValue(v)} in the accumulator's scale (input scale ${formatValue(inScale)} × weight scale ${formatValue(weightScales[c])}); with ${terms} products per output the int32 accumulator can overflow (|bias| must be at most ${Math.max(0, headroom)})`);
+    }
+    out[c] = v;
   }
   return out;
 }
 
-function clampInt32(v: number): number {
-  return Math.max(-2147483648, Math.min(2147483647, v));
+/** A number for an error line: short, exact enough to find the value in the model. */
+export function formatValue(v: number): string {
+  return Number.isFinite(v) && Number.isInteger(v) ? String(v) : v.toPrecision(6);
 }
 
 export interface Requant {

@@ -6,8 +6,11 @@ import { modelError, type EdgecError } from '../../errors.js';
 import type { Node } from '../../ir/graph.js';
 import type { ShapeRule } from './context.js';
 import * as convPool from './conv-pool.js';
+import * as dataMovement from './data-movement.js';
 import * as elementwise from './elementwise.js';
 import * as linear from './linear.js';
+import * as math from './math.js';
+import * as convTranspose from './conv-transpose.js';
 import * as quant from './quant.js';
 import * as reduce from './reduce.js';
 import * as tensorOps from './tensor-ops.js';
@@ -17,6 +20,7 @@ import { DEFAULT_QOPERATORS, MICROSOFT_DOMAIN, MICROSOFT_QOPERATORS } from '../q
 export { ShapeContext, broadcastShapes, fmtShape, type OutputInfo, type ShapeRule } from './context.js';
 export { windowGeometry, type WindowGeometry, type AutoPad } from './conv-pool.js';
 export { softmaxAxis } from './elementwise.js';
+export { splitSizes, resizeTarget, type ResizeTarget } from './data-movement.js';
 export { quantAxis } from './quant.js';
 export { padAmounts, transposePerm, reshapeTarget, resolveSlice, shapeRange, constantNodeTensor, constantOfShapeValue, type SliceAxis } from './tensor-ops.js';
 
@@ -26,7 +30,7 @@ function isRule(v: unknown): v is ShapeRule {
 
 /** Op name → rule; the modules export rules under their ONNX op names (helpers start lower-case). */
 export const SHAPE_RULES: ReadonlyMap<string, ShapeRule> = new Map(
-  [convPool, elementwise, linear, quant, reduce, tensorOps]
+  [convPool, dataMovement, elementwise, linear, quant, reduce, tensorOps, math, convTranspose]
     .flatMap((m) => Object.entries(m))
     .filter((entry): entry is [string, ShapeRule] => /^[A-Z]/.test(entry[0]) && isRule(entry[1])),
 );
