@@ -13,3 +13,13 @@ export function withExtraOutputs(modelPath: string, names: string[]): Uint8Array
   }
   return onnx.ModelProto.encode(model).finish();
 }
+
+/**
+ * Names of the tensors the model's own nodes write. Passes add tensors of
+ * their own (a Q/DQ pair around a float island writes `<name>_q`); the
+ * reference cannot return those, so layer checks skip them.
+ */
+export function producedTensorNames(modelPath: string): Set<string> {
+  const model = onnx.ModelProto.decode(readFileSync(modelPath));
+  return new Set((model.graph?.node ?? []).flatMap((n) => n.output ?? []));
+}
