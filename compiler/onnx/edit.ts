@@ -14,10 +14,12 @@ export function withExtraOutputs(modelPath: string, names: string[]): Uint8Array
   return onnx.ModelProto.encode(model).finish();
 }
 
-/** Names of the tensors a model file computes or takes (node outputs and graph inputs). */
-export function modelTensorNames(modelPath: string): Set<string> {
-  const graph = onnx.ModelProto.decode(readFileSync(modelPath)).graph;
-  const names = new Set<string>((graph?.input ?? []).map((i) => i.name ?? ''));
-  for (const n of graph?.node ?? []) for (const o of n.output ?? []) names.add(o);
-  return names;
+/**
+ * Names of the tensors the model's own nodes write. Passes add tensors of
+ * their own (a Q/DQ pair around a float island writes `<name>_q`); the
+ * reference cannot return those, so layer checks skip them.
+ */
+export function producedTensorNames(modelPath: string): Set<string> {
+  const model = onnx.ModelProto.decode(readFileSync(modelPath));
+  return new Set((model.graph?.node ?? []).flatMap((n) => n.output ?? []));
 }
