@@ -1,6 +1,7 @@
 /** `edgec verify` from the command line: figures, --inputs (.npy/.npz/folder), exit codes, emcc missing. */
 import { afterEach, describe, expect, it } from 'vitest';
-import { execFileSync, spawnSync } from 'node:child_process';
+import { pythonHas, testPython } from '../helpers/python.js';
+import { execFileSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
