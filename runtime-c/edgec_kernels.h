@@ -163,6 +163,16 @@ void edgec_minmax_broadcast_s8(const edgec_minmax_params_t *p, const edgec_broad
                                const int8_t *in2, int8_t *output);
 
 typedef struct {
+  int32_t x_offset, x_mult, x_shift;
+  int32_t y_offset, y_mult, y_shift;
+  int32_t out_offset;
+} edgec_where_params_t;
+
+/* Where with a constant condition (mask: one byte per output element), edgec_where_s8.c. */
+void edgec_where_s8(const edgec_where_params_t *p, const edgec_broadcast_t *b, const int8_t *mask, const int8_t *x,
+                    const int8_t *y, int8_t *output);
+
+typedef struct {
   int32_t input_offset, alpha_offset, output_offset;
   int32_t mult_pos, shift_pos, mult_neg, shift_neg;
 } edgec_prelu_params_t;

@@ -43,7 +43,7 @@ export type OpKind =
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
   | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
   | 'concat' | 'pad' | 'transpose'
-  | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul';
+  | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where';
 
 export type ParamValue = number | boolean | string | number[];
 

@@ -1,5 +1,5 @@
 /**
- * Sub, Max / Min and PRelu against onnxruntime: same shapes, broadcast in
+ * Sub, Max / Min, PRelu and Where (constant condition) against onnxruntime: same shapes, broadcast in
  * both directions, constant operands, inputs held channels-last (after a
  * Transpose), per-tensor and per-channel PRelu slopes. Randomized shapes and
  * quantizations (seeded).
@@ -64,6 +64,19 @@ function preluCase(r: Rand, dims: number[], slope: number[], nhwc = false): OpCa
   return { name: `PRelu ${nhwc ? 'nhwc' : ''}[${dims.join(',')}] slope [${slope.join(',')}]`, model: q.toBytes() };
 }
 
+/** Where(constant condition, x, y): condition broadcast over the output, x / y activations or constants. */
+function whereCase(r: Rand, cond: number[], x: Operand, y: Operand): OpCase {
+  const q = new QdqBuilder({ opset: 13 });
+  const n = cond.reduce((a, b) => a * b, 1);
+  q.b.initializer('cond', Uint8Array.from({ length: n }, () => (r.bool() ? 1 : 0)), cond, { dtype: 'bool' });
+  const qx = operand(q, r, x, 'x');
+  const qy = operand(q, r, y, 'y');
+  const out = r.outFor(Math.max(inputRms(qx), inputRms(qy)));
+  const w = q.b.op('Where', ['cond', q.dq(qx), q.dq(qy)], {}, { name: 'where' });
+  q.output(q.quantize(w, out), 'out', 'int8');
+  return { name: `Where cond[${cond.join(',')}] ${label(x)} ${label(y)}`, model: q.toBytes() };
+}
+
 const r = new Rand(1212);
 const cases: OpCase[] = [];
 for (const op of ['Sub', 'Max', 'Min'] as const) {
@@ -81,4 +94,9 @@ for (let i = 0; i < 4; i++) {
   cases.push(preluCase(r, dims, r.bool() ? [dims[1], 1, 1] : [dims[3]], r.bool(0.4)));
 }
 
-describeOp('Sub/Max/Min/PRelu', cases, { maxLsb: 1 });
+cases.push(whereCase(r, [1, 4, 5, 6], { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }));
+cases.push(whereCase(r, [5, 6], { dims: [1, 4, 5, 6], nhwc: true }, { dims: [1, 4, 1, 1], constant: true }));
+cases.push(whereCase(r, [1, 4, 1, 1], { dims: [1], constant: true }, { dims: [1, 4, 3, 3] }));
+cases.push(whereCase(r, [7], { dims: [3, 7] }, { dims: [3, 1] }));
+
+describeOp('Sub/Max/Min/PRelu/Where', cases, { maxLsb: 1 });
