@@ -19,7 +19,7 @@ import type { Op } from '../ir/program.js';
 import { quantizeMultiplier } from '../ir/quant.js';
 import { physicalShape, rowMajorStrides } from '../ir/layout.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
-import { ADD_FIELDS, binaryView, broadcastInit, broadcastLayout, lowerBinary, operand, outputPerm } from './elementwise.js';
+import { ADD_FIELDS, binaryView, broadcastInit, broadcastLayout, firstActivationReadFlat, lowerBinary, operand, outputPerm } from './elementwise.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 
 function requireActivation(ctx: LoweringContext, node: Node, index: number): void {
@@ -36,7 +36,7 @@ function lowerMinMax(node: Node, ctx: LoweringContext): void {
   const a = operand(ctx, node, 0, outShape);
   const b = operand(ctx, node, 1, outShape);
   const perm = outputPerm(ctx, node, outShape);
-  const { collapsed, sameShape } = broadcastLayout(ctx, node, outShape, perm, [a, b]);
+  const { collapsed } = broadcastLayout(ctx, node, outShape, perm, [a, b]);
   const out = ctx.define(outName, perm);
   const m1 = shiftedRequant(ctx, node, a.quant, outQ);
   const m2 = shiftedRequant(ctx, node, b.quant, outQ);
@@ -51,8 +51,7 @@ function lowerMinMax(node: Node, ctx: LoweringContext): void {
       in1_const: a.isConst, in2_const: b.isConst,
     },
     consts: { ...(a.isConst ? { in1: a.ref } : {}), ...(b.isConst ? { in2: b.ref } : {}) },
-    // element i is written after both inputs' element i are read: safe when both are read flat
-    inPlace: sameShape,
+    inPlace: firstActivationReadFlat(collapsed, [a, b]),
     macs: 0,
   });
 }
@@ -123,7 +122,7 @@ function lowerWhere(node: Node, ctx: LoweringContext): void {
   const x = operand(ctx, node, 1, outShape);
   const y = operand(ctx, node, 2, outShape);
   const perm = outputPerm(ctx, node, outShape);
-  const { collapsed, sameShape } = broadcastLayout(ctx, node, outShape, perm, [x, y]);
+  const { collapsed } = broadcastLayout(ctx, node, outShape, perm, [x, y]);
   const out = ctx.define(outName, perm);
   const mx = shiftedRequant(ctx, node, x.quant, outQ);
   const my = shiftedRequant(ctx, node, y.quant, outQ);
@@ -138,7 +137,7 @@ function lowerWhere(node: Node, ctx: LoweringContext): void {
       in1_const: x.isConst, in2_const: y.isConst,
     },
     consts: { mask: ctx.addConst(`${node.name}_mask`, 'int8', mask), ...(x.isConst ? { in1: x.ref } : {}), ...(y.isConst ? { in2: y.ref } : {}) },
-    inPlace: sameShape, macs: 0,
+    inPlace: firstActivationReadFlat(collapsed, [x, y]), macs: 0,
   });
 }
 
