@@ -41,11 +41,11 @@ function expectOneLineError(model: string, pattern: RegExp): string {
 
 describe('edgec build on models it cannot compile', () => {
   it('unsupported op: names the op, the node and the opset', () => {
-    const model = qdqOp('erf.onnx', 13, (q) => {
+    const model = qdqOp('celu.onnx', 13, (q) => {
       const x = q.input('x', [1, 8], P, 'int8');
-      q.output(q.op('Erf', [x], {}, { out: OUT, name: 'my_erf' }), 'y', 'int8');
+      q.output(q.op('Celu', [x], {}, { out: OUT, name: 'my_celu' }), 'y', 'int8');
     });
-    expectOneLineError(model, /node 'my_erf' \(Erf\): unsupported op Erf \(opset 13\)/);
+    expectOneLineError(model, /node 'my_celu' \(Celu\): unsupported op Celu \(opset 13\)/);
   });
 
   it('non-zero weight zero point: names the weights and says why', () => {
