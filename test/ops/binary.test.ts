@@ -25,14 +25,16 @@ function operand(q: QdqBuilder, r: Rand, o: Operand, name: string): QTensor {
 
 const label = (o: Operand): string => `${o.constant ? 'const' : o.nhwc ? 'nhwc' : ''}[${o.dims.join(',')}]`;
 
-function binaryCase(r: Rand, op: BinaryOp, a: Operand, b: Operand, sameQuant = false): OpCase {
+function binaryCase(r: Rand, op: BinaryOp, a: Operand, b: Operand, sameQuant = false, relu = false): OpCase {
   const q = new QdqBuilder({ opset: 13 });
   const qa = operand(q, r, a, 'a');
   let qb = operand(q, r, b, 'b');
   if (sameQuant) qb = { ...qb, scale: qa.scale, zeroPoint: qa.zeroPoint };
   const out = op === 'Sub' ? r.outFor(Math.hypot(inputRms(qa), inputRms(qb))) : sameQuant ? { scale: qa.scale, zeroPoint: qa.zeroPoint, dtype: 'int8' as const } : r.outFor(inputRms(qa));
-  q.output(q.op(op, [qa, qb], {}, { out, name: op.toLowerCase() }), 'y', 'int8');
-  return { name: [op, label(a), label(b), sameQuant ? 'same quant' : ''].filter(Boolean).join(' '), model: q.toBytes() };
+  let y = q.op(op, [qa, qb], {}, { out, name: op.toLowerCase() });
+  if (relu) y = q.op('Relu', [y]);
+  q.output(y, 'y', 'int8');
+  return { name: [op, label(a), label(b), sameQuant ? 'same quant' : '', relu ? 'relu (fused)' : ''].filter(Boolean).join(' '), model: q.toBytes() };
 }
 
 const FIXED: [Operand, Operand][] = [
@@ -84,6 +86,7 @@ for (const op of ['Sub', 'Max', 'Min'] as const) {
   for (let i = 0; i < 5; i++) { const [a, b] = randomPair(r); cases.push(binaryCase(r, op, a, b)); }
 }
 cases.push(binaryCase(r, 'Max', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }, true));
+cases.push(binaryCase(r, 'Sub', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 1, 1], constant: true }, false, true));
 cases.push(binaryCase(r, 'Min', { dims: [3, 8] }, { dims: [8] }, true));
 cases.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1]));
 cases.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1], true));
