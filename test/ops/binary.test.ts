@@ -80,26 +80,26 @@ function whereCase(r: Rand, cond: number[], x: Operand, y: Operand): OpCase {
 }
 
 const r = new Rand(1212);
-const cases: OpCase[] = [];
+const byOp: Record<string, OpCase[]> = { Sub: [], 'Max/Min': [], PRelu: [], Where: [] };
 for (const op of ['Sub', 'Max', 'Min'] as const) {
-  for (const [a, b] of FIXED) cases.push(binaryCase(r, op, a, b));
-  for (let i = 0; i < 5; i++) { const [a, b] = randomPair(r); cases.push(binaryCase(r, op, a, b)); }
+  const list = byOp[op === 'Sub' ? 'Sub' : 'Max/Min']!;
+  for (const [a, b] of FIXED) list.push(binaryCase(r, op, a, b));
+  for (let i = 0; i < 5; i++) { const [a, b] = randomPair(r); list.push(binaryCase(r, op, a, b)); }
 }
-cases.push(binaryCase(r, 'Max', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }, true));
-cases.push(binaryCase(r, 'Sub', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 1, 1], constant: true }, false, true));
-cases.push(binaryCase(r, 'Min', { dims: [3, 8] }, { dims: [8] }, true));
-cases.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1]));
-cases.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1], true));
-cases.push(preluCase(r, [1, 3, 4, 4], [1]));
-cases.push(preluCase(r, [2, 10], [10]));
+byOp['Max/Min']!.push(binaryCase(r, 'Max', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }, true));
+byOp.Sub!.push(binaryCase(r, 'Sub', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 1, 1], constant: true }, false, true));
+byOp['Max/Min']!.push(binaryCase(r, 'Min', { dims: [3, 8] }, { dims: [8] }, true));
+byOp.PRelu!.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1]));
+byOp.PRelu!.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1], true));
+byOp.PRelu!.push(preluCase(r, [1, 3, 4, 4], [1]));
+byOp.PRelu!.push(preluCase(r, [2, 10], [10]));
 for (let i = 0; i < 4; i++) {
   const dims = [1, r.int(1, 8), r.int(1, 6), r.int(1, 6)];
-  cases.push(preluCase(r, dims, r.bool() ? [dims[1], 1, 1] : [dims[3]], r.bool(0.4)));
+  byOp.PRelu!.push(preluCase(r, dims, r.bool() ? [dims[1]!, 1, 1] : [dims[3]!], r.bool(0.4)));
 }
+byOp.Where!.push(whereCase(r, [1, 4, 5, 6], { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }));
+byOp.Where!.push(whereCase(r, [5, 6], { dims: [1, 4, 5, 6], nhwc: true }, { dims: [1, 4, 1, 1], constant: true }));
+byOp.Where!.push(whereCase(r, [1, 4, 1, 1], { dims: [1], constant: true }, { dims: [1, 4, 3, 3] }));
+byOp.Where!.push(whereCase(r, [7], { dims: [3, 7] }, { dims: [3, 1] }));
 
-cases.push(whereCase(r, [1, 4, 5, 6], { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }));
-cases.push(whereCase(r, [5, 6], { dims: [1, 4, 5, 6], nhwc: true }, { dims: [1, 4, 1, 1], constant: true }));
-cases.push(whereCase(r, [1, 4, 1, 1], { dims: [1], constant: true }, { dims: [1, 4, 3, 3] }));
-cases.push(whereCase(r, [7], { dims: [3, 7] }, { dims: [3, 1] }));
-
-describeOp('Sub/Max/Min/PRelu/Where', cases, { maxLsb: 1 });
+for (const [op, cases] of Object.entries(byOp)) describeOp(op, cases, { maxLsb: 1 });
