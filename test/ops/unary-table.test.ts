@@ -1,8 +1,9 @@
 /**
  * Unary ops as lookup tables against onnxruntime: Neg, Abs, Sqrt,
  * Reciprocal, Exp, Log, Erf, Softplus, Mish, Selu, Elu, Gelu (both
- * approximations), Div by a scalar constant, and Swish (x * Sigmoid(x), fused
- * into one table). Tables with onnxruntime rounding are exact by
+ * approximations), Div by a scalar constant, Swish (x * Sigmoid(x), fused
+ * into one table) and Sqrt -> Reciprocal without quantization between (one
+ * table). Tables with onnxruntime rounding are exact by
  * construction; Abs / Elu / Gelu follow TFLite Micro's arithmetic (TFLM's
  * rounding, half away from zero, or its integer Abs), so they may differ by
  * 1 LSB on ties; Swish's second step is edgec's int8 Mul (TFLite
@@ -56,6 +57,9 @@ function unaryCase(r: Rand, c: UnaryConfig): OpCase {
   if (c.op === 'Div') {
     q.b.float('divisor', Number(c.attrs?.divisor ?? 1));
     y = q.op('Div', [x], {}, { out, extraInputs: ['divisor'], name: 'div' });
+  } else if (c.op === 'Rsqrt') { // tf2onnx's RSQRT: two float ops inside one DQ/Q pair
+    const r1 = q.b.op('Sqrt', [q.dq(x)]);
+    y = q.quantize(q.b.op('Reciprocal', [r1], {}, { name: 'rsqrt' }), out);
   } else if (c.op === 'Swish') {
     const s = q.op('Sigmoid', [x], {}, { out: { scale: 1 / 256, zeroPoint: -128, dtype: 'int8' } });
     y = q.op('Mul', [x, s], {}, { out, name: 'mul' });
@@ -95,6 +99,7 @@ const makeConfigs = (): UnaryConfig[] => [
   { op: 'Div', attrs: { divisor: 3 }, dims: dims(), range: sym(3), fn: (x) => x / 3 },
   { op: 'Div', attrs: { divisor: -0.37 }, dims: dims(), range: sym(1), fn: (x) => x / -0.37 },
   { op: 'Swish', dims: dims(), range: sym(6), fn: (x) => x / (1 + Math.exp(-x)) },
+  { op: 'Rsqrt', dims: dims(), range: [0.1, 4 * r.uniform(0.8, 1.2)], fn: (x) => 1 / Math.sqrt(x) },
   { op: 'Swish', dims: [2, 50], range: [-2, 8], fn: (x) => x / (1 + Math.exp(-x)) },
 ];
 const configs = [...makeConfigs(), ...makeConfigs()];
