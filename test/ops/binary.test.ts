@@ -4,7 +4,8 @@
  * Transpose), per-tensor and per-channel PRelu slopes. Randomized shapes and
  * quantizations (seeded).
  */
-import { describeOp, QdqBuilder, Rand, inputRms, type OpCase } from './harness.js';
+import { QdqBuilder, Rand, inputRms, type OpCase } from './harness.js';
+import { describeOpGroups } from './grouped.js';
 import type { QTensor } from '../helpers/onnx-builder.js';
 
 interface Operand { dims: number[]; constant?: boolean; nhwc?: boolean }
@@ -102,4 +103,4 @@ byOp.Where!.push(whereCase(r, [5, 6], { dims: [1, 4, 5, 6], nhwc: true }, { dims
 byOp.Where!.push(whereCase(r, [1, 4, 1, 1], { dims: [1], constant: true }, { dims: [1, 4, 3, 3] }));
 byOp.Where!.push(whereCase(r, [7], { dims: [3, 7] }, { dims: [3, 1] }));
 
-for (const [op, cases] of Object.entries(byOp)) describeOp(op, cases, { maxLsb: 1 });
+describeOpGroups('Sub/Max/Min/PRelu/Where', Object.fromEntries(Object.entries(byOp).map(([op, cases]) => [op, { cases, req: { maxLsb: 1 } }])));

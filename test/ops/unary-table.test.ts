@@ -9,7 +9,8 @@
  * 1 LSB on ties; Swish's second step is edgec's int8 Mul (TFLite
  * fixed-point arithmetic), also within 1 LSB.
  */
-import { describeOp, QdqBuilder, Rand, type OpCase } from './harness.js';
+import { QdqBuilder, Rand, type OpCase } from './harness.js';
+import { describeOpGroups } from './grouped.js';
 import { qparamsFromRange, type AttrInput, type QParams, type QTensor } from '../helpers/onnx-builder.js';
 
 type Fn = (x: number) => number;
@@ -112,4 +113,4 @@ for (const c of configs) {
   byOp.set(c.op, [...(byOp.get(c.op) ?? []), unaryCase(r, c)]);
 }
 // onnxruntime-rounded tables must be exact; TFLM-rounded ones differ only on ties
-for (const [op, cases] of byOp) describeOp(op, cases, { maxLsb: 1, minExact: TFLM_ROUNDING.has(op) ? 0.99 : 1 });
+describeOpGroups('Unary tables', Object.fromEntries([...byOp].map(([op, cases]) => [op, { cases, req: { maxLsb: 1, minExact: TFLM_ROUNDING.has(op) ? 0.99 : 1 } }])));
