@@ -22,6 +22,7 @@ import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { fuseSwish } from './passes/fuse-swish.js';
 import { foldArgCast } from './passes/fold-arg-cast.js';
+import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
@@ -88,6 +89,7 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'uint8-to-int8', run: uint8ToInt8 },
   { name: 'fuse-swish', run: fuseSwish },
   { name: 'fold-arg-cast', run: foldArgCast },
+  { name: 'fuse-unary-chain', run: fuseUnaryChain },
   { name: 'fuse-activations', run: fuseActivations },
 ];
 

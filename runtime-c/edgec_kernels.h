@@ -46,6 +46,19 @@ void edgec_conv_wzp_s8(const edgec_conv_params_t *p, const int8_t *input, const 
                        const int32_t *filter_offset, const int32_t *bias, const int32_t *mult, const int32_t *shift,
                        int8_t *output);
 
+typedef struct {
+  int32_t b0, b1;              /* output batch dims (1 when absent) */
+  int32_t a_step0, a_step1;    /* element step of a per batch index (0 = broadcast) */
+  int32_t c_step0, c_step1;    /* same for the right-hand operand */
+  int32_t m, k, n;
+  int32_t a_offset, b_offset, out_offset;
+  int32_t mult, shift;
+  int32_t act_min, act_max;
+} edgec_batch_matmul_params_t;
+
+/* Matrix product of two int8 activations (ONNX MatMul, TFLite BATCH_MATMUL), edgec_batch_matmul_s8.c. */
+void edgec_batch_matmul_s8(const edgec_batch_matmul_params_t *p, const int8_t *a, const int8_t *c, int8_t *output);
+
 /* Transposed convolution (ONNX ConvTranspose, TFLite TRANSPOSE_CONV), groups 1, OHWI filter; no scratch (edgec_transpose_conv_s8.c). */
 void edgec_transpose_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
@@ -161,6 +174,16 @@ typedef struct {
 
 void edgec_minmax_broadcast_s8(const edgec_minmax_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
                                const int8_t *in2, int8_t *output);
+
+typedef struct {
+  int32_t x_offset, x_mult, x_shift;
+  int32_t y_offset, y_mult, y_shift;
+  int32_t out_offset;
+} edgec_where_params_t;
+
+/* Where with a constant condition (mask: one byte per output element), edgec_where_s8.c. */
+void edgec_where_s8(const edgec_where_params_t *p, const edgec_broadcast_t *b, const int8_t *mask, const int8_t *x,
+                    const int8_t *y, int8_t *output);
 
 typedef struct {
   int32_t input_offset, alpha_offset, output_offset;

@@ -45,7 +45,7 @@ export type OpKind =
   | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
   | 'concat' | 'pad' | 'transpose'
   | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear'
-  | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul';
+  | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where';
 
 export type ParamValue = number | boolean | string | number[];
 

@@ -9,12 +9,17 @@
  *    quantization first otherwise; kernel edgec_minmax_s8.c.
  *  - PRelu with a constant slope: TFLite Micro PRELU int8 (slope per tensor,
  *    per channel or any broadcast), kernel edgec_prelu_s8.c; in place.
+ *  - Where with a constant condition (TFLite has no int8 SELECT with
+ *    requantization): each side requantized to the output like Max / Min,
+ *    the condition expanded to one byte per output element in memory order;
+ *    kernel edgec_where_s8.c. A computed condition fails naming the node.
  */
 import type { Node } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
 import { quantizeMultiplier } from '../ir/quant.js';
+import { physicalShape, rowMajorStrides } from '../ir/layout.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
-import { ADD_FIELDS, binaryView, broadcastInit, broadcastLayout, lowerBinary, operand, outputPerm } from './elementwise.js';
+import { ADD_FIELDS, binaryView, broadcastInit, broadcastLayout, firstActivationReadFlat, lowerBinary, operand, outputPerm } from './elementwise.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 
 function requireActivation(ctx: LoweringContext, node: Node, index: number): void {
@@ -31,16 +36,10 @@ function lowerMinMax(node: Node, ctx: LoweringContext): void {
   const a = operand(ctx, node, 0, outShape);
   const b = operand(ctx, node, 1, outShape);
   const perm = outputPerm(ctx, node, outShape);
-  const { collapsed, sameShape } = broadcastLayout(ctx, node, outShape, perm, [a, b]);
+  const { collapsed } = broadcastLayout(ctx, node, outShape, perm, [a, b]);
   const out = ctx.define(outName, perm);
-  // the kernel shifts inputs left by 20 before the multiply (edgec_minmax_s8.c)
-  const toOut = (q: Quant): { mult: number; shift: number } => {
-    const ratio = q.scale / outQ.scale;
-    if (ratio >= 2 ** 10) throw ctx.fail(node, `${node.opType} input scale ${q.scale} is over 1024 times the output scale ${outQ.scale}`);
-    return quantizeMultiplier(ratio / 2 ** 20);
-  };
-  const m1 = toOut(a.quant);
-  const m2 = toOut(b.quant);
+  const m1 = shiftedRequant(ctx, node, a.quant, outQ);
+  const m2 = shiftedRequant(ctx, node, b.quant, outQ);
   ctx.addOp({
     kind: 'minmax', name: node.name, onnxOp: node.opType,
     inputs: [a, b].filter((o) => !o.isConst).map((o) => o.ref), outputs: [out],
@@ -52,8 +51,7 @@ function lowerMinMax(node: Node, ctx: LoweringContext): void {
       in1_const: a.isConst, in2_const: b.isConst,
     },
     consts: { ...(a.isConst ? { in1: a.ref } : {}), ...(b.isConst ? { in2: b.ref } : {}) },
-    // element i is written after both inputs' element i are read: safe when both are read flat
-    inPlace: sameShape,
+    inPlace: firstActivationReadFlat(collapsed, [a, b]),
     macs: 0,
   });
 }
@@ -86,7 +84,65 @@ function lowerPRelu(node: Node, ctx: LoweringContext): void {
   });
 }
 
+/** Multiplier of the pre-shifted (<< 20) requantization into the output's quantization (edgec_minmax_s8.c, edgec_where_s8.c). */
+function shiftedRequant(ctx: LoweringContext, node: Node, from: Quant, to: Quant): { mult: number; shift: number } {
+  const ratio = from.scale / to.scale;
+  if (ratio >= 2 ** 10) throw ctx.fail(node, `${node.opType} input scale ${from.scale} is over 1024 times the output scale ${to.scale}`);
+  return quantizeMultiplier(ratio / 2 ** 20);
+}
+
+/** The constant condition broadcast to the output, one byte per element in the output's memory order. */
+function expandedMask(cond: Int8Array | Uint8Array, condShape: number[], outShape: number[], perm: number[]): Int8Array {
+  const shape = [...new Array<number>(outShape.length - condShape.length).fill(1), ...condShape];
+  const condStrides = rowMajorStrides(shape).map((s, a) => (shape[a] === 1 ? 0 : s));
+  const phys = physicalShape(outShape, perm);
+  const total = phys.reduce((a, b) => a * b, 1);
+  const mask = new Int8Array(total);
+  const idx = new Array<number>(phys.length).fill(0);
+  for (let e = 0; e < total; e++) {
+    let src = 0;
+    idx.forEach((i, d) => { src += i * condStrides[perm[d]]; });
+    mask[e] = cond[src] ? 1 : 0;
+    for (let d = phys.length - 1; d >= 0; d--) {
+      if (++idx[d] < phys[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return mask;
+}
+
+function lowerWhere(node: Node, ctx: LoweringContext): void {
+  const condName = node.inputs[0];
+  const cond = ctx.tensor(condName);
+  if (!cond.data) throw ctx.fail(node, `Where with a computed condition '${condName}' is not supported (opset ${ctx.graph.opset}); the condition must be a constant`);
+  if (node.inputs.slice(1).every((i) => ctx.tensor(i).data)) throw ctx.fail(node, 'Where of two constants should have been folded');
+  const outName = node.outputs[0];
+  const outShape = ctx.tensor(outName).shape;
+  const outQ = ctx.quant(node, outName);
+  const x = operand(ctx, node, 1, outShape);
+  const y = operand(ctx, node, 2, outShape);
+  const perm = outputPerm(ctx, node, outShape);
+  const { collapsed } = broadcastLayout(ctx, node, outShape, perm, [x, y]);
+  const out = ctx.define(outName, perm);
+  const mx = shiftedRequant(ctx, node, x.quant, outQ);
+  const my = shiftedRequant(ctx, node, y.quant, outQ);
+  const mask = expandedMask(cond.data as Int8Array | Uint8Array, cond.shape, outShape, perm);
+  ctx.addOp({
+    kind: 'where', name: node.name, onnxOp: 'Where',
+    inputs: [x, y].filter((o) => !o.isConst).map((o) => o.ref), outputs: [out],
+    params: {
+      x_offset: -x.quant.zeroPoint, x_mult: mx.mult, x_shift: mx.shift,
+      y_offset: -y.quant.zeroPoint, y_mult: my.mult, y_shift: my.shift, out_offset: outQ.zeroPoint,
+      rank: collapsed.dims.length, dims: collapsed.dims, stride1: collapsed.strides[0], stride2: collapsed.strides[1],
+      in1_const: x.isConst, in2_const: y.isConst,
+    },
+    consts: { mask: ctx.addConst(`${node.name}_mask`, 'int8', mask), ...(x.isConst ? { in1: x.ref } : {}), ...(y.isConst ? { in2: y.ref } : {}) },
+    inPlace: firstActivationReadFlat(collapsed, [x, y]), macs: 0,
+  });
+}
+
 const MINMAX_FIELDS = ['in1_offset', 'in1_mult', 'in1_shift', 'in2_offset', 'in2_mult', 'in2_shift', 'out_offset', 'is_max'];
+const WHERE_FIELDS = ['x_offset', 'x_mult', 'x_shift', 'y_offset', 'y_mult', 'y_shift', 'out_offset'];
 const PRELU_FIELDS = ['input_offset', 'alpha_offset', 'output_offset', 'mult_pos', 'shift_pos', 'mult_neg', 'shift_neg'];
 
 function preluView(op: Op, env: EmitEnv): Record<string, unknown> {
@@ -101,10 +157,12 @@ export const binary: OpDefinition = {
     { onnxOps: ['Sub'], lower: (n, c) => lowerBinary(n, c, 'sub') },
     { onnxOps: ['Max', 'Min'], lower: lowerMinMax },
     { onnxOps: ['PRelu'], lower: lowerPRelu },
+    { onnxOps: ['Where'], lower: lowerWhere },
   ],
   portable: {
     sub: { sources: ['edgec_sub_s8.c'], template: 'sub', view: binaryView(ADD_FIELDS) },
     minmax: { sources: ['edgec_minmax_s8.c'], template: 'minmax', view: binaryView(MINMAX_FIELDS) },
     prelu: { sources: ['edgec_prelu_s8.c'], template: 'prelu', view: preluView },
+    where: { sources: ['edgec_where_s8.c'], template: 'where', view: (op, env) => ({ ...binaryView(WHERE_FIELDS)(op, env), mask: env.constName(op.consts.mask) }) },
   },
 };

@@ -91,6 +91,18 @@ export function broadcastLayout(ctx: LoweringContext, node: Node, outShape: numb
   return { collapsed, sameShape };
 }
 
+/**
+ * Whether the op may write over its first activation operand: the kernels
+ * write output element e after reading element e of each operand, so it is
+ * safe when that operand is walked exactly like the output (contiguous, not
+ * broadcast), whatever the other operand does.
+ */
+export function firstActivationReadFlat(collapsed: { dims: number[]; strides: number[][] }, operands: Operand[]): boolean {
+  const k = operands.findIndex((o) => !o.isConst);
+  if (k < 0) return false;
+  return collapsed.strides[k].every((s, d) => s === collapsed.dims.slice(d + 1).reduce((x, y) => x * y, 1));
+}
+
 /** The edgec_broadcast_t initializer of a collapsed layout (padded to rank 6). */
 export function broadcastInit(op: Op): string {
   const pad = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
@@ -137,7 +149,7 @@ export function lowerBinary(node: Node, ctx: LoweringContext, kind: 'add' | 'sub
       in1_const: a.isConst, in2_const: b.isConst,
     },
     consts: { ...(a.isConst ? { in1: a.ref } : {}), ...(b.isConst ? { in2: b.ref } : {}) },
-    inPlace: sameShape && !a.isConst,
+    inPlace: firstActivationReadFlat(collapsed, [a, b]),
     macs: size,
   };
   ctx.addOp(op);

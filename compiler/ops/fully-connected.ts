@@ -10,6 +10,7 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrFloat, attrInt } from './attrs.js';
 import { accumulatorBias, quantizedWeights, requantization, ZERO_POINT_REASON } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { lowerBatchMatMul } from './batch-matmul.js';
 import { cmsisFullyConnected } from '../backends/cmsis-nn.js';
 import { espFullyConnected } from '../backends/esp-nn.js';
 
@@ -75,6 +76,7 @@ function lowerGemm(node: Node, ctx: LoweringContext): void {
 }
 
 function lowerMatMul(node: Node, ctx: LoweringContext): void {
+  if (node.inputs.every((i) => !ctx.tensor(i).data)) return lowerBatchMatMul(node, ctx);
   lowerFullyConnected(node, ctx, false, -1);
 }
 

@@ -16,6 +16,9 @@
  *    function, QuantizeLinear with round half to even), exact by
  *    construction. A NaN result (Sqrt / Log of a negative value) becomes the
  *    output zero point; ±Infinity saturates.
+ *  - Two such ops without quantization between them (Sqrt -> Reciprocal,
+ *    tf2onnx's RSQRT; passes/fuse-unary-chain.ts): one table of the float32
+ *    composition, as onnxruntime computes it.
  *  - edgec.Swish (x * Sigmoid(x), made by passes/fuse-swish.ts): the
  *    composition of the two kernels edgec runs without the pass — the
  *    Sigmoid table, then int8 Mul with TFLite arithmetic — so fusing changes
@@ -29,6 +32,7 @@ import { attrFloat, attrString } from './attrs.js';
 import { buildTable, sigmoidReal } from './lut.js';
 import { mulQuantParams } from './elementwise.js';
 import type { OpDefinition } from './types.js';
+import { PRE_ATTR } from '../passes/fuse-unary-chain.js';
 
 type RealFunction = (x: number) => number;
 const f = Math.fround;
@@ -65,9 +69,18 @@ export function erf(x: number): number {
   return Math.sign(x) * (1 - erfc);
 }
 
-/** Functions with onnxruntime semantics (float32 in, float32 out). */
+/** Functions with onnxruntime semantics (float32 in, float32 out); a chained first op (passes/fuse-unary-chain.ts) runs before. */
 function onnxFunction(node: Node, ctx: LoweringContext): RealFunction | undefined {
-  switch (node.opType) {
+  const fn = onnxFunctionOf(node.opType, node, ctx);
+  const pre = node.attrs[PRE_ATTR];
+  if (typeof pre !== 'string' || !fn) return fn;
+  const first = onnxFunctionOf(pre, node, ctx);
+  if (!first) throw ctx.fail(node, `no lookup table for ${pre} before ${node.opType}`);
+  return (x) => fn(first(x));
+}
+
+function onnxFunctionOf(opType: string, node: Node, ctx: LoweringContext): RealFunction | undefined {
+  switch (opType) {
     case 'Neg': return (x) => -x;
     case 'Sqrt': return (x) => f(Math.sqrt(x));
     case 'Reciprocal': return (x) => f(1 / x);

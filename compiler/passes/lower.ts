@@ -19,6 +19,9 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
   const ctx = new LoweringContext(graph, name);
   for (const input of graph.inputs) {
     const t = graph.tensors.get(input);
+    if (t && !t.data && !['float32', 'int8', 'uint8', 'int32'].includes(t.dtype)) {
+      throw modelError(graph.fileName, undefined, `graph input '${input}' has type ${t.dtype}; edgec takes float32, int8, uint8 or int32 inputs`);
+    }
     if (t && !t.data) ctx.defineInput(input, options.inputLayout === 'nhwc');
   }
   for (const node of graph.nodes) {

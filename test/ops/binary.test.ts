@@ -1,10 +1,11 @@
 /**
- * Sub, Max / Min and PRelu against onnxruntime: same shapes, broadcast in
+ * Sub, Max / Min, PRelu and Where (constant condition) against onnxruntime: same shapes, broadcast in
  * both directions, constant operands, inputs held channels-last (after a
  * Transpose), per-tensor and per-channel PRelu slopes. Randomized shapes and
  * quantizations (seeded).
  */
-import { describeOp, QdqBuilder, Rand, inputRms, type OpCase } from './harness.js';
+import { QdqBuilder, Rand, inputRms, type OpCase } from './harness.js';
+import { describeOpGroups } from './grouped.js';
 import type { QTensor } from '../helpers/onnx-builder.js';
 
 interface Operand { dims: number[]; constant?: boolean; nhwc?: boolean }
@@ -25,14 +26,16 @@ function operand(q: QdqBuilder, r: Rand, o: Operand, name: string): QTensor {
 
 const label = (o: Operand): string => `${o.constant ? 'const' : o.nhwc ? 'nhwc' : ''}[${o.dims.join(',')}]`;
 
-function binaryCase(r: Rand, op: BinaryOp, a: Operand, b: Operand, sameQuant = false): OpCase {
+function binaryCase(r: Rand, op: BinaryOp, a: Operand, b: Operand, sameQuant = false, relu = false): OpCase {
   const q = new QdqBuilder({ opset: 13 });
   const qa = operand(q, r, a, 'a');
   let qb = operand(q, r, b, 'b');
   if (sameQuant) qb = { ...qb, scale: qa.scale, zeroPoint: qa.zeroPoint };
   const out = op === 'Sub' ? r.outFor(Math.hypot(inputRms(qa), inputRms(qb))) : sameQuant ? { scale: qa.scale, zeroPoint: qa.zeroPoint, dtype: 'int8' as const } : r.outFor(inputRms(qa));
-  q.output(q.op(op, [qa, qb], {}, { out, name: op.toLowerCase() }), 'y', 'int8');
-  return { name: [op, label(a), label(b), sameQuant ? 'same quant' : ''].filter(Boolean).join(' '), model: q.toBytes() };
+  let y = q.op(op, [qa, qb], {}, { out, name: op.toLowerCase() });
+  if (relu) y = q.op('Relu', [y]);
+  q.output(y, 'y', 'int8');
+  return { name: [op, label(a), label(b), sameQuant ? 'same quant' : '', relu ? 'relu (fused)' : ''].filter(Boolean).join(' '), model: q.toBytes() };
 }
 
 const FIXED: [Operand, Operand][] = [
@@ -64,21 +67,40 @@ function preluCase(r: Rand, dims: number[], slope: number[], nhwc = false): OpCa
   return { name: `PRelu ${nhwc ? 'nhwc' : ''}[${dims.join(',')}] slope [${slope.join(',')}]`, model: q.toBytes() };
 }
 
-const r = new Rand(1212);
-const cases: OpCase[] = [];
-for (const op of ['Sub', 'Max', 'Min'] as const) {
-  for (const [a, b] of FIXED) cases.push(binaryCase(r, op, a, b));
-  for (let i = 0; i < 5; i++) { const [a, b] = randomPair(r); cases.push(binaryCase(r, op, a, b)); }
-}
-cases.push(binaryCase(r, 'Max', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }, true));
-cases.push(binaryCase(r, 'Min', { dims: [3, 8] }, { dims: [8] }, true));
-cases.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1]));
-cases.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1], true));
-cases.push(preluCase(r, [1, 3, 4, 4], [1]));
-cases.push(preluCase(r, [2, 10], [10]));
-for (let i = 0; i < 4; i++) {
-  const dims = [1, r.int(1, 8), r.int(1, 6), r.int(1, 6)];
-  cases.push(preluCase(r, dims, r.bool() ? [dims[1], 1, 1] : [dims[3]], r.bool(0.4)));
+/** Where(constant condition, x, y): condition broadcast over the output, x / y activations or constants. */
+function whereCase(r: Rand, cond: number[], x: Operand, y: Operand): OpCase {
+  const q = new QdqBuilder({ opset: 13 });
+  const n = cond.reduce((a, b) => a * b, 1);
+  q.b.initializer('cond', Uint8Array.from({ length: n }, () => (r.bool() ? 1 : 0)), cond, { dtype: 'bool' });
+  const qx = operand(q, r, x, 'x');
+  const qy = operand(q, r, y, 'y');
+  const out = r.outFor(Math.max(inputRms(qx), inputRms(qy)));
+  const w = q.b.op('Where', ['cond', q.dq(qx), q.dq(qy)], {}, { name: 'where' });
+  q.output(q.quantize(w, out), 'out', 'int8');
+  return { name: `Where cond[${cond.join(',')}] ${label(x)} ${label(y)}`, model: q.toBytes() };
 }
 
-describeOp('Sub/Max/Min/PRelu', cases, { maxLsb: 1 });
+const r = new Rand(1212);
+const byOp: Record<string, OpCase[]> = { Sub: [], 'Max/Min': [], PRelu: [], Where: [] };
+for (const op of ['Sub', 'Max', 'Min'] as const) {
+  const list = byOp[op === 'Sub' ? 'Sub' : 'Max/Min']!;
+  for (const [a, b] of FIXED) list.push(binaryCase(r, op, a, b));
+  for (let i = 0; i < 5; i++) { const [a, b] = randomPair(r); list.push(binaryCase(r, op, a, b)); }
+}
+byOp['Max/Min']!.push(binaryCase(r, 'Max', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }, true));
+byOp.Sub!.push(binaryCase(r, 'Sub', { dims: [1, 4, 5, 6] }, { dims: [1, 4, 1, 1], constant: true }, false, true));
+byOp['Max/Min']!.push(binaryCase(r, 'Min', { dims: [3, 8] }, { dims: [8] }, true));
+byOp.PRelu!.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1]));
+byOp.PRelu!.push(preluCase(r, [1, 6, 5, 4], [6, 1, 1], true));
+byOp.PRelu!.push(preluCase(r, [1, 3, 4, 4], [1]));
+byOp.PRelu!.push(preluCase(r, [2, 10], [10]));
+for (let i = 0; i < 4; i++) {
+  const dims = [1, r.int(1, 8), r.int(1, 6), r.int(1, 6)];
+  byOp.PRelu!.push(preluCase(r, dims, r.bool() ? [dims[1]!, 1, 1] : [dims[3]!], r.bool(0.4)));
+}
+byOp.Where!.push(whereCase(r, [1, 4, 5, 6], { dims: [1, 4, 5, 6] }, { dims: [1, 4, 5, 6] }));
+byOp.Where!.push(whereCase(r, [5, 6], { dims: [1, 4, 5, 6], nhwc: true }, { dims: [1, 4, 1, 1], constant: true }));
+byOp.Where!.push(whereCase(r, [1, 4, 1, 1], { dims: [1], constant: true }, { dims: [1, 4, 3, 3] }));
+byOp.Where!.push(whereCase(r, [7], { dims: [3, 7] }, { dims: [3, 1] }));
+
+describeOpGroups('Sub/Max/Min/PRelu/Where', Object.fromEntries(Object.entries(byOp).map(([op, cases]) => [op, { cases, req: { maxLsb: 1 } }])));

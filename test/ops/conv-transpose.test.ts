@@ -13,7 +13,7 @@ import { roundHalfEven } from '../../compiler/ir/quant.js';
 interface TConvConfig {
   n?: number; cin: number; cout: number; in: number[]; k: number[];
   strides?: number[]; pads?: number[]; outputPadding?: number[]; dilations?: number[]; outputShape?: number[];
-  bias?: boolean; perTensor?: boolean;
+  bias?: boolean; perTensor?: boolean; relu?: boolean;
 }
 
 function tconvCase(r: Rand, c: TConvConfig): OpCase {
@@ -44,8 +44,10 @@ function tconvCase(r: Rand, c: TConvConfig): OpCase {
   const y = q.b.op('ConvTranspose', inputs, attrs, { name: 'tconv' });
   const taps = c.k.reduce((a, b) => a * b, 1) / (c.strides ?? [1]).reduce((a, b) => a * b, 1);
   const std = inputRms(inQ) * Math.sqrt(Math.max(1, c.cin * taps)) * 0.29;
-  q.output(q.quantize(y, r.outFor(std)), 'y', 'int8');
-  const name = `ConvTranspose [${c.cin}->${c.cout}] in [${c.in.join(',')}] k [${c.k.join(',')}] ${JSON.stringify(attrs)}${c.bias ? ' bias' : ''}${c.perTensor ? ' per-tensor' : ''}`;
+  let yq = q.quantize(y, r.outFor(std));
+  if (c.relu) yq = q.op('Relu', [yq]);
+  q.output(yq, 'y', 'int8');
+  const name = `ConvTranspose [${c.cin}->${c.cout}] in [${c.in.join(',')}] k [${c.k.join(',')}] ${JSON.stringify(attrs)}${c.bias ? ' bias' : ''}${c.perTensor ? ' per-tensor' : ''}${c.relu ? ' relu (fused)' : ''}`;
   return { name, model: q.toBytes() };
 }
 
@@ -61,6 +63,7 @@ const FIXED: TConvConfig[] = [
   { cin: 3, cout: 4, in: [3, 3], k: [3, 3], strides: [2, 2], outputShape: [6, 6], bias: true },
   { cin: 5, cout: 3, in: [2, 3], k: [1, 1], strides: [2, 2], perTensor: true },
   { n: 2, cin: 2, cout: 3, in: [3, 3], k: [3, 3], strides: [2, 2], bias: true },
+  { cin: 4, cout: 4, in: [4, 4], k: [3, 3], strides: [2, 2], pads: [1, 1, 0, 0], bias: true, relu: true },
 ];
 
 function randomConfig(r: Rand): TConvConfig {

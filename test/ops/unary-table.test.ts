@@ -1,14 +1,16 @@
 /**
  * Unary ops as lookup tables against onnxruntime: Neg, Abs, Sqrt,
  * Reciprocal, Exp, Log, Erf, Softplus, Mish, Selu, Elu, Gelu (both
- * approximations), Div by a scalar constant, and Swish (x * Sigmoid(x), fused
- * into one table). Tables with onnxruntime rounding are exact by
+ * approximations), Div by a scalar constant, Swish (x * Sigmoid(x), fused
+ * into one table) and Sqrt -> Reciprocal without quantization between (one
+ * table). Tables with onnxruntime rounding are exact by
  * construction; Abs / Elu / Gelu follow TFLite Micro's arithmetic (TFLM's
  * rounding, half away from zero, or its integer Abs), so they may differ by
  * 1 LSB on ties; Swish's second step is edgec's int8 Mul (TFLite
  * fixed-point arithmetic), also within 1 LSB.
  */
-import { describeOp, QdqBuilder, Rand, type OpCase } from './harness.js';
+import { QdqBuilder, Rand, type OpCase } from './harness.js';
+import { describeOpGroups } from './grouped.js';
 import { qparamsFromRange, type AttrInput, type QParams, type QTensor } from '../helpers/onnx-builder.js';
 
 type Fn = (x: number) => number;
@@ -56,6 +58,9 @@ function unaryCase(r: Rand, c: UnaryConfig): OpCase {
   if (c.op === 'Div') {
     q.b.float('divisor', Number(c.attrs?.divisor ?? 1));
     y = q.op('Div', [x], {}, { out, extraInputs: ['divisor'], name: 'div' });
+  } else if (c.op === 'Rsqrt') { // tf2onnx's RSQRT: two float ops inside one DQ/Q pair
+    const r1 = q.b.op('Sqrt', [q.dq(x)]);
+    y = q.quantize(q.b.op('Reciprocal', [r1], {}, { name: 'rsqrt' }), out);
   } else if (c.op === 'Swish') {
     const s = q.op('Sigmoid', [x], {}, { out: { scale: 1 / 256, zeroPoint: -128, dtype: 'int8' } });
     y = q.op('Mul', [x, s], {}, { out, name: 'mul' });
@@ -74,7 +79,8 @@ const pos = (a: number): [number, number] => [0, a * r.uniform(0.8, 1.2)];
 const selu = (x: number): number => 1.0507 * (x > 0 ? x : 1.67326 * (Math.exp(x) - 1));
 const gelu = (x: number): number => 0.5 * x * (1 + erfApprox(x / Math.SQRT2));
 
-const configs: UnaryConfig[] = [
+/** Every op twice: fresh random shapes, ranges and quantizations each time. */
+const makeConfigs = (): UnaryConfig[] => [
   { op: 'Neg', dims: dims(), range: sym(3), fn: (x) => -x },
   { op: 'Neg', dims: dims(), range: [-1, 4], fn: (x) => -x, nhwc: true },
   { op: 'Abs', dims: dims(), range: sym(3), fn: Math.abs },
@@ -94,14 +100,17 @@ const configs: UnaryConfig[] = [
   { op: 'Div', attrs: { divisor: 3 }, dims: dims(), range: sym(3), fn: (x) => x / 3 },
   { op: 'Div', attrs: { divisor: -0.37 }, dims: dims(), range: sym(1), fn: (x) => x / -0.37 },
   { op: 'Swish', dims: dims(), range: sym(6), fn: (x) => x / (1 + Math.exp(-x)) },
+  { op: 'Rsqrt', dims: dims(), range: [0.1, 4 * r.uniform(0.8, 1.2)], fn: (x) => 1 / Math.sqrt(x) },
   { op: 'Swish', dims: [2, 50], range: [-2, 8], fn: (x) => x / (1 + Math.exp(-x)) },
 ];
+const configs = [...makeConfigs(), ...makeConfigs()];
 
 /** Tables with TFLite Micro's own rounding (Swish: the int8 Mul's fixed-point requantization): ±1 LSB on onnxruntime's ties. */
 const TFLM_ROUNDING = new Set(['Abs', 'Elu', 'Gelu', 'Swish']);
 
-const cases = configs.map((c) => {
-  const cs = unaryCase(r, c);
-  return TFLM_ROUNDING.has(c.op) ? { ...cs, knownDifference: { minExact: 0.99, why: 'TFLite Micro rounding (half away from zero / integer rescale), onnxruntime rounds half to even' } } : cs;
-});
-describeOp('Unary tables', cases, { maxLsb: 1, minExact: 1 });
+const byOp = new Map<string, OpCase[]>();
+for (const c of configs) {
+  byOp.set(c.op, [...(byOp.get(c.op) ?? []), unaryCase(r, c)]);
+}
+// onnxruntime-rounded tables must be exact; TFLM-rounded ones differ only on ties
+describeOpGroups('Unary tables', Object.fromEntries([...byOp].map(([op, cases]) => [op, { cases, req: { maxLsb: 1, minExact: TFLM_ROUNDING.has(op) ? 0.99 : 1 } }])));
