@@ -431,21 +431,38 @@ class TfliteImporter {
     mid.finish();
   }
 
+  /**
+   * MEAN over the spatial axes: [N, H, W, C] over (1, 2), or [N, W, C] over
+   * (1) seen as [N, 1, W, C]. keep_dims=false only, with a requantization:
+   * that is TFLM's QuantizedMeanOrSum, which edgec's mean kernel reproduces.
+   */
   mean(): void {
     const keep = reducerKeepDims(this.options(OptionsType.Reducer));
     const x = this.input(0, 'input');
     const y = this.output(0);
-    const xs = this.tensor(x).shape;
+    const xt = this.tensor(x);
+    const xs = xt.shape;
     const axes = this.constInts(this.input(1, 'axes'), 'axes').map((a) => (a < 0 ? a + xs.length : a)).sort();
-    if (xs.length !== 4 || axes.join() !== '1,2') throw this.fail(`MEAN over axes [${axes.join(', ')}] of a rank-${xs.length} tensor is not supported (only the spatial axes of NHWC)`);
-    // TFLM computes a kept-dims spatial mean with its own rounding (integer_ops::Mean: requantize, then divide), which edgec's kernel does not reproduce yet
-    if (keep) throw this.fail('MEAN with keep_dims=true is not supported yet (only keep_dims=false, as Keras GlobalAveragePooling2D makes by default)');
-    const pooledShape = [xs[0], 1, 1, xs[3]];
-    const pooled = keep ? y : this.newTensor(`${y}_keepdims`, { ...this.tensor(y), shape: pooledShape });
+    const spatial = (xs.length === 4 && axes.join() === '1,2') || (xs.length === 3 && axes.join() === '1');
+    if (!spatial) throw this.fail(`MEAN over axes [${axes.join(', ')}] of a rank-${xs.length} tensor is not supported (only the spatial axes of NHWC or NWC)`);
+    // TFLM rounds a kept-dims 4-D mean its own way (integer_ops::Mean: requantize, then divide) and truncates when
+    // input and output share their quantization (reference_ops::Mean); edgec's mean kernel reproduces neither yet
+    if (keep) throw this.fail('MEAN with keep_dims=true is not supported yet (only keep_dims=false, as Keras GlobalAveragePooling makes by default)');
+    const yq = this.tensor(y).quant;
+    if (xt.quant && yq && Math.fround(xt.quant.scale[0]) === Math.fround(yq.scale[0]) && xt.quant.zeroPoint[0] === yq.zeroPoint[0]) {
+      throw this.fail('MEAN with the same input and output quantization is not supported yet (TFLite Micro truncates that average)');
+    }
+    let x4 = x;
+    if (xs.length === 3) {
+      x4 = this.newTensor(`${x}_nhwc`, { ...xt, shape: [xs[0], 1, xs[1], xs[2]], data: undefined });
+      this.addNode('Reshape', [x, this.int64Const(`${this.nodeName()}_in_shape`, [xs[0], 1, xs[1], xs[2]])], [x4], {}, '_in');
+    }
+    const channels = xs[xs.length - 1];
+    const pooled = this.newTensor(`${y}_keepdims`, { ...this.tensor(y), shape: [xs[0], 1, 1, channels] });
     const mid = this.fromNchwLater(pooled);
-    this.addNode('ReduceMean', [this.toNchw(x, 'in')], [mid.name], { axes: [2, 3], keepdims: 1 });
+    this.addNode('ReduceMean', [this.toNchw(x4, 'in')], [mid.name], { axes: [2, 3], keepdims: 1 });
     mid.finish();
-    if (!keep) this.addNode('Reshape', [pooled, this.int64Const(`${this.nodeName()}_shape`, this.tensor(y).shape)], [y], {}, '_squeeze');
+    this.addNode('Reshape', [pooled, this.int64Const(`${this.nodeName()}_shape`, this.tensor(y).shape)], [y], {}, '_squeeze');
   }
 
   softmax(): void {
