@@ -53,6 +53,20 @@ export function quantizeMultiplierSmallerThanOne(real: number): FixedPointMultip
   return quantizeMultiplier(real);
 }
 
+/**
+ * TFLite's QuantizedMeanOrSum multiplier (what TFLite Micro's MEAN uses): the
+ * in_scale / out_scale multiplier, then divided by the element count in
+ * integers after shifting it left by up to log2(count) bits, so the mean is
+ * one MultiplyByQuantizedMultiplier of the zero-point-corrected sum.
+ */
+export function meanMultiplier(inScale: number, outScale: number, count: number): FixedPointMultiplier {
+  const base = quantizeMultiplier(inScale / outScale);
+  const log2Count = 63 - (64 - BigInt(count).toString(2).length); // 63 - CountLeadingZeros(uint64 count)
+  const shift = Math.min(log2Count, 32, 31 + base.shift);
+  const mult = Number((BigInt(base.mult) << BigInt(Math.max(shift, 0))) / BigInt(count));
+  return { mult, shift: base.shift - shift };
+}
+
 /** Per-channel requantization arrays: M_c = inScale * wScale[c] / outScale. */
 export function perChannelMultipliers(inScale: number, weightScales: readonly number[], outScale: number): { mult: Int32Array; shift: Int32Array } {
   const mult = new Int32Array(weightScales.length);

@@ -7,7 +7,7 @@
 import type { Node } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
 import { channelsLastPerm } from '../ir/layout.js';
-import { quantizeMultiplier } from '../ir/quant.js';
+import { meanMultiplier } from '../ir/quant.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, constInts, windowPads } from './attrs.js';
 import { outputWithQuant } from './quantize.js';
@@ -72,7 +72,8 @@ function lowerGlobalAvgPool(node: Node, ctx: LoweringContext): void {
   const perm = channelsLastPerm(rank);
   const input = ctx.read(node, xName, perm);
   const output = ctx.define(node.outputs[0], perm);
-  const m = quantizeMultiplier(inQ.scale / (outQ.scale * spatial));
+  // TFLite Micro's MEAN arithmetic (QuantizedMeanOrSum): the bit reference for the mean of int8 data
+  const m = meanMultiplier(inQ.scale, outQ.scale, spatial);
   ctx.addOp({
     kind: 'global_avg_pool', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [output],
     params: { batches: x.shape[0], spatial, channels: x.shape[1], input_offset: -inQ.zeroPoint, output_offset: outQ.zeroPoint, mult: m.mult, shift: m.shift, act_min: -128, act_max: 127 },

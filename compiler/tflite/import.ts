@@ -433,8 +433,8 @@ class TfliteImporter {
 
   /**
    * MEAN over the spatial axes: [N, H, W, C] over (1, 2), or [N, W, C] over
-   * (1) seen as [N, 1, W, C]. keep_dims=false only, with a requantization:
-   * that is TFLM's QuantizedMeanOrSum, which edgec's mean kernel reproduces.
+   * (1) seen as [N, 1, W, C]; keep_dims either way. edgec's mean kernel uses
+   * TFLite Micro's QuantizedMeanOrSum arithmetic (ir/quant.ts meanMultiplier).
    */
   mean(): void {
     const keep = reducerKeepDims(this.options(OptionsType.Reducer));
@@ -445,12 +445,10 @@ class TfliteImporter {
     const axes = this.constInts(this.input(1, 'axes'), 'axes').map((a) => (a < 0 ? a + xs.length : a)).sort();
     const spatial = (xs.length === 4 && axes.join() === '1,2') || (xs.length === 3 && axes.join() === '1');
     if (!spatial) throw this.fail(`MEAN over axes [${axes.join(', ')}] of a rank-${xs.length} tensor is not supported (only the spatial axes of NHWC or NWC)`);
-    // TFLM rounds a kept-dims 4-D mean its own way (integer_ops::Mean: requantize, then divide) and truncates when
-    // input and output share their quantization (reference_ops::Mean); edgec's mean kernel reproduces neither yet
-    if (keep) throw this.fail('MEAN with keep_dims=true is not supported yet (only keep_dims=false, as Keras GlobalAveragePooling makes by default)');
     const yq = this.tensor(y).quant;
+    // TFLM averages without requantizing when the quantization does not change (a plain integer mean), which edgec's kernel does not reproduce yet
     if (xt.quant && yq && Math.fround(xt.quant.scale[0]) === Math.fround(yq.scale[0]) && xt.quant.zeroPoint[0] === yq.zeroPoint[0]) {
-      throw this.fail('MEAN with the same input and output quantization is not supported yet (TFLite Micro truncates that average)');
+      throw this.fail('MEAN with the same input and output quantization is not supported yet');
     }
     let x4 = x;
     if (xs.length === 3) {
@@ -458,11 +456,12 @@ class TfliteImporter {
       this.addNode('Reshape', [x, this.int64Const(`${this.nodeName()}_in_shape`, [xs[0], 1, xs[1], xs[2]])], [x4], {}, '_in');
     }
     const channels = xs[xs.length - 1];
-    const pooled = this.newTensor(`${y}_keepdims`, { ...this.tensor(y), shape: [xs[0], 1, 1, channels] });
+    const direct = keep && xs.length === 4;
+    const pooled = direct ? y : this.newTensor(`${y}_keepdims`, { ...this.tensor(y), shape: [xs[0], 1, 1, channels] });
     const mid = this.fromNchwLater(pooled);
     this.addNode('ReduceMean', [this.toNchw(x4, 'in')], [mid.name], { axes: [2, 3], keepdims: 1 });
     mid.finish();
-    this.addNode('Reshape', [pooled, this.int64Const(`${this.nodeName()}_shape`, this.tensor(y).shape)], [y], {}, '_squeeze');
+    if (!direct) this.addNode('Reshape', [pooled, this.int64Const(`${this.nodeName()}_shape`, this.tensor(y).shape)], [y], {}, '_squeeze');
   }
 
   softmax(): void {

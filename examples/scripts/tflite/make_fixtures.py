@@ -86,6 +86,14 @@ def pools():
     return keras.Model(inp, [a, m])
 
 
+def mean_keepdims():
+    # MEAN with keep_dims=True, directly on the input (every element reaches the sum) and inside the graph
+    inp = keras.Input((6, 6, 8), batch_size=1)
+    direct = L.GlobalAveragePooling2D(keepdims=True)(inp)
+    g = L.GlobalAveragePooling2D(keepdims=True)(L.Conv2D(6, 3, padding="same")(inp))
+    return keras.Model(inp, [direct, L.Conv2D(4, 1)(g)])
+
+
 def mean_softmax():
     x = inp = keras.Input((6, 6, 8), batch_size=1)
     x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
@@ -194,6 +202,7 @@ FIXTURES = [
     ("add_mul", add_mul, {}),
     ("pools", pools, {}),
     ("mean_softmax", mean_softmax, {}),
+    ("mean_keepdims", mean_keepdims, {}),
     ("activations", activations, {}),
     ("unary", unary, {}),
     ("layout", layout, {}),
