@@ -35,6 +35,10 @@ export function loadModelFile(path: string, options: LoadOptions = {}): Graph {
   return loadModel(path, options);
 }
 
-export function loadModelFileBytes(bytes: Uint8Array, fileName: string): Graph {
-  return isTfliteBytes(bytes) ? loadTfliteBytes(bytes, fileName) : loadModelBytes(bytes, { fileName });
+export function loadModelFileBytes(bytes: Uint8Array, fileName: string, options: LoadOptions = {}): Graph {
+  if (isTfliteBytes(bytes)) {
+    rejectShapes(fileName, options);
+    return loadTfliteBytes(bytes, fileName);
+  }
+  return loadModelBytes(bytes, { ...options, fileName });
 }

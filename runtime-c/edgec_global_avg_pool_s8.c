@@ -6,7 +6,7 @@
  *
  *  acc = sum_s (x + input_offset); out = clamp(requant(acc, mult, shift) + output_offset).
  *  mult/shift encode in_scale / (out_scale * spatial) as TFLite's QuantizedMeanOrSum derives it
- *  (compiler/ir/quant.ts meanMultiplier). spatial * 255 must fit int32.
+ *  (compiler/ops/reduce.ts meanMultiplier). spatial * 255 must fit int32.
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"

@@ -44,7 +44,7 @@ export function formatVerifyReport(r: VerifyReport, allLayers: boolean): string[
 /** Registers `verify` on the program; sets the exit code through `setExit` (1 when verification fails). */
 export function addVerifyCommand(program: Command, log: (s: string) => void, setExit: (code: number) => void): void {
   program.command('verify').description('compile the generated C to WebAssembly and compare it with onnxruntime (a .tflite: with TensorFlow Lite Micro, byte for byte)').argument('<model>')
-    .option('-b, --board <id>', 'target board (see `edgec boards`)', 'host')
+    .option('-b, --board <id>', 'target board: an id (see `edgec boards`) or a board file path/to/board.json (schema: boards/board.schema.json)', 'host')
     .option('-n, --name <name>', 'C name prefix (with --from: which manifest in the folder)')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .option('--samples <n>', `number of samples (default ${DEFAULT_SAMPLES} random; with --inputs: all)`)

@@ -35,15 +35,32 @@ export function roundHalfEven(x: number): number {
   return r;
 }
 
-/** TFLite QuantizeMultiplier. */
+/** Shifts the fixed-point kernels take (edgec_fixedpoint.h: edgec_requantize, shift in [-31, 30]). */
+export const MIN_SHIFT = -31;
+export const MAX_SHIFT = 30;
+
+/**
+ * A real multiplier the kernels cannot represent: TFLite would flush it to 0
+ * (shift below -31: every output becomes the zero point) or saturate it
+ * (shift above 30: wrong outputs). The lowering turns this into a model
+ * error naming the node and the value (passes/lower.ts).
+ */
+export class MultiplierRangeError extends Error {
+  constructor(readonly real: number) {
+    super(`requantization multiplier ${real.toPrecision(6)} is outside [2^${MIN_SHIFT - 1}, 2^${MAX_SHIFT + 1}) that the fixed-point kernels represent`);
+    this.name = 'MultiplierRangeError';
+  }
+}
+
+/** TFLite QuantizeMultiplier, refusing (MultiplierRangeError) what TFLite would flush to 0 or saturate. */
 export function quantizeMultiplier(real: number): FixedPointMultiplier {
   if (real === 0) return { mult: 0, shift: 0 };
+  if (!Number.isFinite(real) || real < 0) throw new MultiplierRangeError(real);
   const { q, exp } = frexp(real);
   let shift = exp;
   let qFixed = roundHalfAway(q * 2 ** 31);
   if (qFixed === 2 ** 31) { qFixed /= 2; shift += 1; }
-  if (shift < -31) return { mult: 0, shift: 0 };
-  if (shift > 30) return { mult: 2 ** 31 - 1, shift: 30 };
+  if (shift < MIN_SHIFT || shift > MAX_SHIFT) throw new MultiplierRangeError(real);
   return { mult: qFixed, shift };
 }
 
@@ -51,20 +68,6 @@ export function quantizeMultiplier(real: number): FixedPointMultiplier {
 export function quantizeMultiplierSmallerThanOne(real: number): FixedPointMultiplier {
   if (!(real > 0 && real < 1)) throw new Error(`internal: multiplier ${real} not in (0, 1)`);
   return quantizeMultiplier(real);
-}
-
-/**
- * TFLite's QuantizedMeanOrSum multiplier (what TFLite Micro's MEAN uses): the
- * in_scale / out_scale multiplier, then divided by the element count in
- * integers after shifting it left by up to log2(count) bits, so the mean is
- * one MultiplyByQuantizedMultiplier of the zero-point-corrected sum.
- */
-export function meanMultiplier(inScale: number, outScale: number, count: number): FixedPointMultiplier {
-  const base = quantizeMultiplier(inScale / outScale);
-  const log2Count = 63 - (64 - BigInt(count).toString(2).length); // 63 - CountLeadingZeros(uint64 count)
-  const shift = Math.min(log2Count, 32, 31 + base.shift);
-  const mult = Number((BigInt(base.mult) << BigInt(Math.max(shift, 0))) / BigInt(count));
-  return { mult, shift: base.shift - shift };
 }
 
 /** Per-channel requantization arrays: M_c = inScale * wScale[c] / outScale. */

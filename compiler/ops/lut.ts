@@ -14,10 +14,13 @@ import type { OpDefinition } from './types.js';
 
 type RealFunction = (x: number) => number;
 
+/** Sigmoid in float32, as onnxruntime computes it. */
+export const sigmoidReal: RealFunction = (x) => Math.fround(1 / (1 + Math.exp(-x)));
+
 function activationFunction(node: Node, ctx: LoweringContext): RealFunction {
   const f = Math.fround;
   switch (node.opType) {
-    case 'Sigmoid': return (x) => f(1 / (1 + Math.exp(-x)));
+    case 'Sigmoid': return sigmoidReal;
     case 'Tanh': return (x) => f(Math.tanh(x));
     case 'HardSigmoid': {
       const alpha = f(attrFloat(node, 'alpha', 0.2));

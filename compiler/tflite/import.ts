@@ -434,7 +434,7 @@ class TfliteImporter {
   /**
    * MEAN over the spatial axes: [N, H, W, C] over (1, 2), or [N, W, C] over
    * (1) seen as [N, 1, W, C]; keep_dims either way. edgec's mean kernel uses
-   * TFLite Micro's QuantizedMeanOrSum arithmetic (ir/quant.ts meanMultiplier).
+   * TFLite Micro's QuantizedMeanOrSum arithmetic (ops/reduce.ts meanMultiplier).
    */
   mean(): void {
     const keep = reducerKeepDims(this.options(OptionsType.Reducer));

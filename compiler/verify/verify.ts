@@ -21,7 +21,7 @@
  */
 import { readdirSync, readFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Graph } from '../ir/graph.js';
 import type { Program, Value } from '../ir/program.js';
 import { compileModel, compileModelAsync, GRAPH_PASSES } from '../pipeline.js';
@@ -34,7 +34,9 @@ import type { OutputStats } from './compare.js';
 import { compareWithReference, type SampleObserver } from './golden.js';
 import { compareLayers, type LayerStats } from './layers.js';
 import { buildNativeRunner, runNativeTraced, type NativeRun } from './native.js';
-import { buildWasmRunnerAsync, runWasmTraced } from './wasm.js';
+import { buildWasmRunnerAsync, cacheDir, emccEnv, emccPath, runWasmTraced } from './wasm.js';
+import { kernelLibraryFor, libraryBuildArgs, type Toolchain } from './libraries.js';
+import { boardById } from '../boards.js';
 import { randomSamples } from './samples.js';
 import { readInputSamples } from './inputs.js';
 import type { NamedTensor } from './reference.js';
@@ -166,7 +168,7 @@ function prepareTarget(opts: VerifyOptions): Target {
     // the same graph passes as the build, for the set of tensors layer comparison can name
     let graph = loadModelFile(opts.model, { shapes: opts.shapes });
     for (const pass of GRAPH_PASSES) graph = pass.run(graph);
-    return { dir: opts.from, program, graph, reference: opts.model };
+    return { dir: resolve(opts.from), program, graph, reference: opts.model };
   }
   const c = compileModel(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes });
   const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
@@ -187,12 +189,18 @@ async function prepareQuantizedTarget(opts: VerifyOptions & { calibration: strin
   return { dir, program: c.program, graph: c.graph, reference, float, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
 }
 
-type Build = (dir: string, name: string, flags: string[]) => Promise<string>;
+type Build = (dir: string, name: string, flags: string[], link: string[]) => Promise<string>;
 type Run = (exe: string, bytes: Uint8Array, n: number, inject?: Uint8Array) => NativeRun;
 
-const ENGINES: Record<Engine, { build: Build; run: Run }> = {
-  wasm: { build: (d, n, f) => buildWasmRunnerAsync(d, n, { flags: f }), run: runWasmTraced },
-  native: { build: async (d, n, f) => buildNativeRunner(d, n, { flags: f }), run: runNativeTraced },
+const ENGINES: Record<Engine, { build: Build; run: Run; tools: () => Toolchain }> = {
+  wasm: {
+    build: (d, n, f, l) => buildWasmRunnerAsync(d, n, { flags: f, link: l }), run: runWasmTraced,
+    tools: () => ({ cc: emccPath() ?? 'emcc', ar: join(dirname(emccPath() ?? 'emcc'), 'emar'), env: emccEnv(), cacheDir: cacheDir() }),
+  },
+  native: {
+    build: async (d, n, f, l) => buildNativeRunner(d, n, { flags: f, link: l }), run: runNativeTraced,
+    tools: () => ({ cc: 'gcc', ar: 'ar', cacheDir: join(cacheDir(), 'native') }),
+  },
 };
 
 function chooseSamples(program: Program, opts: VerifyOptions): { samples: NamedTensor[][]; source: string } {
@@ -220,7 +228,9 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
   try {
     const { program, dir } = target;
     const { samples, source } = chooseSamples(program, opts);
-    const [runner, traced] = await Promise.all([engine.build(dir, program.name, []), engine.build(dir, program.name, ['-DEDGEC_TRACING'])]);
+    // A board build that calls CMSIS-NN / ESP-NN is verified with that library's code, not a portable rebuild.
+    const lib = libraryBuildArgs(kernelLibraryFor(dir, boardById(opts.board ?? 'host')), engine.tools());
+    const [runner, traced] = await Promise.all([engine.build(dir, program.name, lib.flags, lib.link), engine.build(dir, program.name, ['-DEDGEC_TRACING', ...lib.flags], lib.link)]);
     // a .tflite is compared with TFLite Micro itself, the bit reference: byte equality unless --max-lsb says otherwise
     const tflite = isTfliteFile(opts.model);
     const tieLsb = (v: Value): number => (tflite ? 0 : tieTolerance(program, v.id));

@@ -26,7 +26,7 @@ function reason(o: CellOutcome): string {
   }
 }
 
-const escapeCell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+const escapeCell = (s: string) => (s.length > 300 ? `${s.slice(0, 300)}…` : s).replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 export function renderMatrix(manifest: Manifest, outcomes: Map<string, CellOutcome>, expected: Record<string, string>): string {
   const archs = [...new Set(manifest.cells.map((c) => c.arch))];

@@ -24,7 +24,7 @@ import { buildNativeRunner, runNativeTraced } from '../../compiler/verify/native
 import { compareWithReference } from '../../compiler/verify/golden.js';
 import { compareLayers } from '../../compiler/verify/layers.js';
 import type { NamedTensor, TensorData } from '../../compiler/verify/reference.js';
-import { compareRunWithTflm, tflmPython } from '../helpers/tflm.js';
+import { compareOutputsWithTflm, compareRunWithTflm, runTflmBatch, tflmPython, type TflmOutput } from '../helpers/tflm.js';
 
 export const FIXTURES = 'test/fixtures/exporters';
 export const MANIFEST = `${FIXTURES}/manifest.json`;
@@ -87,7 +87,7 @@ export type CellOutcome =
 
 function firstLine(e: unknown): string {
   const text = e instanceof Error ? e.message : String(e);
-  return text.split('\n').find((l) => l.trim() !== '')?.trim().slice(0, 300) ?? text;
+  return text.split('\n').find((l) => l.trim() !== '')?.trim() ?? text;
 }
 
 function typedData(a: NpyArray, begin: number, end: number): TensorData {
@@ -111,9 +111,34 @@ export function cellSamples(cell: ManifestCell, compiled: Compiled): NamedTensor
   return Array.from({ length: arr.shape[0] }, (_, s) => [{ name: input.onnxName, type, dims, data: typedData(arr, s * per, (s + 1) * per) }]);
 }
 
+function sampleBytes(batch: NamedTensor[][]): Uint8Array {
+  const all = batch.flat();
+  const out = new Uint8Array(all.reduce((a, t) => a + t.data.byteLength, 0));
+  let pos = 0;
+  for (const t of all) { out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos); pos += t.data.byteLength; }
+  return out;
+}
+
 export interface RunOptions {
   /** Compare with TFLite Micro when a .tflite twin exists (needs tflite-micro, see test/helpers/tflm.ts). */
   tflm?: boolean;
+  /** TFLM's outputs on each cell's samples, computed up front (tflmReferences); else TFLM runs per cell. */
+  tflmOutputs?: Map<string, TflmOutput[] | Error>;
+}
+
+function twinOf(cell: ManifestCell): string | undefined {
+  return cell.format === 'tflite' ? cell.model : cell.tflite;
+}
+
+/**
+ * TFLite Micro on every cell's .tflite twin and committed samples, in one
+ * Python process (the interpreter import costs seconds per process). Keyed by cell id.
+ */
+export function tflmReferences(cells: ManifestCell[]): Map<string, TflmOutput[] | Error> {
+  const jobs = cells.filter((c) => twinOf(c) && c.samples && !c.exportError);
+  if (!jobs.length || !tflmPython()) return new Map();
+  const results = runTflmBatch(jobs.map((c) => ({ model: twinOf(c)!, inputFiles: [c.samples!] })));
+  return new Map(jobs.map((c, i) => [c.id, results[i]]));
 }
 
 /** Builds and checks one cell; never throws. */
@@ -132,8 +157,9 @@ export async function runCell(cell: ManifestCell, opts: RunOptions = {}): Promis
     for (const f of compiled.emitted.files) writeFileSync(join(dir, f.path), f.contents);
     let exe: string;
     try {
-      // One tracing build serves all checks: the trace does not change the outputs.
-      exe = buildNativeRunner(dir, 'm', { flags: ['-DEDGEC_TRACING'] });
+      // One tracing build serves all checks (the trace does not change the outputs); -O0
+      // because the checks need outputs, not speed, and it halves gcc's time on the whole matrix.
+      exe = buildNativeRunner(dir, 'm', { flags: ['-DEDGEC_TRACING', '-O0'] });
     } catch (e) {
       return { status: 'fail', stage: 'c', error: firstLine(e) };
     }
@@ -171,11 +197,16 @@ export async function runCell(cell: ManifestCell, opts: RunOptions = {}): Promis
         return { status: 'fail', stage: 'layers', error: firstLine(e), figures };
       }
     }
-    const tflite = cell.format === 'tflite' ? cell.model : cell.tflite;
+    const tflite = twinOf(cell);
     if (tflite && opts.tflm !== false) {
       if (!tflmPython()) return { status: 'skipped', error: 'tflite-micro not importable (run .ci/setup)' };
       try {
-        const t = await compareRunWithTflm(compiled.program, (b, n) => run(b, n).outputs, resolve(tflite), batch);
+        const ours = (b: Uint8Array, n: number) => run(b, n).outputs;
+        const cached = opts.tflmOutputs?.get(cell.id);
+        if (cached instanceof Error) throw cached;
+        const t = cached
+          ? await compareOutputsWithTflm(compiled.program, ours(sampleBytes(batch), batch.length), cached, batch.length)
+          : await compareRunWithTflm(compiled.program, ours, resolve(tflite), batch);
         figures.tflmElements = t.outputs.reduce((a, o) => a + o.elements, 0);
         figures.tflmMismatches = t.outputs.reduce((a, o) => a + o.mismatches, 0);
         if (figures.tflmMismatches > 0) {

@@ -77,7 +77,9 @@ def ort_check(path: Path, samples: np.ndarray, labels: np.ndarray | None = None)
             res["accuracy"] = round(float((out.argmax(1) == labels).mean()), 4)
         return res
     except Exception as e:  # the exporter wrote something onnxruntime refuses: record it
-        return {"loads": False, "error": str(e).strip().splitlines()[0][:300]}
+        msg = " ".join(str(e).split())
+        msg = msg.split(" failed:", 1)[1] if " failed:" in msg else msg  # drop "Load model from <abs path>"
+        return {"loads": False, "error": msg[:400]}
 
 
 def quantize_input(x: np.ndarray, scale: float, zero_point: int, dtype) -> np.ndarray:
