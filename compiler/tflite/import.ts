@@ -23,7 +23,7 @@ import { ACT_ATTR } from '../passes/fuse-activations.js';
 import { FlatError } from './flat.js';
 import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
-  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, softmaxBeta, type Padding,
+  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, type Padding,
 } from './options.js';
 import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from './tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
@@ -414,7 +414,7 @@ class TfliteImporter {
     if (!twoD) this.addNode('Reshape', [out, this.int64Const(`${this.nodeName()}_out_shape`, ys)], [y], {}, '_out');
   }
 
-  binary(opType: 'Add' | 'Mul', optionsType: number): void {
+  binary(opType: 'Add' | 'Mul' | 'Sub', optionsType: number): void {
     const act = binaryActivation(this.options(optionsType));
     const node = this.addNode(opType, [this.input(0, 'first operand'), this.input(1, 'second operand')], [this.output(0)]);
     this.fusedActivation(node, act);
@@ -569,6 +569,64 @@ class TfliteImporter {
     this.addNode('DequantizeLinear', [x, scale, zp], [this.output(0)]);
   }
 
+  /** MAXIMUM, MINIMUM, PRELU (constant slope broadcast NHWC-wise, as numpy): two inputs, no options. */
+  twoInputs(opType: 'Max' | 'Min' | 'PRelu'): void {
+    this.addNode(opType, [this.input(0, 'first input'), this.input(1, 'second input')], [this.output(0)]);
+  }
+
+  /** SPLIT (axis, input; num_splits equal parts) and SPLIT_V (input, size_splits, axis). */
+  split(variable: boolean): void {
+    const x = this.input(variable ? 0 : 1, 'input');
+    const axisValues = this.constInts(this.input(variable ? 2 : 0, 'axis'), 'axis');
+    const shape = this.tensor(x).shape;
+    if (axisValues.length !== 1) throw this.fail(`axis holds ${axisValues.length} values; one is required`);
+    const axis = axisValues[0] < 0 ? axisValues[0] + shape.length : axisValues[0];
+    if (axis < 0 || axis >= shape.length) throw this.fail(`axis ${axisValues[0]} is out of range for rank ${shape.length}`);
+    const outputs = this.op.outputs.map((_, i) => this.output(i));
+    let sizes: number[];
+    if (variable) {
+      sizes = this.constInts(this.input(1, 'size_splits'), 'size_splits');
+      const known = sizes.filter((v) => v !== -1).reduce((a, b) => a + b, 0);
+      sizes = sizes.map((v) => (v === -1 ? shape[axis] - known : v));
+    } else {
+      const n = splitCount(this.options(OptionsType.Split)) || outputs.length;
+      if (shape[axis] % n !== 0) throw this.fail(`dimension ${shape[axis]} does not split into ${n} equal parts`);
+      sizes = new Array<number>(n).fill(shape[axis] / n);
+    }
+    if (sizes.length !== outputs.length || sizes.some((v) => v < 0) || sizes.reduce((a, b) => a + b, 0) !== shape[axis]) {
+      throw this.fail(`split sizes [${sizes.join(', ')}] do not divide dimension ${shape[axis]} into ${outputs.length} outputs`);
+    }
+    this.addNode('Split', [x, this.int64Const(`${this.nodeName()}_sizes`, sizes)], outputs, { axis });
+  }
+
+  /**
+   * RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR on NHWC: an ONNX Resize on the
+   * NCHW view with the coordinate and rounding modes that reproduce TFLite's
+   * align_corners / half_pixel_centers (tf2onnx's mapping).
+   */
+  resize(bilinear: boolean): void {
+    const o = resizeOptions(this.options(bilinear ? OptionsType.ResizeBilinear : OptionsType.ResizeNearestNeighbor), bilinear);
+    const x = this.input(0, 'input');
+    const size = this.constInts(this.input(1, 'size'), 'size');
+    const y = this.output(0);
+    const xs = this.tensor(x).shape;
+    if (size.length !== 2) throw this.fail(`size holds ${size.length} values; [height, width] is required`);
+    if (o.alignCorners && o.halfPixelCenters) throw this.fail('align_corners and half_pixel_centers together are not supported');
+    const coordinate = o.alignCorners ? 'align_corners' : o.halfPixelCenters ? (bilinear ? 'half_pixel' : 'tf_half_pixel_for_nn') : 'asymmetric';
+    const attrs: Record<string, AttrValue> = bilinear
+      ? { mode: 'linear', coordinate_transformation_mode: coordinate }
+      // TFLite GetNearestNeighbor: round(x * scale) with align_corners, else floor((x + offset) * scale)
+      : { mode: 'nearest', coordinate_transformation_mode: coordinate, nearest_mode: o.alignCorners ? 'round_prefer_ceil' : 'floor' };
+    const mid = this.fromNchwLater(y);
+    const sizes = this.int64Const(`${this.nodeName()}_sizes`, [xs[0], xs[3], size[0], size[1]]);
+    this.addNode('Resize', [this.toNchw(x, 'in'), '', '', sizes], [mid.name], attrs);
+    mid.finish();
+  }
+
+  logSoftmax(): void {
+    this.addNode('LogSoftmax', [this.input(0, 'input')], [this.output(0)], { axis: -1 });
+  }
+
   // ---- validation ---------------------------------------------------------
 
   /**
@@ -614,6 +672,15 @@ const OPERATORS: Record<string, Mapper> = {
   FULLY_CONNECTED() { this.fullyConnected(); },
   ADD() { this.binary('Add', OptionsType.Add); },
   MUL() { this.binary('Mul', OptionsType.Mul); },
+  SUB() { this.binary('Sub', OptionsType.Sub); },
+  MAXIMUM() { this.twoInputs('Max'); },
+  MINIMUM() { this.twoInputs('Min'); },
+  PRELU() { this.twoInputs('PRelu'); },
+  SPLIT() { this.split(false); },
+  SPLIT_V() { this.split(true); },
+  RESIZE_NEAREST_NEIGHBOR() { this.resize(false); },
+  RESIZE_BILINEAR() { this.resize(true); },
+  LOG_SOFTMAX() { this.logSoftmax(); },
   AVERAGE_POOL_2D() { this.pool('AveragePool'); },
   MAX_POOL_2D() { this.pool('MaxPool'); },
   MEAN() { this.mean(); },

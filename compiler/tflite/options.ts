@@ -9,6 +9,7 @@ import type { FlatReader, TableRef } from './flat.js';
 export const OptionsType = {
   Conv2D: 1, DepthwiseConv2D: 2, Pool2D: 5, FullyConnected: 8, Softmax: 9, Concatenation: 10, Add: 11,
   Reshape: 17, Mul: 21, Reducer: 27, Sub: 28, Squeeze: 30, LeakyRelu: 75,
+  ResizeBilinear: 15, Split: 35, ResizeNearestNeighbor: 74,
 } as const;
 
 export type Padding = 'SAME' | 'VALID';
@@ -80,4 +81,14 @@ export function leakyReluAlpha(o: Options): number {
 
 export function reducerKeepDims(o: Options): boolean {
   return o.bool(0, 'keep_dims');
+}
+
+export function splitCount(o: Options): number {
+  return o.int(0, 0, 'num_splits');
+}
+
+/** ResizeBilinearOptions (fields 0, 1 are the deprecated new_height / new_width) and ResizeNearestNeighborOptions. */
+export function resizeOptions(o: Options, bilinear: boolean): { alignCorners: boolean; halfPixelCenters: boolean } {
+  const first = bilinear ? 2 : 0;
+  return { alignCorners: o.bool(first, 'align_corners'), halfPixelCenters: o.bool(first + 1, 'half_pixel_centers') };
 }

@@ -132,6 +132,44 @@ def unary():
     return keras.Model(inp, outs)
 
 
+def binary_ops():
+    a = inp = keras.Input((6, 6, 4), batch_size=1)
+    b = L.Conv2D(4, 1)(a)
+    sub = L.ReLU()(L.Subtract()([a, b]))
+    mx = L.Maximum()([a, b])
+    mn = L.Minimum()([a, b])
+    pr = L.PReLU(shared_axes=[1, 2])(L.Conv2D(4, 1)(a))
+    return keras.Model(inp, [sub, mx, mn, pr])
+
+
+def split():
+    x = inp = keras.Input((5, 4, 8), batch_size=1)
+    x = L.Conv2D(8, 1)(x)
+    a = L.Lambda(lambda v: tf.split(v, 2, axis=-1)[0])(x)
+    b = L.Lambda(lambda v: tf.split(v, 2, axis=-1)[1])(x)
+    y = L.Conv2D(4, 1)(x)
+    c = L.Lambda(lambda v: tf.split(v, [1, 4], axis=1)[0])(y)
+    d = L.Lambda(lambda v: tf.split(v, [1, 4], axis=1)[1])(y)
+    return keras.Model(inp, [L.Conv2D(3, 1)(a), L.Conv2D(3, 1)(b), L.Conv2D(2, 1)(c), L.Conv2D(2, 1)(d)])
+
+
+def resize():
+    x = inp = keras.Input((5, 4, 3), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    b = L.UpSampling2D(2, interpolation="bilinear")(x)
+    r = L.Lambda(lambda v: tf.compat.v1.image.resize_bilinear(v, (9, 7), align_corners=True))(x)
+    nn = L.Lambda(lambda v: tf.image.resize(v, (8, 11), method="nearest"))(x)
+    na = L.Lambda(lambda v: tf.compat.v1.image.resize_nearest_neighbor(v, (7, 9), align_corners=True))(x)
+    # (Keras's nearest UpSampling2D becomes TILE, which TFLM lacks)
+    return keras.Model(inp, [L.Conv2D(2, 1)(t) for t in (b, r, nn, na)])
+
+
+def log_softmax():
+    x = inp = keras.Input((12,), batch_size=1)
+    x = L.Dense(10)(x)
+    return keras.Model(inp, L.Lambda(lambda v: tf.nn.log_softmax(v))(x))
+
+
 def layout():
     # every layout op feeds a convolution: TFLiteConverter leaves layout ops
     # that only produce a model output in float
@@ -206,6 +244,10 @@ FIXTURES = [
     ("activations", activations, {}),
     ("unary", unary, {}),
     ("layout", layout, {}),
+    ("binary_ops", binary_ops, {}),
+    ("split", split, {}),
+    ("resize", resize, {}),
+    ("log_softmax", log_softmax, {}),
     ("zero_pad", zero_pad, {}),
     ("permute", permute, {}),
 ]
