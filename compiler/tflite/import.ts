@@ -23,7 +23,7 @@ import { ACT_ATTR } from '../passes/fuse-activations.js';
 import { FlatError } from './flat.js';
 import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
-  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, type Padding,
+  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, transposeConvOptions, type Padding,
 } from './options.js';
 import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from './tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
@@ -569,6 +569,41 @@ class TfliteImporter {
     this.addNode('DequantizeLinear', [x, scale, zp], [this.output(0)]);
   }
 
+  /**
+   * TRANSPOSE_CONV (output_shape, filter [O, KH, KW, I], input, bias?): ONNX
+   * ConvTranspose on the NCHW view, filter [I, O, KH, KW], with the explicit
+   * pads TFLite derives (the conv whose transpose this is, padded SAME or VALID
+   * on the output; the odd pixel at the end).
+   */
+  transposeConv(): void {
+    const o = transposeConvOptions(this.options(OptionsType.TransposeConv));
+    const outShape = this.constInts(this.input(0, 'output_shape'), 'output_shape');
+    const w = this.constant(this.input(1, 'filter'), 'filter');
+    const x = this.input(2, 'input');
+    const y = this.output(0);
+    if (w.shape.length !== 4) throw this.fail(`filter has shape ${fmtShape(w.shape)}; [out, kh, kw, in] is required`);
+    const [cout, kh, kw, cin] = w.shape;
+    const xs = this.tensor(x).shape;
+    if (xs.length !== 4 || xs[3] !== cin) throw this.fail(`input ${fmtShape(xs)} does not match the filter's ${cin} input channels`);
+    if (fmtShape(outShape) !== fmtShape(this.tensor(y).shape)) throw this.fail(`output_shape [${outShape.join(', ')}] differs from the output tensor ${fmtShape(this.tensor(y).shape)}`);
+    this.weightAxis(w, 0);
+    const pads = [[xs[1], outShape[1], kh, o.strideH], [xs[2], outShape[2], kw, o.strideW]].map(([inLen, outLen, k, s]) => {
+      const convOut = o.padding === 'SAME' ? Math.ceil(outLen / s) : Math.floor((outLen - k + s) / s);
+      const before = Math.max(Math.floor(((convOut - 1) * s + k - outLen) / 2), 0);
+      return { before, after: (inLen - 1) * s + k - outLen - before };
+    });
+    if (pads.some((p) => p.after < 0)) throw this.fail(`output_shape [${outShape.join(', ')}] is larger than the transposed convolution produces`);
+    const quant = w.quant && w.quant.axis === 0 ? { ...w.quant, axis: 1 } : w.quant;
+    const filter = this.newTensor(`${w.name}_iohw`, { dtype: w.dtype, shape: [cin, cout, kh, kw], data: ohwiToIohw(w.data!, cout, kh, kw, cin), quant });
+    const bias = this.bias(x, w, cout, 3);
+    const mid = this.fromNchwLater(y);
+    const node = this.addNode('ConvTranspose', [this.toNchw(x, 'in'), filter, bias], [mid.name], {
+      kernel_shape: [kh, kw], strides: [o.strideH, o.strideW], pads: [pads[0].before, pads[1].before, pads[0].after, pads[1].after],
+    });
+    this.fusedActivation(node, o.activation);
+    mid.finish();
+  }
+
   /** MAXIMUM, MINIMUM, PRELU (constant slope broadcast NHWC-wise, as numpy): two inputs, no options. */
   twoInputs(opType: 'Max' | 'Min' | 'PRelu'): void {
     this.addNode(opType, [this.input(0, 'first input'), this.input(1, 'second input')], [this.output(0)]);
@@ -681,6 +716,7 @@ const OPERATORS: Record<string, Mapper> = {
   RESIZE_NEAREST_NEIGHBOR() { this.resize(false); },
   RESIZE_BILINEAR() { this.resize(true); },
   LOG_SOFTMAX() { this.logSoftmax(); },
+  TRANSPOSE_CONV() { this.transposeConv(); },
   AVERAGE_POOL_2D() { this.pool('AveragePool'); },
   MAX_POOL_2D() { this.pool('MaxPool'); },
   MEAN() { this.mean(); },
@@ -724,6 +760,17 @@ function ohwiToOihw(w: ConstData, o: number, kh: number, kw: number, i: number):
       for (let x = 0; x < kw; x++)
         for (let ic = 0; ic < i; ic++)
           out[((oc * i + ic) * kh + y) * kw + x] = w[((oc * kh + y) * kw + x) * i + ic];
+  return out;
+}
+
+/** TFLite transpose-conv filter [O, KH, KW, I] -> ONNX ConvTranspose [I, O, KH, KW]. */
+function ohwiToIohw(w: ConstData, o: number, kh: number, kw: number, i: number): ConstData {
+  const out = new (w.constructor as Int8ArrayConstructor)(w.length) as unknown as ConstData;
+  for (let oc = 0; oc < o; oc++)
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++)
+        for (let ic = 0; ic < i; ic++)
+          out[((ic * o + oc) * kh + y) * kw + x] = w[((oc * kh + y) * kw + x) * i + ic];
   return out;
 }
 

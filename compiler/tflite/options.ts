@@ -9,7 +9,7 @@ import type { FlatReader, TableRef } from './flat.js';
 export const OptionsType = {
   Conv2D: 1, DepthwiseConv2D: 2, Pool2D: 5, FullyConnected: 8, Softmax: 9, Concatenation: 10, Add: 11,
   Reshape: 17, Mul: 21, Reducer: 27, Sub: 28, Squeeze: 30, LeakyRelu: 75,
-  ResizeBilinear: 15, Split: 35, ResizeNearestNeighbor: 74,
+  ResizeBilinear: 15, Split: 35, TransposeConv: 49, ResizeNearestNeighbor: 74,
 } as const;
 
 export type Padding = 'SAME' | 'VALID';
@@ -91,4 +91,8 @@ export function splitCount(o: Options): number {
 export function resizeOptions(o: Options, bilinear: boolean): { alignCorners: boolean; halfPixelCenters: boolean } {
   const first = bilinear ? 2 : 0;
   return { alignCorners: o.bool(first, 'align_corners'), halfPixelCenters: o.bool(first + 1, 'half_pixel_centers') };
+}
+
+export function transposeConvOptions(o: Options): { padding: Padding; strideW: number; strideH: number; activation: number } {
+  return { padding: padding(o.byte(0, 0, 'padding')), strideW: o.int(1, 0, 'stride_w'), strideH: o.int(2, 0, 'stride_h'), activation: o.byte(3, 0, 'fused_activation_function') };
 }

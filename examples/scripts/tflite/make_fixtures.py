@@ -164,6 +164,14 @@ def resize():
     return keras.Model(inp, [L.Conv2D(2, 1)(t) for t in (b, r, nn, na)])
 
 
+def transpose_conv():
+    x = inp = keras.Input((5, 4, 3), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    a = L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu")(x)
+    b = L.Conv2DTranspose(2, (2, 3), strides=(1, 2), padding="valid")(x)
+    return keras.Model(inp, [a, b])
+
+
 def log_softmax():
     x = inp = keras.Input((12,), batch_size=1)
     x = L.Dense(10)(x)
@@ -248,6 +256,7 @@ FIXTURES = [
     ("split", split, {}),
     ("resize", resize, {}),
     ("log_softmax", log_softmax, {}),
+    ("transpose_conv", transpose_conv, {}),
     ("zero_pad", zero_pad, {}),
     ("permute", permute, {}),
 ]
