@@ -23,7 +23,7 @@ import { ACT_ATTR } from '../passes/fuse-activations.js';
 import { FlatError } from './flat.js';
 import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
-  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, transposeConvOptions, type Padding,
+  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, type Padding,
 } from './options.js';
 import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from './tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
@@ -604,6 +604,55 @@ class TfliteImporter {
     mid.finish();
   }
 
+  /**
+   * STRIDED_SLICE as ONNX Slice (begin / end masks as open ends), then a
+   * Reshape dropping the shrink_axis_mask axes. Ellipsis, new axes and
+   * offset=true are refused.
+   */
+  stridedSlice(): void {
+    const o = stridedSliceOptions(this.options(OptionsType.StridedSlice));
+    if (o.ellipsisMask !== 0 || o.newAxisMask !== 0 || o.offset) throw this.fail('ellipsis_mask, new_axis_mask and offset are not supported');
+    const x = this.input(0, 'input');
+    const y = this.output(0);
+    const shape = this.tensor(x).shape;
+    const begin = this.constInts(this.input(1, 'begin'), 'begin');
+    const end = this.constInts(this.input(2, 'end'), 'end');
+    const strides = this.constInts(this.input(3, 'strides'), 'strides');
+    const rank = shape.length;
+    if (begin.length !== rank || end.length !== rank || strides.length !== rank) throw this.fail(`begin, end and strides need ${rank} values each`);
+    if (strides.some((v) => v === 0)) throw this.fail('a stride of 0 is not allowed');
+    const open = 2 ** 62; // an end past any dimension (ONNX clamps it)
+    const bit = (mask: number, i: number): boolean => ((mask >> i) & 1) === 1;
+    const starts = begin.map((b, i) => (bit(o.beginMask, i) ? (strides[i] > 0 ? 0 : open) : b));
+    const ends = end.map((e, i) => {
+      if (bit(o.shrinkAxisMask, i)) {
+        const b = begin[i] < 0 ? begin[i] + shape[i] : begin[i];
+        if (b < 0 || b >= shape[i]) throw this.fail(`shrunk axis ${i} index ${begin[i]} is out of range for dimension ${shape[i]}`);
+        starts[i] = b;
+        return b + 1;
+      }
+      return bit(o.endMask, i) ? (strides[i] > 0 ? open : -open) : e;
+    });
+    const steps = strides.map((v, i) => (bit(o.shrinkAxisMask, i) ? 1 : v));
+    const shrinks = o.shrinkAxisMask & ((1 << rank) - 1);
+    const sliced = shrinks === 0 ? y : this.newTensor(`${y}_unshrunk`, { ...this.tensor(y), shape: [] });
+    const c = (what: string, v: number[]): string => this.int64Const(`${this.nodeName()}_${what}`, v);
+    this.addNode('Slice', [x, c('starts', starts), c('ends', ends), c('axes', shape.map((_, i) => i)), c('steps', steps)], [sliced]);
+    if (shrinks !== 0) {
+      // the shape rule gives the sliced shape (only the reshaped output is declared in the file)
+      const node = this.nodes[this.nodes.length - 1];
+      const rule = ruleFor(node)!;
+      const graphView: Graph = { name: '', fileName: this.file, opset: GRAPH_OPSET, tensors: this.tensors, nodes: [], inputs: [], outputs: [] };
+      try {
+        this.tensor(sliced).shape = rule(ShapeContext.forGraph(graphView, node))[0].shape;
+      } catch (e) {
+        if (e instanceof EdgecError) throw this.fail(e.message.replace(/^.*?\): /, ''));
+        throw e;
+      }
+      this.addNode('Reshape', [sliced, c('shape', this.tensor(y).shape)], [y], {}, '_shrink');
+    }
+  }
+
   /** MAXIMUM, MINIMUM, PRELU (constant slope broadcast NHWC-wise, as numpy): two inputs, no options. */
   twoInputs(opType: 'Max' | 'Min' | 'PRelu'): void {
     this.addNode(opType, [this.input(0, 'first input'), this.input(1, 'second input')], [this.output(0)]);
@@ -717,6 +766,7 @@ const OPERATORS: Record<string, Mapper> = {
   RESIZE_BILINEAR() { this.resize(true); },
   LOG_SOFTMAX() { this.logSoftmax(); },
   TRANSPOSE_CONV() { this.transposeConv(); },
+  STRIDED_SLICE() { this.stridedSlice(); },
   AVERAGE_POOL_2D() { this.pool('AveragePool'); },
   MAX_POOL_2D() { this.pool('MaxPool'); },
   MEAN() { this.mean(); },

@@ -172,6 +172,15 @@ def transpose_conv():
     return keras.Model(inp, [a, b])
 
 
+def strided_slice():
+    x = inp = keras.Input((6, 7, 4), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    a = L.Lambda(lambda v: v[:, 1:5, ::2, :])(x)
+    b = L.Lambda(lambda v: v[:, -2, :, 1:3])(x)  # shrinks axis 1
+    c = L.Lambda(lambda v: v[:, ::-1, 1:, :])(x)
+    return keras.Model(inp, [L.Conv2D(2, 1)(a), L.Dense(2)(b), L.Conv2D(2, 1)(c)])
+
+
 def log_softmax():
     x = inp = keras.Input((12,), batch_size=1)
     x = L.Dense(10)(x)
@@ -257,6 +266,7 @@ FIXTURES = [
     ("resize", resize, {}),
     ("log_softmax", log_softmax, {}),
     ("transpose_conv", transpose_conv, {}),
+    ("strided_slice", strided_slice, {}),
     ("zero_pad", zero_pad, {}),
     ("permute", permute, {}),
 ]
