@@ -13,6 +13,7 @@ import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
 import { qoperatorToQdq } from './passes/qoperator-to-qdq.js';
 import { propagateQuant } from './passes/propagate-quant.js';
+import { foldBatchNormQdq } from './passes/fold-batchnorm-qdq.js';
 import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
 import { unquantizedActivation } from './passes/unquantized-activation.js';
 import { perChannelActivation } from './passes/per-channel-activation.js';
@@ -77,6 +78,7 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   // QOperator (QLinearConv, com.microsoft QGemm ...) rewritten as DQ -> float op -> Q first
   { name: 'qoperator-to-qdq', run: qoperatorToQdq },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
+  { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
   { name: 'propagate-quant', run: propagateQuant },
   { name: 'matmul-add-to-fc', run: matmulAddToFc },
   { name: 'per-channel-activation', run: perChannelActivation },

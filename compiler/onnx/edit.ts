@@ -15,12 +15,11 @@ export function withExtraOutputs(modelPath: string, names: string[]): Uint8Array
 }
 
 /**
- * Names of the values the model file itself computes (node outputs): the only
- * intermediate tensors onnxruntime can be asked for. Graph passes add tensors
- * of their own (e.g. `<name>_q` when they quantize a float tensor), which the
- * reference does not have.
+ * Names of the tensors the model's own nodes write. Passes add tensors of
+ * their own (a Q/DQ pair around a float island writes `<name>_q`); the
+ * reference cannot return those, so layer checks skip them.
  */
-export function computedValueNames(modelPath: string): Set<string> {
-  const graph = onnx.ModelProto.decode(readFileSync(modelPath)).graph;
-  return new Set((graph?.node ?? []).flatMap((n) => n.output ?? []));
+export function producedTensorNames(modelPath: string): Set<string> {
+  const model = onnx.ModelProto.decode(readFileSync(modelPath));
+  return new Set((model.graph?.node ?? []).flatMap((n) => n.output ?? []));
 }

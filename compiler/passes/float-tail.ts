@@ -188,9 +188,24 @@ class FloatTail {
   }
 }
 
+/**
+ * Float tensors that reach a float model output without passing a Q: the
+ * tail. (A float tensor that a later Q quantizes, e.g. `Add -> Relu -> Q`,
+ * is the canonical QDQ form, handled by fold-qdq and fuse-activations.)
+ */
+function tailTensors(graph: Graph): Set<string> {
+  const tail = new Set(graph.outputs.filter((o) => graph.tensors.get(o)?.dtype === 'float32'));
+  for (const node of [...graph.nodes].reverse()) {
+    if (node.opType === 'QuantizeLinear' || node.opType === 'DequantizeLinear' || !node.outputs.some((o) => tail.has(o))) continue;
+    node.inputs.forEach((i) => { if (i !== '' && graph.tensors.get(i)?.dtype === 'float32' && !graph.tensors.get(i)?.data) tail.add(i); });
+  }
+  return tail;
+}
+
 export function floatTail(graph: Graph): Graph {
   const tail = new FloatTail(graph);
-  for (const node of [...graph.nodes]) tail.visit(node);
+  const reachesOutput = tailTensors(graph);
+  for (const node of [...graph.nodes]) if (node.outputs.some((o) => reachesOutput.has(o))) tail.visit(node);
   if (tail.tail.length === 0) return graph;
   tail.apply();
   const names = tail.tail.map((n) => `'${n.name}' (${n.opType})`).join(', ');

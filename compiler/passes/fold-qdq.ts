@@ -27,7 +27,8 @@ export function readQuantParams(graph: Graph, node: Node): QuantInfo {
   const scaleT = graph.tensors.get(scaleName);
   if (!scaleT?.data) throw fail('scale must be a constant');
   // A BOOL or integer scale would decode as 0/1 and silently quantize with the wrong step.
-  if (scaleT.dtype !== 'float32') throw fail(`scale '${displayName(scaleName)}' has type ${scaleT.dtype}; float32 is required`);
+  // (float64: scales our own passes derive as exact products, e.g. per-channel-activation)
+  if (scaleT.dtype !== 'float32' && scaleT.dtype !== 'float64') throw fail(`scale '${displayName(scaleName)}' has type ${scaleT.dtype}; float32 is required`);
   const zpName = node.inputs[2] ?? '';
   const zpT = zpName ? graph.tensors.get(zpName) : undefined;
   if (zpName && !zpT?.data) throw fail('zero point must be a constant');

@@ -41,11 +41,11 @@ function expectOneLineError(model: string, pattern: RegExp): string {
 
 describe('edgec build on models it cannot compile', () => {
   it('unsupported op: names the op, the node and the opset', () => {
-    const model = qdqOp('erf.onnx', 13, (q) => {
+    const model = qdqOp('hardmax.onnx', 13, (q) => {
       const x = q.input('x', [1, 8], P, 'int8');
-      q.output(q.op('Erf', [x], {}, { out: OUT, name: 'my_erf' }), 'y', 'int8');
+      q.output(q.op('Hardmax', [x], {}, { out: OUT, name: 'my_hardmax' }), 'y', 'int8');
     });
-    expectOneLineError(model, /node 'my_erf' \(Erf\): unsupported op Erf \(opset 13\)/);
+    expectOneLineError(model, /node 'my_hardmax' \(Hardmax\): unsupported op Hardmax \(opset 13\)/);
   });
 
   it('weights quantized along the wrong axis: names the weights and the axis', () => {
@@ -70,13 +70,13 @@ describe('edgec build on models it cannot compile', () => {
     expectOneLineError(model, /quantiz|calibrat/i);
   });
 
-  it('Pad mode reflect', () => {
+  it('Pad mode reflect with pads beyond the axis (ONNX reflects once)', () => {
     const model = qdqOp('pad-reflect.onnx', 13, (q) => {
       const x = q.input('x', [1, 2, 4, 4], P, 'int8');
-      q.b.int64('pads', [0, 0, 1, 1, 0, 0, 1, 1]);
+      q.b.int64('pads', [0, 0, 4, 1, 0, 0, 1, 1]);
       q.output(q.op('Pad', [x], { mode: 'reflect' }, { extraInputs: ['pads'], name: 'pad_reflect' }), 'y', 'int8');
     });
-    expectOneLineError(model, /node 'pad_reflect' \(Pad\): Pad mode 'reflect' is not supported/);
+    expectOneLineError(model, /node 'pad_reflect' \(Pad\): Pad mode 'reflect' with pads larger than axis 2's size 4 minus 1 is not supported/);
   });
 
   it('MaxPool with dilations', () => {

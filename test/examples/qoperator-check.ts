@@ -11,12 +11,11 @@
  * (conv2d_wzp / fully_connected_wzp), so the fixtures cannot silently stop
  * covering them. Logs exact-match rates.
  */
-import { expect } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { compileModel, type Compiled } from '../../compiler/pipeline.js';
-import { EdgecError } from '../../compiler/errors.js';
+import { compileModel } from '../../compiler/pipeline.js';
 import { buildNativeRunner, runNativeTraced } from '../../compiler/verify/native.js';
 import { compareWithReference } from '../../compiler/verify/golden.js';
 import { compareLayers } from '../../compiler/verify/layers.js';
@@ -26,30 +25,9 @@ import { tieTolerance } from '../../compiler/verify/verify.js';
 const SAMPLES = 10;
 const LAYER_SAMPLES = 2;
 
-/**
- * Fixtures blocked by a graph pattern outside the QOperator format, with the
- * one-line error edgec must give until that pattern is supported (then the
- * fixture simply gets the full check).
- */
-const BLOCKED: { file: RegExp; error: RegExp; why: string }[] = [
-  { file: /_se_/, error: /node '[^']*ReduceMean' \(ReduceMean\): ReduceMean over axes \[2,3\] is not supported/, why: 'float ReduceMean(keepdims=0) between QDQ islands (TorchScript x.mean((2, 3)))' },
-];
-
-function compileOrBlocked(path: string): Compiled | undefined {
-  const blocked = BLOCKED.find((b) => b.file.test(basename(path)));
-  try {
-    return compileModel(path, { name: 'm' });
-  } catch (e) {
-    if (!blocked || !(e instanceof EdgecError) || !blocked.error.test(e.message)) throw e;
-    console.log(`${basename(path)}: blocked (${blocked.why}): ${e.message}`);
-    return undefined;
-  }
-}
-
 export async function checkQOperatorFixture(path: string): Promise<void> {
   const file = basename(path);
-  const c = compileOrBlocked(path);
-  if (!c) return;
+  const c = compileModel(path, { name: 'm' });
   const kinds = c.program.ops.map((op) => op.kind);
   if (file.includes('_u8u8_pt')) expect(kinds.some((k) => k === 'conv2d_wzp' || k === 'fully_connected_wzp')).toBe(true);
   const dir = mkdtempSync(join(tmpdir(), `edgec-qop-${file}-`));
@@ -75,4 +53,13 @@ export async function checkQOperatorFixture(path: string): Promise<void> {
     const softmax = l.onnxOp === 'Softmax';
     expect(l.maxDiffLsb, `${file} layer ${l.index} ${l.op} (${l.kind})`).toBeLessThanOrEqual(softmax ? 2 : 1);
   }
+}
+
+/** One test per fixture of `dir` whose name matches `select` (and one that there are at least `min`). */
+export function describeQOperatorFixtures(title: string, dir: string, select: RegExp, min: number): void {
+  const fixtures = readdirSync(dir).filter((f) => f.endsWith('.onnx') && select.test(f)).sort();
+  describe(title, () => {
+    it(`has at least ${min} fixtures`, () => expect(fixtures.length).toBeGreaterThanOrEqual(min));
+    for (const file of fixtures) it(file, () => checkQOperatorFixture(join(dir, file)), 120_000);
+  });
 }

@@ -1,20 +1,12 @@
 /**
- * onnxruntime QOperator models of the exporter-matrix architectures
- * (test/fixtures/qoperator/exporters: TorchScript float exports of
+ * onnxruntime QOperator models of the exporter-matrix architectures, TorchScript
+ * exports (test/fixtures/qoperator/exporters/torchscript_*: the float models of
  * test/fixtures/exporters/float through ort_qoperator.py, U8S8 per-channel and
  * U8U8 per-tensor) against onnxruntime (qoperator-check.ts). They bring the
  * QOperator ops the examples do not: QLinearConcat (SqueezeNet fire),
- * QLinearGlobalAveragePool, QLinearMul (HardSwish), 1-D QLinearConv.
+ * QLinearGlobalAveragePool, QLinearMul (HardSwish, SE), 1-D QLinearConv, and
+ * float islands (HardSigmoid) between QOperator nodes.
  */
-import { describe, expect, it } from 'vitest';
-import { readdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { checkQOperatorFixture } from './qoperator-check.js';
+import { describeQOperatorFixtures } from './qoperator-check.js';
 
-const DIR = 'test/fixtures/qoperator/exporters';
-const FIXTURES = readdirSync(DIR).filter((f) => f.endsWith('.onnx')).sort();
-
-describe('onnxruntime QOperator models of the exporter architectures against onnxruntime (native gcc)', () => {
-  it('has fixtures', () => expect(FIXTURES.length).toBeGreaterThanOrEqual(8));
-  for (const file of FIXTURES) it(file, () => checkQOperatorFixture(join(DIR, file)), 120_000);
-});
+describeQOperatorFixtures('onnxruntime QOperator models of the TorchScript exporter architectures against onnxruntime (native gcc)', 'test/fixtures/qoperator/exporters', /^torchscript_/, 16);

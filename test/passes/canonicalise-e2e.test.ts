@@ -4,7 +4,7 @@
  * run against onnxruntime with the per-op harness (test/ops/harness.ts).
  */
 import { describeOp, inputRms, type OpCase } from '../ops/harness.js';
-import { act, depthwiseBias, nncfPerChannel, nncfTail, Pat, ppqHead, quarkConvActivation, Rand, tf2onnxDense } from './patterns.js';
+import { act, depthwiseBias, nncfConvBn, nncfPerChannel, nncfTail, Pat, ppqHead, quarkConvActivation, Rand, tf2onnxDense } from './patterns.js';
 import type { QParams } from '../helpers/onnx-builder.js';
 import { floatTail } from '../../compiler/passes/float-tail.js';
 import { foldQdq } from '../../compiler/passes/fold-qdq.js';
@@ -98,6 +98,7 @@ const cases: OpCase[] = [
   },
   { name: 'Quark Conv -> Relu -> Q (fuse-activations)', model: quarkConvActivation(r, A, quarkOut, 'Relu').bytes() },
   { name: 'Quark Conv -> Clip(0, 6) -> Q (fuse-activations)', model: quarkConvActivation(r, A, quarkOut, 'Clip').bytes() },
+  { name: 'fold-batchnorm-qdq: NNCF Conv -> BatchNormalization -> Relu -> Q (one negative gamma)', model: nncfConvBn(r, A, act(0.02, -128), -1).bytes() },
   { name: 'per-channel-activation: NNCF Conv -> Clip(0,6) -> per-channel Q -> depthwise', model: nncfPerChannel(r, A, linearOut(9, act(0.02, -128))).bytes() },
   // float tail: onnxruntime keeps the tail float, so no value is "exact"; the LSB is our int8 output's dequantize scale.
   // The Gemm layer is within 1 LSB of its float result. Softmax is checked on its twin with the logits' Q/DQ the pass

@@ -15,6 +15,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel } from '../../compiler/pipeline.js';
+import { edgec } from '../helpers/cli.js';
 import { act, nncfTail, Pat, Rand } from './patterns.js';
 
 const A = act(0.02, -10);
@@ -91,6 +92,19 @@ describe('float-tail', () => {
       return c.program.ops.map((op) => [op.kind, op.params, Object.values(op.consts).map((id) => Array.from(c.program.consts.get(id)?.data ?? []))]);
     };
     expect(program(nncfTail(new Rand(4), A), 'tail.onnx')).toEqual(program(nncfTail(new Rand(4), A, { logitsQ: act(logits.scale, logits.zeroPoint) }), 'twin.onnx'));
+  });
+
+  it('edgec build says so in its report, and refuses an underivable tail in one line with exit code 2', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgec-tail-cli-'));
+    const built = edgec(['build', nncfTail(new Rand(5), A).b.save(join(dir, 'tail.onnx')), '-o', join(dir, 'out')]);
+    expect(built.code).toBe(0);
+    expect(built.stdout).toMatch(/^note: float tail 'fc' \(Gemm\), '[^']+' \(Softmax\) after the model's last QuantizeLinear runs in int8 .* dequantized at the model output$/m);
+    const p = new Pat();
+    p.b.op('Add', [p.qdq(p.floatInput('x', [1, 4]), A), p.qdq(p.floatInput('y', [1, 4]), A)], {}, { output: 'out', name: 'sum' });
+    const refused = edgec(['build', p.floatOutput('out').b.save(join(dir, 'add.onnx')), '-o', join(dir, 'out2')]);
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/float tail: tensor 'out' .* calibration ranges for it are missing/);
+    expect(refused.stderr).not.toMatch(/at .*\.js:\d+/);
   });
 
   it('leaves a fully quantized model alone (no note)', () => {

@@ -229,3 +229,16 @@ export function nncfPerChannel(r: Rand, A: QParams, O: QParams, consumer: 'depth
     { pads: [1, 1, 1, 1], ...(consumer === 'depthwise' ? { group: 4 } : {}) });
   return p.out(c2, O);
 }
+
+/** NNCF without BN folding: DQ(x) -> Conv(DQ(W), no bias) -> BatchNormalization -> Relu -> Q. `gammaSign` -1 makes one channel's scale negative. */
+export function nncfConvBn(r: Rand, A: QParams, O: QParams, gammaSign = 1): Pat {
+  const p = new Pat();
+  const w = p.weights(r.floats(4 * 3 * 9), [4, 3, 3, 3], 0);
+  const c = p.b.op('Conv', [p.qdq(p.floatInput('x', [1, 3, 6, 6]), A), w.name], { pads: [1, 1, 1, 1] });
+  p.b.float('bn_gamma', [0.8, 1.3, gammaSign * 0.6, 1.1]);
+  p.b.float('bn_beta', [0.1, -0.2, 0.05, 0.3]);
+  p.b.float('bn_mean', [0.05, -0.1, 0.2, 0]);
+  p.b.float('bn_var', [0.5, 1.2, 0.8, 2]);
+  const bn = p.b.op('BatchNormalization', [c, 'bn_gamma', 'bn_beta', 'bn_mean', 'bn_var'], { epsilon: 1e-5 });
+  return p.out(p.b.op('Relu', [bn]), O);
+}

@@ -13,8 +13,8 @@ into Conv only; left alone, quantize_static keeps the BN in float between
 QGemm islands), as examples/scripts/ad_autoencoder.py does for its QDQ model.
 Also the exporter-matrix float models (test/fixtures/exporters/float/
 <exporter>/<arch>.onnx with <arch>.calib.npy, from the exporter scripts
-beside this one): TorchScript in u8s8_pc and u8u8_pt, Keras via tf2onnx in
-u8u8_pt, as <exporter>_<arch>_<variant>.onnx under test/fixtures/qoperator/exporters/.
+beside this one): TorchScript in u8s8_pc and u8u8_pt, Keras via tf2onnx and
+the PyTorch dynamo exporter in u8u8_pt, as <exporter>_<arch>_<variant>.onnx under test/fixtures/qoperator/exporters/.
 Prints each model's op histogram so the test suite can be checked to cover
 every op onnxruntime emits.
 
@@ -124,10 +124,10 @@ def histogram(path: Path) -> dict[str, int]:
         (f"{n.domain}." if n.domain else "") + n.op_type for n in m.graph.node))
 
 
-# exporter -> variants. Keras (tf2onnx, NHWC with Transpose/Squeeze on uint8) once, in U8U8.
-# Not dynamo: quantize_static leaves its global pooling a float ReduceMean between
-# QDQ islands (a canonicalisation-pass matter, not a QOperator one).
-EXPORTER_FLOAT_DIRS = {"torchscript": LARGE_MODEL_VARIANTS, "keras-tf2onnx": ("u8u8_pt",)}
+# exporter -> variants. Keras (tf2onnx, NHWC with Transpose/Squeeze on uint8) and the
+# dynamo exporter (its global pooling a ReduceMean that quantize_static leaves float
+# between QOperator islands) once each, in U8U8.
+EXPORTER_FLOAT_DIRS = {"torchscript": LARGE_MODEL_VARIANTS, "keras-tf2onnx": ("u8u8_pt",), "dynamo": ("u8u8_pt",)}
 
 
 def write_variants(float_path: Path, calib: np.ndarray, out_dir: Path, name: str, variants: tuple[str, ...],
