@@ -5,7 +5,8 @@
  *  output [batches, channels]           int8
  *
  *  acc = sum_s (x + input_offset); out = clamp(requant(acc, mult, shift) + output_offset).
- *  mult/shift encode in_scale / (out_scale * spatial). spatial * 255 must fit int32.
+ *  mult/shift encode in_scale / (out_scale * spatial) as TFLite's QuantizedMeanOrSum derives it
+ *  (compiler/ops/reduce.ts meanMultiplier). spatial * 255 must fit int32.
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"

@@ -23,7 +23,7 @@ import { ACT_ATTR } from '../passes/fuse-activations.js';
 import { FlatError } from './flat.js';
 import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
-  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, softmaxBeta, type Padding,
+  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, type Padding,
 } from './options.js';
 import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from './tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
@@ -414,7 +414,7 @@ class TfliteImporter {
     if (!twoD) this.addNode('Reshape', [out, this.int64Const(`${this.nodeName()}_out_shape`, ys)], [y], {}, '_out');
   }
 
-  binary(opType: 'Add' | 'Mul', optionsType: number): void {
+  binary(opType: 'Add' | 'Mul' | 'Sub', optionsType: number): void {
     const act = binaryActivation(this.options(optionsType));
     const node = this.addNode(opType, [this.input(0, 'first operand'), this.input(1, 'second operand')], [this.output(0)]);
     this.fusedActivation(node, act);
@@ -431,21 +431,37 @@ class TfliteImporter {
     mid.finish();
   }
 
+  /**
+   * MEAN over the spatial axes: [N, H, W, C] over (1, 2), or [N, W, C] over
+   * (1) seen as [N, 1, W, C]; keep_dims either way. edgec's mean kernel uses
+   * TFLite Micro's QuantizedMeanOrSum arithmetic (ops/reduce.ts meanMultiplier).
+   */
   mean(): void {
     const keep = reducerKeepDims(this.options(OptionsType.Reducer));
     const x = this.input(0, 'input');
     const y = this.output(0);
-    const xs = this.tensor(x).shape;
+    const xt = this.tensor(x);
+    const xs = xt.shape;
     const axes = this.constInts(this.input(1, 'axes'), 'axes').map((a) => (a < 0 ? a + xs.length : a)).sort();
-    if (xs.length !== 4 || axes.join() !== '1,2') throw this.fail(`MEAN over axes [${axes.join(', ')}] of a rank-${xs.length} tensor is not supported (only the spatial axes of NHWC)`);
-    // TFLM computes a kept-dims spatial mean with its own rounding (integer_ops::Mean: requantize, then divide), which edgec's kernel does not reproduce yet
-    if (keep) throw this.fail('MEAN with keep_dims=true is not supported yet (only keep_dims=false, as Keras GlobalAveragePooling2D makes by default)');
-    const pooledShape = [xs[0], 1, 1, xs[3]];
-    const pooled = keep ? y : this.newTensor(`${y}_keepdims`, { ...this.tensor(y), shape: pooledShape });
+    const spatial = (xs.length === 4 && axes.join() === '1,2') || (xs.length === 3 && axes.join() === '1');
+    if (!spatial) throw this.fail(`MEAN over axes [${axes.join(', ')}] of a rank-${xs.length} tensor is not supported (only the spatial axes of NHWC or NWC)`);
+    const yq = this.tensor(y).quant;
+    // TFLM averages without requantizing when the quantization does not change (a plain integer mean), which edgec's kernel does not reproduce yet
+    if (xt.quant && yq && Math.fround(xt.quant.scale[0]) === Math.fround(yq.scale[0]) && xt.quant.zeroPoint[0] === yq.zeroPoint[0]) {
+      throw this.fail('MEAN with the same input and output quantization is not supported yet');
+    }
+    let x4 = x;
+    if (xs.length === 3) {
+      x4 = this.newTensor(`${x}_nhwc`, { ...xt, shape: [xs[0], 1, xs[1], xs[2]], data: undefined });
+      this.addNode('Reshape', [x, this.int64Const(`${this.nodeName()}_in_shape`, [xs[0], 1, xs[1], xs[2]])], [x4], {}, '_in');
+    }
+    const channels = xs[xs.length - 1];
+    const direct = keep && xs.length === 4;
+    const pooled = direct ? y : this.newTensor(`${y}_keepdims`, { ...this.tensor(y), shape: [xs[0], 1, 1, channels] });
     const mid = this.fromNchwLater(pooled);
-    this.addNode('ReduceMean', [this.toNchw(x, 'in')], [mid.name], { axes: [2, 3], keepdims: 1 });
+    this.addNode('ReduceMean', [this.toNchw(x4, 'in')], [mid.name], { axes: [2, 3], keepdims: 1 });
     mid.finish();
-    if (!keep) this.addNode('Reshape', [pooled, this.int64Const(`${this.nodeName()}_shape`, this.tensor(y).shape)], [y], {}, '_squeeze');
+    if (!direct) this.addNode('Reshape', [pooled, this.int64Const(`${this.nodeName()}_shape`, this.tensor(y).shape)], [y], {}, '_squeeze');
   }
 
   softmax(): void {
@@ -553,6 +569,148 @@ class TfliteImporter {
     this.addNode('DequantizeLinear', [x, scale, zp], [this.output(0)]);
   }
 
+  /**
+   * TRANSPOSE_CONV (output_shape, filter [O, KH, KW, I], input, bias?): ONNX
+   * ConvTranspose on the NCHW view, filter [I, O, KH, KW], with the explicit
+   * pads TFLite derives (the conv whose transpose this is, padded SAME or VALID
+   * on the output; the odd pixel at the end).
+   */
+  transposeConv(): void {
+    const o = transposeConvOptions(this.options(OptionsType.TransposeConv));
+    const outShape = this.constInts(this.input(0, 'output_shape'), 'output_shape');
+    const w = this.constant(this.input(1, 'filter'), 'filter');
+    const x = this.input(2, 'input');
+    const y = this.output(0);
+    if (w.shape.length !== 4) throw this.fail(`filter has shape ${fmtShape(w.shape)}; [out, kh, kw, in] is required`);
+    const [cout, kh, kw, cin] = w.shape;
+    const xs = this.tensor(x).shape;
+    if (xs.length !== 4 || xs[3] !== cin) throw this.fail(`input ${fmtShape(xs)} does not match the filter's ${cin} input channels`);
+    if (fmtShape(outShape) !== fmtShape(this.tensor(y).shape)) throw this.fail(`output_shape [${outShape.join(', ')}] differs from the output tensor ${fmtShape(this.tensor(y).shape)}`);
+    this.weightAxis(w, 0);
+    const pads = [[xs[1], outShape[1], kh, o.strideH], [xs[2], outShape[2], kw, o.strideW]].map(([inLen, outLen, k, s]) => {
+      const convOut = o.padding === 'SAME' ? Math.ceil(outLen / s) : Math.floor((outLen - k + s) / s);
+      const before = Math.max(Math.floor(((convOut - 1) * s + k - outLen) / 2), 0);
+      return { before, after: (inLen - 1) * s + k - outLen - before };
+    });
+    if (pads.some((p) => p.after < 0)) throw this.fail(`output_shape [${outShape.join(', ')}] is larger than the transposed convolution produces`);
+    const quant = w.quant && w.quant.axis === 0 ? { ...w.quant, axis: 1 } : w.quant;
+    const filter = this.newTensor(`${w.name}_iohw`, { dtype: w.dtype, shape: [cin, cout, kh, kw], data: ohwiToIohw(w.data!, cout, kh, kw, cin), quant });
+    const bias = this.bias(x, w, cout, 3);
+    const mid = this.fromNchwLater(y);
+    const node = this.addNode('ConvTranspose', [this.toNchw(x, 'in'), filter, bias], [mid.name], {
+      kernel_shape: [kh, kw], strides: [o.strideH, o.strideW], pads: [pads[0].before, pads[1].before, pads[0].after, pads[1].after],
+    });
+    this.fusedActivation(node, o.activation);
+    mid.finish();
+  }
+
+  /**
+   * STRIDED_SLICE as ONNX Slice (begin / end masks as open ends), then a
+   * Reshape dropping the shrink_axis_mask axes. Ellipsis, new axes and
+   * offset=true are refused.
+   */
+  stridedSlice(): void {
+    const o = stridedSliceOptions(this.options(OptionsType.StridedSlice));
+    if (o.ellipsisMask !== 0 || o.newAxisMask !== 0 || o.offset) throw this.fail('ellipsis_mask, new_axis_mask and offset are not supported');
+    const x = this.input(0, 'input');
+    const y = this.output(0);
+    const shape = this.tensor(x).shape;
+    const begin = this.constInts(this.input(1, 'begin'), 'begin');
+    const end = this.constInts(this.input(2, 'end'), 'end');
+    const strides = this.constInts(this.input(3, 'strides'), 'strides');
+    const rank = shape.length;
+    if (begin.length !== rank || end.length !== rank || strides.length !== rank) throw this.fail(`begin, end and strides need ${rank} values each`);
+    if (strides.some((v) => v === 0)) throw this.fail('a stride of 0 is not allowed');
+    const open = 2 ** 62; // an end past any dimension (ONNX clamps it)
+    const bit = (mask: number, i: number): boolean => ((mask >> i) & 1) === 1;
+    const starts = begin.map((b, i) => (bit(o.beginMask, i) ? (strides[i] > 0 ? 0 : open) : b));
+    const ends = end.map((e, i) => {
+      if (bit(o.shrinkAxisMask, i)) {
+        const b = begin[i] < 0 ? begin[i] + shape[i] : begin[i];
+        if (b < 0 || b >= shape[i]) throw this.fail(`shrunk axis ${i} index ${begin[i]} is out of range for dimension ${shape[i]}`);
+        starts[i] = b;
+        return b + 1;
+      }
+      return bit(o.endMask, i) ? (strides[i] > 0 ? open : -open) : e;
+    });
+    const steps = strides.map((v, i) => (bit(o.shrinkAxisMask, i) ? 1 : v));
+    const shrinks = o.shrinkAxisMask & ((1 << rank) - 1);
+    const sliced = shrinks === 0 ? y : this.newTensor(`${y}_unshrunk`, { ...this.tensor(y), shape: [] });
+    const c = (what: string, v: number[]): string => this.int64Const(`${this.nodeName()}_${what}`, v);
+    this.addNode('Slice', [x, c('starts', starts), c('ends', ends), c('axes', shape.map((_, i) => i)), c('steps', steps)], [sliced]);
+    if (shrinks !== 0) {
+      // the shape rule gives the sliced shape (only the reshaped output is declared in the file)
+      const node = this.nodes[this.nodes.length - 1];
+      const rule = ruleFor(node)!;
+      const graphView: Graph = { name: '', fileName: this.file, opset: GRAPH_OPSET, tensors: this.tensors, nodes: [], inputs: [], outputs: [] };
+      try {
+        this.tensor(sliced).shape = rule(ShapeContext.forGraph(graphView, node))[0].shape;
+      } catch (e) {
+        if (e instanceof EdgecError) throw this.fail(e.message.replace(/^.*?\): /, ''));
+        throw e;
+      }
+      this.addNode('Reshape', [sliced, c('shape', this.tensor(y).shape)], [y], {}, '_shrink');
+    }
+  }
+
+  /** MAXIMUM, MINIMUM, PRELU (constant slope broadcast NHWC-wise, as numpy): two inputs, no options. */
+  twoInputs(opType: 'Max' | 'Min' | 'PRelu'): void {
+    this.addNode(opType, [this.input(0, 'first input'), this.input(1, 'second input')], [this.output(0)]);
+  }
+
+  /** SPLIT (axis, input; num_splits equal parts) and SPLIT_V (input, size_splits, axis). */
+  split(variable: boolean): void {
+    const x = this.input(variable ? 0 : 1, 'input');
+    const axisValues = this.constInts(this.input(variable ? 2 : 0, 'axis'), 'axis');
+    const shape = this.tensor(x).shape;
+    if (axisValues.length !== 1) throw this.fail(`axis holds ${axisValues.length} values; one is required`);
+    const axis = axisValues[0] < 0 ? axisValues[0] + shape.length : axisValues[0];
+    if (axis < 0 || axis >= shape.length) throw this.fail(`axis ${axisValues[0]} is out of range for rank ${shape.length}`);
+    const outputs = this.op.outputs.map((_, i) => this.output(i));
+    let sizes: number[];
+    if (variable) {
+      sizes = this.constInts(this.input(1, 'size_splits'), 'size_splits');
+      const known = sizes.filter((v) => v !== -1).reduce((a, b) => a + b, 0);
+      sizes = sizes.map((v) => (v === -1 ? shape[axis] - known : v));
+    } else {
+      const n = splitCount(this.options(OptionsType.Split)) || outputs.length;
+      if (shape[axis] % n !== 0) throw this.fail(`dimension ${shape[axis]} does not split into ${n} equal parts`);
+      sizes = new Array<number>(n).fill(shape[axis] / n);
+    }
+    if (sizes.length !== outputs.length || sizes.some((v) => v < 0) || sizes.reduce((a, b) => a + b, 0) !== shape[axis]) {
+      throw this.fail(`split sizes [${sizes.join(', ')}] do not divide dimension ${shape[axis]} into ${outputs.length} outputs`);
+    }
+    this.addNode('Split', [x, this.int64Const(`${this.nodeName()}_sizes`, sizes)], outputs, { axis });
+  }
+
+  /**
+   * RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR on NHWC: an ONNX Resize on the
+   * NCHW view with the coordinate and rounding modes that reproduce TFLite's
+   * align_corners / half_pixel_centers (tf2onnx's mapping).
+   */
+  resize(bilinear: boolean): void {
+    const o = resizeOptions(this.options(bilinear ? OptionsType.ResizeBilinear : OptionsType.ResizeNearestNeighbor), bilinear);
+    const x = this.input(0, 'input');
+    const size = this.constInts(this.input(1, 'size'), 'size');
+    const y = this.output(0);
+    const xs = this.tensor(x).shape;
+    if (size.length !== 2) throw this.fail(`size holds ${size.length} values; [height, width] is required`);
+    if (o.alignCorners && o.halfPixelCenters) throw this.fail('align_corners and half_pixel_centers together are not supported');
+    const coordinate = o.alignCorners ? 'align_corners' : o.halfPixelCenters ? (bilinear ? 'half_pixel' : 'tf_half_pixel_for_nn') : 'asymmetric';
+    const attrs: Record<string, AttrValue> = bilinear
+      ? { mode: 'linear', coordinate_transformation_mode: coordinate }
+      // TFLite GetNearestNeighbor: round(x * scale) with align_corners, else floor((x + offset) * scale)
+      : { mode: 'nearest', coordinate_transformation_mode: coordinate, nearest_mode: o.alignCorners ? 'round_prefer_ceil' : 'floor' };
+    const mid = this.fromNchwLater(y);
+    const sizes = this.int64Const(`${this.nodeName()}_sizes`, [xs[0], xs[3], size[0], size[1]]);
+    this.addNode('Resize', [this.toNchw(x, 'in'), '', '', sizes], [mid.name], attrs);
+    mid.finish();
+  }
+
+  logSoftmax(): void {
+    this.addNode('LogSoftmax', [this.input(0, 'input')], [this.output(0)], { axis: -1 });
+  }
+
   // ---- validation ---------------------------------------------------------
 
   /**
@@ -598,6 +756,17 @@ const OPERATORS: Record<string, Mapper> = {
   FULLY_CONNECTED() { this.fullyConnected(); },
   ADD() { this.binary('Add', OptionsType.Add); },
   MUL() { this.binary('Mul', OptionsType.Mul); },
+  SUB() { this.binary('Sub', OptionsType.Sub); },
+  MAXIMUM() { this.twoInputs('Max'); },
+  MINIMUM() { this.twoInputs('Min'); },
+  PRELU() { this.twoInputs('PRelu'); },
+  SPLIT() { this.split(false); },
+  SPLIT_V() { this.split(true); },
+  RESIZE_NEAREST_NEIGHBOR() { this.resize(false); },
+  RESIZE_BILINEAR() { this.resize(true); },
+  LOG_SOFTMAX() { this.logSoftmax(); },
+  TRANSPOSE_CONV() { this.transposeConv(); },
+  STRIDED_SLICE() { this.stridedSlice(); },
   AVERAGE_POOL_2D() { this.pool('AveragePool'); },
   MAX_POOL_2D() { this.pool('MaxPool'); },
   MEAN() { this.mean(); },
@@ -641,6 +810,17 @@ function ohwiToOihw(w: ConstData, o: number, kh: number, kw: number, i: number):
       for (let x = 0; x < kw; x++)
         for (let ic = 0; ic < i; ic++)
           out[((oc * i + ic) * kh + y) * kw + x] = w[((oc * kh + y) * kw + x) * i + ic];
+  return out;
+}
+
+/** TFLite transpose-conv filter [O, KH, KW, I] -> ONNX ConvTranspose [I, O, KH, KW]. */
+function ohwiToIohw(w: ConstData, o: number, kh: number, kw: number, i: number): ConstData {
+  const out = new (w.constructor as Int8ArrayConstructor)(w.length) as unknown as ConstData;
+  for (let oc = 0; oc < o; oc++)
+    for (let y = 0; y < kh; y++)
+      for (let x = 0; x < kw; x++)
+        for (let ic = 0; ic < i; ic++)
+          out[((ic * o + oc) * kh + y) * kw + x] = w[((oc * kh + y) * kw + x) * i + ic];
   return out;
 }
 

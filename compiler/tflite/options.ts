@@ -9,6 +9,7 @@ import type { FlatReader, TableRef } from './flat.js';
 export const OptionsType = {
   Conv2D: 1, DepthwiseConv2D: 2, Pool2D: 5, FullyConnected: 8, Softmax: 9, Concatenation: 10, Add: 11,
   Reshape: 17, Mul: 21, Reducer: 27, Sub: 28, Squeeze: 30, LeakyRelu: 75,
+  ResizeBilinear: 15, StridedSlice: 32, Split: 35, TransposeConv: 49, ResizeNearestNeighbor: 74,
 } as const;
 
 export type Padding = 'SAME' | 'VALID';
@@ -80,4 +81,27 @@ export function leakyReluAlpha(o: Options): number {
 
 export function reducerKeepDims(o: Options): boolean {
   return o.bool(0, 'keep_dims');
+}
+
+export function splitCount(o: Options): number {
+  return o.int(0, 0, 'num_splits');
+}
+
+/** ResizeBilinearOptions (fields 0, 1 are the deprecated new_height / new_width) and ResizeNearestNeighborOptions. */
+export function resizeOptions(o: Options, bilinear: boolean): { alignCorners: boolean; halfPixelCenters: boolean } {
+  const first = bilinear ? 2 : 0;
+  return { alignCorners: o.bool(first, 'align_corners'), halfPixelCenters: o.bool(first + 1, 'half_pixel_centers') };
+}
+
+export function transposeConvOptions(o: Options): { padding: Padding; strideW: number; strideH: number; activation: number } {
+  return { padding: padding(o.byte(0, 0, 'padding')), strideW: o.int(1, 0, 'stride_w'), strideH: o.int(2, 0, 'stride_h'), activation: o.byte(3, 0, 'fused_activation_function') };
+}
+
+export interface StridedSliceOptions { beginMask: number; endMask: number; ellipsisMask: number; newAxisMask: number; shrinkAxisMask: number; offset: boolean }
+
+export function stridedSliceOptions(o: Options): StridedSliceOptions {
+  return {
+    beginMask: o.int(0, 0, 'begin_mask'), endMask: o.int(1, 0, 'end_mask'), ellipsisMask: o.int(2, 0, 'ellipsis_mask'),
+    newAxisMask: o.int(3, 0, 'new_axis_mask'), shrinkAxisMask: o.int(4, 0, 'shrink_axis_mask'), offset: o.bool(5, 'offset'),
+  };
 }

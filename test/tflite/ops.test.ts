@@ -24,7 +24,8 @@ describe('TFLite fixtures', () => {
   it('cover every builtin the front end maps that Keras produces', () => {
     const covered = new Set(Object.values(MANIFEST).flatMap((f) => f.builtins));
     for (const op of ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'MUL', 'AVERAGE_POOL_2D', 'MAX_POOL_2D', 'MEAN', 'SOFTMAX',
-      'LOGISTIC', 'TANH', 'HARD_SWISH', 'LEAKY_RELU', 'RELU', 'RELU6', 'RESHAPE', 'CONCATENATION', 'PAD', 'PADV2', 'TRANSPOSE', 'QUANTIZE', 'DEQUANTIZE']) {
+      'LOGISTIC', 'TANH', 'HARD_SWISH', 'LEAKY_RELU', 'RELU', 'RELU6', 'RESHAPE', 'CONCATENATION', 'PAD', 'PADV2', 'TRANSPOSE', 'QUANTIZE', 'DEQUANTIZE',
+      'SUB', 'MAXIMUM', 'MINIMUM', 'PRELU', 'SPLIT', 'SPLIT_V', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR', 'LOG_SOFTMAX', 'TRANSPOSE_CONV', 'STRIDED_SLICE']) {
       expect(covered.has(op), op).toBe(true);
     }
   });

@@ -86,6 +86,14 @@ def pools():
     return keras.Model(inp, [a, m])
 
 
+def mean_keepdims():
+    # MEAN with keep_dims=True, directly on the input (every element reaches the sum) and inside the graph
+    inp = keras.Input((6, 6, 8), batch_size=1)
+    direct = L.GlobalAveragePooling2D(keepdims=True)(inp)
+    g = L.GlobalAveragePooling2D(keepdims=True)(L.Conv2D(6, 3, padding="same")(inp))
+    return keras.Model(inp, [direct, L.Conv2D(4, 1)(g)])
+
+
 def mean_softmax():
     x = inp = keras.Input((6, 6, 8), batch_size=1)
     x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
@@ -122,6 +130,61 @@ def unary():
         L.ReLU(max_value=6.0)(x),
     ]
     return keras.Model(inp, outs)
+
+
+def binary_ops():
+    a = inp = keras.Input((6, 6, 4), batch_size=1)
+    b = L.Conv2D(4, 1)(a)
+    sub = L.ReLU()(L.Subtract()([a, b]))
+    mx = L.Maximum()([a, b])
+    mn = L.Minimum()([a, b])
+    pr = L.PReLU(shared_axes=[1, 2])(L.Conv2D(4, 1)(a))
+    return keras.Model(inp, [sub, mx, mn, pr])
+
+
+def split():
+    x = inp = keras.Input((5, 4, 8), batch_size=1)
+    x = L.Conv2D(8, 1)(x)
+    a = L.Lambda(lambda v: tf.split(v, 2, axis=-1)[0])(x)
+    b = L.Lambda(lambda v: tf.split(v, 2, axis=-1)[1])(x)
+    y = L.Conv2D(4, 1)(x)
+    c = L.Lambda(lambda v: tf.split(v, [1, 4], axis=1)[0])(y)
+    d = L.Lambda(lambda v: tf.split(v, [1, 4], axis=1)[1])(y)
+    return keras.Model(inp, [L.Conv2D(3, 1)(a), L.Conv2D(3, 1)(b), L.Conv2D(2, 1)(c), L.Conv2D(2, 1)(d)])
+
+
+def resize():
+    x = inp = keras.Input((5, 4, 3), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    b = L.UpSampling2D(2, interpolation="bilinear")(x)
+    r = L.Lambda(lambda v: tf.compat.v1.image.resize_bilinear(v, (9, 7), align_corners=True))(x)
+    nn = L.Lambda(lambda v: tf.image.resize(v, (8, 11), method="nearest"))(x)
+    na = L.Lambda(lambda v: tf.compat.v1.image.resize_nearest_neighbor(v, (7, 9), align_corners=True))(x)
+    # (Keras's nearest UpSampling2D becomes TILE, which TFLM lacks)
+    return keras.Model(inp, [L.Conv2D(2, 1)(t) for t in (b, r, nn, na)])
+
+
+def transpose_conv():
+    x = inp = keras.Input((5, 4, 3), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    a = L.Conv2DTranspose(3, 3, strides=2, padding="same", activation="relu")(x)
+    b = L.Conv2DTranspose(2, (2, 3), strides=(1, 2), padding="valid")(x)
+    return keras.Model(inp, [a, b])
+
+
+def strided_slice():
+    x = inp = keras.Input((6, 7, 4), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    a = L.Lambda(lambda v: v[:, 1:5, ::2, :])(x)
+    b = L.Lambda(lambda v: v[:, -2, :, 1:3])(x)  # shrinks axis 1
+    c = L.Lambda(lambda v: v[:, ::-1, 1:, :])(x)
+    return keras.Model(inp, [L.Conv2D(2, 1)(a), L.Dense(2)(b), L.Conv2D(2, 1)(c)])
+
+
+def log_softmax():
+    x = inp = keras.Input((12,), batch_size=1)
+    x = L.Dense(10)(x)
+    return keras.Model(inp, L.Lambda(lambda v: tf.nn.log_softmax(v))(x))
 
 
 def layout():
@@ -194,9 +257,16 @@ FIXTURES = [
     ("add_mul", add_mul, {}),
     ("pools", pools, {}),
     ("mean_softmax", mean_softmax, {}),
+    ("mean_keepdims", mean_keepdims, {}),
     ("activations", activations, {}),
     ("unary", unary, {}),
     ("layout", layout, {}),
+    ("binary_ops", binary_ops, {}),
+    ("split", split, {}),
+    ("resize", resize, {}),
+    ("log_softmax", log_softmax, {}),
+    ("transpose_conv", transpose_conv, {}),
+    ("strided_slice", strided_slice, {}),
     ("zero_pad", zero_pad, {}),
     ("permute", permute, {}),
 ]
