@@ -46,7 +46,11 @@ def train(model, x, y):
         perm = torch.randperm(len(xt), generator=gen)
         for i in range(0, len(xt), 32):
             idx = perm[i:i + 32]
-            loss = torch.nn.functional.cross_entropy(model(xt[idx]), yt[idx])
+            out = model(xt[idx])
+            if isinstance(model[-1], torch.nn.Softmax):  # the model outputs probabilities
+                loss = torch.nn.functional.nll_loss(torch.log(out + 1e-9), yt[idx])
+            else:
+                loss = torch.nn.functional.cross_entropy(out, yt[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
