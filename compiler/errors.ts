@@ -10,8 +10,40 @@ export class EdgecError extends Error {
   }
 }
 
+/** Names from a model file are shown at most this long in messages. */
+export const DISPLAY_NAME_MAX = 80;
+/** No message line is longer than this (a model can put 100k characters in a name). */
+export const DISPLAY_LINE_MAX = 2000;
+
+const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * `s` as terminal-safe text: control characters (newline, ESC of ANSI
+ * sequences, NUL, DEL, C1 controls, Unicode line separators and bidi
+ * overrides) written as escapes, so model text can neither split a message
+ * line nor drive the terminal.
+ */
+export function escapeForTerminal(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => NAMED_ESCAPES[c] ?? (c.charCodeAt(0) < 0x100 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+}
+
+function shorten(s: string, max: number): string {
+  const chars = [...s];
+  return chars.length > max ? `${chars.slice(0, max).join('')}...` : s;
+}
+
+/** A model-provided name for a message: escaped and shortened to DISPLAY_NAME_MAX characters. */
+export function displayName(name: string, max: number = DISPLAY_NAME_MAX): string {
+  return escapeForTerminal(shorten(name, max));
+}
+
+/** A whole message line as printed: escaped, and cut if a long name still made it huge. */
+export function displayLine(line: string, max: number = DISPLAY_LINE_MAX): string {
+  return shorten(escapeForTerminal(line), max);
+}
+
 /** "model.onnx: node 'conv1' (Conv): reason" — the shape of every model error. */
 export function modelError(file: string, node: { name: string; opType: string } | undefined, reason: string, hint?: string): EdgecError {
-  const where = node ? `node '${node.name}' (${node.opType}): ` : '';
+  const where = node ? `node '${displayName(node.name)}' (${displayName(node.opType, 40)}): ` : '';
   return new EdgecError(`${file}: ${where}${reason}`, 2, hint);
 }

@@ -2,6 +2,7 @@
 import type { Compiled } from './pipeline.js';
 import { valueBytes } from './ir/program.js';
 import { estimateCodeBytes } from './emit/code-size.js';
+import { displayName } from './errors.js';
 
 export interface LayerReport {
   index: number;
@@ -49,14 +50,16 @@ export interface ModelReport {
   fits: { ram: boolean; flash: boolean };
   inputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
   outputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
+  /** Notes of the graph passes (e.g. a float tail run in int8 and dequantized at the output). */
+  notes: string[];
 }
 
 function summariseParams(p: Record<string, unknown>, kind: string): string {
   const n = (k: string): unknown => p[k];
   switch (kind) {
-    case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace':
-      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d' && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
-    case 'fully_connected': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
+    case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace': case 'conv2d_wzp':
+      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${(kind === 'conv2d' || kind === 'conv2d_wzp') && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
+    case 'fully_connected': case 'fully_connected_wzp': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
     case 'max_pool': case 'avg_pool': return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')}`;
     case 'add': case 'mul': return n('broadcast') ? 'broadcast' : 'same shape';
     default: return '';
@@ -95,7 +98,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
     orderMethod: plan.order?.method ?? 'given',
     weightsBytes, codeBytesEstimate, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
     fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
-    inputs: program.inputs.map(io), outputs: program.outputs.map(io),
+    inputs: program.inputs.map(io), outputs: program.outputs.map(io), notes: c.notes ?? [],
   };
 }
 
@@ -106,7 +109,7 @@ export function formatBytes(n: number): string {
 export function formatLayerTable(r: ModelReport): string {
   const rows = [['#', 'layer', 'onnx', 'kernel', 'output', 'params', 'MACs', 'weights', 'out bytes', 'offset']];
   for (const l of r.layers) {
-    rows.push([String(l.index), l.name, l.onnxOp, `${l.kind} (${l.kernel})`, l.output.join('x'), l.params, String(l.macs), String(l.weightsBytes), String(l.outputBytes), String(l.outputOffset)]);
+    rows.push([String(l.index), displayName(l.name, 40), displayName(l.onnxOp, 40), `${l.kind} (${l.kernel})`, l.output.join('x'), l.params, String(l.macs), String(l.weightsBytes), String(l.outputBytes), String(l.outputOffset)]);
   }
   const widths = rows[0].map((_, i) => Math.min(40, Math.max(...rows.map((row) => row[i].length))));
   return rows.map((row) => row.map((cell, i) => cell.slice(0, 40).padEnd(widths[i])).join('  ').trimEnd()).join('\n');

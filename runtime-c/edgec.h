@@ -12,6 +12,9 @@
 extern "C" {
 #endif
 
+/* What <name>_invoke() returns. EDGEC_ERROR: no valid weights bound (--weights
+ * blob) or a kernel-library call failed (CMSIS-NN / ESP-NN); <name>.h lists
+ * which can happen for that build. */
 typedef enum {
   EDGEC_OK = 0,
   EDGEC_ERROR = 1
@@ -27,7 +30,10 @@ typedef enum {
 
 #define EDGEC_MAX_RANK 6
 
-/* A model input or output. dims[] are in the ONNX model's declared layout. */
+/* A model input or output, inside the model's static arena. dims[] give the
+ * order the data is laid out in: the model's declared layout, except inputs
+ * built with --input-layout nhwc, which are channels-last (<name>.h says so
+ * for each tensor). data is 16-byte aligned with GCC/Clang (EDGEC_ALIGNED). */
 typedef struct {
   void *data;
   edgec_type_t type;

@@ -4,12 +4,11 @@
  * never a stack trace.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { compileModelAsync, type Compiled } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
-import { EdgecError } from '../errors.js';
+import { displayLine, displayName, EdgecError } from '../errors.js';
 import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { packageFiles } from '../package/index.js';
@@ -18,17 +17,19 @@ import { memoryOption, parseShapeOption } from './options.js';
 import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
 import { selftestFiles } from '../verify/selftest.js';
-import { addUpdateCommands, weightsMode, writeWeightsBlob } from './update.js';
+import { addUpdateCommands, weightsMode, weightsBlobFiles } from './update.js';
+import { fileSystemError, writeOutputFolder, type OutputFile } from './output-folder.js';
+import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
-  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: memoryModeOptions(flags.memory) });
+  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs } });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -38,33 +39,60 @@ function fitErrors(c: Compiled, model: string): string | undefined {
   return undefined;
 }
 
+/** `--keep-inputs`: what keeping the inputs intact costs in arena bytes. */
+function keepInputsLine(c: Compiled): string | undefined {
+  if (c.arenaWithoutKeepInputs === undefined) return undefined;
+  const extra = c.plan.arenaBytes - c.arenaWithoutKeepInputs;
+  return `keep-inputs: invoke() leaves the inputs intact; arena ${c.plan.arenaBytes} bytes, ${extra} more than without --keep-inputs (${c.arenaWithoutKeepInputs})`;
+}
+
+function listSome(paths: string[], max = 5): string {
+  return paths.slice(0, max).map((p) => displayName(p)).join(', ') + (paths.length > max ? `, ... (${paths.length - max} more)` : '');
+}
+
+/** `-o` (default out/<name>) as an absolute path; an empty value would mean the current folder, which is never meant. */
+function outputFolder(output: string | undefined, name: string): string {
+  if (output !== undefined && output.trim() === '') throw new EdgecError('-o needs a folder name (got an empty string)', 2, 'to build into the current folder, say -o .');
+  return resolve(output ?? join('out', name));
+}
+
 async function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
+  const outDir = outputFolder(flags.output, flags.name);
   const c = await compileFor(model, flags);
   if (!c.board.formats.includes(flags.format)) throw new EdgecError(`board '${c.board.id}' does not support --format ${flags.format}`, 2, `formats for ${c.board.id}: ${c.board.formats.join(', ')}`);
   const tooBig = fitErrors(c, model);
   if (tooBig) throw new EdgecError(tooBig, 2, 'choose a board with more memory, or a smaller model');
-  const outDir = resolve(flags.output ?? join('out', flags.name));
-  mkdirSync(outDir, { recursive: true });
   const selftest = flags.selftest === undefined ? [] : await selftestFiles(c.quantized?.qdqBytes ?? model, c.program, { count: Number(flags.selftest), version: EDGEC_VERSION, source: basename(model) });
   // the package format lays the files out for the user's build system (compiler/package)
-  for (const f of packageFiles(c, flags.format, basename(model), selftest)) {
-    mkdirSync(dirname(join(outDir, f.path)), { recursive: true });
-    writeFileSync(join(outDir, f.path), f.contents);
+  const blob = weightsBlobFiles(c, outDir, flags.encrypt);
+  const files: OutputFile[] = [...packageFiles(c, flags.format, basename(model), selftest), ...blob.files];
+  // the manifest lists every file of the build, so the next build into this folder knows what it may replace
+  const manifestName = manifestFileName(c.program.name);
+  let manifest = files.find((f) => basename(f.path) === manifestName);
+  if (!manifest) {
+    manifest = { path: manifestName, contents: c.emitted.files.find((f) => f.path === manifestName)?.contents ?? '' };
+    files.push(manifest);
   }
-  const blobNote = writeWeightsBlob(c, outDir, flags.encrypt);
+  const written = writeOutputFolder(outDir, files, manifest.path);
+  const blobNote = blob.note;
   const r = modelReport(c, model);
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
   const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
   if (flags.json) {
-    log(JSON.stringify({ ...r, outDir, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
+    log(JSON.stringify({ ...r, outDir, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
     return;
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  c.notes.forEach((n) => log(`note: ${n}`));
   if (blobNote) log(blobNote);
+  if (written.removed.length) log(`note: removed ${written.removed.length} file(s) of the previous edgec build in ${outDir}: ${listSome(written.removed)}`);
+  if (written.foreign.length) log(`note: ${outDir} also holds ${written.foreign.length} file(s) edgec did not write, left alone: ${listSome(written.foreign)}`);
   log(formatSummary(r));
-  log(`inputs:  ${r.inputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
-  log(`outputs: ${r.outputs.map((t) => `${t.name} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+  const keep = keepInputsLine(c);
+  if (keep) log(keep);
+  log(`inputs:  ${r.inputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+  log(`outputs: ${r.outputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
   if (selftest.length) log(`selftest: ${flags.selftest} golden vectors in ${c.program.name}_selftest.c; build with -DEDGEC_SELFTEST_MAIN for a PASS/FAIL program (selftest_main.c)`);
 }
@@ -76,7 +104,10 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   log(formatLayerTable(r));
   log('');
   log(formatSummary(r));
+  const keep = keepInputsLine(c);
+  if (keep) log(keep);
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  c.notes.forEach((n) => log(`note: ${n}`));
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
 }
 
@@ -88,7 +119,7 @@ function runBoards(json: boolean, log: (s: string) => void): void {
 
 function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('-b, --board <id>', 'target board (see `edgec boards`)', 'host')
+    .option('-b, --board <id>', 'target board: an id (see `edgec boards`) or a board file path/to/board.json (schema: boards/board.schema.json)', 'host')
     .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
     .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))
@@ -97,6 +128,7 @@ function addModelOptions(cmd: Command): Command {
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
     .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
     .addOption(memoryOption())
+    .option('--keep-inputs', 'plan the inputs live to the end: invoke() leaves them intact (costs arena bytes; the report says how many)')
     .option('--json', 'machine-readable output');
 }
 
@@ -105,7 +137,9 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     .description('Compile int8 ONNX models to static, dependency-free C for microcontrollers')
     .version(EDGEC_VERSION)
     .exitOverride()
-    .configureOutput({ writeOut: (s) => log(s.trimEnd()), writeErr: (s) => process.stderr.write(s) });
+    // a second model (or any extra word) is a mistake, not something to ignore; inherited by every command
+    .allowExcessArguments(false)
+    .configureOutput({ writeOut: (s) => log(s.trimEnd()), writeErr: (s) => writeStderr(s) });
   addModelOptions(program.command('build').description('compile a model to C sources').argument('<model.onnx>'))
     .option('-o, --output <dir>', 'output folder (default out/<name>)')
     .option('--layers', 'with --calibration: per-layer SQNR table (int8 C vs float)')
@@ -126,22 +160,59 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
   return program;
 }
 
-export async function main(argv: string[], log: (s: string) => void = (s) => process.stdout.write(`${s}\n`)): Promise<number> {
+const QUIET_STREAM_ERRORS = new Set(['EPIPE', 'EBADF', 'ECONNRESET', 'ERR_STREAM_DESTROYED', 'ERR_STREAM_WRITE_AFTER_END']);
+let stdoutClosed = false;
+let stderrClosed = false;
+let streamsGuarded = false;
+
+/**
+ * `edgec boards | head -1` closes the pipe under us: the rest of the output
+ * is dropped quietly (no stack trace, the command still finishes and keeps
+ * its exit code). Any other stream error is dropped the same way — there is
+ * nowhere left to report it.
+ */
+function guardStdStreams(): void {
+  if (streamsGuarded) return;
+  streamsGuarded = true;
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => { stdoutClosed = true; if (!QUIET_STREAM_ERRORS.has(err.code ?? '')) writeStderr(`edgec: stdout: ${err.message}\n`); });
+  process.stderr.on('error', () => { stderrClosed = true; });
+}
+
+function writeStderr(s: string): void {
+  if (stderrClosed) return;
+  try { process.stderr.write(s); } catch { stderrClosed = true; }
+}
+
+function writeStdout(s: string): void {
+  if (stdoutClosed) return;
+  try { process.stdout.write(`${s}\n`); } catch { stdoutClosed = true; }
+}
+
+export async function main(argv: string[], log: (s: string) => void = writeStdout): Promise<number> {
+  guardStdStreams();
   try {
     let exitCode = 0;
-    await buildProgram(log, (code) => { exitCode = code; }).parseAsync(argv);
+    const program = buildProgram(log, (code) => { exitCode = code; });
+    if (argv.length <= 2) {
+      // bare `edgec`: usage on stderr, and a usage error (scripts must not read it as success)
+      writeStderr(program.helpInformation());
+      return 2;
+    }
+    await program.parseAsync(argv);
     return exitCode;
   } catch (err) {
     if (err instanceof CommanderError) {
       // help / version are successes; anything else commander rejects is usage (exit 2)
       return err.code === 'commander.helpDisplayed' || err.code === 'commander.version' || err.code === 'commander.help' ? 0 : 2;
     }
-    if (err instanceof EdgecError) {
-      process.stderr.write(`edgec: error: ${err.message}\n${err.hint ? `hint: ${err.hint}\n` : ''}`);
-      return err.exitCode;
+    // a file-system failure (EEXIST, ENOTDIR, EACCES, ENAMETOOLONG, ...) is the user's path, not a bug
+    const failure = err instanceof EdgecError ? err : fileSystemError(err);
+    if (failure) {
+      writeStderr(`edgec: error: ${displayLine(failure.message)}\n${failure.hint ? `hint: ${displayLine(failure.hint)}\n` : ''}`);
+      return failure.exitCode;
     }
     const msg = err instanceof Error ? err.message : String(err);
-    process.stderr.write(`edgec: internal error: ${msg}\nhint: this is a bug in edgec; please report it with the model\n`);
+    writeStderr(`edgec: internal error: ${displayLine(msg)}\nhint: this is a bug in edgec; please report it with the model\n`);
     return 2;
   }
 }

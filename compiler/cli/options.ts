@@ -5,14 +5,17 @@ import { MEMORY_MODES } from '../plan/program.js';
 
 /** `--shape input=1,49,10,1` (repeatable) -> { input: [1, 49, 10, 1] }. */
 export function parseShapeOption(values: string[]): Record<string, number[]> {
-  const shapes: Record<string, number[]> = {};
+  // no prototype: `--shape __proto__=1` or `constructor=1` is an input name like any other (and is then refused as unknown)
+  const shapes = Object.create(null) as Record<string, number[]>;
   for (const v of values) {
     const eq = v.lastIndexOf('=');
     const dims = eq > 0 ? v.slice(eq + 1).split(/[,x]/).map((d) => Number(d.trim())) : [];
     if (eq <= 0 || dims.length === 0 || dims.some((d) => !Number.isInteger(d) || d <= 0)) {
       throw new EdgecError(`--shape '${v}' is not of the form name=d1,d2,... with positive integers`, 2);
     }
-    shapes[v.slice(0, eq)] = dims;
+    const name = v.slice(0, eq);
+    if (Object.hasOwn(shapes, name)) throw new EdgecError(`--shape ${name}: given twice`, 2);
+    shapes[name] = dims;
   }
   return shapes;
 }

@@ -1,6 +1,8 @@
 /** `edgec quantize`: float ONNX + calibration samples → the QDQ int8 ONNX model edgec would compile. */
 import { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { ensureFolder, withFsErrors } from './output-folder.js';
 import { EdgecError } from '../errors.js';
 import { quantizeModel } from '../quantize/index.js';
 import { ttyProgress } from '../quantize/calibrate.js';
@@ -16,10 +18,13 @@ export function addQuantizeCommand(program: Command, log: (s: string) => void): 
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .action(async (model: string, flags: QuantizeFlags) => {
       if (!flags.calibration) throw new EdgecError('quantize needs --calibration <samples.npy | samples.npz | folder>', 2);
+      if (flags.output !== undefined && flags.output.trim() === '') throw new EdgecError('-o needs a file name (got an empty string)', 2);
       const q = await quantizeModel(model, { calibration: flags.calibration, method: flags.calibrationMethod, shapes: parseShapeOption(flags.shape), progress: ttyProgress() });
       const out = flags.output ?? model.replace(/(\.onnx)?$/i, '_int8.onnx');
       if (out === model) throw new EdgecError(`-o ${out}: would overwrite the float model`, 2);
-      try { writeFileSync(out, q.qdqBytes); } catch { throw new EdgecError(`-o ${out}: cannot write the file`, 2); }
+      if (existsSync(out) && statSync(out).isDirectory()) throw new EdgecError(`-o ${out}: is a folder; give the .onnx file to write`, 2);
+      ensureFolder(dirname(resolve(out)));
+      withFsErrors(() => writeFileSync(out, q.qdqBytes), out);
       log(`edgec quantize: ${model} -> ${out} (${q.method} calibration, ${q.samples.length} samples, ${q.params.size} activation tensors quantized)`);
     });
 }

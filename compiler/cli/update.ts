@@ -3,7 +3,7 @@
  * the `--weights blob` output of `edgec build` (see compiler/update/).
  */
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Compiled } from '../pipeline.js';
 import { compileModel } from '../pipeline.js';
@@ -14,6 +14,7 @@ import { BLOB_MAGIC, hex, magicOf, PATCH_MAGIC, readBlob, readPatchHeader, signe
 import { deviceKeyC, encryptPatch, generateDeviceKey, parseDeviceKey } from '../update/crypt.js';
 import { generateKeys, loadPrivateKey, publicKeyC, signBytes } from '../update/sign.js';
 import type { WeightsMode } from '../update/emit-blob.js';
+import { ensureFolder, type OutputFile } from './output-folder.js';
 
 /** `encrypt`: build's --encrypt, checked before compiling as it only makes sense for a blob. */
 export function weightsMode(value: string | undefined, encrypt?: string): WeightsMode {
@@ -31,16 +32,19 @@ function readDeviceKey(path: string): Uint8Array {
  * `--encrypt`, also <name>.weights.enc (the blob as an encrypted full-image
  * patch for edgec_update_apply). Returns the lines to print.
  */
-export function writeWeightsBlob(c: Compiled, outDir: string, encryptKey?: string): string | undefined {
+/** `--weights blob`: <name>.weights (and with --encrypt <name>.weights.enc) for the output folder, and the report lines. */
+export function weightsBlobFiles(c: Compiled, outDir: string, encryptKey?: string): { files: OutputFile[]; note?: string } {
   const blob = c.emitted.weightsBlob;
-  if (!blob) return undefined;
-  const path = join(outDir, `${c.program.name}.weights`);
-  writeFileSync(path, blob);
+  if (!blob) return { files: [] };
+  const file = `${c.program.name}.weights`;
+  const path = join(outDir, file);
   const line = `weights: ${path} (${blob.length} bytes, bind with ${c.program.name}_bind_weights())`;
-  if (encryptKey === undefined) return line;
+  if (encryptKey === undefined) return { files: [{ path: file, contents: blob }], note: line };
   const enc = encryptPatch(fullImagePatch(blob), readDeviceKey(encryptKey), path);
-  writeFileSync(`${path}.enc`, enc);
-  return `${line}\nencrypted: ${path}.enc (${enc.length} bytes, AES-128-CTR full image for edgec_update_apply; sign it with edgec sign)`;
+  return {
+    files: [{ path: file, contents: blob }, { path: `${file}.enc`, contents: enc }],
+    note: `${line}\nencrypted: ${path}.enc (${enc.length} bytes, AES-128-CTR full image for edgec_update_apply; sign it with edgec sign)`,
+  };
 }
 
 function readInput(path: string): Uint8Array {
@@ -110,8 +114,12 @@ function runEncrypt(file: string, flags: { key: string; output: string }, log: (
 }
 
 function runKeygen(flags: { output: string; aes?: boolean }, log: (s: string) => void): void {
+  if (flags.output.trim() === '') throw new EdgecError('-o needs a folder name (got an empty string)', 2);
   const dir = resolve(flags.output);
-  mkdirSync(dir, { recursive: true });
+  ensureFolder(dir);
+  // a key pair is not reproducible: never write over one
+  const existing = (flags.aes ? ['device.key', 'edgec_devkey.c'] : ['key.pem', 'key.pub.pem', 'edgec_pubkey.c']).map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (existing) throw new EdgecError(`${existing}: already exists; not overwriting a key`, 2, 'choose another -o folder, or move the old keys away first');
   if (flags.aes) {
     const key = generateDeviceKey();
     writeFileSync(join(dir, 'device.key'), `${hex(key)}\n`, { mode: 0o600 });

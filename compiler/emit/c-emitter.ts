@@ -11,9 +11,10 @@ import { valueBytes, type Program, type Value } from '../ir/program.js';
 import type { Plan } from '../plan/types.js';
 import type { Backend } from '../backends/index.js';
 import type { Board } from '../boards.js';
-import { kernelScratchId } from '../plan/program.js';
+import { ARENA_ALIGNMENT, kernelScratchId } from '../plan/program.js';
 import type { EmitEnv } from '../ops/types.js';
 import { runtimeDir, templatesDir } from './paths.js';
+import { cCommentText, cStringLiteral } from './c-names.js';
 import { cFloat } from '../ops/quantize.js';
 import { buildManifest, manifestFileName, manifestJson } from './manifest.js';
 import { BLOB_RUNTIME_HEADERS, BLOB_RUNTIME_SOURCES, finishBlob, planBlob, type BlobEmission, type WeightsMode } from '../update/emit-blob.js';
@@ -35,14 +36,31 @@ function template(relPath: string): Handlebars.TemplateDelegate {
 
 const C_TYPES: Record<Value['type'], string> = { int8: 'EDGEC_INT8', uint8: 'EDGEC_UINT8', int32: 'EDGEC_INT32', float32: 'EDGEC_FLOAT32' };
 
+/**
+ * What dims[] of a model input or output means: the order its data is laid
+ * out in. Channels-first inputs built with `--input-layout nhwc` are exposed
+ * channels-last (their perm is not the identity); everything else keeps the
+ * model's declared order (outputs are copied back to it).
+ */
+function dimsNote(v: Value): string {
+  const perm = v.perm ?? [];
+  const identity = perm.every((p, i) => p === i);
+  if (identity || v.role !== 'input') return 'the model\'s declared shape and order, row-major';
+  const declared = new Array<number>(perm.length);
+  perm.forEach((axis, i) => { declared[axis] = v.shape[i]!; });
+  return `channels-last (--input-layout nhwc), row-major; the model declares [${declared.join(', ')}]`;
+}
+
 function tensorView(v: Value, plan: Plan): Record<string, unknown> {
   const placement = plan.placements.get(v.id);
   const quantized = v.type === 'int8' || v.type === 'uint8';
   const bytes = valueBytes(v);
   return {
-    onnxName: v.onnxName.replace(/[\\"]/g, '_'), typeName: v.type, dims: v.logicalShape.join(', '), rank: v.logicalShape.length,
+    // the model's name for the tensor: escaped for the string literal (byte for byte), shortened for comments
+    nameLiteral: cStringLiteral(v.onnxName), nameComment: cCommentText(v.onnxName), typeName: v.type, dims: v.logicalShape.join(', '), rank: v.logicalShape.length,
     dimsInit: v.logicalShape.length ? v.logicalShape.join(', ') : '0', cType: C_TYPES[v.type], quantized,
     scale: v.scale, zeroPoint: v.zeroPoint, scaleLiteral: quantized ? cFloat(v.scale) : '0.0f', bytes, offset: placement?.offset ?? 0,
+    dimsNote: dimsNote(v),
   };
 }
 
@@ -105,7 +123,7 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     const code = template(join(choice.templateDir, `${choice.spec.template}.hbs`))(choice.spec.view(op, env)).trimEnd();
     const out = program.values.get(op.outputs[0]) as Value;
     return {
-      comment: `${op.name}: ${op.onnxOp} -> ${op.kind} (${choice.backend})`.replace(/\*\//g, '* /'), code,
+      comment: `${cCommentText(op.name)}: ${cCommentText(op.onnxOp, 32)} -> ${op.kind} (${choice.backend})`, code,
       tracePtr: env.ptr(op.outputs[0], 'const void'), traceBytes: valueBytes(out),
     };
   });
@@ -120,11 +138,14 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
   const weightsBytes = [...program.consts.values()].reduce((a, c) => a + c.data.byteLength, 0);
   const blobOut = blob && finishBlob(program, plan, blob, calls.map((c) => c.code));
   const view = {
-    name, NAME, version: EDGEC_VERSION, source, arenaBytes: Math.max(16, plan.arenaBytes), lowerBound: plan.lowerBound, weightsBytes,
+    name, NAME, version: EDGEC_VERSION, source: cCommentText(source), arenaBytes: Math.max(16, plan.arenaBytes), lowerBound: plan.lowerBound, weightsBytes,
     opCount: program.ops.length, macs,
     inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
     outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
     calls, consts, includes: backend.includes, ...placementView(board),
+    // the contract in <name>.h: what invoke() may return and does to inputs, what is shared between models
+    keepInputs: plan.keepInputs === true, kernelErrors: calls.some((c) => c.code.includes('return EDGEC_ERROR')),
+    espNn: calls.some((c) => c.code.includes('esp_nn_set_')), arenaAlignment: ARENA_ALIGNMENT,
     ...(blobOut?.view ?? { blob: false }),
   };
   const files: GeneratedFile[] = [

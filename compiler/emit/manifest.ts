@@ -42,6 +42,12 @@ export interface Manifest {
   outputs: string[];
   values: ManifestValue[];
   ops: ManifestOp[];
+  /**
+   * Every file of the build, relative to the output folder (the manifest
+   * included): what the next build into that folder may replace or remove.
+   * Added when the CLI writes the folder (cli/output-folder.ts).
+   */
+  files?: string[];
 }
 
 function sortedParams(params: Record<string, ParamValue>): Record<string, ParamValue> {
@@ -63,6 +69,21 @@ export function manifestJson(m: Manifest): string {
 }
 
 export const manifestFileName = (name: string): string => `${name}.edgec.json`;
+
+/** The manifest text with the build's file list recorded. */
+export function withManifestFileList(text: string, files: string[]): string {
+  return manifestJson({ ...(JSON.parse(text) as Manifest), files });
+}
+
+/** The file list of an edgec manifest, or undefined for anything else (not JSON, other format, no list). */
+export function manifestFileList(text: string): string[] | undefined {
+  let m: unknown;
+  try { m = JSON.parse(text); } catch { return undefined; }
+  if (typeof m !== 'object' || m === null) return undefined;
+  const { format, files } = m as { format?: unknown; files?: unknown };
+  if (format !== MANIFEST_FORMAT || !Array.isArray(files) || !files.every((f): f is string => typeof f === 'string')) return undefined;
+  return files;
+}
 
 /**
  * Rebuilds the Program view verify needs (values, ops, inputs, outputs) from

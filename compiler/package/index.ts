@@ -14,6 +14,7 @@ import type { GeneratedFile } from '../emit/c-emitter.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { templatesDir } from '../emit/paths.js';
 import { EdgecError } from '../errors.js';
+import { cCommentText } from '../emit/c-names.js';
 
 export const PACKAGE_FORMATS = ['plain', 'arduino', 'platformio', 'espidf', 'cmake'] as const;
 export type PackageFormat = (typeof PACKAGE_FORMATS)[number];
@@ -83,7 +84,7 @@ function readme(c: Compiled, format: PackageFormat, source: string): GeneratedFi
   return {
     path: 'README.md',
     contents: template('README.md.hbs')({
-      name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, source, board: c.board.id, backend: c.backend.id, target: c.backend.target ?? '',
+      name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, source: cCommentText(source), board: c.board.id, backend: c.backend.id, target: c.backend.target ?? '',
       arenaBytes: c.plan.arenaBytes, weightsBytes: c.emitted.weightsBytes, format,
       inputDesc: first ? `${first.type} [${first.logicalShape.join(', ')}]` : 'no inputs',
       libraryNote: libraryNote(c, format), usage: usage(c, format),

@@ -8,6 +8,10 @@ import type { Graph, Node, Tensor } from '../ir/graph.js';
 import type { ConstArray, Op, Program, Value, ValueType } from '../ir/program.js';
 import { channelsLastPerm, copyPerm, identityPerm, physicalShape, sameMemoryOrder, type Perm } from '../ir/layout.js';
 import { modelError, type EdgecError } from '../errors.js';
+import { UniqueCNames } from '../emit/c-names.js';
+
+/** Ids are C identifier suffixes (`<name>_<id>`): short enough that the whole stays within C99's 63 significant characters for usual names. */
+const VALUE_ID_MAX = 40;
 
 export interface Lowered {
   value: string;
@@ -20,7 +24,7 @@ export class LoweringContext {
   readonly program: Program;
   private readonly lowered = new Map<string, Lowered>();
   private readonly copies = new Map<string, Lowered>();
-  private readonly usedIds = new Set<string>();
+  private readonly usedIds = new UniqueCNames();
   /**
    * Flattened tensors whose features stay in their producer's memory order
    * (NHWC) because every reader is a fully connected layer that permutes its
@@ -94,12 +98,9 @@ export class LoweringContext {
     return v;
   }
 
+  /** Value and constant ids become C identifiers (`<name>_<id>`): sanitised, bounded, unique (emit/c-names.ts). */
   private uniqueId(base: string): string {
-    const clean = base.replace(/[^A-Za-z0-9_]/g, '_').replace(/^(?=\d)/, 'v') || 'v';
-    let id = clean;
-    for (let i = 1; this.usedIds.has(id); i++) id = `${clean}_${i}`;
-    this.usedIds.add(id);
-    return id;
+    return this.usedIds.take(base, VALUE_ID_MAX);
   }
 
   newValue(base: string, v: Omit<Value, 'id'>): string {

@@ -166,7 +166,7 @@ function resolveAliases(problem: PlanProblem, byId: Map<string, PlanBuffer>): Ma
 }
 
 /** The interval of a buffer's own uses; `first` is undefined for a view nobody writes. */
-function ownSpan(b: PlanBuffer, u: Uses, stepCount: number): { first?: number; last?: number } {
+function ownSpan(b: PlanBuffer, u: Uses, stepCount: number, keepInputs: boolean): { first?: number; last?: number } {
   if (b.kind === 'scratch') {
     if (u.scratchStep === undefined) throw new PlanError(`scratch buffer '${b.id}' is not used by any step`);
     return { first: u.scratchStep, last: u.scratchStep };
@@ -175,7 +175,8 @@ function ownSpan(b: PlanBuffer, u: Uses, stepCount: number): { first?: number; l
     throw new PlanError(`buffer '${b.id}' is read at step ${u.firstRead} before it is written at step ${u.writer}`);
   }
   const first = u.writer ?? (b.kind === 'input' ? 0 : undefined);
-  const ends = [u.lastRead, u.writer, b.kind === 'output' ? stepCount : undefined, first].filter((x): x is number => x !== undefined);
+  const liveToEnd = b.kind === 'output' || (keepInputs && b.kind === 'input');
+  const ends = [u.lastRead, u.writer, liveToEnd ? stepCount : undefined, first].filter((x): x is number => x !== undefined);
   return { first, last: ends.length > 0 ? Math.max(...ends) : undefined };
 }
 
@@ -193,7 +194,7 @@ function dataSpans(
   const lo = new Map<string, number | undefined>();
   const hi = new Map<string, number | undefined>();
   for (const b of byId.values()) {
-    const own = ownSpan(b, uses.get(b.id)!, stepCount);
+    const own = ownSpan(b, uses.get(b.id)!, stepCount, problem.keepInputs ?? false);
     // Push this buffer's own interval into itself and every ancestor view/base.
     for (let id: string | undefined = b.id; id !== undefined; id = parentOf.get(id)) {
       if (own.first !== undefined) lo.set(id, Math.min(lo.get(id) ?? Infinity, own.first));

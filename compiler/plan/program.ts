@@ -37,6 +37,8 @@ export interface ProgramPlanOptions {
   scratchBytes?: (op: Op) => number;
   /** Whether an op may become the in-place depthwise or overlapped pointwise portable kernel (not when a library runs it). */
   inPlaceAllowed?: (op: Op) => boolean;
+  /** `--keep-inputs`: model inputs live to the end, so invoke() leaves them intact (costs arena bytes). */
+  keepInputs?: boolean;
 }
 
 /**
@@ -159,7 +161,7 @@ interface Sharing {
 
 const NO_SHARING: Sharing = { dw: new Set(), pw: new Map() };
 
-function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scratchBytes?: (op: Op) => number): PlanProblem {
+function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scratchBytes?: (op: Op) => number, keepInputs = false): PlanProblem {
   const buffers: PlanBuffer[] = [...program.values.values()].map((v) => ({ id: v.id, bytes: Math.max(1, valueBytes(v)), kind: v.role }));
   const aliases = [...program.values.values()].filter((v) => v.aliasOf).map((v) => ({ id: v.id, of: v.aliasOf as string }));
   const steps: PlanStep[] = ops.map((op) => withKernelScratch(op, buffers, scratchBytes, (): PlanStep => {
@@ -183,7 +185,7 @@ function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scrat
       inPlace: op.inPlace && op.inputs.length > 0 ? [[op.outputs[0]!, op.inputs[0]!]] : undefined,
     };
   }));
-  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT };
+  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}) };
 }
 
 /** Adds the op's kernel scratch (if any) to the step `make` builds, and its buffer to `buffers`. */
@@ -201,10 +203,10 @@ function withKernelScratch(op: Op, buffers: PlanBuffer[], scratchBytes: ((op: Op
  * order, and the sharing its op kinds say (in-place depthwise, overlapped
  * pointwise with their run length). For checks of a finished plan.
  */
-export function plannedProblemOf(program: Program, scratchBytes?: (op: Op) => number): PlanProblem {
+export function plannedProblemOf(program: Program, scratchBytes?: (op: Op) => number, keepInputs = false): PlanProblem {
   const dw = new Set(program.ops.filter((op) => op.kind === 'depthwise_conv2d_inplace'));
   const pw = new Map(program.ops.filter((op) => op.kind === 'conv2d_1x1_overlap').map((op) => [op, Number(op.params.block)] as const));
-  return problemOf(program, program.ops, { dw, pw }, scratchBytes);
+  return problemOf(program, program.ops, { dw, pw }, scratchBytes, keepInputs);
 }
 
 export function planProblemOf(program: Program): PlanProblem {
@@ -244,7 +246,7 @@ const MAX_OVERLAP_BLOCK = 32;
  */
 function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptions = {}): { ops: Op[]; plan: Plan } {
   const allowed = options.inPlaceAllowed ?? ((): boolean => true);
-  const planOf = (sh: Sharing): Plan => planMemory(problemOf(program, ops, sh, options.scratchBytes));
+  const planOf = (sh: Sharing): Plan => planMemory(problemOf(program, ops, sh, options.scratchBytes, options.keepInputs));
   const dwOn = options.inPlaceDepthwise ?? true;
   const pwOn = options.overlapPointwise ?? true;
   let sharing: Sharing = {
@@ -300,7 +302,7 @@ function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptio
 }
 
 /** The order problem: values resolved to their alias roots, sizes aligned like the arena. */
-export function orderProblemOf(program: Program): OrderProblem | undefined {
+export function orderProblemOf(program: Program, keepInputs = false): OrderProblem | undefined {
   const root = (id: string): string => program.values.get(id)?.aliasOf ?? id;
   // A view written by an op (not just read) would give its base two producers; keep the file order then.
   if (program.ops.some((op) => op.outputs.some((o) => program.values.get(o)?.aliasOf))) return undefined;
@@ -309,7 +311,8 @@ export function orderProblemOf(program: Program): OrderProblem | undefined {
   return {
     nodes: program.ops.map((op, i) => ({ id: String(i), inputs: op.inputs.map(root), outputs: op.outputs.map(root) })),
     sizes,
-    outputs: program.outputs.map(root),
+    // kept inputs are live to the end, as outputs are
+    outputs: [...program.outputs, ...(keepInputs ? program.inputs : [])].map(root),
   };
 }
 
@@ -318,11 +321,11 @@ function plainBound(program: Program, ops: readonly Op[], options: ProgramPlanOp
   const original = new Map(program.ops.map((op) => [op.outputs[0], op] as const));
   // Sharing ops were rebuilt with another kind; plan the op they came from.
   const plainOps = ops.map((op) => original.get(op.outputs[0]) ?? op);
-  return planMemory(problemOf(program, plainOps, NO_SHARING, options.scratchBytes)).lowerBound;
+  return planMemory(problemOf(program, plainOps, NO_SHARING, options.scratchBytes, options.keepInputs)).lowerBound;
 }
 
 export function planAndOrderProgram(program: Program, options: ProgramPlanOptions = {}): PlannedProgram {
-  const problem = options.reorder === false ? undefined : orderProblemOf(program);
+  const problem = options.reorder === false ? undefined : orderProblemOf(program, options.keepInputs);
   const order = problem ? chooseExecutionOrder(problem) : undefined;
   const ordered = order ? order.order.map((i) => program.ops[Number(i)]!) : program.ops;
   const file = planOps(program, program.ops, options);
@@ -340,6 +343,7 @@ export function planAndOrderProgram(program: Program, options: ProgramPlanOption
         chosen: plainBound(program, best.ops, options),
         fileOrder: plainBound(program, program.ops, options),
       },
+      ...(options.keepInputs ? { keepInputs: true } : {}),
     },
   };
 }

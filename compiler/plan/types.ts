@@ -72,6 +72,13 @@ export interface PlanProblem {
   aliases?: PlanAlias[];
   /** Alignment of every storage offset, in bytes; default 16. */
   alignment?: number;
+  /**
+   * Model inputs stay live until after the last step, like outputs
+   * (`--keep-inputs`): no later value reuses their bytes, so invoke() leaves
+   * them as the caller wrote them. Default false: an input's bytes are free
+   * once its last reader ran.
+   */
+  keepInputs?: boolean;
 }
 
 export interface Placement {
@@ -112,6 +119,8 @@ export interface Plan {
    * arena of separate input and output buffers cannot beat. Set by planAndOrderProgram.
    */
   plainLowerBound?: { chosen: number; fileOrder: number };
+  /** `--keep-inputs`: inputs were planned live to the end (invoke() does not overwrite them). */
+  keepInputs?: boolean;
 }
 
 /** Re-exported so the module reads as the interface sketched in the brief. */

@@ -67,10 +67,12 @@ export function floatTensorFor(floatGraph: Graph, onnxName: string): string | un
 
 /**
  * The host run needs the portable kernels: a build for a library backend
- * (CMSIS-NN, ESP-NN) is recompiled portable, which is bit-exact with them.
+ * (CMSIS-NN, ESP-NN) is recompiled portable, which is bit-exact with them;
+ * so is a `--weights blob` build (same graph, const weights: nothing to bind).
  */
 export async function measureAccuracy(built: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
-  const c = built.backend.id === 'portable' ? built
+  // a `--weights blob` build needs a bound blob to run: measure the same graph with const weights
+  const c = built.backend.id === 'portable' && !built.emitted.weightsBlob ? built
     : compileModel(built.graph.fileName, { name: built.program.name, board: 'host', backend: 'portable', modelBytes: q.qdqBytes });
   const samples: NamedTensor[][] = q.samples.slice(0, opts.maxSamples ?? 100);
   const { program } = c;

@@ -27,6 +27,8 @@ function rowsOf(a: NpyArray, spec: InputSpec, where: string): Float32Array[] {
   let n: number;
   if (a.shape.length === rest.length + 1 && same(a.shape.slice(1))) n = a.shape[0];
   else if (same(a.shape) && spec.shape[0] === 1 && a.shape.length > 0) n = 1;
+  // np.stack of batch-1 inputs: [N, 1, ...] for a model input [1, ...]
+  else if (spec.shape[0] === 1 && a.shape.length === rest.length + 2 && a.shape[1] === 1 && same(a.shape.slice(2))) n = a.shape[0];
   else throw new EdgecError(`${where}: calibration array for input '${spec.name}' has shape [${a.shape.join(', ')}]; expected ${expected(spec)} (first axis = sample)`, 2);
   if (n === 0) throw new EdgecError(`${where}: calibration array for input '${spec.name}' has no samples`, 2);
   const rows: Float32Array[] = [];

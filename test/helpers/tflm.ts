@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'no
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readNpz } from '../../compiler/data/npz.js';
+import { testPython } from './python.js';
 import { encodeNpy, type NpyArray } from '../../compiler/data/npy.js';
 import type { Program } from '../../compiler/ir/program.js';
 import type { NamedTensor } from '../../compiler/verify/reference.js';
@@ -21,7 +22,7 @@ let cachedPython: string | null | undefined;
 /** A Python that can import tflite_micro, or undefined. */
 export function tflmPython(): string | undefined {
   if (cachedPython !== undefined) return cachedPython ?? undefined;
-  const candidates = [process.env.EDGEC_TFLM_PYTHON, resolve('.venv/bin/python'), 'python3'].filter((p): p is string => !!p);
+  const candidates = [process.env.EDGEC_TFLM_PYTHON, testPython(), 'python3'].filter((p): p is string => !!p);
   cachedPython = null;
   for (const python of candidates) {
     if (python.includes('/') && !existsSync(python)) continue;
