@@ -13,3 +13,14 @@ export function withExtraOutputs(modelPath: string, names: string[]): Uint8Array
   }
   return onnx.ModelProto.encode(model).finish();
 }
+
+/**
+ * Names of the values the model file itself computes (node outputs): the only
+ * intermediate tensors onnxruntime can be asked for. Graph passes add tensors
+ * of their own (e.g. `<name>_q` when they quantize a float tensor), which the
+ * reference does not have.
+ */
+export function computedValueNames(modelPath: string): Set<string> {
+  const graph = onnx.ModelProto.decode(readFileSync(modelPath)).graph;
+  return new Set((graph?.node ?? []).flatMap((n) => n.output ?? []));
+}

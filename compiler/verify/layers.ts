@@ -7,7 +7,7 @@
 import type { Graph } from '../ir/graph.js';
 import type { Program, Value } from '../ir/program.js';
 import { physicalShape, rowMajorStrides } from '../ir/layout.js';
-import { withExtraOutputs } from '../onnx/edit.js';
+import { computedValueNames, withExtraOutputs } from '../onnx/edit.js';
 import { openReference, runReference, type NamedTensor, type TensorData } from './reference.js';
 
 export interface LayerStats {
@@ -85,8 +85,9 @@ export function sampleBytes(samples: NamedTensor[][]): Uint8Array {
  * otherwise differences accumulate along the model as they do in deployment.
  */
 export async function compareLayers(modelPath: string, graph: Pick<Graph, 'tensors'>, program: Program, run: TracedRunner, samples: NamedTensor[][], isolated = true): Promise<LayerStats[]> {
+  const inModel = computedValueNames(modelPath);
   const layers = program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
-    .filter((l) => comparable(program, graph, l.value));
+    .filter((l) => comparable(program, graph, l.value) && inModel.has(l.value.onnxName));
   const names = [...new Set(layers.map((l) => l.value.onnxName))];
   const session = await openReference(withExtraOutputs(modelPath, names));
   const expectedBySample: Int8Array[][] = [];
