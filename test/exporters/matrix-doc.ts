@@ -22,7 +22,7 @@ function reason(o: CellOutcome): string {
   switch (o.status) {
     case 'pass': return figuresText(o.figures);
     case 'refused': case 'export-failed': case 'skipped': return o.error;
-    case 'fail': return `${o.stage}: ${o.error}`;
+    case 'fail': return o.error; // the mark names the stage
   }
 }
 
