@@ -22,7 +22,7 @@ function reason(o: CellOutcome): string {
   switch (o.status) {
     case 'pass': return figuresText(o.figures);
     case 'refused': case 'export-failed': case 'skipped': return o.error;
-    case 'fail': return `${o.stage}: ${o.error}`;
+    case 'fail': return o.error; // the mark names the stage
   }
 }
 
@@ -33,7 +33,7 @@ export function renderMatrix(manifest: Manifest, outcomes: Map<string, CellOutco
   const paths = [...new Set(manifest.cells.map((c) => c.path))].sort();
   const all = [...outcomes.values()];
   const passed = all.filter((o) => o.status === 'pass').length;
-  const twins = manifest.cells.filter((c) => c.tflite || c.format === 'tflite');
+  const twins = manifest.cells.filter((c) => !c.exportError && (c.tflite || c.format === 'tflite'));
   const tflmExact = twins.filter((c) => { const o = outcomes.get(c.id); return o?.status === 'pass' && o.figures.tflmMismatches === 0; }).length;
   const lines: string[] = [];
   lines.push('# Exporter matrix', '');

@@ -9,10 +9,11 @@ ARCHS: dict[str, str] = {   # name -> data kind (see data.load)
     "resnet": "image",       # stem + one residual block (Conv-BN-ReLU-Conv-BN + identity, Add, ReLU)
     "mbv2": "image",         # MobileNetV2 inverted residual: expand 1x1, ReLU6, dw 3x3, ReLU6, project, Add
     "mlp": "flat",           # Dense 64-32-16-10
-    "conv1d": "series",      # Conv1D 5, MaxPool1D, Conv1D 3, global avg pool, Dense
+    "conv1d": "series",      # Conv1D 5, MaxPool1D, per-time-step Dense (rank-3 MatMul), Conv1D 3, global avg pool, Dense
     "fire": "image",         # SqueezeNet fire: squeeze 1x1, expand 1x1 || expand 3x3, Concat
     "dilated_hswish": "image",  # 3x3 dilation 2 + HardSwish, 3x3 + HardSwish, global avg pool, Dense
     "se": "image",           # Conv + squeeze-excitation (GAP -> FC -> ReLU -> FC -> sigmoid -> Mul)
+    "leaky_softmax": "image",   # Conv+BN+LeakyReLU(0.1), MaxPool, Conv+LeakyReLU, GAP, Dense, Softmax in the model
 }
 
 
@@ -61,6 +62,7 @@ def keras_model(name: str, keras, input_shape: tuple[int, ...], classes: int):
     elif name == "conv1d":
         x = L.Conv1D(8, 5, padding="same", activation="relu")(inp)
         x = L.MaxPooling1D(2)(x)
+        x = L.Dense(16, activation="relu")(x)  # on (steps, channels): a rank-3 FULLY_CONNECTED / MatMul
         x = L.Conv1D(16, 3, padding="same", activation="relu")(x)
         x = L.GlobalAveragePooling1D()(x)
     elif name == "fire":
@@ -85,6 +87,11 @@ def keras_model(name: str, keras, input_shape: tuple[int, ...], classes: int):
         x = L.Multiply()([x, L.Reshape((1, 1, 16))(s)])
         x = L.MaxPooling2D(2)(x)
         x = L.Flatten()(x)
+    elif name == "leaky_softmax":
+        x = L.LeakyReLU(negative_slope=0.1)(BN()(L.Conv2D(16, 3, padding="same", use_bias=False)(inp)))
+        x = L.MaxPooling2D(2)(x)
+        x = L.LeakyReLU(negative_slope=0.1)(L.Conv2D(16, 3, padding="same")(x))
+        x = L.GlobalAveragePooling2D()(x)
     else:
         raise ValueError(name)
     out = L.Dense(classes, activation="softmax", name="probs")(x)
@@ -120,6 +127,15 @@ def torch_model(name: str, in_ch: int, classes: int):
             s = self.squeeze(x)
             return torch.cat([self.e1(s), self.e3(s)], 1)
 
+    class PerStep(nn.Module):
+        """Linear over the channels of every time step: (N, C, L) -> (N, L, C) @ W -> (N, C', L), a rank-3 MatMul."""
+        def __init__(self, cin, cout):
+            super().__init__()
+            self.fc = nn.Linear(cin, cout)
+
+        def forward(self, x):
+            return torch.relu(self.fc(x.transpose(1, 2))).transpose(1, 2)
+
     class SE(nn.Module):
         def __init__(self, c, r=4):
             super().__init__()
@@ -152,8 +168,8 @@ def torch_model(name: str, in_ch: int, classes: int):
     if name == "mlp":
         return nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 16), nn.ReLU(), nn.Linear(16, classes))
     if name == "conv1d":
-        return nn.Sequential(nn.Conv1d(in_ch, 8, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2),
-                             nn.Conv1d(8, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool1d(1),
+        return nn.Sequential(nn.Conv1d(in_ch, 8, 5, padding=2), nn.ReLU(), nn.MaxPool1d(2), PerStep(8, 16),
+                             nn.Conv1d(16, 16, 3, padding=1), nn.ReLU(), nn.AdaptiveAvgPool1d(1),
                              nn.Flatten(), nn.Linear(16, classes))
     if name == "fire":
         return nn.Sequential(nn.Conv2d(in_ch, 16, 3, padding=1), nn.ReLU(), Fire(), nn.MaxPool2d(2),
@@ -165,4 +181,8 @@ def torch_model(name: str, in_ch: int, classes: int):
     if name == "se":
         return nn.Sequential(nn.Conv2d(in_ch, 16, 3, padding=1), nn.ReLU(), SE(16), nn.MaxPool2d(2),
                              nn.Flatten(), nn.Linear(16 * 4 * 4, classes))
+    if name == "leaky_softmax":  # the only PyTorch model with Softmax inside (a float tail for some quantizers)
+        return nn.Sequential(nn.Conv2d(in_ch, 16, 3, padding=1, bias=False), nn.BatchNorm2d(16), nn.LeakyReLU(0.1),
+                             nn.MaxPool2d(2), nn.Conv2d(16, 16, 3, padding=1), nn.LeakyReLU(0.1),
+                             nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(16, classes), nn.Softmax(dim=1))
     raise ValueError(name)

@@ -105,7 +105,14 @@ def _merge_manifest(cells: list[dict], tools: dict[str, str] | None, key: str) -
     data["tools"] = dict(sorted(data["tools"].items()))
     order = ["tools", "cells", "float"]
     data = {k: data[k] for k in sorted(data, key=lambda k: order.index(k) if k in order else 99)}
-    MANIFEST.write_text(json.dumps(data, indent=1) + "\n")
+    MANIFEST.write_text(compact_json(data))
+
+
+def compact_json(data) -> str:
+    """Indented JSON with arrays of scalars on one line (shapes, top-1 lists): a readable, small manifest."""
+    import re
+    text = json.dumps(data, indent=1)
+    return re.sub(r"\[\s*([^\[\]{}]*?)\s*\]", lambda m: "[" + re.sub(r"\s*\n\s*", " ", m.group(1)) + "]", text) + "\n"
 
 
 def float_model_entry(arch: str, exporter: str, model: Path, calib: Path, samples: Path, labels: Path) -> dict:

@@ -1,7 +1,7 @@
 """PyTorch -> ONNX -> onnxruntime quantize_static (QDQ): the PyTorch-born cells.
 
 For every architecture in archs.py: train the PyTorch model a few epochs, then
-  float/torchscript   torch.onnx.export(dynamo=False, opset 13), BatchNorm kept
+  float/torchscript   torch.onnx.export(dynamo=False, opset 13), defaults (BatchNorm folded into Conv)
   float/dynamo        torch.onnx.export(dynamo=True), the exporter's default opset
   ort-ts-s8-perchannel / ort-ts-s8-pertensor / ort-ts-u8-perchannel
   ort-dynamo-s8-perchannel / ort-dynamo-u8-pertensor
@@ -46,7 +46,11 @@ def train(model, x, y):
         perm = torch.randperm(len(xt), generator=gen)
         for i in range(0, len(xt), 32):
             idx = perm[i:i + 32]
-            loss = torch.nn.functional.cross_entropy(model(xt[idx]), yt[idx])
+            out = model(xt[idx])
+            if isinstance(model[-1], torch.nn.Softmax):  # the model outputs probabilities
+                loss = torch.nn.functional.nll_loss(torch.log(out + 1e-9), yt[idx])
+            else:
+                loss = torch.nn.functional.cross_entropy(out, yt[idx])
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -59,9 +63,9 @@ def export_float(model, shape, path: Path, dynamo: bool) -> None:
         torch.onnx.export(model, (x,), str(path), dynamo=True, input_names=["input"], output_names=["logits"],
                           external_data=False)
     else:
+        # the defaults a user gets (eval mode: the exporter folds BatchNorm into the Conv before it)
         torch.onnx.export(model, (x,), str(path), dynamo=False, opset_version=13, input_names=["input"],
-                          output_names=["logits"], do_constant_folding=True,
-                          training=torch.onnx.TrainingMode.PRESERVE)
+                          output_names=["logits"])
     m = onnx.load(str(path))
     m.doc_string = ""
     onnx.save(m, str(path))
