@@ -15,7 +15,8 @@ import { encodeNpy, type NpyArray } from '../../compiler/data/npy.js';
 import type { Program } from '../../compiler/ir/program.js';
 import type { NamedTensor } from '../../compiler/verify/reference.js';
 
-const SCRIPT = resolve('test/helpers/tflm_run.py');
+// the runner edgec ships for `verify model.tflite` (with a --jobs mode the matrix uses)
+const SCRIPT = resolve('compiler/verify/tflm_run.py');
 
 let cachedPython: string | null | undefined;
 
