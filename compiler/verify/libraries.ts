@@ -33,7 +33,8 @@ const LIBRARIES: Record<LibraryId, { header: string; env: string; marker: string
   'esp-nn': { header: 'esp_nn.h', env: 'ESP_NN_PATH', marker: join('include', 'esp_nn.h'), url: 'https://github.com/espressif/esp-nn' },
 };
 
-function walk(dir: string, keep: (name: string) => boolean): string[] {
+/** Files under `dir` (recursively) whose name `keep` accepts, sorted. */
+export function walk(dir: string, keep: (name: string) => boolean): string[] {
   const out: string[] = [];
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     const p = join(dir, e.name);

@@ -10,20 +10,12 @@ import { mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { harnessSource, STRICT_FLAGS } from '../../compiler/verify/native.js';
+import { walk } from '../../compiler/verify/libraries.js';
 import type { GeneratedFile } from '../../compiler/emit/c-emitter.js';
 
 export const CMSIS_NN_PATH = process.env.CMSIS_NN_PATH ? resolve(process.env.CMSIS_NN_PATH) : undefined;
 export const ESP_NN_PATH = process.env.ESP_NN_PATH ? resolve(process.env.ESP_NN_PATH) : undefined;
 
-function walk(dir: string, keep: (name: string) => boolean): string[] {
-  const out: string[] = [];
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) out.push(...walk(p, keep));
-    else if (keep(e.name)) out.push(p);
-  }
-  return out.sort();
-}
 
 /** CMSIS-NN int8/int16 sources: every Source/**.c except the float ones (kernel-libraries.md). */
 export const cmsisSources = (base: string): string[] =>
