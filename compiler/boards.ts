@@ -1,8 +1,9 @@
 /** Boards are data (boards/*.json): memory budgets, CPU flags, kernel library. */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { boardsDir } from './emit/paths.js';
 import { EdgecError } from './errors.js';
+import { validateSchema, type Schema } from './json-schema.js';
 
 export interface Board {
   id: string;
@@ -35,15 +36,57 @@ export interface Board {
   arduinoArchitectures?: string;
 }
 
+/** The published schema of a board file, shipped beside the built-in boards. */
+export const BOARD_SCHEMA_FILE = 'board.schema.json';
+
+export function boardSchema(): Schema {
+  return JSON.parse(readFileSync(join(boardsDir(), BOARD_SCHEMA_FILE), 'utf8')) as Schema;
+}
+
 export function listBoards(): Board[] {
   return readdirSync(boardsDir())
-    .filter((f) => f.endsWith('.json'))
+    .filter((f) => f.endsWith('.json') && f !== BOARD_SCHEMA_FILE)
     .sort()
     .map((f) => JSON.parse(readFileSync(join(boardsDir(), f), 'utf8')) as Board);
 }
 
+/** `--board` names a file when it contains a path separator or ends in .json. */
+export function isBoardPath(id: string): boolean {
+  return id.includes('/') || id.includes('\\') || id.endsWith('.json');
+}
+
+/** A user board file, validated against boards/board.schema.json; every problem names the field. */
+export function loadBoardFile(path: string): Board {
+  const where = `board file ${JSON.stringify(path)}`;
+  if (!existsSync(path)) throw new EdgecError(`${where}: not found`);
+  if (!statSync(path).isFile()) throw new EdgecError(`${where}: not a file`);
+  if (statSync(path).size > 1_000_000) throw new EdgecError(`${where}: too large for a board description (over 1 MB)`);
+  let value: unknown;
+  try {
+    value = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new EdgecError(`${where}: not valid JSON (${e instanceof Error ? e.message.split('\n')[0] : String(e)})`);
+  }
+  const problems = validateSchema(boardSchema(), value);
+  if (problems.length > 0) {
+    const first = problems[0]!;
+    const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+    throw new EdgecError(`${where}: ${first.path === '' ? 'the board' : `field '${first.path}'`} ${first.message}${more}`, 2, `see ${join(boardsDir(), BOARD_SCHEMA_FILE)}`);
+  }
+  return value as Board;
+}
+
 export function boardById(id: string): Board {
+  if (isBoardPath(id)) return loadBoardFile(id);
   const board = listBoards().find((b) => b.id === id);
   if (!board) throw new EdgecError(`unknown board '${id}'`, 2, `known boards: ${listBoards().map((b) => b.id).join(', ')}`);
   return board;
+}
+
+let largest: number | undefined;
+
+/** The most memory (RAM or flash) any built-in board has: no tensor can be bigger and still build. */
+export function largestBoardBytes(): number {
+  largest ??= Math.max(...listBoards().map((b) => Math.max(b.ramBytes, b.flashBytes)));
+  return largest;
 }

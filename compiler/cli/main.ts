@@ -84,6 +84,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  c.notes.forEach((n) => log(`note: ${n}`));
   if (blobNote) log(blobNote);
   if (written.removed.length) log(`note: removed ${written.removed.length} file(s) of the previous edgec build in ${outDir}: ${listSome(written.removed)}`);
   if (written.foreign.length) log(`note: ${outDir} also holds ${written.foreign.length} file(s) edgec did not write, left alone: ${listSome(written.foreign)}`);
@@ -106,6 +107,7 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   const keep = keepInputsLine(c);
   if (keep) log(keep);
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  c.notes.forEach((n) => log(`note: ${n}`));
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
 }
 
@@ -117,7 +119,7 @@ function runBoards(json: boolean, log: (s: string) => void): void {
 
 function addModelOptions(cmd: Command): Command {
   return cmd
-    .option('-b, --board <id>', 'target board (see `edgec boards`)', 'host')
+    .option('-b, --board <id>', 'target board: an id (see `edgec boards`) or a board file path/to/board.json (schema: boards/board.schema.json)', 'host')
     .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
     .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))

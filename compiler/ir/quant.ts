@@ -35,15 +35,32 @@ export function roundHalfEven(x: number): number {
   return r;
 }
 
-/** TFLite QuantizeMultiplier. */
+/** Shifts the fixed-point kernels take (edgec_fixedpoint.h: edgec_requantize, shift in [-31, 30]). */
+export const MIN_SHIFT = -31;
+export const MAX_SHIFT = 30;
+
+/**
+ * A real multiplier the kernels cannot represent: TFLite would flush it to 0
+ * (shift below -31: every output becomes the zero point) or saturate it
+ * (shift above 30: wrong outputs). The lowering turns this into a model
+ * error naming the node and the value (passes/lower.ts).
+ */
+export class MultiplierRangeError extends Error {
+  constructor(readonly real: number) {
+    super(`requantization multiplier ${real.toPrecision(6)} is outside [2^${MIN_SHIFT - 1}, 2^${MAX_SHIFT + 1}) that the fixed-point kernels represent`);
+    this.name = 'MultiplierRangeError';
+  }
+}
+
+/** TFLite QuantizeMultiplier, refusing (MultiplierRangeError) what TFLite would flush to 0 or saturate. */
 export function quantizeMultiplier(real: number): FixedPointMultiplier {
   if (real === 0) return { mult: 0, shift: 0 };
+  if (!Number.isFinite(real) || real < 0) throw new MultiplierRangeError(real);
   const { q, exp } = frexp(real);
   let shift = exp;
   let qFixed = roundHalfAway(q * 2 ** 31);
   if (qFixed === 2 ** 31) { qFixed /= 2; shift += 1; }
-  if (shift < -31) return { mult: 0, shift: 0 };
-  if (shift > 30) return { mult: 2 ** 31 - 1, shift: 30 };
+  if (shift < MIN_SHIFT || shift > MAX_SHIFT) throw new MultiplierRangeError(real);
   return { mult: qFixed, shift };
 }
 

@@ -7,8 +7,9 @@
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { AttrValue, Graph, Node, Tensor } from '../ir/graph.js';
-import { EdgecError, modelError } from '../errors.js';
+import { bytesPerElement, elementCount, type AttrValue, type Graph, type Node, type Tensor } from '../ir/graph.js';
+import { largestBoardBytes } from '../boards.js';
+import { displayName, EdgecError, modelError } from '../errors.js';
 import { decodeAttribute } from './attributes.js';
 import { foldConstants, evaluateNode } from './fold-constants.js';
 import { dtypeFromOnnx, has, onnx, onnxDTypeName, toNumber, type GraphProto, type ModelProto, type NodeProto, type ValueInfoProto } from './proto.js';
@@ -174,15 +175,26 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
   if ((g.sparseInitializer ?? []).length > 0) throw modelError(file, undefined, 'sparse initializers are not supported');
 
   const tensors = new Map<string, Tensor>();
-  for (const init of g.initializer ?? []) tensors.set(init.name ?? '', decodeTensor(init, src));
+  for (const init of g.initializer ?? []) {
+    const t = decodeTensor(init, src);
+    checkSize(file, `initializer '${displayName(t.name)}'`, t);
+    const twin = tensors.get(t.name);
+    // Which of two different values would win is unspecified: refuse rather than pick one.
+    if (twin && !sameConstant(twin, t)) throw modelError(file, undefined, `initializer '${displayName(t.name)}' is defined twice with different values`);
+    tensors.set(t.name, t);
+  }
+  if ((g.output ?? []).length === 0) throw modelError(file, undefined, 'graph has no outputs', 'a model must declare at least one graph output');
 
   // Older exporters list initializers among the graph inputs too; those are constants, not inputs.
   const inputs: string[] = [];
   const overrides = options.shapes ?? {};
   for (const vi of g.input ?? []) {
     const name = vi.name ?? '';
+    if (inputs.includes(name)) throw modelError(file, undefined, `graph input '${displayName(name)}' is declared twice`);
     if (tensors.has(name)) continue;
-    tensors.set(name, graphInputTensor(vi, file, Object.hasOwn(overrides, name) ? overrides[name] : undefined));
+    const t = graphInputTensor(vi, file, Object.hasOwn(overrides, name) ? overrides[name] : undefined);
+    checkSize(file, `input '${displayName(name)}'`, t);
+    tensors.set(name, t);
     inputs.push(name);
   }
   for (const name of Object.keys(overrides)) {
@@ -216,6 +228,8 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
 
   const sorted = topoSort(nodes, new Set(tensors.keys()), file);
   const outputs = (g.output ?? []).map((o) => o.name ?? '');
+  const twice = outputs.find((o, i) => outputs.indexOf(o) !== i);
+  if (twice !== undefined) throw modelError(file, undefined, `graph output '${displayName(twice)}' is listed twice`);
   for (const o of outputs) if (!tensors.has(o) && !producedBy.has(o)) throw modelError(file, undefined, `graph output '${o}' is not produced by any node`);
 
   const graph: Graph = { name: g.name ?? '', fileName: file, opset, tensors, nodes: sorted, inputs, outputs };
@@ -240,10 +254,35 @@ function inferAll(graph: Graph): void {
       if (name === '') return;
       const info = outs[i];
       if (!info) throw modelError(graph.fileName, node, `output ${i} ('${name}') is not supported`);
-      graph.tensors.set(name, { name, dtype: info.dtype, shape: info.shape });
+      const t: Tensor = { name, dtype: info.dtype, shape: info.shape };
+      // Before any constant is evaluated: a huge inferred shape must not reach an allocation.
+      checkSize(graph.fileName, `output '${displayName(name)}'`, t, node);
+      graph.tensors.set(name, t);
     });
     if (node.outputs.some((o) => graph.outputs.includes(o))) continue;
     const values = evaluateNode(ctx, outs);
     if (values) node.outputs.forEach((name, i) => graph.tensors.set(name, { ...graph.tensors.get(name)!, data: values[i]! }));
   }
+}
+
+/**
+ * No tensor may be larger than the largest board's memory (RAM or flash,
+ * boards/*.json): beyond that no build can run, and sizes stop fitting the
+ * generated C's int32 dims and uint32 byte counts.
+ */
+function checkSize(file: string, what: string, t: Tensor, node?: Node): void {
+  const limit = largestBoardBytes();
+  const elements = elementCount(t.shape);
+  const bytes = elements * bytesPerElement(t.dtype);
+  if (t.shape.some((d) => !Number.isSafeInteger(d) || d < 0) || !(bytes <= limit)) {
+    throw modelError(file, node, `${what} of shape ${fmtShape(t.shape)} (${t.dtype}) is ${Number.isFinite(bytes) ? `${bytes} bytes` : 'unboundedly large'}, more than the largest board's memory (${limit} bytes)`);
+  }
+}
+
+/** Same dtype, shape and values (two initializers of one name that agree are harmless). */
+function sameConstant(a: Tensor, b: Tensor): boolean {
+  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return false;
+  if (!a.data || !b.data || a.data.length !== b.data.length) return a.data === b.data;
+  for (let i = 0; i < a.data.length; i++) if (!Object.is(a.data[i], b.data[i])) return false;
+  return true;
 }

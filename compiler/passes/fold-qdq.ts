@@ -13,26 +13,51 @@
  *    edgec.Requantize node.
  */
 import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
-import { modelError } from '../errors.js';
-import { pruneTensors, removeNodes, replaceNodeUses } from './graph-edit.js';
+import { displayName, modelError } from '../errors.js';
+import { GraphIndex, pruneTensors, removeNodes } from './graph-edit.js';
+
+/** Zero-point types QuantizeLinear / DequantizeLinear take (int32: a bias DequantizeLinear). */
+const ZERO_POINT_DTYPES = new Set(['int8', 'uint8', 'int16', 'int32']);
+/** float32 subnormals: no kernel multiplier or division is meaningful with them. */
+const MIN_NORMAL_FLOAT32 = 2 ** -126;
 
 export function readQuantParams(graph: Graph, node: Node): QuantInfo {
-  const scaleT = graph.tensors.get(node.inputs[1]);
-  if (!scaleT?.data) throw modelError(graph.fileName, node, 'scale must be a constant');
+  const fail = (reason: string): Error => modelError(graph.fileName, node, reason);
+  const scaleName = node.inputs[1] ?? '';
+  const scaleT = graph.tensors.get(scaleName);
+  if (!scaleT?.data) throw fail('scale must be a constant');
+  // A BOOL or integer scale would decode as 0/1 and silently quantize with the wrong step.
+  if (scaleT.dtype !== 'float32') throw fail(`scale '${displayName(scaleName)}' has type ${scaleT.dtype}; float32 is required`);
   const zpName = node.inputs[2] ?? '';
   const zpT = zpName ? graph.tensors.get(zpName) : undefined;
-  if (zpName && !zpT?.data) throw modelError(graph.fileName, node, 'zero point must be a constant');
+  if (zpName && !zpT?.data) throw fail('zero point must be a constant');
+  const quantized = graph.tensors.get(node.opType === 'DequantizeLinear' ? node.inputs[0] : node.outputs[0]);
+  if (zpT) {
+    if (!ZERO_POINT_DTYPES.has(zpT.dtype)) throw fail(`zero point '${displayName(zpName)}' has type ${zpT.dtype}; int8, uint8, int16 or int32 is required`);
+    if (node.opType === 'DequantizeLinear' && quantized && quantized.dtype !== zpT.dtype) {
+      throw fail(`zero point '${displayName(zpName)}' has type ${zpT.dtype} but the quantized tensor '${displayName(quantized.name)}' is ${quantized.dtype}`);
+    }
+  }
   const scale = Array.from(scaleT.data, Number);
   const zeroPoint = zpT?.data ? Array.from(zpT.data, Number) : scale.map(() => 0);
-  if (scale.some((s) => !(s > 0) || !Number.isFinite(s))) throw modelError(graph.fileName, node, `scale must be positive and finite (got ${scale.find((s) => !(s > 0))})`);
+  if (scale.length === 0) throw fail(`scale '${displayName(scaleName)}' is empty`);
+  if (zeroPoint.length !== scale.length) throw fail(`scale '${displayName(scaleName)}' has ${scale.length} values but zero point '${displayName(zpName)}' has ${zeroPoint.length}`);
+  const bad = scale.find((s) => !(s > 0) || !Number.isFinite(s) || s < MIN_NORMAL_FLOAT32);
+  if (bad !== undefined) throw fail(`scale '${displayName(scaleName)}' must be a positive, finite, normal float32 (got ${bad})`);
   const inputRank = graph.tensors.get(node.inputs[0])?.shape.length ?? 1;
   const rawAxis = typeof node.attrs.axis === 'number' ? node.attrs.axis : 1;
-  const axis = scale.length > 1 ? (rawAxis + inputRank) % inputRank : -1;
+  // rank 1: per channel over its only axis whatever `axis` says (tf2onnx writes axis=3 on depthwise biases, as onnxruntime accepts)
+  if (scale.length > 1 && inputRank > 1 && (rawAxis < -inputRank || rawAxis >= inputRank)) throw fail(`axis ${rawAxis} is out of range for a rank-${inputRank} tensor`);
+  const axis = scale.length > 1 ? (inputRank === 1 ? 0 : (rawAxis + inputRank) % inputRank) : -1;
+  const axisDim = axis >= 0 ? graph.tensors.get(node.inputs[0])?.shape[axis] : undefined;
+  if (axisDim !== undefined && axisDim !== scale.length) throw fail(`scale '${displayName(scaleName)}' has ${scale.length} values for ${axisDim} channels along axis ${axis}`);
   return { scale, zeroPoint, axis };
 }
 
 /** DQ nodes: constants become quantized constants; activations are read directly. */
 function foldDequantize(graph: Graph, dead: Set<Node>): void {
+  const index = new GraphIndex(graph);
+  const outputs = new Set(graph.outputs);
   for (const node of graph.nodes) {
     if (node.opType !== 'DequantizeLinear') continue;
     const quant = readQuantParams(graph, node);
@@ -48,8 +73,8 @@ function foldDequantize(graph: Graph, dead: Set<Node>): void {
       throw modelError(graph.fileName, node, `tensor '${src.name}' is dequantized with two different quantizations`);
     }
     src.quant = quant;
-    if (graph.outputs.includes(out)) continue; // float model output: keep as the edge op
-    replaceNodeUses(graph, out, src.name);
+    if (outputs.has(out)) continue; // float model output: keep as the edge op
+    index.replaceReads(out, src.name);
     dead.add(node);
   }
 }
@@ -79,6 +104,9 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
   graph.nodes.forEach((n) => n.outputs.forEach((o) => producers.set(o, n)));
   const firstQuantOf = new Map<string, string>();
   const floatEdge = floatEdgeTensors(graph);
+  const index = new GraphIndex(graph);
+  const inputs = new Set(graph.inputs);
+  const outputs = new Set(graph.outputs);
   for (const node of graph.nodes) {
     if (node.opType !== 'QuantizeLinear' || dead.has(node)) continue;
     const quant = readQuantParams(graph, node);
@@ -95,15 +123,15 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
       // re-labelling of the producer's output (that would skip the first rounding).
       node.opType = 'edgec.Requantize';
       node.domain = 'edgec';
-      node.inputs = [src];
+      index.setInputs(node, [src]);
       continue;
     }
     const producer = producers.get(src);
-    if (!producer || graph.inputs.includes(src)) continue; // model float input: keep as edge quantize
+    if (!producer || inputs.has(src)) continue; // model float input: keep as edge quantize
     // A float op before the model's first Q (e.g. a Reshape of a float input) stays float.
     if (floatEdge.has(src)) continue;
-    const readers = graph.nodes.filter((n) => !dead.has(n) && n.inputs.includes(src));
-    const onlyQuantizers = readers.every((r) => r.opType === 'QuantizeLinear') && !graph.outputs.includes(src);
+    const readers = index.readersOf(src).filter((n) => !dead.has(n));
+    const onlyQuantizers = readers.every((r) => r.opType === 'QuantizeLinear') && !outputs.has(src);
     if (!onlyQuantizers) continue; // a float reader remains; lowering reports it
     const first = firstQuantOf.get(src);
     if (first === undefined) {
@@ -114,10 +142,10 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
     }
     const firstTensor = graph.tensors.get(first) as Tensor;
     if (firstTensor.quant && sameQuant(firstTensor.quant, quant)) {
-      replaceNodeUses(graph, out.name, first);
-      if (graph.outputs.includes(out.name)) {
+      index.replaceReads(out.name, first);
+      if (outputs.has(out.name)) {
         // keep the output name: a requantize with identical parameters is a copy
-        node.opType = 'edgec.Requantize'; node.domain = 'edgec'; node.inputs = [first];
+        node.opType = 'edgec.Requantize'; node.domain = 'edgec'; index.setInputs(node, [first]);
         continue;
       }
       dead.add(node);
@@ -125,7 +153,7 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
     }
     node.opType = 'edgec.Requantize';
     node.domain = 'edgec';
-    node.inputs = [first];
+    index.setInputs(node, [first]);
   }
 }
 

@@ -8,10 +8,10 @@
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { activationRange } from '../ir/quant.js';
-import { pruneTensors, removeNodes } from './graph-edit.js';
+import { GraphIndex, pruneTensors, removeNodes } from './graph-edit.js';
 
 /** Ops whose kernels end with requantize + clamp. */
-export const CLAMPING_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'Add', 'Mul', 'edgec.Requantize']);
+export const CLAMPING_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'edgec.MatMulAdd', 'Add', 'Mul', 'edgec.Requantize']);
 export const ACT_ATTR = 'edgec.act';
 
 export interface ClipBounds { min: number; max: number }
@@ -48,14 +48,16 @@ function sameQuant(a?: Tensor['quant'], b?: Tensor['quant']): boolean {
 
 export function fuseActivations(graph: Graph): Graph {
   const dead = new Set<Node>();
+  const index = new GraphIndex(graph);
+  const outputs = new Set(graph.outputs);
   for (const act of graph.nodes) {
     const bounds = clampBounds(graph, act);
     if (!bounds) continue;
     const mid = act.inputs[0];
-    const producer = graph.nodes.find((n) => n.outputs[0] === mid);
+    const producer = index.producerOf(mid);
     if (!producer || !CLAMPING_OPS.has(producer.opType) || dead.has(producer)) continue;
-    if (graph.outputs.includes(mid)) continue;
-    const readers = graph.nodes.filter((n) => n.inputs.includes(mid));
+    if (outputs.has(mid)) continue;
+    const readers = index.readersOf(mid);
     if (readers.length !== 1) continue;
     const midT = graph.tensors.get(mid) as Tensor;
     const outT = graph.tensors.get(act.outputs[0]) as Tensor;
@@ -64,7 +66,7 @@ export function fuseActivations(graph: Graph): Graph {
     const prev = producer.attrs[ACT_ATTR];
     const prevBounds = Array.isArray(prev) ? { min: Number(prev[0]), max: Number(prev[1]) } : { min: -Infinity, max: Infinity };
     producer.attrs[ACT_ATTR] = [Math.max(prevBounds.min, bounds.min), Math.min(prevBounds.max, bounds.max)].map(finiteOrSentinel);
-    producer.outputs[0] = act.outputs[0];
+    index.setFirstOutput(producer, act.outputs[0]);
     dead.add(act);
   }
   removeNodes(graph, dead);

@@ -53,3 +53,61 @@ export function sortTopologically(graph: Graph): void {
   graph.nodes.forEach((n) => visit(n, new Set()));
   graph.nodes = order;
 }
+
+/**
+ * Who reads and who produces each tensor, kept current through the edits a
+ * pass makes, so a pass asks in O(1) instead of scanning every node (passes
+ * that scanned per node were quadratic on long graphs). Readers include
+ * nodes a pass has marked dead but not removed yet, as a scan of
+ * graph.nodes would.
+ */
+export class GraphIndex {
+  private readonly readers = new Map<string, Set<Node>>();
+  private readonly firstOutputOf = new Map<string, Node>();
+
+  constructor(graph: Graph) {
+    for (const node of graph.nodes) {
+      for (const input of node.inputs) this.addReader(input, node);
+      // The first node in graph order whose first output is the tensor, as graph.nodes.find would give.
+      const first = node.outputs[0];
+      if (first !== undefined && !this.firstOutputOf.has(first)) this.firstOutputOf.set(first, node);
+    }
+  }
+
+  private addReader(name: string, node: Node): void {
+    let set = this.readers.get(name);
+    if (!set) this.readers.set(name, (set = new Set()));
+    set.add(node);
+  }
+
+  /** Nodes with `name` among their inputs. */
+  readersOf(name: string): Node[] {
+    return [...(this.readers.get(name) ?? [])];
+  }
+
+  /** The node whose first output is `name`. */
+  producerOf(name: string): Node | undefined {
+    return this.firstOutputOf.get(name);
+  }
+
+  /** node.inputs = inputs, index updated. */
+  setInputs(node: Node, inputs: string[]): void {
+    for (const input of node.inputs) if (!inputs.includes(input)) this.readers.get(input)?.delete(node);
+    node.inputs = inputs;
+    for (const input of inputs) this.addReader(input, node);
+  }
+
+  /** replaceNodeUses through the index: every node reading `from` now reads `to`. */
+  replaceReads(from: string, to: string): void {
+    if (from === to) return;
+    for (const node of this.readersOf(from)) this.setInputs(node, node.inputs.map((i) => (i === from ? to : i)));
+  }
+
+  /** node's first output becomes `name` (a fused node takes over its consumer's output). */
+  setFirstOutput(node: Node, name: string): void {
+    const old = node.outputs[0];
+    if (old !== undefined && this.firstOutputOf.get(old) === node) this.firstOutputOf.delete(old);
+    node.outputs[0] = name;
+    this.firstOutputOf.set(name, node);
+  }
+}

@@ -5,8 +5,9 @@
  */
 import type { Graph } from '../ir/graph.js';
 import type { Program } from '../ir/program.js';
-import { modelError } from '../errors.js';
+import { displayName, modelError } from '../errors.js';
 import { loweringFor } from '../ops/index.js';
+import { MultiplierRangeError } from '../ir/quant.js';
 import { LoweringContext } from './lower-context.js';
 
 export interface LowerOptions {
@@ -27,9 +28,18 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
       const why = t && !t.quant && t.dtype === 'float32' ? ' on float data (edgec compiles int8 models: pass --calibration <samples.npy> to quantize it)' : '';
       throw modelError(graph.fileName, node, `unsupported op ${node.opType} (opset ${graph.opset})${why}`);
     }
-    lowering.lower(node, ctx);
+    try {
+      lowering.lower(node, ctx);
+    } catch (e) {
+      // Scales whose ratio the kernels cannot represent: one line naming the node, its output and the value.
+      if (e instanceof MultiplierRangeError) throw modelError(graph.fileName, node, `output '${displayName(node.outputs[0] ?? '')}': ${e.message} (from the scales of its inputs and output)`, 'the model\'s quantization scales are out of range; re-quantize it');
+      throw e;
+    }
   }
   ctx.flushPendingCopies();
+  // The generated API lists outputs in the model's declared order, not in the order ops happen to write them.
+  const declaredIndex = (id: string): number => graph.outputs.indexOf(ctx.value(id).onnxName);
+  ctx.program.outputs.sort((a, b) => declaredIndex(a) - declaredIndex(b));
   for (const out of graph.outputs) {
     if (!ctx.isLowered(out)) throw modelError(graph.fileName, undefined, `output '${out}' is not produced by any node`);
   }

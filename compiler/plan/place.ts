@@ -92,18 +92,19 @@ export function lowerBound(blocks: readonly Block[], stepCount: number): number 
  * [bs, be) forbids the starts in the open interval (bs - part.offset -
  * part.bytes, be - part.offset); the rest, from 0 up, is allowed.
  */
-function freeIntervals(blocks: readonly Block[], offsets: readonly (number | undefined)[], i: number): Interval[] {
+function freeIntervals(blocks: readonly Block[], offsets: readonly (number | undefined)[], i: number, neighbours: readonly number[][]): Interval[] {
   const forbidden: Interval[] = [];
   const mine = partsOf(blocks[i]!);
-  blocks.forEach((b, j) => {
+  // Only blocks live at the same time can forbid anything (their order does not matter: sorted below).
+  for (const j of neighbours[i]!) {
     const o = offsets[j];
-    if (o === undefined || j === i || !overlapInTime(b, blocks[i]!)) return;
-    for (const q of partsOf(b)) {
+    if (o === undefined) continue;
+    for (const q of partsOf(blocks[j]!)) {
       for (const p of mine) {
         if (overlapInTime(p, q)) forbidden.push({ start: o + q.offset - p.offset - p.bytes, end: o + q.offset + q.bytes - p.offset });
       }
     }
-  });
+  }
   forbidden.sort((a, b) => a.start - b.start || a.end - b.end);
   const free: Interval[] = [];
   let cursor = 0;
@@ -113,6 +114,27 @@ function freeIntervals(blocks: readonly Block[], offsets: readonly (number | und
   }
   free.push({ start: cursor, end: Infinity });
   return free;
+}
+
+/**
+ * For each block, the other blocks whose intervals meet it in time. A sweep
+ * over first use costs the number of such pairs, which on long graphs is
+ * linear (each buffer meets a few neighbours), where testing every pair was
+ * quadratic.
+ */
+export function timeNeighbours(blocks: readonly Block[]): number[][] {
+  const byFirst = blocks.map((_, i) => i).sort((a, b) => blocks[a]!.first - blocks[b]!.first || a - b);
+  const neighbours = blocks.map((): number[] => []);
+  byFirst.forEach((i, k) => {
+    const last = blocks[i]!.last;
+    for (let m = k + 1; m < byFirst.length && blocks[byFirst[m]!]!.first <= last; m++) {
+      const j = byFirst[m]!;
+      if (!overlapInTime(blocks[i]!, blocks[j]!)) continue;
+      neighbours[i]!.push(j);
+      neighbours[j]!.push(i);
+    }
+  });
+  return neighbours;
 }
 
 type Fit = 'best' | 'first';
@@ -133,9 +155,9 @@ function chooseOffset(free: readonly Interval[], fit: Fit): number {
   return best!.start; // the last interval is unbounded, so best is always set
 }
 
-function greedy(blocks: readonly Block[], order: readonly number[], fit: Fit): number[] {
+function greedy(blocks: readonly Block[], order: readonly number[], fit: Fit, neighbours: readonly number[][]): number[] {
   const offsets: (number | undefined)[] = new Array<number | undefined>(blocks.length).fill(undefined);
-  for (const i of order) offsets[i] = chooseOffset(freeIntervals(blocks, offsets, i), fit);
+  for (const i of order) offsets[i] = chooseOffset(freeIntervals(blocks, offsets, i, neighbours), fit);
   return offsets as number[];
 }
 
@@ -161,18 +183,23 @@ function topFit(free: readonly Interval[], bytes: number, limit: number): number
  * its neighbours) this achieves max(a_i + a_{i+1}) exactly, where size-ordered
  * greedy can stack three blocks (e.g. sizes 100, 90, 80, 85).
  */
-function twoEnded(blocks: readonly Block[], target: number): number[] {
+function twoEnded(blocks: readonly Block[], target: number, neighbours: readonly number[][]): number[] {
   const order = blocks.map((_, i) => i).sort((a, b) => blocks[a]!.first - blocks[b]!.first || blocks[b]!.last - blocks[a]!.last || a - b);
+  const rank = new Array<number>(blocks.length);
+  order.forEach((i, k) => { rank[i] = k; });
   const offsets: (number | undefined)[] = new Array<number | undefined>(blocks.length).fill(undefined);
   const onTop: boolean[] = new Array<boolean>(blocks.length).fill(false);
   for (const i of order) {
     const b = blocks[i]!;
+    // The placed block live with this one that started last (ties: the one placed first).
     let recent = -1;
-    for (const j of order) {
-      if (offsets[j] === undefined || !overlapInTime(b, blocks[j]!)) continue;
-      if (recent < 0 || blocks[j]!.first > blocks[recent]!.first || (blocks[j]!.first === blocks[recent]!.first && blocks[j]!.last > blocks[recent]!.last)) recent = j;
+    for (const j of neighbours[i]!) {
+      if (offsets[j] === undefined) continue;
+      const [bj, br] = [blocks[j]!, blocks[recent] ?? blocks[j]!];
+      const later = recent < 0 || bj.first > br.first || (bj.first === br.first && (bj.last > br.last || (bj.last === br.last && rank[j]! < rank[recent]!)));
+      if (later) recent = j;
     }
-    const free = freeIntervals(blocks, offsets, i);
+    const free = freeIntervals(blocks, offsets, i, neighbours);
     const preferTop = recent >= 0 && !onTop[recent];
     const top = topFit(free, b.bytes, target);
     const bottom = bottomFit(free, b.bytes, target);
@@ -220,7 +247,7 @@ function seededRandom(seed: number): (n: number) => number {
  * budget shrinks with the square of the block count, since one greedy run
  * costs about that, so large graphs stay fast.
  */
-function improveOrder(blocks: readonly Block[], start: number[], startArena: number, bound: number): { offsets: number[]; arena: number } | undefined {
+function improveOrder(blocks: readonly Block[], start: number[], startArena: number, bound: number, neighbours: readonly number[][]): { offsets: number[]; arena: number } | undefined {
   const tries = Math.min(400, Math.floor(4_000_000 / Math.max(1, blocks.length * blocks.length)));
   if (blocks.length < 3 || tries === 0) return undefined;
   const rnd = seededRandom(0x5eed);
@@ -232,7 +259,7 @@ function improveOrder(blocks: readonly Block[], start: number[], startArena: num
     const i = rnd(next.length);
     const j = rnd(next.length);
     [next[i], next[j]] = [next[j]!, next[i]!];
-    const offsets = greedy(blocks, next, 'best');
+    const offsets = greedy(blocks, next, 'best', neighbours);
     const a = arenaOf(blocks, offsets);
     if (a <= arena) {
       order = next;
@@ -252,6 +279,7 @@ function improveOrder(blocks: readonly Block[], start: number[], startArena: num
 export function packBlocks(blocks: readonly Block[], bound: number): Packing {
   let best: Packing | undefined;
   let bestGreedy: { order: number[]; arena: number } | undefined;
+  const neighbours = timeNeighbours(blocks);
   const consider = (heuristic: string, offsets: number[]): void => {
     const arena = arenaOf(blocks, offsets);
     if (best === undefined || arena < best.arena) best = { offsets, arena, heuristic };
@@ -259,17 +287,17 @@ export function packBlocks(blocks: readonly Block[], bound: number): Packing {
   for (const [name, orderOf] of ORDERS) {
     for (const fit of ['best', 'first'] as const) {
       const order = orderOf(blocks);
-      const offsets = greedy(blocks, order, fit);
+      const offsets = greedy(blocks, order, fit, neighbours);
       consider(`greedy-${name}-${fit}-fit`, offsets);
       const arena = arenaOf(blocks, offsets);
       if (fit === 'best' && (bestGreedy === undefined || arena < bestGreedy.arena)) bestGreedy = { order, arena };
       if (best!.arena <= bound) return best!;
     }
   }
-  consider('two-ended', twoEnded(blocks, bound));
+  consider('two-ended', twoEnded(blocks, bound, neighbours));
   if (best === undefined) return { offsets: [], arena: 0, heuristic: 'empty' };
   if (best.arena <= bound || bestGreedy === undefined) return best;
-  const improved = improveOrder(blocks, bestGreedy.order, bestGreedy.arena, bound);
+  const improved = improveOrder(blocks, bestGreedy.order, bestGreedy.arena, bound, neighbours);
   if (improved && improved.arena < best.arena) best = { ...improved, heuristic: 'local-search' };
   return best;
 }

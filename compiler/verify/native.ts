@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import Handlebars from 'handlebars';
 import { templatesDir } from '../emit/paths.js';
 import { EdgecError } from '../errors.js';
@@ -18,13 +18,14 @@ export function harnessSource(name: string): string {
 }
 
 /** Builds `<dir>/*.c` + harness with gcc; returns the executable path. */
-export function buildNativeRunner(dir: string, name: string, opts: { cc?: string; flags?: string[] } = {}): string {
+export function buildNativeRunner(folder: string, name: string, opts: { cc?: string; flags?: string[]; link?: string[] } = {}): string {
+  const dir = resolve(folder);
   const work = mkdtempSync(join(tmpdir(), 'edgec-native-'));
   const harness = join(work, 'runner.c');
   writeFileSync(harness, harnessSource(name));
   const sources = readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f));
   const exe = join(work, 'runner');
-  const args = [...STRICT_FLAGS, '-O2', ...(opts.flags ?? []), '-I', dir, harness, ...sources, '-o', exe, '-lm'];
+  const args = [...STRICT_FLAGS, '-O2', ...(opts.flags ?? []), '-I', dir, harness, ...sources, ...(opts.link ?? []), '-o', exe, '-lm'];
   try {
     execFileSync(opts.cc ?? 'gcc', args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {

@@ -15,7 +15,7 @@ import { promisify } from 'node:util';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import { EdgecError } from '../errors.js';
 import { harnessSource, type NativeRun } from './native.js';
 
@@ -42,7 +42,8 @@ export function emccPath(): string | undefined {
 
 export const hasEmcc = (): boolean => emccPath() !== undefined;
 
-function cacheDir(): string {
+/** Where built runners (and kernel library archives) are cached. */
+export function cacheDir(): string {
   const dir = process.env.EDGEC_WASM_CACHE ?? join(tmpdir(), 'edgec-wasm-cache');
   mkdirSync(dir, { recursive: true });
   return dir;
@@ -66,8 +67,8 @@ function buildKey(dir: string, harness: string, flags: string[]): string {
  * Builds are cached by a hash of the folder's sources, harness and flags
  * (emcc takes ~1-3 s per model; a test or a repeated verify pays it once).
  */
-export function buildWasmRunner(dir: string, name: string, opts: { flags?: string[] } = {}): string {
-  const job = wasmBuildJob(dir, name, opts.flags ?? []);
+export function buildWasmRunner(dir: string, name: string, opts: { flags?: string[]; link?: string[] } = {}): string {
+  const job = wasmBuildJob(dir, name, opts.flags ?? [], opts.link ?? []);
   if (job.cached) return job.out;
   try {
     execFileSync(job.emcc, job.args, { stdio: ['ignore', 'pipe', 'pipe'], env: emccEnv(), cwd: job.work });
@@ -78,8 +79,8 @@ export function buildWasmRunner(dir: string, name: string, opts: { flags?: strin
 }
 
 /** As buildWasmRunner, without blocking: verify builds the plain and the tracing runner side by side. */
-export async function buildWasmRunnerAsync(dir: string, name: string, opts: { flags?: string[] } = {}): Promise<string> {
-  const job = wasmBuildJob(dir, name, opts.flags ?? []);
+export async function buildWasmRunnerAsync(dir: string, name: string, opts: { flags?: string[]; link?: string[] } = {}): Promise<string> {
+  const job = wasmBuildJob(dir, name, opts.flags ?? [], opts.link ?? []);
   if (job.cached) return job.out;
   try {
     await promisify(execFile)(job.emcc, job.args, { env: emccEnv(), cwd: job.work, maxBuffer: 1 << 24 });
@@ -96,17 +97,19 @@ function compileError(dir: string, e: unknown): EdgecError {
 
 interface BuildJob { cached: boolean; out: string; emcc: string; args: string[]; work: string; finish: () => string }
 
-function wasmBuildJob(dir: string, name: string, flags: string[]): BuildJob {
+function wasmBuildJob(folder: string, name: string, flags: string[], link: string[]): BuildJob {
   const emcc = emccPath();
   if (!emcc) throw new EdgecError(EMCC_MISSING, 2);
+  // emcc runs in a temporary work folder: a relative folder (verify --from out/dir) must not be read from there.
+  const dir = resolve(folder);
   const harness = harnessSource(name);
-  const out = join(cacheDir(), `${name}-${buildKey(dir, harness, flags)}.js`);
+  const out = join(cacheDir(), `${name}-${buildKey(dir, harness, [...flags, ...link])}.js`);
   if (existsSync(out)) return { cached: true, out, emcc, args: [], work: '', finish: () => out };
   const work = mkdtempSync(join(tmpdir(), 'edgec-wasm-'));
   const harnessFile = join(work, 'runner.c');
   writeFileSync(harnessFile, harness);
   const tmpOut = join(work, 'runner.js');
-  const args = [...WASM_FLAGS, ...flags, '-I', dir, harnessFile, ...folderSources(dir).c.map((f) => join(dir, f)), '-o', tmpOut];
+  const args = [...WASM_FLAGS, ...flags, '-I', dir, harnessFile, ...folderSources(dir).c.map((f) => join(dir, f)), ...link, '-o', tmpOut];
   return {
     cached: false, out, emcc, args, work,
     finish: () => {
