@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { edgec } from '../helpers/cli.js';
 import { QdqBuilder, type QParams } from '../helpers/onnx-builder.js';
-import { cCommentText, cIdentifier, cStringLiteral, UniqueCNames } from '../../compiler/emit/c-names.js';
+import { cCommentText, cIdentifier, cStringLiteral, isGeneratedSymbolSuffix, UniqueCNames } from '../../compiler/emit/c-names.js';
 import { displayLine, escapeOutputText } from '../../compiler/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgec-names-'));
@@ -25,7 +25,7 @@ const LONG = 'A'.repeat(100_000);
 export const HOSTILE_NAMES: readonly string[] = [
   'x*/ int INJECTED = 42; /*', '/* open', '// line', 'a??/', '??=define', 'say "hi"', "it's", 'back\\slash', 'trail\\',
   'new\nline', 'carriage\rreturn', 'nul\u0000byte', '%s%n%d', '\u001b[31mred\u001b[0m', 'int', 'static', 'return',
-  '1digit', 'a.b', 'a_b', 'ünïcödé ✓', LONG, `${LONG}B`, 'tab\tname', 'bell\u0007',
+  '1digit', 'a.b', 'a_b', 'ünïcödé ✓', LONG, `${LONG}B`, 'tab\tname', 'bell\u0007', 'arena', 'invoke', 'selftest_in',
 ];
 
 /** One Gemm per name: input, node and initializers carry the name; outputs are `out<i>` (or swapped). */
@@ -117,6 +117,8 @@ describe('c-names', () => {
     expect(cIdentifier(LONG)).not.toBe(cIdentifier(`${LONG}B`));
     const names = new UniqueCNames();
     expect(['a.b', 'a_b', 'a-b', 'a_b_1'].map((n) => names.take(n))).toEqual(['a_b', 'a_b_1', 'a_b_2', 'a_b_1_1']);
+    const avoiding = new UniqueCNames(isGeneratedSymbolSuffix);
+    expect(['arena', 'invoke', 'selftest_in0', 'selftest_diff_f32', 'conv'].map((n) => avoiding.take(n))).toEqual(['arena_1', 'invoke_1', 'selftest_in0_1', 'selftest_diff_f32_1', 'conv']);
   });
 
   it('literals escape everything that could end or bend them; comments cannot close', () => {
