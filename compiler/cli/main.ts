@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { compileModelAsync, type Compiled } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
-import { displayLine, displayName, EdgecError } from '../errors.js';
+import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { packageFiles } from '../package/index.js';
@@ -185,7 +185,8 @@ function writeStderr(s: string): void {
 
 function writeStdout(s: string): void {
   if (stdoutClosed) return;
-  try { process.stdout.write(`${s}\n`); } catch { stdoutClosed = true; }
+  // model names reach reports: no control character or ANSI sequence gets to the terminal
+  try { process.stdout.write(`${escapeOutputText(s)}\n`); } catch { stdoutClosed = true; }
 }
 
 export async function main(argv: string[], log: (s: string) => void = writeStdout): Promise<number> {

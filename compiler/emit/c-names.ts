@@ -57,14 +57,16 @@ export function cIdentifier(raw: string, maxLength: number = C_IDENTIFIER_MAX): 
 export class UniqueCNames {
   private readonly used = new Set<string>();
 
-  constructor(reserved: Iterable<string> = []) {
-    for (const r of reserved) this.used.add(r);
-  }
+  /** `reserved`: ids never handed out (names the generated code already uses). */
+  constructor(private readonly reserved: (id: string) => boolean = () => false) {}
 
   take(raw: string, maxLength: number = C_IDENTIFIER_MAX): string {
     const base = cIdentifier(raw, maxLength - 6);
     let id = base;
-    for (let i = 1; this.used.has(id); i++) id = `${base}_${i}`;
+    for (let i = 1; this.used.has(id) || this.reserved(id); i++) {
+      if (i > 1_000_000) throw new Error(`internal: no free C identifier for '${base}'`);
+      id = `${base}_${i}`;
+    }
     this.used.add(id);
     return id;
   }
@@ -119,4 +121,14 @@ export function cCommentText(s: string, max: number = COMMENT_NAME_MAX): string 
   // no trigraph (`??x`) either: -Wtrigraphs, and `??/` before a line end splices lines
   while (out.includes('??')) out = out.replace(/\?\?/g, '?\\?');
   return defuseCommentMarkers(out);
+}
+
+/**
+ * Suffixes of `<name>_…` symbols the templates define themselves (the arena,
+ * tensor tables, entry points, blob and selftest symbols): a value or weight
+ * id must not be one of them, or `<name>_<id>` would be defined twice.
+ */
+export function isGeneratedSymbolSuffix(id: string): boolean {
+  // exact names only: `<id>_<n>` must never be reserved, or UniqueCNames.take would look forever
+  return /^(arena|inputs?|outputs?|invoke|bind_weights|fingerprint|weights_blob|weights|selftest|selftest_copy|selftest_diff_(f32|s8|u8)|selftest_(in|out)\d+)$/i.test(id);
 }

@@ -8,7 +8,7 @@ import type { Graph, Node, Tensor } from '../ir/graph.js';
 import type { ConstArray, Op, Program, Value, ValueType } from '../ir/program.js';
 import { channelsLastPerm, copyPerm, identityPerm, physicalShape, sameMemoryOrder, type Perm } from '../ir/layout.js';
 import { modelError, type EdgecError } from '../errors.js';
-import { UniqueCNames } from '../emit/c-names.js';
+import { isGeneratedSymbolSuffix, UniqueCNames } from '../emit/c-names.js';
 
 /** Ids are C identifier suffixes (`<name>_<id>`): short enough that the whole stays within C99's 63 significant characters for usual names. */
 const VALUE_ID_MAX = 40;
@@ -24,7 +24,7 @@ export class LoweringContext {
   readonly program: Program;
   private readonly lowered = new Map<string, Lowered>();
   private readonly copies = new Map<string, Lowered>();
-  private readonly usedIds = new UniqueCNames();
+  private readonly usedIds = new UniqueCNames(isGeneratedSymbolSuffix);
   /**
    * Flattened tensors whose features stay in their producer's memory order
    * (NHWC) because every reader is a fully connected layer that permutes its

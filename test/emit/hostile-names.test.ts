@@ -13,7 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { edgec } from '../helpers/cli.js';
 import { QdqBuilder, type QParams } from '../helpers/onnx-builder.js';
-import { cCommentText, cIdentifier, cStringLiteral, UniqueCNames } from '../../compiler/emit/c-names.js';
+import { cCommentText, cIdentifier, cStringLiteral, isGeneratedSymbolSuffix, UniqueCNames } from '../../compiler/emit/c-names.js';
+import { displayLine, escapeOutputText } from '../../compiler/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgec-names-'));
 const hasArmGcc = spawnSync('arm-none-eabi-gcc', ['--version']).status === 0;
@@ -24,7 +25,7 @@ const LONG = 'A'.repeat(100_000);
 export const HOSTILE_NAMES: readonly string[] = [
   'x*/ int INJECTED = 42; /*', '/* open', '// line', 'a??/', '??=define', 'say "hi"', "it's", 'back\\slash', 'trail\\',
   'new\nline', 'carriage\rreturn', 'nul\u0000byte', '%s%n%d', '\u001b[31mred\u001b[0m', 'int', 'static', 'return',
-  '1digit', 'a.b', 'a_b', 'ünïcödé ✓', LONG, `${LONG}B`, 'tab\tname', 'bell\u0007',
+  '1digit', 'a.b', 'a_b', 'ünïcödé ✓', LONG, `${LONG}B`, 'tab\tname', 'bell\u0007', 'arena', 'invoke', 'selftest_in',
 ];
 
 /** One Gemm per name: input, node and initializers carry the name; outputs are `out<i>` (or swapped). */
@@ -116,6 +117,8 @@ describe('c-names', () => {
     expect(cIdentifier(LONG)).not.toBe(cIdentifier(`${LONG}B`));
     const names = new UniqueCNames();
     expect(['a.b', 'a_b', 'a-b', 'a_b_1'].map((n) => names.take(n))).toEqual(['a_b', 'a_b_1', 'a_b_2', 'a_b_1_1']);
+    const avoiding = new UniqueCNames(isGeneratedSymbolSuffix);
+    expect(['arena', 'invoke', 'selftest_in0', 'selftest_diff_f32', 'conv'].map((n) => avoiding.take(n))).toEqual(['arena_1', 'invoke_1', 'selftest_in0_1', 'selftest_diff_f32_1', 'conv']);
   });
 
   it('literals escape everything that could end or bend them; comments cannot close', () => {
@@ -125,5 +128,19 @@ describe('c-names', () => {
     const comment = cCommentText('x*/ y /* z ??/ \n');
     expect(comment).not.toMatch(/\*\/|\/\*|\?\?|\n/);
     expect(cCommentText('y'.repeat(500)).length).toBeLessThan(100);
+  });
+});
+
+describe('names in messages', () => {
+  it('a long quoted name is shortened where it stands, so the reason after it survives', () => {
+    const line = displayLine(`m.onnx: tensor '${'n'.repeat(100_000)}' has invalid dims [0]`);
+    expect(line).toMatch(/^m\.onnx: tensor 'n{80}\.\.\.' has invalid dims \[0\]$/);
+    expect(displayLine("x 'a\nb\u001b[1m' y")).toBe("x 'a\\nb\\x1b[1m' y");
+  });
+
+  it('report text keeps its tabs and line breaks; JSON stays JSON', () => {
+    expect(escapeOutputText('a\tb\nc\u001bd\u0085e\u2028f')).toBe('a\tb\nc\\x1bd\\u0085e\\u2028f');
+    const json = JSON.stringify({ name: 'x\u007f\u0085\u2028\u202e' });
+    expect(JSON.parse(escapeOutputText(json))).toEqual({ name: 'x\u007f\u0085\u2028\u202e' });
   });
 });
