@@ -10,7 +10,10 @@
  * output Q's range is the activation's observed range:
  *  - LeakyRelu(α in (0, 1]): [out_min / α, out_max] (x < 0 maps to αx);
  *  - HardSwish: [-3, h⁻¹(out_max)]: every x <= -3 gives 0, so clipping
- *    there changes no output, and x above h⁻¹(out_max) saturates the output.
+ *    there changes no output, and x above h⁻¹(out_max) saturates the output;
+ *  - HardSigmoid(α > 0, β) (NNCF's SE blocks: Gemm -> HardSigmoid -> Q):
+ *    [(max(out_min, 0) − β)/α, (min(out_max, 1) − β)/α], the inputs whose
+ *    outputs are not clamped at 0 or 1 or beyond the output's range.
  * Clipping the intermediate to that range therefore changes no output value
  * beyond the output's own saturation; the cost is one more rounding, of the
  * intermediate (for LeakyRelu on a coarser grid than the output's, by up to
@@ -42,6 +45,14 @@ export function inputRangeFor(act: Node, out: ActQuant): { lo: number; hi: numbe
     const top = hi >= 3 ? hi : (-3 + Math.sqrt(9 + 24 * hi)) / 2;
     return { lo: -3, hi: top };
   }
+  if (act.opType === 'HardSigmoid') {
+    const alpha = attrFloat(act, 'alpha', 0.2);
+    const beta = attrFloat(act, 'beta', 0.5);
+    if (!(alpha > 0)) return undefined;
+    const xLo = (Math.max(lo, 0) - beta) / alpha;
+    const xHi = (Math.min(hi, 1) - beta) / alpha;
+    return xHi > xLo ? { lo: xLo, hi: xHi } : undefined;
+  }
   return undefined;
 }
 
@@ -56,7 +67,7 @@ function quantizedBy(graph: Graph, name: string): ActQuant | undefined {
 
 export function unquantizedActivation(graph: Graph): Graph {
   for (const act of [...graph.nodes]) {
-    if (act.opType !== 'LeakyRelu' && act.opType !== 'HardSwish') continue;
+    if (act.opType !== 'LeakyRelu' && act.opType !== 'HardSwish' && act.opType !== 'HardSigmoid') continue;
     const mid = act.inputs[0];
     const producer = producerOf(graph, mid);
     if (!producer || !REQUANTIZING_PRODUCERS.has(producer.opType) || dequantizerOf(graph, mid)) continue;

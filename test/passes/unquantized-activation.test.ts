@@ -32,6 +32,14 @@ describe('unquantized-activation', () => {
     expect((hi * (hi + 3)) / 6).toBeCloseTo(representableRange(small).hi, 9);
   });
 
+  it('HardSigmoid (NNCF SE block: Gemm -> HardSigmoid -> Q): the inputs whose outputs are not clamped', () => {
+    const probs = act(1 / 256, -128); // real range [0, 0.996]
+    const r = inputRangeFor(node('HardSigmoid', { alpha: 1 / 6, beta: 0.5 }), probs);
+    expect(r?.lo).toBeCloseTo(-3, 9); // alpha*x + beta = 0
+    expect(r?.hi).toBeCloseTo((representableRange(probs).hi - 0.5) * 6, 9);
+    expect(inputRangeFor(node('HardSigmoid', { alpha: 0 }), probs)).toBeUndefined();
+  });
+
   it('Quark Conv -> LeakyRelu -> Q: the conv writes int8, the LeakyRelu reads it', () => {
     const g = foldQdq(unquantizedActivation(quarkConvActivation(new Rand(1), A, O, 'LeakyRelu').graph()));
     const leaky = g.nodes.find((n) => n.opType === 'LeakyRelu');
