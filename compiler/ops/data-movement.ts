@@ -17,7 +17,7 @@ import { channelsLastPerm, physicalShape, rowMajorStrides, type Perm } from '../
 import { ShapeContext, resolveSlice } from '../onnx/shapes/index.js';
 import type { Lowered, LoweringContext, Quant } from '../passes/lower-context.js';
 import { attrInt, attrString } from './attrs.js';
-import { outputWithQuant, requantizeOp, sameQuant } from './quantize.js';
+import { requantizeOp, sameQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
 
 /** Per logical axis of the (rank-preserving) output: the input index of each output index. */
@@ -51,11 +51,28 @@ export function gatherOp(ctx: LoweringContext, node: Node, src: Lowered, inShape
   };
 }
 
-/** Defines ONNX tensor `outName` in layout `perm` (after a requantize when it is quantized unlike the input); returns the value to write and the finisher. */
+/**
+ * The quantization data movement keeps: the input tensor's, or, for the
+ * int8 tensors tf2onnx leaves without Q/DQ around transparent ops, the
+ * quantization of the value that holds it (zero when nothing says).
+ */
+export function sourceQuant(ctx: LoweringContext, node: Node, name: string, src: Lowered): Quant {
+  if (ctx.tensor(name).quant) return ctx.quant(node, name);
+  const v = ctx.value(src.value);
+  return { scale: v.scale, zeroPoint: v.zeroPoint };
+}
+
+/**
+ * Defines ONNX tensor `outName` in layout `perm` with the input's
+ * quantization `inQ`; when the model quantizes the output otherwise, the op
+ * writes a temporary and a requantize follows. Returns the value to write and
+ * the finisher to call after adding the op.
+ */
 export function definePassThrough(ctx: LoweringContext, node: Node, outName: string, perm: Perm, inQ: Quant): { write: string; finish: () => void } {
+  const t = ctx.tensor(outName);
+  if (!t.quant) return { write: ctx.define(outName, perm, { quant: inQ }), finish: () => undefined };
   const outQ = ctx.quant(node, outName);
   if (sameQuant(outQ, inQ)) return { write: ctx.define(outName, perm), finish: () => undefined };
-  const t = ctx.tensor(outName);
   const tmp = ctx.newValue(`${outName}_pre_requant`, {
     type: 'int8', shape: physicalShape(t.shape, perm), scale: inQ.scale, zeroPoint: inQ.zeroPoint,
     role: 'activation', onnxName: outName, logicalShape: t.shape,
@@ -69,11 +86,16 @@ export function definePassThrough(ctx: LoweringContext, node: Node, outName: str
   };
 }
 
+/** definePassThrough of the node's first output, from its first input held in `src`. */
+export function passThroughOutput(ctx: LoweringContext, node: Node, src: Lowered, perm: Perm): { write: string; finish: () => void } {
+  return definePassThrough(ctx, node, node.outputs[0] as string, perm, sourceQuant(ctx, node, node.inputs[0] as string, src));
+}
+
 /** Gather `tables` from the node's first input into its first output (same rank, same layout). */
 function lowerTables(node: Node, ctx: LoweringContext, tables: AxisTables): void {
   const xName = node.inputs[0];
   const src = ctx.readAny(node, xName);
-  const out = outputWithQuant(ctx, node, src.perm, ctx.quant(node, xName));
+  const out = passThroughOutput(ctx, node, src, src.perm);
   ctx.addOp(gatherOp(ctx, node, src, ctx.tensor(xName).shape, tables, out.write));
   out.finish();
 }
@@ -91,7 +113,7 @@ function lowerSplit(node: Node, ctx: LoweringContext): void {
   const shape = ctx.tensor(xName).shape;
   const axis = (attrInt(node, 'axis', 0) + shape.length) % shape.length;
   const src = ctx.readAny(node, xName);
-  const inQ = ctx.quant(node, xName);
+  const inQ = sourceQuant(ctx, node, xName, src);
   let offset = 0;
   node.outputs.forEach((outName, k) => {
     const size = outName === '' ? 0 : ctx.tensor(outName).shape[axis] as number;
@@ -124,7 +146,7 @@ function lowerGather(node: Node, ctx: LoweringContext): void {
   const tables = shape.map((d, a) => (a === axis ? indices : range(d)));
   // scalar indices drop the axis: same memory, the output layout just loses it
   const perm = indicesT.shape.length === 0 ? src.perm.filter((a) => a !== axis).map((a) => (a > axis ? a - 1 : a)) : src.perm;
-  const out = outputWithQuant(ctx, node, perm, ctx.quant(node, xName));
+  const out = passThroughOutput(ctx, node, src, perm);
   ctx.addOp(gatherOp(ctx, node, src, shape, tables, out.write));
   out.finish();
 }
@@ -145,7 +167,7 @@ function lowerExpand(node: Node, ctx: LoweringContext): void {
   const src = { value: given.value, perm: [...range(lead), ...given.perm.map((a) => a + lead)] };
   const shape = [...new Array<number>(lead).fill(1), ...inShape];
   const tables = shape.map((d, a) => range(outShape[a] as number, (i) => (d === 1 ? 0 : i)));
-  const out = outputWithQuant(ctx, node, src.perm, ctx.quant(node, xName));
+  const out = passThroughOutput(ctx, node, src, src.perm);
   ctx.addOp(gatherOp(ctx, node, src, shape, tables, out.write));
   out.finish();
 }
@@ -189,7 +211,7 @@ function lowerDepthSpace(node: Node, ctx: LoweringContext): void {
     const mode = attrString(node, 'mode', 'DCR');
     if (mode === 'DCR') { inDims = [n, h, w, b, b, c / (b * b)]; perm = [0, 1, 3, 2, 4, 5]; } else if (mode === 'CRD') { inDims = [n, h, w, c / (b * b), b, b]; perm = [0, 1, 4, 2, 5, 3]; } else throw ctx.fail(node, `DepthToSpace mode '${mode}' is not supported (DCR, CRD)`);
   }
-  const out = outputWithQuant(ctx, node, nhwc, ctx.quant(node, xName));
+  const out = passThroughOutput(ctx, node, input, nhwc);
   ctx.addOp({ kind: 'transpose', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [out.write], params: { rank: 6, in_dims: inDims, perm }, consts: {}, macs: 0 });
   out.finish();
 }
