@@ -6,7 +6,9 @@
  * along that axis, so output[o0, o1, ...] = input[t0[o0], t1[o1], ...]. The
  * op runs in whatever layout the input already has (tables are permuted into
  * physical order and pre-multiplied by the input strides); trailing physical
- * dims copied whole become one memcpy run. No arithmetic: the output keeps the
+ * dims copied whole become one memcpy run. A part that is one contiguous
+ * block of the input (Split / Slice / Gather along the outermost non-unit
+ * physical dim) is a zero-copy view instead. No arithmetic: the output keeps the
  * input's quantization (a requantize follows when the model asks for another,
  * as TFLite's data-movement kernels require equal quantization).
  * DepthToSpace / SpaceToDepth are one 6-D transpose of the NHWC tensor.
@@ -49,6 +51,46 @@ export function gatherOp(ctx: LoweringContext, node: Node, src: Lowered, inShape
     kind: 'gather', name, onnxOp: node.opType, inputs: [src.value], outputs: [output],
     params: { rank: used.length, out_dims: used.map((t) => t.length), run }, consts: { offsets }, macs: 0,
   };
+}
+
+/**
+ * Byte offset of the output inside the input when the gather only cuts one
+ * contiguous block out of memory (a Split or step-1 Slice along the outermost
+ * non-unit physical dim, e.g. channels of NCHW with N = 1 or rows of NHWC),
+ * so the output can be a zero-copy view; undefined otherwise.
+ */
+export function contiguousViewOffset(physIn: readonly number[], physTables: readonly (readonly number[])[]): number | undefined {
+  const strides = rowMajorStrides(physIn);
+  const cut = physTables.map((t, i) => !isIdentity(t as number[], physIn[i] as number));
+  const k = cut.indexOf(true);
+  if (k < 0) return 0;
+  if (cut.lastIndexOf(true) !== k) return undefined;
+  const table = physTables[k] as readonly number[];
+  if (table.some((v, i) => v !== (table[0] as number) + i)) return undefined;
+  if (physTables.slice(0, k).some((t) => t.length !== 1)) return undefined;
+  return (table[0] as number) * (strides[k] as number);
+}
+
+/**
+ * Gather `tables` from `src` into ONNX tensor `outName` (layout `perm`): a
+ * zero-copy view when the part is one contiguous block of a 1-byte input and
+ * nothing needs requantizing (not for graph outputs, which own their
+ * storage), else a gather op (and a requantize when the model asks for one).
+ */
+function gatherInto(ctx: LoweringContext, node: Node, src: Lowered, inShape: readonly number[], tables: AxisTables, outName: string, perm: Perm, inQ: Quant, name = node.name): void {
+  const v = ctx.value(src.value);
+  const t = ctx.tensor(outName);
+  const keepsQuant = !t.quant || sameQuant(ctx.quant(node, outName), inQ);
+  if (keepsQuant && (v.type === 'int8' || v.type === 'uint8') && !ctx.graph.outputs.includes(outName)) {
+    const offset = contiguousViewOffset(physicalShape(inShape, src.perm), src.perm.map((a) => tables[a] as number[]));
+    if (offset !== undefined) {
+      ctx.define(outName, perm, { type: v.type, quant: inQ, aliasOf: src.value, aliasOffset: offset });
+      return;
+    }
+  }
+  const out = definePassThrough(ctx, node, outName, perm, inQ);
+  ctx.addOp(gatherOp(ctx, node, src, inShape, tables, out.write, name));
+  out.finish();
 }
 
 /**
@@ -95,9 +137,7 @@ export function passThroughOutput(ctx: LoweringContext, node: Node, src: Lowered
 function lowerTables(node: Node, ctx: LoweringContext, tables: AxisTables): void {
   const xName = node.inputs[0];
   const src = ctx.readAny(node, xName);
-  const out = passThroughOutput(ctx, node, src, src.perm);
-  ctx.addOp(gatherOp(ctx, node, src, ctx.tensor(xName).shape, tables, out.write));
-  out.finish();
+  gatherInto(ctx, node, src, ctx.tensor(xName).shape, tables, node.outputs[0] as string, src.perm, sourceQuant(ctx, node, xName, src));
 }
 
 const range = (n: number, f: (i: number) => number = (i) => i): number[] => Array.from({ length: n }, (_, i) => f(i));
@@ -119,9 +159,7 @@ function lowerSplit(node: Node, ctx: LoweringContext): void {
     const size = outName === '' ? 0 : ctx.tensor(outName).shape[axis] as number;
     if (outName !== '' && size > 0) {
       const tables = shape.map((d, a) => (a === axis ? range(size, (i) => offset + i) : range(d)));
-      const out = definePassThrough(ctx, node, outName, src.perm, inQ);
-      ctx.addOp(gatherOp(ctx, node, src, shape, tables, out.write, `${node.name}_${k}`));
-      out.finish();
+      gatherInto(ctx, node, src, shape, tables, outName, src.perm, inQ, `${node.name}_${k}`);
     }
     offset += size;
   });
@@ -146,9 +184,7 @@ function lowerGather(node: Node, ctx: LoweringContext): void {
   const tables = shape.map((d, a) => (a === axis ? indices : range(d)));
   // scalar indices drop the axis: same memory, the output layout just loses it
   const perm = indicesT.shape.length === 0 ? src.perm.filter((a) => a !== axis).map((a) => (a > axis ? a - 1 : a)) : src.perm;
-  const out = passThroughOutput(ctx, node, src, perm);
-  ctx.addOp(gatherOp(ctx, node, src, shape, tables, out.write));
-  out.finish();
+  gatherInto(ctx, node, src, shape, tables, node.outputs[0] as string, perm, sourceQuant(ctx, node, xName, src));
 }
 
 function lowerTile(node: Node, ctx: LoweringContext): void {
