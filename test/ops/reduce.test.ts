@@ -56,9 +56,12 @@ function reduceCase(r: Rand, c: ReduceConfig): OpCase {
   const name = [c.op, `[${c.dims.join(',')}]`, c.axes ? `axes[${c.axes.join(',')}]` : 'all axes', `keepdims=${c.keepdims}`, `opset ${c.opset}`,
     c.afterConv ? 'after Conv (NHWC)' : '', c.requant ? 'requant' : ''].filter(Boolean).join(' ');
   // Mean / Sum: TFLM's single MultiplyByQuantizedMultiplier rounds twice and
-  // rounds the count into the multiplier; onnxruntime divides in float.
-  const known = c.op === 'ReduceMean' || c.op === 'ReduceSum' || c.requant
-    ? { samples: 16, knownDifference: { minExact: 0.5, why: 'TFLite double rounding (MultiplyByQuantizedMultiplier) vs float requantization' } } : {};
+  // rounds the count into the multiplier; onnxruntime divides in float (the
+  // ops' own floor below). Max / Min copy values: only a requantize after
+  // them or the Conv before them rounds.
+  const sumLike = c.op === 'ReduceMean' || c.op === 'ReduceSum';
+  const known = !sumLike && (c.requant || c.afterConv)
+    ? { knownDifference: { minExact: 0.6, why: 'TFLite double rounding in the requantization / the Conv before the op' } } : {};
   return { name, model: q.toBytes(), ...known };
 }
 
@@ -69,7 +72,7 @@ function globalMaxPoolCase(r: Rand): OpCase {
   const std = Math.sqrt(5 / 3) * inputRms(x);
   const c = q.conv(x, { weight: r.floats(25), weightShape: [5, 5, 1, 1], bias: r.floats(5, -std / 2, std / 2), out: r.outFor(std) });
   q.output(q.op('GlobalMaxPool', [c]), 'y', 'int8');
-  return { name: 'GlobalMaxPool [1,5,6,4] after Conv (NHWC)', model: q.toBytes() };
+  return { name: 'GlobalMaxPool [1,5,6,4] after Conv (NHWC)', model: q.toBytes(), knownDifference: { minExact: 0.6, why: 'TFLite double rounding in the Conv before the op' } };
 }
 
 function randomAxes(r: Rand, rank: number): number[] {
@@ -89,6 +92,11 @@ function cases(): OpCase[] {
   out.push(reduceCase(r, { op: 'ReduceMean', dims: [2, 6, 4, 4], axes: [1], keepdims: 1, opset: 13, afterConv: true }));
   out.push(reduceCase(r, { op: 'ReduceMax', dims: [1, 6, 4, 5], axes: [2, 3], keepdims: 1, opset: 18, afterConv: true }));
   out.push(globalMaxPoolCase(r));
+  {
+    const q = new QdqBuilder({ opset: 13 });
+    q.output(q.op('GlobalMaxPool', [q.input('x', [2, 3, 4, 5], r.qparams(), 'int8')]), 'y', 'int8');
+    out.push({ name: 'GlobalMaxPool [2,3,4,5]', model: q.toBytes() });
+  }
   for (let k = 0; k < 20; k++) {
     const op = modes[k % 4] as Mode;
     const rank = r.int(2, 4);
@@ -100,4 +108,10 @@ function cases(): OpCase[] {
   return out;
 }
 
-describeOp('Reduce', cases(), { maxLsb: 1 });
+// one suite per op, so each reports its own exact rate
+const all = cases();
+for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'GlobalMaxPool']) {
+  // Mean / Sum: measured ~80% exact against onnxruntime's float division (TFLite double rounding), never more than 1 LSB
+  const sumLike = op === 'ReduceMean' || op === 'ReduceSum';
+  describeOp(op, all.filter((c) => c.name.split(' ')[0] === op), { maxLsb: 1, minExact: sumLike ? 0.7 : 0.99 });
+}
