@@ -1,7 +1,7 @@
 /**
  * Data movement by constant index tables: Slice (steps, negative indices),
- * Split (and tf2onnx's Unstack = Split + Squeeze), Gather with constant
- * indices, Tile, Expand, and Pad in edge / reflect / wrap mode all become one
+ * Split (and tf2onnx's Unstack = Split + Squeeze), Gather and GatherElements
+ * with constant indices, Tile, Expand, and Pad in edge / reflect / wrap mode all become one
  * `gather` op: for every logical output axis a table gives the input index
  * along that axis, so output[o0, o1, ...] = input[t0[o0], t1[o1], ...]. The
  * op runs in whatever layout the input already has (tables are permuted into
@@ -187,6 +187,45 @@ function lowerGather(node: Node, ctx: LoweringContext): void {
   gatherInto(ctx, node, src, shape, tables, node.outputs[0] as string, perm, sourceQuant(ctx, node, xName, src));
 }
 
+/**
+ * GatherElements with constant indices: no per-axis tables here, so the
+ * gather gets one rank-1 table with an input offset per output element (in
+ * the input's memory order; the output shares its layout).
+ */
+function lowerGatherElements(node: Node, ctx: LoweringContext): void {
+  const xName = node.inputs[0];
+  const shape = ctx.tensor(xName).shape;
+  const rank = shape.length;
+  const axis = (attrInt(node, 'axis', 0) + rank) % rank;
+  const indicesT = ctx.tensor(node.inputs[1]);
+  if (!indicesT.data) throw ctx.fail(node, `GatherElements indices '${indicesT.name}' computed at run time are not supported (constant indices only)`);
+  const idxShape = indicesT.shape;
+  const src = ctx.readAny(node, xName);
+  const perm = src.perm;
+  const physIn = physicalShape(shape, perm);
+  const physOut = physicalShape(idxShape, perm);
+  const inStrides = rowMajorStrides(physIn);
+  const idxStrides = rowMajorStrides(idxShape);
+  const dim = shape[axis] as number;
+  const count = idxShape.reduce((a, b) => a * b, 1);
+  const offsets = new Int32Array(count);
+  const at = new Array<number>(rank).fill(0); // physical output position
+  for (let o = 0; o < count; o++) {
+    const logical = new Array<number>(rank);
+    perm.forEach((a, i) => { logical[a] = at[i] as number; });
+    let j = Number(indicesT.data[logical.reduce((acc, v, a) => acc + v * (idxStrides[a] as number), 0)]);
+    if (j < -dim || j >= dim) throw ctx.fail(node, `GatherElements index ${j} is out of range for axis ${axis} of size ${dim}`);
+    if (j < 0) j += dim;
+    logical[axis] = j;
+    offsets[o] = perm.reduce((acc, a, i) => acc + (logical[a] as number) * (inStrides[i] as number), 0);
+    for (let d = rank - 1; d >= 0; d--) { if (++at[d]! < (physOut[d] as number)) break; at[d] = 0; }
+  }
+  const out = passThroughOutput(ctx, node, src, perm);
+  const table = ctx.addConst(`${node.name}_offsets`, 'int32', offsets);
+  ctx.addOp({ kind: 'gather', name: node.name, onnxOp: node.opType, inputs: [src.value], outputs: [out.write], params: { rank: 1, out_dims: [count], run: 1 }, consts: { offsets: table }, macs: 0 });
+  out.finish();
+}
+
 function lowerTile(node: Node, ctx: LoweringContext): void {
   const shape = ctx.tensor(node.inputs[0]).shape;
   const outShape = ctx.tensor(node.outputs[0]).shape;
@@ -257,6 +296,7 @@ export const dataMovement: OpDefinition = {
     { onnxOps: ['Slice'], lower: lowerSlice },
     { onnxOps: ['Split'], lower: lowerSplit },
     { onnxOps: ['Gather'], lower: lowerGather },
+    { onnxOps: ['GatherElements'], lower: lowerGatherElements },
     { onnxOps: ['Tile'], lower: lowerTile },
     { onnxOps: ['Expand'], lower: lowerExpand },
     { onnxOps: ['DepthToSpace', 'SpaceToDepth'], lower: lowerDepthSpace },

@@ -1,5 +1,5 @@
 /**
- * Slice, Split, Gather (constant indices), Tile, Expand, Pad (edge / reflect
+ * Slice, Split, Gather and GatherElements (constant indices), Tile, Expand, Pad (edge / reflect
  * / wrap), DepthToSpace (DCR / CRD), SpaceToDepth against onnxruntime, on a
  * graph input (identity layout) and after a Conv (channels-last in memory),
  * with the output quantized like the input (a pure copy: exact) or not (a
@@ -92,6 +92,18 @@ const gather: Maker = (r, dims, afterConv, requant) => {
   return finish(s, [y], label('Gather', dims, afterConv, requant, `axis ${axis} indices ${scalar ? idx[0] : `[${idx}]`}`), requant);
 };
 
+const gatherElements: Maker = (r, dims, afterConv, requant) => {
+  const s = source(r, dims, 13, afterConv);
+  const axis = r.int(0, dims.length - 1);
+  const idxDims = dims.map((d, i) => (i === axis ? r.int(1, d + 2) : r.int(1, d)));
+  const d = dims[axis] as number;
+  const idx = Array.from({ length: idxDims.reduce((a, b) => a * b, 1) }, () => { const i = r.int(0, d - 1); return r.bool(0.3) ? i - d : i; });
+  const name = s.q.b.fresh('indices');
+  s.q.b.int64(name, idx, idxDims);
+  const y = s.q.op('GatherElements', [s.x], { axis }, { out: outQ(s, requant), extraInputs: [name] });
+  return finish(s, [y], label('GatherElements', dims, afterConv, requant, `axis ${axis} indices [${idxDims}]`), requant);
+};
+
 const tile: Maker = (r, dims, afterConv, requant) => {
   const s = source(r, dims, 13, afterConv);
   const reps = dims.map(() => r.int(1, 3));
@@ -129,14 +141,15 @@ const depthSpace: Maker = (r, dims, afterConv, requant) => {
 };
 
 const MAKERS: [string, Maker, number][] = [
-  ['Slice', slice, 10], ['Split', split, 6], ['Gather', gather, 6], ['Tile', tile, 5], ['Expand', expand, 5], ['Pad (edge, reflect, wrap)', pad, 8], ['DepthToSpace / SpaceToDepth', depthSpace, 6],
+  ['Slice', slice, 10], ['Split', split, 6], ['Gather', gather, 6], ['GatherElements', gatherElements, 6], ['Tile', tile, 5], ['Expand', expand, 8], ['Pad (edge, reflect, wrap)', pad, 8], ['DepthToSpace / SpaceToDepth', depthSpace, 6],
 ];
 
 function cases(r: Rand, make: Maker, n: number): OpCase[] {
-  return Array.from({ length: n }, () => {
-    const rank = make === depthSpace ? 4 : r.int(2, 4);
-    const dims = Array.from({ length: rank }, (_, i) => (i === 0 ? r.int(1, 2) : r.int(1, 6)));
-    const afterConv = rank === 4 && r.bool(0.5);
+  return Array.from({ length: n }, (_, k) => {
+    // the first case of every op reads a channels-last tensor (after a Conv)
+    const rank = make === depthSpace || k === 0 ? 4 : r.int(2, 4);
+    const dims = Array.from({ length: rank }, (_, i) => (i === 0 ? r.int(1, 2) : r.int(k === 0 ? 2 : 1, 6)));
+    const afterConv = rank === 4 && (k === 0 || r.bool(0.5));
     return make(r, dims, afterConv, r.bool(0.2));
   });
 }
