@@ -172,8 +172,8 @@ function lowerGather(node: Node, ctx: LoweringContext): void {
   const rank = shape.length;
   const axis = (attrInt(node, 'axis', 0) + rank) % rank;
   const indicesT = ctx.tensor(node.inputs[1]);
-  if (!indicesT.data) throw ctx.fail(node, `Gather indices '${indicesT.name}' computed at run time are not supported (constant indices only)`);
-  if (indicesT.shape.length > 1) throw ctx.fail(node, `Gather with rank-${indicesT.shape.length} indices is not supported (scalar or 1-D only)`);
+  if (!indicesT.data) throw ctx.fail(node, `Gather (opset ${ctx.graph.opset}) indices '${indicesT.name}' computed at run time are not supported (constant indices only)`);
+  if (indicesT.shape.length > 1) throw ctx.fail(node, `Gather (opset ${ctx.graph.opset}) with rank-${indicesT.shape.length} indices is not supported (scalar or 1-D only)`);
   const dim = shape[axis] as number;
   const indices = Array.from(indicesT.data, (v) => {
     const i = Number(v);
@@ -198,7 +198,7 @@ function lowerGatherElements(node: Node, ctx: LoweringContext): void {
   const rank = shape.length;
   const axis = (attrInt(node, 'axis', 0) + rank) % rank;
   const indicesT = ctx.tensor(node.inputs[1]);
-  if (!indicesT.data) throw ctx.fail(node, `GatherElements indices '${indicesT.name}' computed at run time are not supported (constant indices only)`);
+  if (!indicesT.data) throw ctx.fail(node, `GatherElements (opset ${ctx.graph.opset}) indices '${indicesT.name}' computed at run time are not supported (constant indices only)`);
   const idxShape = indicesT.shape;
   const src = ctx.readAny(node, xName);
   const perm = src.perm;
@@ -264,9 +264,9 @@ export function lowerPadGather(node: Node, ctx: LoweringContext, mode: string, p
   const rank = shape.length;
   if (mode === 'reflect') {
     const bad = shape.findIndex((d, a) => (pads[a] as number) >= d || (pads[a + rank] as number) >= d);
-    if (bad >= 0) throw ctx.fail(node, `Pad mode 'reflect' with pads larger than axis ${bad}'s size ${shape[bad]} minus 1 is not supported`);
+    if (bad >= 0) throw ctx.fail(node, `Pad (opset ${ctx.graph.opset}) mode 'reflect' with pads larger than axis ${bad}'s size ${shape[bad]} minus 1 is not supported`);
   }
-  if (shape.some((d) => d === 0)) throw ctx.fail(node, `Pad mode '${mode}' of an empty tensor is not supported`);
+  if (shape.some((d) => d === 0)) throw ctx.fail(node, `Pad (opset ${ctx.graph.opset}) mode '${mode}' of an empty tensor is not supported`);
   lowerTables(node, ctx, shape.map((d, a) => range(d + (pads[a] as number) + (pads[a + rank] as number), (i) => padIndex(mode, i - (pads[a] as number), d))));
 }
 
@@ -284,7 +284,7 @@ function lowerDepthSpace(node: Node, ctx: LoweringContext): void {
     perm = [0, 1, 3, 2, 4, 5];
   } else {
     const mode = attrString(node, 'mode', 'DCR');
-    if (mode === 'DCR') { inDims = [n, h, w, b, b, c / (b * b)]; perm = [0, 1, 3, 2, 4, 5]; } else if (mode === 'CRD') { inDims = [n, h, w, c / (b * b), b, b]; perm = [0, 1, 4, 2, 5, 3]; } else throw ctx.fail(node, `DepthToSpace mode '${mode}' is not supported (DCR, CRD)`);
+    if (mode === 'DCR') { inDims = [n, h, w, b, b, c / (b * b)]; perm = [0, 1, 3, 2, 4, 5]; } else if (mode === 'CRD') { inDims = [n, h, w, c / (b * b), b, b]; perm = [0, 1, 4, 2, 5, 3]; } else throw ctx.fail(node, `DepthToSpace (opset ${ctx.graph.opset}) mode '${mode}' is not supported (DCR, CRD)`);
   }
   const out = passThroughOutput(ctx, node, input, nhwc);
   ctx.addOp({ kind: 'transpose', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [out.write], params: { rank: 6, in_dims: inDims, perm }, consts: {}, macs: 0 });
