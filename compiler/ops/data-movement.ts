@@ -264,7 +264,7 @@ export function lowerPadGather(node: Node, ctx: LoweringContext, mode: string, p
   const rank = shape.length;
   if (mode === 'reflect') {
     const bad = shape.findIndex((d, a) => (pads[a] as number) >= d || (pads[a + rank] as number) >= d);
-    if (bad >= 0) throw ctx.fail(node, `Pad (opset ${ctx.graph.opset}) mode 'reflect' with pads larger than axis ${bad}'s size ${shape[bad]} minus 1 is not supported`);
+    if (bad >= 0) throw ctx.fail(node, `Pad mode 'reflect' with pads larger than axis ${bad}'s size ${shape[bad]} minus 1 is not supported (opset ${ctx.graph.opset})`);
   }
   if (shape.some((d) => d === 0)) throw ctx.fail(node, `Pad (opset ${ctx.graph.opset}) mode '${mode}' of an empty tensor is not supported`);
   lowerTables(node, ctx, shape.map((d, a) => range(d + (pads[a] as number) + (pads[a + rank] as number), (i) => padIndex(mode, i - (pads[a] as number), d))));
