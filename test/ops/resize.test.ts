@@ -5,6 +5,11 @@
  * RESIZE_BILINEAR arithmetic) with half_pixel / pytorch_half_pixel /
  * align_corners / asymmetric. On a graph input and after a Conv (NHWC).
  */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileModel } from '../../compiler/pipeline.js';
 import { describeOp, QdqBuilder, Rand, inputRms, type OpCase } from './harness.js';
 import type { AttrInput, QTensor } from '../helpers/onnx-builder.js';
 
@@ -91,3 +96,18 @@ function cases(): OpCase[] {
 const all = cases();
 describeOp('Resize nearest', all.filter((c) => c.name.includes(' nearest ')), { maxLsb: 1 });
 describeOp('Resize linear', all.filter((c) => c.name.includes(' linear ')), { maxLsb: 2, minExact: 0.5 });
+
+describe('Resize refusals name the node, op, opset and value', () => {
+  const refuse = (attrs: Record<string, AttrInput>, pattern: RegExp): void => {
+    const q = new QdqBuilder({ opset: 13 });
+    const x = q.input('x', [1, 2, 4, 4], { scale: 0.05, zeroPoint: 3, dtype: 'int8' }, 'int8');
+    q.b.float('scales', [1, 1, 2, 2], [4]);
+    q.output(q.op('Resize', [x], attrs, { extraInputs: ['', 'scales'], name: 'rs' }), 'y', 'int8');
+    const file = join(mkdtempSync(join(tmpdir(), 'edgec-resize-')), 'm.onnx');
+    writeFileSync(file, q.toBytes());
+    expect(() => compileModel(file, { name: 'm' })).toThrow(pattern);
+  };
+  it('mode cubic', () => refuse({ mode: 'cubic' }, /node 'rs' \(Resize\): Resize \(opset 13\) mode 'cubic' is not supported/));
+  it('tf_crop_and_resize', () => refuse({ mode: 'nearest', coordinate_transformation_mode: 'tf_crop_and_resize' }, /Resize \(opset 13\) coordinate_transformation_mode 'tf_crop_and_resize' is not supported/));
+  it('linear with tf_half_pixel_for_nn', () => refuse({ mode: 'linear', coordinate_transformation_mode: 'tf_half_pixel_for_nn' }, /Resize \(opset 13\) linear with coordinate_transformation_mode 'tf_half_pixel_for_nn' is not supported/));
+});
