@@ -65,6 +65,21 @@ function reduceCase(r: Rand, c: ReduceConfig): OpCase {
   return { name, model: q.toBytes(), ...known };
 }
 
+/** PyTorch `x.mean((2, 3))` → Linear: Conv → ReduceMean(keepdims 0) → Gemm (the FC reads the [N, C] mean). */
+function meanThenLinear(r: Rand, opset: 13 | 18): OpCase {
+  const q = new QdqBuilder({ opset });
+  const x = q.input('x', [1, 6, 5, 5], r.qparams(), 'int8');
+  const std = Math.sqrt(18) * inputRms(x);
+  const c = q.conv(x, { weight: r.floats(6 * 6 * 9), weightShape: [6, 6, 3, 3], bias: r.floats(6, -std / 2, std / 2), out: r.outFor(std), attrs: { pads: [1, 1, 1, 1] } });
+  const extra: string[] = [];
+  const attrs: Record<string, number | number[]> = { keepdims: 0 };
+  if (opset >= 18) { const n = q.b.fresh('axes'); q.b.int64(n, [2, 3]); extra.push(n); } else attrs.axes = [2, 3];
+  const m = q.op('ReduceMean', [c], attrs, { out: r.outFor(inputStd(c) / 3), extraInputs: extra });
+  const fcStd = Math.sqrt(2) * inputRms(m);
+  q.output(q.gemm(m, { weight: r.floats(4 * 6), weightShape: [4, 6], bias: r.floats(4, -0.1, 0.1), out: r.outFor(fcStd) }), 'y', 'int8');
+  return { name: `ReduceMean [1,6,5,5] axes[2,3] keepdims=0 opset ${opset} after Conv (NHWC) -> Gemm (PyTorch x.mean((2,3)) -> Linear)`, model: q.toBytes(), samples: 16, maxLsb: 2 };
+}
+
 /** GlobalMaxPool after a Conv (tf2onnx's form of TFLite's spatial REDUCE_MAX). */
 function globalMaxPoolCase(r: Rand): OpCase {
   const q = new QdqBuilder({ opset: 13 });
@@ -91,6 +106,7 @@ function cases(): OpCase[] {
   out.push(reduceCase(r, { op: 'ReduceMean', dims: [1, 20, 7], axes: [1], keepdims: 0, opset: 13 }));
   out.push(reduceCase(r, { op: 'ReduceMean', dims: [2, 6, 4, 4], axes: [1], keepdims: 1, opset: 13, afterConv: true }));
   out.push(reduceCase(r, { op: 'ReduceMax', dims: [1, 6, 4, 5], axes: [2, 3], keepdims: 1, opset: 18, afterConv: true }));
+  out.push(meanThenLinear(r, 13), meanThenLinear(r, 18));
   out.push(globalMaxPoolCase(r));
   {
     const q = new QdqBuilder({ opset: 13 });
