@@ -25,8 +25,10 @@ export interface Value {
    * on temporaries such as a result before its requantization.
    */
   perm?: number[];
-  /** A zero-copy view of another value (Reshape family, Transpose relabelling). */
+  /** A zero-copy view of another value (Reshape family, Transpose relabelling, contiguous Slice / Split parts). */
   aliasOf?: string;
+  /** Bytes into `aliasOf` where the view starts (a Slice / Split part); default 0. */
+  aliasOffset?: number;
 }
 
 /** Constant arrays that go to flash. */

@@ -6,6 +6,7 @@ import type { Node } from '../ir/graph.js';
 import { physicalShape } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt } from './attrs.js';
+import { sourceQuant } from './data-movement.js';
 import { requantizeOp, sameQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
 
@@ -17,19 +18,21 @@ function lowerConcat(node: Node, ctx: LoweringContext): void {
   const inputs = node.inputs.filter((n) => n !== '' && ctx.tensor(n).shape[axis] !== 0);
   const constant = inputs.find((n) => ctx.tensor(n).data);
   if (constant) throw ctx.fail(node, `constant input '${constant}' to Concat is not supported`);
-  const perm = ctx.readAny(node, inputs[0]).perm;
-  const outQ = ctx.quant(node, outName);
+  const first = ctx.readAny(node, inputs[0]);
+  const perm = first.perm;
+  // tf2onnx leaves int8 tensors of transparent ops without Q/DQ: they keep their source's quantization
+  const outQ = ctx.tensor(outName).quant ? ctx.quant(node, outName) : sourceQuant(ctx, node, inputs[0], first);
   const physAxis = perm.indexOf(axis);
   const values = inputs.map((name) => {
     const l = ctx.read(node, name, perm);
-    const q = ctx.quant(node, name);
+    const q = sourceQuant(ctx, node, name, l);
     if (sameQuant(q, outQ)) return l.value;
     const t = ctx.tensor(name);
     const tmp = ctx.newValue(`${name}_requant`, { type: 'int8', shape: physicalShape(t.shape, perm), scale: outQ.scale, zeroPoint: outQ.zeroPoint, role: 'activation', onnxName: name, logicalShape: t.shape });
     ctx.addOp(requantizeOp(`${node.name}_requant_${name}`, l.value, q, tmp, outQ));
     return tmp;
   });
-  const out = ctx.define(outName, perm);
+  const out = ctx.define(outName, perm, { quant: outQ });
   const outer = physicalShape(outShape, perm).slice(0, physAxis).reduce((a, b) => a * b, 1);
   const inner = inputs.map((name) => physicalShape(ctx.tensor(name).shape, perm).slice(physAxis).reduce((a, b) => a * b, 1));
   ctx.addOp({ kind: 'concat', name: node.name, onnxOp: 'Concat', inputs: values, outputs: [out], params: { outer, inner_sizes: inner }, consts: {}, macs: 0 });

@@ -25,9 +25,8 @@ function aliasOrRequantize(node: Node, ctx: LoweringContext, src: { value: strin
       return;
     }
   }
-  const root = srcValue.aliasOf ?? src.value;
   const quant = { scale: srcValue.scale, zeroPoint: srcValue.zeroPoint };
-  ctx.define(outName, outPerm, { type: srcValue.type, quant, aliasOf: root });
+  ctx.define(outName, outPerm, { type: srcValue.type, quant, aliasOf: src.value }); // define() resolves a view of a view to its root
 }
 
 /**

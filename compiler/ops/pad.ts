@@ -31,7 +31,7 @@ function lowerPad(node: Node, ctx: LoweringContext): void {
   const shape = ctx.tensor(xName).shape;
   const rank = shape.length;
   const mode = attrString(node, 'mode', 'constant');
-  if (mode !== 'constant' && mode !== 'edge' && mode !== 'reflect' && mode !== 'wrap') throw ctx.fail(node, `Pad mode '${mode}' is not supported (constant, edge, reflect, wrap)`);
+  if (mode !== 'constant' && mode !== 'edge' && mode !== 'reflect' && mode !== 'wrap') throw ctx.fail(node, `Pad (opset ${ctx.graph.opset}) mode '${mode}' is not supported (constant, edge, reflect, wrap)`);
   let pads = ctx.graph.opset < 11 ? attrInts(node, 'pads', []) : constInts(ctx.graph, node, 1) ?? [];
   const axes = ctx.graph.opset >= 18 ? constInts(ctx.graph, node, 3) : undefined;
   if (axes) {

@@ -18,8 +18,7 @@ import { channelsLastPerm } from '../ir/layout.js';
 import { ShapeContext, resizeTarget } from '../onnx/shapes/index.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrString } from './attrs.js';
-import { gatherOp } from './data-movement.js';
-import { outputWithQuant } from './quantize.js';
+import { gatherOp, passThroughOutput } from './data-movement.js';
 import type { OpDefinition } from './types.js';
 
 const f = Math.fround;
@@ -79,7 +78,7 @@ function lowerResize(node: Node, ctx: LoweringContext): void {
       return Math.min(Math.max(x, 0), inLen - 1);
     }));
     const src = ctx.readAny(node, xName);
-    const out = outputWithQuant(ctx, node, src.perm, ctx.quant(node, xName));
+    const out = passThroughOutput(ctx, node, src, src.perm);
     ctx.addOp(gatherOp(ctx, node, src, inShape, tables, out.write));
     out.finish();
     return;
@@ -112,7 +111,7 @@ function lowerBilinear(node: Node, ctx: LoweringContext, coordinate: CoordinateM
   else throw ctx.fail(node, `${where} with coordinate_transformation_mode '${coordinate}' is not supported (half_pixel, align_corners, asymmetric)`);
   const nhwc = channelsLastPerm(4);
   const input = ctx.read(node, xName, nhwc);
-  const out = outputWithQuant(ctx, node, nhwc, ctx.quant(node, xName));
+  const out = passThroughOutput(ctx, node, input, nhwc);
   ctx.addOp({
     kind: 'resize_bilinear', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [out.write],
     params: {

@@ -82,7 +82,7 @@ export class LoweringContext {
     const cached = this.copies.get(key);
     if (cached) return cached;
     const src = this.value(l.value);
-    const id = this.newValue(`${l.value}_t`, { ...src, role: 'activation', aliasOf: undefined, shape: physicalShape(shape, perm), perm });
+    const id = this.newValue(`${l.value}_t`, { ...src, role: 'activation', aliasOf: undefined, aliasOffset: undefined, shape: physicalShape(shape, perm), perm });
     this.addOp({
       kind: 'transpose', name: `${node.name}_layout`, onnxOp: 'Transpose', inputs: [l.value], outputs: [id],
       params: { rank: src.shape.length, in_dims: src.shape, perm: copyPerm(l.perm, perm) }, consts: {}, macs: 0,
@@ -110,8 +110,12 @@ export class LoweringContext {
   }
 
   /** Define the value of ONNX tensor `name` with the given layout (and quantization override). */
-  define(name: string, perm: Perm, opts: { type?: ValueType; quant?: Quant; aliasOf?: string } = {}): string {
+  define(name: string, perm: Perm, opts: { type?: ValueType; quant?: Quant; aliasOf?: string; aliasOffset?: number } = {}): string {
     const t = this.tensor(name);
+    // a view of a view is a view of the root, at the summed offset
+    const base = opts.aliasOf === undefined ? undefined : this.value(opts.aliasOf);
+    const aliasOf = base?.aliasOf ?? opts.aliasOf;
+    const offset = (base?.aliasOffset ?? 0) + (opts.aliasOffset ?? 0);
     const q = opts.quant ?? (t.quant && t.quant.axis === -1 ? { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] } : { scale: 0, zeroPoint: 0 });
     const type = opts.type ?? valueTypeOf(t);
     const isOutput = this.graph.outputs.includes(name);
@@ -119,19 +123,19 @@ export class LoweringContext {
     const needsCopy = isOutput && !sameMemoryOrder(t.shape, perm, natural);
     const id = this.newValue(needsCopy ? `${name}_internal` : name, {
       type, shape: physicalShape(t.shape, perm), scale: q.scale, zeroPoint: q.zeroPoint,
-      role: isOutput && !needsCopy ? 'output' : 'activation', onnxName: name, logicalShape: t.shape, aliasOf: opts.aliasOf, perm,
+      role: isOutput && !needsCopy ? 'output' : 'activation', onnxName: name, logicalShape: t.shape, aliasOf, aliasOffset: aliasOf !== undefined && offset > 0 ? offset : undefined, perm,
     });
     this.lowered.set(name, { value: id, perm });
     if (needsCopy) {
       // Outputs are exposed in the model's declared layout. The copy must run
       // after the op that writes `id`, which the lowering adds after define():
       // it is held back until then (an alias already has its data).
-      const out = this.newValue(name, { ...this.value(id), role: 'output', aliasOf: undefined, shape: t.shape.slice(), perm: natural });
+      const out = this.newValue(name, { ...this.value(id), role: 'output', aliasOf: undefined, aliasOffset: undefined, shape: t.shape.slice(), perm: natural });
       const copy: Op = {
         kind: 'transpose', name: `${name}_to_declared_layout`, onnxOp: 'Transpose', inputs: [id], outputs: [out],
         params: { rank: t.shape.length, in_dims: physicalShape(t.shape, perm), perm: copyPerm(perm, natural) }, consts: {}, macs: 0,
       };
-      if (opts.aliasOf) this.addOp(copy);
+      if (aliasOf) this.addOp(copy);
       else this.pendingCopies.set(id, copy);
       this.program.outputs.push(out);
     } else if (isOutput) {

@@ -163,7 +163,7 @@ const NO_SHARING: Sharing = { dw: new Set(), pw: new Map() };
 
 function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scratchBytes?: (op: Op) => number, keepInputs = false): PlanProblem {
   const buffers: PlanBuffer[] = [...program.values.values()].map((v) => ({ id: v.id, bytes: Math.max(1, valueBytes(v)), kind: v.role }));
-  const aliases = [...program.values.values()].filter((v) => v.aliasOf).map((v) => ({ id: v.id, of: v.aliasOf as string }));
+  const aliases = [...program.values.values()].filter((v) => v.aliasOf).map((v) => ({ id: v.id, of: v.aliasOf as string, offset: v.aliasOffset ?? 0 }));
   const steps: PlanStep[] = ops.map((op) => withKernelScratch(op, buffers, scratchBytes, (): PlanStep => {
     const block = sharing.pw.get(op);
     if (block !== undefined) {

@@ -238,3 +238,29 @@ describe('dtype handling', () => {
     }
   });
 });
+
+describe('data movement (Split, Tile, Resize, Upsample, DepthToSpace, SpaceToDepth)', () => {
+  it('Split with sizes, equal parts and num_outputs (opset 18, last part smaller)', async () => {
+    const b = new OnnxBuilder({ opset: 13 }).input('x', 'float32', [2, 7, 4]).int64('sp', [3, 4])
+      .node('Split', ['x', 'sp'], ['a', 'b'], { axis: 1 }).node('Split', ['x'], ['c', 'd'], { axis: -1 })
+      .output('a', 'float32').output('b', 'float32').output('c', 'float32').output('d', 'float32');
+    await expectShapes(b, { a: [2, 3, 4], b: [2, 4, 4], c: [2, 7, 2], d: [2, 7, 2] });
+    const b18 = new OnnxBuilder({ opset: 18 }).input('x', 'float32', [7, 2])
+      .node('Split', ['x'], ['a', 'b', 'c'], { num_outputs: 3 }).output('a', 'float32').output('b', 'float32').output('c', 'float32');
+    await expectShapes(b18, { a: [3, 2], b: [3, 2], c: [1, 2] });
+    const bad = new OnnxBuilder({ opset: 13 }).input('x', 'float32', [5]).node('Split', ['x'], ['a', 'b']).output('a', 'float32').output('b', 'float32');
+    expect(() => loadModelBytes(bad.toBytes())).toThrow(/axis size 5 does not split into 2 equal parts/);
+  });
+  it('Tile', () => expectShapes(unary('Tile', [2, 3], {}, 13, (b) => { b.int64('r', [3, 2]); return ['r']; }), { y: [6, 6] }));
+  it('Resize with scales (floored like onnxruntime) and with sizes', async () => {
+    await expectShapes(unary('Resize', [1, 2, 5, 3], { mode: 'nearest' }, 13, (b) => { b.float('sc', [1, 1, 1.5, 0.7], [4]); return ['', 'sc']; }), { y: [1, 2, 7, 2] });
+    await expectShapes(unary('Resize', [1, 2, 5, 3], { mode: 'linear' }, 13, (b) => { b.int64('sz', [1, 2, 9, 4]); return ['', '', 'sz']; }), { y: [1, 2, 9, 4] });
+    await expectShapes(unary('Resize', [1, 2, 4, 4], { mode: 'nearest' }, 10, (b) => { b.float('sc', [1, 1, 2, 2], [4]); return ['sc']; }), { y: [1, 2, 8, 8] });
+  });
+  it('Upsample (opset 9 scales input)', () => expectShapes(unary('Upsample', [1, 1, 2, 3], { mode: 'nearest' }, 9, (b) => { b.float('sc', [1, 1, 2, 3], [4]); return ['sc']; }), { y: [1, 1, 4, 9] }));
+  it('DepthToSpace and SpaceToDepth', async () => {
+    await expectShapes(unary('DepthToSpace', [1, 8, 2, 3], { blocksize: 2, mode: 'CRD' }), { y: [1, 2, 4, 6] });
+    await expectShapes(unary('SpaceToDepth', [1, 3, 4, 6], { blocksize: 2 }), { y: [1, 12, 2, 3] });
+    expect(() => loadModelBytes(unary('SpaceToDepth', [1, 3, 5, 6], { blocksize: 2 }).toBytes())).toThrow(/spatial dims 5x6 are not multiples of blocksize 2/);
+  });
+});

@@ -56,10 +56,28 @@ function reduceCase(r: Rand, c: ReduceConfig): OpCase {
   const name = [c.op, `[${c.dims.join(',')}]`, c.axes ? `axes[${c.axes.join(',')}]` : 'all axes', `keepdims=${c.keepdims}`, `opset ${c.opset}`,
     c.afterConv ? 'after Conv (NHWC)' : '', c.requant ? 'requant' : ''].filter(Boolean).join(' ');
   // Mean / Sum: TFLM's single MultiplyByQuantizedMultiplier rounds twice and
-  // rounds the count into the multiplier; onnxruntime divides in float.
-  const known = c.op === 'ReduceMean' || c.op === 'ReduceSum' || c.requant
-    ? { samples: 16, knownDifference: { minExact: 0.5, why: 'TFLite double rounding (MultiplyByQuantizedMultiplier) vs float requantization' } } : {};
+  // rounds the count into the multiplier; onnxruntime divides in float (the
+  // ops' own floor below). Max / Min copy values: only a requantize after
+  // them or the Conv before them rounds.
+  const sumLike = c.op === 'ReduceMean' || c.op === 'ReduceSum';
+  const known = !sumLike && (c.requant || c.afterConv)
+    ? { knownDifference: { minExact: 0.6, why: 'TFLite double rounding in the requantization / the Conv before the op' } } : {};
   return { name, model: q.toBytes(), ...known };
+}
+
+/** PyTorch `x.mean((2, 3))` → Linear: Conv → ReduceMean(keepdims 0) → Gemm (the FC reads the [N, C] mean). */
+function meanThenLinear(r: Rand, opset: 13 | 18): OpCase {
+  const q = new QdqBuilder({ opset });
+  const x = q.input('x', [1, 6, 5, 5], r.qparams(), 'int8');
+  const std = Math.sqrt(18) * inputRms(x);
+  const c = q.conv(x, { weight: r.floats(6 * 6 * 9), weightShape: [6, 6, 3, 3], bias: r.floats(6, -std / 2, std / 2), out: r.outFor(std), attrs: { pads: [1, 1, 1, 1] } });
+  const extra: string[] = [];
+  const attrs: Record<string, number | number[]> = { keepdims: 0 };
+  if (opset >= 18) { const n = q.b.fresh('axes'); q.b.int64(n, [2, 3]); extra.push(n); } else attrs.axes = [2, 3];
+  const m = q.op('ReduceMean', [c], attrs, { out: r.outFor(inputStd(c) / 3), extraInputs: extra });
+  const fcStd = Math.sqrt(2) * inputRms(m);
+  q.output(q.gemm(m, { weight: r.floats(4 * 6), weightShape: [4, 6], bias: r.floats(4, -0.1, 0.1), out: r.outFor(fcStd) }), 'y', 'int8');
+  return { name: `ReduceMean [1,6,5,5] axes[2,3] keepdims=0 opset ${opset} after Conv (NHWC) -> Gemm (PyTorch x.mean((2,3)) -> Linear)`, model: q.toBytes(), samples: 16, maxLsb: 2 };
 }
 
 /** GlobalMaxPool after a Conv (tf2onnx's form of TFLite's spatial REDUCE_MAX). */
@@ -69,7 +87,7 @@ function globalMaxPoolCase(r: Rand): OpCase {
   const std = Math.sqrt(5 / 3) * inputRms(x);
   const c = q.conv(x, { weight: r.floats(25), weightShape: [5, 5, 1, 1], bias: r.floats(5, -std / 2, std / 2), out: r.outFor(std) });
   q.output(q.op('GlobalMaxPool', [c]), 'y', 'int8');
-  return { name: 'GlobalMaxPool [1,5,6,4] after Conv (NHWC)', model: q.toBytes() };
+  return { name: 'GlobalMaxPool [1,5,6,4] after Conv (NHWC)', model: q.toBytes(), knownDifference: { minExact: 0.6, why: 'TFLite double rounding in the Conv before the op' } };
 }
 
 function randomAxes(r: Rand, rank: number): number[] {
@@ -88,7 +106,13 @@ function cases(): OpCase[] {
   out.push(reduceCase(r, { op: 'ReduceMean', dims: [1, 20, 7], axes: [1], keepdims: 0, opset: 13 }));
   out.push(reduceCase(r, { op: 'ReduceMean', dims: [2, 6, 4, 4], axes: [1], keepdims: 1, opset: 13, afterConv: true }));
   out.push(reduceCase(r, { op: 'ReduceMax', dims: [1, 6, 4, 5], axes: [2, 3], keepdims: 1, opset: 18, afterConv: true }));
+  out.push(meanThenLinear(r, 13), meanThenLinear(r, 18));
   out.push(globalMaxPoolCase(r));
+  {
+    const q = new QdqBuilder({ opset: 13 });
+    q.output(q.op('GlobalMaxPool', [q.input('x', [2, 3, 4, 5], r.qparams(), 'int8')]), 'y', 'int8');
+    out.push({ name: 'GlobalMaxPool [2,3,4,5]', model: q.toBytes() });
+  }
   for (let k = 0; k < 20; k++) {
     const op = modes[k % 4] as Mode;
     const rank = r.int(2, 4);
@@ -100,4 +124,10 @@ function cases(): OpCase[] {
   return out;
 }
 
-describeOp('Reduce', cases(), { maxLsb: 1 });
+// one suite per op, so each reports its own exact rate
+const all = cases();
+for (const op of ['ReduceMean', 'ReduceSum', 'ReduceMax', 'ReduceMin', 'GlobalMaxPool']) {
+  // Mean / Sum: measured ~80% exact against onnxruntime's float division (TFLite double rounding), never more than 1 LSB
+  const sumLike = op === 'ReduceMean' || op === 'ReduceSum';
+  describeOp(op, all.filter((c) => c.name.split(' ')[0] === op), { maxLsb: 1, minExact: sumLike ? 0.7 : 0.99 });
+}

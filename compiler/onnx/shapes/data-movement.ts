@@ -1,4 +1,4 @@
-/** Shape rules of the data-movement ops: Split, Tile, Resize, Upsample, DepthToSpace, SpaceToDepth. */
+/** Shape rules of the data-movement ops: Split, GatherElements, Tile, Resize, Upsample, DepthToSpace, SpaceToDepth. */
 import { fmtShape, type ShapeContext, type ShapeRule } from './context.js';
 
 /**
@@ -28,6 +28,16 @@ export const Split: ShapeRule = (ctx) => {
   const axis = ctx.axis(ctx.int('axis', 0), x.shape.length);
   const outputs = ctx.node.outputs.length;
   return splitSizes(ctx, x.shape[axis] as number, outputs).map((s) => ({ dtype: x.dtype, shape: x.shape.map((d, i) => (i === axis ? s : d)) }));
+};
+
+export const GatherElements: ShapeRule = (ctx) => {
+  const data = ctx.input(0);
+  const indices = ctx.input(1);
+  if (indices.dtype !== 'int32' && indices.dtype !== 'int64') ctx.fail(`indices must be int32 or int64, got ${indices.dtype}`);
+  if (indices.shape.length !== data.shape.length) ctx.fail(`indices ${fmtShape(indices.shape)} and data ${fmtShape(data.shape)} differ in rank`);
+  const axis = ctx.axis(ctx.int('axis', 0), data.shape.length);
+  if (indices.shape.some((d, i) => i !== axis && d > (data.shape[i] as number))) ctx.fail(`indices ${fmtShape(indices.shape)} exceed data ${fmtShape(data.shape)} off axis ${axis}`);
+  return [{ dtype: data.dtype, shape: [...indices.shape] }];
 };
 
 export const Tile: ShapeRule = (ctx) => {

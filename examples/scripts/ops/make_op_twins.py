@@ -45,6 +45,21 @@ TWINS = {
     "max_spatial": ([1, 6, 6, 7], lambda x: tf.reduce_max(conv(x, 7, 4), axis=[1, 2])),
     "max_channel": ([1, 5, 4, 9], lambda x: tf.reduce_max(x, axis=[3], keepdims=True)),
     "min_h": ([1, 5, 4, 6], lambda x: tf.reduce_min(x, axis=[1])),
+    # data movement
+    "split": ([1, 4, 4, 6], lambda x: tf.concat([p * (i + 1) for i, p in enumerate(tf.split(conv(x, 6, 5), 3, axis=3))], axis=1)),
+    "unstack": ([1, 3, 5, 4], lambda x: tf.stack(tf.unstack(x, axis=1)[::-1], axis=3)),
+    "strided_slice": ([1, 7, 8, 5], lambda x: x[:, 1:6:2, ::-2, 1:4]),
+    "gather": ([1, 4, 5, 6], lambda x: tf.gather(conv(x, 6, 6), [4, 0, 2, 2], axis=3)),
+    # (TILE, and Keras UpSampling2D which TF 2.21 lowers to TILE, have no TFLite Micro kernel: no twin)
+    "resize_nearest_half_pixel": ([1, 3, 5, 4], lambda x: tf.image.resize(x, [7, 9], method="nearest")),
+    "resize_nearest_align": ([1, 4, 3, 4], lambda x: tf.compat.v1.image.resize_nearest_neighbor(x, [7, 8], align_corners=True)),
+    "resize_bilinear_half_pixel": ([1, 4, 5, 3], lambda x: tf.image.resize(conv(x, 3, 8), [8, 10], method="bilinear")),
+    "resize_bilinear_align": ([1, 3, 4, 4], lambda x: tf.compat.v1.image.resize_bilinear(x, [7, 9], align_corners=True)),
+    "resize_bilinear_legacy": ([1, 3, 4, 4], lambda x: tf.compat.v1.image.resize_bilinear(x, [6, 10])),
+    "depth_to_space": ([1, 3, 4, 8], lambda x: tf.nn.depth_to_space(conv(x, 8, 9), 2)),
+    "space_to_depth": ([1, 6, 4, 3], lambda x: tf.nn.space_to_depth(x, 2)),
+    "mirror_pad_reflect": ([1, 4, 5, 3], lambda x: tf.pad(x, [[0, 0], [1, 2], [2, 1], [0, 0]], mode="REFLECT")),
+    "dilated_conv": ([1, 9, 9, 4], lambda x: conv(x, 6, 10, dilations=2)),
 }
 
 
