@@ -1,15 +1,20 @@
 /**
  * Activations as 256-entry lookup tables: Sigmoid, Tanh, HardSwish,
  * HardSigmoid, LeakyRelu, and Relu / Clip that could not fuse into their
- * producer. Each table entry is what onnxruntime computes for that input
- * (dequantize, float32 function, quantize with round-half-to-even), so the
- * table is exact by construction.
+ * producer. LeakyRelu and HardSwish have int8 kernels in TFLite Micro, our
+ * bit reference: their entries come from TFLM's own integer arithmetic
+ * (ops/tflm-tables.ts: LEAKY_RELU's two multipliers, HARD_SWISH's int16
+ * fixed-point path), so tf2onnx conversions of TFLite models give TFLM's
+ * bytes (onnxruntime, which computes in float, differs by at most 1 LSB on
+ * a few entries). The others' entries are what onnxruntime computes for that
+ * input (dequantize, float32 function, quantize with round-half-to-even).
  */
 import type { Node } from '../ir/graph.js';
 import { dequantize, quantizeToInt8 } from '../ir/quant.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { clampBounds } from '../passes/fuse-activations.js';
 import { attrFloat } from './attrs.js';
+import { hardSwishTable, leakyReluTable } from './tflm-tables.js';
 import type { OpDefinition } from './types.js';
 
 type RealFunction = (x: number) => number;
@@ -55,11 +60,18 @@ function givenTable(node: Node, ctx: LoweringContext): Int8Array | undefined {
   return t.data;
 }
 
+/** TFLM's table for the ops it has an int8 kernel for (LEAKY_RELU, HARD_SWISH), else undefined. */
+function tflmTable(node: Node, inQ: { scale: number; zeroPoint: number }, outQ: { scale: number; zeroPoint: number }): Int8Array | undefined {
+  if (node.opType === 'LeakyRelu') return leakyReluTable(inQ, outQ, attrFloat(node, 'alpha', 0.01));
+  if (node.opType === 'HardSwish') return hardSwishTable(inQ, outQ);
+  return undefined;
+}
+
 function lowerLut(node: Node, ctx: LoweringContext): void {
   const xName = node.inputs[0];
   const inQ = ctx.quant(node, xName);
   const outQ = ctx.quant(node, node.outputs[0]);
-  const table = givenTable(node, ctx) ?? buildTable(activationFunction(node, ctx), inQ.scale, inQ.zeroPoint, outQ.scale, outQ.zeroPoint);
+  const table = givenTable(node, ctx) ?? tflmTable(node, inQ, outQ) ?? buildTable(activationFunction(node, ctx), inQ.scale, inQ.zeroPoint, outQ.scale, outQ.zeroPoint);
   const input = ctx.readAny(node, xName);
   const out = ctx.define(node.outputs[0], input.perm);
   ctx.addOp({

@@ -25,7 +25,7 @@ import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
   fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, type Padding,
 } from './options.js';
-import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from './tflm-tables.js';
+import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from '../ops/tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
 
 /** The ONNX opset the produced graph follows (attribute forms of ReduceMean, Softmax axis). */
@@ -487,7 +487,7 @@ class TfliteImporter {
 
   /**
    * An int8 -> int8 activation as a table of TFLite Micro's own integer
-   * results (compiler/tflite/tflm-tables.ts). False when the tensors are not
+   * results (compiler/ops/tflm-tables.ts). False when the tensors are not
    * per-tensor int8 (the ONNX op's table then applies).
    */
   tflmTable(build: (input: QuantParams, output: QuantParams) => Int8Array): boolean {
