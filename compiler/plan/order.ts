@@ -80,7 +80,7 @@ function buildGraph(p: OrderProblem): Graph {
   const indexOf = (b: string): number => {
     let k = bufIndex.get(b);
     if (k === undefined) {
-      const s = p.sizes[b];
+      const s = Object.hasOwn(p.sizes, b) ? p.sizes[b] : undefined;
       if (s === undefined || !Number.isFinite(s) || s < 0) throw new PlanError(`order: buffer '${b}' has no valid size`);
       k = size.length;
       bufIndex.set(b, k);
