@@ -10,8 +10,8 @@ import { formatReport, runFuzz } from './harness.js';
 import { FAMILIES } from './generator.js';
 
 describe('fuzz: hostile models through the whole pipeline', () => {
-  it('2,100 cases: only clean errors and builds; sampled builds compile warning-free and run clean under ASan/UBSan', () => {
-    const report = runFuzz({ seed: 1, cases: 2100, sanitizeEvery: 50, maxSanitized: 6 });
+  it('2,100 cases: only clean errors and builds; sampled builds compile warning-free and run clean under ASan/UBSan', async () => {
+    const report = await runFuzz({ seed: 1, cases: 2100, sanitizeEvery: 50, maxSanitized: 6 });
     console.log(formatReport(report).join('\n'));
     for (const f of report.findings) console.log(`${f.outcome} ${f.id} [${f.family}] ${f.description}: ${f.detail}`);
     expect(report.findings.map((f) => `${f.outcome} ${f.id} ${f.description}: ${f.detail}`)).toEqual([]);

@@ -65,7 +65,7 @@ export function runCase(c: FuzzCase, sanitize: boolean): { outcome: Outcome; det
   return { outcome: 'build', detail: '', sanitized: true };
 }
 
-export function runFuzz(opts: FuzzOptions): FuzzReport {
+export async function runFuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const started = performance.now();
   const byFamily = Object.fromEntries(FAMILIES.map((f) => [f, emptyStats()])) as Record<Family, FamilyStats>;
   const report: FuzzReport = { byFamily, findings: [], seconds: 0 };
@@ -74,6 +74,8 @@ export function runFuzz(opts: FuzzOptions): FuzzReport {
   let builds = 0;
   let sanitized = 0;
   for (let i = 0; i < opts.cases; i++) {
+    // Yield now and then: a test worker must keep answering its runner during a long synchronous run.
+    if (i % 20 === 0) await new Promise((resolve) => setImmediate(resolve));
     const c = generateCase(opts.seed, i, opts.examples);
     const stats = byFamily[c.family];
     stats.cases++;

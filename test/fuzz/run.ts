@@ -14,7 +14,7 @@ function flag(name: string, dflt: number): number {
   return v;
 }
 
-const report = runFuzz({
+const report = await runFuzz({
   seed: flag('seed', 1),
   cases: flag('cases', 10_000),
   sanitizeEvery: flag('sanitize-every', 50),
