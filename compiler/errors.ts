@@ -24,7 +24,21 @@ const NAMED_ESCAPES: Record<string, string> = { '\n': '\\n', '\r': '\\r', '\t': 
  * line nor drive the terminal.
  */
 export function escapeForTerminal(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, (c) => NAMED_ESCAPES[c] ?? (c.charCodeAt(0) < 0x100 ? `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}` : `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+  return s.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, escapeChar);
+}
+
+// \u form above 0x7f: also valid inside a JSON string (JSON.stringify leaves DEL, C1 and U+2028 raw)
+function escapeChar(c: string): string {
+  const code = c.charCodeAt(0);
+  return NAMED_ESCAPES[c] ?? (code < 0x20 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * A report line as printed on stdout: like escapeForTerminal but keeping
+ * tabs and line breaks, which report text uses on purpose.
+ */
+export function escapeOutputText(s: string): string {
+  return s.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g, escapeChar);
 }
 
 function shorten(s: string, max: number): string {
@@ -39,7 +53,9 @@ export function displayName(name: string, max: number = DISPLAY_NAME_MAX): strin
 
 /** A whole message line as printed: escaped, and cut if a long name still made it huge. */
 export function displayLine(line: string, max: number = DISPLAY_LINE_MAX): string {
-  return shorten(escapeForTerminal(line), max);
+  // a quoted name of any length is shortened where it stands, so the reason after it survives
+  const names = line.replace(/'([^'\n]{121,})'/g, (_, name: string) => `'${shorten(name, DISPLAY_NAME_MAX)}'`);
+  return shorten(escapeForTerminal(names), max);
 }
 
 /** "model.onnx: node 'conv1' (Conv): reason" — the shape of every model error. */

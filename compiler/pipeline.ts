@@ -6,13 +6,21 @@ import { basename } from 'node:path';
 import type { Graph } from './ir/graph.js';
 import type { Op, Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
-import { loadModel, loadModelBytes } from './onnx/load.js';
+import { isTfliteFile, loadModelFile, loadModelFileBytes } from './model-file.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
 import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
+import { qoperatorToQdq } from './passes/qoperator-to-qdq.js';
+import { propagateQuant } from './passes/propagate-quant.js';
+import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
+import { unquantizedActivation } from './passes/unquantized-activation.js';
+import { perChannelActivation } from './passes/per-channel-activation.js';
+import { floatTail } from './passes/float-tail.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
+import { fuseSwish } from './passes/fuse-swish.js';
+import { foldArgCast } from './passes/fold-arg-cast.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
@@ -57,6 +65,8 @@ export interface Compiled {
   backendNote?: string;
   /** Present when the model was quantized from float (--calibration). */
   quantized?: Quantized;
+  /** Notes of the graph passes for the build report (e.g. a float tail run in int8). */
+  notes: string[];
   /** `--keep-inputs`: the arena the same build needs when inputs may be overwritten. */
   arenaWithoutKeepInputs?: number;
 }
@@ -64,8 +74,18 @@ export interface Compiled {
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
 export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
+  // QOperator (QLinearConv, com.microsoft QGemm ...) rewritten as DQ -> float op -> Q first
+  { name: 'qoperator-to-qdq', run: qoperatorToQdq },
+  // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
+  { name: 'propagate-quant', run: propagateQuant },
+  { name: 'matmul-add-to-fc', run: matmulAddToFc },
+  { name: 'per-channel-activation', run: perChannelActivation },
+  { name: 'unquantized-activation', run: unquantizedActivation },
+  { name: 'float-tail', run: floatTail },
   { name: 'fold-qdq', run: foldQdq },
   { name: 'uint8-to-int8', run: uint8ToInt8 },
+  { name: 'fuse-swish', run: fuseSwish },
+  { name: 'fold-arg-cast', run: foldArgCast },
   { name: 'fuse-activations', run: fuseActivations },
 ];
 
@@ -102,7 +122,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const name = validateName(options.name ?? 'model');
   const board = boardById(options.board ?? 'host');
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
-  let graph = options.modelBytes ? loadModelBytes(options.modelBytes, { fileName: modelPath, shapes: options.shapes }) : loadModel(modelPath, { shapes: options.shapes });
+  let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, { shapes: options.shapes }) : loadModelFile(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
@@ -119,12 +139,13 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
-  return { graph, program, plan, board, backend, emitted, backendNote, arenaWithoutKeepInputs };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [], arenaWithoutKeepInputs };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
 export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
   if (!options.calibration) return compileModel(modelPath, options);
+  if (isTfliteFile(modelPath)) throw new EdgecError(`--calibration: ${modelPath} is a TFLite model; edgec quantizes float ONNX models only (convert the .tflite with full-int8 post-training quantization instead)`, 2);
   const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress() });
   return { ...compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes }), quantized };
 }

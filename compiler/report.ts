@@ -50,14 +50,16 @@ export interface ModelReport {
   fits: { ram: boolean; flash: boolean };
   inputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
   outputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
+  /** Notes of the graph passes (e.g. a float tail run in int8 and dequantized at the output). */
+  notes: string[];
 }
 
 function summariseParams(p: Record<string, unknown>, kind: string): string {
   const n = (k: string): unknown => p[k];
   switch (kind) {
-    case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace':
-      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d' && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
-    case 'fully_connected': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
+    case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace': case 'conv2d_wzp':
+      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${(kind === 'conv2d' || kind === 'conv2d_wzp') && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
+    case 'fully_connected': case 'fully_connected_wzp': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
     case 'max_pool': case 'avg_pool': return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')}`;
     case 'add': case 'mul': return n('broadcast') ? 'broadcast' : 'same shape';
     default: return '';
@@ -96,7 +98,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
     orderMethod: plan.order?.method ?? 'given',
     weightsBytes, codeBytesEstimate, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
     fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
-    inputs: program.inputs.map(io), outputs: program.outputs.map(io),
+    inputs: program.inputs.map(io), outputs: program.outputs.map(io), notes: c.notes ?? [],
   };
 }
 

@@ -39,6 +39,17 @@ typedef struct {
 void edgec_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
                    const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
 
+/* Convolution (regular, grouped, depthwise as groups == in_c; OHWI filter)
+ * with a per-output-channel weight zero point: filter_offset[oc] = -zero
+ * point, exact window-sum correction (edgec_conv_wzp_s8.c). No scratch. */
+void edgec_conv_wzp_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                       const int32_t *filter_offset, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                       int8_t *output);
+
+/* Transposed convolution (ONNX ConvTranspose, TFLite TRANSPOSE_CONV), groups 1, OHWI filter; no scratch (edgec_transpose_conv_s8.c). */
+void edgec_transpose_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                             const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
 /* Pointwise convolution (1x1, stride 1, no padding, groups 1) whose input and
  * output overlap: groups of up to four input pixels copied to the stack, then
  * their outputs stored in place (temp unused, may be NULL, up to 1024 input
@@ -66,6 +77,12 @@ typedef struct {
 
 void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
+/* Fully connected with a per-row weight zero point: filter_offset[o] = -zero
+ * point, exact input-sum correction (edgec_fully_connected_wzp_s8.c). */
+void edgec_fully_connected_wzp_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,
+                                  const int32_t *filter_offset, const int32_t *bias, const int32_t *mult,
+                                  const int32_t *shift, int8_t *output);
 
 typedef struct {
   int32_t batches;
@@ -130,9 +147,41 @@ void edgec_mul_s8(const edgec_mul_params_t *p, const int8_t *in1, const int8_t *
 void edgec_mul_broadcast_s8(const edgec_mul_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
                             const int8_t *in2, int8_t *output);
 
+/* Same-shape sub (in place allowed), ADD's parameters (edgec_sub_s8.c). */
+void edgec_sub_s8(const edgec_add_params_t *p, const int8_t *in1, const int8_t *in2, int8_t *output, int32_t size);
+void edgec_sub_broadcast_s8(const edgec_add_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
+                            const int8_t *in2, int8_t *output);
+
+typedef struct {
+  int32_t in1_offset, in1_mult, in1_shift;
+  int32_t in2_offset, in2_mult, in2_shift;
+  int32_t out_offset;
+  int32_t is_max;
+} edgec_minmax_params_t;
+
+void edgec_minmax_broadcast_s8(const edgec_minmax_params_t *p, const edgec_broadcast_t *b, const int8_t *in1,
+                               const int8_t *in2, int8_t *output);
+
+typedef struct {
+  int32_t input_offset, alpha_offset, output_offset;
+  int32_t mult_pos, shift_pos, mult_neg, shift_neg;
+} edgec_prelu_params_t;
+
+void edgec_prelu_s8(const edgec_prelu_params_t *p, const edgec_broadcast_t *b, const int8_t *input,
+                    const int8_t *alpha, int8_t *output);
+
 /* Softmax over the innermost dimension; output scale 1/256, zero point -128. */
 void edgec_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
                       int32_t diff_min, int8_t *output);
+
+/* LogSoftmax over the innermost dimension (edgec_log_softmax_s8.c); out_mult = 0: TFLM's 16/256, 127 output. */
+void edgec_log_softmax_s8(const int8_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
+                          int32_t diff_min, int32_t reverse_mult, int32_t reverse_shift, int32_t out_mult,
+                          int32_t out_shift, int32_t out_zero_point, int8_t *output);
+
+/* Index of the max / min along an axis ([outer, axis_size, inner] -> int32 [outer, inner], edgec_arg_minmax_s8.c). */
+void edgec_arg_minmax_s8(const int8_t *input, int32_t outer, int32_t axis_size, int32_t inner, int32_t is_max,
+                         int32_t select_last, int32_t *output);
 
 /* out[i] = table[(uint8_t)(in[i] + 128)]. In place allowed. */
 void edgec_lut_s8(const int8_t *input, const int8_t *table, int8_t *output, int32_t size);
@@ -161,6 +210,26 @@ void edgec_pad_s8(int32_t rank, const int32_t *in_dims, const int32_t *pads_befo
 /* out dims[i] = in_dims[perm[i]], rank <= 6. Works for any 1-byte element. */
 void edgec_transpose_s8(int32_t rank, const int32_t *in_dims, const int32_t *perm, const int8_t *input,
                         int8_t *output);
+
+/* ReduceMean / ReduceSum over runs of merged physical dims (see the .c file). */
+void edgec_reduce_sum_s8(int32_t kept_rank, const int32_t *kept_dims, const int32_t *kept_strides,
+                         int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides,
+                         int32_t input_sum_offset, int32_t output_offset, int32_t mult, int32_t shift,
+                         const int8_t *input, int8_t *output);
+
+/* ReduceMax (is_min 0) / ReduceMin (is_min 1) over runs of merged physical dims. */
+void edgec_reduce_max_s8(int32_t kept_rank, const int32_t *kept_dims, const int32_t *kept_strides,
+                         int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides, int32_t is_min,
+                         const int8_t *input, int8_t *output);
+
+/* Copy through one constant offset table per output dim (see the .c file). */
+void edgec_gather_s8(int32_t rank, const int32_t *out_dims, const int32_t *offsets, int32_t run,
+                     const int8_t *input, int8_t *output);
+
+/* Bilinear resize, NHWC, TFLite RESIZE_BILINEAR int8 arithmetic (see the .c file). */
+void edgec_resize_bilinear_s8(int32_t batches, int32_t in_h, int32_t in_w, int32_t channels, int32_t out_h,
+                              int32_t out_w, int32_t h_scale_10, int32_t w_scale_10, int32_t half_pixel,
+                              const int8_t *input, int8_t *output);
 
 #ifdef __cplusplus
 }

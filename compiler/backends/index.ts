@@ -52,12 +52,17 @@ function libraryKernel(field: LibraryField, kind: OpKind): LibraryKernelSpec | u
   return undefined;
 }
 
+/** The declared reason no library implements `kind` (ops/types.ts libraryMissing). */
+function missingReason(kind: OpKind): string | undefined {
+  return OP_DEFINITIONS.map((d) => d.libraryMissing?.[kind]).find((r) => r !== undefined);
+}
+
 function libraryBackend(id: 'cmsis-nn' | 'esp-nn', field: LibraryField, header: string, target: string): Backend {
   return {
     id, target, includes: [header],
     kernelFor(op: Op): KernelChoice {
       const lib = libraryKernel(field, op.kind);
-      if (!lib) return portableChoice(op, `${id} has no ${op.kind} kernel`);
+      if (!lib) return portableChoice(op, missingReason(op.kind) ?? `${id} has no ${op.kind} kernel`);
       const reason = lib.unsupported(op, target);
       if (reason) return portableChoice(op, `${id} does not support ${reason}`);
       return {
@@ -106,7 +111,7 @@ export function backendSummary(backend: Backend, program: { ops: Op[] }): string
   const choices = program.ops.map((op) => ({ op, choice: backend.kernelFor(op) }));
   const lib = choices.filter((c) => c.choice.backend === backend.id).length;
   // Data movement the libraries do not cover (quantize, transpose, pad, ...) is expected; name only compute layers that fell back.
-  const computeKinds = new Set<OpKind>(['conv2d', 'depthwise_conv2d', 'fully_connected', 'max_pool', 'avg_pool', 'add', 'mul', 'softmax']);
+  const computeKinds = new Set<OpKind>(['conv2d', 'depthwise_conv2d', 'fully_connected', 'conv2d_wzp', 'fully_connected_wzp', 'max_pool', 'avg_pool', 'add', 'mul', 'softmax']);
   const fallbacks = choices.filter((c) => c.choice.backend === 'portable' && computeKinds.has(c.op.kind) && c.choice.fallbackReason);
   const head = `${backend.id} (${backend.target}): ${lib} of ${program.ops.length} layers call the library`;
   if (fallbacks.length === 0) return head;

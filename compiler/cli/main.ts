@@ -8,7 +8,7 @@ import { basename, join, resolve } from 'node:path';
 import { compileModelAsync, type Compiled } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
-import { displayLine, displayName, EdgecError } from '../errors.js';
+import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
 import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { packageFiles } from '../package/index.js';
@@ -84,6 +84,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  c.notes.forEach((n) => log(`note: ${n}`));
   if (blobNote) log(blobNote);
   if (written.removed.length) log(`note: removed ${written.removed.length} file(s) of the previous edgec build in ${outDir}: ${listSome(written.removed)}`);
   if (written.foreign.length) log(`note: ${outDir} also holds ${written.foreign.length} file(s) edgec did not write, left alone: ${listSome(written.foreign)}`);
@@ -106,6 +107,7 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   const keep = keepInputsLine(c);
   if (keep) log(keep);
   if (c.backendNote) log(`note: ${c.backendNote}`);
+  c.notes.forEach((n) => log(`note: ${n}`));
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
 }
 
@@ -183,7 +185,8 @@ function writeStderr(s: string): void {
 
 function writeStdout(s: string): void {
   if (stdoutClosed) return;
-  try { process.stdout.write(`${s}\n`); } catch { stdoutClosed = true; }
+  // model names reach reports: no control character or ANSI sequence gets to the terminal
+  try { process.stdout.write(`${escapeOutputText(s)}\n`); } catch { stdoutClosed = true; }
 }
 
 export async function main(argv: string[], log: (s: string) => void = writeStdout): Promise<number> {

@@ -35,9 +35,10 @@ function isSystemError(err: unknown): err is SystemError {
 /** A file-system error as the one line users see ("<path>: <reason>"), or undefined for anything else. */
 export function fileSystemError(err: unknown, fallbackPath?: string): EdgecError | undefined {
   if (!isSystemError(err)) return undefined;
-  const path = err.dest ?? err.path ?? fallbackPath; // a rename names its destination: the user's path, not our temporary one
+  // a rename names its destination: the user's path, not our temporary one
+  const path = err.dest || err.path || fallbackPath || '(an empty path)';
   const reason = FS_REASONS[err.code] ?? `${err.syscall ?? 'file operation'} failed`;
-  return new EdgecError(`${path ?? '(file)'}: ${reason} (${err.code})`, 2);
+  return new EdgecError(`${path}: ${reason} (${err.code})`, 2);
 }
 
 /** Runs `fn`, turning a file-system error into a one-line EdgecError. */

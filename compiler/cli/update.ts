@@ -3,7 +3,7 @@
  * the `--weights blob` output of `edgec build` (see compiler/update/).
  */
 import type { Command } from 'commander';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Compiled } from '../pipeline.js';
 import { compileModel } from '../pipeline.js';
@@ -14,7 +14,7 @@ import { BLOB_MAGIC, hex, magicOf, PATCH_MAGIC, readBlob, readPatchHeader, signe
 import { deviceKeyC, encryptPatch, generateDeviceKey, parseDeviceKey } from '../update/crypt.js';
 import { generateKeys, loadPrivateKey, publicKeyC, signBytes } from '../update/sign.js';
 import type { WeightsMode } from '../update/emit-blob.js';
-import type { OutputFile } from './output-folder.js';
+import { ensureFolder, type OutputFile } from './output-folder.js';
 
 /** `encrypt`: build's --encrypt, checked before compiling as it only makes sense for a blob. */
 export function weightsMode(value: string | undefined, encrypt?: string): WeightsMode {
@@ -114,8 +114,12 @@ function runEncrypt(file: string, flags: { key: string; output: string }, log: (
 }
 
 function runKeygen(flags: { output: string; aes?: boolean }, log: (s: string) => void): void {
+  if (flags.output.trim() === '') throw new EdgecError('-o needs a folder name (got an empty string)', 2);
   const dir = resolve(flags.output);
-  mkdirSync(dir, { recursive: true });
+  ensureFolder(dir);
+  // a key pair is not reproducible: never write over one
+  const existing = (flags.aes ? ['device.key', 'edgec_devkey.c'] : ['key.pem', 'key.pub.pem', 'edgec_pubkey.c']).map((f) => join(dir, f)).find((f) => existsSync(f));
+  if (existing) throw new EdgecError(`${existing}: already exists; not overwriting a key`, 2, 'choose another -o folder, or move the old keys away first');
   if (flags.aes) {
     const key = generateDeviceKey();
     writeFileSync(join(dir, 'device.key'), `${hex(key)}\n`, { mode: 0o600 });

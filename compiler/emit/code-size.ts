@@ -9,6 +9,8 @@ const KERNEL_TEXT_BYTES: Record<string, number> = {
   'edgec_conv_s8.c': 900,
   'edgec_depthwise_conv_s8.c': 700,
   'edgec_fully_connected_s8.c': 600,
+  'edgec_conv_wzp_s8.c': 750,
+  'edgec_fully_connected_wzp_s8.c': 280,
   'edgec_max_pool_s8.c': 300,
   'edgec_avg_pool_s8.c': 400,
   'edgec_global_avg_pool_s8.c': 250,

@@ -54,6 +54,8 @@ export interface Graph {
   nodes: Node[];
   inputs: string[];
   outputs: string[];
+  /** What passes changed that the user should know (e.g. a float tail run in int8); the build report prints them. */
+  notes?: string[];
 }
 
 export function tensorOf(graph: Graph, name: string): Tensor {

@@ -39,10 +39,13 @@ export interface ConstArray {
 /** Every op kind of edgec's own vocabulary (see compiler/ops/). */
 export type OpKind =
   | 'conv2d' | 'conv2d_1x1_overlap' | 'depthwise_conv2d' | 'depthwise_conv2d_inplace' | 'fully_connected'
+  | 'conv2d_wzp' | 'fully_connected_wzp'
   | 'max_pool' | 'avg_pool' | 'global_avg_pool'
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
   | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
-  | 'concat' | 'pad' | 'transpose';
+  | 'concat' | 'pad' | 'transpose'
+  | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear'
+  | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul';
 
 export type ParamValue = number | boolean | string | number[];
 

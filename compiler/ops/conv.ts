@@ -8,7 +8,7 @@ import type { Op } from '../ir/program.js';
 import { channelsLastPerm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, windowPads } from './attrs.js';
-import { accumulatorBias, quantizedWeights, requantization } from './weights.js';
+import { accumulatorBias, quantizedWeights, requantization, ZERO_POINT_REASON } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { cmsisConv, cmsisDepthwise } from '../backends/cmsis-nn.js';
 import { espConv, espDepthwise } from '../backends/esp-nn.js';
@@ -66,11 +66,13 @@ function lowerConv(node: Node, ctx: LoweringContext): void {
   const perm = channelsLastPerm(rank);
   const input = ctx.read(node, xName, perm);
   const output = ctx.define(node.outputs[0], perm);
-  const depthwise = groups === cin && groups > 1;
+  // Weights that keep a zero point run the correction kernel, depthwise as grouped (OHWI with one input channel per group).
+  const zeroPoint = weights.filterOffset !== undefined;
+  const depthwise = groups === cin && groups > 1 && !zeroPoint;
   const filter = depthwise ? toDepthwise(weights.data, cout, kHW[0], kHW[1]) : toOhwi(weights.data, cout, cin / groups, kHW[0], kHW[1]);
   const base = node.name;
   const op: Op = {
-    kind: depthwise ? 'depthwise_conv2d' : 'conv2d',
+    kind: zeroPoint ? 'conv2d_wzp' : depthwise ? 'depthwise_conv2d' : 'conv2d',
     name: node.name, onnxOp: 'Conv',
     inputs: [input.value], outputs: [output],
     params: {
@@ -84,6 +86,7 @@ function lowerConv(node: Node, ctx: LoweringContext): void {
       bias: ctx.addConst(`${base}_bias`, 'int32', bias),
       mult: ctx.addConst(`${base}_mult`, 'int32', rq.mult),
       shift: ctx.addConst(`${base}_shift`, 'int32', rq.shift),
+      ...(weights.filterOffset ? { filter_offset: ctx.addConst(`${base}_filter_offset`, 'int32', weights.filterOffset) } : {}),
     },
     macs: n * outHW[0] * outHW[1] * cout * (cin / groups) * kHW[0] * kHW[1],
   };
@@ -101,6 +104,11 @@ function convView(op: Op, env: EmitEnv): Record<string, unknown> {
     filter: env.constName(op.consts.filter), bias: env.constName(op.consts.bias),
     mult: env.constName(op.consts.mult), shift: env.constName(op.consts.shift),
   };
+}
+
+/** Conv whose weights keep a zero point: convView plus the per-channel filter offsets. */
+function zeroPointConvView(op: Op, env: EmitEnv): Record<string, unknown> {
+  return { ...convView(op, env), filter_offset: env.constName(op.consts.filter_offset) };
 }
 
 /** Overlapped pointwise conv: input and output pointers into one block, the planner's run temporary (if the kernel needs one) and its length in pixels. */
@@ -123,7 +131,10 @@ export const conv: OpDefinition = {
     depthwise_conv2d_inplace: { sources: ['edgec_depthwise_conv_inplace_s8.c', 'edgec_depthwise_conv_s8.c'], template: 'depthwise_conv2d_inplace', view: inPlaceDepthwiseView },
     // Chosen by the planner when a 1x1 conv's input may live inside its output (over 1024 input channels it runs edgec_conv_s8 on runs of pixels).
     conv2d_1x1_overlap: { sources: ['edgec_conv_1x1_overlap_s8.c', 'edgec_conv_s8.c'], template: 'conv2d_1x1_overlap', view: overlapPointwiseView },
+    // uint8 asymmetric weights (onnxruntime U8U8) whose zero point could not be folded (ops/weights.ts).
+    conv2d_wzp: { sources: ['edgec_conv_wzp_s8.c'], template: 'conv2d_wzp', view: zeroPointConvView },
   },
+  libraryMissing: { conv2d_wzp: ZERO_POINT_REASON },
   cmsisNn: { conv2d: cmsisConv, depthwise_conv2d: cmsisDepthwise },
   espNn: { conv2d: espConv, depthwise_conv2d: espDepthwise },
 };

@@ -15,7 +15,7 @@ import type { EmitEnv, OpDefinition } from './types.js';
 import { cmsisAdd, cmsisMul } from '../backends/cmsis-nn.js';
 import { espAdd, espMul } from '../backends/esp-nn.js';
 
-interface Operand {
+export interface Operand {
   /** Value id or constant id. */
   ref: string;
   isConst: boolean;
@@ -24,7 +24,7 @@ interface Operand {
   logicalStrides: number[];
 }
 
-function operand(ctx: LoweringContext, node: Node, index: number, outShape: number[]): Operand {
+export function operand(ctx: LoweringContext, node: Node, index: number, outShape: number[]): Operand {
   const name = node.inputs[index];
   const t = ctx.tensor(name);
   const quant = ctx.quant(node, name);
@@ -47,7 +47,7 @@ function operand(ctx: LoweringContext, node: Node, index: number, outShape: numb
 }
 
 /** Output layout: the layout of a full-rank activation input, so that input is read contiguously. */
-function outputPerm(ctx: LoweringContext, node: Node, outShape: number[]): Perm {
+export function outputPerm(ctx: LoweringContext, node: Node, outShape: number[]): Perm {
   for (const name of node.inputs) {
     const t = ctx.tensor(name);
     if (!t.data && t.shape.length === outShape.length && t.shape.every((d, i) => d === outShape[i])) return ctx.readAny(node, name).perm;
@@ -75,7 +75,29 @@ export function collapseDims(dims: number[], strides: number[][]): { dims: numbe
   return { dims: outDims, strides: outStrides };
 }
 
-function addQuantParams(a: Quant, b: Quant, out: Quant): Record<string, number> {
+/**
+ * The output's physical dims with each operand's element strides, merged
+ * where every operand walks on contiguously; `sameShape` when both operands
+ * are read flat (no broadcast, same memory order), so the flat kernel fits.
+ */
+export function broadcastLayout(ctx: LoweringContext, node: Node, outShape: number[], perm: Perm, operands: Operand[]): { collapsed: { dims: number[]; strides: number[][] }; sameShape: boolean } {
+  const physDims = physicalShape(outShape, perm);
+  const contiguous = rowMajorStrides(physDims);
+  const physStrides = operands.map((o) => perm.map((axis) => o.logicalStrides[axis]));
+  const collapsed = collapseDims(physDims, physStrides);
+  const flatStride = collapseDims(physDims, [perm.map((axis) => contiguous[perm.indexOf(axis)])]);
+  const sameShape = collapsed.dims.length === 1 && collapsed.strides.every((s) => s[0] === 1) && flatStride.dims.length === 1;
+  if (collapsed.dims.length > 6) throw ctx.fail(node, 'broadcast over more than 6 non-mergeable dimensions is not supported');
+  return { collapsed, sameShape };
+}
+
+/** The edgec_broadcast_t initializer of a collapsed layout (padded to rank 6). */
+export function broadcastInit(op: Op): string {
+  const pad = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
+  return `${op.params.rank}, {${pad(op.params.dims as number[])}}, {${pad(op.params.stride1 as number[])}}, {${pad(op.params.stride2 as number[])}}`;
+}
+
+export function addQuantParams(a: Quant, b: Quant, out: Quant): Record<string, number> {
   const leftShift = 20;
   const twiceMax = 2 * Math.max(a.scale, b.scale);
   const m1 = quantizeMultiplierSmallerThanOne(a.scale / twiceMax);
@@ -88,12 +110,12 @@ function addQuantParams(a: Quant, b: Quant, out: Quant): Record<string, number> 
   };
 }
 
-function mulQuantParams(a: Quant, b: Quant, out: Quant): Record<string, number> {
+export function mulQuantParams(a: Quant, b: Quant, out: Quant): Record<string, number> {
   const m = quantizeMultiplier((a.scale * b.scale) / out.scale);
   return { in1_offset: -a.zeroPoint, in2_offset: -b.zeroPoint, out_offset: out.zeroPoint, out_mult: m.mult, out_shift: m.shift };
 }
 
-function lowerBinary(node: Node, ctx: LoweringContext, kind: 'add' | 'mul'): void {
+export function lowerBinary(node: Node, ctx: LoweringContext, kind: 'add' | 'sub' | 'mul'): void {
   if (node.inputs.every((i) => ctx.tensor(i).data)) throw ctx.fail(node, `${node.opType} of two constants should have been folded`);
   const outName = node.outputs[0];
   const outShape = ctx.tensor(outName).shape;
@@ -103,14 +125,8 @@ function lowerBinary(node: Node, ctx: LoweringContext, kind: 'add' | 'mul'): voi
   const perm = outputPerm(ctx, node, outShape);
   const out = ctx.define(outName, perm);
   const act = fusedActivationRange(node, outQ);
-  const physDims = physicalShape(outShape, perm);
-  const contiguous = rowMajorStrides(physDims);
-  const physStrides = [a, b].map((o) => perm.map((axis) => o.logicalStrides[axis]));
-  const collapsed = collapseDims(physDims, physStrides);
-  const flatStride = collapseDims(physDims, [perm.map((axis) => contiguous[perm.indexOf(axis)])]);
-  const sameShape = collapsed.dims.length === 1 && collapsed.strides.every((s) => s[0] === 1) && flatStride.dims.length === 1;
-  if (collapsed.dims.length > 6) throw ctx.fail(node, 'broadcast over more than 6 non-mergeable dimensions is not supported');
-  const quantParams = kind === 'add' ? addQuantParams(a.quant, b.quant, outQ) : mulQuantParams(a.quant, b.quant, outQ);
+  const { collapsed, sameShape } = broadcastLayout(ctx, node, outShape, perm, [a, b]);
+  const quantParams = kind === 'mul' ? mulQuantParams(a.quant, b.quant, outQ) : addQuantParams(a.quant, b.quant, outQ);
   const size = outShape.reduce((x, y) => x * y, 1);
   const op: Op = {
     kind, name: node.name, onnxOp: node.opType,
@@ -127,20 +143,19 @@ function lowerBinary(node: Node, ctx: LoweringContext, kind: 'add' | 'mul'): voi
   ctx.addOp(op);
 }
 
-const ADD_FIELDS = ['in1_offset', 'in1_mult', 'in1_shift', 'in2_offset', 'in2_mult', 'in2_shift', 'left_shift', 'out_offset', 'out_mult', 'out_shift', 'act_min', 'act_max'];
+export const ADD_FIELDS = ['in1_offset', 'in1_mult', 'in1_shift', 'in2_offset', 'in2_mult', 'in2_shift', 'left_shift', 'out_offset', 'out_mult', 'out_shift', 'act_min', 'act_max'];
 const MUL_FIELDS = ['in1_offset', 'in2_offset', 'out_offset', 'out_mult', 'out_shift', 'act_min', 'act_max'];
 
-function binaryView(fields: string[]) {
+export function binaryView(fields: string[]) {
   return (op: Op, env: EmitEnv): Record<string, unknown> => {
     let next = 0;
     const operandPtr = (slot: 'in1' | 'in2'): string => (op.params[`${slot}_const`] ? env.constName(op.consts[slot]) : env.ptr(op.inputs[next++], 'const int8_t'));
     const in1 = operandPtr('in1');
     const in2 = operandPtr('in2');
-    const pad = (v: number[]): string => [...v, ...new Array<number>(6 - v.length).fill(0)].join(', ');
     return {
       params: fields.map((f) => op.params[f]).join(', '),
       broadcast: op.params.broadcast,
-      bcast: `${op.params.rank}, {${pad(op.params.dims as number[])}}, {${pad(op.params.stride1 as number[])}}, {${pad(op.params.stride2 as number[])}}`,
+      bcast: broadcastInit(op),
       in1, in2, output: env.ptr(op.outputs[0], 'int8_t'), size: op.params.size,
     };
   };

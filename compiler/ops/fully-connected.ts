@@ -8,7 +8,7 @@ import type { Op } from '../ir/program.js';
 import { identityPerm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrFloat, attrInt } from './attrs.js';
-import { accumulatorBias, quantizedWeights, requantization } from './weights.js';
+import { accumulatorBias, quantizedWeights, requantization, ZERO_POINT_REASON } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { cmsisFullyConnected } from '../backends/cmsis-nn.js';
 import { espFullyConnected } from '../backends/esp-nn.js';
@@ -48,7 +48,7 @@ function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, 
   const order = ctx.featureOrder.get(xName);
   const filter = order ? permuteColumns(rowMajor, nOut, order) : rowMajor;
   const op: Op = {
-    kind: 'fully_connected', name: node.name, onnxOp: node.opType,
+    kind: weights.filterOffset ? 'fully_connected_wzp' : 'fully_connected', name: node.name, onnxOp: node.opType,
     inputs: [input.value], outputs: [output],
     params: {
       batches, in_depth: k, out_depth: nOut, input_offset: -inQ.zeroPoint, output_offset: outQ.zeroPoint,
@@ -59,6 +59,7 @@ function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, 
       bias: ctx.addConst(`${node.name}_bias`, 'int32', bias),
       mult: ctx.addConst(`${node.name}_mult`, 'int32', rq.mult),
       shift: ctx.addConst(`${node.name}_shift`, 'int32', rq.shift),
+      ...(weights.filterOffset ? { filter_offset: ctx.addConst(`${node.name}_filter_offset`, 'int32', weights.filterOffset) } : {}),
     },
     macs: batches * k * nOut,
   };
@@ -88,12 +89,23 @@ function fcView(op: Op, env: EmitEnv): Record<string, unknown> {
   };
 }
 
+function zeroPointFcView(op: Op, env: EmitEnv): Record<string, unknown> {
+  return { ...fcView(op, env), filter_offset: env.constName(op.consts.filter_offset) };
+}
+
 export const fullyConnected: OpDefinition = {
   lowerings: [
     { onnxOps: ['Gemm'], lower: lowerGemm },
     { onnxOps: ['MatMul'], lower: lowerMatMul },
+    // MatMul + Add(bias) fused by passes/matmul-add-to-fc.ts: inputs x, W [K, N], int32 bias
+    { onnxOps: ['edgec.MatMulAdd'], lower: (n, c) => lowerFullyConnected(n, c, false, 2) },
   ],
-  portable: { fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView } },
+  portable: {
+    fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView },
+    // uint8 asymmetric weights (onnxruntime U8U8) whose zero point could not be folded (ops/weights.ts).
+    fully_connected_wzp: { sources: ['edgec_fully_connected_wzp_s8.c'], template: 'fully_connected_wzp', view: zeroPointFcView },
+  },
+  libraryMissing: { fully_connected_wzp: ZERO_POINT_REASON },
   cmsisNn: { fully_connected: cmsisFullyConnected },
   espNn: { fully_connected: espFullyConnected },
 };

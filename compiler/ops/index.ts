@@ -2,6 +2,7 @@
 import type { OpKind } from '../ir/program.js';
 import { concat } from './concat.js';
 import { conv } from './conv.js';
+import { dataMovement } from './data-movement.js';
 import { elementwise } from './elementwise.js';
 import { fullyConnected } from './fully-connected.js';
 import { layoutOps } from './layout-ops.js';
@@ -9,10 +10,18 @@ import { lut } from './lut.js';
 import { pad } from './pad.js';
 import { pool } from './pool.js';
 import { quantize } from './quantize.js';
+import { reduce } from './reduce.js';
+import { resize } from './resize.js';
 import { softmax } from './softmax.js';
+import { binary } from './binary.js';
+import { unaryTable } from './unary-table.js';
+import { logSoftmax } from './log-softmax.js';
+import { arg } from './arg.js';
+import { convTranspose } from './conv-transpose.js';
 import type { KernelSpec, OnnxLowering, OpDefinition } from './types.js';
 
-export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize];
+export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize,
+  reduce, dataMovement, resize, binary, unaryTable, logSoftmax, arg, convTranspose];
 
 export function loweringFor(onnxOp: string): OnnxLowering | undefined {
   return OP_DEFINITIONS.flatMap((d) => d.lowerings).find((l) => l.onnxOps.includes(onnxOp));

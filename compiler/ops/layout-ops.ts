@@ -43,7 +43,7 @@ function flattenIntoWeights(node: Node, ctx: LoweringContext): number[] | undefi
   if (outShape.length !== 2 || inShape.length < 3 || outShape[0] !== inShape[0] || src.perm[0] !== 0) return undefined;
   if (ctx.graph.outputs.includes(node.outputs[0])) return undefined;
   const readers = ctx.graph.nodes.filter((n) => n.inputs.includes(node.outputs[0]));
-  const allFc = readers.length > 0 && readers.every((r) => (r.opType === 'Gemm' || r.opType === 'MatMul') && r.inputs[0] === node.outputs[0]
+  const allFc = readers.length > 0 && readers.every((r) => (r.opType === 'Gemm' || r.opType === 'MatMul' || r.opType === 'edgec.MatMulAdd') && r.inputs[0] === node.outputs[0]
     && r.inputs.indexOf(node.outputs[0]) === 0 && !!ctx.graph.tensors.get(r.inputs[1])?.data);
   if (!allFc) return undefined;
   const logicalStrides = rowMajorStrides(inShape);

@@ -14,10 +14,13 @@ import type { OpDefinition } from './types.js';
 
 type RealFunction = (x: number) => number;
 
+/** Sigmoid in float32, as onnxruntime computes it. */
+export const sigmoidReal: RealFunction = (x) => Math.fround(1 / (1 + Math.exp(-x)));
+
 function activationFunction(node: Node, ctx: LoweringContext): RealFunction {
   const f = Math.fround;
   switch (node.opType) {
-    case 'Sigmoid': return (x) => f(1 / (1 + Math.exp(-x)));
+    case 'Sigmoid': return sigmoidReal;
     case 'Tanh': return (x) => f(Math.tanh(x));
     case 'HardSigmoid': {
       const alpha = f(attrFloat(node, 'alpha', 0.2));
@@ -44,11 +47,19 @@ export function buildTable(fn: RealFunction, inScale: number, inZp: number, outS
   return table;
 }
 
+/** edgec.Lut: a front end that knows its reference's integer arithmetic (compiler/tflite) supplies the table itself. */
+function givenTable(node: Node, ctx: LoweringContext): Int8Array | undefined {
+  if (node.opType !== 'edgec.Lut') return undefined;
+  const t = node.attrs.table;
+  if (typeof t !== 'object' || Array.isArray(t) || !(t.data instanceof Int8Array) || t.data.length !== 256) throw ctx.fail(node, 'internal: edgec.Lut needs a 256-entry int8 table');
+  return t.data;
+}
+
 function lowerLut(node: Node, ctx: LoweringContext): void {
   const xName = node.inputs[0];
   const inQ = ctx.quant(node, xName);
   const outQ = ctx.quant(node, node.outputs[0]);
-  const table = buildTable(activationFunction(node, ctx), inQ.scale, inQ.zeroPoint, outQ.scale, outQ.zeroPoint);
+  const table = givenTable(node, ctx) ?? buildTable(activationFunction(node, ctx), inQ.scale, inQ.zeroPoint, outQ.scale, outQ.zeroPoint);
   const input = ctx.readAny(node, xName);
   const out = ctx.define(node.outputs[0], input.perm);
   ctx.addOp({
@@ -59,7 +70,7 @@ function lowerLut(node: Node, ctx: LoweringContext): void {
 }
 
 export const lut: OpDefinition = {
-  lowerings: [{ onnxOps: ['Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Relu', 'Clip'], lower: lowerLut }],
+  lowerings: [{ onnxOps: ['Sigmoid', 'Tanh', 'HardSigmoid', 'HardSwish', 'LeakyRelu', 'Relu', 'Clip', 'edgec.Lut'], lower: lowerLut }],
   portable: {
     lut: {
       sources: ['edgec_lut_s8.c'], template: 'lut',

@@ -1,12 +1,14 @@
 /**
  * Pad (constant mode) in the input's layout: pads are permuted into
  * physical order. The pad value is quantized with the input's parameters.
+ * Edge / reflect / wrap modes are a gather (data-movement.ts).
  */
 import type { Node } from '../ir/graph.js';
 import { physicalShape } from '../ir/layout.js';
 import { quantizeToInt8 } from '../ir/quant.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrFloat, attrInts, attrString, constInts } from './attrs.js';
+import { lowerPadGather } from './data-movement.js';
 import { outputWithQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
 
@@ -29,7 +31,7 @@ function lowerPad(node: Node, ctx: LoweringContext): void {
   const shape = ctx.tensor(xName).shape;
   const rank = shape.length;
   const mode = attrString(node, 'mode', 'constant');
-  if (mode !== 'constant') throw ctx.fail(node, `Pad mode '${mode}' is not supported (constant only)`);
+  if (mode !== 'constant' && mode !== 'edge' && mode !== 'reflect' && mode !== 'wrap') throw ctx.fail(node, `Pad mode '${mode}' is not supported (constant, edge, reflect, wrap)`);
   let pads = ctx.graph.opset < 11 ? attrInts(node, 'pads', []) : constInts(ctx.graph, node, 1) ?? [];
   const axes = ctx.graph.opset >= 18 ? constInts(ctx.graph, node, 3) : undefined;
   if (axes) {
@@ -39,6 +41,10 @@ function lowerPad(node: Node, ctx: LoweringContext): void {
   }
   if (pads.length !== 2 * rank) throw ctx.fail(node, `pads has ${pads.length} values for a rank-${rank} input`);
   if (pads.some((p) => p < 0)) throw ctx.fail(node, 'negative pads (cropping) are not supported');
+  if (mode !== 'constant') {
+    lowerPadGather(node, ctx, mode, pads);
+    return;
+  }
   const inQ = ctx.quant(node, xName);
   const input = ctx.readAny(node, xName);
   const perm = input.perm;

@@ -1,15 +1,15 @@
 /**
  * MaxPool / AveragePool -> max_pool / avg_pool (NHWC, input quantization
  * kept, requantized after if the model asks for another);
- * GlobalAveragePool and ReduceMean over H, W -> global_avg_pool (a mean with
- * requantization, TFLite MEAN semantics).
+ * GlobalAveragePool -> global_avg_pool (a mean with requantization, TFLite
+ * MEAN semantics incl. its multiplier; ReduceMean lives in reduce.ts).
  */
 import type { Node } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
 import { channelsLastPerm } from '../ir/layout.js';
-import { quantizeMultiplier } from '../ir/quant.js';
 import type { LoweringContext } from '../passes/lower-context.js';
-import { attrInt, attrInts, constInts, windowPads } from './attrs.js';
+import { attrInt, attrInts, windowPads } from './attrs.js';
+import { meanMultiplier } from './reduce.js';
 import { outputWithQuant } from './quantize.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { cmsisPool } from '../backends/cmsis-nn.js';
@@ -58,21 +58,13 @@ function lowerGlobalAvgPool(node: Node, ctx: LoweringContext): void {
   const x = ctx.tensor(xName);
   const rank = x.shape.length;
   if (rank < 3) throw ctx.fail(node, `${node.opType} needs a rank >= 3 input`);
-  if (node.opType === 'ReduceMean') {
-    const axes = (ctx.graph.opset >= 18 ? constInts(ctx.graph, node, 1) : undefined) ?? attrInts(node, 'axes', []);
-    const norm = axes.map((a) => (a + rank) % rank).sort();
-    const spatialAxes = Array.from({ length: rank - 2 }, (_, i) => i + 2);
-    if (norm.join() !== spatialAxes.join() || attrInt(node, 'keepdims', 1) !== 1) {
-      throw ctx.fail(node, `ReduceMean over axes [${axes.join(',')}] is not supported (only the spatial axes with keepdims=1)`);
-    }
-  }
   const spatial = x.shape.slice(2).reduce((a, b) => a * b, 1);
   const inQ = ctx.quant(node, xName);
   const outQ = ctx.quant(node, node.outputs[0]);
   const perm = channelsLastPerm(rank);
   const input = ctx.read(node, xName, perm);
   const output = ctx.define(node.outputs[0], perm);
-  const m = quantizeMultiplier(inQ.scale / (outQ.scale * spatial));
+  const m = meanMultiplier(inQ.scale, outQ.scale, spatial);
   ctx.addOp({
     kind: 'global_avg_pool', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [output],
     params: { batches: x.shape[0], spatial, channels: x.shape[1], input_offset: -inQ.zeroPoint, output_offset: outQ.zeroPoint, mult: m.mult, shift: m.shift, act_min: -128, act_max: 127 },
@@ -91,7 +83,7 @@ export const pool: OpDefinition = {
   lowerings: [
     { onnxOps: ['MaxPool'], lower: (n, c) => lowerPool(n, c, 'max_pool') },
     { onnxOps: ['AveragePool'], lower: (n, c) => lowerPool(n, c, 'avg_pool') },
-    { onnxOps: ['GlobalAveragePool', 'ReduceMean'], lower: lowerGlobalAvgPool },
+    { onnxOps: ['GlobalAveragePool'], lower: lowerGlobalAvgPool },
   ],
   portable: {
     max_pool: { sources: ['edgec_max_pool_s8.c'], template: 'max_pool', view: poolView },

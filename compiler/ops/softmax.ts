@@ -1,6 +1,6 @@
 /**
- * Softmax (int8, TFLite fixed-point arithmetic) over the innermost physical
- * axis. Output quantization is fixed to 1/256, -128; a model asking for
+ * Softmax (int8, TFLite fixed-point arithmetic) over any axis (moved to the
+ * innermost physical axis). Output quantization is fixed to 1/256, -128; a model asking for
  * another gets a requantize after.
  */
 import type { Node } from '../ir/graph.js';
@@ -29,22 +29,26 @@ export function softmaxParams(inputScale: number, beta = 1): { mult: number; shi
   return { mult, shift, diffMin: -Math.floor(maxInputRescaled) };
 }
 
-function lowerSoftmax(node: Node, ctx: LoweringContext): void {
-  const xName = node.inputs[0];
-  const shape = ctx.tensor(xName).shape;
+/**
+ * Softmax / LogSoftmax rows: opset < 13 flattens [axis..] into one row; >= 13
+ * normalises one axis, moved innermost (a layout copy when the value is not
+ * already in that order).
+ */
+export function softmaxRows(node: Node, ctx: LoweringContext): { perm: number[]; rowSize: number } {
+  const shape = ctx.tensor(node.inputs[0]).shape;
   const rank = shape.length;
   const legacy = ctx.graph.opset < 13;
   const axis = (attrInt(node, 'axis', legacy ? 1 : -1) + rank) % rank;
-  // Opset < 13 flattens [axis..] into one row; >= 13 normalises one axis.
-  let perm: number[];
-  let rowSize: number;
   if (legacy || axis === rank - 1) {
-    perm = Array.from({ length: rank }, (_, i) => i);
-    rowSize = shape.slice(legacy ? axis : rank - 1).reduce((a, b) => a * b, 1);
-  } else {
-    perm = [...Array.from({ length: rank }, (_, i) => i).filter((a) => a !== axis), axis];
-    rowSize = shape[axis];
+    return { perm: Array.from({ length: rank }, (_, i) => i), rowSize: shape.slice(legacy ? axis : rank - 1).reduce((a, b) => a * b, 1) };
   }
+  return { perm: [...Array.from({ length: rank }, (_, i) => i).filter((a) => a !== axis), axis], rowSize: shape[axis] };
+}
+
+function lowerSoftmax(node: Node, ctx: LoweringContext): void {
+  const xName = node.inputs[0];
+  const shape = ctx.tensor(xName).shape;
+  const { perm, rowSize } = softmaxRows(node, ctx);
   const input = ctx.read(node, xName, perm);
   const inQ = ctx.quant(node, xName);
   const p = softmaxParams(inQ.scale);

@@ -57,4 +57,6 @@ export interface OpDefinition {
   cmsisNn?: Partial<Record<OpKind, LibraryKernelSpec>>;
   /** ESP-NN calls (compiler/backends/esp-nn.ts); kinds absent here run portable. */
   espNn?: Partial<Record<OpKind, LibraryKernelSpec>>;
+  /** Kinds no kernel library implements, with the reason the build report gives for the portable fallback. */
+  libraryMissing?: Partial<Record<OpKind, string>>;
 }

@@ -1,6 +1,6 @@
 /**
  * Quantization rules shared by the weighted ops (Conv, Gemm, MatMul):
- * symmetric int8 weights with one scale per output channel, int32 bias in
+ * int8 weights (symmetric, or with a zero point: see zeroPointForm) with one scale per output channel, int32 bias in
  * the accumulator's scale (input × weight), fixed-point requantization.
  */
 import type { Node, Tensor } from '../ir/graph.js';
@@ -11,27 +11,61 @@ import { fusedActivationRange } from '../passes/fuse-activations.js';
 
 export interface QuantizedWeights {
   tensor: Tensor;
+  /** int8 weights, zero point removed where it could be (see zeroPointForm). */
   data: Int8Array;
   /** One scale per output channel (replicated for per-tensor weights). */
   scales: number[];
+  /**
+   * Present when the weights keep a zero point (uint8 asymmetric weights,
+   * onnxruntime U8U8): minus the zero point per output channel. The layer then
+   * runs a kernel that adds filterOffset[c] × Σ(x − x_zero_point) exactly.
+   */
+  filterOffset?: Int32Array;
 }
 
-/** The weight constant of `node` input `index`, checked: int8, symmetric, per-channel along `channelAxis` or per tensor. */
+/** Why CMSIS-NN / ESP-NN run such a layer on the portable kernel. */
+export const ZERO_POINT_REASON = 'weights with a non-zero zero point (uint8 asymmetric weights; the libraries assume symmetric int8)';
+
+/** Largest reduction (taps × input channels) the zero-point kernels accumulate without int32 overflow. */
+export const MAX_ZERO_POINT_REDUCTION = 32767;
+
+/** Output channel of element `index` of a tensor of `shape` quantized along `axis`. */
+function channelOf(index: number, shape: readonly number[], axis: number): number {
+  const stride = shape.slice(axis + 1).reduce((a, b) => a * b, 1);
+  return Math.floor(index / stride) % shape[axis];
+}
+
+/**
+ * Weights with a non-zero zero point: (w − zp) is what multiplies. When every
+ * (w − zp) fits [-127, 127] the weights become symmetric int8 at no cost;
+ * otherwise they are kept with their zero point as a per-channel offset.
+ */
+function zeroPointForm(data: Int8Array, shape: readonly number[], axis: number, zeroPoints: number[], channels: number): { data: Int8Array; filterOffset?: Int32Array } {
+  const zpOf = (i: number): number => (axis === -1 ? zeroPoints[0] : zeroPoints[channelOf(i, shape, axis)]);
+  const centred = Int16Array.from(data, (w, i) => w - zpOf(i));
+  if (centred.every((v) => v >= -127 && v <= 127)) return { data: Int8Array.from(centred) };
+  const filterOffset = Int32Array.from({ length: channels }, (_, c) => -(axis === -1 ? zeroPoints[0] : zeroPoints[c]));
+  return { data, filterOffset };
+}
+
+/** The weight constant of `node` input `index`, checked: int8, per-channel along `channelAxis` or per tensor; a zero point is folded or kept as an offset. */
 export function quantizedWeights(ctx: LoweringContext, node: Node, index: number, channelAxis: number, channels: number): QuantizedWeights {
   const name = node.inputs[index];
   const t = ctx.tensor(name);
   if (!t.data) throw ctx.fail(node, `weights '${name}' must be a constant initializer`);
   if (!t.quant) throw ctx.fail(node, `weights '${name}' are float; edgec compiles int8 QDQ models`, 'pass --calibration <samples.npy> to let edgec quantize it, or give a QDQ model (onnxruntime quantize_static)');
   if (t.dtype !== 'int8') throw ctx.fail(node, `weights '${name}' have type ${t.dtype}; int8 weights are required`);
-  const nonZero = t.quant.zeroPoint.find((z) => z !== 0);
-  if (nonZero !== undefined) {
-    throw ctx.fail(node, `weights '${name}' have a non-zero zero point (${nonZero}); edgec needs symmetric weights`, 'quantize weights symmetrically (onnxruntime: WeightSymmetric=True, the default for int8)');
-  }
   const perChannel = t.quant.axis !== -1;
   if (perChannel && t.quant.axis !== channelAxis) throw ctx.fail(node, `weights '${name}' are quantized along axis ${t.quant.axis}; the output-channel axis ${channelAxis} is required`);
   if (perChannel && t.quant.scale.length !== channels) throw ctx.fail(node, `weights '${name}' have ${t.quant.scale.length} scales for ${channels} output channels`);
   const scales = perChannel ? t.quant.scale.slice() : new Array<number>(channels).fill(t.quant.scale[0]);
-  return { tensor: t, data: t.data as Int8Array, scales };
+  const data = t.data as Int8Array;
+  if (t.quant.zeroPoint.every((z) => z === 0)) return { tensor: t, data, scales };
+  const form = zeroPointForm(data, t.shape, t.quant.axis, t.quant.zeroPoint, channels);
+  if (form.filterOffset && data.length / channels > MAX_ZERO_POINT_REDUCTION) {
+    throw ctx.fail(node, `weights '${name}' have a zero point and ${data.length / channels} values per output channel; the exact zero-point correction supports up to ${MAX_ZERO_POINT_REDUCTION}`);
+  }
+  return { tensor: t, scales, ...form };
 }
 
 /**

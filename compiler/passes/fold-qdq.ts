@@ -46,8 +46,9 @@ export function readQuantParams(graph: Graph, node: Node): QuantInfo {
   if (bad !== undefined) throw fail(`scale '${displayName(scaleName)}' must be a positive, finite, normal float32 (got ${bad})`);
   const inputRank = graph.tensors.get(node.inputs[0])?.shape.length ?? 1;
   const rawAxis = typeof node.attrs.axis === 'number' ? node.attrs.axis : 1;
-  if (scale.length > 1 && (rawAxis < -inputRank || rawAxis >= inputRank)) throw fail(`axis ${rawAxis} is out of range for a rank-${inputRank} tensor`);
-  const axis = scale.length > 1 ? (rawAxis + inputRank) % inputRank : -1;
+  // rank 1: per channel over its only axis whatever `axis` says (tf2onnx writes axis=3 on depthwise biases, as onnxruntime accepts)
+  if (scale.length > 1 && inputRank > 1 && (rawAxis < -inputRank || rawAxis >= inputRank)) throw fail(`axis ${rawAxis} is out of range for a rank-${inputRank} tensor`);
+  const axis = scale.length > 1 ? (inputRank === 1 ? 0 : (rawAxis + inputRank) % inputRank) : -1;
   const axisDim = axis >= 0 ? graph.tensors.get(node.inputs[0])?.shape[axis] : undefined;
   if (axisDim !== undefined && axisDim !== scale.length) throw fail(`scale '${displayName(scaleName)}' has ${scale.length} values for ${axisDim} channels along axis ${axis}`);
   return { scale, zeroPoint, axis };

@@ -11,7 +11,7 @@ import { activationRange } from '../ir/quant.js';
 import { GraphIndex, pruneTensors, removeNodes } from './graph-edit.js';
 
 /** Ops whose kernels end with requantize + clamp. */
-export const CLAMPING_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'Add', 'Mul', 'edgec.Requantize']);
+export const CLAMPING_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'edgec.MatMulAdd', 'Add', 'Mul', 'edgec.Requantize']);
 export const ACT_ATTR = 'edgec.act';
 
 export interface ClipBounds { min: number; max: number }

@@ -41,6 +41,9 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
     }
   }
   ctx.flushPendingCopies();
+  // The generated API lists outputs in the model's declared order, not in the order ops happen to write them.
+  const declaredIndex = (id: string): number => graph.outputs.indexOf(ctx.value(id).onnxName);
+  ctx.program.outputs.sort((a, b) => declaredIndex(a) - declaredIndex(b));
   for (const out of graph.outputs) {
     if (!ctx.isLowered(out)) throw modelError(graph.fileName, undefined, `output '${out}' is not produced by any node`);
   }

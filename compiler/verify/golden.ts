@@ -1,7 +1,10 @@
 /**
  * Golden comparison: the generated C (run natively or as WebAssembly) against
- * onnxruntime on the original model, sample by sample.
+ * onnxruntime on the original model, sample by sample (a .tflite: against
+ * TensorFlow Lite Micro's interpreter, compiler/verify/tflm.ts).
  */
+import { isTfliteFile } from '../model-file.js';
+import { runTflmSamples } from './tflm.js';
 import { valueBytes, type Program, type Value } from '../ir/program.js';
 import { OutputComparison, type OutputStats } from './compare.js';
 import { openReference, runReference, type NamedTensor, type TensorData } from './reference.js';
@@ -49,20 +52,21 @@ export async function compareWithReference(modelPath: string, program: Program, 
   const outValues = program.outputs.map((id) => program.values.get(id) as Value);
   const perSample = outValues.reduce((a, v) => a + valueBytes(v), 0);
   if (ours.length !== perSample * samples.length) throw new Error(`generated code wrote ${ours.length} bytes, expected ${perSample * samples.length}`);
-  const session = await openReference(modelPath);
+  const tflm = isTfliteFile(modelPath) ? runTflmSamples(modelPath, program, samples) : undefined;
+  const session = tflm ? undefined : await openReference(modelPath);
   const comparisons = outValues.map((v) => new OutputComparison(v.onnxName, outputLsb(program, v), classCount(v), opts.tieLsb?.(v) ?? 0));
   let off = 0;
   for (const [s, sample] of samples.entries()) {
-    const ref = await runReference(session, sample, outValues.map((v) => v.onnxName));
+    const ref = tflm ? undefined : await runReference(session!, sample, outValues.map((v) => v.onnxName));
     outValues.forEach((v, i) => {
       const n = valueBytes(v);
       const mine = typedView(v, ours.subarray(off, off + n));
-      const theirs = ref.get(v.onnxName) as TensorData;
+      const theirs = tflm ? tflm[s][i] : ref!.get(v.onnxName) as TensorData;
       comparisons[i].add(mine, theirs);
       opts.observe?.(s, i, mine, theirs);
       off += n;
     });
   }
-  await session.release();
+  await session?.release();
   return { outputs: comparisons.map((c) => c.stats()), samples: samples.length };
 }

@@ -15,7 +15,9 @@ import type { GeneratedFile } from '../emit/c-emitter.js';
 import { templatesDir } from '../emit/paths.js';
 import { EdgecError } from '../errors.js';
 import { classCount, outputLsb } from './golden.js';
-import { openReference, runReference, type TensorData } from './reference.js';
+import { openReference, runReference, type NamedTensor, type TensorData } from './reference.js';
+import { isTfliteFile } from '../model-file.js';
+import { runTflmSamples } from './tflm.js';
 import { randomSamples } from './samples.js';
 import { outputTolerance, tieTolerance, DEFAULT_SEED } from './verify.js';
 import { cCommentText } from '../emit/c-names.js';
@@ -47,6 +49,17 @@ function render(file: string, view: object): string {
 
 export interface SelftestOptions { count: number; seed?: number; maxLsb?: number; version: string; source: string }
 
+async function ortOutputs(model: string | Uint8Array, outValues: Value[], samples: NamedTensor[][]): Promise<TensorData[][]> {
+  const session = await openReference(model);
+  const expected: TensorData[][] = [];
+  for (const s of samples) {
+    const ref = await runReference(session, s, outValues.map((v) => v.onnxName));
+    expected.push(outValues.map((v) => ref.get(v.onnxName) as TensorData));
+  }
+  await session.release();
+  return expected;
+}
+
 export async function selftestFiles(model: string | Uint8Array, program: Program, opts: SelftestOptions): Promise<GeneratedFile[]> {
   if (!Number.isInteger(opts.count) || opts.count <= 0 || opts.count > 10000) throw new EdgecError(`--selftest ${opts.count}: need a number of vectors from 1 to 10000`, 2);
   const seed = opts.seed ?? DEFAULT_SEED;
@@ -55,27 +68,24 @@ export async function selftestFiles(model: string | Uint8Array, program: Program
   for (const v of outValues) {
     if (!DIFF_KIND[v.type]) throw new EdgecError(`--selftest: output '${v.onnxName}' is ${v.type}; golden checks support float32, int8 and uint8 outputs`, 2);
   }
-  const session = await openReference(model);
-  const expected: TensorData[][] = [];
-  for (const s of samples) {
-    const ref = await runReference(session, s, outValues.map((v) => v.onnxName));
-    expected.push(outValues.map((v) => ref.get(v.onnxName) as TensorData));
-  }
-  await session.release();
+  const tflite = typeof model === 'string' && isTfliteFile(model);
+  const expected: TensorData[][] = tflite ? runTflmSamples(model, program, samples) : await ortOutputs(model, outValues, samples);
   const name = program.name;
   const numbers = (x: number): string => `${Number.isInteger(x) ? `${x}.001` : String(x + 0.001)}f`; // a hair over: float rounding of an exact bound
   const view = {
     name, NAME: name.toUpperCase(), version: opts.version, source: cCommentText(opts.source), samples: opts.count,
     use_f32: outValues.some((v) => v.type === 'float32'), use_s8: outValues.some((v) => v.type === 'int8'), use_u8: outValues.some((v) => v.type === 'uint8'),
     inputSource: `random, seed ${seed}`, ortVersion: ort.env.versions.common ?? '',
+    reference: tflite ? 'TensorFlow Lite Micro (tflite-micro, byte-exact)' : `onnxruntime ${ort.env.versions.common ?? ''}`,
     inputs: program.inputs.map((id, i) => {
       const v = program.values.get(id) as Value;
       const n = v.logicalShape.reduce((a, b) => a * b, 1);
       return { nameComment: cCommentText(v.onnxName), cType: C_TYPE[v.type], elements: n, bytes: samples[0][i].data.byteLength, data: samples.map((s) => rows(s[i].data, v.type === 'float32')) };
     }),
     outputs: outValues.map((v, i) => {
-      const tol = outputTolerance(program, v.id, opts.maxLsb);
-      const tie = tieTolerance(program, v.id);
+      // TFLite Micro is the bit reference: its outputs must be reproduced exactly
+      const tol = tflite ? (opts.maxLsb ?? 0) : outputTolerance(program, v.id, opts.maxLsb);
+      const tie = tflite ? 0 : tieTolerance(program, v.id);
       const lsb = outputLsb(program, v);
       return {
         nameComment: cCommentText(v.onnxName), cType: C_TYPE[v.type], kind: DIFF_KIND[v.type], isFloat: v.type === 'float32', elements: v.logicalShape.reduce((a, b) => a * b, 1),

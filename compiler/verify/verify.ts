@@ -26,7 +26,8 @@ import type { Graph } from '../ir/graph.js';
 import type { Program, Value } from '../ir/program.js';
 import { compileModel, compileModelAsync, GRAPH_PASSES } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy, type AccuracyReport } from '../quantize/accuracy.js';
-import { loadModel } from '../onnx/load.js';
+import { isTfliteFile, loadModelFile } from '../model-file.js';
+import { tflmPythonOrFail } from './tflm.js';
 import { EdgecError } from '../errors.js';
 import { manifestFileName, programFromManifest } from '../emit/manifest.js';
 import type { OutputStats } from './compare.js';
@@ -96,6 +97,8 @@ export interface VerifyReport {
   model: string;
   folder: string;
   engine: Engine;
+  /** What the outputs were compared with: onnxruntime on the ONNX model, or TFLite Micro's interpreter on a .tflite. */
+  reference: 'onnxruntime' | 'tflm';
   samples: number;
   inputSource: string;
   outputs: VerifiedOutput[];
@@ -163,7 +166,7 @@ function prepareTarget(opts: VerifyOptions): Target {
     const manifest = findManifest(opts.from, opts.name);
     const program = programFromManifest(readFileSync(manifest, 'utf8'), manifest);
     // the same graph passes as the build, for the set of tensors layer comparison can name
-    let graph = loadModel(opts.model, { shapes: opts.shapes });
+    let graph = loadModelFile(opts.model, { shapes: opts.shapes });
     for (const pass of GRAPH_PASSES) graph = pass.run(graph);
     return { dir: resolve(opts.from), program, graph, reference: opts.model };
   }
@@ -219,6 +222,8 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
   const engineId = opts.engine ?? 'wasm';
   const engine = ENGINES[engineId];
   if (opts.maxLsb !== undefined && !(opts.maxLsb >= 0)) throw new EdgecError(`--max-lsb ${opts.maxLsb}: need a number ≥ 0`, 2);
+  // a missing TFLite Micro is reported before anything is built
+  if (isTfliteFile(opts.model)) tflmPythonOrFail(opts.model);
   const target = opts.calibration ? await prepareQuantizedTarget({ ...opts, calibration: opts.calibration }) : prepareTarget(opts);
   try {
     const { program, dir } = target;
@@ -226,17 +231,20 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     // A board build that calls CMSIS-NN / ESP-NN is verified with that library's code, not a portable rebuild.
     const lib = libraryBuildArgs(kernelLibraryFor(dir, boardById(opts.board ?? 'host')), engine.tools());
     const [runner, traced] = await Promise.all([engine.build(dir, program.name, lib.flags, lib.link), engine.build(dir, program.name, ['-DEDGEC_TRACING', ...lib.flags], lib.link)]);
-    const tieLsb = (v: Value): number => tieTolerance(program, v.id);
+    // a .tflite is compared with TFLite Micro itself, the bit reference: byte equality unless --max-lsb says otherwise
+    const tflite = isTfliteFile(opts.model);
+    const tieLsb = (v: Value): number => (tflite ? 0 : tieTolerance(program, v.id));
     const golden = await compareWithReference(target.reference, program, (bytes, n) => engine.run(runner, bytes, n).outputs, samples, { observe: opts.observe, tieLsb });
     const outputs = golden.outputs.map((o, i): VerifiedOutput => {
-      const tol = outputTolerance(program, program.outputs[i], opts.maxLsb);
+      const tol = tflite ? (opts.maxLsb ?? 0) : outputTolerance(program, program.outputs[i], opts.maxLsb);
       return { ...o, toleranceLsb: tol, pass: o.maxDiffLsb <= tol && !o.top1Mismatches };
     });
     // The isolated layer check always runs: end to end, a fault in one channel of a
     // middle layer is often damped below any useful output tolerance (softmax
     // outputs especially), while in isolation it stands out against a 1-LSB bound.
-    let layers: VerifiedLayer[];
-    {
+    let layers: VerifiedLayer[] = [];
+    // TFLM's interpreter exposes only the model's outputs, so a .tflite has no isolated layer check (outputs must match exactly instead)
+    if (!tflite) {
       const stats = await compareLayers(target.reference, target.graph, program, (b, n, inj) => engine.run(traced, b, n, inj).trace ?? new Uint8Array(0),
         samples.slice(0, opts.layerSamples ?? LAYER_SAMPLES), true);
       layers = stats.map((l) => {
@@ -247,7 +255,7 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     const firstBadLayer = layers.find((l) => !l.pass);
     const pass = outputs.every((o) => o.pass) && !firstBadLayer;
     return {
-      model: opts.model, folder: opts.from ?? '(built afresh)', engine: engineId, samples: samples.length, inputSource: source, outputs, layers, firstBadLayer, pass,
+      model: opts.model, folder: opts.from ?? '(built afresh)', engine: engineId, reference: tflite ? 'tflm' : 'onnxruntime', samples: samples.length, inputSource: source, outputs, layers, firstBadLayer, pass,
       seconds: (Date.now() - started) / 1000, float: target.float, calibrationMethod: opts.calibration ? (opts.calibrationMethod ?? 'minmax') : undefined,
     };
   } finally {

@@ -48,17 +48,18 @@ describe('edgec build on models it cannot compile', () => {
     expectOneLineError(model, /node 'my_erf' \(Erf\): unsupported op Erf \(opset 13\)/);
   });
 
-  it('non-zero weight zero point: names the weights and says why', () => {
+  it('weights quantized along the wrong axis: names the weights and the axis', () => {
+    // (A non-zero weight zero point used to be refused here; it now compiles exactly: ops/weights.ts.)
     const b = new OnnxBuilder({ opset: 13 });
     b.input('x', 'int8', [1, 2, 4, 4]).float('xs', 0.05).initializer('xz', Int8Array.of(0), [])
       .initializer('w', Int8Array.from({ length: 3 * 2 * 9 }, (_, i) => (i % 7) - 3), [3, 2, 3, 3])
-      .float('ws', 0.02).initializer('wz', Int8Array.of(5), [])
+      .float('ws', [0.02, 0.03]).initializer('wz', Int8Array.of(0, 0), [2])
       .float('ys', 0.1).initializer('yz', Int8Array.of(0), []);
-    b.node('DequantizeLinear', ['x', 'xs', 'xz'], ['xf']).node('DequantizeLinear', ['w', 'ws', 'wz'], ['wf'])
-      .node('Conv', ['xf', 'wf'], ['yf'], { pads: [1, 1, 1, 1] }, { name: 'conv_zp' }).node('QuantizeLinear', ['yf', 'ys', 'yz'], ['y'])
+    b.node('DequantizeLinear', ['x', 'xs', 'xz'], ['xf']).node('DequantizeLinear', ['w', 'ws', 'wz'], ['wf'], { axis: 1 })
+      .node('Conv', ['xf', 'wf'], ['yf'], { pads: [1, 1, 1, 1] }, { name: 'conv_axis' }).node('QuantizeLinear', ['yf', 'ys', 'yz'], ['y'])
       .output('y', 'int8');
-    const model = b.save(join(dir, 'weight-zp.onnx'));
-    expectOneLineError(model, /node 'conv_zp' \(Conv\): weights 'wf?' have a non-zero zero point \(5\)/);
+    const model = b.save(join(dir, 'weight-axis.onnx'));
+    expectOneLineError(model, /node 'conv_axis' \(Conv\): weights 'wf?' are quantized along axis 1; the output-channel axis 0 is required/);
   });
 
   it('float model without calibration data: says it must be quantized', () => {

@@ -11,6 +11,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { edgec, type CliResult } from '../helpers/cli.js';
 import { encodeNpy, readNpy } from '../../compiler/data/npy.js';
+import { validateName } from '../../compiler/pipeline.js';
+import { EdgecError } from '../../compiler/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgec-hygiene-'));
 const INT8 = resolve('examples/digits/digits_int8.onnx');
@@ -82,11 +84,15 @@ describe('arguments that would be ignored or clobber something are refused', () 
   });
 
   it('--name values that collide with the runtime, C or its headers', () => {
-    for (const name of ['edgec', 'edgec_kernels', 'edgec_runtime', 'edgec_conv_s8', 'EDGEC_blob', 'Edgec', 'stdint', 'string', 'arm_nnfunctions', 'esp_nn', 'selftest_main', 'int', '__x', '_Model', 'a'.repeat(40)]) {
-      const out = join(dir, `name-${name.slice(0, 10)}`);
+    for (const name of ['edgec', 'edgec_conv_s8', 'stdint']) {
+      const out = join(dir, `name-${name}`);
       expectOneLine(edgec(['build', INT8, '--name', name, '-o', out]), /--name/);
       expect(existsSync(out)).toBe(false);
     }
+    for (const name of ['edgec_kernels', 'edgec_runtime', 'EDGEC_blob', 'Edgec', 'string', 'arm_nnfunctions', 'esp_nn', 'selftest_main', 'int', '__x', '_Model', 'a'.repeat(40)]) {
+      expect(() => validateName(name), name).toThrow(EdgecError);
+    }
+    for (const name of ['model', 'kws', 'my_edgec', 'Net2', '_x']) expect(validateName(name)).toBe(name);
   });
 
   it('a second model, and --shape for an input the model does not have (also __proto__)', () => {
@@ -97,6 +103,15 @@ describe('arguments that would be ignored or clobber something are refused', () 
     for (const bad of ['__proto__=1', 'constructor=1', 'nope=1,1,8,8']) {
       expectOneLine(edgec(['build', INT8, '--shape', bad, '-o', join(dir, 'shape')]), /--shape .*: the model has no graph input/);
     }
+  });
+
+  it('keygen does not write over an existing key pair, and refuses -o ""', () => {
+    const keys = join(dir, 'keys');
+    expect(edgec(['keygen', '-o', keys]).code).toBe(0);
+    const pem = readFileSync(join(keys, 'key.pem'), 'utf8');
+    expectOneLine(edgec(['keygen', '-o', keys]), /key\.pem: already exists; not overwriting a key/);
+    expect(readFileSync(join(keys, 'key.pem'), 'utf8')).toBe(pem);
+    expectOneLine(edgec(['keygen', '-o', '']), /-o needs a folder name/);
   });
 
   it('bare `edgec` prints the usage and exits 2', () => {

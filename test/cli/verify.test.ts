@@ -23,7 +23,7 @@ async function cli(args: string[]): Promise<{ code: number; out: string; err: st
   }
 }
 
-const hasNumpy = spawnSync('python3', ['-c', 'import numpy'], { stdio: 'ignore' }).status === 0;
+const hasNumpy = pythonHas('numpy');
 
 describe.skipIf(!hasEmcc())('edgec verify (CLI)', () => {
   const saved = process.env.EMCC;
@@ -55,7 +55,7 @@ describe.skipIf(!hasEmcc())('edgec verify (CLI)', () => {
   it.skipIf(!hasNumpy)('--inputs .npz (compressed, array named after the input)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'edgec-npz-'));
     const npz = join(dir, 's.npz');
-    execFileSync('python3', ['-c', `import numpy as np; a=np.load('${NPY}'); np.savez_compressed('${npz}', input=a[:5])`]);
+    execFileSync(testPython(), ['-c', `import numpy as np; a=np.load('${NPY}'); np.savez_compressed('${npz}', input=a[:5])`]);
     const r = await cli([MODEL, '--inputs', npz, '--json']);
     expect(r.code).toBe(0);
     expect((JSON.parse(r.out) as { samples: number }).samples).toBe(5);

@@ -14,6 +14,7 @@ import { join } from 'node:path';
 import { edgec } from '../helpers/cli.js';
 import { QdqBuilder, type QParams } from '../helpers/onnx-builder.js';
 import { cCommentText, cIdentifier, cStringLiteral, UniqueCNames } from '../../compiler/emit/c-names.js';
+import { displayLine, escapeOutputText } from '../../compiler/errors.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'edgec-names-'));
 const hasArmGcc = spawnSync('arm-none-eabi-gcc', ['--version']).status === 0;
@@ -125,5 +126,19 @@ describe('c-names', () => {
     const comment = cCommentText('x*/ y /* z ??/ \n');
     expect(comment).not.toMatch(/\*\/|\/\*|\?\?|\n/);
     expect(cCommentText('y'.repeat(500)).length).toBeLessThan(100);
+  });
+});
+
+describe('names in messages', () => {
+  it('a long quoted name is shortened where it stands, so the reason after it survives', () => {
+    const line = displayLine(`m.onnx: tensor '${'n'.repeat(100_000)}' has invalid dims [0]`);
+    expect(line).toMatch(/^m\.onnx: tensor 'n{80}\.\.\.' has invalid dims \[0\]$/);
+    expect(displayLine("x 'a\nb\u001b[1m' y")).toBe("x 'a\\nb\\x1b[1m' y");
+  });
+
+  it('report text keeps its tabs and line breaks; JSON stays JSON', () => {
+    expect(escapeOutputText('a\tb\nc\u001bd\u0085e\u2028f')).toBe('a\tb\nc\\x1bd\\u0085e\\u2028f');
+    const json = JSON.stringify({ name: 'x\u007f\u0085\u2028\u202e' });
+    expect(JSON.parse(escapeOutputText(json))).toEqual({ name: 'x\u007f\u0085\u2028\u202e' });
   });
 });

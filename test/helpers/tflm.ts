@@ -6,11 +6,14 @@
  * import tflite_micro, and tests then report themselves skipped.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { readNpz } from '../../compiler/data/npz.js';
+import { testPython } from './python.js';
 import { encodeNpy, type NpyArray } from '../../compiler/data/npy.js';
+import type { Program } from '../../compiler/ir/program.js';
+import type { NamedTensor } from '../../compiler/verify/reference.js';
 
 const SCRIPT = resolve('test/helpers/tflm_run.py');
 
@@ -19,7 +22,7 @@ let cachedPython: string | null | undefined;
 /** A Python that can import tflite_micro, or undefined. */
 export function tflmPython(): string | undefined {
   if (cachedPython !== undefined) return cachedPython ?? undefined;
-  const candidates = [process.env.EDGEC_TFLM_PYTHON, resolve('.venv/bin/python'), 'python3'].filter((p): p is string => !!p);
+  const candidates = [process.env.EDGEC_TFLM_PYTHON, testPython(), 'python3'].filter((p): p is string => !!p);
   cachedPython = null;
   for (const python of candidates) {
     if (python.includes('/') && !existsSync(python)) continue;
@@ -52,13 +55,39 @@ export function runTflm(model: string, inputs: NpyArray[]): TflmOutput[] {
     const outFile = join(dir, 'out.npz');
     const r = spawnSync(python, [SCRIPT, resolve(model), outFile, ...inputFiles], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`tflite-micro failed on ${model}: ${r.stderr.trim()}`);
-    const arrays = readNpz(outFile);
-    const outputs: TflmOutput[] = [];
-    for (let k = 0; arrays.has(`out${k}`); k++) {
-      const a = arrays.get(`out${k}`)!;
-      outputs.push({ dims: a.shape, data: a.data as TflmOutput['data'] });
-    }
-    return outputs;
+    return readOutputs(outFile);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function readOutputs(npz: string): TflmOutput[] {
+  const arrays = readNpz(npz);
+  const outputs: TflmOutput[] = [];
+  for (let k = 0; arrays.has(`out${k}`); k++) {
+    const a = arrays.get(`out${k}`)!;
+    outputs.push({ dims: a.shape, data: a.data as TflmOutput['data'] });
+  }
+  return outputs;
+}
+
+/**
+ * runTflm for many models in one Python process (importing the interpreter
+ * costs seconds): each job is a .tflite and its input .npy files (stacked
+ * samples, as for runTflm). Returns the outputs of each job, in order, or
+ * the error TFLM gave on that model.
+ */
+export function runTflmBatch(jobs: { model: string; inputFiles: string[] }[]): (TflmOutput[] | Error)[] {
+  const python = tflmPython();
+  if (!python) throw new Error('tflite-micro is not importable (run .ci/setup or set EDGEC_TFLM_PYTHON)');
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-tflm-'));
+  try {
+    const spec = jobs.map((j, i) => ({ model: resolve(j.model), out: join(dir, `out${i}.npz`), inputs: j.inputFiles.map((f) => resolve(f)) }));
+    const jobFile = join(dir, 'jobs.json');
+    writeFileSync(jobFile, JSON.stringify(spec));
+    const r = spawnSync(python, [SCRIPT, '--jobs', jobFile], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    if (r.status !== 0) throw new Error(`tflite-micro failed: ${r.stderr.trim()}`);
+    return spec.map((j) => (existsSync(`${j.out}.err`) ? new Error(`tflite-micro failed on ${j.model}: ${readFileSync(`${j.out}.err`, 'utf8')}`) : readOutputs(j.out)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -91,48 +120,61 @@ export async function compareWithTflm(model: string, tflite: string, samples = 1
   const { compileModel } = await import('../../compiler/pipeline.js');
   const { buildNativeRunner, runNative } = await import('../../compiler/verify/native.js');
   const { randomSamples } = await import('../../compiler/verify/samples.js');
-  const { valueBytes } = await import('../../compiler/ir/program.js');
   const c = compileModel(model, { name: 'm' });
   const dir = mkdtempSync(join(tmpdir(), 'edgec-tflm-build-'));
   try {
     for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
     const exe = buildNativeRunner(dir, 'm');
-    const batch = randomSamples(c.program, samples, seed);
-    const inputBytes = new Uint8Array(batch.reduce((a, s) => a + s.reduce((b, t) => b + t.data.byteLength, 0), 0));
-    let pos = 0;
-    for (const s of batch) for (const t of s) { inputBytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos); pos += t.data.byteLength; }
-    const ours = runNative(exe, inputBytes, samples);
-    const tflmInputs = c.program.inputs.map((id, i) => {
-      const v = c.program.values.get(id)!;
-      const per = batch[0][i].data.byteLength;
-      const all = new Uint8Array(per * samples);
-      batch.forEach((s, k) => all.set(new Uint8Array(s[i].data.buffer, s[i].data.byteOffset, per), k * per));
-      return npyFromValue(v.type, all, [samples, ...v.logicalShape]);
-    });
-    const theirs = runTflm(tflite, tflmInputs);
-    const outValues = c.program.outputs.map((id) => c.program.values.get(id)!);
-    const perSample = outValues.reduce((a, v) => a + valueBytes(v), 0);
-    const result: TflmComparison = { samples, outputs: outValues.map((v) => ({ name: v.onnxName, elements: 0, mismatches: 0, maxDiff: 0 })) };
-    outValues.forEach((v, o) => {
-      const ref = theirs[o];
-      if (!ref) throw new Error(`TFLM gave no output ${o}`);
-      const n = valueBytes(v);
-      const before = outValues.slice(0, o).reduce((a, w) => a + valueBytes(w), 0);
-      const perRef = ref.data.length / samples;
-      for (let s = 0; s < samples; s++) {
-        const mineBytes = ours.slice(s * perSample + before, s * perSample + before + n);
-        const mine = npyFromValue(v.type, mineBytes, [n]).data as ArrayLike<number>;
-        if (mine.length !== perRef) throw new Error(`output ${v.onnxName}: ${mine.length} elements, TFLM ${perRef}`);
-        for (let k = 0; k < perRef; k++) {
-          const d = Math.abs(Number(mine[k]) - Number(ref.data[s * perRef + k]));
-          result.outputs[o].elements++;
-          if (d !== 0) result.outputs[o].mismatches++;
-          result.outputs[o].maxDiff = Math.max(result.outputs[o].maxDiff, d);
-        }
-      }
-    });
-    return result;
+    return await compareRunWithTflm(c.program, (bytes, n) => runNative(exe, bytes, n), tflite, randomSamples(c.program, samples, seed));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * An already built program (`run`: sample bytes in, output bytes out) against
+ * TFLite Micro running `tflite` on the same `batch` of inputs (one array of
+ * input tensors per sample, in the program's input order and types).
+ */
+export async function compareRunWithTflm(program: Program, run: (inputBytes: Uint8Array, samples: number) => Uint8Array, tflite: string, batch: NamedTensor[][]): Promise<TflmComparison> {
+  const samples = batch.length;
+  const inputBytes = new Uint8Array(batch.reduce((a, s) => a + s.reduce((b, t) => b + t.data.byteLength, 0), 0));
+  let pos = 0;
+  for (const s of batch) for (const t of s) { inputBytes.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos); pos += t.data.byteLength; }
+  const ours = run(inputBytes, samples);
+  const tflmInputs = program.inputs.map((id, i) => {
+    const v = program.values.get(id)!;
+    const per = batch[0][i].data.byteLength;
+    const all = new Uint8Array(per * samples);
+    batch.forEach((s, k) => all.set(new Uint8Array(s[i].data.buffer, s[i].data.byteOffset, per), k * per));
+    return npyFromValue(v.type, all, [samples, ...v.logicalShape]);
+  });
+  return compareOutputsWithTflm(program, ours, runTflm(tflite, tflmInputs), samples);
+}
+
+/** The program's outputs for `samples` samples (raw bytes, back to back) against TFLM's outputs for the same inputs. */
+export async function compareOutputsWithTflm(program: Program, ours: Uint8Array, theirs: TflmOutput[], samples: number): Promise<TflmComparison> {
+  const { valueBytes } = await import('../../compiler/ir/program.js');
+  const outValues = program.outputs.map((id) => program.values.get(id)!);
+  const perSample = outValues.reduce((a, v) => a + valueBytes(v), 0);
+  const result: TflmComparison = { samples, outputs: outValues.map((v) => ({ name: v.onnxName, elements: 0, mismatches: 0, maxDiff: 0 })) };
+  outValues.forEach((v, o) => {
+    const ref = theirs[o];
+    if (!ref) throw new Error(`TFLM gave no output ${o}`);
+    const n = valueBytes(v);
+    const before = outValues.slice(0, o).reduce((a, w) => a + valueBytes(w), 0);
+    const perRef = ref.data.length / samples;
+    for (let s = 0; s < samples; s++) {
+      const mineBytes = ours.slice(s * perSample + before, s * perSample + before + n);
+      const mine = npyFromValue(v.type, mineBytes, [n]).data as ArrayLike<number>;
+      if (mine.length !== perRef) throw new Error(`output ${v.onnxName}: ${mine.length} elements, TFLM ${perRef}`);
+      for (let k = 0; k < perRef; k++) {
+        const d = Math.abs(Number(mine[k]) - Number(ref.data[s * perRef + k]));
+        result.outputs[o].elements++;
+        if (d !== 0) result.outputs[o].mismatches++;
+        result.outputs[o].maxDiff = Math.max(result.outputs[o].maxDiff, d);
+      }
+    }
+  });
+  return result;
 }

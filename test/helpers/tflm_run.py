@@ -4,6 +4,8 @@ TFLM is edgec's bit reference: its reference kernels define the int8 arithmetic
 we reproduce. Used by test/helpers/tflm.ts; not a user-facing tool.
 
     python tflm_run.py model.tflite out.npz in0.npy [in1.npy ...]
+    python tflm_run.py --jobs jobs.json     (a list of {"model", "out", "inputs": [...]}:
+                                             many models in one process, one interpreter import)
 
 Each input .npy holds a batch of samples (first axis = sample, each sample shaped
 like the model's input, in the input's dtype). out.npz gets one array per
@@ -21,8 +23,7 @@ except Exception as e:  # noqa: BLE001 - any import failure means "not available
     sys.exit(3)
 
 
-def main() -> None:
-    model, out_path, *input_paths = sys.argv[1:]
+def run(model: str, out_path: str, input_paths: list[str]) -> None:
     inputs = [np.load(p) for p in input_paths]
     count = inputs[0].shape[0] if inputs else 1
     interp = runtime.Interpreter.from_file(model, arena_size=64 << 20)
@@ -42,6 +43,21 @@ def main() -> None:
             k += 1
         interp.reset()
     np.savez(out_path, **{f"out{k}": np.stack(v) for k, v in outputs.items()})
+
+
+def main() -> None:
+    if sys.argv[1] == "--jobs":
+        import json
+        with open(sys.argv[2]) as f:
+            for job in json.load(f):
+                try:
+                    run(job["model"], job["out"], job["inputs"])
+                except Exception as e:  # noqa: BLE001 - one model TFLM cannot run must not stop the others
+                    with open(job["out"] + ".err", "w") as err:
+                        err.write(f"{type(e).__name__}: {e}")
+        return
+    model, out_path, *input_paths = sys.argv[1:]
+    run(model, out_path, input_paths)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
  * onnxruntime quantize_static): every tensor shaped, outputs matching
  * onnxruntime, and shapes matching onnx.shape_inference when python onnx exists.
  */
+import { pythonHas, testPython } from '../helpers/python.js';
 import { describe, it, expect } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -23,7 +24,7 @@ function findModels(dir: string): string[] {
 }
 
 const models = findModels(join(root, 'examples')).sort();
-const hasOnnx = spawnSync('python3', ['-c', 'import onnx'], { encoding: 'utf8' }).status === 0;
+const hasOnnx = pythonHas('onnx');
 
 /** name → dims (numbers, or strings for symbolic dims) from onnx.shape_inference with data propagation. */
 const INFER = `
@@ -40,7 +41,7 @@ print(json.dumps(out))
 `;
 
 function onnxShapes(path: string): Record<string, (number | string | null)[]> {
-  const r = spawnSync('python3', ['-c', INFER, path], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(testPython(), ['-c', INFER, path], { encoding: 'utf8', maxBuffer: 64 << 20 });
   if (r.status !== 0) throw new Error(r.stderr);
   return JSON.parse(r.stdout) as Record<string, (number | string | null)[]>;
 }

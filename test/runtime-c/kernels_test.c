@@ -643,6 +643,120 @@ static void test_fc(void)
   printf("fully_connected: %d cases\n", n);
 }
 
+/* ---- weights with a zero point (edgec_conv_wzp_s8, edgec_fully_connected_wzp_s8) ----
+ * The reference multiplies (w + filter_offset) * (x + input_offset) tap by
+ * tap, the definition; the kernels use the window-sum decomposition. */
+static int32_t g_foff[4096];
+
+static void ref_conv_wzp(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
+                         const int32_t *foff, const int32_t *bias, const int32_t *mult, const int32_t *shift,
+                         int8_t *output)
+{
+  const int cin_g = p->in_c / p->groups, cout_g = p->out_c / p->groups;
+  int b, oy, ox, oc, ky, kx, ic;
+  for (b = 0; b < p->batches; ++b)
+    for (oy = 0; oy < p->out_h; ++oy)
+      for (ox = 0; ox < p->out_w; ++ox)
+        for (oc = 0; oc < p->out_c; ++oc) {
+          const int g = oc / cout_g;
+          int32_t acc = bias ? bias[oc] : 0;
+          for (ky = 0; ky < p->k_h; ++ky)
+            for (kx = 0; kx < p->k_w; ++kx) {
+              const int iy = oy * p->stride_h - p->pad_top + p->dil_h * ky;
+              const int ix = ox * p->stride_w - p->pad_left + p->dil_w * kx;
+              if (iy < 0 || iy >= p->in_h || ix < 0 || ix >= p->in_w) continue; /* x = zero point */
+              for (ic = 0; ic < cin_g; ++ic) {
+                const int32_t x = input[((b * p->in_h + iy) * p->in_w + ix) * p->in_c + g * cin_g + ic];
+                const int32_t w = filter[((oc * p->k_h + ky) * p->k_w + kx) * cin_g + ic];
+                acc += (w + foff[oc]) * (x + p->input_offset);
+              }
+            }
+          acc = ref_mbqm(acc, mult[oc], shift[oc]) + p->output_offset;
+          output[((b * p->out_h + oy) * p->out_w + ox) * p->out_c + oc] = (int8_t)ref_clamp(acc, p->act_min, p->act_max);
+        }
+}
+
+static void rand_wzp_data(const edgec_conv_params_t *p, int32_t in_n, int32_t w_n, int32_t taps)
+{
+  int32_t c;
+  fill_s8(g_in, in_n, -128, 127);
+  fill_s8(g_w, w_n, -128, 127);
+  for (c = 0; c < p->out_c; ++c) {
+    /* uint8 zero points 0..255 are int8 -128..127: offsets -127..128, extremes included */
+    g_foff[c] = c % 5 == 0 ? 128 : c % 5 == 1 ? -127 : rr(-127, 128);
+    g_bias[c] = rr(-20000, 20000);
+    rand_multiplier(-log2(sqrt((double)taps) * 255.0 * 128.0 / 64.0) - 1.5,
+                    -log2(sqrt((double)taps) * 255.0 * 128.0 / 64.0) + 1.5, &g_mult[c], &g_shift[c]);
+  }
+}
+
+static void test_conv_wzp(void)
+{
+  int n, cases = 0;
+  for (n = 0; n < 1500; ++n) {
+    edgec_conv_params_t p;
+    int32_t in_n, w_n, out_n;
+    const int depthwise = n % 3 == 2;
+    if (!rand_conv_case(&p, depthwise, n % 4 == 1 ? 2 : 0)) continue;
+    if (depthwise) p.groups = p.in_c; /* depthwise runs as grouped, one input channel per group */
+    in_n = p.batches * p.in_h * p.in_w * p.in_c;
+    w_n = p.out_c * p.k_h * p.k_w * (p.in_c / p.groups);
+    out_n = p.batches * p.out_h * p.out_w * p.out_c;
+    rand_wzp_data(&p, in_n, w_n, p.k_h * p.k_w * p.in_c / p.groups);
+    ref_conv_wzp(&p, g_in, g_w, g_foff, n % 7 == 3 ? NULL : g_bias, g_mult, g_shift, g_ref);
+    arm_guard(out_n);
+    edgec_conv_wzp_s8(&p, g_in, g_w, g_foff, n % 7 == 3 ? NULL : g_bias, g_mult, g_shift, g_out);
+    if (!compare("conv_wzp", n, out_n))
+      printf("  conv_wzp params: b%ld in %ldx%ldx%ld out %ldx%ldx%ld k %ldx%ld s %ld,%ld d %ld,%ld pad %ld,%ld g %ld\n",
+             (long)p.batches, (long)p.in_h, (long)p.in_w, (long)p.in_c, (long)p.out_h, (long)p.out_w, (long)p.out_c,
+             (long)p.k_h, (long)p.k_w, (long)p.stride_h, (long)p.stride_w, (long)p.dil_h, (long)p.dil_w,
+             (long)p.pad_top, (long)p.pad_left, (long)p.groups);
+    note_outputs(out_n, p.act_min, p.act_max);
+    cases++;
+  }
+  printf("conv_wzp: %d cases\n", cases);
+}
+
+static void test_fc_wzp(void)
+{
+  int n;
+  for (n = 0; n < 1500; ++n) {
+    edgec_fc_params_t p;
+    int32_t b, o, i, out_n;
+    const int use_bias = n % 5 != 0;
+    p.batches = rr(1, 3);
+    p.in_depth = rr(1, 300);
+    p.out_depth = rr(1, 19);
+    p.per_channel = (int32_t)(rnd() & 1u);
+    p.input_offset = -rr(-128, 127);
+    p.output_offset = rr(-128, 127);
+    rand_act(p.output_offset, &p.act_min, &p.act_max);
+    fill_s8(g_in, p.batches * p.in_depth, -128, 127);
+    fill_s8(g_w, p.out_depth * p.in_depth, -128, 127);
+    for (o = 0; o < p.out_depth; ++o) {
+      g_foff[o] = o % 5 == 0 ? 128 : o % 5 == 1 ? -127 : rr(-127, 128);
+      g_bias[o] = rr(-30000, 30000);
+      rand_multiplier(-log2(sqrt((double)p.in_depth) * 255.0 * 128.0 / 64.0) - 1.5,
+                      -log2(sqrt((double)p.in_depth) * 255.0 * 128.0 / 64.0) + 1.5, &g_mult[o], &g_shift[o]);
+    }
+    out_n = p.batches * p.out_depth;
+    for (b = 0; b < p.batches; ++b)
+      for (o = 0; o < p.out_depth; ++o) {
+        const int q = p.per_channel ? o : 0;
+        int32_t acc = use_bias ? g_bias[o] : 0;
+        for (i = 0; i < p.in_depth; ++i)
+          acc += (g_w[o * p.in_depth + i] + g_foff[o]) * (g_in[b * p.in_depth + i] + p.input_offset);
+        acc = ref_mbqm(acc, g_mult[q], g_shift[q]) + p.output_offset;
+        g_ref[b * p.out_depth + o] = (int8_t)ref_clamp(acc, p.act_min, p.act_max);
+      }
+    arm_guard(out_n);
+    edgec_fully_connected_wzp_s8(&p, g_in, g_w, g_foff, use_bias ? g_bias : NULL, g_mult, g_shift, g_out);
+    compare("fully_connected_wzp", n, out_n);
+    note_outputs(out_n, p.act_min, p.act_max);
+  }
+  printf("fully_connected_wzp: %d cases\n", n);
+}
+
 /* ---- pooling --------------------------------------------------------------- */
 static void ref_pool(const edgec_pool_params_t *p, const int8_t *input, int8_t *output, int is_max)
 {
@@ -1169,6 +1283,8 @@ int main(int argc, char **argv)
   test_conv();
   test_dwconv();
   test_fc();
+  test_conv_wzp();
+  test_fc_wzp();
   test_pool();
   test_global_avg_pool();
   test_elementwise();

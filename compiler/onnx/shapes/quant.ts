@@ -18,8 +18,11 @@ export function quantAxis(ctx: ShapeContext, rank: number): number {
   if (single(scale.shape) && (!zp || single(zp.shape))) return -1;
   if (zp && fmtShape(zp.shape) !== fmtShape(scale.shape)) ctx.fail(`zero point shape ${fmtShape(zp.shape)} differs from scale shape ${fmtShape(scale.shape)}`);
   if (scale.shape.length !== 1) ctx.fail(`scale must be a scalar or 1-D, got ${fmtShape(scale.shape)}`);
-  const axis = ctx.axis(ctx.int('axis', 1), rank);
   const x = ctx.input(0);
+  // A rank-1 tensor has one axis: tf2onnx --tflite writes depthwise biases with axis=3 (the
+  // TFLite weights' channel axis); onnxruntime accepts it as per-channel over that only axis.
+  if (rank === 1 && x.shape[0] === scale.shape[0]) return 0;
+  const axis = ctx.axis(ctx.int('axis', 1), rank);
   if (x.shape[axis] !== scale.shape[0]) ctx.fail(`per-channel scale has ${scale.shape[0]} values but axis ${axis} of ${fmtShape(x.shape)} has ${x.shape[axis]}`);
   return axis;
 }

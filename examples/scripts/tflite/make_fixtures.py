@@ -1,0 +1,222 @@
+"""Small TFLite models for the .tflite front end's tests (test/tflite/ops.test.ts).
+
+One Keras model per group of TFLite builtins edgec maps, converted by
+TFLiteConverter with full-int8 post-training quantization on random
+representative data. Every file is small (a few KB) and committed under
+test/fixtures/tflite/ together with fixtures.json, which lists the builtins
+each file must contain (the test checks them with edgec's own reader, so a
+converter that fuses or rewrites an op differently cannot silently drop
+coverage). TensorFlow never runs in the test suite; re-run this script to
+regenerate the fixtures:
+
+    /path/to/venv-with-tensorflow/bin/python examples/scripts/tflite/make_fixtures.py
+
+Variants: per-channel (default) and per-tensor weights, fused activations
+(RELU, RELU6, RELU_N1_TO_1 via the converter's fusion), int8, uint8 and
+float I/O, FULLY_CONNECTED with keep_num_dims true and false.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np
+import tensorflow as tf
+import keras
+
+OUT = Path(__file__).resolve().parents[3] / "test" / "fixtures" / "tflite"
+L = keras.layers
+
+
+def seed(n: int) -> None:
+    random.seed(n)
+    np.random.seed(n)
+    keras.utils.set_random_seed(n)
+
+
+def conv_relu():
+    x = inp = keras.Input((9, 9, 3), batch_size=1)
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+    x = L.Conv2D(8, 3, strides=2, padding="valid", activation="relu6")(x)
+    x = L.Conv2D(6, 2, dilation_rate=2, padding="same")(x)
+    return keras.Model(inp, x)
+
+
+def depthwise():
+    x = inp = keras.Input((10, 10, 4), batch_size=1)
+    x = L.DepthwiseConv2D(3, padding="same", activation="relu")(x)
+    x = L.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="valid", activation="relu6")(x)
+    x = L.DepthwiseConv2D(1, padding="valid")(x)
+    return keras.Model(inp, x)
+
+
+def fc_flat():
+    x = inp = keras.Input((4, 4, 3), batch_size=1)
+    x = L.Flatten()(x)
+    x = L.Dense(16, activation="relu")(x)
+    x = L.Dense(10)(x)
+    x = L.Softmax()(x)
+    return keras.Model(inp, x)
+
+
+def fc_keep_dims():
+    x = inp = keras.Input((5, 12), batch_size=1)
+    x = L.Dense(7, activation="relu")(x)  # rank-3 input: FULLY_CONNECTED keep_num_dims=True
+    return keras.Model(inp, x)
+
+
+def add_mul():
+    a = inp = keras.Input((6, 6, 4), batch_size=1)
+    b = L.Conv2D(4, 1)(a)
+    s = L.ReLU()(L.Add()([a, b]))
+    c = L.Conv2D(4, 1)(s)
+    m = L.ReLU(max_value=6.0)(L.Multiply()([s, c]))
+    return keras.Model(inp, m)
+
+
+def pools():
+    x = inp = keras.Input((11, 11, 5), batch_size=1)
+    a = L.AveragePooling2D(3, strides=2, padding="same")(x)
+    m = L.MaxPooling2D(2, strides=2, padding="valid")(x)
+    return keras.Model(inp, [a, m])
+
+
+def mean_softmax():
+    x = inp = keras.Input((6, 6, 8), batch_size=1)
+    x = L.Conv2D(8, 3, padding="same", activation="relu")(x)
+    x = L.GlobalAveragePooling2D()(x)  # MEAN, keep_dims false
+    x = L.Dense(5)(x)
+    x = L.Softmax()(x)
+    return keras.Model(inp, x)
+
+
+def activations():
+    x = inp = keras.Input((4, 4, 8), batch_size=1)
+    x = L.Conv2D(8, 1)(x)
+    y = L.Reshape((16, 8))(x)
+    outs = [
+        L.Activation("sigmoid")(y),
+        L.Activation("tanh")(y),
+        L.LeakyReLU(negative_slope=0.2)(y),
+        L.Activation("hard_swish")(y),
+        L.ReLU()(y),
+        L.ReLU(max_value=6.0)(y),
+    ]
+    return keras.Model(inp, outs)
+
+
+def unary():
+    # activations read the model input directly, so random int8 inputs reach every one of the 256 table entries
+    x = inp = keras.Input((16, 16), batch_size=1)
+    outs = [
+        L.Activation("sigmoid")(x),
+        L.Activation("tanh")(x),
+        L.LeakyReLU(negative_slope=0.3)(x),
+        L.Activation("hard_swish")(x),
+        L.ReLU()(x),
+        L.ReLU(max_value=6.0)(x),
+    ]
+    return keras.Model(inp, outs)
+
+
+def layout():
+    # every layout op feeds a convolution: TFLiteConverter leaves layout ops
+    # that only produce a model output in float
+    x = inp = keras.Input((6, 4, 3), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    c = L.Concatenate(axis=-1)([x, L.Conv2D(2, 1)(x)])
+    r = L.Dense(3)(L.Reshape((24, 6))(c))
+    s = L.Dense(3)(L.Lambda(lambda v: tf.squeeze(v, axis=1))(L.Conv2D(3, (6, 1))(x)))
+    v2 = L.Conv2D(2, 1)(L.Lambda(lambda v: tf.pad(v, [[0, 0], [1, 1], [1, 1], [0, 0]], constant_values=0.75))(x))
+    return keras.Model(inp, [r, s, v2])
+
+
+def zero_pad():
+    x = inp = keras.Input((6, 4, 3), batch_size=1)
+    x = L.Conv2D(4, 1, activation="relu")(x)
+    x = L.ZeroPadding2D(((1, 2), (0, 1)))(x)
+    return keras.Model(inp, L.Conv2D(2, 3)(x))
+
+
+def permute():
+    x = inp = keras.Input((6, 4, 3), batch_size=1)
+    x = L.Conv2D(4, 1, activation="relu")(x)
+    x = L.Permute((2, 1, 3))(x)
+    return keras.Model(inp, L.Conv2D(2, 3)(x))
+
+
+def representative(model, n=64):
+    shapes = [tuple(i.shape) for i in model.inputs]
+
+    def gen():
+        rng = np.random.default_rng(5)
+        for _ in range(n):
+            yield [rng.normal(0, 1, size=s).astype(np.float32) for s in shapes]
+    return gen
+
+
+def convert(model, io="int8", per_channel=True) -> bytes:
+    conv = tf.lite.TFLiteConverter.from_keras_model(model)
+    conv.optimizations = [tf.lite.Optimize.DEFAULT]
+    conv.representative_dataset = representative(model)
+    conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if io != "float":
+        conv.inference_input_type = {"int8": tf.int8, "uint8": tf.uint8}[io]
+        conv.inference_output_type = {"int8": tf.int8, "uint8": tf.uint8}[io]
+    if not per_channel:
+        conv._experimental_disable_per_channel = True
+    return conv.convert()
+
+
+def builtins(data: bytes) -> list[str]:
+    from tensorflow.lite.python import schema_py_generated as schema
+    m = schema.Model.GetRootAsModel(data, 0)
+    names = {v: k for k, v in vars(schema.BuiltinOperator).items() if not k.startswith("_")}
+    codes = [max(m.OperatorCodes(i).DeprecatedBuiltinCode(), m.OperatorCodes(i).BuiltinCode()) for i in range(m.OperatorCodesLength())]
+    return sorted({names[c] for c in codes})
+
+
+FIXTURES = [
+    ("conv_relu", conv_relu, {}),
+    ("conv_pertensor", conv_relu, {"per_channel": False}),
+    ("conv_float_io", conv_relu, {"io": "float"}),
+    ("conv_uint8_io", conv_relu, {"io": "uint8"}),
+    ("depthwise", depthwise, {}),
+    ("depthwise_pertensor", depthwise, {"per_channel": False}),
+    ("fc_flat", fc_flat, {}),
+    ("fc_flat_float_io", fc_flat, {"io": "float"}),
+    ("fc_keep_dims", fc_keep_dims, {}),
+    ("add_mul", add_mul, {}),
+    ("pools", pools, {}),
+    ("mean_softmax", mean_softmax, {}),
+    ("activations", activations, {}),
+    ("unary", unary, {}),
+    ("layout", layout, {}),
+    ("zero_pad", zero_pad, {}),
+    ("permute", permute, {}),
+]
+
+
+def main() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    only = set(sys.argv[1:])
+    path = OUT / "fixtures.json"
+    manifest = json.loads(path.read_text()) if only and path.exists() else {}
+    for i, (name, build, opts) in enumerate(FIXTURES):
+        if only and name not in only:
+            continue
+        seed(100 + i)
+        data = convert(build(), **opts)
+        (OUT / f"{name}.tflite").write_bytes(data)
+        manifest[name] = {"builtins": builtins(data), **opts}
+        print(f"{name}: {len(data)} bytes, {manifest[name]['builtins']}")
+    (OUT / "fixtures.json").write_text(json.dumps(manifest, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
