@@ -1,6 +1,6 @@
 /**
  * In-process fuzzing of the whole pipeline with hostile variants of the
- * bundled examples (test/fuzz/generator.ts): 2,100 seeded cases (300 per
+ * bundled examples (test/fuzz/generator.ts): 2,400 seeded cases (300 per
  * family), every one must end in a clean one-line error or a build, and a
  * sample of the builds (every 50th) must compile warning-free and run under
  * ASan/UBSan without a finding. `npm run fuzz -- --cases 100000` runs longer.
@@ -10,8 +10,8 @@ import { formatReport, runFuzz } from './harness.js';
 import { FAMILIES } from './generator.js';
 
 describe('fuzz: hostile models through the whole pipeline', () => {
-  it('2,100 cases: only clean errors and builds; sampled builds compile warning-free and run clean under ASan/UBSan', async () => {
-    const report = await runFuzz({ seed: 1, cases: 2100, sanitizeEvery: 50, maxSanitized: 6 });
+  it('2,400 cases: only clean errors and builds; sampled builds compile warning-free and run clean under ASan/UBSan', async () => {
+    const report = await runFuzz({ seed: 1, cases: 2400, sanitizeEvery: 50, maxSanitized: 6 });
     console.log(formatReport(report).join('\n'));
     for (const f of report.findings) console.log(`${f.outcome} ${f.id} [${f.family}] ${f.description}: ${f.detail}`);
     expect(report.findings.map((f) => `${f.outcome} ${f.id} ${f.description}: ${f.detail}`)).toEqual([]);

@@ -11,7 +11,9 @@
  *               very long names), applied consistently so the model may build;
  *  - quant:     extreme or malformed scales and zero points;
  *  - options:   build-option misuse (names, boards, shapes, backends, modes),
- *               what the CLI passes to the pipeline.
+ *               what the CLI passes to the pipeline;
+ *  - tflite:    byte-level mutations of the bundled .tflite model (the
+ *               FlatBuffers front end). 
  * The same seed always gives the same case.
  */
 import { readFileSync } from 'node:fs';
@@ -21,7 +23,7 @@ import type { CompileOptions } from '../../compiler/pipeline.js';
 
 const { onnx } = onnxProto;
 
-export const FAMILIES = ['bytes', 'structure', 'dtype', 'dims', 'names', 'quant', 'options'] as const;
+export const FAMILIES = ['bytes', 'structure', 'dtype', 'dims', 'names', 'quant', 'options', 'tflite'] as const;
 export type Family = (typeof FAMILIES)[number];
 
 export interface FuzzCase {
@@ -29,6 +31,8 @@ export interface FuzzCase {
   family: Family;
   /** What was done, for reports. */
   description: string;
+  /** The name the pipeline sees (its extension does not decide the format; the bytes do). */
+  fileName: string;
   bytes: Uint8Array;
   options: CompileOptions;
 }
@@ -63,6 +67,7 @@ export const SMALL_EXAMPLES = [
   'examples/ic_resnet8/ic_resnet8_int8.onnx',
   'examples/ic_resnet8/ic_resnet8_uint8.onnx',
 ];
+export const TFLITE_EXAMPLE = 'examples/tf2onnx_int8/tf2onnx_int8.tflite';
 export const ALL_EXAMPLES = [...SMALL_EXAMPLES, 'examples/ad_autoencoder/ad_autoencoder_int8.onnx', 'examples/vww_mobilenet/vww_mobilenet_int8.onnx'];
 
 export const HOSTILE_NAMES = [
@@ -250,14 +255,18 @@ export function generateCase(seed: number, index: number, examples: readonly str
   const source = rng.pick(examples);
   const id = `${seed}:${index}`;
   const base = exampleBytes(source);
+  if (family === 'tflite') {
+    const { bytes, what } = mutateBytes(rng, exampleBytes(TFLITE_EXAMPLE));
+    return { id, family, description: `${TFLITE_EXAMPLE}: ${what}`, fileName: 'fuzz.tflite', bytes, options: {} };
+  }
   if (family === 'bytes') {
     const { bytes, what } = mutateBytes(rng, base);
-    return { id, family, description: `${source}: ${what}`, bytes, options: {} };
+    return { id, family, description: `${source}: ${what}`, fileName: 'fuzz.onnx', bytes, options: {} };
   }
   const model = decode(base);
   if (family === 'options') {
     const { options, what } = mutateOptions(rng, model);
-    return { id, family, description: `${source}: ${what}`, bytes: base, options };
+    return { id, family, description: `${source}: ${what}`, fileName: 'fuzz.onnx', bytes: base, options };
   }
   const edits = 1 + (rng.int(4) === 0 ? 1 : 0);
   const what: string[] = [];
@@ -268,7 +277,8 @@ export function generateCase(seed: number, index: number, examples: readonly str
       case 'dims': what.push(mutateDims(rng, model)); break;
       case 'names': what.push(mutateNames(rng, model)); break;
       case 'quant': what.push(mutateQuant(rng, model)); break;
+      default: break;
     }
   }
-  return { id, family, description: `${source}: ${what.join('; ')}`, bytes: encode(model), options: {} };
+  return { id, family, description: `${source}: ${what.join('; ')}`, fileName: 'fuzz.onnx', bytes: encode(model), options: {} };
 }

@@ -49,7 +49,7 @@ const emptyStats = (): FamilyStats => ({ cases: 0, cleanErrors: 0, builds: 0, sa
 export function runCase(c: FuzzCase, sanitize: boolean): { outcome: Outcome; detail: string; sanitized: boolean } {
   let compiled;
   try {
-    compiled = compileModel('fuzz.onnx', { ...c.options, modelBytes: c.bytes });
+    compiled = compileModel(c.fileName, { ...c.options, modelBytes: c.bytes });
   } catch (e) {
     if (!(e instanceof EdgecError)) {
       const err = e instanceof Error ? `${e.name}: ${e.message.split('\n')[0]} @ ${e.stack?.split('\n')[1]?.trim() ?? ''}` : String(e);
