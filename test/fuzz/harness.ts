@@ -3,7 +3,8 @@
  * (compileModel, as `edgec build` calls it). Allowed outcomes:
  *  - a clean error: an EdgecError whose message (and hint) is one line
  *    with no control characters and no "internal" wording;
- *  - a build: every `sanitizeEvery`-th build is compiled with gcc
+ *  - a build: every `sanitizeEvery`-th build (portable kernels; library
+ *    builds need CMSIS-NN / ESP-NN, test/backends) is compiled with gcc
  *    -Wall -Wextra -Werror -pedantic -fsanitize=address,undefined and run on
  *    random inputs, which must finish without a finding.
  * Anything else is a crash (any other exception), an unclean error, a hang
@@ -59,7 +60,8 @@ export function runCase(c: FuzzCase, sanitize: boolean): { outcome: Outcome; det
     if (why) return { outcome: 'unclean-error', detail: `${why}: ${JSON.stringify(e.message.slice(0, 300))}`, sanitized: false };
     return { outcome: 'clean-error', detail: e.message.slice(0, 200), sanitized: false };
   }
-  if (!sanitize) return { outcome: 'build', detail: '', sanitized: false };
+  // Library builds (CMSIS-NN / ESP-NN via --backend or the board) need the library to compile: test/backends covers them.
+  if (!sanitize || compiled.backend.id !== 'portable') return { outcome: 'build', detail: '', sanitized: false };
   const run = compileAndRunSanitized(compiled.emitted.files, compiled.program.name);
   if (run.failed) return { outcome: 'sanitizer', detail: `${run.failed}: ${run.log.split('\n').filter((l) => /error|runtime|ERROR|warning/.test(l)).slice(0, 3).join(' | ').slice(0, 500)}`, sanitized: true };
   return { outcome: 'build', detail: '', sanitized: true };
