@@ -61,5 +61,6 @@ export function displayLine(line: string, max: number = DISPLAY_LINE_MAX): strin
 /** "model.onnx: node 'conv1' (Conv): reason" — the shape of every model error. */
 export function modelError(file: string, node: { name: string; opType: string } | undefined, reason: string, hint?: string): EdgecError {
   const where = node ? `node '${displayName(node.name)}' (${displayName(node.opType, 40)}): ` : '';
-  return new EdgecError(`${file}: ${where}${reason}`, 2, hint);
+  // The reason may quote other model names raw (tensors, op types): escape and bound it as a whole too.
+  return new EdgecError(`${file}: ${where}${displayLine(reason)}`, 2, hint);
 }

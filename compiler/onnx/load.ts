@@ -143,7 +143,8 @@ export function uniqueNodeNames(protos: readonly { name?: string | null; opType?
 
 function convertNode(p: NodeProto, name: string, src: TensorSource): Node {
   const node: Node = { name, opType: p.opType ?? '', domain: p.domain ?? '', inputs: [...(p.input ?? [])], outputs: [...(p.output ?? [])], attrs: {} };
-  const attrs: Record<string, AttrValue> = {};
+  // No prototype: an attribute named '__proto__' is just an (unknown) attribute.
+  const attrs = Object.create(null) as Record<string, AttrValue>;
   for (const a of p.attribute ?? []) {
     const v = decodeAttribute(a, src, node);
     if (v !== undefined) attrs[a.name ?? ''] = v;

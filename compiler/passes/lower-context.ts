@@ -7,7 +7,7 @@
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import type { ConstArray, Op, Program, Value, ValueType } from '../ir/program.js';
 import { channelsLastPerm, copyPerm, identityPerm, physicalShape, sameMemoryOrder, type Perm } from '../ir/layout.js';
-import { modelError, type EdgecError } from '../errors.js';
+import { displayName, modelError, type EdgecError } from '../errors.js';
 import { isGeneratedSymbolSuffix, UniqueCNames } from '../emit/c-names.js';
 
 /** Ids are C identifier suffixes (`<name>_<id>`): short enough that the whole stays within C99's 63 significant characters for usual names. */
@@ -202,6 +202,14 @@ export function valueTypeOf(t: Tensor): ValueType {
     case 'uint8': return 'uint8';
     case 'int32': return 'int32';
     case 'float32': return 'float32';
-    default: throw new Error(`internal: no value type for ${t.dtype}`);
+    default: throw new ValueTypeError(t);
+  }
+}
+
+/** A tensor of a type the generated code has no buffers for (float64, int64, bool...); lowering names the node. */
+export class ValueTypeError extends Error {
+  constructor(readonly tensor: Tensor) {
+    super(`tensor '${displayName(tensor.name)}' has type ${tensor.dtype}; edgec's generated code holds int8, uint8, int32 and float32 tensors`);
+    this.name = 'ValueTypeError';
   }
 }

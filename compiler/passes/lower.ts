@@ -8,7 +8,7 @@ import type { Program } from '../ir/program.js';
 import { displayName, modelError } from '../errors.js';
 import { loweringFor } from '../ops/index.js';
 import { MultiplierRangeError } from '../ir/quant.js';
-import { LoweringContext } from './lower-context.js';
+import { LoweringContext, ValueTypeError } from './lower-context.js';
 
 export interface LowerOptions {
   /** 'nhwc': channels-first model inputs are exposed channels-last (no layout copy before the first conv). */
@@ -20,7 +20,7 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
   for (const input of graph.inputs) {
     const t = graph.tensors.get(input);
     if (t && !t.data && !['float32', 'int8', 'uint8', 'int32'].includes(t.dtype)) {
-      throw modelError(graph.fileName, undefined, `graph input '${input}' has type ${t.dtype}; edgec takes float32, int8, uint8 or int32 inputs`);
+      throw modelError(graph.fileName, undefined, `graph input '${displayName(input)}' has type ${t.dtype}; edgec takes float32, int8, uint8 or int32 inputs`);
     }
     if (t && !t.data) ctx.defineInput(input, options.inputLayout === 'nhwc');
   }
@@ -35,6 +35,7 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
       lowering.lower(node, ctx);
     } catch (e) {
       // Scales whose ratio the kernels cannot represent: one line naming the node, its output and the value.
+      if (e instanceof ValueTypeError) throw modelError(graph.fileName, node, e.message);
       if (e instanceof MultiplierRangeError) throw modelError(graph.fileName, node, `output '${displayName(node.outputs[0] ?? '')}': ${e.message} (from the scales of its inputs and output)`, 'the model\'s quantization scales are out of range; re-quantize it');
       throw e;
     }

@@ -233,9 +233,15 @@ export function propagateQuant(graph: Graph): Graph {
     if (!f && !b) break;
   }
   const dead = new Set<Node>();
+  // Tensors next to a value-preserving op, before any edit: the edits below only move readers of
+  // a tensor to fresh tensors, so no tensor of `known` starts touching one later. Skipping the
+  // others up front keeps the pass linear on graphs without such ops (the exact check scans the graph).
+  const nearValuePreserving = new Set(graph.nodes.filter((n) => VALUE_PRESERVING_OPS.has(n.opType)).flatMap((n) => [...n.inputs, ...n.outputs]));
+  const inputs = new Set(graph.inputs);
   for (const [name, q] of known) {
+    if (!nearValuePreserving.has(name)) continue;
     const t = graph.tensors.get(name);
-    if (!t || t.data || graph.inputs.includes(name) || !touchesValuePreserving(graph, name)) continue;
+    if (!t || t.data || inputs.has(name) || !touchesValuePreserving(graph, name)) continue;
     if (t.dtype === 'int8' || t.dtype === 'uint8') {
       // int8 between value-preserving ops (`Q -> Reshape -> DQ`): label it (uint8 keeps its own zero point)
       if (!t.quant) t.quant = perTensor({ scale: q.scale, zeroPoint: q.zeroPoint + (t.dtype === 'uint8' ? 128 : 0) });

@@ -43,6 +43,8 @@ export interface OrderProblem {
   outputs?: string[];
   /** Cap on DP states before switching to greedy (default 200 000). */
   maxStates?: number;
+  /** Largest graph whose DP states are keyed by bit masks (default MASK_KEYS_UP_TO; tests set 0 to exercise ready-set keys). */
+  maskKeysUpTo?: number;
 }
 
 export interface OrderResult {
@@ -80,7 +82,7 @@ function buildGraph(p: OrderProblem): Graph {
   const indexOf = (b: string): number => {
     let k = bufIndex.get(b);
     if (k === undefined) {
-      const s = p.sizes[b];
+      const s = Object.hasOwn(p.sizes, b) ? p.sizes[b] : undefined;
       if (s === undefined || !Number.isFinite(s) || s < 0) throw new PlanError(`order: buffer '${b}' has no valid size`);
       k = size.length;
       bufIndex.set(b, k);
@@ -214,7 +216,28 @@ interface DpState {
   mem: number;
   prev: DpState | undefined;
   node: number;
-  frontier: Frontier;
+  /** Built once the layer is complete (only for states that survive; most transitions merge). */
+  frontier: Frontier | undefined;
+  /** Executed set as a bit mask, kept on small graphs only (see MASK_KEYS_UP_TO). */
+  done: bigint;
+}
+
+/**
+ * Up to this many ops a state is keyed by its executed set as a bigint mask
+ * (a few machine words: cheaper to hash than a string); beyond it by its
+ * ready set, whose size is the graph's width, not its length. Both identify
+ * the same states, so the search is the same either way.
+ */
+const MASK_KEYS_UP_TO = 512;
+
+/** The ready set after ready op v runs, as a key, without building the new frontier. */
+function readyKeyAfter(g: Graph, f: Frontier, v: number): string {
+  const fresh: number[] = [];
+  for (const c of g.succs[v]!) if ((f.pending.get(c) ?? g.predCount[c]!) === 1) fresh.push(c);
+  if (fresh.length === 0) return f.ready.filter((x) => x !== v).join(',');
+  const merged = f.ready.filter((x) => x !== v);
+  for (const c of fresh) insertSorted(merged, c);
+  return merged.join(',');
 }
 
 /**
@@ -222,41 +245,44 @@ interface DpState {
  * below `bound`. Returns an order strictly better than `bound`, 'none' when
  * no order beats it (so the bound is optimal), or 'budget' when over budget.
  */
-function exactOrder(g: Graph, bound: number, maxStates: number): number[] | 'none' | 'budget' {
+function exactOrder(g: Graph, bound: number, maxStates: number, maskKeysUpTo: number): number[] | 'none' | 'budget' {
   const n = g.ids.length;
   const start = initialMemory(g);
   if (start >= bound) return 'none';
-  let layer = new Map<string, DpState>([['', { peak: start, mem: start, prev: undefined, node: -1, frontier: initialFrontier(g) }]]);
+  const masks = n <= maskKeysUpTo;
+  let layer = new Map<string | bigint, DpState>([[masks ? 0n : '', { peak: start, mem: start, prev: undefined, node: -1, frontier: initialFrontier(g), done: 0n }]]);
   let states = 1;
   for (let k = 0; k < n; k++) {
-    const next = new Map<string, DpState>();
+    const next = new Map<string | bigint, DpState>();
     for (const st of layer.values()) {
+      const from = st.frontier!;
       // Ascending op index, as the search over all ops did: ties keep the file-order-most path.
-      for (const v of st.frontier.ready) {
+      for (const v of from.ready) {
         const peak = Math.max(st.peak, st.mem + g.outBytes[v]!);
         if (peak >= bound) continue;
-        const frontier = copyFrontier(st.frontier);
-        advance(g, frontier, v);
-        const key = frontier.ready.join(',');
+        const done = masks ? st.done | (1n << BigInt(v)) : 0n;
+        const key = masks ? done : readyKeyAfter(g, from, v);
         const old = next.get(key);
         // Strictly better only: on ties the first found (file-order-most) path stays.
         if (old === undefined || peak < old.peak) {
           if (old === undefined && ++states > maxStates) return 'budget';
-          next.set(key, { peak, mem: memoryAfter(g, st.frontier, st.mem, v), prev: st, node: v, frontier });
+          next.set(key, { peak, mem: memoryAfter(g, from, st.mem, v), prev: st, node: v, frontier: undefined, done });
         }
       }
     }
     if (next.size === 0) return 'none';
-    for (const st of layer.values()) st.frontier = EMPTY_FRONTIER;
+    for (const st of next.values()) {
+      const f = copyFrontier(st.prev!.frontier!);
+      advance(g, f, st.node);
+      st.frontier = f;
+    }
+    for (const st of layer.values()) st.frontier = undefined;
     layer = next;
   }
   const order: number[] = [];
   for (let st: DpState | undefined = [...layer.values()][0]; st && st.node >= 0; st = st.prev) order.push(st.node);
   return order.reverse();
 }
-
-/** Frontiers of finished layers are dropped: reconstruction needs only the prev links. */
-const EMPTY_FRONTIER: Frontier = { ready: [], pending: new Map(), unread: new Map() };
 
 /**
  * Greedy: run the ready op whose step needs the least memory, then the one
@@ -327,7 +353,7 @@ export function chooseExecutionOrder(problem: OrderProblem): OrderResult {
   const incumbent: OrderResult = greedyPeak < givenPeak
     ? { order: greedy.map((i) => g.ids[i]!), peak: greedyPeak, givenPeak, method: 'greedy', optimal: false }
     : { order: g.ids.slice(), peak: givenPeak, givenPeak, method: 'given', optimal: false };
-  const exact = exactOrder(g, incumbent.peak, problem.maxStates ?? 200_000);
+  const exact = exactOrder(g, incumbent.peak, problem.maxStates ?? 200_000, problem.maskKeysUpTo ?? MASK_KEYS_UP_TO);
   if (exact === 'budget') return incumbent;
   if (exact === 'none') return { ...incumbent, optimal: true };
   return { order: exact.map((i) => g.ids[i]!), peak: peakOf(g, exact), givenPeak, method: 'exact', optimal: true };

@@ -306,7 +306,8 @@ export function orderProblemOf(program: Program, keepInputs = false): OrderProbl
   const root = (id: string): string => program.values.get(id)?.aliasOf ?? id;
   // A view written by an op (not just read) would give its base two producers; keep the file order then.
   if (program.ops.some((op) => op.outputs.some((o) => program.values.get(o)?.aliasOf))) return undefined;
-  const sizes: Record<string, number> = {};
+  // No prototype: a value id from the model ('__proto__', 'constructor') is a key like any other.
+  const sizes = Object.create(null) as Record<string, number>;
   for (const v of program.values.values()) if (!v.aliasOf) sizes[v.id] = alignUp(Math.max(1, valueBytes(v)), ARENA_ALIGNMENT);
   return {
     nodes: program.ops.map((op, i) => ({ id: String(i), inputs: op.inputs.map(root), outputs: op.outputs.map(root) })),

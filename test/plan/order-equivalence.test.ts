@@ -35,7 +35,8 @@ describe('execution order: same results as the bitset implementation', () => {
     for (let seed = 1; seed <= 400; seed++) {
       const rng = makeRng(seed);
       const p = { ...randomDag(rng, 2 + rng(59), 1 + rng(8)), maxStates: [200_000, 50, 1][rng(3)] };
-      const got = chooseExecutionOrder(p);
+      // Odd seeds key DP states by ready sets (what graphs over 512 ops use), even ones by bit masks.
+      const got = chooseExecutionOrder({ ...p, maskKeysUpTo: seed % 2 === 1 ? 0 : undefined });
       const want = reference.chooseExecutionOrder(p);
       expect(got, `seed ${seed}`).toEqual(want);
       expect(peakOfOrder(p, got.order)).toBe(reference.peakOfOrder(p, want.order));
@@ -53,7 +54,7 @@ describe('execution order: same results as the bitset implementation', () => {
     expect(() => peakOfOrder(p, ['b', 'a'])).toThrow("'b' runs before");
   });
 
-  it('plans a 100k-op chain in well under a second per 10k ops', () => {
+  it('plans a 100k-op chain (file order, proven optimal)', () => {
     const nodes: OrderNode[] = [];
     const sizes: Record<string, number> = { t0: 8 };
     for (let i = 1; i <= 100_000; i++) {
