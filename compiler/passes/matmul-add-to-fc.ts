@@ -93,7 +93,7 @@ export function matmulAddToFc(graph: Graph): Graph {
     const wShape = (wc?.data ?? graph.tensors.get(w))?.shape;
     if (!wShape || wShape.length !== 2 || !(wc || graph.tensors.get(w)?.data)) continue;
     const xRank = graph.tensors.get(x)?.shape.length ?? 0;
-    if (xRank < 2 || xRank > 3) continue;
+    if (xRank < 2) continue; // leading dims are batches (tf2onnx keeps ExpandDims: a rank-4 [1, 1, T, C] per-time-step Dense)
     const mid = mm.outputs[0];
     const readers = readersOf(graph, mid);
     if (readers.length !== 1 || readers[0].opType !== 'Add' || graph.outputs.includes(mid)) continue;

@@ -46,6 +46,12 @@ describe('matmul-add-to-fc', () => {
     expect(opTypes(g)).not.toContain('MatMul');
   });
 
+  it('a rank-4 input (tf2onnx keeps ExpandDims: a per-time-step Dense on [1, 1, T, C]) is fused, leading dims as batches', () => {
+    const g = matmulAddToFc(tf2onnxDense(new Rand(4), A, O, { inDims: [1, 1, 6, 8] }).graph());
+    expect(opTypes(g)).toContain('edgec.MatMulAdd');
+    expect(opTypes(g)).not.toContain('MatMul');
+  });
+
   it('leaves a MatMul whose output is quantized (onnxruntime QDQ) alone', () => {
     const r = new Rand(4);
     const p = new Pat();
