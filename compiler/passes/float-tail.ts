@@ -26,7 +26,7 @@ import { attrInt } from '../ops/attrs.js';
 import { CLAMPING_OPS, clampBounds } from './fuse-activations.js';
 import { uniqueTensorName } from './graph-edit.js';
 import { VALUE_PRESERVING_OPS, dataInputs } from './propagate-quant.js';
-import { addQuantInitializers, dequantizedConstant, dequantizerOf, insertQdq, nodeActQuant, quantForRange, readersOf, representableRange, sameActQuant, uniqueNodeName, type ActQuant } from './qdq-edit.js';
+import { addQuantInitializers, dequantizedConstant, dequantizerOf, insertQdq, nodeActQuant, quantForRange, representableRange, sameActQuant, uniqueNodeName, type ActQuant } from './qdq-edit.js';
 
 interface Range { lo: number; hi: number }
 
@@ -115,8 +115,7 @@ function linearRange(graph: Graph, node: Node, x: Range): Range | undefined {
 }
 
 /** Whether `name` is already canonical QDQ (read only by Q nodes, not a graph output). */
-function quantizedByReaders(graph: Graph, name: string): boolean {
-  const readers = readersOf(graph, name);
+function quantizedByReaders(graph: Graph, readers: Node[], name: string): boolean {
   return readers.length > 0 && !graph.outputs.includes(name) && readers.every((r) => r.opType === 'QuantizeLinear');
 }
 
@@ -126,7 +125,24 @@ class FloatTail {
   private readonly pending = new Map<string, Range>();
   readonly tail: Node[] = [];
 
+  /** Readers per tensor, rebuilt when the pass has added nodes (insertQdq): one scan per edit, not per query. */
+  private readerIndex?: { nodes: number; readers: Map<string, Node[]> };
+
   constructor(private readonly graph: Graph) {}
+
+  private readersOf(name: string): Node[] {
+    if (this.readerIndex?.nodes !== this.graph.nodes.length) {
+      const readers = new Map<string, Node[]>();
+      for (const n of this.graph.nodes) {
+        for (const i of new Set(n.inputs)) {
+          const list = readers.get(i);
+          if (list) list.push(n); else readers.set(i, [n]);
+        }
+      }
+      this.readerIndex = { nodes: this.graph.nodes.length, readers };
+    }
+    return this.readerIndex.readers.get(name) ?? [];
+  }
 
   quantOf(name: string): ActQuant | undefined {
     const known = this.quant.get(name);
@@ -142,7 +158,7 @@ class FloatTail {
 
   /** Output range of a clamping op's float result, when only a Relu / Clip reads it. */
   private deferToClamp(node: Node, out: string, range: Range): boolean {
-    const readers = readersOf(this.graph, out);
+    const readers = this.readersOf(out);
     if (!CLAMPING_OPS.has(node.opType) || readers.length !== 1 || this.graph.outputs.includes(out) || !clampBounds(this.graph, readers[0])) return false;
     this.pending.set(out, range);
     return true;
@@ -154,7 +170,7 @@ class FloatTail {
     if (node.opType === 'QuantizeLinear' || node.opType === 'DequantizeLinear' || node.outputs.length !== 1) return;
     const out = node.outputs[0];
     const outT = g.tensors.get(out);
-    if (!outT || outT.dtype !== 'float32' || quantizedByReaders(g, out)) return;
+    if (!outT || outT.dtype !== 'float32' || quantizedByReaders(g, this.readersOf(out), out)) return;
     const ins = LINEAR_OPS.has(node.opType) ? [node.inputs[0]] : VALUE_PRESERVING_OPS.has(node.opType) ? dataInputs(g, node) : node.inputs.filter((i) => i !== '' && !g.tensors.get(i)?.data);
     if (ins.length === 0) return;
     const pendingIn = this.pending.get(ins[0]);
