@@ -18,6 +18,7 @@ import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
 import { unquantizedActivation } from './passes/unquantized-activation.js';
 import { perChannelActivation } from './passes/per-channel-activation.js';
 import { floatTail } from './passes/float-tail.js';
+import { foldConstantScale } from './passes/fold-constant-scale.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { fuseSwish } from './passes/fuse-swish.js';
@@ -84,6 +85,7 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'matmul-add-to-fc', run: matmulAddToFc },
   { name: 'per-channel-activation', run: perChannelActivation },
   { name: 'unquantized-activation', run: unquantizedActivation },
+  { name: 'fold-constant-scale', run: foldConstantScale },
   { name: 'float-tail', run: floatTail },
   { name: 'fold-qdq', run: foldQdq },
   { name: 'uint8-to-int8', run: uint8ToInt8 },

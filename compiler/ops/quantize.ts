@@ -51,7 +51,10 @@ export function outputWithQuant(ctx: LoweringContext, node: Node, perm: number[]
 
 function lowerRequantize(node: Node, ctx: LoweringContext): void {
   const src = ctx.readAny(node, node.inputs[0]);
-  const inQ = ctx.quant(node, node.inputs[0]);
+  // edgec.factor (passes/fold-constant-scale.ts): the real value is also multiplied by a constant on the way
+  const factor = node.attrs['edgec.factor'];
+  const given = ctx.quant(node, node.inputs[0]);
+  const inQ = typeof factor === 'number' ? { ...given, scale: given.scale * factor } : given;
   const outQ = ctx.quant(node, node.outputs[0]);
   const out = ctx.define(node.outputs[0], src.perm);
   const act = fusedActivationRange(node, outQ);

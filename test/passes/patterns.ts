@@ -179,6 +179,15 @@ export function quarkConvActivation(r: Rand, A: QParams, O: QParams, activation:
   return p.out(y, O);
 }
 
+/** Quark XINT8: DQ -> GlobalAveragePool (or ReduceMean) -> Mul(constant) -> Q, the pooled value left float. */
+export function quarkPoolScale(A: QParams, O: QParams, c: number, pool: 'GlobalAveragePool' | 'ReduceMean' = 'GlobalAveragePool'): Pat {
+  const p = new Pat();
+  const x = p.qdq(p.floatInput('x', [1, 5, 4, 4]), A);
+  const pooled = pool === 'ReduceMean' ? p.b.op('ReduceMean', [x], { axes: [2, 3], keepdims: 1 }) : p.b.op('GlobalAveragePool', [x]);
+  p.b.float('pool_scale', c);
+  return p.out(p.b.op('Mul', [pooled, 'pool_scale']), O);
+}
+
 export interface TailOptions {
   /** Weights left float (NNCF ignored scope) instead of int8 behind a DQ. */
   floatWeights?: boolean;
