@@ -29,7 +29,7 @@ import onnx
 
 from archs import ARCHS, keras_model
 from data import N_CALIB, load
-from fixtures import (N_SAMPLES, ROOT, cell_dir, onnx_io, onnx_opset, ort_check, quantize_input, rel,
+from fixtures import (N_SAMPLES, ROOT, cell_dir, cell_entry, onnx_io, onnx_opset, ort_check, quantize_input, rel,
                       save_npy, seed_everything, update_manifest)
 from keras_util import canonicalize_names
 
@@ -111,19 +111,8 @@ def tool_versions() -> dict[str, str]:
 
 
 def cell(arch, path_id, model: Path, tool, samples, y, tflite: Path | None, calib: Path, extra=None):
-    c = {"id": f"{path_id}/{arch}", "arch": arch, "path": path_id, "tool": tool,
-         "model": rel(model), "format": model.suffix[1:], "calibration": rel(calib)}
-    if tflite is not None:
-        c["tflite"] = rel(tflite)
-    if model.suffix == ".onnx":
-        c["opset"] = onnx_opset(model)
-        c["inputs"], c["outputs"] = onnx_io(model)
-        c["onnxruntime"] = ort_check(model, samples, y)
-    sp = model.with_suffix(".samples.npy")
-    save_npy(sp, samples)
-    c["samples"] = rel(sp)
-    c.update(extra or {})
-    return c
+    """fixtures.cell_entry in this script's argument order."""
+    return cell_entry(arch, path_id, tool, model, samples, y, calib, tflite, extra)
 
 
 def main(archs: list[str]) -> None:
