@@ -25,7 +25,7 @@ import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
 import { elementCount, producerOf } from '../ir/graph.js';
 import { attrFloat, attrInts, attrString } from '../ops/attrs.js';
 import { pruneTensors, removeNodes, replaceNodeUses, uniqueTensorName } from './graph-edit.js';
-import { addQuantInitializers, dequantizedConstant, dequantizerOf, insertQdq, nodeActQuant, readersOf, sameActQuant, type ActQuant } from './qdq-edit.js';
+import { addQuantInitializers, dequantizedConstant, dequantizerOf, insertQdq, nodeActQuant, quantForRange, readersOf, representableRange, sameActQuant, type ActQuant } from './qdq-edit.js';
 
 /** Ops whose outputs only hold values of their data inputs. */
 export const VALUE_PRESERVING_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Dropout', 'MaxPool', 'Pad', 'Slice', 'Split', 'Concat']);
@@ -198,6 +198,26 @@ function backward(graph: Graph, known: Known): boolean {
   return changed;
 }
 
+/**
+ * A Concat of differently quantized inputs whose output no reader quantizes
+ * (NNCF's SqueezeNet fire: Concat -> MaxPool -> GlobalAveragePool, all float):
+ * its output covers every input's range, the range a calibrating converter
+ * would record for it; the Concat then requantizes the narrower inputs.
+ */
+function unionConcats(graph: Graph, known: Known): boolean {
+  let changed = false;
+  for (const node of graph.nodes) {
+    const out = node.outputs[0];
+    if (node.opType !== 'Concat' || known.has(out) || graph.tensors.get(out)?.dtype !== 'float32' || graph.outputs.includes(out)) continue;
+    const qs = node.inputs.map((i) => known.get(i));
+    if (qs.length === 0 || qs.some((q) => !q)) continue;
+    const ranges = qs.map((q) => representableRange(q as ActQuant));
+    known.set(out, quantForRange(Math.min(...ranges.map((r) => r.lo)), Math.max(...ranges.map((r) => r.hi))));
+    changed = true;
+  }
+  return changed;
+}
+
 /** Whether a float tensor already is in canonical QDQ form: a DQ output, or read only by Q nodes with parameters `q`. */
 function alreadyCanonical(graph: Graph, name: string, q: ActQuant): boolean {
   if (dequantizerOf(graph, name)) return true;
@@ -230,7 +250,8 @@ export function propagateQuant(graph: Graph): Graph {
   for (let round = 0; round < 16; round++) {
     const f = forward(graph, known);
     const b = backward(graph, known);
-    if (!f && !b) break;
+    // only once nothing demands another quantization of a Concat's output: then the union of its inputs' ranges
+    if (!f && !b && !unionConcats(graph, known)) break;
   }
   const dead = new Set<Node>();
   // Tensors next to a value-preserving op, before any edit: the edits below only move readers of

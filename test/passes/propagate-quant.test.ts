@@ -27,6 +27,21 @@ describe('propagate-quant', () => {
     expect(quantAfterFold(g, 'Gemm')).toEqual({ scale: A.scale, zeroPoint: A.zeroPoint });
   });
 
+  it('NNCF fire: a Concat of different quantizations no reader quantizes gets the union of its inputs\' ranges', () => {
+    const p = new Pat();
+    const B = act(0.02, -128); // [0, 5.1] next to A's [-6.25, 6.5]
+    const c = p.b.op('Concat', [p.qdq(p.floatInput('a', [1, 2, 4, 4]), A), p.qdq(p.floatInput('b', [1, 3, 4, 4]), B)], { axis: 1 });
+    const m = p.b.op('MaxPool', [c], { kernel_shape: [2, 2], strides: [2, 2] });
+    p.out(p.b.op('GlobalAveragePool', [m]), O);
+    const g = propagateQuant(p.graph());
+    const q = quantAfterFold(g, 'GlobalAveragePool');
+    expect(q).toBeDefined();
+    const lo = q!.scale * (-128 - q!.zeroPoint);
+    const hi = q!.scale * (127 - q!.zeroPoint);
+    expect(lo).toBeLessThanOrEqual(A.scale * (-128 - A.zeroPoint) + 1e-6);
+    expect(hi).toBeGreaterThanOrEqual(Math.max(A.scale * (127 - A.zeroPoint), B.scale * (127 - B.zeroPoint)) - q!.scale);
+  });
+
   it('Q -> MaxPool -> DQ on int8 labels the int8 tensor', () => {
     const p = new Pat();
     const x = p.floatInput('x', [1, 2, 4, 4]);
