@@ -18,6 +18,7 @@ import { matmulAddToFc } from './passes/matmul-add-to-fc.js';
 import { unquantizedActivation } from './passes/unquantized-activation.js';
 import { perChannelActivation } from './passes/per-channel-activation.js';
 import { floatTail } from './passes/float-tail.js';
+import { fuseHardSwish } from './passes/fuse-hard-swish.js';
 import { foldConstantScale } from './passes/fold-constant-scale.js';
 import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
@@ -80,6 +81,7 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   // QOperator (QLinearConv, com.microsoft QGemm ...) rewritten as DQ -> float op -> Q first
   { name: 'qoperator-to-qdq', run: qoperatorToQdq },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
+  { name: 'fuse-hard-swish', run: fuseHardSwish },
   { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
   { name: 'propagate-quant', run: propagateQuant },
   { name: 'matmul-add-to-fc', run: matmulAddToFc },

@@ -4,7 +4,7 @@
  * run against onnxruntime with the per-op harness (test/ops/harness.ts).
  */
 import { describeOp, inputRms, type OpCase } from '../ops/harness.js';
-import { act, depthwiseBias, nncfConvBn, nncfPerChannel, nncfTail, Pat, ppqHead, quarkConvActivation, quarkPoolScale, Rand, tf2onnxDense } from './patterns.js';
+import { act, depthwiseBias, nncfConvBn, nncfPerChannel, nncfTail, Pat, ppqHead, quarkConvActivation, quarkPoolScale, decomposedHardSwish, Rand, tf2onnxDense } from './patterns.js';
 import type { QParams } from '../helpers/onnx-builder.js';
 import { floatTail } from '../../compiler/passes/float-tail.js';
 import { foldQdq } from '../../compiler/passes/fold-qdq.js';
@@ -95,6 +95,10 @@ const cases: OpCase[] = [
   {
     name: 'unquantized-activation: Quark Conv -> HardSwish -> Q', model: quarkConvActivation(r, A, quarkOut, 'HardSwish').bytes(), maxLsb: 2,
     knownDifference: { minExact: 0.5, why: 'the int8 conv output over [-3, 2.3] has about twice the output scale: one more rounding than onnxruntime, as in TFLite' },
+  },
+  {
+    name: 'fuse-hard-swish: NNCF Conv -> HardSigmoid(1/6, 1/2) * conv -> Q', model: decomposedHardSwish(r, A, quarkOut).bytes(), maxLsb: 2,
+    knownDifference: { minExact: 0.5, why: 'as Quark HardSwish: the int8 conv output is one more rounding than onnxruntime, as in TFLite' },
   },
   { name: 'fold-constant-scale: Quark GlobalAveragePool -> Mul(1.0625) -> Q', model: quarkPoolScale(A, act(0.02, 3), 1.0625).bytes() },
   { name: 'fold-constant-scale: Quark ReduceMean -> Mul(0.8) -> Q', model: quarkPoolScale(A, act(0.025, -7), 0.8, 'ReduceMean').bytes() },

@@ -179,6 +179,15 @@ export function quarkConvActivation(r: Rand, A: QParams, O: QParams, activation:
   return p.out(y, O);
 }
 
+/** NNCF / PyTorch below opset 14: Conv -> HardSigmoid(1/6, 1/2) and Mul(conv, gate) -> Q, HardSwish written out. */
+export function decomposedHardSwish(r: Rand, A: QParams, O: QParams): Pat {
+  const p = new Pat();
+  const w = p.weights(r.floats(4 * 3 * 9), [4, 3, 3, 3], 0);
+  const c = p.b.op('Conv', [p.qdq(p.floatInput('x', [1, 3, 6, 6]), A), w.name], { pads: [1, 1, 1, 1] });
+  const gate = p.b.op('HardSigmoid', [c], { alpha: 1 / 6, beta: 0.5 });
+  return p.out(p.b.op('Mul', [c, gate]), O);
+}
+
 /** Quark XINT8: DQ -> GlobalAveragePool (or ReduceMean) -> Mul(constant) -> Q, the pooled value left float. */
 export function quarkPoolScale(A: QParams, O: QParams, c: number, pool: 'GlobalAveragePool' | 'ReduceMean' = 'GlobalAveragePool'): Pat {
   const p = new Pat();
