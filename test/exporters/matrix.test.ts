@@ -41,7 +41,7 @@ describe('exporter matrix fixtures', () => {
 
 describe('exporter matrix', () => {
   let tflmOutputs = new Map<string, TflmOutput[] | Error>();
-  beforeAll(() => { tflmOutputs = tflmReferences(manifest.cells); }, 120_000);
+  beforeAll(async () => { tflmOutputs = await tflmReferences(manifest.cells); }, 120_000);
   for (const cell of manifest.cells) {
     it(cell.id, async (ctx) => {
       const outcome = await runCell(cell, { tflmOutputs });

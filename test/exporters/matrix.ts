@@ -134,10 +134,10 @@ function twinOf(cell: ManifestCell): string | undefined {
  * TFLite Micro on every cell's .tflite twin and committed samples, in one
  * Python process (the interpreter import costs seconds per process). Keyed by cell id.
  */
-export function tflmReferences(cells: ManifestCell[]): Map<string, TflmOutput[] | Error> {
+export async function tflmReferences(cells: ManifestCell[]): Promise<Map<string, TflmOutput[] | Error>> {
   const jobs = cells.filter((c) => twinOf(c) && c.samples && !c.exportError);
   if (!jobs.length || !tflmPython()) return new Map();
-  const results = runTflmBatch(jobs.map((c) => ({ model: twinOf(c)!, inputFiles: [c.samples!] })));
+  const results = await runTflmBatch(jobs.map((c) => ({ model: twinOf(c)!, inputFiles: [c.samples!] })));
   return new Map(jobs.map((c, i) => [c.id, results[i]]));
 }
 

@@ -5,7 +5,7 @@
  * .ci/setup), else python3; `tflmPython()` is undefined when none of them can
  * import tflite_micro, and tests then report themselves skipped.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -78,7 +78,7 @@ function readOutputs(npz: string): TflmOutput[] {
  * samples, as for runTflm). Returns the outputs of each job, in order, or
  * the error TFLM gave on that model.
  */
-export function runTflmBatch(jobs: { model: string; inputFiles: string[] }[]): (TflmOutput[] | Error)[] {
+export async function runTflmBatch(jobs: { model: string; inputFiles: string[] }[]): Promise<(TflmOutput[] | Error)[]> {
   const python = tflmPython();
   if (!python) throw new Error('tflite-micro is not importable (run .ci/setup or set EDGEC_TFLM_PYTHON)');
   const dir = mkdtempSync(join(tmpdir(), 'edgec-tflm-'));
@@ -86,12 +86,25 @@ export function runTflmBatch(jobs: { model: string; inputFiles: string[] }[]): (
     const spec = jobs.map((j, i) => ({ model: resolve(j.model), out: join(dir, `out${i}.npz`), inputs: j.inputFiles.map((f) => resolve(f)) }));
     const jobFile = join(dir, 'jobs.json');
     writeFileSync(jobFile, JSON.stringify(spec));
-    const r = spawnSync(python, [SCRIPT, '--jobs', jobFile], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    // asynchronous: the whole matrix's TFLM runs take tens of seconds, and a vitest worker blocked
+    // for 60 s misses its own RPC reply ("Timeout calling onTaskUpdate") and fails the run
+    const r = await runProcess(python, [SCRIPT, '--jobs', jobFile]);
     if (r.status !== 0) throw new Error(`tflite-micro failed: ${r.stderr.trim()}`);
     return spec.map((j) => (existsSync(`${j.out}.err`) ? new Error(`tflite-micro failed on ${j.model}: ${readFileSync(`${j.out}.err`, 'utf8')}`) : readOutputs(j.out)));
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** Runs a process without blocking the event loop; resolves with its exit status and stderr. */
+function runProcess(cmd: string, args: string[]): Promise<{ status: number | null; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.on('error', (e) => done({ status: null, stderr: String(e) }));
+    child.on('close', (status) => done({ status, stderr }));
+  });
 }
 
 export interface TflmComparison {
