@@ -26,20 +26,28 @@ function requireActivation(ctx: LoweringContext, node: Node, index: number): voi
   if (ctx.tensor(node.inputs[index]).data) throw ctx.fail(node, `input ${index} ('${node.inputs[index]}') of ${node.opType} must be an activation, not a constant (opset ${ctx.graph.opset})`);
 }
 
+/**
+ * Max/Min and Where: two (possibly broadcast, possibly constant) operands
+ * read in the output's layout, the output defined, and each operand's
+ * requantization to the output (both kernels compare or select after it).
+ */
+function twoOperands(ctx: LoweringContext, node: Node, first: number, second: number) {
+  const outName = node.outputs[0];
+  const outShape = ctx.tensor(outName).shape;
+  const outQ = ctx.quant(node, outName);
+  const operands = [operand(ctx, node, first, outShape), operand(ctx, node, second, outShape)] as const;
+  const perm = outputPerm(ctx, node, outShape);
+  const { collapsed } = broadcastLayout(ctx, node, outShape, perm, [...operands]);
+  const out = ctx.define(outName, perm);
+  const requant = [shiftedRequant(ctx, node, operands[0].quant, outQ), shiftedRequant(ctx, node, operands[1].quant, outQ)] as const;
+  return { outShape, outQ, operands, perm, collapsed, out, requant };
+}
+
 function lowerMinMax(node: Node, ctx: LoweringContext): void {
   const present = node.inputs.filter((i) => i !== '');
   if (present.length !== 2) throw ctx.fail(node, `${node.opType} with ${present.length} inputs is not supported (opset ${ctx.graph.opset}); two inputs are`);
   if (present.every((i) => ctx.tensor(i).data)) throw ctx.fail(node, `${node.opType} of two constants should have been folded`);
-  const outName = node.outputs[0];
-  const outShape = ctx.tensor(outName).shape;
-  const outQ = ctx.quant(node, outName);
-  const a = operand(ctx, node, 0, outShape);
-  const b = operand(ctx, node, 1, outShape);
-  const perm = outputPerm(ctx, node, outShape);
-  const { collapsed } = broadcastLayout(ctx, node, outShape, perm, [a, b]);
-  const out = ctx.define(outName, perm);
-  const m1 = shiftedRequant(ctx, node, a.quant, outQ);
-  const m2 = shiftedRequant(ctx, node, b.quant, outQ);
+  const { outQ, operands: [a, b], collapsed, out, requant: [m1, m2] } = twoOperands(ctx, node, 0, 1);
   ctx.addOp({
     kind: 'minmax', name: node.name, onnxOp: node.opType,
     inputs: [a, b].filter((o) => !o.isConst).map((o) => o.ref), outputs: [out],
@@ -116,16 +124,7 @@ function lowerWhere(node: Node, ctx: LoweringContext): void {
   const cond = ctx.tensor(condName);
   if (!cond.data) throw ctx.fail(node, `Where with a computed condition '${condName}' is not supported (opset ${ctx.graph.opset}); the condition must be a constant`);
   if (node.inputs.slice(1).every((i) => ctx.tensor(i).data)) throw ctx.fail(node, 'Where of two constants should have been folded');
-  const outName = node.outputs[0];
-  const outShape = ctx.tensor(outName).shape;
-  const outQ = ctx.quant(node, outName);
-  const x = operand(ctx, node, 1, outShape);
-  const y = operand(ctx, node, 2, outShape);
-  const perm = outputPerm(ctx, node, outShape);
-  const { collapsed } = broadcastLayout(ctx, node, outShape, perm, [x, y]);
-  const out = ctx.define(outName, perm);
-  const mx = shiftedRequant(ctx, node, x.quant, outQ);
-  const my = shiftedRequant(ctx, node, y.quant, outQ);
+  const { outShape, outQ, operands: [x, y], perm, collapsed, out, requant: [mx, my] } = twoOperands(ctx, node, 1, 2);
   const mask = expandedMask(cond.data as Int8Array | Uint8Array, cond.shape, outShape, perm);
   ctx.addOp({
     kind: 'where', name: node.name, onnxOp: 'Where',
