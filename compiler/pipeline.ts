@@ -26,6 +26,7 @@ import { fuseSwish } from './passes/fuse-swish.js';
 import { foldArgCast } from './passes/fold-arg-cast.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
+import { keepLayersFloat } from './passes/float-layers.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult } from './emit/c-emitter.js';
@@ -56,6 +57,10 @@ export interface CompileOptions {
   backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
   plan?: ProgramPlanOptions;
+  /** ONNX nodes (Conv, Gemm, MatMul) that run in float32 (passes/float-layers.ts; with calibration also kept float by the PTQ). */
+  floatLayers?: string[];
+  /** With calibration: keep a layer float when quantizing it costs more than this many dB of output SQNR (quantize/auto-float.ts). */
+  autoFloatDb?: number;
 }
 
 export interface Compiled {
@@ -73,6 +78,8 @@ export interface Compiled {
   notes: string[];
   /** `--keep-inputs`: the arena the same build needs when inputs may be overwritten. */
   arenaWithoutKeepInputs?: number;
+  /** PTQ with float layers: the same build with every layer int8 (the report's cost comparison). */
+  int8Build?: { arenaBytes: number; weightsBytes: number; macs: number };
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
@@ -131,6 +138,9 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const board = boardById(options.board ?? 'host');
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
   let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, { shapes: options.shapes }) : loadModelFile(modelPath, { shapes: options.shapes });
+  if (options.autoFloatDb !== undefined && !options.calibration) throw new EdgecError('--auto-float needs --calibration <samples>: it measures what quantizing each layer costs on them', 2);
+  // before the QDQ canonicalisation, while node names are the model's
+  if (options.floatLayers?.length) graph = keepLayersFloat(options.floatLayers)(graph);
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
@@ -154,6 +164,10 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
 export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
   if (!options.calibration) return compileModel(modelPath, options);
   if (isTfliteFile(modelPath)) throw new EdgecError(`--calibration: ${modelPath} is a TFLite model; edgec quantizes float ONNX models only (convert the .tflite with full-int8 post-training quantization instead)`, 2);
-  const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress() });
-  return { ...compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes }), quantized };
+  const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress(), floatLayers: options.floatLayers, autoFloatDb: options.autoFloatDb });
+  // the QDQ model keeps those layers' weights float; naming them also keeps a float tail layer float
+  const compiled = compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes, floatLayers: quantized.floatLayers });
+  // what the float layers cost: the same build with every layer int8
+  const int8Build = quantized.int8QdqBytes && compileModel(modelPath, { ...options, modelBytes: quantized.int8QdqBytes, floatLayers: [] });
+  return { ...compiled, quantized, int8Build: int8Build ? { arenaBytes: int8Build.plan.arenaBytes, weightsBytes: int8Build.emitted.weightsBytes, macs: int8Build.program.ops.reduce((a, op) => a + op.macs, 0) } : undefined };
 }

@@ -52,6 +52,43 @@ export interface ModelReport {
   outputs: { name: string; type: string; dims: number[]; scale: number; zeroPoint: number }[];
   /** Notes of the graph passes (e.g. a float tail run in int8 and dequantized at the output). */
   notes: string[];
+  /** Layers kept in float32 and what they cost (empty for all-int8 builds). */
+  floatLayers: FloatLayerCost[];
+  /** PTQ with float layers: the same build with every layer int8, measured. */
+  int8Build?: { arenaBytes: number; weightsBytes: number; macs: number };
+}
+
+/** One layer kept in float32: its weights float vs what the int8 layer stores, and its share of the work. */
+export interface FloatLayerCost {
+  name: string;
+  onnxOp: string;
+  kind: string;
+  macs: number;
+  /** Float filter + bias bytes in flash. */
+  weightsBytes: number;
+  /** What the int8 layer would store: int8 filter, int32 bias, mult and shift per output channel. */
+  int8WeightsBytes: number;
+  /** Float32 activations the layer reads or writes in the arena (its boundary temporaries included). */
+  floatTensorBytes: number;
+}
+
+/** Float32 kernels of layers kept in float (compiler/ops/float-layer.ts). */
+const FLOAT_KINDS = new Set(['conv2d_f32', 'depthwise_conv2d_f32', 'fully_connected_f32']);
+
+export function floatLayerCosts(c: Compiled): FloatLayerCost[] {
+  const { program } = c;
+  const bytesOf = (id: string | undefined): number => (id === undefined ? 0 : program.consts.get(id)?.data.byteLength ?? 0);
+  return program.ops.filter((op) => FLOAT_KINDS.has(op.kind)).map((op) => {
+    const filterElements = bytesOf(op.consts.filter) / 4;
+    const channels = bytesOf(op.consts.bias) / 4;
+    const floatValues = [...op.inputs, ...op.outputs].map((id) => program.values.get(id)).filter((v): v is NonNullable<typeof v> => v?.type === 'float32');
+    return {
+      name: op.name, onnxOp: op.onnxOp, kind: op.kind, macs: op.macs,
+      weightsBytes: bytesOf(op.consts.filter) + bytesOf(op.consts.bias),
+      int8WeightsBytes: filterElements + 12 * channels,
+      floatTensorBytes: floatValues.reduce((a, v) => a + valueBytes(v), 0),
+    };
+  });
 }
 
 function summariseParams(p: Record<string, unknown>, kind: string): string {
@@ -99,6 +136,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
     weightsBytes, codeBytesEstimate, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
     fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
     inputs: program.inputs.map(io), outputs: program.outputs.map(io), notes: c.notes ?? [],
+    floatLayers: floatLayerCosts(c), int8Build: c.int8Build,
   };
 }
 
@@ -125,4 +163,23 @@ export function formatSummary(r: ModelReport): string {
     `flash: ${r.flashBytes} bytes = weights ${r.weightsBytes} + code ~${r.codeBytesEstimate} (estimate)`,
     `board ${r.board}: RAM ${r.arenaBytes}/${r.boardRamBytes} (${pct(r.arenaBytes, r.boardRamBytes)}), flash ${r.flashBytes}/${r.boardFlashBytes} (${pct(r.flashBytes, r.boardFlashBytes)})`,
   ].join('\n');
+}
+
+const n = (x: number): string => x.toLocaleString('en-US');
+const signed = (x: number): string => `${x >= 0 ? '+' : ''}${n(x)}`;
+
+/** The build report's float-layer lines: which layers stayed float and what they cost in flash, RAM and time. */
+export function formatFloatLayers(r: ModelReport): string[] {
+  if (r.floatLayers.length === 0) return [];
+  const floatMacs = r.floatLayers.reduce((a, l) => a + l.macs, 0);
+  const lines = [`float layers: ${r.floatLayers.length} layer(s) run in float32, int8 <-> float32 at their edges:`];
+  for (const l of r.floatLayers) {
+    lines.push(`  '${displayName(l.name, 40)}' (${displayName(l.onnxOp, 20)} -> ${l.kind}): weights ${n(l.weightsBytes)} B float vs ${n(l.int8WeightsBytes)} B int8 (${signed(l.weightsBytes - l.int8WeightsBytes)} B flash), float tensors ${n(l.floatTensorBytes)} B, ${n(l.macs)} MACs`);
+  }
+  if (r.int8Build) {
+    lines.push(`  vs the all-int8 build (same calibration): weights ${n(r.int8Build.weightsBytes)} -> ${n(r.weightsBytes)} B (${signed(r.weightsBytes - r.int8Build.weightsBytes)}), arena ${n(r.int8Build.arenaBytes)} -> ${n(r.arenaBytes)} B (${signed(r.arenaBytes - r.int8Build.arenaBytes)})`);
+  }
+  const share = r.totalMacs > 0 ? ((100 * floatMacs) / r.totalMacs).toFixed(1) : '0.0';
+  lines.push(`  time (estimate): ${n(floatMacs)} of ${n(r.totalMacs)} MACs (${share}%) in float32; a float MAC costs a few int8 MACs with an FPU (Cortex-M4F/M7, ESP32-S3) and tens without one (Cortex-M0+, ESP32-C3: software float)`);
+  return lines;
 }

@@ -10,10 +10,13 @@ import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
-import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { formatBytes, formatFloatLayers, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { parseFloatLayers } from '../passes/float-layers.js';
+import { parseAutoFloat } from '../quantize/index.js';
+import { formatAutoFloat } from '../quantize/auto-float.js';
 import { packageFiles } from '../package/index.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
-import { memoryOption, parseShapeOption } from './options.js';
+import { AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, memoryOption, parseShapeOption } from './options.js';
 import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
 import { selftestFiles } from '../verify/selftest.js';
@@ -22,14 +25,14 @@ import { fileSystemError, writeOutputFolder, type OutputFile } from './output-fo
 import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; floatLayers?: string; autoFloat?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
-  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs } });
+  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat) });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -79,7 +82,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
   const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
   if (flags.json) {
-    log(JSON.stringify({ ...r, outDir, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
+    log(JSON.stringify({ ...r, outDir, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy, autoFloat: c.quantized?.autoFloat } }, null, 2));
     return;
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
@@ -93,6 +96,8 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   if (keep) log(keep);
   log(`inputs:  ${r.inputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   log(`outputs: ${r.outputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
+  formatFloatLayers(r).forEach((l) => log(l));
+  if (c.quantized?.autoFloat) formatAutoFloat(c.quantized.autoFloat).forEach((l) => log(l));
   if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
   if (selftest.length) log(`selftest: ${flags.selftest} golden vectors in ${c.program.name}_selftest.c; build with -DEDGEC_SELFTEST_MAIN for a PASS/FAIL program (selftest_main.c)`);
 }
@@ -106,6 +111,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   log(formatSummary(r));
   const keep = keepInputsLine(c);
   if (keep) log(keep);
+  formatFloatLayers(r).forEach((l) => log(l));
+  if (c.quantized?.autoFloat) formatAutoFloat(c.quantized.autoFloat).forEach((l) => log(l));
   if (c.backendNote) log(`note: ${c.backendNote}`);
   c.notes.forEach((n) => log(`note: ${n}`));
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
@@ -127,6 +134,8 @@ function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--input-layout <layout>', 'layout of channels-first model inputs as exposed in the C API: declared (the model\'s) or nhwc (no layout copy before the first conv)').choices(['declared', 'nhwc']))
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
     .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
+    .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
+    .option('--auto-float <dB>', AUTO_FLOAT_HELP)
     .addOption(memoryOption())
     .option('--keep-inputs', 'plan the inputs live to the end: invoke() leaves them intact (costs arena bytes; the report says how many)')
     .option('--json', 'machine-readable output');

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { valueBytes, type Program, type Value } from '../ir/program.js';
+import { valueBytes, type ConstArray, type Program, type Value } from '../ir/program.js';
 import type { Plan } from '../plan/types.js';
 import type { Backend } from '../backends/index.js';
 import type { Board } from '../boards.js';
@@ -64,13 +64,33 @@ function tensorView(v: Value, plan: Plan): Record<string, unknown> {
   };
 }
 
-function formatData(data: Int8Array | Int32Array): string {
-  const perLine = data instanceof Int8Array ? 24 : 8;
+/** One element as a C literal: floats with 9 significant digits (float32 round-trips exactly), INT32_MIN spelled without overflow. */
+function cElement(v: number, isFloat: boolean): string {
+  if (isFloat) return cFloat(v);
+  return v === -2147483648 ? '(-2147483647 - 1)' : String(v);
+}
+
+function formatData(data: ConstArray['data']): string {
+  const isFloat = data instanceof Float32Array;
+  const perLine = data instanceof Int8Array ? 24 : isFloat ? 6 : 8;
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += perLine) {
-    lines.push(`  ${Array.from(data.subarray(i, i + perLine), (v) => (v === -2147483648 ? '(-2147483647 - 1)' : String(v))).join(', ')},`);
+    lines.push(`  ${Array.from(data.subarray(i, i + perLine), (v) => cElement(v, isFloat)).join(', ')},`);
   }
   return lines.join('\n');
+}
+
+/** `data` followed by `pad` zero elements, same element type. */
+function padded(data: ConstArray['data'], pad: number): ConstArray['data'] {
+  if (pad === 0) return data;
+  const out = new (data.constructor as new (n: number) => ConstArray['data'])(data.length + pad);
+  out.set(data);
+  return out;
+}
+
+/** C element type of a const array. */
+export function constCType(type: ConstArray['type']): string {
+  return type === 'int8' ? 'int8_t' : type === 'int32' ? 'int32_t' : 'float';
 }
 
 export interface EmitResult {
@@ -129,9 +149,9 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
   });
   const consts = [...program.consts.values()].map((c) => {
     const pad = constPadding.get(c.id) ?? 0;
-    const data = pad ? (c.data instanceof Int8Array ? Int8Array.from([...c.data, ...new Array<number>(pad).fill(0)]) : Int32Array.from([...c.data, ...new Array<number>(pad).fill(0)])) : c.data;
+    const data = padded(c.data, pad);
     return {
-      cName: constName(c.id), cType: c.type === 'int8' ? 'int8_t' : 'int32_t', length: Math.max(1, data.length),
+      cName: constName(c.id), cType: constCType(c.type), length: Math.max(1, data.length),
       data: data.length ? formatData(data) : '  0',
     };
   });

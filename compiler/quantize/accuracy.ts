@@ -73,7 +73,7 @@ export function floatTensorFor(floatGraph: Graph, onnxName: string): string | un
 export async function measureAccuracy(built: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
   // a `--weights blob` build needs a bound blob to run: measure the same graph with const weights
   const c = built.backend.id === 'portable' && !built.emitted.weightsBlob ? built
-    : compileModel(built.graph.fileName, { name: built.program.name, board: 'host', backend: 'portable', modelBytes: q.qdqBytes });
+    : compileModel(built.graph.fileName, { name: built.program.name, board: 'host', backend: 'portable', modelBytes: q.qdqBytes, floatLayers: q.floatLayers });
   const samples: NamedTensor[][] = q.samples.slice(0, opts.maxSamples ?? 100);
   const { program } = c;
   const dir = mkdtempSync(join(tmpdir(), 'edgec-ptq-'));

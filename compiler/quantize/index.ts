@@ -21,6 +21,8 @@ import { loadCalibration } from './calibration-data.js';
 import { writeOnnx } from './onnx-writer.js';
 import { activationQuant, insertQdq, planQuantization, type ActQuant } from './quantize.js';
 import { CALIBRATION_METHODS, type CalibrationMethod, type Range } from './ranges.js';
+import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
+import { FLOAT_LAYER_OPS, floatLayerNodes } from '../passes/float-layers.js';
 
 /** Float passes before quantization, in order (each in compiler/passes). */
 export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
@@ -40,6 +42,10 @@ export interface QuantizeOptions {
   method?: string;
   shapes?: Record<string, number[]>;
   progress?: CalibrationOptions['progress'];
+  /** Nodes (Conv, Gemm, MatMul) that stay float32 (--float-layers). */
+  floatLayers?: string[];
+  /** Also keep float every layer whose quantization costs more than this many dB of output SQNR (--auto-float, auto-float.ts). */
+  autoFloatDb?: number;
 }
 
 export interface Quantized {
@@ -53,6 +59,12 @@ export interface Quantized {
   ranges: Map<string, Range>;
   params: Map<string, ActQuant>;
   method: CalibrationMethod;
+  /** Layers left float in qdqBytes (--float-layers, then --auto-float's choice). */
+  floatLayers: string[];
+  /** --auto-float: the search, its rounds and the SQNR before and after. */
+  autoFloat?: AutoFloatResult;
+  /** With float layers: the same quantization with every layer int8 (the build report's cost comparison). */
+  int8QdqBytes?: Uint8Array;
 }
 
 export function parseMethod(text: string | undefined): { method: CalibrationMethod; percentile?: number } {
@@ -90,7 +102,27 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const ranges = await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress });
   const params = activationQuant(floatGraph, plan, ranges);
   // insertQdq edits in place: quantize a fresh copy so floatGraph stays the float model
-  const qGraph = prepareFloatGraph(modelPath, options.shapes);
-  const qdqBytes = writeOnnx(insertQdq(qGraph, plan, params));
-  return { floatGraph, floatBytes, qdqBytes, samples, ranges, params, method };
+  const qdqWith = (layers: ReadonlySet<string>): Uint8Array => writeOnnx(insertQdq(prepareFloatGraph(modelPath, options.shapes), plan, params, layers));
+  const forced = floatLayerNodes(floatGraph, options.floatLayers ?? []).map((n) => n.name);
+  const autoFloat = options.autoFloatDb === undefined ? undefined : await chooseFloatLayers({
+    thresholdDb: options.autoFloatDb, forced, floatModel: floatBytes, samples, qdqWith,
+    candidates: floatLayerNodes(floatGraph, floatLayerCandidates(floatGraph)).map((n) => n.name),
+  });
+  const floatLayers = [...forced, ...(autoFloat?.chosen ?? [])];
+  const qdqBytes = qdqWith(new Set(floatLayers));
+  const int8QdqBytes = floatLayers.length > 0 ? qdqWith(new Set()) : undefined;
+  return { floatGraph, floatBytes, qdqBytes, samples, ranges, params, method, floatLayers, autoFloat, int8QdqBytes };
+}
+
+/** Layers --auto-float may keep float: Conv, Gemm and MatMul with constant float weights. */
+export function floatLayerCandidates(graph: Graph): string[] {
+  return graph.nodes.filter((n) => FLOAT_LAYER_OPS.has(n.opType) && graph.tensors.get(n.inputs[1] ?? '')?.data !== undefined).map((n) => n.name);
+}
+
+/** `--auto-float <dB>`: a finite, non-negative number of dB. */
+export function parseAutoFloat(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const db = Number(text);
+  if (text.trim() === '' || !Number.isFinite(db) || db < 0) throw new EdgecError(`--auto-float '${text}': expected a threshold in dB (a number >= 0, e.g. 1.5)`, 2);
+  return db;
 }

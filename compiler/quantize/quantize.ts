@@ -206,8 +206,14 @@ function quantizeConstInputs(b: Builder, node: Node): void {
   });
 }
 
-/** Rewrites `graph` in place into its QDQ form. */
-export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>): Graph {
+/**
+ * Rewrites `graph` in place into its QDQ form. `floatLayers`: weighted nodes
+ * that stay float (--float-layers / --auto-float): their weights and bias are
+ * left float, their activations keep their Q/DQ, so the int8 neighbours are
+ * quantized exactly as in the all-int8 model and the layer computes in float
+ * between a DequantizeLinear and a QuantizeLinear (ops/float-layer.ts).
+ */
+export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>, floatLayers: ReadonlySet<string> = new Set()): Graph {
   const b: Builder = { graph, nodes: [] };
   const quantized = new Set(plan.quantized);
   /** Float tensor readers should read instead of each quantized activation. */
@@ -234,8 +240,10 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
     // the activation's quantization is keyed by its float name, before the read is redirected to its DQ
     const inQ = params.get(node.inputs[0]);
     node.inputs = node.inputs.map((i) => readAs.get(i) ?? i);
-    if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ);
-    quantizeConstInputs(b, node);
+    if (!floatLayers.has(node.name)) {
+      if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ);
+      quantizeConstInputs(b, node);
+    }
     // a quantized graph output keeps its name: the producer writes <name>_float, Q/DQ restore <name>
     const renamed = new Map<string, string>();
     node.outputs = node.outputs.map((o) => {
