@@ -16,11 +16,12 @@
  * The int8 regions around are untouched: with the same Q/DQ parameters they
  * compute what they compute in an all-int8 build.
  */
-import type { Node } from '../ir/graph.js';
+import type { Graph, Node } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
 import { physicalShape, type Perm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { fusedClamp } from '../passes/fuse-activations.js';
+import { KEEP_FLOAT_ATTR } from '../passes/float-layers.js';
 
 /** Why CMSIS-NN / ESP-NN run such a layer on the portable kernel (the build report lists it). */
 export const FLOAT_LAYER_REASON = 'layer kept in float32 (the kernel libraries are int8)';
@@ -28,11 +29,30 @@ export const FLOAT_LAYER_REASON = 'layer kept in float32 (the kernel libraries a
 /** Largest finite float32: the "no bound" of a float kernel's clamp. */
 export const FLT_MAX = 3.4028234663852886e38;
 
-/** Whether `node` runs in float: its weights (input `index`) are a float constant without quantization. */
+const quantizedModels = new WeakMap<Graph, boolean>();
+
+/** Whether any tensor of the graph carries a quantization (after fold-qdq: the model is a QDQ / int8 model). */
+function isQuantizedModel(graph: Graph): boolean {
+  let known = quantizedModels.get(graph);
+  if (known === undefined) {
+    known = [...graph.tensors.values()].some((t) => t.quant !== undefined);
+    quantizedModels.set(graph, known);
+  }
+  return known;
+}
+
+/**
+ * Whether `node` runs in float: its weights (input `index`) are a float
+ * constant without quantization, inside a quantized model or named by
+ * --float-layers. A wholly float model without --calibration is not
+ * silently compiled to float: lowering refuses it as before, asking for
+ * calibration data.
+ */
 export function hasFloatWeights(ctx: LoweringContext, node: Node, index = 1): boolean {
   const name = node.inputs[index] ?? '';
   const t = name === '' ? undefined : ctx.graph.tensors.get(name);
-  return !!t?.data && t.dtype === 'float32' && !t.quant;
+  if (!t?.data || t.dtype !== 'float32' || t.quant) return false;
+  return node.attrs[KEEP_FLOAT_ATTR] !== undefined || isQuantizedModel(ctx.graph);
 }
 
 /** The float values of a constant input (weights, bias), checked finite: a NaN or infinity in flash would poison every output silently. */
