@@ -91,12 +91,23 @@ export function floatLayerCosts(c: Compiled): FloatLayerCost[] {
   });
 }
 
+/** A float layer's fused clamp, e.g. ` act[0,6]` (nothing without one). */
+function floatAct(p: Record<string, unknown>): string {
+  const lo = Number(p.act_min);
+  const hi = Number(p.act_max);
+  const show = (v: number): string => (Math.abs(v) >= 3e38 ? (v > 0 ? 'inf' : '-inf') : String(Math.fround(v)));
+  return lo <= -3e38 && hi >= 3e38 ? '' : ` act[${show(lo)},${show(hi)}]`;
+}
+
 function summariseParams(p: Record<string, unknown>, kind: string): string {
   const n = (k: string): unknown => p[k];
   switch (kind) {
     case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace': case 'conv2d_wzp':
       return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${(kind === 'conv2d' || kind === 'conv2d_wzp') && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
     case 'fully_connected': case 'fully_connected_wzp': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
+    case 'conv2d_f32': case 'depthwise_conv2d_f32':
+      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d_f32' && n('groups') !== 1 ? ` g${n('groups')}` : ''} f32${floatAct(p)}`;
+    case 'fully_connected_f32': return `${n('in_depth')}->${n('out_depth')} f32${floatAct(p)}`;
     case 'max_pool': case 'avg_pool': return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')}`;
     case 'add': case 'mul': return n('broadcast') ? 'broadcast' : 'same shape';
     default: return '';

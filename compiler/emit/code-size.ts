@@ -23,6 +23,10 @@ const KERNEL_TEXT_BYTES: Record<string, number> = {
   'edgec_concat_s8.c': 120,
   'edgec_pad_s8.c': 400,
   'edgec_transpose_s8.c': 400,
+  // float32 kernels of layers kept in float (measured with -mfloat-abi=hard -mfpu=fpv4-sp-d16)
+  'edgec_conv_f32.c': 450,
+  'edgec_depthwise_conv_f32.c': 390,
+  'edgec_fully_connected_f32.c': 160,
 };
 
 /** Bytes of the invoke function per kernel call (argument setup, const param structs). */

@@ -21,31 +21,8 @@ import { encodeNpy } from '../../compiler/data/npy.js';
 import { modelReport } from '../../compiler/report.js';
 import { main } from '../../compiler/cli/main.js';
 import { EdgecError } from '../../compiler/errors.js';
-import { OnnxBuilder } from '../helpers/onnx-builder.js';
+import { outlierCalibration, outlierModel } from '../fixtures/float-layers/outlier.js';
 import { runMixed } from '../helpers/mixed-run.js';
-import { Rand } from '../ops/harness.js';
-
-function outlierModel(): Uint8Array {
-  const r = new Rand(1414);
-  const b = new OnnxBuilder({ opset: 13 });
-  b.input('x', 'float32', [1, 4, 8, 8]);
-  const b1 = r.floats(8, -0.1, 0.1);
-  b1[0] = -50; // dead channel: always 0 after the Relu
-  b.initializer('w1', r.floats(8 * 4 * 9, -0.3, 0.3), [8, 4, 3, 3]).initializer('b1', b1, [8]);
-  const w2 = r.floats(8 * 8 * 9, -0.2, 0.2);
-  for (let oc = 0; oc < 8; oc++) for (let t = 0; t < 9; t++) w2[(oc * 8 + 0) * 9 + t] *= 100; // outlier input channel 0
-  b.initializer('w2', w2, [8, 8, 3, 3]).initializer('b2', r.floats(8, -0.1, 0.1), [8]);
-  b.initializer('w3', r.floats(5 * 8, -0.5, 0.5), [5, 8]).initializer('b3', r.floats(5, -0.1, 0.1), [5]);
-  const c1 = b.op('Conv', ['x', 'w1', 'b1'], { pads: [1, 1, 1, 1] }, { name: 'conv1' });
-  const r1 = b.op('Relu', [c1], {}, { name: 'relu1' });
-  const c2 = b.op('Conv', [r1, 'w2', 'b2'], { pads: [1, 1, 1, 1] }, { name: 'conv2' });
-  const r2 = b.op('Relu', [c2], {}, { name: 'relu2' });
-  const g = b.op('GlobalAveragePool', [r2], {}, { name: 'gap' });
-  const f = b.op('Flatten', [g], { axis: 1 }, { name: 'flatten' });
-  b.node('Gemm', [f, 'w3', 'b3'], ['y'], { transB: 1 }, { name: 'fc' });
-  b.output('y', 'float32', [1, 5]);
-  return b.toBytes();
-}
 
 let dir: string;
 let model: string;
@@ -55,9 +32,8 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'edgec-floatfb-'));
   model = join(dir, 'outlier.onnx');
   writeFileSync(model, outlierModel());
-  const r = new Rand(7);
   calibration = join(dir, 'calib.npy');
-  writeFileSync(calibration, encodeNpy({ dtype: 'float32', shape: [48, 1, 4, 8, 8], data: r.floats(48 * 4 * 64, -1, 1) }));
+  writeFileSync(calibration, encodeNpy({ dtype: 'float32', shape: [48, 1, 4, 8, 8], data: outlierCalibration() }));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
