@@ -207,6 +207,23 @@ function quantizeConstInputs(b: Builder, node: Node): void {
 }
 
 /**
+ * A tensor between two layers kept float: written by a float layer (or by a
+ * Relu / Clip fused into one) and read only by float layers. It stays float:
+ * no Q/DQ round trip inside a float region.
+ */
+function insideFloatRegion(graph: Graph, name: string, floatLayers: ReadonlySet<string>): boolean {
+  if (floatLayers.size === 0 || graph.outputs.includes(name)) return false;
+  const readers = graph.nodes.filter((n) => n.inputs.includes(name));
+  if (readers.length === 0 || !readers.every((r) => floatLayers.has(r.name))) return false;
+  const producer = graph.nodes.find((n) => n.outputs.includes(name));
+  if (!producer) return false;
+  if (floatLayers.has(producer.name)) return true;
+  const clamp = producer.opType === 'Relu' || producer.opType === 'Clip';
+  const source = clamp ? graph.nodes.find((n) => n.outputs.includes(producer.inputs[0])) : undefined;
+  return !!source && floatLayers.has(source.name) && fusedIntermediates(graph).has(producer.inputs[0]);
+}
+
+/**
  * Rewrites `graph` in place into its QDQ form. `floatLayers`: weighted nodes
  * that stay float (--float-layers / --auto-float): their weights and bias are
  * left float, their activations keep their Q/DQ, so the int8 neighbours are
@@ -215,7 +232,7 @@ function quantizeConstInputs(b: Builder, node: Node): void {
  */
 export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>, floatLayers: ReadonlySet<string> = new Set()): Graph {
   const b: Builder = { graph, nodes: [] };
-  const quantized = new Set(plan.quantized);
+  const quantized = new Set(plan.quantized.filter((name) => !insideFloatRegion(graph, name, floatLayers)));
   /** Float tensor readers should read instead of each quantized activation. */
   const readAs = new Map<string, string>();
 

@@ -77,6 +77,19 @@ function cases(): Case[] {
     list.push({ name: 'float conv -> float conv -> int8 conv', model: q.toBytes(), floatKinds: ['conv2d_f32', 'conv2d_f32'] });
   }
   {
+    // an exporter's float region: float conv -> Relu -> float depthwise -> Clip(0, 6) -> float conv, no Q between (clamps fuse in float)
+    const q = new QdqBuilder({ opset: 13 });
+    const x = q.input('x', [1, 3, 6, 6], act(0.05, -2));
+    const a = floatLayer(q, q.dq(x), 'Conv', r.floats(4 * 3 * 9, -0.5, 0.5), [4, 3, 3, 3], r.floats(4, -0.1, 0.1), { pads: [1, 1, 1, 1] }, 'r1');
+    const ar = q.b.op('Relu', [a], {}, { output: 'r1_relu' });
+    const b = floatLayer(q, ar, 'Conv', r.floats(4 * 9, -1, 1), [4, 1, 3, 3], r.floats(4, -0.1, 0.1), { group: 4, pads: [1, 1, 1, 1] }, 'r2');
+    q.b.float('six', 6).float('zero', 0);
+    const br = q.b.op('Clip', [b, 'zero', 'six'], {}, { output: 'r2_clip' });
+    const c = floatLayer(q, br, 'Conv', r.floats(2 * 4, -0.5, 0.5), [2, 4, 1, 1], r.floats(2, -0.1, 0.1), {}, 'r3');
+    q.output(q.quantize(c, act(0.03, 0)), 'y');
+    list.push({ name: 'float region: conv -> Relu -> depthwise -> Clip -> conv', model: q.toBytes(), floatKinds: ['conv2d_f32', 'depthwise_conv2d_f32', 'conv2d_f32'] });
+  }
+  {
     // the model's float input read directly by a float conv (no Q before it), the first layer left float by an exporter
     const q = new QdqBuilder({ opset: 13 });
     q.b.input('x', 'float32', [1, 3, 5, 5]);

@@ -61,6 +61,18 @@ describe('--float-layers with PTQ', () => {
     expect(r.arenaBytes).toBeGreaterThan(r.int8Build!.arenaBytes); // float tensors: 4 bytes per element
   }, 120_000);
 
+  it('two float layers in a row: no Q/DQ between them (a float region), still within 1 LSB of onnxruntime', async () => {
+    const c = await compileModelAsync(model, { name: 'region', calibration, floatLayers: ['conv1', 'conv2'] });
+    const kinds = c.program.ops.map((op) => op.kind);
+    expect(kinds.filter((k) => k.endsWith('_f32'))).toEqual(['conv2d_f32', 'conv2d_f32']);
+    // quantize (input edge), transpose, conv1 f32 (reads the float input: no dequantize), conv2 f32, quantize, ...
+    const between = kinds.slice(kinds.indexOf('conv2d_f32') + 1, kinds.lastIndexOf('conv2d_f32'));
+    expect(between).toEqual([]);
+    const { outputs } = await runMixed(c.quantized!.qdqBytes, { name: 'region', floatLayers: c.quantized!.floatLayers, samples: c.quantized!.samples.slice(0, 16) });
+    console.log(`[float-layers] PTQ + --float-layers conv1,conv2 (float region) vs onnxruntime: exact ${(100 * outputs[0].exactRate).toFixed(2)}%, max ${outputs[0].maxLsb} LSB`);
+    expect(outputs[0].maxLsb).toBeLessThanOrEqual(1);
+  }, 120_000);
+
   it('refuses unknown node names and ops without a float kernel in one line (exit 2)', async () => {
     for (const [names, why] of [[['conv9'], /no node named 'conv9' \(layers that can stay float: 'conv1', 'conv2', 'fc'\)/], [['relu1'], /node 'relu1' is a Relu; only Conv, Gemm and MatMul/]] as const) {
       const err = await compileModelAsync(model, { calibration, floatLayers: [...names] }).catch((e: unknown) => e);
