@@ -3,8 +3,8 @@
  * int8 model (issue 14). A layer runs float when its weights are a float
  * constant (compiler/ops/float-layer.ts); this pass makes that so for the
  * named nodes and marks them:
- *  - weights and bias behind a DequantizeLinear of a constant (a QDQ model)
- *    become float constants with the values onnxruntime computes for that
+ *  - weights and bias behind a DequantizeLinear of a constant (a QDQ model),
+ *    or quantized constants (an imported .tflite), become float constants with the values onnxruntime computes for that
  *    DequantizeLinear, (q - zero point) * scale in float32, so the float layer
  *    computes what onnxruntime computes for the same QDQ model;
  *  - float weights (our PTQ left them float, or the exporter did) stay;
@@ -14,7 +14,7 @@
  * are the model's. Unknown names and ops without a float kernel are refused
  * with one line naming the model and the option.
  */
-import type { Graph, Node, Tensor } from '../ir/graph.js';
+import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
 import { elementCount, producerOf } from '../ir/graph.js';
 import { displayName, EdgecError } from '../errors.js';
 import { readQuantParams } from './fold-qdq.js';
@@ -57,29 +57,37 @@ export function floatLayerNodes(graph: Graph, names: readonly string[], option =
   });
 }
 
-/** DequantizeLinear of a constant -> the float32 constant onnxruntime computes from it. */
-function dequantizeConstant(graph: Graph, dq: Node): Tensor {
-  const src = graph.tensors.get(dq.inputs[0]) as Tensor;
-  const q = readQuantParams(graph, dq);
+/** Quantized constant values -> float32, (q - zero point) * scale as onnxruntime's DequantizeLinear computes it. */
+function dequantizeConstant(graph: Graph, src: Tensor, q: QuantInfo, base: string): Tensor {
   const inner = q.axis === -1 ? 1 : elementCount(src.shape.slice(q.axis + 1));
   const channels = q.axis === -1 ? 1 : src.shape[q.axis];
   const values = Float32Array.from(src.data as ArrayLike<number>, (v, i) => {
     const c = q.axis === -1 ? 0 : Math.floor(i / inner) % channels;
     return Math.fround((Number(v) - q.zeroPoint[c]) * Math.fround(q.scale[c]));
   });
-  const name = uniqueTensorName(graph, `${dq.outputs[0]}_float`);
+  const name = uniqueTensorName(graph, `${base}_float`);
   const t: Tensor = { name, dtype: 'float32', shape: src.shape.slice(), data: values };
   graph.tensors.set(name, t);
   return t;
 }
 
-/** Input `index` of `node` as a float constant when it is a DequantizeLinear of a constant. */
+/**
+ * Input `index` of `node` as a float constant: a DequantizeLinear of a
+ * constant (QDQ models), or a constant that carries its quantization itself
+ * (imported .tflite models).
+ */
 function floatInput(graph: Graph, node: Node, index: number): void {
   const name = node.inputs[index] ?? '';
   if (name === '') return;
+  const own = graph.tensors.get(name);
+  if (own?.data && own.quant) {
+    node.inputs[index] = dequantizeConstant(graph, own, own.quant, name).name;
+    return;
+  }
   const dq = producerOf(graph, name);
-  if (!dq || dq.opType !== 'DequantizeLinear' || !graph.tensors.get(dq.inputs[0])?.data) return;
-  node.inputs[index] = dequantizeConstant(graph, dq).name;
+  const src = dq?.opType === 'DequantizeLinear' ? graph.tensors.get(dq.inputs[0]) : undefined;
+  if (!dq || !src?.data) return;
+  node.inputs[index] = dequantizeConstant(graph, src, readQuantParams(graph, dq), dq.outputs[0]).name;
   if (readersOf(graph, name).length === 0 && !graph.outputs.includes(name)) graph.nodes = graph.nodes.filter((n) => n !== dq);
 }
 

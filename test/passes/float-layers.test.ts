@@ -9,6 +9,7 @@ import { loadModelBytes } from '../../compiler/onnx/load.js';
 import { KEEP_FLOAT_ATTR, keepLayersFloat, parseFloatLayers } from '../../compiler/passes/float-layers.js';
 import { floatTail } from '../../compiler/passes/float-tail.js';
 import { EdgecError } from '../../compiler/errors.js';
+import { compileModel } from '../../compiler/pipeline.js';
 import { QdqBuilder, type QParams } from '../helpers/onnx-builder.js';
 import { runMixed } from '../helpers/mixed-run.js';
 import { Rand } from '../ops/harness.js';
@@ -74,6 +75,37 @@ describe('float-layers pass', () => {
     expect(fail(() => keepLayersFloat([flatten.name])(g)).message).toMatch(/is a Flatten; only Conv, Gemm and MatMul layers can stay float/);
     expect(fail(() => parseFloatLayers('c1,,c2')).message).toMatch(/comma-separated list/);
     expect(parseFloatLayers(' c1 , c2,c1')).toEqual(['c1', 'c2']);
+  });
+
+  it('an imported .tflite: the named layers\' quantized constants become float too (not silently left int8)', () => {
+    const c = compileModel('examples/tf2onnx_int8/tf2onnx_int8.tflite', { floatLayers: ['conv_2d_3', 'fully_connected_5'] });
+    expect(c.program.ops.filter((op) => op.kind.endsWith('_f32')).map((op) => `${op.name}:${op.kind}`)).toEqual(['conv_2d_3:conv2d_f32', 'fully_connected_5:fully_connected_f32']);
+    // the TFLite fused RELU became the float clamp
+    expect(c.program.ops.find((op) => op.name === 'conv_2d_3')!.params.act_min).toBe(0);
+  });
+
+  it('refuses float weights that are not finite and a quantized bias next to float weights, naming the node', () => {
+    const build = (bias: 'nan-weights' | 'quantized-bias'): Uint8Array => {
+      const q = new QdqBuilder({ opset: 13 });
+      const x = q.input('x', [1, 2, 4, 4], act(0.05, 0));
+      const w = new Rand(5).floats(3 * 2 * 9, -0.5, 0.5);
+      if (bias === 'nan-weights') w[4] = NaN;
+      q.b.initializer('w', w, [3, 2, 3, 3]);
+      const inputs = [q.dq(x), 'w'];
+      if (bias === 'quantized-bias') {
+        q.b.initializer('bq', Int32Array.of(10, 20, 30), [3]).float('bs', 0.001).initializer('bz', Int32Array.of(0), []);
+        inputs.push(q.b.op('DequantizeLinear', ['bq', 'bs', 'bz'], {}, { output: 'b_dq' }));
+      }
+      const y = q.b.op('Conv', inputs, { pads: [1, 1, 1, 1] }, { name: 'fconv', output: 'fconv_out' });
+      q.output(q.quantize(y, act(0.05, 0)), 'y');
+      return q.toBytes();
+    };
+    const fail = (bytes: Uint8Array): string => {
+      try { compileModel('bad.onnx', { modelBytes: bytes }); } catch (e) { expect(e).toBeInstanceOf(EdgecError); return (e as EdgecError).message; }
+      throw new Error('compiled');
+    };
+    expect(fail(build('nan-weights'))).toBe("bad.onnx: node 'fconv' (Conv): weights 'w' element 4 is NaN; float weights must be finite");
+    expect(fail(build('quantized-bias'))).toMatch(/^bad\.onnx: node 'fconv' \(Conv\): bias '.*' is quantized but the layer's weights are float/);
   });
 
   it('a QDQ model with every layer named runs them in float and matches onnxruntime on the unchanged QDQ model to float rounding', async () => {
