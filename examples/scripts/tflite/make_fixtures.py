@@ -213,6 +213,52 @@ def permute():
     return keras.Model(inp, L.Conv2D(2, 3)(x))
 
 
+def reductions():
+    # MEAN / SUM / REDUCE_MAX / REDUCE_MIN over axes other than the spatial pair, keep_dims both ways
+    x = inp = keras.Input((5, 6, 8), batch_size=1)
+    x = L.Conv2D(8, 1)(x)
+    chan = L.Lambda(lambda v: tf.reduce_mean(v, axis=-1))(x)  # [1, 5, 6]
+    rows = L.Lambda(lambda v: tf.reduce_mean(v, axis=1, keepdims=True))(x)  # [1, 1, 6, 8]
+    total = L.Lambda(lambda v: tf.reduce_sum(v, axis=[1, 2]))(x)  # [1, 8]
+    peak = L.GlobalMaxPooling2D()(x)  # REDUCE_MAX over (1, 2)
+    low = L.Lambda(lambda v: tf.reduce_min(v, axis=2))(x)  # [1, 5, 8]
+    return keras.Model(inp, [L.Dense(3)(L.Flatten()(chan)), L.Conv2D(2, 1)(rows), L.Dense(2)(total), L.Dense(2)(peak), L.Dense(2)(L.Flatten()(low))])
+
+
+def mean_same_quant():
+    # a MEAN whose output quantization is its input's (the file is edited after conversion: see same_quant_mean)
+    x = inp = keras.Input((4, 4, 6), batch_size=1)
+    x = L.Conv2D(6, 1)(x)
+    x = L.Lambda(lambda v: tf.reduce_mean(v, axis=[1, 2]))(x)
+    return keras.Model(inp, L.Dense(3)(x))
+
+
+def strided_slice_ellipsis():
+    x = inp = keras.Input((6, 7, 4), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    a = L.Lambda(lambda v: v[..., 1:3])(x)
+    b = L.Lambda(lambda v: v[:, ..., ::2, :])(x)
+    return keras.Model(inp, [L.Conv2D(2, 1)(a), L.Conv2D(2, 1)(b)])
+
+
+def same_quant_mean(data: bytes) -> bytes:
+    """Give every MEAN output its input's scale and zero point: TFLM runs such a MEAN
+    through the same QuantizedMeanOrSum, with a multiplier of 1/count."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    import flatbuffers
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    for sg in m.subgraphs:
+        for op in sg.operators:
+            code = m.operatorCodes[op.opcodeIndex]
+            if max(code.deprecatedBuiltinCode, code.builtinCode) != schema.BuiltinOperator.MEAN:
+                continue
+            src, dst = sg.tensors[op.inputs[0]].quantization, sg.tensors[op.outputs[0]].quantization
+            dst.scale, dst.zeroPoint = list(src.scale), list(src.zeroPoint)
+    b = flatbuffers.Builder(len(data) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
 def representative(model, n=64):
     shapes = [tuple(i.shape) for i in model.inputs]
 
@@ -269,7 +315,12 @@ FIXTURES = [
     ("strided_slice", strided_slice, {}),
     ("zero_pad", zero_pad, {}),
     ("permute", permute, {}),
+    ("reductions", reductions, {}),
+    ("mean_same_quant", mean_same_quant, {"edit": "same_quant_mean"}),
+    ("strided_slice_ellipsis", strided_slice_ellipsis, {}),
 ]
+
+EDITS = {"same_quant_mean": same_quant_mean}
 
 
 def main() -> None:
@@ -281,7 +332,10 @@ def main() -> None:
         if only and name not in only:
             continue
         seed(100 + i)
-        data = convert(build(), **opts)
+        convert_opts = {k: v for k, v in opts.items() if k != "edit"}
+        data = convert(build(), **convert_opts)
+        if "edit" in opts:
+            data = EDITS[opts["edit"]](data)
         (OUT / f"{name}.tflite").write_bytes(data)
         manifest[name] = {"builtins": builtins(data), **opts}
         print(f"{name}: {len(data)} bytes, {manifest[name]['builtins']}")
