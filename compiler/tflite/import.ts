@@ -25,7 +25,7 @@ import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
   fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, type Padding,
 } from './options.js';
-import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from '../ops/tflm-tables.js';
+import { absTable, hardSwishTable, leakyReluTable, relu6Table, reluTable, rsqrtTable, type QuantParams } from '../ops/tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
 
 /** The ONNX opset the produced graph follows (attribute forms of ReduceMean, Softmax axis). */
@@ -497,6 +497,11 @@ class TfliteImporter {
     return true;
   }
 
+  /** An op TFLM runs only on int8 (RSQRT): its table, or a refusal naming the types. */
+  tflmTableOnly(build: (input: QuantParams, output: QuantParams) => Int8Array): void {
+    if (!this.tflmTable(build)) throw this.fail('only per-tensor int8 input and output are supported');
+  }
+
   /** RESHAPE, SQUEEZE, EXPAND_DIMS: the declared output shape is the new shape. */
   reshape(): void {
     const x = this.input(0, 'input');
@@ -776,6 +781,8 @@ const OPERATORS: Record<string, Mapper> = {
   RELU() { if (!this.tflmTable(reluTable)) this.unary('Relu'); },
   RELU6() { if (!this.tflmTable(relu6Table)) this.clip(0, 6); },
   RELU_N1_TO_1() { this.clip(-1, 1); },
+  RSQRT() { this.tflmTableOnly(rsqrtTable); },
+  ABS() { if (!this.tflmTable(absTable)) this.unary('Abs'); },
   RESHAPE() { this.reshape(); },
   SQUEEZE() { this.reshape(); },
   EXPAND_DIMS() { this.reshape(); },

@@ -241,6 +241,15 @@ def strided_slice_ellipsis():
     return keras.Model(inp, [L.Conv2D(2, 1)(a), L.Conv2D(2, 1)(b)])
 
 
+def rsqrt_abs():
+    # TFLM's integer RSQRT (fixed-point Newton-Raphson) and ABS; RSQRT's input is kept positive
+    x = inp = keras.Input((4, 4, 6), batch_size=1)
+    x = L.Conv2D(6, 1)(x)
+    r = L.Lambda(lambda v: tf.math.rsqrt(tf.nn.relu(v) + 0.25))(x)
+    a = L.Lambda(lambda v: tf.abs(v))(x)
+    return keras.Model(inp, [L.Conv2D(3, 1)(r), L.Conv2D(3, 1)(a)])
+
+
 def same_quant_mean(data: bytes) -> bytes:
     """Give every MEAN output its input's scale and zero point: TFLM runs such a MEAN
     through the same QuantizedMeanOrSum, with a multiplier of 1/count."""
@@ -318,6 +327,7 @@ FIXTURES = [
     ("reductions", reductions, {}),
     ("mean_same_quant", mean_same_quant, {"edit": "same_quant_mean"}),
     ("strided_slice_ellipsis", strided_slice_ellipsis, {}),
+    ("rsqrt_abs", rsqrt_abs, {}),
 ]
 
 EDITS = {"same_quant_mean": same_quant_mean}
