@@ -185,14 +185,3 @@ export function rsqrtTable(input: QuantParams, output: QuantParams): Int8Array {
     return multiplyByQuantizedMultiplier(data, m.mult, m.shift - SHIFT) + output.zeroPoint;
   });
 }
-
-/** ABS (TFLM AbsEvalQuantized): |x - zp_in|, requantized only when the scales differ. */
-export function absTable(input: QuantParams, output: QuantParams): Int8Array {
-  const f = Math.fround;
-  const rescale = f(input.scale) !== f(output.scale);
-  const m = quantizeMultiplier(f(f(input.scale) / f(output.scale))); // float division, as TFLM's Prepare
-  return table((q) => {
-    const value = Math.abs(q - input.zeroPoint);
-    return (rescale ? multiplyByQuantizedMultiplier(value, m.mult, m.shift) : value) + output.zeroPoint;
-  });
-}

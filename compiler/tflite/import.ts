@@ -25,7 +25,7 @@ import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
   fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, type Padding,
 } from './options.js';
-import { absTable, hardSwishTable, leakyReluTable, relu6Table, reluTable, rsqrtTable, type QuantParams } from '../ops/tflm-tables.js';
+import { hardSwishTable, leakyReluTable, relu6Table, reluTable, rsqrtTable, type QuantParams } from '../ops/tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
 
 /** The ONNX opset the produced graph follows (attribute forms of ReduceMean, Softmax axis). */
@@ -782,7 +782,7 @@ const OPERATORS: Record<string, Mapper> = {
   RELU6() { if (!this.tflmTable(relu6Table)) this.clip(0, 6); },
   RELU_N1_TO_1() { this.clip(-1, 1); },
   RSQRT() { this.tflmTableOnly(rsqrtTable); },
-  ABS() { if (!this.tflmTable(absTable)) this.unary('Abs'); },
+  ABS() { this.unary('Abs'); }, // ONNX Abs already runs TFLM's ABS arithmetic (ops/unary-table.ts)
   RESHAPE() { this.reshape(); },
   SQUEEZE() { this.reshape(); },
   EXPAND_DIMS() { this.reshape(); },

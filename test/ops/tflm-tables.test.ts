@@ -1,10 +1,10 @@
 /**
- * The integer helpers behind TFLM's RSQRT and ABS tables (the tables
+ * The integer helper behind TFLM's RSQRT table (the tables
  * themselves are checked byte for byte against TFLite Micro on
  * test/fixtures/tflite/rsqrt_abs.tflite in test/tflite/ops.test.ts).
  */
 import { describe, expect, it } from 'vitest';
-import { absTable, invSqrtMultiplierExp, rsqrtTable } from '../../compiler/ops/tflm-tables.js';
+import { invSqrtMultiplierExp, rsqrtTable } from '../../compiler/ops/tflm-tables.js';
 
 describe('TFLM integer RSQRT', () => {
   it('invSqrtMultiplierExp gives 1/sqrt(v) as a Q0.31 multiplier and a left shift', () => {
@@ -31,16 +31,5 @@ describe('TFLM integer RSQRT', () => {
       const expected = Math.max(-128, Math.min(127, Math.round(real / output.scale) + output.zeroPoint));
       expect(Math.abs((t[q + 128] as number) - expected), `q=${q}`).toBeLessThanOrEqual(1);
     }
-  });
-});
-
-describe('TFLM integer ABS', () => {
-  it('copies |x - zp| when the scales are equal and requantizes otherwise', () => {
-    const same = absTable({ scale: 0.1, zeroPoint: 3 }, { scale: 0.1, zeroPoint: -128 });
-    expect(same[-10 + 128]).toBe(13 - 128);
-    expect(same[127 + 128]).toBe(124 - 128);
-    const half = absTable({ scale: 0.1, zeroPoint: 0 }, { scale: 0.2, zeroPoint: -128 });
-    expect(half[-5 + 128]).toBe(3 - 128); // 2.5 rounds half away from zero
-    expect(half[100 + 128]).toBe(50 - 128);
   });
 });

@@ -250,6 +250,36 @@ def rsqrt_abs():
     return keras.Model(inp, [L.Conv2D(3, 1)(r), L.Conv2D(3, 1)(a)])
 
 
+def rsqrt_only():
+    # the model input feeds RSQRT directly (calibrated on positive data, so its zero point is -128 and every int8 input is valid)
+    inp = keras.Input((16, 16), batch_size=1)
+    return keras.Model(inp, L.Lambda(lambda v: tf.math.rsqrt(v))(inp))
+
+
+def rsqrt_tie_quant(data: bytes) -> bytes:
+    """Quantizations where TFLM's integer RSQRT and a float-rounded table differ
+    (input q = 63: TFLM gives 8, float rounding 7), so the fixture tells them apart."""
+    def edit(m, sg, schema):
+        for op in sg.operators:
+            code = m.operatorCodes[op.opcodeIndex]
+            if max(code.deprecatedBuiltinCode, code.builtinCode) != schema.BuiltinOperator.RSQRT:
+                continue
+            for t, (scale, zp) in ((op.inputs[0], (0.004563792200435189, -128)), (op.outputs[0], (0.0142953496031474, -71))):
+                sg.tensors[t].quantization.scale, sg.tensors[t].quantization.zeroPoint = [scale], [zp]
+    return edit_model(data, edit)
+
+
+def edit_model(data: bytes, edit) -> bytes:
+    from tensorflow.lite.python import schema_py_generated as schema
+    import flatbuffers
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    for sg in m.subgraphs:
+        edit(m, sg, schema)
+    b = flatbuffers.Builder(len(data) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
 def same_quant_mean(data: bytes) -> bytes:
     """Give every MEAN output its input's scale and zero point: TFLM runs such a MEAN
     through the same QuantizedMeanOrSum, with a multiplier of 1/count."""
@@ -268,20 +298,20 @@ def same_quant_mean(data: bytes) -> bytes:
     return bytes(b.Output())
 
 
-def representative(model, n=64):
+def representative(model, n=64, positive=False):
     shapes = [tuple(i.shape) for i in model.inputs]
 
     def gen():
         rng = np.random.default_rng(5)
         for _ in range(n):
-            yield [rng.normal(0, 1, size=s).astype(np.float32) for s in shapes]
+            yield [(rng.uniform(0.05, 2, size=s) if positive else rng.normal(0, 1, size=s)).astype(np.float32) for s in shapes]
     return gen
 
 
-def convert(model, io="int8", per_channel=True) -> bytes:
+def convert(model, io="int8", per_channel=True, positive=False) -> bytes:
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative(model)
+    conv.representative_dataset = representative(model, positive=positive)
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if io != "float":
         conv.inference_input_type = {"int8": tf.int8, "uint8": tf.uint8}[io]
@@ -328,9 +358,10 @@ FIXTURES = [
     ("mean_same_quant", mean_same_quant, {"edit": "same_quant_mean"}),
     ("strided_slice_ellipsis", strided_slice_ellipsis, {}),
     ("rsqrt_abs", rsqrt_abs, {}),
+    ("rsqrt_tie", rsqrt_only, {"edit": "rsqrt_tie_quant", "positive": True}),
 ]
 
-EDITS = {"same_quant_mean": same_quant_mean}
+EDITS = {"same_quant_mean": same_quant_mean, "rsqrt_tie_quant": rsqrt_tie_quant}
 
 
 def main() -> None:
