@@ -24,6 +24,7 @@ import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { fuseSwish } from './passes/fuse-swish.js';
 import { foldArgCast } from './passes/fold-arg-cast.js';
+import { foldInputCast } from './passes/fold-input-cast.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
@@ -80,6 +81,8 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   // QOperator (QLinearConv, com.microsoft QGemm ...) rewritten as DQ -> float op -> Q first
   { name: 'qoperator-to-qdq', run: qoperatorToQdq },
+  // uint8 / int8 input -> Cast(float) -> scalar arithmetic -> Q: one table from the integer input
+  { name: 'fold-input-cast', run: foldInputCast },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'fuse-hard-swish', run: fuseHardSwish },
   { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
