@@ -11,7 +11,7 @@ import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { manifestFileName } from '../emit/manifest.js';
 import { displayName, EdgecError } from '../errors.js';
 import { parseShapeOption } from './options.js';
-import { writeOutputFolder } from './output-folder.js';
+import { writeOutputFolder, type OutputFile } from './output-folder.js';
 import type { ProgramPlanOptions } from '../plan/program.js';
 import type { WeightsMode } from '../update/emit-blob.js';
 
@@ -89,9 +89,14 @@ export function runMultiBuild(models: string[], flags: MultiBuildFlags, log: (s:
   if (!build.board.formats.includes(flags.format)) throw new EdgecError(`board '${build.board.id}' does not support --format ${flags.format}`, 2, `formats for ${build.board.id}: ${build.board.formats.join(', ')}`);
   const tooBig = fitError(build);
   if (tooBig) throw new EdgecError(tooBig, 2, flags.concurrent ? 'choose a board with more memory, or drop --concurrent' : 'choose a board with more memory, or smaller models');
-  const files = packageLibraryFiles(build, flags.format);
-  const manifest = files.find((f) => basename(f.path) === manifestFileName(build.name));
-  if (!manifest) throw new Error(`internal: no ${manifestFileName(build.name)} in the package`);
+  const files: OutputFile[] = packageLibraryFiles(build, flags.format);
+  // the manifest lists every file of the build, so the next build into this folder knows what it may replace
+  const manifestName = manifestFileName(build.name);
+  let manifest = files.find((f) => basename(f.path) === manifestName);
+  if (!manifest) {
+    manifest = { path: manifestName, contents: build.files.find((f) => f.path === manifestName)?.contents ?? '' };
+    files.push(manifest);
+  }
   const written = writeOutputFolder(flags.output, files, manifest.path);
   if (flags.json) {
     log(JSON.stringify(multiJson(build, flags.output, build.files.map((f) => f.path), written), null, 2));

@@ -162,7 +162,10 @@ describe('edgec build with several models', () => {
   it('two models with the same base name get distinct ids and both run', () => {
     for (const sub of ['a', 'b']) { mkdirSync(join(dir, sub), { recursive: true }); copyFileSync(DIGITS, join(dir, sub, 'Digits-Int8.onnx')); }
     const out = join(dir, 'same-name');
-    build([join(dir, 'a', 'Digits-Int8.onnx'), join(dir, 'b', 'Digits-Int8.onnx'), '--name', 'app'], out);
+    const report = JSON.parse(build([join(dir, 'a', 'Digits-Int8.onnx'), join(dir, 'b', 'Digits-Int8.onnx'), '--name', 'app', '--json'], out)) as { arenaBytes: number; separateArenaBytes: number; models: { id: string; arenaBytes: number }[] };
+    expect(report.models.map((m) => m.id)).toEqual(['digits_int8', 'digits_int8_2']);
+    expect(report.arenaBytes).toBe(separate[0]!.arena);
+    expect(report.separateArenaBytes).toBe(2 * separate[0]!.arena);
     const files = readdirSync(out);
     for (const f of ['app_digits_int8.h', 'app_digits_int8_2.h', 'app_digits_int8_weights.c', 'app_digits_int8_2_weights.c']) expect(files).toContain(f);
     const lines = run(out, driver('app.h', [{ prefix: 'app_digits_int8', seed: 3 }, { prefix: 'app_digits_int8_2', seed: 3 }]));
@@ -191,6 +194,13 @@ describe('edgec build with several models', () => {
     }
     // ids whose C names would collide: `kws` makes app_kws_weights.h, so does a model `kws_weights`
     for (const f of ['kws.onnx', 'kws_weights.onnx']) copyFileSync(DIGITS, join(dir, f));
+    // a package format that keeps only C files still gets the library's manifest (the next build into the folder replaces the files)
+    const esp = join(dir, 'espidf');
+    build([DIGITS, TFLITE, '--name', 'app', '--board', 'esp32', '--format', 'espidf'], esp);
+    const manifest = JSON.parse(readFileSync(join(esp, 'app.edgec.json'), 'utf8')) as { files: string[]; models: { name: string }[] };
+    expect(manifest.models.map((m) => m.name)).toEqual(['app_digits_int8', 'app_tf2onnx_int8']);
+    expect(manifest.files).toContain('CMakeLists.txt');
+    expect(readFileSync(join(esp, 'CMakeLists.txt'), 'utf8')).toMatch(/SRCS "app\.c" "app_digits_int8\.c" "app_digits_int8_weights\.c" "app_tf2onnx_int8\.c"/);
     const clash = edgec(['build', join(dir, 'kws.onnx'), join(dir, 'kws_weights.onnx'), '--name', 'app', '-o', join(dir, 'clash')]);
     expect(clash.code).toBe(2);
     expect(clash.stderr).toMatch(/kws_weights\.onnx: its C names clash with .*kws\.onnx's \(both use 'app_kws_weights\.[ch]'/);
