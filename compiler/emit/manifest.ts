@@ -104,7 +104,8 @@ export function programFromManifest(text: string, file: string): Program {
     throw new EdgecError(`${file}: not an edgec manifest of format ${MANIFEST_FORMAT}`, 2, 'rebuild the folder with this edgec version');
   }
   if (Array.isArray(m.models)) {
-    throw new EdgecError(`${file}: a library of ${m.models.length} models (edgec build with several models); check each model on its own`, 2, 'build the model alone and verify that build (edgec verify <model>)');
+    const names = m.models.map((x) => (typeof x?.name === 'string' ? x.name : '?')).join(', ');
+    throw new EdgecError(`${file}: a library of ${m.models.length} models (${names}); verify one model at a time`, 2, 'edgec verify <model file> --from <folder> --name <its name in the library>');
   }
   const values = new Map<string, Value>(m.values.map((v) => [v.id, {
     id: v.id, type: v.type, shape: v.shape, logicalShape: v.logicalShape, perm: v.perm, scale: v.scale, zeroPoint: v.zeroPoint, role: v.role, onnxName: v.onnxName,
