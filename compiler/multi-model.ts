@@ -25,7 +25,7 @@ import type { Board } from './boards.js';
 import type { Backend } from './backends/index.js';
 
 /** The shortest model id a multi-model build must have room for after `<app>_`. */
-const MODEL_ID_MIN = 12;
+const MODEL_ID_MIN = 16;
 
 export interface MultiModelOptions extends Omit<CompileOptions, 'name' | 'sharedArena' | 'modelBytes'> {
   /** The library's --name: `<name>.h`, `<name>_arena`, prefix of every model's `<name>_<id>`. */

@@ -149,7 +149,10 @@ export function modelIdentifiers(baseNames: string[], maxLength: number): string
     const stem = raw.replace(/\.(onnx|tflite)$/i, '');
     let id = stem.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
     const room = maxLength - 3; // for a `_<n>` suffix below 100
-    if (id.length > room) id = `${id.slice(0, room - 9).replace(/_+$/, '')}_${shortHash(raw)}`;
+    if (id.length > room) {
+      const head = id.slice(0, room - 9).replace(/_+$/, '');
+      id = head ? `${head}_${shortHash(raw)}` : `m${shortHash(raw)}`;
+    }
     let unique = id;
     for (let n = 2; used.has(unique); n++) unique = `${id}_${n}`;
     used.add(unique);

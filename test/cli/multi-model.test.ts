@@ -171,6 +171,12 @@ describe('edgec build with several models', () => {
     const lines = run(out, driver('app.h', [{ prefix: 'app_digits_int8', seed: 3 }, { prefix: 'app_digits_int8_2', seed: 3 }]));
     expect(lines[1]!.slice(2)).toBe(lines[0]!.slice(2));
     expect(modelIdentifiers(['kws.onnx', 'KWS.tflite', 'kws', '9 lives!.onnx', '__x__.onnx', '.onnx'], 20)).toEqual(['kws', 'kws_2', 'kws_3', '9_lives', 'x', 'model']);
+    // long names keep their head and a hash of the whole name, distinct and within the room left after `<app>_`
+    const long = modelIdentifiers([`${'a'.repeat(40)}1.onnx`, `${'a'.repeat(40)}2.onnx`, `${'_'.repeat(40)}b.onnx`], 16);
+    expect(long[0]).toMatch(/^aaaa_[0-9a-f]{8}$/);
+    expect(long[1]).toMatch(/^aaaa_[0-9a-f]{8}$/);
+    expect(long[0]).not.toBe(long[1]);
+    expect(long[2]).toBe('b');
   }, 120_000);
 
   it('fit check for the whole set; refusals are one line and exit 2', () => {
@@ -184,6 +190,7 @@ describe('edgec build with several models', () => {
       [[DIGITS, KWS, '--selftest', '2'], /--selftest is not supported with several models/],
       [[DIGITS, KWS, '--shape', 'input=1,1,8,8'], /--shape is not supported with several models/],
       [[DIGITS, '--concurrent'], /--concurrent needs several models/],
+      [[DIGITS, TFLITE, '--board', 'esp32', '--concurrent'], /--concurrent: .*digits_int8\.onnx and .*tf2onnx_int8\.tflite call ESP-NN, whose scratch pointer is a library global/],
       [[DIGITS, KWS, '--name', 'a_rather_long_library_name'], /--name 'a_rather_long_library_name' is too long for several models/],
     ];
     for (const [args, message] of refusals) {
