@@ -29,7 +29,7 @@ import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
-import { emitC, type EmitResult } from './emit/c-emitter.js';
+import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, type Backend } from './backends/index.js';
 import { boardById, type Board } from './boards.js';
@@ -57,6 +57,8 @@ export interface CompileOptions {
   backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
   plan?: ProgramPlanOptions;
+  /** One model of a multi-model library: its region of the library's arena (compiler/multi-model.ts). */
+  sharedArena?: SharedArenaRegion;
 }
 
 export interface Compiled {
@@ -149,7 +151,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // --keep-inputs costs arena bytes: the build report says how many
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
-  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
+  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
   return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [], arenaWithoutKeepInputs };
 }
 
