@@ -31,17 +31,25 @@ function subModel(model: ModelProto, nodes: NodeProto[], inputs: ValueInfoProto[
   return onnx.ModelProto.encode(copy).finish();
 }
 
-/** head.onnx: the model up to the cut, whose only output is the cut tensor dequantized (built with int8 outputs). */
+/** head.onnx: the model up to the cut, whose only output is the cut tensor dequantized (the build exposes it as int8, so the device sends the int8 values). */
 export function headModel(model: ModelProto, cut: Cut, cutShape: readonly number[]): Uint8Array {
   const nodes = model.graph?.node ?? [];
   const [, scale, zeroPoint] = cut.quantizeNode.input ?? [];
+  // the head's output carries the cut tensor's own name (what <name>_output(0)->name says on the device);
+  // the int8 tensor inside the head, written by the model's QuantizeLinear, takes another
+  const inner = `${cut.dequantizedName}_int8`;
+  const headNodes = cut.headNodes.map((i) => {
+    const n = onnx.NodeProto.fromObject(onnx.NodeProto.toObject(nodes[i] as InstanceType<typeof onnx.NodeProto>));
+    n.output = n.output.map((o) => (o === cut.tensor ? inner : o));
+    return n;
+  });
   const dequantize = onnx.NodeProto.fromObject({
     name: `${cut.tensor}_split_dequantize`, opType: 'DequantizeLinear',
-    input: zeroPoint ? [cut.tensor, scale, zeroPoint] : [cut.tensor, scale], output: [cut.dequantizedName],
+    input: zeroPoint ? [inner, scale, zeroPoint] : [inner, scale], output: [cut.tensor],
   });
   const headInputs = new Set(cut.headNodes.flatMap((i) => nodes[i].input ?? []));
   const inputs = (model.graph?.input ?? []).filter((v) => headInputs.has(v.name ?? ''));
-  return subModel(model, [...cut.headNodes.map((i) => nodes[i]), dequantize], inputs, [floatValueInfo(cut.dequantizedName, cutShape)], `${model.graph?.name ?? 'model'}_head`);
+  return subModel(model, [...headNodes, dequantize], inputs, [floatValueInfo(cut.tensor, cutShape)], `${model.graph?.name ?? 'model'}_head`);
 }
 
 /** tail.onnx: float input = the cut tensor dequantized; quantized again with the model's own QuantizeLinear, then the rest of the graph. */
