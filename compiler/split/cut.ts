@@ -16,8 +16,10 @@ export interface Cut {
   tensor: string;
   /** The QuantizeLinear node writing `tensor`: its scale / zero point inputs quantize the tail's float input again. */
   quantizeNode: NodeProto;
-  /** The float tensor the tail starts from (head output before --int8 exposure, tail input). */
+  /** The tail's float input: the cut tensor dequantized (a name the model does not use). */
   dequantizedName: string;
+  /** In head.onnx, the int8 tensor's name (its output, dequantized, takes the cut tensor's own name). */
+  headInnerName: string;
   /** Node indices (file order) of the head: everything `tensor` is computed from. */
   headNodes: number[];
   /** Node indices (file order) of the tail: everything the model outputs need, given `tensor`. */
@@ -197,7 +199,7 @@ export function analyseCut(model: ModelProto, file: string, name: string, flow: 
   if (crossing !== undefined) throw fail(`does not separate the graph: tensor '${displayName(crossing)}' also crosses the cut`);
   const head = ancestors(flow, [tensor], undefined);
   return {
-    requested: name, tensor, quantizeNode, dequantizedName: freshName(model, `${tensor}_dequantized`),
+    requested: name, tensor, quantizeNode, dequantizedName: freshName(model, `${tensor}_dequantized`), headInnerName: freshName(model, `${tensor}_int8`),
     headNodes: [...head].sort((a, b) => a - b), tailNodes: [...tail].sort((a, b) => a - b),
   };
 }

@@ -37,7 +37,7 @@ export function headModel(model: ModelProto, cut: Cut, cutShape: readonly number
   const [, scale, zeroPoint] = cut.quantizeNode.input ?? [];
   // the head's output carries the cut tensor's own name (what <name>_output(0)->name says on the device);
   // the int8 tensor inside the head, written by the model's QuantizeLinear, takes another
-  const inner = `${cut.dequantizedName}_int8`;
+  const inner = cut.headInnerName;
   const headNodes = cut.headNodes.map((i) => {
     const n = onnx.NodeProto.fromObject(onnx.NodeProto.toObject(nodes[i] as InstanceType<typeof onnx.NodeProto>));
     n.output = n.output.map((o) => (o === cut.tensor ? inner : o));
