@@ -194,7 +194,8 @@ export function analyseCut(model: ModelProto, file: string, name: string, flow: 
   if (flow.outputs.has(tensor) || readers.some((r) => isDequantize(flow.nodes[r]) && outs(flow.nodes[r]).some((o) => flow.outputs.has(o)))) {
     throw fail('is (the quantized form of) a model output; the tail would compute nothing');
   }
-  const tail = ancestors(flow, [...flow.outputs], tensor);
+  // the tail quantizes its float input again with the model's own scale / zero point: their producers (Constant nodes) go along
+  const tail = ancestors(flow, [...flow.outputs, ...ins(quantizeNode).slice(1)], tensor);
   const crossing = crossingTensor(flow, tensor, tail);
   if (crossing !== undefined) throw fail(`does not separate the graph: tensor '${displayName(crossing)}' also crosses the cut`);
   const head = ancestors(flow, [tensor], undefined);

@@ -10,7 +10,8 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { edgec } from '../helpers/cli.js';
-import { QdqBuilder, type QParams } from '../helpers/onnx-builder.js';
+import { Attr, OnnxBuilder, QdqBuilder, type QParams } from '../helpers/onnx-builder.js';
+import { compileSplit, loadSplitSource } from '../../compiler/split/index.js';
 import { decodeModel } from '../../compiler/onnx/load.js';
 import { cutCandidates } from '../../compiler/split/cut.js';
 import { runOrt } from '../helpers/ort.js';
@@ -96,6 +97,27 @@ describe('split: cut points', () => {
     expect(tailInputs.map((v) => v.name)).toEqual(['c_output_quantized_dequantized_2']);
     expect(r.stdout).toContain(`input 'c_output_quantized_dequantized_2', float`);
     const tail = await runOrt(tailBytes, { c_output_quantized_dequantized_2: { data: cut, dims: [1, 4, 6, 6] } });
+    expect(Array.from(tail.y.data)).toEqual(Array.from(whole.y.data));
+  });
+
+  it('carries the Constant nodes of the cut\'s scale and zero point into the tail', async () => {
+    const b = new OnnxBuilder({ opset: 13 });
+    b.input('x', 'float32', [1, 8]).float('xs', 0.05).initializer('xz', Int8Array.of(0), []);
+    // the cut's QuantizeLinear reads its own Constant nodes (ns, nz); every other Q/DQ reads rs, rz of the same values
+    for (const [scale, zeroPoint] of [['ns', 'nz'], ['rs', 'rz']]) {
+      b.node('Constant', [], [scale], { value: Attr.tensor({ data: Float32Array.of(0.04), dims: [] }) });
+      b.node('Constant', [], [zeroPoint], { value: Attr.tensor({ data: Int8Array.of(-3), dims: [] }) });
+    }
+    b.node('QuantizeLinear', ['x', 'xs', 'xz'], ['xq']).node('DequantizeLinear', ['xq', 'xs', 'xz'], ['xf']);
+    b.node('Neg', ['xf'], ['n']).node('QuantizeLinear', ['n', 'ns', 'nz'], ['nq']).node('DequantizeLinear', ['nq', 'rs', 'rz'], ['nf']);
+    b.node('Relu', ['nf'], ['r']).node('QuantizeLinear', ['r', 'rs', 'rz'], ['rq']).node('DequantizeLinear', ['rq', 'rs', 'rz'], ['y']);
+    b.output('y', 'float32', [1, 8]);
+    const path = b.save(join(dir, 'constants.onnx'));
+    const split = compileSplit(loadSplitSource(path, {}), 'nq', {});
+    const x = Float32Array.of(-2, -1, -0.5, 0, 0.25, 0.5, 1, 3);
+    const whole = await runOrt(path, { x: { data: x, dims: [1, 8] } }, { extraOutputs: ['nq'] });
+    const cut = Float32Array.from(whole.nq.data as Int8Array, (v) => Math.fround(Math.fround(0.04) * (v + 3)));
+    const tail = await runOrt(split.tailOnnx, { [split.cut.dequantizedName]: { data: cut, dims: [1, 8] } });
     expect(Array.from(tail.y.data)).toEqual(Array.from(whole.y.data));
   });
 });
