@@ -5,7 +5,7 @@
  * split-advisor and checks the C encoder in tests.
  */
 import { crc32 } from '../update/format.js';
-import { lzssCompress, lzssDecompress } from '../update/lzss.js';
+import { lzssDecompress } from '../update/lzss.js';
 
 export const WIRE_MAGIC = 'ECUT';
 export const WIRE_VERSION = 1;
@@ -24,6 +24,69 @@ export interface WirePacket {
 
 export const wireHeaderBytes = (rank: number): number => 20 + 4 * rank;
 
+const LZ_WINDOW = 256;
+const LZ_MIN_MATCH = 3;
+const LZ_MAX_MATCH = 258;
+const LZ_HASH_SIZE = 256;
+const LZ_MAX_CHAIN = 16;
+
+const hash3 = (d: Uint8Array, i: number): number => Math.imul((d[i] << 16) | (d[i + 1] << 8) | d[i + 2], 2654435761) >>> 24;
+
+/**
+ * The device's LZSS (runtime-c/split/edgec_wire.c), step for step: greedy,
+ * hash chains of at most 16 candidates within the 256-byte window. The
+ * stream is compiler/update/lzss.ts's; the same search makes the same bytes,
+ * so split-advisor's sizes are what the device sends.
+ */
+export function wireCompress(src: Uint8Array): Uint8Array {
+  const head = new Uint32Array(LZ_HASH_SIZE);
+  const prev = new Uint16Array(LZ_WINDOW);
+  const n = src.length;
+  const insert = (i: number): void => {
+    if (i + LZ_MIN_MATCH > n) return;
+    const h = hash3(src, i);
+    const last = head[h];
+    prev[i & (LZ_WINDOW - 1)] = last !== 0 && i - (last - 1) <= LZ_WINDOW ? i - (last - 1) : 0;
+    head[h] = i + 1;
+  };
+  const longestMatch = (i: number): { len: number; dist: number } => {
+    const limit = Math.min(n - i, LZ_MAX_MATCH);
+    let best = 0;
+    let dist = 0;
+    if (limit < LZ_MIN_MATCH) return { len: 0, dist: 0 };
+    let cand = head[hash3(src, i)];
+    for (let steps = 0; cand !== 0 && steps < LZ_MAX_CHAIN && best < limit; steps++) {
+      const pos = cand - 1;
+      if (i - pos > LZ_WINDOW) break;
+      let len = 0;
+      while (len < limit && src[pos + len] === src[i + len]) len++;
+      if (len > best) { best = len; dist = i - pos; }
+      const back = prev[pos & (LZ_WINDOW - 1)];
+      cand = back !== 0 && back <= pos ? pos - back + 1 : 0;
+    }
+    return { len: best, dist };
+  };
+  const out: number[] = [];
+  let flagPos = 0;
+  let flagBit = 8;
+  for (let i = 0; i < n;) {
+    const match = longestMatch(i);
+    if (flagBit === 8) { flagPos = out.length; out.push(0); flagBit = 0; }
+    let len = match.len;
+    if (len >= LZ_MIN_MATCH) {
+      out.push(match.dist - 1, len - LZ_MIN_MATCH);
+    } else {
+      len = 1;
+      out[flagPos] |= 1 << flagBit;
+      out.push(src[i]);
+    }
+    for (let k = 0; k < len; k++) insert(i + k);
+    i += len;
+    flagBit++;
+  }
+  return Uint8Array.from(out);
+}
+
 export class WireError extends Error {
   constructor(reason: string) {
     super(`edgec wire packet: ${reason}`);
@@ -31,10 +94,10 @@ export class WireError extends Error {
   }
 }
 
-/** One packet; with `compress`, LZSS when that is smaller than the raw values (as the C encoder decides). */
+/** One packet, byte for byte what edgec_wire_encode() writes; with `compress`, LZSS when that is smaller than the raw values. */
 export function encodeWire(tensor: { dims: number[]; scale: number; zeroPoint: number; values: Int8Array }, compress: boolean): Uint8Array {
   const raw = new Uint8Array(tensor.values.buffer, tensor.values.byteOffset, tensor.values.byteLength);
-  const packed = compress && raw.length > 0 ? lzssCompress(raw) : raw;
+  const packed = compress && raw.length > 0 ? wireCompress(raw) : raw;
   const useLzss = compress && packed.length < raw.length;
   const payload = useLzss ? packed : raw;
   const header = wireHeaderBytes(tensor.dims.length);

@@ -36,8 +36,8 @@ typedef enum {
 #define EDGEC_WIRE_MAX_BYTES(rank, count) (EDGEC_WIRE_HEADER_BYTES(rank) + (uint32_t)(count) + 4u)
 
 /* Writes `t` as one packet into buf[0..cap). compress != 0: LZSS payload
- * when that is smaller than the raw values, raw otherwise. *len = packet
- * bytes (0 on error). */
+ * when that is smaller than the raw values, raw otherwise (the search state
+ * takes 1.5 KB of stack). *len = packet bytes (0 on error). */
 edgec_wire_status_t edgec_wire_encode(const edgec_tensor_t *t, uint8_t *buf, size_t cap, size_t *len, int compress);
 
 #ifdef __cplusplus

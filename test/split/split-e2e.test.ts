@@ -26,7 +26,7 @@ import { join } from 'node:path';
 import { compileModel } from '../../compiler/pipeline.js';
 import { buildNativeRunner, runNativeTraced } from '../../compiler/verify/native.js';
 import { readInputSamples } from '../../compiler/verify/inputs.js';
-import { decodeWire, dequantizeWire } from '../../compiler/split/wire.js';
+import { decodeWire, dequantizeWire, encodeWire } from '../../compiler/split/wire.js';
 import { runOrt } from '../helpers/ort.js';
 import { buildHead, pythonDecode, runHead, sampleBytes } from './helpers.js';
 
@@ -121,6 +121,8 @@ describe('split: head on the device + tail.onnx equals the whole model', () => {
         expect(p.dims).toEqual(split.cutShape);
         expect(Array.from(c.values)).toEqual(Array.from(p.values));
         expect(Array.from(p.values), `sample ${s}: head vs whole build`).toEqual(Array.from(reference.cut[s]));
+        // the TS encoder (split-advisor's sizes) writes the device's packets byte for byte
+        expect(Array.from(encodeWire({ dims: p.dims, scale: p.scale, zeroPoint: p.zeroPoint, values: p.values }, true))).toEqual(Array.from(lzss.packets[s]));
         const x = dequantizeWire(p);
         // edgec_wire.py gives the same float32 values, from either packet
         expect(pyRaw[s]).toEqual(x);
