@@ -24,11 +24,12 @@ import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { fuseSwish } from './passes/fuse-swish.js';
 import { foldArgCast } from './passes/fold-arg-cast.js';
+import { foldInputCast } from './passes/fold-input-cast.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
-import { emitC, type EmitResult } from './emit/c-emitter.js';
+import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, type Backend } from './backends/index.js';
 import { boardById, type Board } from './boards.js';
@@ -58,6 +59,8 @@ export interface CompileOptions {
   backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
   plan?: ProgramPlanOptions;
+  /** One model of a multi-model library: its region of the library's arena (compiler/multi-model.ts). */
+  sharedArena?: SharedArenaRegion;
 }
 
 export interface Compiled {
@@ -82,6 +85,8 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   // QOperator (QLinearConv, com.microsoft QGemm ...) rewritten as DQ -> float op -> Q first
   { name: 'qoperator-to-qdq', run: qoperatorToQdq },
+  // uint8 / int8 input -> Cast(float) -> scalar arithmetic -> Q: one table from the integer input
+  { name: 'fold-input-cast', run: foldInputCast },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'fuse-hard-swish', run: fuseHardSwish },
   { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
@@ -148,7 +153,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // --keep-inputs costs arena bytes: the build report says how many
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
-  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
+  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
   return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [], arenaWithoutKeepInputs };
 }
 

@@ -23,8 +23,9 @@ import { addUpdateCommands, weightsMode, weightsBlobFiles } from './update.js';
 import { fileSystemError, writeOutputFolder, type OutputFile } from './output-folder.js';
 import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
+import { runMultiBuild } from './multi-build.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string }
+interface BuildFlags { concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -67,6 +68,18 @@ function listSome(paths: string[], max = 5): string {
 function outputFolder(output: string | undefined, name: string): string {
   if (output !== undefined && output.trim() === '') throw new EdgecError('-o needs a folder name (got an empty string)', 2, 'to build into the current folder, say -o .');
   return resolve(output ?? join('out', name));
+}
+
+/** `edgec build a.onnx [b.onnx ...]`: one model as always, several into one library (cli/multi-build.ts). */
+async function runBuildCommand(models: string[], flags: BuildFlags, log: (s: string) => void): Promise<void> {
+  if (models.length > 1) {
+    if (flags.splitAt !== undefined) throw new EdgecError(`--split-at takes one model (${models.length} given)`, 2, 'split each model in its own build');
+    if (flags.selftest !== undefined) throw new EdgecError(`--selftest is not supported with several models (${models.length} given)`, 2, 'build a model alone to get its self-test');
+    runMultiBuild(models, { ...flags, output: outputFolder(flags.output, flags.name), planOptions: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, weightsMode: weightsMode(flags.weights, flags.encrypt) }, log);
+    return;
+  }
+  if (flags.concurrent) throw new EdgecError('--concurrent needs several models (it gives each its own region of the one arena)', 2);
+  await runBuild(models[0]!, flags, log);
 }
 
 async function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
@@ -155,15 +168,16 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     // a second model (or any extra word) is a mistake, not something to ignore; inherited by every command
     .allowExcessArguments(false)
     .configureOutput({ writeOut: (s) => log(s.trimEnd()), writeErr: (s) => writeStderr(s) });
-  addModelOptions(program.command('build').description('compile a model to C sources').argument('<model.onnx>'))
+  addModelOptions(program.command('build').description('compile a model to C sources; several models: one library with one arena (--name is its prefix)').argument('<model.onnx...>'))
     .option('-o, --output <dir>', 'output folder (default out/<name>)')
     .option('--layers', 'with --calibration: per-layer SQNR table (int8 C vs float)')
     .option('--selftest <n>', 'also emit n golden vectors (onnxruntime outputs) and <name>_selftest() with a PASS/FAIL main (selftest_main.c)')
     .addOption(new Option('--weights <mode>', 'const: arrays in the code; blob: <name>.weights bound at run time (field updates)').choices(['const', 'blob']).default('const'))
     .option('--encrypt <device-key-file>', 'with --weights blob: also <name>.weights.enc, the blob AES-128-CTR encrypted for transfer (edgec keygen --aes)')
     .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
+    .option('--concurrent', 'several models: give each its own region of the arena (sum instead of max), so they may run at the same time')
     .option('--split-at <tensor>', 'build only the head up to this int8 activation (its int8 values the output, <name>_encode_cut() packs them) and write tail.onnx + edgec_wire.py for the cloud (see split-advisor)')
-    .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));
+    .action((models: string[], flags: BuildFlags) => runBuildCommand(models, flags, log));
   addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))
     .action((model: string, flags: BuildFlags) => runInspect(model, flags, log));
   addBenchCommand(program, log, collect);
