@@ -39,7 +39,8 @@ export interface AdvisorReport {
 
 /** The cut tensors' int8 values on each sample, from onnxruntime (the exact model; ours may differ by 1 LSB, which does not matter for sizes). */
 async function cutValues(modelPath: string, cuts: string[], samplesPath: string, options: CompileOptions, maxSamples: number): Promise<Map<string, Int8Array[]>> {
-  const whole = compileModel(modelPath, options);
+  // samples are the model's own (float) inputs in its declared layout, as onnxruntime takes them
+  const whole = compileModel(modelPath, { ...options, int8Io: false, inputLayout: 'declared' });
   const samples = readInputSamples(whole.program, samplesPath).slice(0, maxSamples);
   const session = await openReference(withExtraOutputs(modelPath, cuts));
   const values = new Map<string, Int8Array[]>(cuts.map((c) => [c, []]));

@@ -40,7 +40,6 @@ export interface SplitBuild {
 export function loadSplitSource(modelPath: string, options: CompileOptions): SplitSource {
   if (isTfliteFile(modelPath)) throw new EdgecError(`--split-at: ${modelPath} is a TFLite model; splitting writes tail.onnx and needs an ONNX model`, 2);
   if (options.calibration) throw new EdgecError('--split-at cannot be combined with --calibration', 2, 'quantize first (edgec quantize), then split the quantized model');
-  if (options.int8Io) throw new EdgecError('--split-at cannot be combined with --int8-io: the head\'s output is always int8, its input stays the model\'s', 2);
   const bytes = readFileSync(modelPath);
   const graph = loadModelFileBytes(bytes, modelPath, { shapes: options.shapes });
   const shapeOf = (tensor: string): number[] => {

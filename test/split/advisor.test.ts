@@ -52,4 +52,20 @@ describe('split-advisor', () => {
     expect(lines[2]).toMatch(/^1\s+kws_dscnn_1\/conv1_1\/BiasAdd:0__1_QuantizeLinear_Output\s+1x1x49x10\s+530\s+-\s+0\s/);
     expect(lines.length).toBe(2 + 13 + 1);
   });
+
+  it('--int8-io heads: the same numbers as build --split-at --int8-io (VWW: the float input leaves the arena)', () => {
+    const vww = 'examples/vww_mobilenet/vww_mobilenet_int8.onnx';
+    const r = edgec(['split-advisor', vww, '--int8-io', '--format', 'json']);
+    expect(r.code, r.stderr).toBe(0);
+    const row = (JSON.parse(r.stdout) as AdvisorReport).rows[12];
+    expect(row.tensor).toBe('/38/Relu_output_0_QuantizeLinear_Output');
+    const b = edgec(['build', vww, '--split-at', row.tensor, '--int8-io', '-o', mkdtempSync(join(tmpdir(), 'edgec-advisor-q-')), '--json']);
+    expect(b.code, b.stderr).toBe(0);
+    const built = JSON.parse(b.stdout) as { totalMacs: number; arenaBytes: number; inputs: { type: string }[]; outputs: { type: string }[] };
+    expect(built.inputs.map((t) => t.type)).toEqual(['int8']);
+    expect(built.outputs.map((t) => t.type)).toEqual(['int8']);
+    expect({ macs: built.totalMacs, arena: built.arenaBytes }).toEqual({ macs: row.headMacs, arena: row.arenaBytes });
+    // the 110,592-byte float input leaves the arena, its 27,648-byte int8 form comes in (138,240 with float input)
+    expect(row.arenaBytes).toBeLessThanOrEqual(138_240 - 96 * 96 * 3 * 4 + 96 * 96 * 3);
+  });
 });
