@@ -8,15 +8,15 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { edgec } from '../helpers/cli.js';
+import { edgecAsync as edgec } from './helpers.js';
 import type { AdvisorReport } from '../../compiler/split/advisor.js';
 
 const MODEL = 'examples/kws_dscnn/kws_dscnn_int8.onnx';
 const SAMPLES = 'examples/kws_dscnn/calibration.npy';
 
 describe('split-advisor', () => {
-  it('lists KWS cut points with the numbers of the real head builds', () => {
-    const r = edgec(['split-advisor', MODEL, '--board', 'nano33ble', '--samples', SAMPLES, '--format', 'json']);
+  it('lists KWS cut points with the numbers of the real head builds', async () => {
+    const r = await edgec(['split-advisor', MODEL, '--board', 'nano33ble', '--samples', SAMPLES, '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as AdvisorReport;
     expect(report.rows.length).toBe(13);
@@ -33,7 +33,7 @@ describe('split-advisor', () => {
     const dir = mkdtempSync(join(tmpdir(), 'edgec-advisor-'));
     for (const k of [1, 5, 12]) {
       const row = report.rows[k];
-      const b = edgec(['build', MODEL, '--board', 'nano33ble', '--split-at', row.tensor, '-o', join(dir, String(k)), '--json']);
+      const b = await edgec(['build', MODEL, '--board', 'nano33ble', '--split-at', row.tensor, '-o', join(dir, String(k)), '--json']);
       expect(b.code, b.stderr).toBe(0);
       const built = JSON.parse(b.stdout) as { totalMacs: number; arenaBytes: number; weightsBytes: number; flashBytes: number; split: { tensor: string; shape: number[] } };
       expect(built.split.tensor).toBe(row.tensor);
@@ -43,8 +43,8 @@ describe('split-advisor', () => {
     }
   });
 
-  it('prints a text table (raw sizes only without --samples)', () => {
-    const r = edgec(['split-advisor', MODEL]);
+  it('prints a text table (raw sizes only without --samples)', async () => {
+    const r = await edgec(['split-advisor', MODEL]);
     expect(r.code, r.stderr).toBe(0);
     const lines = r.stdout.trimEnd().split('\n');
     expect(lines[0]).toMatch(/13 cut points \(board host, whole model 2,664,780 MACs\)/);
@@ -53,13 +53,13 @@ describe('split-advisor', () => {
     expect(lines.length).toBe(2 + 13 + 1);
   });
 
-  it('--int8-io heads: the same numbers as build --split-at --int8-io (VWW: the float input leaves the arena)', () => {
+  it('--int8-io heads: the same numbers as build --split-at --int8-io (VWW: the float input leaves the arena)', async () => {
     const vww = 'examples/vww_mobilenet/vww_mobilenet_int8.onnx';
-    const r = edgec(['split-advisor', vww, '--int8-io', '--format', 'json']);
+    const r = await edgec(['split-advisor', vww, '--int8-io', '--format', 'json']);
     expect(r.code, r.stderr).toBe(0);
     const row = (JSON.parse(r.stdout) as AdvisorReport).rows[12];
     expect(row.tensor).toBe('/38/Relu_output_0_QuantizeLinear_Output');
-    const b = edgec(['build', vww, '--split-at', row.tensor, '--int8-io', '-o', mkdtempSync(join(tmpdir(), 'edgec-advisor-q-')), '--json']);
+    const b = await edgec(['build', vww, '--split-at', row.tensor, '--int8-io', '-o', mkdtempSync(join(tmpdir(), 'edgec-advisor-q-')), '--json']);
     expect(b.code, b.stderr).toBe(0);
     const built = JSON.parse(b.stdout) as { totalMacs: number; arenaBytes: number; inputs: { type: string }[]; outputs: { type: string }[] };
     expect(built.inputs.map((t) => t.type)).toEqual(['int8']);

@@ -6,24 +6,23 @@
  * Skips without the tools.
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { ARM_CC, MPS2_AN386, QEMU_ARM, instructionsFromTicks, toolAvailable } from '../../compiler/bench/cortex-m.js';
 import { templatesDir } from '../../compiler/emit/paths.js';
 import { readInputSamples } from '../../compiler/verify/inputs.js';
 import { decodeWire } from '../../compiler/split/wire.js';
-import { buildHead, runHead, sampleBytes } from './helpers.js';
+import { buildHead, runHead, runOk, sampleBytes } from './helpers.js';
 
 const haveTools = toolAvailable(ARM_CC) && toolAvailable(QEMU_ARM);
 
 interface Step { instructions: number; len: number; status: number }
 
-function runOnQemu(elf: string): { steps: Map<string, Step>; packets: Uint8Array[] } {
+async function runOnQemu(elf: string): Promise<{ steps: Map<string, Step>; packets: Uint8Array[] }> {
   const log = `${elf}.semihosting.txt`;
-  execFileSync(QEMU_ARM, ['-M', MPS2_AN386.machine, '-display', 'none', '-monitor', 'none', '-serial', 'none',
+  await runOk(QEMU_ARM, ['-M', MPS2_AN386.machine, '-display', 'none', '-monitor', 'none', '-serial', 'none',
     '-chardev', `file,id=sh,path=${log}`, '-semihosting-config', 'enable=on,target=native,chardev=sh',
-    '-icount', 'shift=7,sleep=off', '-kernel', elf], { stdio: ['ignore', 'pipe', 'pipe'], timeout: 300_000 });
+    '-icount', 'shift=7,sleep=off', '-kernel', elf]);
   const text = readFileSync(log, 'utf8');
   expect(text).toContain('EDGEC_DONE');
   const steps = new Map<string, Step>();
@@ -39,20 +38,20 @@ function runOnQemu(elf: string): { steps: Map<string, Step>; packets: Uint8Array
 }
 
 describe.skipIf(!haveTools)('split on Cortex-M4', () => {
-  it('kws_dscnn head + encoder: instructions, and the same packets as the host', () => {
-    const head = buildHead('examples/kws_dscnn/kws_dscnn_int8.onnx', 'kws_dscnn_1/pw2_relu_1/Relu:0');
+  it('kws_dscnn head + encoder: instructions, and the same packets as the host', async () => {
+    const head = await buildHead('examples/kws_dscnn/kws_dscnn_int8.onnx', 'kws_dscnn_1/pw2_relu_1/Relu:0');
     const sample = readInputSamples(head.split.compiled.program, 'examples/kws_dscnn/calibration.npy').slice(0, 1);
     const bytes = sampleBytes(sample);
     const work = mkdtempSync(join(head.dir, 'm4-'));
     writeFileSync(join(work, 'split_sample.h'), `static const uint8_t split_sample[${bytes.length}] = {\n${Array.from(bytes).join(',')}\n};\n`);
-    const sources = readdirC(head.dir);
+    const sources = readdirSync(head.dir).filter((f) => f.endsWith('.c')).map((f) => join(head.dir, f));
     const elf = join(work, 'split.elf');
     const harness = join(templatesDir(), 'harness', 'cortex-m');
-    execFileSync(ARM_CC, [...MPS2_AN386.cpuFlags, '-O2', '-std=c99', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections',
+    await runOk(ARM_CC, [...MPS2_AN386.cpuFlags, '-O2', '-std=c99', '-Wall', '-Wextra', '-Werror', '-ffunction-sections', '-fdata-sections',
       '-I', head.dir, '-I', work, ...sources, resolve('test/split/m4_split_main.c'), join(harness, 'startup.c'),
-      '-nostartfiles', '--specs=nano.specs', '-T', join(harness, 'mps2.ld'), '-Wl,--gc-sections', '-o', elf, '-lc', '-lgcc'], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const { steps, packets } = runOnQemu(elf);
-    const host = [runHead(head, bytes, 1, false).packets[0], runHead(head, bytes, 1, true).packets[0]];
+      '-nostartfiles', '--specs=nano.specs', '-T', join(harness, 'mps2.ld'), '-Wl,--gc-sections', '-o', elf, '-lc', '-lgcc']);
+    const { steps, packets } = await runOnQemu(elf);
+    const host = [(await runHead(head, bytes, 1, false)).packets[0], (await runHead(head, bytes, 1, true)).packets[0]];
     const invoke = steps.get('invoke');
     const raw = steps.get('encode_raw');
     const lzss = steps.get('encode_lzss');
@@ -69,6 +68,3 @@ describe.skipIf(!haveTools)('split on Cortex-M4', () => {
   }, 300_000);
 });
 
-function readdirC(dir: string): string[] {
-  return execFileSync('ls', [dir], { encoding: 'utf8' }).split('\n').filter((f) => f.endsWith('.c')).map((f) => join(dir, f));
-}

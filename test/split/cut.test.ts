@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { edgec } from '../helpers/cli.js';
+import { edgecAsync } from './helpers.js';
 import { Attr, OnnxBuilder, QdqBuilder, type QParams } from '../helpers/onnx-builder.js';
 import { compileSplit, loadSplitSource } from '../../compiler/split/index.js';
 import { decodeModel } from '../../compiler/onnx/load.js';
@@ -37,9 +37,9 @@ function residualModel(): string {
 
 const model = residualModel();
 
-function refused(tensor: string, pattern: RegExp): void {
+async function refused(tensor: string, pattern: RegExp): Promise<void> {
   const out = join(dir, `out-${tensor.replace(/\W/g, '_')}`);
-  const r = edgec(['build', model, '--split-at', tensor, '-o', out]);
+  const r = await edgecAsync(['build', model, '--split-at', tensor, '-o', out]);
   expect(r.code, r.stderr).toBe(2);
   const lines = r.stderr.trimEnd().split('\n');
   expect(lines[0]).toMatch(/^edgec: error: .*residual\.onnx: --split-at /);
@@ -68,20 +68,20 @@ describe('split: cut points', () => {
     expect(cuts).not.toContain('input_QuantizeLinear_Output');
   });
 
-  it('refuses an unknown tensor, a model input or output, a constant and a cut the graph goes around', () => {
-    refused('nope', /'nope': no tensor of that name/);
-    refused('x', /'x': is a model input/);
-    refused('x_quantized', /is the model input 'x' quantized/);
-    refused('y', /'y': is a model output/);
-    refused('d_output_quantized', /quantized form of\) a model output/);
-    refused('a_weight_quantized', /is a constant/);
-    refused('b_output_quantized', /does not separate the graph: tensor 'a_output_quantized_dequantized' also crosses the cut/);
+  it('refuses an unknown tensor, a model input or output, a constant and a cut the graph goes around', async () => {
+    await refused('nope', /'nope': no tensor of that name/);
+    await refused('x', /'x': is a model input/);
+    await refused('x_quantized', /is the model input 'x' quantized/);
+    await refused('y', /'y': is a model output/);
+    await refused('d_output_quantized', /quantized form of\) a model output/);
+    await refused('a_weight_quantized', /is a constant/);
+    await refused('b_output_quantized', /does not separate the graph: tensor 'a_output_quantized_dequantized' also crosses the cut/);
   });
 
   it('splits the residual model at the Add: head + tail give the whole model', async () => {
     const out = join(dir, 'split-c');
     // the float tensor before the QuantizeLinear names the same cut
-    const r = edgec(['build', model, '--split-at', 'c_output', '-o', out, '--name', 'res']);
+    const r = await edgecAsync(['build', model, '--split-at', 'c_output', '-o', out, '--name', 'res']);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/split: head of residual\.onnx up to 'c_output_quantized' int8\[1,4,6,6\]/);
     for (const f of ['res.c', 'res_split.c', 'res_split.h', 'edgec_wire.c', 'edgec_wire.h', 'tail.onnx', 'edgec_wire.py']) expect(existsSync(join(out, f)), f).toBe(true);

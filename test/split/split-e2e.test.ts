@@ -20,15 +20,11 @@
  *    the same values.
  */
 import { describe, expect, it } from 'vitest';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { compileModel } from '../../compiler/pipeline.js';
-import { buildNativeRunner, runNativeTraced } from '../../compiler/verify/native.js';
 import { readInputSamples } from '../../compiler/verify/inputs.js';
 import { decodeWire, dequantizeWire, encodeWire } from '../../compiler/split/wire.js';
 import { runOrt } from '../helpers/ort.js';
-import { buildHead, pythonDecode, runHead, sampleBytes } from './helpers.js';
+import { buildHead, buildTracedRunner, pythonDecode, runHead, runTraced, sampleBytes } from './helpers.js';
 
 const CASES = [
   // the float tensor before the QuantizeLinear: the cut is its int8 output
@@ -50,11 +46,9 @@ function argmax(a: ArrayLike<number>): number {
  * `tensor` per sample, and the whole model's output scale (the int8 tensor
  * its final dequantize reads).
  */
-function wholeBuild(path: string, tensor: string, inputs: Uint8Array, samples: number): { cut: Int8Array[]; lsb: number } {
+async function wholeBuild(path: string, tensor: string, inputs: Uint8Array, samples: number): Promise<{ cut: Int8Array[]; lsb: number }> {
   const whole = compileModel(path, { name: 'whole' });
-  const dir = mkdtempSync(join(tmpdir(), 'edgec-split-whole-'));
-  for (const f of whole.emitted.files) writeFileSync(join(dir, f.path), f.contents);
-  const trace = runNativeTraced(buildNativeRunner(dir, 'whole', { flags: ['-DEDGEC_TRACING'] }), inputs, samples).trace as Uint8Array;
+  const trace = await runTraced(await buildTracedRunner(whole.emitted.files, 'whole'), inputs, samples);
   const layer = whole.program.ops.findIndex((op) => whole.program.values.get(op.outputs[0])?.onnxName === tensor);
   const value = whole.program.values.get(whole.program.ops[layer]?.outputs[0] ?? '');
   if (!value) throw new Error(`the whole build has no layer writing '${tensor}'`);
@@ -94,18 +88,18 @@ function outputScale(whole: ReturnType<typeof compileModel>): number {
 describe('split: head on the device + tail.onnx equals the whole model', () => {
   for (const ex of CASES) {
     it(ex.id, async () => {
-      const head = buildHead(ex.path, ex.cut);
+      const head = await buildHead(ex.path, ex.cut);
       const { split } = head;
       const samples = readInputSamples(split.compiled.program, ex.samples).slice(0, ex.count);
-      const raw = runHead(head, sampleBytes(samples), samples.length, false);
-      const lzss = runHead(head, sampleBytes(samples), samples.length, true);
+      const raw = await runHead(head, sampleBytes(samples), samples.length, false);
+      const lzss = await runHead(head, sampleBytes(samples), samples.length, true);
       expect(raw.status).toBe(0);
       expect(lzss.status).toBe(0);
       expect(raw.packets.length).toBe(samples.length);
-      const pyRaw = pythonDecode(head.dir, raw.packets);
-      const pyLzss = pythonDecode(head.dir, lzss.packets);
+      const pyRaw = await pythonDecode(head.dir, raw.packets);
+      const pyLzss = await pythonDecode(head.dir, lzss.packets);
       // the head computes the cut tensor exactly as the whole device build does: the split adds no error of its own
-      const reference = wholeBuild(ex.path, split.cut.tensor, sampleBytes(samples), samples.length);
+      const reference = await wholeBuild(ex.path, split.cut.tensor, sampleBytes(samples), samples.length);
       expect(reference.cut.length).toBe(samples.length);
       const lsb = reference.lsb;
       let worstOut = 0;

@@ -5,14 +5,13 @@
  * with the same reason; the C encoder's status when the buffer is too small.
  */
 import { describe, expect, it } from 'vitest';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { STRICT_FLAGS } from '../../compiler/verify/native.js';
 import { crc32 } from '../../compiler/update/format.js';
 import { decodeWire, dequantizeWire, encodeWire, wireHeaderBytes, WIRE_FLAG_LZSS } from '../../compiler/split/wire.js';
-import { pythonDecode } from './helpers.js';
+import { pythonDecode, runOk } from './helpers.js';
 
 const N = 3000;
 const DIMS = [1, 3, 20, 50];
@@ -32,11 +31,11 @@ function pattern(p: number): Int8Array {
 
 interface Encoded { status: number; packet: Uint8Array }
 
-function runCEncoder(cap: number): Encoded[] {
+async function runCEncoder(cap: number): Promise<Encoded[]> {
   const work = mkdtempSync(join(tmpdir(), 'edgec-wire-'));
   const exe = join(work, 'wire_test');
-  execFileSync('gcc', [...STRICT_FLAGS, '-O2', '-I', resolve('runtime-c'), '-I', resolve('runtime-c/split'), resolve('test/split/wire_test.c'), resolve('runtime-c/split/edgec_wire.c'), '-o', exe], { stdio: ['ignore', 'pipe', 'pipe'] });
-  execFileSync(exe, [join(work, 'out.bin'), String(cap)]);
+  await runOk('gcc', [...STRICT_FLAGS, '-O2', '-I', resolve('runtime-c'), '-I', resolve('runtime-c/split'), resolve('test/split/wire_test.c'), resolve('runtime-c/split/edgec_wire.c'), '-o', exe]);
+  await runOk(exe, [join(work, 'out.bin'), String(cap)]);
   const all = readFileSync(join(work, 'out.bin'));
   const out: Encoded[] = [];
   for (let o = 0; o < all.length;) {
@@ -74,11 +73,11 @@ const damaged: [string, Uint8Array, RegExp][] = [
 ];
 
 describe('split: wire format', () => {
-  it('C encoder -> TS and Python decoders, raw and LZSS, round trip', () => {
-    const encoded = runCEncoder(100);
+  it('C encoder -> TS and Python decoders, raw and LZSS, round trip', async () => {
+    const encoded = await runCEncoder(100);
     expect(encoded.length).toBe(8);
     const packets = encoded.slice(0, 6);
-    const python = pythonDecode(resolve('templates/split'), packets.map((e) => e.packet));
+    const python = await pythonDecode(resolve('templates/split'), packets.map((e) => e.packet));
     packets.forEach((e, k) => {
       const p = Math.floor(k / 2);
       const compress = k % 2 === 1;
@@ -99,18 +98,18 @@ describe('split: wire format', () => {
     expect(packets[3].packet.length).toBeLessThan(N / 4);
   });
 
-  it('C encoder: a buffer too small for the packet is a status, not an overrun', () => {
-    const small = runCEncoder(100).slice(6);
+  it('C encoder: a buffer too small for the packet is a status, not an overrun', async () => {
+    const small = (await runCEncoder(100)).slice(6);
     // raw zeros need 3,040 bytes; compressed they fit in 100
     expect(small[0]).toEqual({ status: EDGEC_WIRE_BUFFER_TOO_SMALL, packet: new Uint8Array(0) });
     expect(small[1].status).toBe(EDGEC_WIRE_OK);
     expect(Array.from(decodeWire(small[1].packet).values)).toEqual(Array.from(pattern(0)));
-    const tiny = runCEncoder(10).slice(6);
+    const tiny = (await runCEncoder(10)).slice(6);
     expect(tiny.map((e) => [e.status, e.packet.length])).toEqual([[EDGEC_WIRE_BUFFER_TOO_SMALL, 0], [EDGEC_WIRE_BUFFER_TOO_SMALL, 0]]);
   });
 
-  it('damaged packets are refused by both decoders with the same reason', () => {
-    const python = pythonDecode(resolve('templates/split'), damaged.map(([, p]) => p));
+  it('damaged packets are refused by both decoders with the same reason', async () => {
+    const python = await pythonDecode(resolve('templates/split'), damaged.map(([, p]) => p));
     damaged.forEach(([what, packet, reason], k) => {
       expect(() => decodeWire(packet), what).toThrow(reason);
       expect(python[k], what).toMatch(new RegExp(`^ValueError: edgec wire packet: ${reason.source}`));
