@@ -49,6 +49,8 @@ export interface CompileOptions {
   modelBytes?: Uint8Array;
   /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
   int8Io?: boolean;
+  /** Expose int8 outputs only (a split head: float input, the cut tensor sent as int8). */
+  int8Outputs?: boolean;
   /** 'nhwc': expose channels-first inputs channels-last (tensor dims then NHWC). */
   inputLayout?: 'declared' | 'nhwc';
   /** 'blob': weights in a separate <name>.weights file bound at run time (compiler/update); default 'const' arrays. */
@@ -141,7 +143,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
   const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
-  const exposed = options.int8Io ? int8Io(lowered) : lowered;
+  const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
   const planOptions = {
     ...options.plan,
     scratchBytes: (op: Op): number => backend.kernelFor(op).scratchBytes,
