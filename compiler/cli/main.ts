@@ -9,6 +9,7 @@ import { compileModelAsync, type CompileOptions, type Compiled } from '../pipeli
 import { cloudFiles, compileSplit, loadSplitSource, splitNote, TAIL_FILE, withSplitFiles, type SplitBuild } from '../split/index.js';
 import { addSplitAdvisorCommand } from './split.js';
 import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
+import { formatTrials } from '../quantize/auto-method.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
@@ -109,7 +110,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
   const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
   if (flags.json) {
-    log(JSON.stringify({ ...r, outDir, split: split && { tensor: split.cut.tensor, shape: split.cutShape, tailInput: split.cut.dequantizedName, tail: TAIL_FILE }, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy, autoFloat: c.quantized?.autoFloat } }, null, 2));
+    log(JSON.stringify({ ...r, outDir, split: split && { tensor: split.cut.tensor, shape: split.cutShape, tailInput: split.cut.dequantizedName, tail: TAIL_FILE }, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, methodTrials: c.quantized?.methodTrials, biasCorrection: c.quantized?.biasCorrection, ...accuracy, autoFloat: c.quantized?.autoFloat } }, null, 2));
     return;
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
@@ -126,7 +127,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   log(`outputs: ${r.outputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   formatFloatLayers(r).forEach((l) => log(l));
   if (c.quantized?.autoFloat) formatAutoFloat(c.quantized.autoFloat).forEach((l) => log(l));
-  if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
+  if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.methodTrials ? formatTrials({ method: c.quantized.method, biasCorrection: c.quantized.biasCorrection === true, trials: c.quantized.methodTrials }) : c.quantized.method).forEach((l) => log(l));
   if (selftest.length) log(`selftest: ${flags.selftest} golden vectors in ${c.program.name}_selftest.c; build with -DEDGEC_SELFTEST_MAIN for a PASS/FAIL program (selftest_main.c)`);
 }
 
@@ -161,7 +162,7 @@ function addModelOptions(cmd: Command): Command {
     .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges)')
     .addOption(new Option('--input-layout <layout>', 'layout of channels-first model inputs as exposed in the C API: declared (the model\'s) or nhwc (no layout copy before the first conv)').choices(['declared', 'nhwc']))
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
-    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
+    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy, mse, or auto (the one with the best output SQNR)')
     .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
     .option('--auto-float <dB>', AUTO_FLOAT_HELP)
     .addOption(memoryOption())

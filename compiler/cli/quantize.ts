@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import { ensureFolder, withFsErrors } from './output-folder.js';
 import { EdgecError } from '../errors.js';
 import { quantizeModel } from '../quantize/index.js';
+import { formatTrials } from '../quantize/auto-method.js';
 import { ttyProgress } from '../quantize/calibrate.js';
 import { AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, parseShapeOption } from './options.js';
 import { parseFloatLayers } from '../passes/float-layers.js';
@@ -16,7 +17,7 @@ interface QuantizeFlags { calibration?: string; calibrationMethod?: string; outp
 export function addQuantizeCommand(program: Command, log: (s: string) => void): void {
   program.command('quantize').description('post-training quantization: write the int8 QDQ ONNX model (runs in onnxruntime)').argument('<model.onnx>')
     .option('--calibration <path>', 'calibration samples: .npy, .npz or a folder of .npy (first axis = sample)')
-    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
+    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy, mse, or auto (the one with the best output SQNR)')
     .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
     .option('--auto-float <dB>', AUTO_FLOAT_HELP)
     .option('-o, --output <file>', 'output model (default <model>_int8.onnx)')
@@ -30,7 +31,7 @@ export function addQuantizeCommand(program: Command, log: (s: string) => void): 
       if (existsSync(out) && statSync(out).isDirectory()) throw new EdgecError(`-o ${out}: is a folder; give the .onnx file to write`, 2);
       ensureFolder(dirname(resolve(out)));
       withFsErrors(() => writeFileSync(out, q.qdqBytes), out);
-      log(`edgec quantize: ${model} -> ${out} (${q.method} calibration, ${q.samples.length} samples, ${q.params.size} activation tensors quantized)`);
+      log(`edgec quantize: ${model} -> ${out} (${q.methodTrials ? formatTrials({ method: q.method, biasCorrection: q.biasCorrection === true, trials: q.methodTrials }) : q.method} calibration, ${q.samples.length} samples, ${q.params.size} activation tensors quantized)`);
       if (q.floatLayers.length) log(`float layers (weights left float32, Q/DQ around them): ${q.floatLayers.map((l) => `'${l}'`).join(', ')}`);
       if (q.autoFloat) formatAutoFloat(q.autoFloat).forEach((l) => log(l));
     });

@@ -58,7 +58,7 @@ export function addVerifyCommand(program: Command, log: (s: string) => void, set
     .option('--layer-max-lsb <n>', 'per-layer tolerance for --layers (default 1; softmax 2)')
     .option('--native', 'compile with the host C compiler instead of emcc')
     .option('--calibration <path>', 'float model: quantize with these samples first; adds SQNR and top-1 agreement against the float model (per layer with --layers)')
-    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
+    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy, mse, or auto (the one with the best output SQNR)')
     .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
     .option('--auto-float <dB>', AUTO_FLOAT_HELP)
     .option('--json', 'machine-readable output')
