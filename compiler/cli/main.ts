@@ -10,7 +10,7 @@ import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
-import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { formatBytes, formatKernelChoices, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { packageFiles } from '../package/index.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { memoryOption, parseShapeOption } from './options.js';
@@ -102,6 +102,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   const r = modelReport(c, model);
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
   log(formatLayerTable(r));
+  const choices = formatKernelChoices(r);
+  if (choices.length) log(['', `kernel choice (${r.backend}):`, ...choices].join('\n'));
   log('');
   log(formatSummary(r));
   const keep = keepInputsLine(c);
@@ -122,7 +124,7 @@ function addModelOptions(cmd: Command): Command {
     .option('-b, --board <id>', 'target board: an id (see `edgec boards`) or a board file path/to/board.json (schema: boards/board.schema.json)', 'host')
     .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
-    .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))
+    .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s, auto: per layer the cheaper of portable and the board\'s library by measured cost)').choices(['auto', 'portable', 'cmsis-nn', 'esp-nn']))
     .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges)')
     .addOption(new Option('--input-layout <layout>', 'layout of channels-first model inputs as exposed in the C API: declared (the model\'s) or nhwc (no layout copy before the first conv)').choices(['declared', 'nhwc']))
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
