@@ -5,7 +5,7 @@
  * candidates are bit-exact (every library call edgec emits is), so the choice
  * changes instructions and memory, never outputs.
  *
- * The rules (documented in docs/backends.md):
+ * The rules (summarised in README.md, "Boards, kernel libraries and packages"):
  *  1. A library is a candidate only when the board declares it
  *     (`kernelLibrary`, or a library `backend` in a user's board file): the
  *     board's package is where the dependency can come from. No library, or

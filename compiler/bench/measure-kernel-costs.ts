@@ -20,7 +20,7 @@ import { randomSamples } from '../verify/samples.js';
 import { valueBytes, type Value } from '../ir/program.js';
 import { libraryArchive, walk, type KernelLibrary } from '../verify/libraries.js';
 import { EdgecError } from '../errors.js';
-import { buildArmElf, MPS2_AN386, runQemu, type CortexMTarget } from './cortex-m.js';
+import { buildArmElf, MPS2_AN386, MPS2_AN500, runQemu, type CortexMTarget } from './cortex-m.js';
 import { layerLabel, layerModelBytes, type LayerSpec } from './layer-models.js';
 import {
   COST_KINDS, costKindOf, costTablePath, fitCoefficients, shapeFeatures,
@@ -89,6 +89,7 @@ interface MeasuredCore { cpu: string; board: string; target: CortexMTarget; libr
 
 const CORES: Record<string, MeasuredCore> = {
   'cortex-m4': { cpu: 'cortex-m4', board: 'nucleo-f446re', target: MPS2_AN386, library: 'cmsis-nn' },
+  'cortex-m7': { cpu: 'cortex-m7', board: 'nucleo-h743zi', target: MPS2_AN500, library: 'cmsis-nn' },
 };
 
 /** CMSIS-NN from the checkout, compiled for the core (DSP path chosen by -mcpu) once into a cached archive. */

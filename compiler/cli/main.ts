@@ -116,7 +116,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
 function runBoards(json: boolean, log: (s: string) => void): void {
   const boards = listBoards();
   if (json) { log(JSON.stringify(boards, null, 2)); return; }
-  for (const b of boards) log(`${b.id.padEnd(14)} ${b.backend.padEnd(9)} RAM ${formatBytes(b.ramBytes).padStart(10)}  flash ${formatBytes(b.flashBytes).padStart(11)}  ${b.name}`);
+  // auto with the library it may call, e.g. auto/cmsis-nn
+  for (const b of boards) log(`${b.id.padEnd(14)} ${`${b.backend}${b.kernelLibrary ? `/${b.kernelLibrary}` : ''}`.padEnd(13)} RAM ${formatBytes(b.ramBytes).padStart(10)}  flash ${formatBytes(b.flashBytes).padStart(11)}  ${b.name}`);
 }
 
 function addModelOptions(cmd: Command): Command {

@@ -10,6 +10,9 @@ import {
   COST_KINDS, costKindOf, costTableFor, estimateWith, FEATURE_NAMES, fitCoefficients, shapeFeatures, type ShapeFeatures,
 } from '../../compiler/backends/kernel-costs.js';
 import type { Op } from '../../compiler/ir/program.js';
+import { compileModel } from '../../compiler/pipeline.js';
+import { layerLabel, layerModelBytes } from '../../compiler/bench/layer-models.js';
+import { MEASURED_SHAPES } from '../../compiler/bench/measure-kernel-costs.js';
 
 const conv = (params: Record<string, number>, kind: Op['kind'] = 'conv2d'): Op => ({
   kind, name: 'c', onnxOp: 'Conv', inputs: ['x'], outputs: ['y'], consts: {},
@@ -84,5 +87,17 @@ describe('cost features and fit', () => {
     ]);
     expect(noisy.coefficients.outputs).toBeGreaterThanOrEqual(0);
     expect(noisy.coefficients.fixed).toBeGreaterThan(900);
+  });
+});
+
+describe('measurement models', () => {
+  it('every measured shape lowers to exactly its one layer (no quantize, no layout copy around it)', () => {
+    for (const kind of COST_KINDS) {
+      expect(MEASURED_SHAPES[kind].length, kind).toBeGreaterThanOrEqual(4);
+      for (const spec of MEASURED_SHAPES[kind].slice(0, 2)) {
+        const c = compileModel(`${layerLabel(spec)}.onnx`, { name: 'layer', modelBytes: layerModelBytes(spec), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan: { inPlaceDepthwise: false, overlapPointwise: false } });
+        expect(c.program.ops.map((op) => costKindOf(op)), layerLabel(spec)).toEqual([kind]);
+      }
+    }
   });
 });
