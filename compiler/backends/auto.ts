@@ -9,7 +9,7 @@
  *  1. A library is a candidate only when the board declares it
  *     (`kernelLibrary`, or a library `backend` in a user's board file): the
  *     board's package is where the dependency can come from. No library, or
- *     no cost table for the board's core: see 4.
+ *     no cost table for the board's core: see 5.
  *  2. A layer calls the library only when the library has a bit-exact kernel
  *     for its parameters and the table estimates it more than
  *     LIBRARY_MARGIN cheaper than ours (below that the estimate's error, the
@@ -21,7 +21,10 @@
  *     back to the library, in op order, only where that does not grow the
  *     arena again. RAM wins a small cost difference; a tie in RAM goes to
  *     the cheaper kernel.
- *  4. A board without a library gets the portable kernels everywhere; a board
+ *  4. The library layers together must save DEPENDENCY_MARGIN of the model's
+ *     estimated instructions, else no layer calls it: a dependency to install
+ *     (by hand on Arduino) and its code in flash are not worth less.
+ *  5. A board without a library gets the portable kernels everywhere; a board
  *     with a library but no measured cost table for its core keeps that
  *     library wherever it has a kernel (the behaviour before auto), and says so.
  */
@@ -37,6 +40,8 @@ export type LibraryId = 'cmsis-nn' | 'esp-nn';
 export const LIBRARY_MARGIN = 0.1;
 /** A library saving below this fraction of ours gives way to our kernel when ours makes the arena smaller. */
 export const RAM_MARGIN = 0.25;
+/** The library's layers together must save this fraction of the model's estimated instructions, or none calls it. */
+export const DEPENDENCY_MARGIN = 0.02;
 
 export interface AutoDecision {
   implementation: 'portable' | LibraryId;
@@ -126,6 +131,14 @@ export function autoBackend(program: Program, ctx: AutoContext): Backend {
     return decidedBackend(decisions, library.backend, portable);
   }
   for (const op of program.ops) decisions.set(key(op), costDecision(op, library.backend, library.id, table));
+  const withArena = arenaRule(program, decisions, { library, portable, plan: ctx.plan });
+  return decidedBackend(dependencyRule(program.ops, withArena, library.id, table), library.backend, portable);
+}
+
+/** Rule 3 on the cost choices (`decisions`, keyed by op output): library layers that give way to ours for RAM. */
+function arenaRule(program: Program, decisions: Map<string, AutoDecision>, ctx: { library: { id: LibraryId; backend: Backend }; portable: Backend; plan: ProgramPlanOptions }): Map<string, AutoDecision> {
+  const { library, portable } = ctx;
+  const key = (op: Op): string => op.outputs[0] ?? '';
   const arenaWith = (d: ReadonlyMap<string, AutoDecision>): number =>
     planAndOrderProgram(program, planOptionsFor(decidedBackend(d, library.backend, portable), ctx.plan)).plan.arenaBytes;
   // Rule 3: only layers where ours can change the memory (a sharing kernel, or no library scratch), and whose saving is small, are worth a plan.
@@ -135,14 +148,14 @@ export function autoBackend(program: Program, ctx: AutoContext): Backend {
     const d = decisions.get(key(op))!;
     return d.implementation === library.id && smallSaving(d) && mayShrink(op);
   });
-  if (candidates.length === 0) return decidedBackend(decisions, library.backend, portable);
+  if (candidates.length === 0) return decisions;
   // Sharing kernels help only together (every layer at the peak must shrink): all candidates on ours first,
   // then each given back to the library, in op order, where that does not grow the arena.
   const withLibrary = arenaWith(decisions);
   const trial = new Map(decisions);
   for (const op of candidates) trial.set(key(op), { ...trial.get(key(op))!, implementation: 'portable' });
   let arena = arenaWith(trial);
-  if (arena >= withLibrary) return decidedBackend(decisions, library.backend, portable);
+  if (arena >= withLibrary) return decisions;
   for (const op of candidates) {
     const d = decisions.get(key(op))!;
     const back = new Map(trial).set(key(op), d);
@@ -157,7 +170,33 @@ export function autoBackend(program: Program, ctx: AutoContext): Backend {
       reason: `portable: arena ${fmt(arena)} B vs ${fmt(backArena)} B with ${library.id} here; ${library.id} ${fmt(d.libraryEstimate!)} est. instr vs portable ${fmt(d.portableEstimate!)} saves under the ${RAM_MARGIN * 100}% that would outweigh RAM`,
     });
   }
-  return decidedBackend(trial, library.backend, portable);
+  return trial;
+}
+
+/**
+ * Rule 4: the library layers together must save at least DEPENDENCY_MARGIN of
+ * the model's estimated instructions (every layer the table covers, on ours), or none calls it:
+ * a dependency to install and its code in flash for a negligible gain.
+ */
+function dependencyRule(ops: readonly Op[], decisions: Map<string, AutoDecision>, libId: LibraryId, table: CostTable): Map<string, AutoDecision> {
+  const key = (op: Op): string => op.outputs[0] ?? '';
+  const chosen = ops.map((op) => decisions.get(key(op))!).filter((d) => d.implementation === libId);
+  if (chosen.length === 0) return decisions;
+  const saving = chosen.reduce((a, d) => a + d.portableEstimate! - d.libraryEstimate!, 0);
+  // Every layer the table covers, on ours (layers no library runs included: the model's cost, not the candidates').
+  const total = ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0);
+  if (saving >= DEPENDENCY_MARGIN * total) return decisions;
+  const out = new Map(decisions);
+  const share = `${((100 * saving) / Math.max(1, total)).toFixed(2)}%`;
+  for (const op of ops) {
+    const d = decisions.get(key(op))!;
+    if (d.implementation !== libId) continue;
+    out.set(key(op), {
+      ...d, implementation: 'portable',
+      reason: `portable: ${libId} ${fmt(d.libraryEstimate!)} est. instr vs portable ${fmt(d.portableEstimate!)}, but its ${chosen.length} layer(s) would save ${fmt(saving)} of ${fmt(total)} (${share}), under the ${DEPENDENCY_MARGIN * 100}% worth a library dependency`,
+    });
+  }
+  return out;
 }
 
 /** Estimated instructions of the ops auto can cost, with its choices and with every op on ours (for the build note). */

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { compileModel, type Compiled } from '../../compiler/pipeline.js';
-import { autoBackend, LIBRARY_MARGIN, RAM_MARGIN } from '../../compiler/backends/auto.js';
+import { autoBackend, DEPENDENCY_MARGIN, LIBRARY_MARGIN, RAM_MARGIN } from '../../compiler/backends/auto.js';
 import { backendFor, libraryUsed, portableBackend } from '../../compiler/backends/index.js';
 import type { Op } from '../../compiler/ir/program.js';
 import { costKindOf, costTableFor, estimateInstructions, type CostTable } from '../../compiler/backends/kernel-costs.js';
@@ -23,6 +23,7 @@ import { randomSamples } from '../../compiler/verify/samples.js';
 import { buildRunnerWithLibrary, cmsisLibrary, CMSIS_NN_PATH, writeFiles } from './libraries.js';
 
 const KWS = 'examples/kws_dscnn/kws_dscnn_int8.onnx';
+const RESNET = 'examples/ic_resnet8/ic_resnet8_int8.onnx';
 const TABLE = costTableFor('cortex-m4') as CostTable;
 
 const layer = (spec: LayerSpec): Compiled =>
@@ -79,7 +80,10 @@ describe('--backend auto', () => {
       const ours = estimateInstructions(TABLE, op, 'portable')!;
       const theirs = estimateInstructions(TABLE, op, 'cmsis-nn')!;
       const byCost = theirs < ours * (1 - LIBRARY_MARGIN) ? 'cmsis-nn' : 'portable';
-      if (reason.includes('arena')) {
+      if (reason.includes('worth a library dependency')) {
+        expect(byCost).toBe('cmsis-nn');
+        expect(chosen).toBe('portable');
+      } else if (reason.includes('arena')) {
         expect(byCost).toBe('cmsis-nn');
         expect(chosen).toBe('portable');
         expect((ours - theirs) / ours).toBeLessThan(RAM_MARGIN);
@@ -91,13 +95,31 @@ describe('--backend auto', () => {
     expect(costed).toBeGreaterThan(5);
   });
 
-  it('RAM wins a small cost difference: with a library 20% cheaper everywhere, layers whose sharing kernel shrinks the arena stay ours', () => {
-    // A table whose library estimates are 0.8x ours: rule 2 picks the library everywhere, rule 3 takes back what saves RAM.
+  it('calls no library on KWS: CMSIS-NN wins only the avg pool, far under the 2% of the model a dependency must save', () => {
+    const c = compileModel(KWS, { name: 'kws', board: 'nano33ble' });
+    expect(libraryUsed(c.backend, c.program.ops)).toBeUndefined();
+    const pool = c.program.ops.find((op) => op.kind === 'avg_pool')!;
+    const ours = estimateInstructions(TABLE, pool, 'portable')!;
+    const theirs = estimateInstructions(TABLE, pool, 'cmsis-nn')!;
+    expect(theirs).toBeLessThan(ours * (1 - LIBRARY_MARGIN));
+    const total = c.program.ops.reduce((a, op) => a + (estimateInstructions(TABLE, op, 'portable') ?? 0), 0);
+    expect(ours - theirs).toBeLessThan(DEPENDENCY_MARGIN * total);
+    expect(c.backend.reasonFor?.(pool)).toMatch(/^portable: cmsis-nn [\d,]+ est\. instr vs portable [\d,]+, but its 1 layer\(s\) would save [\d,]+ of [\d,]+ \(0\.\d+%\), under the 2% worth a library dependency$/);
+    // Same C as the portable backend: no include, nothing to install.
+    const portable = compileModel(KWS, { name: 'kws', board: 'nano33ble', backend: 'portable' });
+    expect(c.emitted.files.map((f) => f.contents)).toEqual(portable.emitted.files.map((f) => f.contents));
+    expect(c.plan.arenaBytes).toBeLessThanOrEqual(compileModel(KWS, { name: 'kws', board: 'nano33ble', backend: 'cmsis-nn' }).plan.arenaBytes);
+  });
+
+  it('RAM wins a small cost difference: with a library 20% cheaper on depthwise and pointwise, the layers whose sharing kernel shrinks the arena stay ours', () => {
+    // Library estimates 0.8x ours on depthwise / 1x1 (rule 2 picks the library, rule 3 takes back what saves RAM),
+    // 0.5x on the other kinds (a saving above RAM_MARGIN: those stay on the library).
+    const factor = (kind: string): number => (kind === 'depthwise' || kind === 'conv_1x1' ? 0.8 : 0.5);
     const cheaper: CostTable = {
       ...TABLE,
       kinds: Object.fromEntries(Object.entries(TABLE.kinds).map(([k, v]) => [k, {
         portable: v.portable,
-        'cmsis-nn': { ...v.portable!, coefficients: Object.fromEntries(Object.entries(v.portable!.coefficients).map(([n, x]) => [n, x * 0.8])) as typeof v.portable.coefficients },
+        'cmsis-nn': { ...v.portable!, coefficients: Object.fromEntries(Object.entries(v.portable!.coefficients).map(([n, x]) => [n, x * factor(k)])) as typeof v.portable.coefficients },
       }])),
     };
     const board = boardById('nano33ble');
@@ -124,14 +146,17 @@ describe('--backend auto', () => {
     expect(out).toMatch(/^ {2}#\d+ .+ \((?:transpose|quantize|dequantize)\): portable: no library kernel for this op$/m);
   });
 
-  it.skipIf(!CMSIS_NN_PATH)('KWS built with auto gives the portable build\'s bytes (host gcc, CMSIS-NN pure C where auto calls it)', async () => {
+  it.skipIf(!CMSIS_NN_PATH)('KWS and ResNet-8 built with auto give the portable build\'s bytes (host gcc, CMSIS-NN pure C where auto calls it)', async () => {
     const samples = 4;
-    const portable = compileModel(KWS, { name: 'm', backend: 'portable' });
-    const auto = compileModel(KWS, { name: 'm', board: 'nano33ble', backendTarget: 'c' });
-    const input = sampleBytes(randomSamples(portable.program, samples, 11));
-    const ref = runNative(buildRunnerWithLibrary(writeFiles(portable.emitted.files, 'edgec-auto-port-'), 'm', undefined), input, samples);
-    const lib = libraryUsed(auto.backend, auto.program.ops) ? await cmsisLibrary() : undefined;
-    const got = runNative(buildRunnerWithLibrary(writeFiles(auto.emitted.files, 'edgec-auto-'), 'm', lib), input, samples);
-    expect(got).toEqual(ref);
+    for (const [model, callsLibrary] of [[KWS, false], [RESNET, true]] as const) {
+      const portable = compileModel(model, { name: 'm', backend: 'portable' });
+      const auto = compileModel(model, { name: 'm', board: 'nano33ble', backendTarget: 'c' });
+      expect(!!libraryUsed(auto.backend, auto.program.ops), model).toBe(callsLibrary);
+      const input = sampleBytes(randomSamples(portable.program, samples, 11));
+      const ref = runNative(buildRunnerWithLibrary(writeFiles(portable.emitted.files, 'edgec-auto-port-'), 'm', undefined), input, samples);
+      const lib = callsLibrary ? await cmsisLibrary() : undefined;
+      const got = runNative(buildRunnerWithLibrary(writeFiles(auto.emitted.files, 'edgec-auto-'), 'm', lib), input, samples);
+      expect(got, model).toEqual(ref);
+    }
   }, 240_000);
 });

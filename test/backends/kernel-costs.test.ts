@@ -20,10 +20,10 @@ const conv = (params: Record<string, number>, kind: Op['kind'] = 'conv2d'): Op =
   macs: 4 * 4 * 8 * 8 * 9,
 });
 
-describe('kernel cost table', () => {
-  const table = costTableFor('cortex-m4');
+for (const cpu of ['cortex-m4', 'cortex-m7']) describe(`kernel cost table ${cpu}`, () => {
+  const table = costTableFor(cpu);
 
-  it('cortex-m4 covers every kind auto can choose, for portable and cmsis-nn, from several measured shapes', () => {
+  it('covers every kind auto can choose, for portable and cmsis-nn, from several measured shapes', () => {
     expect(table).toBeDefined();
     for (const kind of COST_KINDS) {
       for (const impl of ['portable', 'cmsis-nn'] as const) {
