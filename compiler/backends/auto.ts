@@ -117,10 +117,8 @@ export function autoBackend(program: Program, ctx: AutoContext): Backend {
   const decisions = new Map<string, AutoDecision>();
   const key = (op: Op): string => op.outputs[0] ?? '';
   const table = ctx.table ?? costTableFor(board.cpu);
-  if (!library) {
-    for (const op of program.ops) decisions.set(key(op), { implementation: 'portable', reason: `portable: board ${board.id} declares no kernel library` });
-    return decidedBackend(decisions, undefined, portable);
-  }
+  // No library: nothing to choose, so no per-layer reason either (inspect stays as for the portable backend).
+  if (!library) return { ...decidedBackend(decisions, undefined, portable), reasonFor: () => undefined };
   if (!table) {
     for (const op of program.ops) {
       const c = library.backend.kernelFor(op);

@@ -112,6 +112,7 @@ export function backendById(id: string): Backend {
 
 /** One line for `edgec build/inspect`: library layers, and the layers that fall back to portable with the reason. */
 export function backendSummary(backend: Backend, program: { ops: Op[] }): string | undefined {
+  // auto: which layers call the library, or that none does (inspect has the per-layer reasons)
   if (backend.id === 'portable') return undefined;
   if (backend.id === 'auto') return autoSummary(backend, program.ops);
   const choices = program.ops.map((op) => ({ op, choice: backend.kernelFor(op) }));
@@ -132,10 +133,11 @@ export function libraryUsed(backend: Backend, ops: readonly Op[]): 'cmsis-nn' | 
 }
 
 /** auto's build note: which library layers it chose, or that none uses a library. */
-function autoSummary(backend: Backend, ops: readonly Op[]): string {
+function autoSummary(backend: Backend, ops: readonly Op[]): string | undefined {
   const lib = libraryUsed(backend, ops);
-  const first = ops.map((op) => backend.reasonFor?.(op)).find((r) => r !== undefined) ?? '';
-  if (!lib) return `auto: portable kernels on all ${ops.length} layers, no library dependency${/no measured cost table|declares no kernel library/.test(first) ? ` (${first.replace(/^portable: /, '')})` : ''}`;
+  // A board without a library: auto is the portable backend, nothing to note.
+  if (!lib && ops.every((op) => backend.reasonFor?.(op) === undefined)) return undefined;
+  if (!lib) return `auto: portable kernels on all ${ops.length} layers, no library dependency`;
   const count = ops.filter((op) => backend.kernelFor(op).backend === lib).length;
   return `auto: ${lib} (${backend.target}) on ${count} of ${ops.length} layers, portable on the rest (edgec inspect says why per layer)`;
 }
