@@ -6,11 +6,14 @@
  * kind and implementation, and writes compiler/data/kernel-costs/<cpu>.json.
  *
  *   CMSIS_NN_PATH=/path/to/CMSIS-NN node dist/compiler/bench/measure-kernel-costs.js [--cpu cortex-m4] [--kinds conv_1x1,add] [--out file]
+ *   ESP_NN_PATH=/path/to/esp-nn node dist/compiler/bench/measure-kernel-costs.js --cpu rv32imc
  *
- * The library is compiled from the user's checkout (CMSIS_NN_PATH) into an
- * archive in a temporary cache, with the same code as `edgec verify` links
- * (verify/libraries.ts); nothing of it is kept or committed. Without
- * CMSIS_NN_PATH only the portable side is measured.
+ * Cores: cortex-m4 (mps2-an386), cortex-m7 (mps2-an500), rv32imc (riscv32
+ * virt, the ESP32-C3's ISA). The library is compiled from the user's
+ * checkout (CMSIS_NN_PATH / ESP_NN_PATH) into an archive in a temporary
+ * cache, from the same sources `edgec verify` links (verify/libraries.ts);
+ * nothing of it is kept or committed. Without the variable only the portable
+ * side is measured.
  */
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,7 +23,9 @@ import { randomSamples } from '../verify/samples.js';
 import { valueBytes, type Value } from '../ir/program.js';
 import { libraryArchive, walk, type KernelLibrary } from '../verify/libraries.js';
 import { EdgecError } from '../errors.js';
-import { buildArmElf, MPS2_AN386, MPS2_AN500, runQemu, type CortexMTarget } from './cortex-m.js';
+import { buildArmElf, MPS2_AN386, MPS2_AN500, runQemu, type CortexMTarget, type QemuRun } from './cortex-m.js';
+import { buildRiscvElf, RISCV_CC, runQemuRiscv, RV32_VIRT } from './riscv.js';
+import { templatesDir } from '../emit/paths.js';
 import { layerLabel, layerModelBytes, type LayerSpec } from './layer-models.js';
 import {
   COST_KINDS, costKindOf, costTablePath, fitCoefficients, shapeFeatures,
@@ -46,6 +51,7 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
     { kind: 'conv', h: 8, w: 8, cin: 16, cout: 32, kh: 3, kw: 3, stride: 2, pad: 1 },
     { kind: 'conv', h: 6, w: 6, cin: 8, cout: 8, kh: 3, kw: 3, stride: 1, pad: 0 },
     { kind: 'conv', h: 12, w: 12, cin: 4, cout: 24, kh: 5, kw: 5, stride: 1, pad: 2 },
+    { kind: 'conv', h: 32, w: 32, cin: 16, cout: 16, kh: 3, kw: 3, stride: 1, pad: 1 },
   ],
   depthwise: [
     { kind: 'depthwise', h: 25, w: 5, c: 64, kh: 3, kw: 3, stride: 1, pad: 1 },
@@ -84,28 +90,74 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
   ],
 };
 
-/** A core the script can measure: the QEMU machine and the board whose flags and library code path it builds with. */
-interface MeasuredCore { cpu: string; board: string; target: CortexMTarget; library: 'cmsis-nn' }
+/** A compiled kernel library for one core: its archive and what the generated code needs to include it. */
+interface BuiltLibrary { archive: string; includeDirs: string[]; defines: string[] }
 
-const CORES: Record<string, MeasuredCore> = {
-  'cortex-m4': { cpu: 'cortex-m4', board: 'nucleo-f446re', target: MPS2_AN386, library: 'cmsis-nn' },
-  'cortex-m7': { cpu: 'cortex-m7', board: 'nucleo-h743zi', target: MPS2_AN500, library: 'cmsis-nn' },
-};
+/** A core the script can measure: the board whose flags and library code path it builds with, and its QEMU harness. */
+interface MeasuredCore {
+  cpu: string;
+  board: string;
+  library: 'cmsis-nn' | 'esp-nn';
+  /** Environment variable naming the library checkout. */
+  libraryEnv: string;
+  buildLibrary(root: string, cacheDir: string): BuiltLibrary;
+  /** Builds the model folder (with the library when given) into an ELF and runs it: instructions and outputs. */
+  run(modelDir: string, inputs: Uint8Array[], dir: string, outputBytes: number[], lib?: BuiltLibrary): QemuRun;
+}
 
 /** CMSIS-NN from the checkout, compiled for the core (DSP path chosen by -mcpu) once into a cached archive. */
-function cmsisNnArchive(root: string, core: MeasuredCore, cacheDir: string): { archive: string; include: string } {
+function cmsisNnArchive(root: string, target: CortexMTarget, cacheDir: string): BuiltLibrary {
   const lib: KernelLibrary = {
     id: 'cmsis-nn', root, includes: [join(root, 'Include')], defines: [],
     sources: walk(join(root, 'Source'), (n) => n.endsWith('.c') && !/_f(16|32)\.c$/.test(n) && n !== 'arm_nntables_flt.c'),
-    libraryFlags: [...core.target.cpuFlags, '-std=c99', '-O2', '-w', '-ffunction-sections', '-fdata-sections'],
+    libraryFlags: [...target.cpuFlags, '-std=c99', '-O2', '-w', '-ffunction-sections', '-fdata-sections'],
   };
-  return { archive: libraryArchive(lib, { cc: 'arm-none-eabi-gcc', ar: 'arm-none-eabi-ar', cacheDir }), include: join(root, 'Include') };
+  return { archive: libraryArchive(lib, { cc: 'arm-none-eabi-gcc', ar: 'arm-none-eabi-ar', cacheDir }), includeDirs: [join(root, 'Include')], defines: [] };
 }
+
+/**
+ * ESP-NN from the checkout for the ESP32-C3 (RV32IMC): its generic optimised
+ * C (CONFIG_NN_OPTIMIZED without an S3/P4 target, as ESP-IDF builds it for
+ * the C3), without the S3/P4 assembly and the float logistic (no libm here).
+ */
+function espNnArchive(root: string, cacheDir: string): BuiltLibrary {
+  const defines = ['CONFIG_NN_OPTIMIZED'];
+  const includes = [join(root, 'include'), join(root, 'src', 'common')];
+  const lib: KernelLibrary = {
+    id: 'esp-nn', root, includes, defines: defines.map((d) => `-D${d}`),
+    sources: walk(join(root, 'src'), (n) => n.endsWith('.c') && !/esp32s3|esp32p4|logistic/.test(n)),
+    libraryFlags: [...RV32_VIRT.cpuFlags, '-std=gnu99', '-O2', '-w', '-ffreestanding', '-ffunction-sections', '-fdata-sections',
+      '-isystem', join(templatesDir(), 'harness', 'riscv', 'include'), ...defines.map((d) => `-D${d}`)],
+  };
+  return { archive: libraryArchive(lib, { cc: RISCV_CC, ar: 'riscv64-unknown-elf-ar', cacheDir }), includeDirs: includes, defines };
+}
+
+function armCore(cpu: string, board: string, target: CortexMTarget): MeasuredCore {
+  return {
+    cpu, board, library: 'cmsis-nn', libraryEnv: 'CMSIS_NN_PATH',
+    buildLibrary: (root, cacheDir) => cmsisNnArchive(root, target, cacheDir),
+    run: (modelDir, inputs, dir, outputBytes, lib) => runQemu(buildArmElf(modelDir, 'layer', inputs, dir, {
+      opt: '-O2', target, extraSources: lib ? [lib.archive] : [], includeDirs: lib?.includeDirs ?? [], defines: lib?.defines,
+    }), outputBytes, target),
+  };
+}
+
+const CORES: Record<string, MeasuredCore> = {
+  'cortex-m4': armCore('cortex-m4', 'nucleo-f446re', MPS2_AN386),
+  'cortex-m7': armCore('cortex-m7', 'nucleo-h743zi', MPS2_AN500),
+  rv32imc: {
+    cpu: 'rv32imc', board: 'esp32c3', library: 'esp-nn', libraryEnv: 'ESP_NN_PATH',
+    buildLibrary: espNnArchive,
+    run: (modelDir, inputs, dir, outputBytes, lib) => runQemuRiscv(buildRiscvElf(modelDir, 'layer', inputs, dir, {
+      opt: '-O2', extraSources: lib ? [lib.archive] : [], includeDirs: lib?.includeDirs ?? [], defines: lib?.defines,
+    }), outputBytes),
+  },
+};
 
 interface Measurement { kind: CostKind; layer: string; implementation: Implementation; features: ReturnType<typeof shapeFeatures>; instructions: number; outputs: Uint8Array }
 
 /** Builds and runs one single-layer model with one implementation; undefined when that implementation does not run the layer. */
-function measureOne(spec: LayerSpec, impl: Implementation, core: MeasuredCore, work: string, lib?: { archive: string; include: string }): Measurement | undefined {
+function measureOne(spec: LayerSpec, impl: Implementation, core: MeasuredCore, work: string, lib?: BuiltLibrary): Measurement | undefined {
   const label = layerLabel(spec);
   const c = compileModel(`${label}.onnx`, {
     name: 'layer', modelBytes: layerModelBytes(spec), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc',
@@ -125,10 +177,7 @@ function measureOne(spec: LayerSpec, impl: Implementation, core: MeasuredCore, w
   const sample = randomSamples(c.program, 1, 1)[0]!;
   const inputs = sample.map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   const outputBytes = c.program.outputs.map((id) => valueBytes(c.program.values.get(id) as Value));
-  const elf = buildArmElf(modelDir, 'layer', inputs, dir, {
-    opt: '-O2', target: core.target, extraSources: lib && impl !== 'portable' ? [lib.archive] : [], includeDirs: lib ? [lib.include] : [],
-  });
-  const run = runQemu(elf, outputBytes, core.target);
+  const run = core.run(modelDir, inputs, dir, outputBytes, impl === 'portable' ? undefined : lib);
   const joined = new Uint8Array(outputBytes.reduce((a, b) => a + b, 0));
   let at = 0;
   for (const o of run.outputs) { joined.set(o, at); at += o.length; }
@@ -147,10 +196,10 @@ export function measureKernelCosts(args: string[], log: (s: string) => void): nu
   if (unknown) { log(`measure-kernel-costs: unknown kind '${unknown}' (kinds: ${COST_KINDS.join(', ')})`); return 2; }
   const outFile = resolve(arg('--out') ?? costTablePath(cpu));
   const work = mkdtempSync(join(tmpdir(), 'edgec-kernel-costs-'));
-  const cmsisRoot = process.env.CMSIS_NN_PATH;
-  if (!cmsisRoot) log('note: CMSIS_NN_PATH not set: measuring the portable kernels only');
+  const libraryRoot = process.env[core.libraryEnv];
+  if (!libraryRoot) log(`note: ${core.libraryEnv} not set: measuring the portable kernels only`);
   try {
-    const lib = cmsisRoot ? cmsisNnArchive(resolve(cmsisRoot), core, join(work, 'cache')) : undefined;
+    const lib = libraryRoot ? core.buildLibrary(resolve(libraryRoot), join(work, 'cache')) : undefined;
     const impls: Implementation[] = lib ? ['portable', core.library] : ['portable'];
     const measured: Measurement[] = [];
     let mismatches = 0;
@@ -181,8 +230,8 @@ export function measureKernelCosts(args: string[], log: (s: string) => void): nu
     for (const k of kept) fitted[k] = previous!.kinds[k];
     const table: CostTable = {
       cpu,
-      method: `instructions of one inference of a single-layer int8 model (int8 I/O, NHWC) on qemu-system-arm -M ${core.target.machine} -icount shift=7; `
-        + `arm-none-eabi-gcc ${core.target.cpuFlags.join(' ')} -O2; board ${core.board}; plain portable kernels; ${core.library} ${lib ? 'DSP path from CMSIS_NN_PATH' : 'not measured'}; `
+      method: `instructions (not cycles) of one inference of a single-layer int8 model (int8 I/O, NHWC) on QEMU -icount shift=7 (${core.cpu}); `
+        + `-O2 with board ${core.board}'s CPU flags; plain portable kernels; ${core.library} ${lib ? `from ${core.libraryEnv} (the board's code path)` : 'not measured'}; `
         + 'weighted least squares over the shapes below, non-negative coefficients (npm run measure:kernel-costs)',
       kinds: fitted,
       measurements: [...(previous?.measurements.filter((m) => kept.includes(m.kind)) ?? []), ...measured.map(({ outputs: _o, ...m }) => m)],

@@ -20,13 +20,15 @@ const conv = (params: Record<string, number>, kind: Op['kind'] = 'conv2d'): Op =
   macs: 4 * 4 * 8 * 8 * 9,
 });
 
-for (const cpu of ['cortex-m4', 'cortex-m7']) describe(`kernel cost table ${cpu}`, () => {
+const LIBRARY_OF_CORE = { 'cortex-m4': 'cmsis-nn', 'cortex-m7': 'cmsis-nn', rv32imc: 'esp-nn' } as const;
+
+for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel cost table ${cpu}`, () => {
   const table = costTableFor(cpu);
 
-  it('covers every kind auto can choose, for portable and cmsis-nn, from several measured shapes', () => {
+  it(`covers every kind auto can choose, for portable and ${library}, from several measured shapes`, () => {
     expect(table).toBeDefined();
     for (const kind of COST_KINDS) {
-      for (const impl of ['portable', 'cmsis-nn'] as const) {
+      for (const impl of ['portable', library] as const) {
         const fit = table!.kinds[kind]?.[impl];
         expect(fit, `${kind} ${impl}`).toBeDefined();
         expect(fit!.points).toBeGreaterThanOrEqual(4);
