@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import type { Graph } from './ir/graph.js';
-import type { Op, Program } from './ir/program.js';
+import type { Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
 import { isTfliteFile, loadModelFile, loadModelFileBytes } from './model-file.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
@@ -32,7 +32,8 @@ import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
-import { backendFor, backendSummary, type Backend } from './backends/index.js';
+import { backendFor, backendSummary, portableBackend, type Backend } from './backends/index.js';
+import { autoBackend, boardLibrary, planOptionsFor } from './backends/auto.js';
 import { boardById, type Board } from './boards.js';
 import { EdgecError } from './errors.js';
 import { C_KEYWORDS } from './emit/c-names.js';
@@ -140,6 +141,16 @@ export function validateName(name: string): string {
   return name;
 }
 
+/** The backend by id; auto chooses per layer of `program` (backends/auto.ts). */
+function chooseBackend(id: string, board: Board, program: Program, options: CompileOptions): Backend {
+  if (id !== 'auto') return backendFor(id, board, options.backendTarget);
+  const lib = boardLibrary(board);
+  return autoBackend(program, {
+    board, portable: portableBackend, plan: options.plan ?? {},
+    library: lib ? { id: lib, backend: backendFor(lib, board, options.backendTarget) } : undefined,
+  });
+}
+
 export function compileModel(modelPath: string, options: CompileOptions = {}): Compiled {
   const name = validateName(options.name ?? 'model');
   const board = boardById(options.board ?? 'host');
@@ -151,14 +162,10 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
-  // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
-  const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
   const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
-  const planOptions = {
-    ...options.plan,
-    scratchBytes: (op: Op): number => backend.kernelFor(op).scratchBytes,
-    inPlaceAllowed: (op: Op): boolean => backend.kernelFor(op).backend === 'portable',
-  };
+  // The board's default (auto) unless --backend overrides; library scratch is sized for the board's code path.
+  const backend: Backend = chooseBackend(options.backend ?? board.backend, board, exposed, options);
+  const planOptions = planOptionsFor(backend, options.plan ?? {});
   const { program, plan } = planAndOrderProgram(exposed, planOptions);
   // --keep-inputs costs arena bytes: the build report says how many
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;

@@ -10,6 +10,8 @@ export interface LayerReport {
   onnxOp: string;
   kind: string;
   kernel: string;
+  /** Why the layer got its kernel (--backend auto: the cost estimates or the arena; a library backend: its fallback reason). */
+  kernelReason?: string;
   input: number[];
   output: number[];
   params: string;
@@ -120,8 +122,10 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
     const out = program.values.get(op.outputs[0]);
     const inp = op.inputs.length ? program.values.get(op.inputs[0]) : undefined;
     const weightsBytes = Object.values(op.consts).reduce((a, id) => a + (program.consts.get(id)?.data.byteLength ?? 0), 0);
+    const choice = c.backend.kernelFor(op);
+    const kernelReason = c.backend.reasonFor?.(op) ?? choice.fallbackReason;
     return {
-      index, name: op.name, onnxOp: op.onnxOp, kind: op.kind, kernel: c.backend.kernelFor(op).backend,
+      index, name: op.name, onnxOp: op.onnxOp, kind: op.kind, kernel: choice.backend, ...(kernelReason ? { kernelReason } : {}),
       input: inp?.shape ?? [], output: out?.shape ?? [], params: summariseParams(op.params, op.kind),
       macs: op.macs, weightsBytes, outputBytes: out ? valueBytes(out) : 0, outputOffset: plan.placements.get(op.outputs[0])?.offset ?? 0,
     };
@@ -162,6 +166,11 @@ export function formatLayerTable(r: ModelReport): string {
   }
   const widths = rows[0].map((_, i) => Math.min(40, Math.max(...rows.map((row) => row[i].length))));
   return rows.map((row) => row.map((cell, i) => cell.slice(0, 40).padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/** One line per layer with a reason: which kernel it runs and why (auto's choice from the cost table, or a library's fallback). */
+export function formatKernelChoices(r: ModelReport): string[] {
+  return r.layers.filter((l) => l.kernelReason).map((l) => `  #${l.index} ${displayName(l.name, 40)} (${l.kind}): ${l.kernelReason}`);
 }
 
 export function formatSummary(r: ModelReport): string {

@@ -13,7 +13,7 @@ import { formatTrials } from '../quantize/auto-method.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
-import { formatBytes, formatFloatLayers, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { formatBytes, formatFloatLayers, formatKernelChoices, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { parseFloatLayers } from '../passes/float-layers.js';
 import { parseAutoFloat } from '../quantize/index.js';
 import { formatAutoFloat } from '../quantize/auto-float.js';
@@ -136,6 +136,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   const r = modelReport(c, model);
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
   log(formatLayerTable(r));
+  const choices = formatKernelChoices(r);
+  if (choices.length) log(['', `kernel choice (${r.backend}):`, ...choices].join('\n'));
   log('');
   log(formatSummary(r));
   const keep = keepInputsLine(c);
@@ -150,7 +152,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
 function runBoards(json: boolean, log: (s: string) => void): void {
   const boards = listBoards();
   if (json) { log(JSON.stringify(boards, null, 2)); return; }
-  for (const b of boards) log(`${b.id.padEnd(14)} ${b.backend.padEnd(9)} RAM ${formatBytes(b.ramBytes).padStart(10)}  flash ${formatBytes(b.flashBytes).padStart(11)}  ${b.name}`);
+  // auto with the library it may call, e.g. auto/cmsis-nn
+  for (const b of boards) log(`${b.id.padEnd(14)} ${`${b.backend}${b.kernelLibrary ? `/${b.kernelLibrary}` : ''}`.padEnd(13)} RAM ${formatBytes(b.ramBytes).padStart(10)}  flash ${formatBytes(b.flashBytes).padStart(11)}  ${b.name}`);
 }
 
 function addModelOptions(cmd: Command): Command {
@@ -158,7 +161,7 @@ function addModelOptions(cmd: Command): Command {
     .option('-b, --board <id>', 'target board: an id (see `edgec boards`) or a board file path/to/board.json (schema: boards/board.schema.json)', 'host')
     .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
-    .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))
+    .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s, auto: per layer the cheaper of portable and the board\'s library by measured cost)').choices(['auto', 'portable', 'cmsis-nn', 'esp-nn']))
     .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges)')
     .addOption(new Option('--input-layout <layout>', 'layout of channels-first model inputs as exposed in the C API: declared (the model\'s) or nhwc (no layout copy before the first conv)').choices(['declared', 'nhwc']))
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')

@@ -5,6 +5,7 @@
  * `layers` the SQNR of every int8 layer output (traced, errors accumulating
  * as on the device) against the same float tensor.
  */
+import { libraryUsed } from '../backends/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,7 +78,7 @@ export function floatTensorFor(floatGraph: Graph, onnxName: string): string | un
  */
 export async function measureAccuracy(built: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
   // a `--weights blob` build needs a bound blob to run: measure the same graph with const weights
-  const c = built.backend.id === 'portable' && !built.emitted.weightsBlob ? built
+  const c = !libraryUsed(built.backend, built.program.ops) && !built.emitted.weightsBlob ? built
     : compileModel(built.graph.fileName, { name: built.program.name, board: 'host', backend: 'portable', modelBytes: q.qdqBytes, floatLayers: q.floatLayers });
   const samples: NamedTensor[][] = q.samples.slice(0, opts.maxSamples ?? 100);
   const { program } = c;
