@@ -10,7 +10,7 @@ import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
-import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { formatBytes, formatHeaviestLayers, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { packageFiles } from '../package/index.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { memoryOption, parseShapeOption } from './options.js';
@@ -21,8 +21,10 @@ import { addUpdateCommands, weightsMode, weightsBlobFiles } from './update.js';
 import { fileSystemError, writeOutputFolder, type OutputFile } from './output-folder.js';
 import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
+import { htmlReport } from '../report-html.js';
+import { writeFileSync } from 'node:fs';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
+interface BuildFlags { report?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -66,6 +68,8 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   // the package format lays the files out for the user's build system (compiler/package)
   const blob = weightsBlobFiles(c, outDir, flags.encrypt);
   const files: OutputFile[] = [...packageFiles(c, flags.format, basename(model), selftest), ...blob.files];
+  // --report: the HTML report is one more file of the build (listed in the manifest like the rest)
+  if (flags.report) files.push({ path: REPORT_FILE, contents: htmlReport(c, model) });
   // the manifest lists every file of the build, so the next build into this folder knows what it may replace
   const manifestName = manifestFileName(c.program.name);
   let manifest = files.find((f) => basename(f.path) === manifestName);
@@ -89,11 +93,14 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   if (written.removed.length) log(`note: removed ${written.removed.length} file(s) of the previous edgec build in ${outDir}: ${listSome(written.removed)}`);
   if (written.foreign.length) log(`note: ${outDir} also holds ${written.foreign.length} file(s) edgec did not write, left alone: ${listSome(written.foreign)}`);
   log(formatSummary(r));
+  const heaviest = formatHeaviestLayers(r);
+  if (heaviest) log(heaviest);
   const keep = keepInputsLine(c);
   if (keep) log(keep);
   log(`inputs:  ${r.inputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   log(`outputs: ${r.outputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
+  if (flags.report) log(`report: ${join(outDir, REPORT_FILE)}`);
   if (selftest.length) log(`selftest: ${flags.selftest} golden vectors in ${c.program.name}_selftest.c; build with -DEDGEC_SELFTEST_MAIN for a PASS/FAIL program (selftest_main.c)`);
 }
 
@@ -109,6 +116,19 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   if (c.backendNote) log(`note: ${c.backendNote}`);
   c.notes.forEach((n) => log(`note: ${n}`));
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
+}
+
+/** File name of `build --report`'s page in the output folder. */
+const REPORT_FILE = 'report.html';
+
+async function runReport(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
+  if (flags.output !== undefined && flags.output.trim() === '') throw new EdgecError('-o needs a file name (got an empty string)', 2);
+  const out = resolve(flags.output ?? REPORT_FILE);
+  const c = await compileFor(model, flags);
+  writeFileSync(out, htmlReport(c, model));
+  const r = modelReport(c, model);
+  log(`edgec ${EDGEC_VERSION}: report of ${model} on ${c.board.id} -> ${out}`);
+  log(formatSummary(r));
 }
 
 function runBoards(json: boolean, log: (s: string) => void): void {
@@ -146,8 +166,12 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     .option('--selftest <n>', 'also emit n golden vectors (onnxruntime outputs) and <name>_selftest() with a PASS/FAIL main (selftest_main.c)')
     .addOption(new Option('--weights <mode>', 'const: arrays in the code; blob: <name>.weights bound at run time (field updates)').choices(['const', 'blob']).default('const'))
     .option('--encrypt <device-key-file>', 'with --weights blob: also <name>.weights.enc, the blob AES-128-CTR encrypted for transfer (edgec keygen --aes)')
+    .option('--report', 'also write report.html (layers, memory timeline, flash, fit, estimates) into the output folder')
     .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
     .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));
+  addModelOptions(program.command('report').description('one self-contained HTML page: layers, kernels, memory timeline, flash, fit and estimated latency').argument('<model.onnx>'))
+    .option('-o, --output <file.html>', 'output file (default report.html)')
+    .action((model: string, flags: BuildFlags) => runReport(model, flags, log));
   addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))
     .action((model: string, flags: BuildFlags) => runInspect(model, flags, log));
   addBenchCommand(program, log, collect);
