@@ -122,10 +122,15 @@ function layerEstimates(c: Compiled, choices: KernelChoice[]): { perLayer: Layer
   const t = boardTime(c.board, instructions);
   const cpu = c.board.cpu;
   const time = t
-    ? `${c.board.cyclesPerInstruction} cycles/instruction at ${(c.board.clockHz! / 1e6).toFixed(0)} MHz (${c.board.sources?.cyclesPerInstruction ?? 'board file'})${t.mJ !== undefined ? `, ${c.board.activePowerMw} mW active (${c.board.sources?.activePowerMw ?? 'board file'})` : ', no power figure for this board'}`
-    : `board ${c.board.id} has no clockHz / cyclesPerInstruction: no time estimate`;
-  const basis = `ESTIMATE: instructions from a per-kernel cost model fitted to per-layer counts on QEMU Cortex-M4 (${[...variantsUsed].join(', ')}; compiler/data/cost-model.json)${hasOwnCore(cpu) ? '' : `, applied to ${cpu}`}${assumptions.size ? `; ${[...assumptions].join('; ')}` : ''}; time = instructions x ${time}`;
+    ? `${c.board.cyclesPerInstruction} cycles/instruction (${firstClause(c.board.sources?.cyclesPerInstruction)}) at ${(c.board.clockHz! / 1e6).toFixed(0)} MHz${t.mJ !== undefined ? `, ${c.board.activePowerMw} mW active (${firstClause(c.board.sources?.activePowerMw)})` : ', no power figure for this board'}; sources: board ${c.board.id}`
+    : undefined;
+  const basis = `ESTIMATE: instructions from a per-kernel cost model fitted to per-layer counts on QEMU Cortex-M4 (${[...variantsUsed].join(', ')}; compiler/data/cost-model.json)${hasOwnCore(cpu) ? '' : `, applied to ${cpu}`}${assumptions.size ? `; ${[...assumptions].join('; ')}` : ''}; ${time ? `time = instructions x ${time}` : `no time: board ${c.board.id} has no clockHz / cyclesPerInstruction`}`;
   return { perLayer, summary: { instructions, ms: t?.ms, mJ: t?.mJ, basis } };
+}
+
+/** The head of a board's `sources` note ("calibrated", "nRF52840 Product Specification"); the board file has the rest. */
+function firstClause(note: string | undefined): string {
+  return note === undefined ? 'no source given' : note.split(/[:;(]/)[0]!.trim();
 }
 
 /** The cost model is measured on a Cortex-M4; other cores reuse it (said in the basis). */
