@@ -16,6 +16,8 @@ import { runtimeDir } from '../../compiler/emit/paths.js';
 import { boardById } from '../../compiler/boards.js';
 import { compileModel } from '../../compiler/pipeline.js';
 import { modelReport } from '../../compiler/report.js';
+import { benchModel } from '../../compiler/bench/bench.js';
+import { QEMU_ARM } from '../../compiler/bench/cortex-m.js';
 
 const KWS = 'examples/kws_dscnn/kws_dscnn_int8.onnx';
 const data = codeSizeData();
@@ -103,4 +105,14 @@ describe('the fit check uses the measured sizes', () => {
     expect(size.measured).toBe(false);
     expect(size.basis).toMatch(/no measurement for xtensa-lx6 .*cortex-m4/);
   });
+});
+
+describe.skipIf(!toolAvailable('arm-none-eabi-gcc') || !toolAvailable(QEMU_ARM))('against a linked image', () => {
+  it('digits: the fit check\'s code bytes are within 10% of the code the bench harness links at -O2', () => {
+    const model = 'examples/digits/digits_int8.onnx';
+    const linked = benchModel(model, { board: 'nucleo-f446re', backend: 'portable', opts: ['-O2'] }).builds[0]!.codeBytes;
+    const r = modelReport(compileModel(model, { board: 'nucleo-f446re', backend: 'portable' }), model);
+    // the data counts whole kernel files (the link drops unused functions) and estimates the invoke glue; the link adds startup and libc helpers
+    expect(Math.abs(r.codeBytes / linked - 1), `${r.codeBytes} vs linked ${linked}`).toBeLessThan(0.1);
+  }, 120_000);
 });
