@@ -24,11 +24,12 @@ import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { fuseSwish } from './passes/fuse-swish.js';
 import { foldArgCast } from './passes/fold-arg-cast.js';
+import { foldInputCast } from './passes/fold-input-cast.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
-import { emitC, type EmitResult } from './emit/c-emitter.js';
+import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, type Backend } from './backends/index.js';
 import { boardById, type Board } from './boards.js';
@@ -48,6 +49,8 @@ export interface CompileOptions {
   modelBytes?: Uint8Array;
   /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
   int8Io?: boolean;
+  /** Expose int8 outputs only (a split head: float input, the cut tensor sent as int8). */
+  int8Outputs?: boolean;
   /** 'nhwc': expose channels-first inputs channels-last (tensor dims then NHWC). */
   inputLayout?: 'declared' | 'nhwc';
   /** 'blob': weights in a separate <name>.weights file bound at run time (compiler/update); default 'const' arrays. */
@@ -56,6 +59,8 @@ export interface CompileOptions {
   backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
   plan?: ProgramPlanOptions;
+  /** One model of a multi-model library: its region of the library's arena (compiler/multi-model.ts). */
+  sharedArena?: SharedArenaRegion;
 }
 
 export interface Compiled {
@@ -80,6 +85,8 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   // QOperator (QLinearConv, com.microsoft QGemm ...) rewritten as DQ -> float op -> Q first
   { name: 'qoperator-to-qdq', run: qoperatorToQdq },
+  // uint8 / int8 input -> Cast(float) -> scalar arithmetic -> Q: one table from the integer input
+  { name: 'fold-input-cast', run: foldInputCast },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'fuse-hard-swish', run: fuseHardSwish },
   { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
@@ -136,7 +143,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
   const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
-  const exposed = options.int8Io ? int8Io(lowered) : lowered;
+  const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
   const planOptions = {
     ...options.plan,
     scratchBytes: (op: Op): number => backend.kernelFor(op).scratchBytes,
@@ -146,7 +153,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // --keep-inputs costs arena bytes: the build report says how many
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
-  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
+  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
   return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [], arenaWithoutKeepInputs };
 }
 
