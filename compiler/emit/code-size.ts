@@ -137,6 +137,8 @@ export function codeSize(board: Pick<Board, 'cpu' | 'compiler'>, input: CodeSize
   if (!core) basis = `no measured kernel sizes (compiler/data/code-size.json missing; run npm run measure:code-size); ${glue}`;
   else if (own) basis = `kernels measured with ${own.compiler} ${opt} ${own.flags.join(' ')}; ${glue}`;
   else basis = `no measurement for ${board.cpu} (${data.unavailable[board.cpu] ?? 'not a measured core'}); kernels as measured for ${PROXY_CORE} with ${core.compiler} ${opt}; ${glue}`;
+  const unmeasured = core ? perKernel.filter((k) => !(k.source in table)).map((k) => k.source) : [];
+  if (unmeasured.length) basis += `; not in the measured data (counted as 0): ${unmeasured.join(', ')}`;
   const library = input.library ? libraryCode(input.library.id, board, input.library.generatedC) : undefined;
   const libraryUnmeasured = input.library && !library ? input.library.id : undefined;
   if (library) basis += `; ${library.library} code measured: ${library.basis}`;

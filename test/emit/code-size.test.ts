@@ -100,6 +100,11 @@ describe('the fit check uses the measured sizes', () => {
     expect(calledEntries(['arm_convolve_s8', 'arm_convolve_wrapper_s8'], 'x = arm_convolve_wrapper_s8 (&ctx);')).toEqual(['arm_convolve_wrapper_s8']);
   });
 
+  it('a kernel missing from the data is named in the basis, not silently priced', () => {
+    const size = codeSize(boardById('nano33ble'), { sources: ['edgec_conv_s8.c', 'edgec_not_measured_s8.c'], calls: 1 });
+    expect(size.basis).toMatch(/not in the measured data \(counted as 0\): edgec_not_measured_s8\.c/);
+  });
+
   it('a board with no measurement (Xtensa) says which proxy it used', () => {
     const size = codeSize(boardById('esp32'), { sources: ['edgec_conv_s8.c'], calls: 1 });
     expect(size.measured).toBe(false);
