@@ -7,7 +7,6 @@
  */
 import type { Compiled } from './pipeline.js';
 import { formatBytes, formatMj, formatMs, modelReport, type ModelReport } from './report.js';
-import { codeSize } from './emit/code-size.js';
 import { EDGEC_VERSION } from './emit/c-emitter.js';
 
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -120,15 +119,15 @@ function layerTable(r: ModelReport): string {
   return `<table class="layers"><thead><tr><th>#</th><th>layer</th><th>ONNX op</th><th>kernel and why</th><th>input shapes</th><th>output shape</th><th>MACs</th><th>weight bytes</th><th>est. instructions</th><th>est. ms</th><th>est. mJ</th></tr></thead><tbody>\n${rows.join('\n')}\n</tbody></table>`;
 }
 
-function flashSection(c: Compiled, r: ModelReport): string {
-  const code = codeSize(c.board, { sources: c.emitted.runtimeSources, calls: c.program.ops.length, library: r.libraryLayers ? { id: c.backend.id, generatedC: c.emitted.files.filter((f) => f.path.endsWith('.c')).map((f) => f.contents).join('\n') } : undefined });
+function flashSection(r: ModelReport): string {
+  const library = r.codeLibrary;
   const maxWeights = Math.max(1, ...r.layers.map((l) => l.weightsBytes));
   const weights = r.layers.filter((l) => l.weightsBytes > 0).map((l) => `<tr><td class="n">${l.index}</td><td>${escapeHtml(l.name)}</td><td class="n">${l.weightsBytes.toLocaleString('en-US')}</td><td class="w">${bar(l.weightsBytes, maxWeights, 'fill weights')}</td></tr>`);
   const codeRows = [
-    ...code.perKernel.map((k) => `<tr><td>${escapeHtml(k.source)}</td><td class="n">${k.bytes.toLocaleString('en-US')}</td><td>${code.measured ? 'measured' : 'measured on a proxy core'}</td></tr>`),
-    ...(code.library?.perFunction ?? []).map((f) => `<tr><td>${escapeHtml(f.name)} (${escapeHtml(code.library!.library)}, with its helpers)</td><td class="n">${f.bytes.toLocaleString('en-US')}</td><td>measured</td></tr>`),
-    ...(code.library ? [`<tr><td>${escapeHtml(code.library.library)} library, union of the above (shared helpers once)</td><td class="n">${code.library.bytes.toLocaleString('en-US')}</td><td>measured</td></tr>`] : []),
-    `<tr><td>invoke function (${c.program.ops.length} calls)</td><td class="n">${code.invokeBytes.toLocaleString('en-US')}</td><td>estimate</td></tr>`,
+    ...r.codePerKernel.map((k) => `<tr><td>${escapeHtml(k.source)}</td><td class="n">${k.bytes.toLocaleString('en-US')}</td><td>${r.codeMeasuredForCore ? 'measured' : 'measured on a proxy core'}</td></tr>`),
+    ...(library?.perFunction ?? []).map((f) => `<tr><td>${escapeHtml(f.name)} (${escapeHtml(library!.library)}, with its helpers)</td><td class="n">${f.bytes.toLocaleString('en-US')}</td><td>measured</td></tr>`),
+    ...(library ? [`<tr><td>${escapeHtml(library.library)} library, union of the above (shared helpers once)</td><td class="n">${library.bytes.toLocaleString('en-US')}</td><td>measured</td></tr>`] : []),
+    `<tr><td>invoke function (${r.layers.length} calls)</td><td class="n">${r.codeInvokeBytes.toLocaleString('en-US')}</td><td>estimate</td></tr>`,
   ];
   return `<h2>Flash</h2>
 <p>${r.flashBytes.toLocaleString('en-US')} bytes = weights ${r.weightsBytes.toLocaleString('en-US')} + code ${r.codeBytes.toLocaleString('en-US')}. Code: ${escapeHtml(r.codeBasis)}.</p>
@@ -181,7 +180,7 @@ ${layerTable(r)}
 <h2>Memory timeline</h2>
 <p class="legend">One rectangle per arena buffer over its lifetime, at the offset the planner gave it (to scale). Black: bytes in use at each layer; dashed red: the planner's lower bound (the most bytes any one layer needs live); the frame's top is the arena size.</p>
 ${timelineSvg(rects, c.program.ops.length, r.arenaBytes, r.lowerBound)}
-${flashSection(c, r)}
+${flashSection(r)}
 </body></html>
 `;
 }

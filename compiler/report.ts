@@ -1,7 +1,7 @@
 /** Per-layer and whole-model figures for `edgec build` and `edgec inspect`. */
 import type { Compiled } from './pipeline.js';
 import { valueBytes } from './ir/program.js';
-import { codeSize } from './emit/code-size.js';
+import { codeSize, type LibraryCode } from './emit/code-size.js';
 import { displayName } from './errors.js';
 import { boardTime, costModelData, costVariant, estimateLayer, layerFeatures } from './cost-model.js';
 import type { Op } from './ir/program.js';
@@ -68,6 +68,12 @@ export interface ModelReport {
   codeBasis: string;
   /** Measured bytes per runtime kernel source the build uses. */
   codePerKernel: { source: string; bytes: number }[];
+  /** Whether codePerKernel is measured for the board's own core (else a proxy core's). */
+  codeMeasuredForCore: boolean;
+  /** Library functions the build calls and their measured code (CMSIS-NN), when measured for the board's core. */
+  codeLibrary?: LibraryCode;
+  /** Bytes of the invoke function's glue (estimated). */
+  codeInvokeBytes: number;
   /** Layers that call a kernel library (CMSIS-NN, ESP-NN), whose code is the user's dependency and not counted. */
   libraryLayers: number;
   flashBytes: number;
@@ -172,7 +178,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
       overlapPointwise: program.ops.filter((op) => op.kind === 'conv2d_1x1_overlap').length,
     },
     orderMethod: plan.order?.method ?? 'given',
-    weightsBytes, estimate: estimates.summary, codeBytes: code.bytes, codeBasis: code.basis, codePerKernel: code.perKernel, libraryLayers, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
+    weightsBytes, estimate: estimates.summary, codeBytes: code.bytes, codeBasis: code.basis, codePerKernel: code.perKernel, codeMeasuredForCore: code.measured, codeLibrary: code.library, codeInvokeBytes: code.invokeBytes, libraryLayers, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
     fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
     inputs: program.inputs.map(io), outputs: program.outputs.map(io), notes: c.notes ?? [],
   };
