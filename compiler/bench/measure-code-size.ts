@@ -6,7 +6,7 @@
  * it covers every kernel and that one kernel still measures the same.
  */
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { packageRoot, runtimeDir } from '../emit/paths.js';
@@ -144,7 +144,10 @@ export function measureAll(): CodeSizeData {
     for (const [core, cc] of Object.entries(XTENSA_CORES)) unavailable[core] = toolAvailable(cc) ? `${cc} present but not measured (no flags set up)` : `no ${cc} on the machine that measured; Xtensa sizes are not known`;
     const libraries: CodeSizeData['libraries'] = {};
     const cmsis = process.env.CMSIS_NN_PATH;
+    // without a checkout the library figures measured before are kept (they do not depend on edgec's kernels)
+    const previous = existsSync(CODE_SIZE_FILE()) ? (JSON.parse(readFileSync(CODE_SIZE_FILE(), 'utf8')) as CodeSizeData).libraries?.['cmsis-nn'] : undefined;
     if (cmsis) libraries['cmsis-nn'] = measureCmsisNn(cmsis, work);
+    else if (previous) libraries['cmsis-nn'] = previous;
     else unavailable['cmsis-nn'] = 'CMSIS_NN_PATH was not set when the data was measured';
     return { libraries, generatedBy: 'npm run measure:code-size (compiler/bench/measure-code-size.ts)', measure: 'text + data of each runtime-c/*.c compiled alone (-c -std=c99 -ffunction-sections -fdata-sections), bytes', cores, unavailable };
   } finally {
