@@ -129,8 +129,9 @@ function measureVariant(runs: Run[], work: string, cmsis: string | undefined, mo
 }
 
 export function measureCostModel(): CostModelData {
-  const work = mkdtempSync(join(tmpdir(), 'edgec-cost-model-'));
   const cmsis = process.env.CMSIS_NN_PATH;
+  if (!cmsis) throw new Error('CMSIS_NN_PATH must name a CMSIS-NN checkout: the calibration needs the TFLM-equivalent (CMSIS-NN) instruction counts');
+  const work = mkdtempSync(join(tmpdir(), 'edgec-cost-model-'));
   const models = Object.keys(MODELS);
   const fast: ProgramPlanOptions = { inPlaceDepthwise: false, overlapPointwise: false };
   try {
@@ -138,7 +139,6 @@ export function measureCostModel(): CostModelData {
       'portable-dsp': measureVariant([{ variant: 'portable-dsp', backend: 'portable', defines: [], plan: {} }, { variant: 'portable-dsp', backend: 'portable', defines: [], plan: fast }], work, cmsis, models),
       'portable-c': measureVariant([{ variant: 'portable-c', backend: 'portable', defines: ['EDGEC_NO_DSP'], plan: {} }, { variant: 'portable-c', backend: 'portable', defines: ['EDGEC_NO_DSP'], plan: fast }], work, cmsis, models),
     };
-    if (!cmsis) throw new Error('CMSIS_NN_PATH must name a CMSIS-NN checkout: the calibration needs the TFLM-equivalent (CMSIS-NN) instruction counts');
     variants['cmsis-nn-dsp'] = measureVariant([{ variant: 'cmsis-nn-dsp', backend: 'cmsis-nn', defines: [], plan: {} }], work, cmsis, models);
     const instructions = Object.fromEntries((variants['cmsis-nn-dsp']?.totals ?? []).map((t) => [t.model, t.instructions]));
     const cyclesPerInstruction = Object.fromEntries(PUBLISHED.map((p) => [p.model, Number(((p.ms / 1000) * p.clockHz / instructions[p.model]!).toFixed(4))]));
