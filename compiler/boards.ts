@@ -40,6 +40,14 @@ export interface Board {
   platformio?: { platform: string; board: string; framework: string };
   /** Arduino core architectures for library.properties (--format arduino). */
   arduinoArchitectures?: string;
+  /** CPU clock the latency estimate assumes. */
+  clockHz?: number;
+  /** Cycles per instruction of the estimate (Cortex-M4: calibrated, see compiler/cost-model.ts). */
+  cyclesPerInstruction?: number;
+  /** Typical active power of the chip while computing, for the energy estimate. */
+  activePowerMw?: number;
+  /** Where clockHz, cyclesPerInstruction and activePowerMw come from. */
+  sources?: { clockHz?: string; cyclesPerInstruction?: string; activePowerMw?: string };
 }
 
 /** The published schema of a board file, shipped beside the built-in boards. */

@@ -16,7 +16,7 @@ import Handlebars from 'handlebars';
 import { compileModel, NAME_MAX, validateName, type Compiled, type CompileOptions } from './pipeline.js';
 import { EDGEC_VERSION, type GeneratedFile, type SharedArenaRegion } from './emit/c-emitter.js';
 import { cCommentText, modelIdentifiers } from './emit/c-names.js';
-import { estimateCodeBytes } from './emit/code-size.js';
+import { codeSize } from './emit/code-size.js';
 import { MANIFEST_FORMAT, manifestFileName, manifestJson } from './emit/manifest.js';
 import { templatesDir } from './emit/paths.js';
 import { ARENA_ALIGNMENT } from './plan/program.js';
@@ -59,7 +59,10 @@ export interface MultiModelBuild {
   /** What separate builds of the same models would need together (their arenas' sum). */
   separateArenaBytes: number;
   weightsBytes: number;
-  codeBytesEstimate: number;
+  /** Code bytes: measured kernels (once for all models) and library functions, plus the estimated invoke glue (emit/code-size.ts). */
+  codeBytes: number;
+  /** What codeBytes rests on. */
+  codeBasis: string;
   flashBytes: number;
   fits: { ram: boolean; flash: boolean };
   /** Runtime headers and kernels, once for all models. */
@@ -171,11 +174,14 @@ export function compileModels(paths: string[], options: MultiModelOptions): Mult
   for (const m of models) for (const f of m.compiled.emitted.files) if (m.compiled.emitted.runtimeSources.includes(f.path)) runtime.set(f.path, f);
   const runtimeSources = [...runtime.keys()].sort();
   const weightsBytes = models.reduce((a, m) => a + m.compiled.emitted.weightsBytes, 0);
-  const codeBytesEstimate = estimateCodeBytes(runtimeSources, models.reduce((a, m) => a + m.compiled.program.ops.length, 0));
-  const flashBytes = weightsBytes + codeBytesEstimate;
+  // measured kernel sizes (runtime files once) and, where models call a kernel library, the union of the functions they call
+  const generatedC = models.flatMap((m) => m.files.filter((f) => f.path.endsWith('.c')).map((f) => f.contents)).join('\n');
+  const callsLibrary = models.some((m) => m.compiled.program.ops.some((op) => m.compiled.backend.kernelFor(op).backend !== 'portable'));
+  const code = codeSize(first.board, { sources: runtimeSources, calls: models.reduce((a, m) => a + m.compiled.program.ops.length, 0), library: callsLibrary ? { id: first.backend.id, generatedC } : undefined });
+  const flashBytes = weightsBytes + code.bytes;
   const partial = {
     name: app, concurrent: !!options.concurrent, board: first.board, backend: first.backend, models, arenaBytes,
-    separateArenaBytes: models.reduce((a, m) => a + m.arenaBytes, 0), weightsBytes, codeBytesEstimate, flashBytes,
+    separateArenaBytes: models.reduce((a, m) => a + m.arenaBytes, 0), weightsBytes, codeBytes: code.bytes, codeBasis: code.basis, flashBytes,
     fits: { ram: arenaBytes <= first.board.ramBytes, flash: flashBytes <= first.board.flashBytes },
   };
   const files = [...libraryFiles(partial), ...models.flatMap((m) => m.files), ...runtimeSources.map((p) => runtime.get(p)!), libraryManifest(partial)];

@@ -13,7 +13,7 @@ import { formatTrials } from '../quantize/auto-method.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
-import { formatBytes, formatFloatLayers, formatKernelChoices, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { formatBytes, formatFloatLayers, formatHeaviestLayers, formatKernelChoices, formatLayerTable, formatSummary, modelReport } from '../report.js';
 import { parseFloatLayers } from '../passes/float-layers.js';
 import { parseAutoFloat } from '../quantize/index.js';
 import { formatAutoFloat } from '../quantize/auto-float.js';
@@ -28,8 +28,10 @@ import { fileSystemError, writeOutputFolder, type OutputFile } from './output-fo
 import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
 import { runMultiBuild } from './multi-build.js';
+import { htmlReport } from '../report-html.js';
+import { writeFileSync } from 'node:fs';
 
-interface BuildFlags { concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string }
+interface BuildFlags { report?: boolean; concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
@@ -97,6 +99,8 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   // the package format lays the files out for the user's build system (compiler/package)
   const blob = weightsBlobFiles(c, outDir, flags.encrypt);
   const files: OutputFile[] = [...packageFiles(c, flags.format, basename(model), selftest), ...blob.files, ...(split ? cloudFiles(split) : [])];
+  // --report: the HTML report is one more file of the build (listed in the manifest like the rest)
+  if (flags.report) files.push({ path: REPORT_FILE, contents: htmlReport(c, model) });
   // the manifest lists every file of the build, so the next build into this folder knows what it may replace
   const manifestName = manifestFileName(c.program.name);
   let manifest = files.find((f) => basename(f.path) === manifestName);
@@ -121,6 +125,8 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   if (written.removed.length) log(`note: removed ${written.removed.length} file(s) of the previous edgec build in ${outDir}: ${listSome(written.removed)}`);
   if (written.foreign.length) log(`note: ${outDir} also holds ${written.foreign.length} file(s) edgec did not write, left alone: ${listSome(written.foreign)}`);
   log(formatSummary(r));
+  const heaviest = formatHeaviestLayers(r);
+  if (heaviest) log(heaviest);
   const keep = keepInputsLine(c);
   if (keep) log(keep);
   log(`inputs:  ${r.inputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
@@ -128,6 +134,7 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   formatFloatLayers(r).forEach((l) => log(l));
   if (c.quantized?.autoFloat) formatAutoFloat(c.quantized.autoFloat).forEach((l) => log(l));
   if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.methodTrials ? formatTrials({ method: c.quantized.method, biasCorrection: c.quantized.biasCorrection === true, trials: c.quantized.methodTrials }) : c.quantized.method).forEach((l) => log(l));
+  if (flags.report) log(`report: ${join(outDir, REPORT_FILE)}`);
   if (selftest.length) log(`selftest: ${flags.selftest} golden vectors in ${c.program.name}_selftest.c; build with -DEDGEC_SELFTEST_MAIN for a PASS/FAIL program (selftest_main.c)`);
 }
 
@@ -147,6 +154,19 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   if (c.backendNote) log(`note: ${c.backendNote}`);
   c.notes.forEach((n) => log(`note: ${n}`));
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
+}
+
+/** File name of `build --report`'s page in the output folder. */
+const REPORT_FILE = 'report.html';
+
+async function runReport(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
+  if (flags.output !== undefined && flags.output.trim() === '') throw new EdgecError('-o needs a file name (got an empty string)', 2);
+  const out = resolve(flags.output ?? REPORT_FILE);
+  const c = await compileFor(model, flags);
+  writeFileSync(out, htmlReport(c, model));
+  const r = modelReport(c, model);
+  log(`edgec ${EDGEC_VERSION}: report of ${model} on ${c.board.id} -> ${out}`);
+  log(formatSummary(r));
 }
 
 function runBoards(json: boolean, log: (s: string) => void): void {
@@ -187,10 +207,14 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     .option('--selftest <n>', 'also emit n golden vectors (onnxruntime outputs) and <name>_selftest() with a PASS/FAIL main (selftest_main.c)')
     .addOption(new Option('--weights <mode>', 'const: arrays in the code; blob: <name>.weights bound at run time (field updates)').choices(['const', 'blob']).default('const'))
     .option('--encrypt <device-key-file>', 'with --weights blob: also <name>.weights.enc, the blob AES-128-CTR encrypted for transfer (edgec keygen --aes)')
+    .option('--report', 'also write report.html (layers, memory timeline, flash, fit, estimates) into the output folder')
     .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
     .option('--concurrent', 'several models: give each its own region of the arena (sum instead of max), so they may run at the same time')
     .option('--split-at <tensor>', 'build only the head up to this int8 activation (its int8 values the output, <name>_encode_cut() packs them) and write tail.onnx + edgec_wire.py for the cloud (see split-advisor)')
     .action((models: string[], flags: BuildFlags) => runBuildCommand(models, flags, log));
+  addModelOptions(program.command('report').description('one self-contained HTML page: layers, kernels, memory timeline, flash, fit and estimated latency').argument('<model.onnx>'))
+    .option('-o, --output <file.html>', 'output file (default report.html)')
+    .action((model: string, flags: BuildFlags) => runReport(model, flags, log));
   addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))
     .action((model: string, flags: BuildFlags) => runInspect(model, flags, log));
   addBenchCommand(program, log, collect);

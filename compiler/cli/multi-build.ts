@@ -57,7 +57,7 @@ export function formatMultiSummary(b: MultiModelBuild): string[] {
   return [
     ...b.models.map(modelLine),
     `arena: ${b.arenaBytes} bytes, ${arenaRule(b)}; separate builds: ${b.separateArenaBytes} bytes together`,
-    `flash: ${b.flashBytes} bytes = weights ${b.weightsBytes} + code ~${b.codeBytesEstimate} (estimate; runtime kernels once for all models)`,
+    `flash: ${b.flashBytes} bytes = weights ${b.weightsBytes} + code ${b.codeBytes} (runtime kernels once for all models; ${b.codeBasis})`,
     `board ${b.board.id}: RAM ${b.arenaBytes}/${b.board.ramBytes} (${pct(b.arenaBytes, b.board.ramBytes)}), flash ${b.flashBytes}/${b.board.flashBytes} (${pct(b.flashBytes, b.board.flashBytes)})`,
   ];
 }
@@ -65,7 +65,7 @@ export function formatMultiSummary(b: MultiModelBuild): string[] {
 function multiJson(b: MultiModelBuild, outDir: string, files: string[], written: { removed: string[]; foreign: string[] }): unknown {
   return {
     name: b.name, board: b.board.id, backend: b.backend.id, concurrent: b.concurrent, arenaBytes: b.arenaBytes, separateArenaBytes: b.separateArenaBytes,
-    weightsBytes: b.weightsBytes, codeBytesEstimate: b.codeBytesEstimate, flashBytes: b.flashBytes, boardRamBytes: b.board.ramBytes, boardFlashBytes: b.board.flashBytes, fits: b.fits,
+    weightsBytes: b.weightsBytes, codeBytes: b.codeBytes, codeBasis: b.codeBasis, flashBytes: b.flashBytes, boardRamBytes: b.board.ramBytes, boardFlashBytes: b.board.flashBytes, fits: b.fits,
     models: b.models.map((m) => {
       const p = m.compiled.program;
       const io = (id: string): { name: string; type: string; dims: number[] } => {
