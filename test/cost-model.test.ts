@@ -100,7 +100,7 @@ describe('stored cost model', () => {
 
 describe('estimates in the report', () => {
   it('per layer and in total on nano33ble (CMSIS-NN layers costed as CMSIS-NN)', () => {
-    const c = compileModel(KWS, { name: 'kws', board: 'nano33ble' });
+    const c = compileModel(KWS, { name: 'kws', board: 'nano33ble', backend: 'cmsis-nn' });
     const r = modelReport(c, KWS);
     expect(costVariant(c.board, 'cmsis-nn').variant).toBe('cmsis-nn-dsp');
     const e = r.estimate!;

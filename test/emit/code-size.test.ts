@@ -82,7 +82,7 @@ describe('the fit check uses the measured sizes', () => {
   });
 
   it('CMSIS-NN KWS on nano33ble counts the library functions it calls, shared helpers once', () => {
-    const c = compileModel(KWS, { name: 'kws', board: 'nano33ble' });
+    const c = compileModel(KWS, { name: 'kws', board: 'nano33ble', backend: 'cmsis-nn' });
     const gen = c.emitted.files.filter((f) => f.path.endsWith('.c')).map((f) => f.contents).join('\n');
     const size = codeSize(c.board, { sources: c.emitted.runtimeSources, calls: c.program.ops.length, library: { id: 'cmsis-nn', generatedC: gen } });
     expect(size.library).toBeDefined();

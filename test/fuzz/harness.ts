@@ -14,6 +14,7 @@ import { performance } from 'node:perf_hooks';
 import { compileModel } from '../../compiler/pipeline.js';
 import { EdgecError } from '../../compiler/errors.js';
 import { compileAndRunSanitized } from './sanitize.js';
+import { libraryUsed } from '../../compiler/backends/index.js';
 import { FAMILIES, generateCase, type Family, type FuzzCase } from './generator.js';
 
 export type Outcome = 'clean-error' | 'build' | 'crash' | 'unclean-error' | 'hang' | 'sanitizer';
@@ -61,7 +62,8 @@ export function runCase(c: FuzzCase, sanitize: boolean): { outcome: Outcome; det
     return { outcome: 'clean-error', detail: e.message.slice(0, 200), sanitized: false };
   }
   // Library builds (CMSIS-NN / ESP-NN via --backend or the board) need the library to compile: test/backends covers them.
-  if (!sanitize || compiled.backend.id !== 'portable') return { outcome: 'build', detail: '', sanitized: false };
+  // library calls need the library's sources: only builds that call none (portable, or auto choosing ours) are sanitized
+  if (!sanitize || libraryUsed(compiled.backend, compiled.program.ops) !== undefined) return { outcome: 'build', detail: '', sanitized: false };
   const run = compileAndRunSanitized(compiled.emitted.files, compiled.program.name);
   if (run.failed) return { outcome: 'sanitizer', detail: `${run.failed}: ${run.log.split('\n').filter((l) => /error|runtime|ERROR|warning/.test(l)).slice(0, 3).join(' | ').slice(0, 500)}`, sanitized: true };
   return { outcome: 'build', detail: '', sanitized: true };

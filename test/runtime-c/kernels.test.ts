@@ -3,7 +3,7 @@
 // vs the kernels on randomized shapes) with gcc and strict flags, runs it, and
 // checks that every kernel file compiles on its own (also for Cortex-M4 when
 // arm-none-eabi-gcc is installed).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -22,6 +22,23 @@ function hasCompiler(cc: string): boolean {
 function run(cmd: string, args: string[]): { status: number | null; out: string } {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+}
+
+/**
+ * `run` without blocking the worker: a vitest worker stuck in a long spawnSync
+ * (a loaded machine, a minute of QEMU) misses its RPC replies and the run
+ * fails with "Timeout calling onTaskUpdate" although every test passed.
+ */
+function runAsync(cmd: string, args: string[], timeoutMs = 120_000): Promise<{ status: number | null; out: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => { out += d.toString(); });
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.on('close', (status) => { clearTimeout(timer); resolve({ status, out }); });
+    child.on('error', (e) => { clearTimeout(timer); resolve({ status: null, out: String(e) }); });
+  });
 }
 
 const kernelSources = readdirSync(runtimeDir)
@@ -162,9 +179,9 @@ describe.skipIf(!hasCompiler('arm-none-eabi-gcc') || !hasQemuArm)('runtime-c ker
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  function buildM4(name: string, extra: string[]): string {
+  async function buildM4(name: string, extra: string[]): Promise<string> {
     const elf = join(work, `${name}.elf`);
-    const r = run('arm-none-eabi-gcc', [
+    const r = await runAsync('arm-none-eabi-gcc', [
       ...strict,
       '-mcpu=cortex-m4',
       '-mthumb',
@@ -192,13 +209,8 @@ describe.skipIf(!hasCompiler('arm-none-eabi-gcc') || !hasQemuArm)('runtime-c ker
     return elf;
   }
 
-  function runQemu(elf: string): { status: number | null; out: string } {
-    const r = spawnSync(
-      'qemu-system-arm',
-      ['-M', 'mps2-an386', '-semihosting-config', 'enable=on,target=native', '-nographic', '-monitor', 'none', '-serial', 'none', '-kernel', elf],
-      { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 },
-    );
-    return { status: r.status, out: `${r.stdout ?? ''}${r.stderr ?? ''}` };
+  function runQemu(elf: string): Promise<{ status: number | null; out: string }> {
+    return runAsync('qemu-system-arm', ['-M', 'mps2-an386', '-semihosting-config', 'enable=on,target=native', '-nographic', '-monitor', 'none', '-serial', 'none', '-kernel', elf]);
   }
 
   it('the DSP path is compiled in (SXTB16/SMLAD in the conv kernel)', () => {
@@ -210,8 +222,8 @@ describe.skipIf(!hasCompiler('arm-none-eabi-gcc') || !hasQemuArm)('runtime-c ker
     expect(dis.out).toMatch(/\bsxtb16\b.*ror #8/);
   });
 
-  it.each(['1', '4242'])('DSP path matches the reference implementations (seed %s)', (seed) => {
-    const r = runQemu(buildM4(`dsp-${seed}`, [`-DSTARTUP_ARG1="${seed}"`]));
+  it.each(['1', '4242'])('DSP path matches the reference implementations (seed %s)', async (seed) => {
+    const r = await runQemu(await buildM4(`dsp-${seed}`, [`-DSTARTUP_ARG1="${seed}"`]));
     if (r.status !== 0) console.error(r.out);
     expect(r.out).not.toMatch(/FAIL/);
     expect(r.out).toMatch(/ 0 failures/);
@@ -219,8 +231,8 @@ describe.skipIf(!hasCompiler('arm-none-eabi-gcc') || !hasQemuArm)('runtime-c ker
     expect(r.status).toBe(0);
   }, 120_000);
 
-  it('plain C path (EDGEC_NO_DSP) matches on Cortex-M4 too', () => {
-    const r = runQemu(buildM4('c', ['-DEDGEC_NO_DSP', '-DSTARTUP_ARG1="7"']));
+  it('plain C path (EDGEC_NO_DSP) matches on Cortex-M4 too', async () => {
+    const r = await runQemu(await buildM4('c', ['-DEDGEC_NO_DSP', '-DSTARTUP_ARG1="7"']));
     if (r.status !== 0) console.error(r.out);
     expect(r.out).toMatch(/ALL PASSED/);
     expect(r.status).toBe(0);
