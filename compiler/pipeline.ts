@@ -27,6 +27,8 @@ import { foldArgCast } from './passes/fold-arg-cast.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
+import { sparseWeights } from './passes/sparse-weights.js';
+import type { OptimizeGoal } from './ops/sparse-weights.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
@@ -56,6 +58,10 @@ export interface CompileOptions {
   backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
   plan?: ProgramPlanOptions;
+  /** Pruned weights: per layer, the storage with the least flash ('size', default) or the fewest instructions ('speed'). */
+  optimize?: OptimizeGoal;
+  /** false: every layer keeps its dense filter (`--no-sparse`); zeros are still reported. */
+  sparse?: boolean;
 }
 
 export interface Compiled {
@@ -132,7 +138,8 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
   let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, { shapes: options.shapes }) : loadModelFile(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
-  const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
+  // pruned layers switch to their bitmap-sparse kernels where that wins (same outputs)
+  const lowered = sparseWeights(lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: options.sparse ?? true });
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
   const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);

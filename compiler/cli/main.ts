@@ -10,7 +10,7 @@ import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
-import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { formatBytes, formatLayerTable, formatSummary, formatWeightStorageTable, modelReport } from '../report.js';
 import { packageFiles } from '../package/index.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { memoryOption, parseShapeOption } from './options.js';
@@ -21,15 +21,16 @@ import { addUpdateCommands, weightsMode, weightsBlobFiles } from './update.js';
 import { fileSystemError, writeOutputFolder, type OutputFile } from './output-folder.js';
 import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
+import { OPTIMIZE_GOALS, type OptimizeGoal } from '../ops/sparse-weights.js';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
+interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; optimize?: OptimizeGoal; sparse?: boolean }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
-  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs } });
+  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, optimize: flags.optimize, sparse: flags.sparse });
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -102,6 +103,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   const r = modelReport(c, model);
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
   log(formatLayerTable(r));
+  const weights = formatWeightStorageTable(r);
+  if (weights) log(`\n${weights}`);
   log('');
   log(formatSummary(r));
   const keep = keepInputsLine(c);
@@ -128,6 +131,8 @@ function addModelOptions(cmd: Command): Command {
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
     .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
     .addOption(memoryOption())
+    .addOption(new Option('--optimize <goal>', 'pruned weights: per layer the storage with the least flash (size) or the fewest instructions (speed): dense or bitmap-sparse').choices([...OPTIMIZE_GOALS]).default('size'))
+    .option('--no-sparse', 'keep every layer\'s weights dense (inspect still reports their zeros)')
     .option('--keep-inputs', 'plan the inputs live to the end: invoke() leaves them intact (costs arena bytes; the report says how many)')
     .option('--json', 'machine-readable output');
 }
