@@ -25,9 +25,9 @@ export interface ZeroPattern {
   zeroRows: number;
   /** Input channels zero in every row and tap. */
   zeroInputChannels: number;
-  /** Largest N of an N:4 pattern every group of 4 consecutive row weights keeps (at most N nonzeros), when N < 4. */
+  /** N of an N:4 pattern (every group of 4 consecutive row weights keeps at most N nonzeros) when N <= 2: 3:4 happens by chance at high unstructured sparsity. */
   nOf4?: number;
-  /** none, unstructured, filters, input channels, N:4 (joined with '+' when several hold). */
+  /** none, unstructured, output channels (pruned filters / rows), input channels, N:4 (joined with '+' when several hold). */
   label: string;
 }
 
@@ -56,10 +56,10 @@ export function zeroPattern(w: WeightRows): ZeroPattern {
     }
   }
   const zeroInputChannels = inChannels > 0 ? channelUsed.reduce((a, u) => a + (u ? 0 : 1), 0) : 0;
-  const nOf4 = cols % 4 === 0 && cols > 0 && maxPer4 < 4 ? maxPer4 : undefined;
+  const nOf4 = cols % 4 === 0 && cols > 0 && maxPer4 <= 2 ? maxPer4 : undefined;
   const parts: string[] = [];
   if (zeros > 0) {
-    if (zeroRows > 0) parts.push(`filters ${zeroRows}/${rows}`);
+    if (zeroRows > 0) parts.push(`output channels ${zeroRows}/${rows}`);
     if (zeroInputChannels > 0) parts.push(`input channels ${zeroInputChannels}/${inChannels}`);
     if (nOf4 !== undefined && zeroRows < rows) parts.push(`${nOf4}:4`);
     const structured = zeroRows * cols + zeroInputChannels * (cols / Math.max(1, inChannels)) * (rows - zeroRows);
