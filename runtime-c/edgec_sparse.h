@@ -39,9 +39,22 @@ static inline int32_t edgec_sparse_row_set(const uint8_t *row_mask, int32_t r)
   return (row_mask[r >> 3] >> (r & 7)) & 1;
 }
 
+/* Index of the lowest set bit of a nonzero byte: RBIT + CLZ on Cortex-M3 and up. */
+#if defined(__GNUC__)
+#define edgec_sparse_lowest_bit(b) ((int32_t)__builtin_ctz(b))
+#else
+static inline int32_t edgec_sparse_lowest_bit(uint32_t b)
+{
+  int32_t n = 0;
+  while (!(b & 1u)) b >>= 1, ++n;
+  return n;
+}
+#endif
+
 /* acc + sum over the set bits j of one row's bitmap (nbytes bytes) of
- * (*values)[k] * (x[j] + off); *values moves past the row's nonzeros. Zero
- * bytes (eight pruned weights) cost one test. */
+ * (*values)[k] * (x[j] + off); *values moves past the row's nonzeros. A zero
+ * byte (eight pruned weights) costs one test, a nonzero weight a few
+ * instructions whatever its position in the byte. */
 static inline int32_t edgec_sparse_row_dot(const uint8_t *bits, int32_t nbytes, const int8_t **values, const int8_t *x,
                                            int32_t off, int32_t acc)
 {
@@ -50,8 +63,10 @@ static inline int32_t edgec_sparse_row_dot(const uint8_t *bits, int32_t nbytes, 
   for (i = 0; i < nbytes; ++i) {
     uint32_t b = bits[i];
     const int8_t *xb = x + 8 * i;
-    for (; b != 0; b >>= 1, ++xb)
-      if (b & 1u) acc += (int32_t)(*v++) * (xb[0] + off);
+    while (b != 0) {
+      acc += (int32_t)(*v++) * (xb[edgec_sparse_lowest_bit(b)] + off);
+      b &= b - 1u;
+    }
   }
   *values = v;
   return acc;
