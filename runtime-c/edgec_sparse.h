@@ -59,12 +59,11 @@ static inline int32_t edgec_sparse_row_dot(const uint8_t *bits, int32_t nbytes, 
                                            int32_t off, int32_t acc)
 {
   const int8_t *v = *values;
-  int32_t i;
-  for (i = 0; i < nbytes; ++i) {
-    uint32_t b = bits[i];
-    const int8_t *xb = x + 8 * i;
+  const uint8_t *const end = bits + nbytes;
+  for (; bits < end; ++bits, x += 8) {
+    uint32_t b = *bits;
     while (b != 0) {
-      acc += (int32_t)(*v++) * (xb[edgec_sparse_lowest_bit(b)] + off);
+      acc += (int32_t)(*v++) * (x[edgec_sparse_lowest_bit(b)] + off);
       b &= b - 1u;
     }
   }
