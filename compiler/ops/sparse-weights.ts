@@ -116,17 +116,26 @@ export const OPTIMIZE_GOALS: readonly OptimizeGoal[] = ['size', 'speed'];
  */
 export const MIN_SAVING_SHARE = 0.1;
 
+/** The kernel family a weight matrix belongs to (their dense kernels differ in speed). */
+export type WeightedKernel = 'fully_connected' | 'conv' | 'depthwise';
+
 /**
- * Cortex-M4 instructions (QEMU counts, the bench harness) per unit of work
- * of the portable kernels, measured on the digits fixtures
- * (test/fixtures/pruned, see its README): the dense DSP kernels spend about
- * DENSE_PER_MAC per multiply-accumulate; the sparse ones about
- * SPARSE_PER_NONZERO per stored weight plus SPARSE_PER_BITMAP_BYTE per bitmap
- * byte scanned. `--optimize speed` keeps whichever is fewer.
+ * Cortex-M4 (DSP extension) instructions per unit of work, measured with the
+ * QEMU bench harness on the pruned digits fixtures (test/fixtures/pruned):
+ * the dense kernels' SIMD paths cost DENSE_PER_MAC per multiply-accumulate
+ * (the conv kernel expands weights once and reuses them across pixels; the
+ * fully connected one reloads each row; depthwise is not measured, taken
+ * between the two); the sparse kernels about SPARSE_PER_NONZERO per stored
+ * weight (RBIT, CLZ, two loads, add, MLA, clear bit, branch), SPARSE_PER_BITMAP_BYTE
+ * per bitmap byte, and the conv kernel GATHER_PER_WINDOW_BYTE per window byte
+ * it copies per output pixel. Per output pixel (or batch row), whichever is
+ * fewer wins under `--optimize speed`: on the digits CNN, dense conv wins even
+ * at 90 % zeros, sparse fully connected from about 86 %.
  */
-export const DENSE_PER_MAC = 1.2;
-export const SPARSE_PER_NONZERO = 7;
-export const SPARSE_PER_BITMAP_BYTE = 6;
+export const DENSE_PER_MAC: Record<WeightedKernel, number> = { fully_connected: 1.9, conv: 1.0, depthwise: 1.5 };
+export const SPARSE_PER_NONZERO = 9.3;
+export const SPARSE_PER_BITMAP_BYTE = 5;
+export const GATHER_PER_WINDOW_BYTE = 3;
 
 export interface StorageChoice {
   storage: 'dense' | 'bitmap-sparse';
@@ -135,16 +144,25 @@ export interface StorageChoice {
   reason: string;
 }
 
+/** Estimated instructions per output pixel (or batch row) of the dense and the sparse kernel. */
+export function estimatedInstructions(w: WeightRows, p: ZeroPattern, kernel: WeightedKernel): { dense: number; sparse: number } {
+  const gather = kernel === 'conv' ? w.cols * GATHER_PER_WINDOW_BYTE : 0;
+  return {
+    dense: w.rows * w.cols * DENSE_PER_MAC[kernel],
+    sparse: (p.total - p.zeros) * SPARSE_PER_NONZERO + (w.rows - p.zeroRows) * bitmapBytes(w.cols) * SPARSE_PER_BITMAP_BYTE + gather,
+  };
+}
+
 /** Dense or bitmap-sparse for one layer's weights. */
-export function chooseStorage(w: WeightRows, p: ZeroPattern, goal: OptimizeGoal): StorageChoice {
+export function chooseStorage(w: WeightRows, p: ZeroPattern, goal: OptimizeGoal, kernel: WeightedKernel): StorageChoice {
   const denseBytes = w.rows * w.cols;
   const sparseBytes = bitmapSparseBytes(w, p);
   const pick = (sparse: boolean, reason: string): StorageChoice => ({ storage: sparse ? 'bitmap-sparse' : 'dense', denseBytes, sparseBytes, reason });
   if (p.zeros === 0) return pick(false, 'no zeros');
   if (goal === 'speed') {
-    const dense = denseBytes * DENSE_PER_MAC;
-    const sparse = (p.total - p.zeros) * SPARSE_PER_NONZERO + (w.rows - p.zeroRows) * bitmapBytes(w.cols) * SPARSE_PER_BITMAP_BYTE;
-    return pick(sparse < dense, sparse < dense ? 'fewer instructions (estimate)' : 'dense kernel faster (estimate)');
+    const cost = estimatedInstructions(w, p, kernel);
+    const faster = cost.sparse < cost.dense;
+    return pick(faster, `${faster ? 'faster' : 'dense faster'}: ~${Math.round(cost.sparse)} vs ${Math.round(cost.dense)} instructions per pixel (Cortex-M4 estimate)`);
   }
   const saves = denseBytes - sparseBytes >= MIN_SAVING_SHARE * denseBytes;
   return pick(saves, saves ? 'smaller' : `saves < ${MIN_SAVING_SHARE * 100}% of the layer's weights`);

@@ -10,7 +10,7 @@
  * `weightStorage` (what `inspect` shows).
  */
 import type { ConstArray, Op, OpKind, Program, WeightStorage } from '../ir/program.js';
-import { chooseStorage, encodeBitmapSparse, zeroPattern, type OptimizeGoal, type StorageChoice, type WeightRows } from '../ops/sparse-weights.js';
+import { chooseStorage, encodeBitmapSparse, zeroPattern, type OptimizeGoal, type StorageChoice, type WeightedKernel, type WeightRows } from '../ops/sparse-weights.js';
 
 export interface SparseWeightsOptions {
   goal: OptimizeGoal;
@@ -19,6 +19,9 @@ export interface SparseWeightsOptions {
 }
 
 /** Sparse kernel of each dense kind this pass can replace. */
+/** Which cost figures of ops/sparse-weights.ts apply to each dense kind. */
+const KERNEL_OF: Partial<Record<OpKind, WeightedKernel>> = { fully_connected: 'fully_connected', conv2d: 'conv', depthwise_conv2d: 'depthwise' };
+
 const SPARSE_KIND: Partial<Record<OpKind, OpKind>> = {
   fully_connected: 'fully_connected_sparse',
   conv2d: 'conv2d_sparse',
@@ -72,12 +75,13 @@ export function sparseWeights(program: Program, options: SparseWeightsOptions): 
   const consts = new Map<string, ConstArray>(program.consts);
   const ops = program.ops.map((op): Op => {
     const sparseKind = SPARSE_KIND[op.kind];
+    const kernel = KERNEL_OF[op.kind];
     const filterConst = op.consts.filter === undefined ? undefined : consts.get(op.consts.filter);
-    if (!sparseKind || !filterConst || filterConst.type !== 'int8') return op;
+    if (!sparseKind || !kernel || !filterConst || filterConst.type !== 'int8') return op;
     const rows = weightRows(op, filterConst.data as Int8Array);
     if (!rows) return op;
     const pattern = zeroPattern(rows);
-    const choice = chooseStorage(rows, pattern, options.goal);
+    const choice = chooseStorage(rows, pattern, options.goal, kernel);
     const zeroPercent = (100 * pattern.zeros) / Math.max(1, pattern.total);
     const blocked = !options.enabled ? 'sparse storage off (--no-sparse)' : sparseUnsupported(op);
     if (choice.storage === 'dense' || blocked) {

@@ -78,19 +78,21 @@ describe('bitmap-sparse encoding', () => {
 describe('storage choice', () => {
   it('for flash: sparse when it saves at least a tenth of the layer', () => {
     const rnd = lcg(5);
-    expect(chooseStorage(matrix(32, 64, () => true), zeroPattern(matrix(32, 64, () => true)), 'size').storage).toBe('dense');
+    expect(chooseStorage(matrix(32, 64, () => true), zeroPattern(matrix(32, 64, () => true)), 'size', 'fully_connected').storage).toBe('dense');
     const few = matrix(32, 64, () => rnd() > 0.1);
-    expect(chooseStorage(few, zeroPattern(few), 'size').storage).toBe('dense');
+    expect(chooseStorage(few, zeroPattern(few), 'size', 'fully_connected').storage).toBe('dense');
     const half = matrix(32, 64, () => rnd() > 0.5);
-    expect(chooseStorage(half, zeroPattern(half), 'size').storage).toBe('bitmap-sparse');
+    expect(chooseStorage(half, zeroPattern(half), 'size', 'fully_connected').storage).toBe('bitmap-sparse');
   });
 
-  it('for speed: dense at 50 % zeros, sparse at 97 %', () => {
+  it('for speed (Cortex-M4 estimate): fully connected dense at 50 % zeros, sparse at 95 %; conv dense at 90 %', () => {
     const rnd = lcg(9);
     const half = matrix(32, 64, () => rnd() > 0.5);
-    expect(chooseStorage(half, zeroPattern(half), 'speed').storage).toBe('dense');
-    const most = matrix(32, 64, () => rnd() > 0.97);
-    expect(chooseStorage(most, zeroPattern(most), 'speed').storage).toBe('bitmap-sparse');
+    expect(chooseStorage(half, zeroPattern(half), 'speed', 'fully_connected').storage).toBe('dense');
+    const most = matrix(32, 64, () => rnd() > 0.95);
+    expect(chooseStorage(most, zeroPattern(most), 'speed', 'fully_connected').storage).toBe('bitmap-sparse');
+    const conv = { ...matrix(32, 144, () => rnd() > 0.9), inChannels: 16 };
+    expect(chooseStorage(conv, zeroPattern(conv), 'speed', 'conv').storage).toBe('dense');
   });
 });
 
