@@ -39,8 +39,11 @@ static inline int32_t edgec_sparse_row_set(const uint8_t *row_mask, int32_t r)
   return (row_mask[r >> 3] >> (r & 7)) & 1;
 }
 
-/* Index of the lowest set bit of a nonzero byte: RBIT + CLZ on Cortex-M3 and up. */
-#if defined(__GNUC__)
+/* Index of the lowest set bit of a nonzero byte: RBIT + CLZ on Cortex-M3 and
+ * up, TZCNT/BSF on x86, CTZ with RISC-V Zbb; elsewhere (Cortex-M0+, plain
+ * RISC-V, Xtensa, or -DEDGEC_SPARSE_NO_CTZ) a short loop rather than a libgcc call. */
+#if !defined(EDGEC_SPARSE_NO_CTZ) && defined(__GNUC__) && ((defined(__ARM_FEATURE_CLZ) && defined(__thumb2__)) || defined(__aarch64__) || \
+                          defined(__x86_64__) || defined(__i386__) || defined(__riscv_zbb))
 #define edgec_sparse_lowest_bit(b) ((int32_t)__builtin_ctz(b))
 #else
 static inline int32_t edgec_sparse_lowest_bit(uint32_t b)
