@@ -28,6 +28,7 @@ import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
 import { sparseWeights } from './passes/sparse-weights.js';
+import { prunedChannels } from './passes/pruned-channels.js';
 import type { OptimizeGoal } from './ops/sparse-weights.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult } from './emit/c-emitter.js';
@@ -138,8 +139,14 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
   let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, { shapes: options.shapes }) : loadModelFile(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
+  // pruned filters: their readers' weights on the constant channel are dropped (exactly), then
   // pruned layers switch to their bitmap-sparse kernels where that wins (same outputs)
-  const lowered = sparseWeights(lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: options.sparse ?? true });
+  const sparse = options.sparse ?? true;
+  const pruned = sparse ? prunedChannels(lowerGraph(graph, name, { inputLayout: options.inputLayout })) : undefined;
+  const lowered = sparseWeights(pruned?.program ?? lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: sparse });
+  const prunedNote = pruned && pruned.folded + pruned.kept > 0
+    ? [`pruned filters: ${pruned.folded} constant output channel(s) dropped from the next layer's weights (folded into its bias where not zero), ${pruned.kept} kept (reader with padding, or not a conv / fully connected)`]
+    : [];
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
   const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
@@ -154,7 +161,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
-  return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [], arenaWithoutKeepInputs };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote], arenaWithoutKeepInputs };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
