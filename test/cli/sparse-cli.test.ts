@@ -23,7 +23,10 @@ describe('pruned weights on the command line', () => {
     const r = edgec(['inspect', CNN80]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/#\s+layer\s+zeros\s+pattern\s+storage\s+dense B\s+chosen B\s+why/);
-    expect(r.stdout).toMatch(/\/4\/Conv\s+80\.\d%\s+unstructured\s+bitmap-sparse\s+4608\s+\d+\s+smaller/);
+    // /0/Conv's pruned filter is dropped from /4/Conv's input (its input channel 1/16)
+    expect(r.stdout).toMatch(/\/0\/Conv\s+79\.\d%\s+output channels 1\/16 \+ unstructured\s+bitmap-sparse\s+144\s+\d+\s+smaller/);
+    expect(r.stdout).toMatch(/\/4\/Conv\s+81\.\d%\s+input channels 1\/16 \+ unstructured\s+bitmap-sparse\s+4608\s+\d+\s+smaller/);
+    expect(r.stdout).toMatch(/note: pruned filters: 1 constant output channel\(s\) dropped/);
     expect(r.stdout).toMatch(/filters: \d+ bytes stored, 9872 dense \(\d+\.\d% saved\)/);
   });
 
