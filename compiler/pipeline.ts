@@ -144,7 +144,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const sparse = options.sparse ?? true;
   const pruned = sparse ? prunedChannels(lowerGraph(graph, name, { inputLayout: options.inputLayout })) : undefined;
   const lowered = sparseWeights(pruned?.program ?? lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: sparse });
-  const prunedNote = pruned && pruned.folded + pruned.kept > 0
+  const prunedNote = pruned && pruned.folded > 0
     ? [`pruned filters: ${pruned.folded} constant output channel(s) dropped from the next layer's weights (folded into its bias where not zero), ${pruned.kept} kept (reader with padding, or not a conv / fully connected)`]
     : [];
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
