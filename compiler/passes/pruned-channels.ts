@@ -1,16 +1,18 @@
 /**
  * Pruned filters (program pass, before sparse-weights): an output channel
- * whose filter is all zero outputs one constant, q = clamp(requant(bias) +
+ * of a conv, depthwise or fully connected layer whose filter is all zero
+ * (possibly after an earlier layer's channel was dropped) outputs one constant, q = clamp(requant(bias) +
  * zero point). The layers that read that channel (directly, through max
  * pools, or through a flatten view) then add w * (q - zp) for each of its
  * weights, where zp is their input zero point:
  *  - q == zp (a ReLU layer whose pruned filter has a bias <= 0): the weights
  *    on that channel multiply zero everywhere, padding included;
- *  - otherwise, for a fully connected reader or a conv without padding, the
+ *  - otherwise, for a fully connected reader or a conv / depthwise without padding, the
  *    constant contribution d * Σ w is folded into the reader's int32 bias,
  *    exactly (the accumulator's sum is the same integer);
  * and in both cases the reader's weights on the channel are set to zero, so
- * its sparse storage (passes/sparse-weights.ts) drops them. A conv reader
+ * its sparse storage (passes/sparse-weights.ts) drops them (a depthwise
+ * reader's channel then becomes a pruned filter itself, handled in turn). A conv reader
  * with padding and q != zp keeps them (padded taps add nothing, so the
  * contribution varies near the border). Tensor shapes are unchanged (the
  * pruned channel still holds q), so layer-by-layer checks and the C API see
@@ -29,7 +31,13 @@ const num = (op: Op, key: string): number => Number(op.params[key]);
 function rowsOf(op: Op): { rows: number; cols: number } | undefined {
   if (op.kind === 'fully_connected') return { rows: num(op, 'out_depth'), cols: num(op, 'in_depth') };
   if (op.kind === 'conv2d' && num(op, 'groups') === 1) return { rows: num(op, 'out_c'), cols: num(op, 'k_h') * num(op, 'k_w') * num(op, 'in_c') };
+  if (op.kind === 'depthwise_conv2d') return { rows: num(op, 'out_c'), cols: num(op, 'k_h') * num(op, 'k_w') };
   return undefined;
+}
+
+/** Index in the filter const of weight (output channel o, reduction position j): depthwise filters are [taps][out_c]. */
+function weightIndex(op: Op, o: number, j: number): number {
+  return op.kind === 'depthwise_conv2d' ? j * num(op, 'out_c') + o : o * (rowsOf(op) as { cols: number }).cols + j;
 }
 
 /** The constant int8 value a pruned output channel holds. */
@@ -95,15 +103,29 @@ function channelReaders(program: Program, id: string, value: number, channels: n
 
 /** Whether the reader's columns repeat the producer's channels: a conv on the same channels, a fully connected over whole pixels. */
 function layoutKnown(reader: Reader): boolean {
-  if (reader.op.kind === 'conv2d') return num(reader.op, 'in_c') === reader.channels;
+  if (reader.op.kind === 'conv2d' || reader.op.kind === 'depthwise_conv2d') return num(reader.op, 'in_c') === reader.channels;
   return num(reader.op, 'in_depth') % reader.channels === 0;
 }
 
-/** Columns of `reader`'s weight rows that read `channel`. */
-function channelColumns(reader: Reader, channel: number): number[] {
-  const cols = (rowsOf(reader.op) as { cols: number }).cols;
-  const out: number[] = [];
-  for (let j = channel; j < cols; j += reader.channels) out.push(j);
+/** Per output channel of `reader`, the indices of its filter weights that read input `channel`. */
+function channelWeights(reader: Reader, channel: number): Map<number, number[]> {
+  const { op } = reader;
+  const { rows, cols } = rowsOf(op) as { rows: number; cols: number };
+  const out = new Map<number, number[]>();
+  if (op.kind === 'depthwise_conv2d') {
+    // output channels channel * mult + m read input channel `channel`, every tap
+    const mult = rows / num(op, 'in_c');
+    for (let m = 0; m < mult; m++) {
+      const o = channel * mult + m;
+      out.set(o, Array.from({ length: cols }, (_, t) => weightIndex(op, o, t)));
+    }
+    return out;
+  }
+  for (let o = 0; o < rows; o++) {
+    const indices: number[] = [];
+    for (let j = channel; j < cols; j += reader.channels) indices.push(weightIndex(op, o, j));
+    out.set(o, indices);
+  }
   return out;
 }
 
@@ -111,22 +133,23 @@ function channelColumns(reader: Reader, channel: number): number[] {
 function foldChannel(reader: Reader, channel: number, consts: Map<string, ConstArray>): boolean {
   const { op, value } = reader;
   const d = value + num(op, 'input_offset'); // q - input zero point
-  const { rows, cols } = rowsOf(op) as { rows: number; cols: number };
-  if (d !== 0 && op.kind === 'conv2d' && !unpadded(op)) return false;
+  const { cols } = rowsOf(op) as { rows: number; cols: number };
+  if (d !== 0 && op.kind !== 'fully_connected' && !unpadded(op)) return false;
   const filter = consts.get(op.consts.filter)?.data as Int8Array;
-  const columns = channelColumns(reader, channel);
+  const weights = channelWeights(reader, channel);
   const biasConst = op.consts.bias === undefined ? undefined : consts.get(op.consts.bias);
   if (d !== 0 && !biasConst) return false;
   const bias = biasConst ? Int32Array.from(biasConst.data as Int32Array) : undefined;
   const headroom = INT32_MAX - cols * MAX_PRODUCT;
-  for (let o = 0; o < rows && bias; o++) {
-    const sum = columns.reduce((a, j) => a + filter[o * cols + j], 0);
-    const folded = bias[o] + d * sum;
-    if (Math.abs(folded) > headroom) return false;
-    bias[o] = folded;
-  }
   const zeroed = Int8Array.from(filter);
-  for (let o = 0; o < rows; o++) for (const j of columns) zeroed[o * cols + j] = 0;
+  for (const [o, indices] of weights) {
+    if (bias) {
+      const folded = bias[o] + d * indices.reduce((a, i) => a + filter[i], 0);
+      if (Math.abs(folded) > headroom) return false;
+      bias[o] = folded;
+    }
+    for (const i of indices) zeroed[i] = 0;
+  }
   consts.set(op.consts.filter, { ...(consts.get(op.consts.filter) as ConstArray), data: zeroed });
   if (biasConst && bias) consts.set(biasConst.id, { ...biasConst, data: bias });
   return true;
@@ -139,7 +162,11 @@ function prunedRows(op: Op, consts: Map<string, ConstArray>): number[] {
   if (!shape || !filter || filter.type !== 'int8') return [];
   const data = filter.data as Int8Array;
   const rows: number[] = [];
-  for (let r = 0; r < shape.rows; r++) if (data.subarray(r * shape.cols, (r + 1) * shape.cols).every((w) => w === 0)) rows.push(r);
+  for (let r = 0; r < shape.rows; r++) {
+    let zero = true;
+    for (let j = 0; j < shape.cols && zero; j++) zero = data[weightIndex(op, r, j)] === 0;
+    if (zero) rows.push(r);
+  }
   return rows;
 }
 

@@ -5,7 +5,8 @@
  * bias and its weights on those channels dropped; through a ReLU whose
  * pruned filters have a negative bias, the constant is the zero point and a
  * padded conv reader drops them too; a padded conv reading a non-zero-point
- * constant keeps them. Outputs equal the --no-sparse build (no folding)
+ * constant keeps them; a depthwise reader's channels on a dropped one become
+ * pruned filters in turn, folded into the next 1x1 conv. Outputs equal the --no-sparse build (no folding)
  * byte for byte, natively.
  */
 import { describe, expect, it } from 'vitest';
@@ -25,7 +26,7 @@ const act = (scale: number, zeroPoint: number) => ({ scale, zeroPoint, dtype: 'i
 const PRUNED = [1, 4];
 
 /** x [1, 4, 6, 6] -> conv 3x3 (6 filters, 1 and 4 all zero, bias `prunedBias` there) [-> Relu] -> reader. */
-function model(dir: string, reader: 'gemm' | 'conv', relu: boolean, prunedBias: number): string {
+function model(dir: string, reader: 'gemm' | 'conv' | 'depthwise', relu: boolean, prunedBias: number): string {
   const rnd = lcg(relu ? 3 : 4);
   const q = new QdqBuilder({ opset: 13 });
   const x = q.input('x', [1, 4, 6, 6], act(0.02, 1), 'int8');
@@ -37,6 +38,10 @@ function model(dir: string, reader: 'gemm' | 'conv', relu: boolean, prunedBias: 
   if (reader === 'gemm') {
     const flat = q.op('Flatten', [a]);
     y = q.gemm(flat, { name: 'fc', weight: Float32Array.from({ length: 5 * 216 }, () => (rnd() - 0.5) * 0.2), weightShape: [5, 216], bias: new Float32Array(5).fill(0.3), out: act(0.1, -2) });
+  } else if (reader === 'depthwise') {
+    // depthwise x2 (its output channels 2, 3, 8, 9 read the pruned ones), then an unpadded 1x1 conv
+    const dw = q.conv(a, { name: 'b', weight: Float32Array.from({ length: 12 * 9 }, () => rnd() - 0.5), weightShape: [12, 1, 3, 3], bias: Float32Array.from({ length: 12 }, (_, c) => 0.05 * c), out: act(0.08, 4), attrs: { group: 6, pads: [1, 1, 1, 1] } });
+    y = q.conv(dw, { name: 'pw', weight: Float32Array.from({ length: 5 * 12 }, () => rnd() - 0.5), weightShape: [5, 12, 1, 1], bias: new Float32Array(5).fill(0.2), out: act(0.1, 1) });
   } else {
     y = q.conv(a, { name: 'b', weight: Float32Array.from({ length: 3 * 6 * 9 }, () => rnd() - 0.5), weightShape: [3, 6, 3, 3], bias: new Float32Array(3).fill(0.1), out: act(0.1, 0), attrs: { pads: [1, 1, 1, 1] } });
   }
@@ -55,12 +60,14 @@ describe('pruned-channels pass', () => {
     { reader: 'gemm' as const, relu: false, prunedBias: 0.5, folded: 2 },
     { reader: 'conv' as const, relu: true, prunedBias: -0.4, folded: 2 },
     { reader: 'conv' as const, relu: false, prunedBias: 0.5, folded: 0 },
+    // the depthwise channels reading a dropped (zero-point) channel become pruned filters whose constants fold into the 1x1 conv
+    { reader: 'depthwise' as const, relu: true, prunedBias: -0.4, folded: 6 },
   ])('$reader reader, relu $relu: $folded channel(s) dropped, outputs unchanged', ({ reader, relu, prunedBias, folded }) => {
     const dir = mkdtempSync(join(tmpdir(), 'edgec-pruned-channels-'));
     const path = model(dir, reader, relu, prunedBias);
     const on = compileModel(path, { name: 'm' });
     const off = compileModel(path, { name: 'm', sparse: false });
-    if (folded) expect(on.notes.join('\n')).toContain(`pruned filters: ${folded} constant output channel(s) dropped from the next layer's weights (folded into its bias where not zero), ${2 - folded} kept`);
+    if (folded) expect(on.notes.join('\n')).toContain(`pruned filters: ${folded} constant output channel(s) dropped from the next layer's weights (folded into its bias where not zero), ${Math.max(0, 2 - folded)} kept`);
     else expect(on.notes.join('\n')).not.toContain('pruned filters');
     const readerOp = on.program.ops.find((op) => op.name === (reader === 'gemm' ? 'fc' : 'b'));
     // dropped channels show in the reader's zero share (dense in --no-sparse)
