@@ -29,6 +29,9 @@ import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { keepLayersFloat } from './passes/float-layers.js';
 import { int8Io } from './passes/int8-io.js';
+import { sparseWeights } from './passes/sparse-weights.js';
+import { prunedChannels } from './passes/pruned-channels.js';
+import type { OptimizeGoal } from './ops/sparse-weights.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
@@ -61,6 +64,10 @@ export interface CompileOptions {
   backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
   plan?: ProgramPlanOptions;
+  /** Pruned weights: per layer, the storage with the least flash ('size', default) or the fewest instructions ('speed'). */
+  optimize?: OptimizeGoal;
+  /** false: every layer keeps its dense filter (`--no-sparse`); zeros are still reported. */
+  sparse?: boolean;
   /** ONNX nodes (Conv, Gemm, MatMul) that run in float32 (passes/float-layers.ts; with calibration also kept float by the PTQ). */
   floatLayers?: string[];
   /** With calibration: keep a layer float when quantizing it costs more than this many dB of output SQNR (quantize/auto-float.ts). */
@@ -160,7 +167,14 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // before the QDQ canonicalisation, while node names are the model's
   if (options.floatLayers?.length) graph = keepLayersFloat(options.floatLayers)(graph);
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
-  const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
+  // pruned filters: their readers' weights on the constant channel are dropped (exactly), then
+  // pruned layers switch to their bitmap-sparse kernels where that wins (same outputs)
+  const sparse = options.sparse ?? true;
+  const pruned = sparse ? prunedChannels(lowerGraph(graph, name, { inputLayout: options.inputLayout })) : undefined;
+  const lowered = sparseWeights(pruned?.program ?? lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: sparse });
+  const prunedNote = pruned && pruned.folded > 0
+    ? [`pruned filters: ${pruned.folded} constant output channel(s) dropped from the next layer's weights (folded into its bias where not zero), ${pruned.kept} kept (reader with padding, or not a conv / fully connected)`]
+    : [];
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
   // The board's default (auto) unless --backend overrides; library scratch is sized for the board's code path.
@@ -171,7 +185,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
-  return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [], arenaWithoutKeepInputs };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote], arenaWithoutKeepInputs };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */

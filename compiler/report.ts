@@ -1,6 +1,6 @@
 /** Per-layer and whole-model figures for `edgec build` and `edgec inspect`. */
 import type { Compiled } from './pipeline.js';
-import { valueBytes } from './ir/program.js';
+import { valueBytes, type WeightStorage } from './ir/program.js';
 import { codeSize, type LibraryCode } from './emit/code-size.js';
 import { displayName } from './errors.js';
 import { boardTime, costModelData, costVariant, estimateLayer, layerFeatures } from './cost-model.js';
@@ -24,6 +24,8 @@ export interface LayerReport {
   weightsBytes: number;
   outputBytes: number;
   outputOffset: number;
+  /** Conv / depthwise / fully connected: zeros of the weights and the storage chosen (passes/sparse-weights.ts). */
+  weightStorage?: WeightStorage;
   /** Estimated instructions (cost model) and, where the board has the figures, time and energy. */
   estimate?: { instructions: number; from: string; ms?: number; mJ?: number };
 }
@@ -135,8 +137,9 @@ function summariseParams(p: Record<string, unknown>, kind: string): string {
   const n = (k: string): unknown => p[k];
   switch (kind) {
     case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace': case 'conv2d_wzp':
-      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${(kind === 'conv2d' || kind === 'conv2d_wzp') && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
-    case 'fully_connected': case 'fully_connected_wzp': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
+    case 'conv2d_sparse': case 'depthwise_conv2d_sparse':
+      return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${(kind === 'conv2d' || kind === 'conv2d_wzp' || kind === 'conv2d_sparse') && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
+    case 'fully_connected': case 'fully_connected_wzp': case 'fully_connected_sparse': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
     case 'conv2d_f32': case 'depthwise_conv2d_f32':
       return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d_f32' && n('groups') !== 1 ? ` g${n('groups')}` : ''} f32${floatAct(p)}`;
     case 'fully_connected_f32': return `${n('in_depth')}->${n('out_depth')} f32${floatAct(p)}`;
@@ -203,6 +206,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
       kernelReason: c.backend.reasonFor?.(op) ?? kernelReason(op, choices[index]!, c.backend.id, c.backend.target),
       input: inputValues[0]?.shape ?? [], inputs: inputValues.map((v) => v.shape), output: out?.shape ?? [], params: summariseParams(op.params, op.kind),
       macs: op.macs, weightsBytes, outputBytes: out ? valueBytes(out) : 0, outputOffset: plan.placements.get(op.outputs[0])?.offset ?? 0,
+      weightStorage: op.weightStorage,
       estimate: estimates.perLayer[index],
     };
   });
@@ -246,6 +250,26 @@ export function formatLayerTable(r: ModelReport): string {
   }
   const widths = rows[0].map((_, i) => Math.min(40, Math.max(...rows.map((row) => row[i].length))));
   return rows.map((row) => row.map((cell, i) => cell.slice(0, 40).padEnd(widths[i])).join('  ').trimEnd()).join('\n');
+}
+
+/**
+ * Per weighted layer: share of zero weights, their pattern, the storage
+ * chosen and its bytes against the dense filter's; undefined when the model
+ * has no such layer.
+ */
+export function formatWeightStorageTable(r: ModelReport): string | undefined {
+  const weighted = r.layers.filter((l) => l.weightStorage);
+  if (!weighted.length) return undefined;
+  const rows = [['#', 'layer', 'zeros', 'pattern', 'storage', 'dense B', 'chosen B', 'why']];
+  for (const l of weighted) {
+    const w = l.weightStorage as WeightStorage;
+    rows.push([String(l.index), displayName(l.name, 40), `${w.zeroPercent.toFixed(1)}%`, w.pattern, w.storage, String(w.denseBytes), String(w.chosenBytes), w.reason]);
+  }
+  const dense = weighted.reduce((a, l) => a + (l.weightStorage?.denseBytes ?? 0), 0);
+  const chosen = weighted.reduce((a, l) => a + (l.weightStorage?.chosenBytes ?? 0), 0);
+  const widths = rows[0].map((_, i) => Math.min(48, Math.max(...rows.map((row) => row[i].length))));
+  const table = rows.map((row) => row.map((cell, i) => cell.slice(0, 48).padEnd(widths[i])).join('  ').trimEnd());
+  return [...table, `filters: ${chosen} bytes stored, ${dense} dense (${dense > 0 ? ((100 * (dense - chosen)) / dense).toFixed(1) : '0.0'}% saved)`].join('\n');
 }
 
 /** One line per layer with a reason: which kernel it runs and why (auto's choice from the cost table, or a library's fallback). */

@@ -91,6 +91,17 @@ typedef struct {
 void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
 
+/* Bitmap-sparse weights (index format: edgec_sparse.h): the same semantics
+ * and results as the dense kernels, zero weights neither stored nor multiplied. */
+void edgec_fully_connected_sparse_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *index,
+                                     const int8_t *values, const int32_t *bias, const int32_t *mult,
+                                     const int32_t *shift, int8_t *output);
+void edgec_conv_sparse_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *index, const int8_t *values,
+                          const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+void edgec_depthwise_conv_sparse_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *index,
+                                    const int8_t *values, const int32_t *bias, const int32_t *mult,
+                                    const int32_t *shift, int8_t *output);
+
 /* Fully connected with a per-row weight zero point: filter_offset[o] = -zero
  * point, exact input-sum correction (edgec_fully_connected_wzp_s8.c). */
 void edgec_fully_connected_wzp_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,

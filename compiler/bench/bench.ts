@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { compileModel, type Compiled } from '../pipeline.js';
+import { compileModel, type CompileOptions, type Compiled } from '../pipeline.js';
 import type { ProgramPlanOptions } from '../plan/program.js';
 import { randomSamples } from '../verify/samples.js';
 import { buildNativeRunner, runNative } from '../verify/native.js';
@@ -34,6 +34,9 @@ export interface BenchOptions {
   seed?: number;
   /** Keep the build folder (its path is returned). */
   keep?: boolean;
+  /** Pruned weights: storage by flash ('size', default) or instructions ('speed'); sparse false keeps every layer dense. */
+  optimize?: CompileOptions['optimize'];
+  sparse?: boolean;
 }
 
 export interface BenchBuild {
@@ -78,7 +81,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Timed like `edgec build`: compile, then write every file. */
 export function timedBuild(model: string, dir: string, options: BenchOptions): { compiled: Compiled; ms: number } {
   const t0 = performance.now();
-  const compiled = compileModel(model, { name: options.name ?? 'model', board: options.board ?? 'nucleo-f446re', backend: options.backend, shapes: options.shapes, plan: options.plan });
+  const compiled = compileModel(model, { name: options.name ?? 'model', board: options.board ?? 'nucleo-f446re', backend: options.backend, shapes: options.shapes, plan: options.plan, optimize: options.optimize, sparse: options.sparse });
   mkdirSync(dir, { recursive: true });
   for (const f of compiled.emitted.files) writeFileSync(join(dir, f.path), f.contents);
   return { compiled, ms: performance.now() - t0 };

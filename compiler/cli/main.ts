@@ -13,7 +13,7 @@ import { formatTrials } from '../quantize/auto-method.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
-import { formatBytes, formatFloatLayers, formatHeaviestLayers, formatKernelChoices, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { formatBytes, formatFloatLayers, formatHeaviestLayers, formatKernelChoices, formatLayerTable, formatSummary, formatWeightStorageTable, modelReport } from '../report.js';
 import { parseFloatLayers } from '../passes/float-layers.js';
 import { parseAutoFloat } from '../quantize/index.js';
 import { formatAutoFloat } from '../quantize/auto-float.js';
@@ -27,18 +27,19 @@ import { addUpdateCommands, weightsMode, weightsBlobFiles } from './update.js';
 import { fileSystemError, writeOutputFolder, type OutputFile } from './output-folder.js';
 import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
+import { OPTIMIZE_GOALS, type OptimizeGoal } from '../ops/sparse-weights.js';
 import { runMultiBuild } from './multi-build.js';
 import { htmlReport } from '../report-html.js';
 import { writeFileSync } from 'node:fs';
 
-interface BuildFlags { report?: boolean; concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string }
+interface BuildFlags { report?: boolean; concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string; optimize?: OptimizeGoal; sparse?: boolean }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 function compileOptions(flags: BuildFlags): CompileOptions {
-  return { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat) };
+  return { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat), optimize: flags.optimize, sparse: flags.sparse };
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
@@ -143,6 +144,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   const r = modelReport(c, model);
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
   log(formatLayerTable(r));
+  const weights = formatWeightStorageTable(r);
+  if (weights) log(`\n${weights}`);
   const choices = formatKernelChoices(r);
   if (choices.length) log(['', `kernel choice (${r.backend}):`, ...choices].join('\n'));
   log('');
@@ -189,6 +192,8 @@ function addModelOptions(cmd: Command): Command {
     .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
     .option('--auto-float <dB>', AUTO_FLOAT_HELP)
     .addOption(memoryOption())
+    .addOption(new Option('--optimize <goal>', 'pruned weights: per layer the storage with the least flash (size) or the fewest instructions (speed): dense or bitmap-sparse').choices([...OPTIMIZE_GOALS]).default('size'))
+    .option('--no-sparse', 'keep every layer\'s weights dense (inspect still reports their zeros)')
     .option('--keep-inputs', 'plan the inputs live to the end: invoke() leaves them intact (costs arena bytes; the report says how many)')
     .option('--json', 'machine-readable output');
 }

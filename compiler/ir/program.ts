@@ -42,6 +42,7 @@ export interface ConstArray {
 export type OpKind =
   | 'conv2d' | 'conv2d_1x1_overlap' | 'depthwise_conv2d' | 'depthwise_conv2d_inplace' | 'fully_connected'
   | 'conv2d_wzp' | 'fully_connected_wzp'
+  | 'conv2d_sparse' | 'depthwise_conv2d_sparse' | 'fully_connected_sparse'
   | 'max_pool' | 'avg_pool' | 'global_avg_pool'
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
   | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
@@ -68,6 +69,22 @@ export interface Op {
   inPlace?: boolean;
   /** Multiply-accumulates of one inference (0 for data movement). */
   macs: number;
+  /** Conv / depthwise / fully connected: zeros found in the weights and the storage chosen (passes/sparse-weights.ts). */
+  weightStorage?: WeightStorage;
+}
+
+/** What `inspect` reports per weighted layer about its zeros and its weight storage. */
+export interface WeightStorage {
+  /** Percentage of zero weights. */
+  zeroPercent: number;
+  /** Zero pattern: none, unstructured, N:M (e.g. '2:4'), filters (whole output channels), input channels, or a combination. */
+  pattern: string;
+  storage: 'dense' | 'bitmap-sparse';
+  /** Bytes of the dense filter and of what is stored instead (equal when dense). */
+  denseBytes: number;
+  chosenBytes: number;
+  /** Why this storage (a short phrase for the report). */
+  reason: string;
 }
 
 export interface Program {

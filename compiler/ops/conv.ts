@@ -8,7 +8,7 @@ import type { Op } from '../ir/program.js';
 import { channelsLastPerm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, windowPads } from './attrs.js';
-import { accumulatorBias, quantizedWeights, requantization, ZERO_POINT_REASON } from './weights.js';
+import { accumulatorBias, quantizedWeights, requantization, SPARSE_REASON, ZERO_POINT_REASON } from './weights.js';
 import { cFloat } from './quantize.js';
 import { FLOAT_LAYER_REASON, floatBias, floatClamp, floatConstant, hasFloatWeights, readFloat, writeFloat } from './float-layer.js';
 import type { EmitEnv, OpDefinition } from './types.js';
@@ -153,6 +153,12 @@ function zeroPointConvView(op: Op, env: EmitEnv): Record<string, unknown> {
   return { ...convView(op, env), filter_offset: env.constName(op.consts.filter_offset) };
 }
 
+/** Bitmap-sparse weights (passes/sparse-weights.ts): index and nonzero values instead of the filter. */
+function sparseConvView(op: Op, env: EmitEnv): Record<string, unknown> {
+  const { filter: _none, ...dense } = convView({ ...op, consts: { ...op.consts, filter: op.consts.values } }, env);
+  return { ...dense, index: env.constName(op.consts.index), values: env.constName(op.consts.values) };
+}
+
 /** Overlapped pointwise conv: input and output pointers into one block, the planner's run temporary (if the kernel needs one) and its length in pixels. */
 function overlapPointwiseView(op: Op, env: EmitEnv): Record<string, unknown> {
   const temp = op.params.scratch === undefined ? 'NULL' : env.ptr(String(op.params.scratch), 'int8_t');
@@ -187,11 +193,17 @@ export const conv: OpDefinition = {
     conv2d_1x1_overlap: { sources: ['edgec_conv_1x1_overlap_s8.c', 'edgec_conv_s8.c'], template: 'conv2d_1x1_overlap', view: overlapPointwiseView },
     // uint8 asymmetric weights (onnxruntime U8U8) whose zero point could not be folded (ops/weights.ts).
     conv2d_wzp: { sources: ['edgec_conv_wzp_s8.c'], template: 'conv2d_wzp', view: zeroPointConvView },
+    // Pruned weights stored bitmap-sparse (passes/sparse-weights.ts); same results as conv2d / depthwise_conv2d.
+    conv2d_sparse: { sources: ['edgec_conv_sparse_s8.c'], template: 'conv2d_sparse', view: sparseConvView },
+    depthwise_conv2d_sparse: { sources: ['edgec_depthwise_conv_sparse_s8.c'], template: 'depthwise_conv2d_sparse', view: sparseConvView },
     // layers kept in float32 (ops/float-layer.ts)
     conv2d_f32: { sources: ['edgec_conv_f32.c'], template: 'conv2d_f32', view: floatConvView },
     depthwise_conv2d_f32: { sources: ['edgec_depthwise_conv_f32.c'], template: 'depthwise_conv2d_f32', view: floatConvView },
   },
-  libraryMissing: { conv2d_wzp: ZERO_POINT_REASON, conv2d_f32: FLOAT_LAYER_REASON, depthwise_conv2d_f32: FLOAT_LAYER_REASON },
+  libraryMissing: {
+    conv2d_wzp: ZERO_POINT_REASON, conv2d_sparse: SPARSE_REASON, depthwise_conv2d_sparse: SPARSE_REASON,
+    conv2d_f32: FLOAT_LAYER_REASON, depthwise_conv2d_f32: FLOAT_LAYER_REASON,
+  },
   cmsisNn: { conv2d: cmsisConv, depthwise_conv2d: cmsisDepthwise },
   espNn: { conv2d: espConv, depthwise_conv2d: espDepthwise },
 };

@@ -8,7 +8,7 @@ import type { Op } from '../ir/program.js';
 import { identityPerm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrFloat, attrInt } from './attrs.js';
-import { accumulatorBias, quantizedWeights, requantization, ZERO_POINT_REASON } from './weights.js';
+import { accumulatorBias, quantizedWeights, requantization, SPARSE_REASON, ZERO_POINT_REASON } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { lowerBatchMatMul } from './batch-matmul.js';
 import { cFloat } from './quantize.js';
@@ -120,6 +120,12 @@ function fcView(op: Op, env: EmitEnv): Record<string, unknown> {
   };
 }
 
+/** Bitmap-sparse weights (passes/sparse-weights.ts): index and nonzero values instead of the filter. */
+function sparseFcView(op: Op, env: EmitEnv): Record<string, unknown> {
+  const { filter: _none, ...dense } = fcView({ ...op, consts: { ...op.consts, filter: op.consts.values } }, env);
+  return { ...dense, index: env.constName(op.consts.index), values: env.constName(op.consts.values) };
+}
+
 function floatFcView(op: Op, env: EmitEnv): Record<string, unknown> {
   return {
     params: [op.params.batches, op.params.in_depth, op.params.out_depth, cFloat(Number(op.params.act_min)), cFloat(Number(op.params.act_max))].join(', '),
@@ -143,10 +149,12 @@ export const fullyConnected: OpDefinition = {
     fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView },
     // uint8 asymmetric weights (onnxruntime U8U8) whose zero point could not be folded (ops/weights.ts).
     fully_connected_wzp: { sources: ['edgec_fully_connected_wzp_s8.c'], template: 'fully_connected_wzp', view: zeroPointFcView },
+    // Pruned weights stored bitmap-sparse (passes/sparse-weights.ts); same results as fully_connected.
+    fully_connected_sparse: { sources: ['edgec_fully_connected_sparse_s8.c'], template: 'fully_connected_sparse', view: sparseFcView },
     // layers kept in float32 (ops/float-layer.ts)
     fully_connected_f32: { sources: ['edgec_fully_connected_f32.c'], template: 'fully_connected_f32', view: floatFcView },
   },
-  libraryMissing: { fully_connected_wzp: ZERO_POINT_REASON, fully_connected_f32: FLOAT_LAYER_REASON },
+  libraryMissing: { fully_connected_wzp: ZERO_POINT_REASON, fully_connected_sparse: SPARSE_REASON, fully_connected_f32: FLOAT_LAYER_REASON },
   cmsisNn: { fully_connected: cmsisFullyConnected },
   espNn: { fully_connected: espFullyConnected },
 };

@@ -26,6 +26,9 @@ export interface QuantizedWeights {
 /** Why CMSIS-NN / ESP-NN run such a layer on the portable kernel. */
 export const ZERO_POINT_REASON = 'weights with a non-zero zero point (uint8 asymmetric weights; the libraries assume symmetric int8)';
 
+/** Why CMSIS-NN / ESP-NN run a pruned layer on the portable kernel. */
+export const SPARSE_REASON = 'bitmap-sparse pruned weights (chosen for flash or time; the libraries take dense weights)';
+
 /** Largest reduction (taps × input channels) the zero-point kernels accumulate without int32 overflow. */
 export const MAX_ZERO_POINT_REDUCTION = 32767;
 
