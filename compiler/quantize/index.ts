@@ -20,12 +20,15 @@ import { calibrate, type CalibrationOptions } from './calibrate.js';
 import { loadCalibration } from './calibration-data.js';
 import { writeOnnx } from './onnx-writer.js';
 import { activationQuant, insertQdq, planQuantization, type ActQuant } from './quantize.js';
-import { CALIBRATION_METHODS, type CalibrationMethod, type Range } from './ranges.js';
+import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } from './ranges.js';
+import { unrollRecurrent } from '../passes/unroll-recurrent.js';
 
 /** Float passes before quantization, in order (each in compiler/passes). */
 export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   { name: 'upgrade-opset', run: upgradeOpset },
+  // LSTM/GRU become per-step ops here, so calibration sees every gate and state
+  { name: 'unroll-recurrent', run: unrollRecurrent },
   { name: 'sub-div-to-add-mul', run: subDivToAddMul },
   { name: 'squeeze-unsqueeze', run: squeezeUnsqueeze },
   { name: 'matmul-to-gemm', run: matmulToGemm },
@@ -87,7 +90,7 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const floatBytes = writeOnnx(floatGraph);
   const samples = loadCalibration(options.calibration, floatGraph.inputs.map((name) => ({ name, shape: floatGraph.tensors.get(name)!.shape })));
   const plan = planQuantization(floatGraph);
-  const ranges = await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress });
+  const ranges = tieRanges(await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress }), floatGraph.tiedRanges);
   const params = activationQuant(floatGraph, plan, ranges);
   // insertQdq edits in place: quantize a fresh copy so floatGraph stays the float model
   const qGraph = prepareFloatGraph(modelPath, options.shapes);
