@@ -27,6 +27,7 @@ import { foldArgCast } from './passes/fold-arg-cast.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { int8Io } from './passes/int8-io.js';
+import { shareConstants } from './passes/share-constants.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
@@ -132,7 +133,9 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
   let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, { shapes: options.shapes }) : loadModelFile(modelPath, { shapes: options.shapes });
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
-  const lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
+  let lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
+  // identical const arrays (an unrolled LSTM's per-step weights and tables) once in flash; blob builds keep them apart (share-constants.ts)
+  if (options.weights !== 'blob') lowered = shareConstants(lowered);
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
   const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
