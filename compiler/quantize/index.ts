@@ -22,6 +22,7 @@ import { writeOnnx } from './onnx-writer.js';
 import { activationQuant, insertQdq, planQuantization, type ActQuant } from './quantize.js';
 import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } from './ranges.js';
 import { unrollRecurrent } from '../passes/unroll-recurrent.js';
+import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
 
 /** Float passes before quantization, in order (each in compiler/passes). */
 export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
@@ -29,6 +30,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'upgrade-opset', run: upgradeOpset },
   // LSTM/GRU become per-step ops here, so calibration sees every gate and state
   { name: 'unroll-recurrent', run: unrollRecurrent },
+  { name: 'gemm-activation-bias', run: gemmActivationBias },
   { name: 'sub-div-to-add-mul', run: subDivToAddMul },
   { name: 'squeeze-unsqueeze', run: squeezeUnsqueeze },
   { name: 'matmul-to-gemm', run: matmulToGemm },

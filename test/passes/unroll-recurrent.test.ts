@@ -118,12 +118,14 @@ describe('unroll-recurrent', () => {
     }
   }
 
-  it('leaves no LSTM node and ties the same tensor of every step into one range group', () => {
+  it('leaves no LSTM node and ties the same gate tensor of every step into one range group', () => {
     const g = unrollRecurrent(loadModelBytes(recurrentModel({ kind: 'LSTM', direction: 'forward', layout: 0, initialStates: false }), { fileName: 'rnn.onnx' }));
     expect(g.nodes.some((n) => n.opType === 'LSTM')).toBe(false);
     expect(g.nodes.filter((n) => n.opType === 'Gemm')).toHaveLength(4 * SEQ - 1); // step 0 has no forget gate
-    const hGroup = g.tiedRanges?.find((grp) => grp.some((t) => /_t0_h$/.test(t)));
-    expect(hGroup).toHaveLength(SEQ);
+    // steps 1.. read [x_t, h] through one shared quantization; the cell state keeps a range per step
+    expect(g.tiedRanges?.find((grp) => grp.some((t) => /_t1_xh$/.test(t)))).toHaveLength(SEQ - 1);
+    expect(g.tiedRanges?.find((grp) => grp.some((t) => /_t0_pre_i$/.test(t)))).toHaveLength(SEQ);
+    expect(g.tiedRanges?.some((grp) => grp.some((t) => /_t1_c$/.test(t)))).toBe(false);
   });
 
   it('sequence_lens equal to the full length is accepted', async () => {
