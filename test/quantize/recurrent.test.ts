@@ -12,7 +12,9 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { compileModelAsync, type Compiled } from '../../compiler/pipeline.js';
+import { compileModel, compileModelAsync, type Compiled } from '../../compiler/pipeline.js';
+import { EdgecError } from '../../compiler/errors.js';
+import { OnnxBuilder } from '../helpers/onnx-builder.js';
 import { Sqnr } from '../../compiler/quantize/accuracy.js';
 import { openReference, runReference } from '../../compiler/verify/reference.js';
 import { buildNativeRunner, runNative } from '../../compiler/verify/native.js';
@@ -84,4 +86,28 @@ describe('recurrent models through PTQ: int8 C vs float', () => {
     const floatBytes = [...loadModel(model).tensors.values()].reduce((a, t) => a + (t.data && t.dtype === 'float32' ? t.data.byteLength : 0), 0);
     expect(c.emitted.weightsBytes).toBeLessThan(maxWeightRatio * floatBytes);
   }, 120_000);
+});
+
+describe('recurrent models without PTQ', () => {
+  /** x -> Q -> DQ -> LSTM (float weights, as onnxruntime's quantize_static leaves it) -> Y_h. */
+  function qdqLstm(): Uint8Array {
+    const b = new OnnxBuilder({ opset: 13 })
+      .input('x', 'float32', [5, 1, 3])
+      .float('s', 0.05).initializer('z', Int8Array.of(0), [])
+      .initializer('W', new Float32Array(4 * 4 * 3).fill(0.1), [1, 16, 3])
+      .initializer('R', new Float32Array(4 * 4 * 4).fill(0.1), [1, 16, 4]);
+    const dq = b.op('DequantizeLinear', [b.op('QuantizeLinear', ['x', 's', 'z']), 's', 'z']);
+    b.node('LSTM', [dq, 'W', 'R'], ['', 'y_h'], { hidden_size: 4 }, { name: 'lstm' }).output('y_h', 'float32');
+    return b.toBytes();
+  }
+
+  it('a QDQ model whose LSTM stayed float is refused with one line pointing to --calibration', () => {
+    const build = (): unknown => compileModel('qdq_lstm.onnx', { name: 'm', modelBytes: qdqLstm() });
+    expect(build).toThrow(EdgecError);
+    expect(build).toThrow(/qdq_lstm.onnx: node 'lstm' \(LSTM\): LSTM is float in this quantized model/);
+  });
+
+  it('a float LSTM built without --calibration is refused with one line', () => {
+    expect(() => compileModel(`${FX}/torch_gru.onnx`, { name: 'm' })).toThrow(/\(GRU\): GRU on float data: edgec compiles int8 models/);
+  });
 });
