@@ -10,8 +10,14 @@ export interface Board {
   name: string;
   cpu: string;
   arch: 'arm' | 'xtensa' | 'riscv' | 'host';
-  /** Kernel library the board's code should call (falls back to portable per op). */
-  backend: 'portable' | 'cmsis-nn' | 'esp-nn';
+  /**
+   * Default kernel backend: `auto` (per layer, the cheaper of portable and
+   * `kernelLibrary` by the core's measured cost table, backends/auto.ts),
+   * `portable`, or a library (portable per op where it has no kernel).
+   */
+  backend: 'auto' | 'portable' | 'cmsis-nn' | 'esp-nn';
+  /** Kernel library the board's package can provide (auto calls it where it is cheaper). */
+  kernelLibrary?: 'cmsis-nn' | 'esp-nn';
   /** CMSIS-NN code path the CPU builds: pure C (M0/M3), DSP (M4/M7/M33), MVE (M55/M85); scratch is sized for it. */
   cmsisNnVariant?: 'c' | 'dsp' | 'mve';
   /** ESP-NN chip whose kernels (and scratch sizes) the build gets. */
@@ -34,6 +40,14 @@ export interface Board {
   platformio?: { platform: string; board: string; framework: string };
   /** Arduino core architectures for library.properties (--format arduino). */
   arduinoArchitectures?: string;
+  /** CPU clock the latency estimate assumes. */
+  clockHz?: number;
+  /** Cycles per instruction of the estimate (Cortex-M4: calibrated, see compiler/cost-model.ts). */
+  cyclesPerInstruction?: number;
+  /** Typical active power of the chip while computing, for the energy estimate. */
+  activePowerMw?: number;
+  /** Where clockHz, cyclesPerInstruction and activePowerMw come from. */
+  sources?: { clockHz?: string; cyclesPerInstruction?: string; activePowerMw?: string };
 }
 
 /** The published schema of a board file, shipped beside the built-in boards. */

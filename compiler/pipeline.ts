@@ -4,7 +4,7 @@
  */
 import { basename } from 'node:path';
 import type { Graph } from './ir/graph.js';
-import type { Op, Program } from './ir/program.js';
+import type { Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
 import { isTfliteFile, loadModelFile, loadModelFileBytes } from './model-file.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
@@ -24,14 +24,17 @@ import { uint8ToInt8 } from './passes/uint8-to-int8.js';
 import { fuseActivations } from './passes/fuse-activations.js';
 import { fuseSwish } from './passes/fuse-swish.js';
 import { foldArgCast } from './passes/fold-arg-cast.js';
+import { foldInputCast } from './passes/fold-input-cast.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
+import { keepLayersFloat } from './passes/float-layers.js';
 import { int8Io } from './passes/int8-io.js';
 import { shareConstants } from './passes/share-constants.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
-import { emitC, type EmitResult } from './emit/c-emitter.js';
+import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
-import { backendFor, backendSummary, type Backend } from './backends/index.js';
+import { backendFor, backendSummary, portableBackend, type Backend } from './backends/index.js';
+import { autoBackend, boardLibrary, planOptionsFor } from './backends/auto.js';
 import { boardById, type Board } from './boards.js';
 import { EdgecError } from './errors.js';
 import { C_KEYWORDS } from './emit/c-names.js';
@@ -49,6 +52,8 @@ export interface CompileOptions {
   modelBytes?: Uint8Array;
   /** Expose int8 tensors at the model's edges instead of float (see passes/int8-io.ts). */
   int8Io?: boolean;
+  /** Expose int8 outputs only (a split head: float input, the cut tensor sent as int8). */
+  int8Outputs?: boolean;
   /** 'nhwc': expose channels-first inputs channels-last (tensor dims then NHWC). */
   inputLayout?: 'declared' | 'nhwc';
   /** 'blob': weights in a separate <name>.weights file bound at run time (compiler/update); default 'const' arrays. */
@@ -57,6 +62,12 @@ export interface CompileOptions {
   backendTarget?: string;
   /** Memory planning: execution order choice and in-place depthwise (both on by default). */
   plan?: ProgramPlanOptions;
+  /** ONNX nodes (Conv, Gemm, MatMul) that run in float32 (passes/float-layers.ts; with calibration also kept float by the PTQ). */
+  floatLayers?: string[];
+  /** With calibration: keep a layer float when quantizing it costs more than this many dB of output SQNR (quantize/auto-float.ts). */
+  autoFloatDb?: number;
+  /** One model of a multi-model library: its region of the library's arena (compiler/multi-model.ts). */
+  sharedArena?: SharedArenaRegion;
 }
 
 export interface Compiled {
@@ -74,6 +85,8 @@ export interface Compiled {
   notes: string[];
   /** `--keep-inputs`: the arena the same build needs when inputs may be overwritten. */
   arenaWithoutKeepInputs?: number;
+  /** PTQ with float layers: the same build with every layer int8 (the report's cost comparison). */
+  int8Build?: { arenaBytes: number; weightsBytes: number; macs: number };
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
@@ -81,6 +94,8 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   // QOperator (QLinearConv, com.microsoft QGemm ...) rewritten as DQ -> float op -> Q first
   { name: 'qoperator-to-qdq', run: qoperatorToQdq },
+  // uint8 / int8 input -> Cast(float) -> scalar arithmetic -> Q: one table from the integer input
+  { name: 'fold-input-cast', run: foldInputCast },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'fuse-hard-swish', run: fuseHardSwish },
   { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
@@ -127,29 +142,38 @@ export function validateName(name: string): string {
   return name;
 }
 
+/** The backend by id; auto chooses per layer of `program` (backends/auto.ts). */
+function chooseBackend(id: string, board: Board, program: Program, options: CompileOptions): Backend {
+  if (id !== 'auto') return backendFor(id, board, options.backendTarget);
+  const lib = boardLibrary(board);
+  return autoBackend(program, {
+    board, portable: portableBackend, plan: options.plan ?? {},
+    library: lib ? { id: lib, backend: backendFor(lib, board, options.backendTarget) } : undefined,
+  });
+}
+
 export function compileModel(modelPath: string, options: CompileOptions = {}): Compiled {
   const name = validateName(options.name ?? 'model');
   const board = boardById(options.board ?? 'host');
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
   let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, { shapes: options.shapes }) : loadModelFile(modelPath, { shapes: options.shapes });
+  if (options.autoFloatDb !== undefined && !options.calibration) throw new EdgecError('--auto-float needs --calibration <samples>: it measures what quantizing each layer costs on them', 2);
+  // before the QDQ canonicalisation, while node names are the model's
+  if (options.floatLayers?.length) graph = keepLayersFloat(options.floatLayers)(graph);
   for (const pass of GRAPH_PASSES) graph = pass.run(graph);
   let lowered = lowerGraph(graph, name, { inputLayout: options.inputLayout });
   // identical const arrays (an unrolled LSTM's per-step weights and tables) once in flash; blob builds keep them apart (share-constants.ts)
   if (options.weights !== 'blob') lowered = shareConstants(lowered);
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
-  // The board's kernel library unless --backend overrides; scratch is sized for the board's code path.
-  const backend: Backend = backendFor(options.backend ?? board.backend, board, options.backendTarget);
-  const exposed = options.int8Io ? int8Io(lowered) : lowered;
-  const planOptions = {
-    ...options.plan,
-    scratchBytes: (op: Op): number => backend.kernelFor(op).scratchBytes,
-    inPlaceAllowed: (op: Op): boolean => backend.kernelFor(op).backend === 'portable',
-  };
+  const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
+  // The board's default (auto) unless --backend overrides; library scratch is sized for the board's code path.
+  const backend: Backend = chooseBackend(options.backend ?? board.backend, board, exposed, options);
+  const planOptions = planOptionsFor(backend, options.plan ?? {});
   const { program, plan } = planAndOrderProgram(exposed, planOptions);
   // --keep-inputs costs arena bytes: the build report says how many
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
-  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights);
+  const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
   return { graph, program, plan, board, backend, emitted, backendNote, notes: graph.notes ?? [], arenaWithoutKeepInputs };
 }
 
@@ -157,6 +181,10 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
 export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
   if (!options.calibration) return compileModel(modelPath, options);
   if (isTfliteFile(modelPath)) throw new EdgecError(`--calibration: ${modelPath} is a TFLite model; edgec quantizes float ONNX models only (convert the .tflite with full-int8 post-training quantization instead)`, 2);
-  const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress() });
-  return { ...compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes }), quantized };
+  const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress(), floatLayers: options.floatLayers, autoFloatDb: options.autoFloatDb });
+  // the QDQ model keeps those layers' weights float; naming them also keeps a float tail layer float
+  const compiled = compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes, floatLayers: quantized.floatLayers });
+  // what the float layers cost: the same build with every layer int8
+  const int8Build = quantized.int8QdqBytes && compileModel(modelPath, { ...options, modelBytes: quantized.int8QdqBytes, floatLayers: [] });
+  return { ...compiled, quantized, int8Build: int8Build ? { arenaBytes: int8Build.plan.arenaBytes, weightsBytes: int8Build.emitted.weightsBytes, macs: int8Build.program.ops.reduce((a, op) => a + op.macs, 0) } : undefined };
 }

@@ -97,6 +97,36 @@ void edgec_fully_connected_wzp_s8(const edgec_fc_params_t *p, const int8_t *inpu
                                   const int32_t *filter_offset, const int32_t *bias, const int32_t *mult,
                                   const int32_t *shift, int8_t *output);
 
+/* Float32 kernels for layers kept in float (edgec_<op>_f32.c): ONNX float
+ * semantics, act_min/act_max a fused Relu / Clip in real units (+-FLT_MAX
+ * without one). */
+typedef struct {
+  int32_t batches;
+  int32_t in_h, in_w, in_c;
+  int32_t out_h, out_w, out_c;
+  int32_t k_h, k_w;
+  int32_t stride_h, stride_w;
+  int32_t dil_h, dil_w;
+  int32_t pad_top, pad_left;
+  int32_t groups;              /* conv only */
+  float act_min, act_max;
+} edgec_conv_f32_params_t;
+
+void edgec_conv_f32(const edgec_conv_f32_params_t *p, const float *input, const float *filter, const float *bias,
+                    float *output);
+void edgec_depthwise_conv_f32(const edgec_conv_f32_params_t *p, const float *input, const float *filter,
+                              const float *bias, float *output);
+
+typedef struct {
+  int32_t batches;
+  int32_t in_depth;
+  int32_t out_depth;
+  float act_min, act_max;
+} edgec_fc_f32_params_t;
+
+void edgec_fully_connected_f32(const edgec_fc_f32_params_t *p, const float *input, const float *filter,
+                               const float *bias, float *output);
+
 typedef struct {
   int32_t batches;
   int32_t in_h, in_w, channels;

@@ -34,6 +34,8 @@ export interface Backend {
   /** Headers the generated model includes. */
   includes: string[];
   kernelFor(op: Op): KernelChoice;
+  /** Why this op got its kernel (auto: the cost estimates or the arena); inspect prints it. */
+  reasonFor?(op: Op): string | undefined;
 }
 
 function portableChoice(op: Op, fallbackReason?: string): KernelChoice {
@@ -74,7 +76,8 @@ function libraryBackend(id: 'cmsis-nn' | 'esp-nn', field: LibraryField, header: 
   };
 }
 
-export const BACKEND_IDS = ['portable', 'cmsis-nn', 'esp-nn'] as const;
+/** Backends `--backend` accepts; 'auto' is resolved per program by backends/auto.ts (the pipeline), the others here. */
+export const BACKEND_IDS = ['auto', 'portable', 'cmsis-nn', 'esp-nn'] as const;
 export type BackendId = (typeof BACKEND_IDS)[number];
 
 /**
@@ -95,6 +98,8 @@ export function backendFor(id: string, board?: Board, target?: string): Backend 
       if (!(ESP_NN_CHIPS as string[]).includes(t)) throw new EdgecError(`unknown ESP-NN chip '${t}'`, 2, `known: ${ESP_NN_CHIPS.join(', ')}`);
       return libraryBackend('esp-nn', 'espNn', 'esp_nn.h', t);
     }
+    case 'auto':
+      throw new Error('internal: --backend auto is chosen per program (backends/auto.ts autoBackend), not by backendFor');
     default:
       throw new EdgecError(`backend '${id}' is not available in this build`, 2, `available: ${BACKEND_IDS.join(', ')}`);
   }
@@ -107,7 +112,9 @@ export function backendById(id: string): Backend {
 
 /** One line for `edgec build/inspect`: library layers, and the layers that fall back to portable with the reason. */
 export function backendSummary(backend: Backend, program: { ops: Op[] }): string | undefined {
+  // auto: which layers call the library, or that none does (inspect has the per-layer reasons)
   if (backend.id === 'portable') return undefined;
+  if (backend.id === 'auto') return autoSummary(backend, program.ops);
   const choices = program.ops.map((op) => ({ op, choice: backend.kernelFor(op) }));
   const lib = choices.filter((c) => c.choice.backend === backend.id).length;
   // Data movement the libraries do not cover (quantize, transpose, pad, ...) is expected; name only compute layers that fell back.
@@ -116,4 +123,21 @@ export function backendSummary(backend: Backend, program: { ops: Op[] }): string
   const head = `${backend.id} (${backend.target}): ${lib} of ${program.ops.length} layers call the library`;
   if (fallbacks.length === 0) return head;
   return `${head}; portable fallback: ${fallbacks.map((c) => `${c.op.name} (${c.choice.fallbackReason})`).join(', ')}`;
+}
+
+/** The kernel library a build's generated code calls, if any (auto: only when some layer chose it). */
+export function libraryUsed(backend: Backend, ops: readonly Op[]): 'cmsis-nn' | 'esp-nn' | undefined {
+  if (backend.id === 'cmsis-nn' || backend.id === 'esp-nn') return backend.id;
+  const used = ops.map((op) => backend.kernelFor(op).backend).find((b) => b === 'cmsis-nn' || b === 'esp-nn');
+  return used === 'cmsis-nn' || used === 'esp-nn' ? used : undefined;
+}
+
+/** auto's build note: which library layers it chose, or that none uses a library. */
+function autoSummary(backend: Backend, ops: readonly Op[]): string | undefined {
+  const lib = libraryUsed(backend, ops);
+  // A board without a library: auto is the portable backend, nothing to note.
+  if (!lib && ops.every((op) => backend.reasonFor?.(op) === undefined)) return undefined;
+  if (!lib) return `auto: portable kernels on all ${ops.length} layers, no library dependency`;
+  const count = ops.filter((op) => backend.kernelFor(op).backend === lib).length;
+  return `auto: ${lib} (${backend.target}) on ${count} of ${ops.length} layers, portable on the rest (edgec inspect says why per layer)`;
 }

@@ -13,6 +13,8 @@ import type { ProgramPlanOptions } from '../plan/program.js';
 import { randomSamples } from '../verify/samples.js';
 import { buildNativeRunner, runNative } from '../verify/native.js';
 import { valueBytes, type Value } from '../ir/program.js';
+import { libraryUsed } from '../backends/index.js';
+import { EdgecError } from '../errors.js';
 import { buildArmElf, elfSizes, runQemu, type ArmBuildOptions } from './cortex-m.js';
 
 export interface BenchOptions {
@@ -88,6 +90,8 @@ export function benchModel(model: string, options: BenchOptions = {}): BenchResu
     const modelDir = join(work, 'model');
     const { compiled, ms } = timedBuild(model, modelDir, options);
     const { program, plan } = compiled;
+    const library = libraryUsed(compiled.backend, program.ops);
+    if (library && !options.extra) throw new EdgecError(`this build calls ${library}; set ${library === 'cmsis-nn' ? 'CMSIS_NN_PATH' : 'ESP_NN_PATH'} to a checkout of it to build the benchmark`, 2);
     const name = program.name;
     const sample = randomSamples(program, 1, options.seed ?? 1)[0]!;
     const inputs = sample.map((t) => asBytes(t.data));

@@ -26,6 +26,13 @@ export const MPS2_AN386: CortexMTarget = {
   counterHz: 25_000_000,
 };
 
+/** Cortex-M7 (MPS2 AN500; same memory map and FPGAIO counter as AN386, see templates/harness/cortex-m/mps2.ld). */
+export const MPS2_AN500: CortexMTarget = {
+  machine: 'mps2-an500',
+  cpuFlags: ['-mcpu=cortex-m7', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv5-d16'],
+  counterHz: 25_000_000,
+};
+
 /** -icount shift: every instruction advances virtual time by 2^ICOUNT_SHIFT ns. */
 export const ICOUNT_SHIFT = 7;
 

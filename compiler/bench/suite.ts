@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every example model (examples/<name>/<name>_int8.onnx and
  * the tf2onnx int8-I/O model) on the emulated Cortex-M4, portable kernels at
- * -O2 and -Os, and the CMSIS-NN backend when CMSIS_NN_PATH is set. Prints a
+ * -O2 and -Os, auto (the boards' default) at -O2, and the CMSIS-NN backend
+ * when CMSIS_NN_PATH is set. Prints a
  * table and writes out/bench/bench.json.
  *
  *   node dist/compiler/bench/suite.js [--models kws_dscnn,vww_mobilenet] [--out file.json]
@@ -113,6 +114,13 @@ export function runSuite(args: string[], log: (s: string) => void): number {
   for (const model of models) {
     const memory = memoryVariants(model);
     rows.push({ ...benchModel(model, { board: BENCH_BOARD, backend: 'portable', checkHost: true }), memory });
+    try {
+      // auto: per layer the cheaper of portable and CMSIS-NN by the measured cost table (the board's default)
+      rows.push({ ...benchModel(model, { board: BENCH_BOARD, backend: 'auto', opts: ['-O2'], extra: cmsis ? cmsisNnSources(cmsis) : undefined }), memory });
+    } catch (e) {
+      if (!(e instanceof EdgecError)) throw e;
+      notes.push(`${model}: auto skipped: ${e.message.split('\n')[0]}`);
+    }
     if (cmsis) {
       try {
         rows.push({ ...benchModel(model, { board: BENCH_BOARD, backend: 'cmsis-nn', opts: ['-O2'], extra: { ...cmsisNnSources(cmsis) } }), memory });

@@ -30,7 +30,7 @@ export function runBench(model: string, flags: BenchFlags, log: (s: string) => v
   if (bad) throw new EdgecError(`--opt ${bad} is not an optimisation level (-O0..-O3, -Os, -Oz)`, 2);
   const r: BenchResult = benchModel(model, {
     board: board.id, backend, opts, shapes: parseShapeOption(flags.shape), checkHost: false, plan: memoryModeOptions(flags.memory),
-    extra: backend === 'cmsis-nn' && cmsis ? cmsisNnSources(cmsis) : undefined,
+    extra: backend !== 'portable' && cmsis ? cmsisNnSources(cmsis) : undefined,
   });
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
   log(formatSuiteTable([{ ...r, memory: { arenaNoInPlaceDw: r.arenaBytes } }]));
@@ -40,7 +40,7 @@ export function runBench(model: string, flags: BenchFlags, log: (s: string) => v
 export function addBenchCommand(program: Command, log: (s: string) => void, collect: (v: string, p: string[]) => string[]): void {
   program.command('bench').description('time one inference on an emulated Cortex-M4 (QEMU) and report memory and flash').argument('<model.onnx>')
     .option('-b, --board <id>', 'Cortex-M4 board (nucleo-f446re, nano33ble)', 'nucleo-f446re')
-    .option('--backend <id>', 'kernel backend: portable (default) or cmsis-nn (needs CMSIS_NN_PATH)')
+    .option('--backend <id>', 'kernel backend: portable (default), auto or cmsis-nn (CMSIS-NN layers need CMSIS_NN_PATH)')
     .option('--opt <level>', 'C optimisation level, repeatable (default -O2)', collect, [])
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims (repeatable)', collect, [])
     .addOption(memoryOption())

@@ -5,15 +5,21 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { basename, join, resolve } from 'node:path';
-import { compileModelAsync, type Compiled } from '../pipeline.js';
+import { compileModelAsync, type CompileOptions, type Compiled } from '../pipeline.js';
+import { cloudFiles, compileSplit, loadSplitSource, splitNote, TAIL_FILE, withSplitFiles, type SplitBuild } from '../split/index.js';
+import { addSplitAdvisorCommand } from './split.js';
 import { formatAccuracy, measureAccuracy } from '../quantize/accuracy.js';
+import { formatTrials } from '../quantize/auto-method.js';
 import { addQuantizeCommand } from './quantize.js';
 import { displayLine, displayName, EdgecError, escapeOutputText } from '../errors.js';
 import { listBoards } from '../boards.js';
-import { formatBytes, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { formatBytes, formatFloatLayers, formatHeaviestLayers, formatKernelChoices, formatLayerTable, formatSummary, modelReport } from '../report.js';
+import { parseFloatLayers } from '../passes/float-layers.js';
+import { parseAutoFloat } from '../quantize/index.js';
+import { formatAutoFloat } from '../quantize/auto-float.js';
 import { packageFiles } from '../package/index.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
-import { memoryOption, parseShapeOption } from './options.js';
+import { AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, memoryOption, parseShapeOption } from './options.js';
 import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
 import { selftestFiles } from '../verify/selftest.js';
@@ -21,15 +27,29 @@ import { addUpdateCommands, weightsMode, weightsBlobFiles } from './update.js';
 import { fileSystemError, writeOutputFolder, type OutputFile } from './output-folder.js';
 import { manifestFileName } from '../emit/manifest.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
+import { runMultiBuild } from './multi-build.js';
+import { htmlReport } from '../report-html.js';
+import { writeFileSync } from 'node:fs';
 
-interface BuildFlags { board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode }
+interface BuildFlags { report?: boolean; concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+function compileOptions(flags: BuildFlags): CompileOptions {
+  return { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat) };
+}
+
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
-  return compileModelAsync(model, { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs } });
+  return compileModelAsync(model, compileOptions(flags));
+}
+
+/** `--split-at`: the head, with the split's C files among its emitted files (compiler/split). */
+function compileSplitFor(model: string, flags: BuildFlags & { splitAt: string }): SplitBuild {
+  if (flags.selftest !== undefined) throw new EdgecError('--selftest cannot be combined with --split-at', 2, 'check the head with the split tests instead (head + tail.onnx against the whole model)');
+  const options = compileOptions(flags);
+  return compileSplit(loadSplitSource(model, options), flags.splitAt, options);
 }
 
 function fitErrors(c: Compiled, model: string): string | undefined {
@@ -56,16 +76,31 @@ function outputFolder(output: string | undefined, name: string): string {
   return resolve(output ?? join('out', name));
 }
 
+/** `edgec build a.onnx [b.onnx ...]`: one model as always, several into one library (cli/multi-build.ts). */
+async function runBuildCommand(models: string[], flags: BuildFlags, log: (s: string) => void): Promise<void> {
+  if (models.length > 1) {
+    if (flags.splitAt !== undefined) throw new EdgecError(`--split-at takes one model (${models.length} given)`, 2, 'split each model in its own build');
+    if (flags.selftest !== undefined) throw new EdgecError(`--selftest is not supported with several models (${models.length} given)`, 2, 'build a model alone to get its self-test');
+    runMultiBuild(models, { ...flags, output: outputFolder(flags.output, flags.name), planOptions: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, weightsMode: weightsMode(flags.weights, flags.encrypt) }, log);
+    return;
+  }
+  if (flags.concurrent) throw new EdgecError('--concurrent needs several models (it gives each its own region of the one arena)', 2);
+  await runBuild(models[0]!, flags, log);
+}
+
 async function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
   const outDir = outputFolder(flags.output, flags.name);
-  const c = await compileFor(model, flags);
+  const split = flags.splitAt === undefined ? undefined : compileSplitFor(model, { ...flags, splitAt: flags.splitAt });
+  const c = split ? withSplitFiles(split) : await compileFor(model, flags);
   if (!c.board.formats.includes(flags.format)) throw new EdgecError(`board '${c.board.id}' does not support --format ${flags.format}`, 2, `formats for ${c.board.id}: ${c.board.formats.join(', ')}`);
   const tooBig = fitErrors(c, model);
   if (tooBig) throw new EdgecError(tooBig, 2, 'choose a board with more memory, or a smaller model');
   const selftest = flags.selftest === undefined ? [] : await selftestFiles(c.quantized?.qdqBytes ?? model, c.program, { count: Number(flags.selftest), version: EDGEC_VERSION, source: basename(model) });
   // the package format lays the files out for the user's build system (compiler/package)
   const blob = weightsBlobFiles(c, outDir, flags.encrypt);
-  const files: OutputFile[] = [...packageFiles(c, flags.format, basename(model), selftest), ...blob.files];
+  const files: OutputFile[] = [...packageFiles(c, flags.format, basename(model), selftest), ...blob.files, ...(split ? cloudFiles(split) : [])];
+  // --report: the HTML report is one more file of the build (listed in the manifest like the rest)
+  if (flags.report) files.push({ path: REPORT_FILE, contents: htmlReport(c, model) });
   // the manifest lists every file of the build, so the next build into this folder knows what it may replace
   const manifestName = manifestFileName(c.program.name);
   let manifest = files.find((f) => basename(f.path) === manifestName);
@@ -79,21 +114,27 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
   const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
   if (flags.json) {
-    log(JSON.stringify({ ...r, outDir, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, ...accuracy } }, null, 2));
+    log(JSON.stringify({ ...r, outDir, split: split && { tensor: split.cut.tensor, shape: split.cutShape, tailInput: split.cut.dequantizedName, tail: TAIL_FILE }, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, methodTrials: c.quantized?.methodTrials, biasCorrection: c.quantized?.biasCorrection, ...accuracy, autoFloat: c.quantized?.autoFloat } }, null, 2));
     return;
   }
   log(`edgec ${EDGEC_VERSION}: ${model} -> ${outDir} (${c.emitted.files.length} files, board ${c.board.id}, kernels ${c.backend.id})`);
   if (c.backendNote) log(`note: ${c.backendNote}`);
   c.notes.forEach((n) => log(`note: ${n}`));
+  if (split) log(splitNote(split, model));
   if (blobNote) log(blobNote);
   if (written.removed.length) log(`note: removed ${written.removed.length} file(s) of the previous edgec build in ${outDir}: ${listSome(written.removed)}`);
   if (written.foreign.length) log(`note: ${outDir} also holds ${written.foreign.length} file(s) edgec did not write, left alone: ${listSome(written.foreign)}`);
   log(formatSummary(r));
+  const heaviest = formatHeaviestLayers(r);
+  if (heaviest) log(heaviest);
   const keep = keepInputsLine(c);
   if (keep) log(keep);
   log(`inputs:  ${r.inputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   log(`outputs: ${r.outputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
-  if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.method).forEach((l) => log(l));
+  formatFloatLayers(r).forEach((l) => log(l));
+  if (c.quantized?.autoFloat) formatAutoFloat(c.quantized.autoFloat).forEach((l) => log(l));
+  if (accuracy && c.quantized) formatAccuracy(accuracy, c.quantized.methodTrials ? formatTrials({ method: c.quantized.method, biasCorrection: c.quantized.biasCorrection === true, trials: c.quantized.methodTrials }) : c.quantized.method).forEach((l) => log(l));
+  if (flags.report) log(`report: ${join(outDir, REPORT_FILE)}`);
   if (selftest.length) log(`selftest: ${flags.selftest} golden vectors in ${c.program.name}_selftest.c; build with -DEDGEC_SELFTEST_MAIN for a PASS/FAIL program (selftest_main.c)`);
 }
 
@@ -102,19 +143,37 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   const r = modelReport(c, model);
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
   log(formatLayerTable(r));
+  const choices = formatKernelChoices(r);
+  if (choices.length) log(['', `kernel choice (${r.backend}):`, ...choices].join('\n'));
   log('');
   log(formatSummary(r));
   const keep = keepInputsLine(c);
   if (keep) log(keep);
+  formatFloatLayers(r).forEach((l) => log(l));
+  if (c.quantized?.autoFloat) formatAutoFloat(c.quantized.autoFloat).forEach((l) => log(l));
   if (c.backendNote) log(`note: ${c.backendNote}`);
   c.notes.forEach((n) => log(`note: ${n}`));
   if (!r.fits.ram || !r.fits.flash) log(`does NOT fit ${c.board.id}: ${fitErrors(c, model)}`);
 }
 
+/** File name of `build --report`'s page in the output folder. */
+const REPORT_FILE = 'report.html';
+
+async function runReport(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
+  if (flags.output !== undefined && flags.output.trim() === '') throw new EdgecError('-o needs a file name (got an empty string)', 2);
+  const out = resolve(flags.output ?? REPORT_FILE);
+  const c = await compileFor(model, flags);
+  writeFileSync(out, htmlReport(c, model));
+  const r = modelReport(c, model);
+  log(`edgec ${EDGEC_VERSION}: report of ${model} on ${c.board.id} -> ${out}`);
+  log(formatSummary(r));
+}
+
 function runBoards(json: boolean, log: (s: string) => void): void {
   const boards = listBoards();
   if (json) { log(JSON.stringify(boards, null, 2)); return; }
-  for (const b of boards) log(`${b.id.padEnd(14)} ${b.backend.padEnd(9)} RAM ${formatBytes(b.ramBytes).padStart(10)}  flash ${formatBytes(b.flashBytes).padStart(11)}  ${b.name}`);
+  // auto with the library it may call, e.g. auto/cmsis-nn
+  for (const b of boards) log(`${b.id.padEnd(14)} ${`${b.backend}${b.kernelLibrary ? `/${b.kernelLibrary}` : ''}`.padEnd(13)} RAM ${formatBytes(b.ramBytes).padStart(10)}  flash ${formatBytes(b.flashBytes).padStart(11)}  ${b.name}`);
 }
 
 function addModelOptions(cmd: Command): Command {
@@ -122,11 +181,13 @@ function addModelOptions(cmd: Command): Command {
     .option('-b, --board <id>', 'target board: an id (see `edgec boards`) or a board file path/to/board.json (schema: boards/board.schema.json)', 'host')
     .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
-    .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s)').choices(['portable', 'cmsis-nn', 'esp-nn']))
+    .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s, auto: per layer the cheaper of portable and the board\'s library by measured cost)').choices(['auto', 'portable', 'cmsis-nn', 'esp-nn']))
     .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges)')
     .addOption(new Option('--input-layout <layout>', 'layout of channels-first model inputs as exposed in the C API: declared (the model\'s) or nhwc (no layout copy before the first conv)').choices(['declared', 'nhwc']))
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
-    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
+    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy, mse, or auto (the one with the best output SQNR)')
+    .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
+    .option('--auto-float <dB>', AUTO_FLOAT_HELP)
     .addOption(memoryOption())
     .option('--keep-inputs', 'plan the inputs live to the end: invoke() leaves them intact (costs arena bytes; the report says how many)')
     .option('--json', 'machine-readable output');
@@ -140,14 +201,20 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
     // a second model (or any extra word) is a mistake, not something to ignore; inherited by every command
     .allowExcessArguments(false)
     .configureOutput({ writeOut: (s) => log(s.trimEnd()), writeErr: (s) => writeStderr(s) });
-  addModelOptions(program.command('build').description('compile a model to C sources').argument('<model.onnx>'))
+  addModelOptions(program.command('build').description('compile a model to C sources; several models: one library with one arena (--name is its prefix)').argument('<model.onnx...>'))
     .option('-o, --output <dir>', 'output folder (default out/<name>)')
     .option('--layers', 'with --calibration: per-layer SQNR table (int8 C vs float)')
     .option('--selftest <n>', 'also emit n golden vectors (onnxruntime outputs) and <name>_selftest() with a PASS/FAIL main (selftest_main.c)')
     .addOption(new Option('--weights <mode>', 'const: arrays in the code; blob: <name>.weights bound at run time (field updates)').choices(['const', 'blob']).default('const'))
     .option('--encrypt <device-key-file>', 'with --weights blob: also <name>.weights.enc, the blob AES-128-CTR encrypted for transfer (edgec keygen --aes)')
+    .option('--report', 'also write report.html (layers, memory timeline, flash, fit, estimates) into the output folder')
     .addOption(new Option('--format <format>', 'package format').choices(['plain', 'arduino', 'platformio', 'espidf', 'cmake']).default('plain'))
-    .action((model: string, flags: BuildFlags) => runBuild(model, flags, log));
+    .option('--concurrent', 'several models: give each its own region of the arena (sum instead of max), so they may run at the same time')
+    .option('--split-at <tensor>', 'build only the head up to this int8 activation (its int8 values the output, <name>_encode_cut() packs them) and write tail.onnx + edgec_wire.py for the cloud (see split-advisor)')
+    .action((models: string[], flags: BuildFlags) => runBuildCommand(models, flags, log));
+  addModelOptions(program.command('report').description('one self-contained HTML page: layers, kernels, memory timeline, flash, fit and estimated latency').argument('<model.onnx>'))
+    .option('-o, --output <file.html>', 'output file (default report.html)')
+    .action((model: string, flags: BuildFlags) => runReport(model, flags, log));
   addModelOptions(program.command('inspect').description('ops, parameters, MACs, arena and flash per layer').argument('<model.onnx>'))
     .action((model: string, flags: BuildFlags) => runInspect(model, flags, log));
   addBenchCommand(program, log, collect);
@@ -156,6 +223,7 @@ export function buildProgram(log: (s: string) => void, setExit: (code: number) =
   addVerifyCommand(program, log, setExit);
   addQuantizeCommand(program, log);
   addUpdateCommands(program, log, collect);
+  addSplitAdvisorCommand(program, log, collect);
   program.commands.forEach((c) => c.exitOverride());
   return program;
 }

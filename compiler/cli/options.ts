@@ -25,3 +25,7 @@ export function memoryOption(): Option {
   return new Option('--memory <mode>', 'min: smallest arena (depthwise in place, pointwise input inside its output where that helps); fast: plain kernels, separate buffers')
     .choices([...MEMORY_MODES]).default('min');
 }
+
+/** Help of `--float-layers` / `--auto-float` (build, inspect, verify, quantize). */
+export const FLOAT_LAYERS_HELP = 'keep these ONNX nodes (Conv, Gemm, MatMul; comma-separated) in float32, int8 around them; with --calibration the PTQ leaves them float';
+export const AUTO_FLOAT_HELP = 'with --calibration: keep a layer float when quantizing it costs more than <dB> of output SQNR (greedy search, one layer per round)';

@@ -5,26 +5,34 @@ import { dirname, resolve } from 'node:path';
 import { ensureFolder, withFsErrors } from './output-folder.js';
 import { EdgecError } from '../errors.js';
 import { quantizeModel } from '../quantize/index.js';
+import { formatTrials } from '../quantize/auto-method.js';
 import { ttyProgress } from '../quantize/calibrate.js';
-import { parseShapeOption } from './options.js';
+import { AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, parseShapeOption } from './options.js';
+import { parseFloatLayers } from '../passes/float-layers.js';
+import { parseAutoFloat } from '../quantize/index.js';
+import { formatAutoFloat } from '../quantize/auto-float.js';
 
-interface QuantizeFlags { calibration?: string; calibrationMethod?: string; output?: string; shape: string[] }
+interface QuantizeFlags { calibration?: string; calibrationMethod?: string; output?: string; shape: string[]; floatLayers?: string; autoFloat?: string }
 
 export function addQuantizeCommand(program: Command, log: (s: string) => void): void {
   program.command('quantize').description('post-training quantization: write the int8 QDQ ONNX model (runs in onnxruntime)').argument('<model.onnx>')
     .option('--calibration <path>', 'calibration samples: .npy, .npz or a folder of .npy (first axis = sample)')
-    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy or mse')
+    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy, mse, or auto (the one with the best output SQNR)')
+    .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
+    .option('--auto-float <dB>', AUTO_FLOAT_HELP)
     .option('-o, --output <file>', 'output model (default <model>_int8.onnx)')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims (repeatable)', (v: string, p: string[]) => [...p, v], [])
     .action(async (model: string, flags: QuantizeFlags) => {
       if (!flags.calibration) throw new EdgecError('quantize needs --calibration <samples.npy | samples.npz | folder>', 2);
       if (flags.output !== undefined && flags.output.trim() === '') throw new EdgecError('-o needs a file name (got an empty string)', 2);
-      const q = await quantizeModel(model, { calibration: flags.calibration, method: flags.calibrationMethod, shapes: parseShapeOption(flags.shape), progress: ttyProgress() });
+      const q = await quantizeModel(model, { calibration: flags.calibration, method: flags.calibrationMethod, shapes: parseShapeOption(flags.shape), progress: ttyProgress(), floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat) });
       const out = flags.output ?? model.replace(/(\.onnx)?$/i, '_int8.onnx');
       if (out === model) throw new EdgecError(`-o ${out}: would overwrite the float model`, 2);
       if (existsSync(out) && statSync(out).isDirectory()) throw new EdgecError(`-o ${out}: is a folder; give the .onnx file to write`, 2);
       ensureFolder(dirname(resolve(out)));
       withFsErrors(() => writeFileSync(out, q.qdqBytes), out);
-      log(`edgec quantize: ${model} -> ${out} (${q.method} calibration, ${q.samples.length} samples, ${q.params.size} activation tensors quantized)`);
+      log(`edgec quantize: ${model} -> ${out} (${q.methodTrials ? formatTrials({ method: q.method, biasCorrection: q.biasCorrection === true, trials: q.methodTrials }) : q.method} calibration, ${q.samples.length} samples, ${q.params.size} activation tensors quantized)`);
+      if (q.floatLayers.length) log(`float layers (weights left float32, Q/DQ around them): ${q.floatLayers.map((l) => `'${l}'`).join(', ')}`);
+      if (q.autoFloat) formatAutoFloat(q.autoFloat).forEach((l) => log(l));
     });
 }

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Handlebars from 'handlebars';
-import { valueBytes, type Program, type Value } from '../ir/program.js';
+import { valueBytes, type ConstArray, type Program, type Value } from '../ir/program.js';
 import type { Plan } from '../plan/types.js';
 import type { Backend } from '../backends/index.js';
 import type { Board } from '../boards.js';
@@ -51,7 +51,7 @@ function dimsNote(v: Value): string {
   return `channels-last (--input-layout nhwc), row-major; the model declares [${declared.join(', ')}]`;
 }
 
-function tensorView(v: Value, plan: Plan): Record<string, unknown> {
+function tensorView(v: Value, plan: Plan, arenaBase: number): Record<string, unknown> {
   const placement = plan.placements.get(v.id);
   const quantized = v.type === 'int8' || v.type === 'uint8';
   const bytes = valueBytes(v);
@@ -59,18 +59,38 @@ function tensorView(v: Value, plan: Plan): Record<string, unknown> {
     // the model's name for the tensor: escaped for the string literal (byte for byte), shortened for comments
     nameLiteral: cStringLiteral(v.onnxName), nameComment: cCommentText(v.onnxName), typeName: v.type, dims: v.logicalShape.join(', '), rank: v.logicalShape.length,
     dimsInit: v.logicalShape.length ? v.logicalShape.join(', ') : '0', cType: C_TYPES[v.type], quantized,
-    scale: v.scale, zeroPoint: v.zeroPoint, scaleLiteral: quantized ? cFloat(v.scale) : '0.0f', bytes, offset: placement?.offset ?? 0,
+    scale: v.scale, zeroPoint: v.zeroPoint, scaleLiteral: quantized ? cFloat(v.scale) : '0.0f', bytes, offset: arenaBase + (placement?.offset ?? 0),
     dimsNote: dimsNote(v),
   };
 }
 
-function formatData(data: Int8Array | Int32Array): string {
-  const perLine = data instanceof Int8Array ? 24 : 8;
+/** One element as a C literal: floats with 9 significant digits (float32 round-trips exactly), INT32_MIN spelled without overflow. */
+function cElement(v: number, isFloat: boolean): string {
+  if (isFloat) return cFloat(v);
+  return v === -2147483648 ? '(-2147483647 - 1)' : String(v);
+}
+
+function formatData(data: ConstArray['data']): string {
+  const isFloat = data instanceof Float32Array;
+  const perLine = data instanceof Int8Array ? 24 : isFloat ? 6 : 8;
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += perLine) {
-    lines.push(`  ${Array.from(data.subarray(i, i + perLine), (v) => (v === -2147483648 ? '(-2147483647 - 1)' : String(v))).join(', ')},`);
+    lines.push(`  ${Array.from(data.subarray(i, i + perLine), (v) => cElement(v, isFloat)).join(', ')},`);
   }
   return lines.join('\n');
+}
+
+/** `data` followed by `pad` zero elements, same element type. */
+function padded(data: ConstArray['data'], pad: number): ConstArray['data'] {
+  if (pad === 0) return data;
+  const out = new (data.constructor as new (n: number) => ConstArray['data'])(data.length + pad);
+  out.set(data);
+  return out;
+}
+
+/** C element type of a const array. */
+export function constCType(type: ConstArray['type']): string {
+  return type === 'int8' ? 'int8_t' : type === 'int32' ? 'int32_t' : 'float';
 }
 
 export interface EmitResult {
@@ -87,22 +107,41 @@ function placementView(board: Board | undefined): Record<string, string> {
   return { arenaAttr: a?.arena ?? '', weightsAttr: a?.weights ?? '', attrInclude: a?.include ?? '', attrGuard: a?.guard ?? '' };
 }
 
-export function emitC(program: Program, plan: Plan, backend: Backend, source: string, board?: Board, weights: WeightsMode = 'const'): EmitResult {
+/**
+ * One model of a multi-model library (compiler/multi-model.ts): instead of
+ * its own static arena, the model uses bytes [offset, offset + its arena) of
+ * the library's one arena `symbol`, defined in `<app>.c`. Offsets in the
+ * generated code stay literal: the region's offset is added to each.
+ */
+export interface SharedArenaRegion {
+  /** The library's --name (its header `<app>.h` declares the arena's size). */
+  app: string;
+  /** The C array of the shared arena, `<app>_arena`. */
+  symbol: string;
+  /** Where this model's region starts (0 unless --concurrent); a multiple of ARENA_ALIGNMENT. */
+  offset: number;
+  /** --concurrent: every model has its own region, so models may run at the same time. */
+  concurrent: boolean;
+}
+
+export function emitC(program: Program, plan: Plan, backend: Backend, source: string, board?: Board, weights: WeightsMode = 'const', shared?: SharedArenaRegion): EmitResult {
   const name = program.name;
   const NAME = name.toUpperCase();
   const constName = (id: string): string => `${name}_${id}`;
+  const arenaSymbol = shared?.symbol ?? `${name}_arena`;
+  const arenaBase = shared?.offset ?? 0;
   const env: EmitEnv = {
     program,
     ptr: (id, ctype) => {
       const p = plan.placements.get(id);
       if (!p) throw new Error(`internal: value '${id}' has no placement`);
-      return `((${ctype} *)(${name}_arena + ${p.offset}))`;
+      return `((${ctype} *)(${arenaSymbol} + ${arenaBase + p.offset}))`;
     },
     // blob mode: const arrays are pointers into the bound blob (planned below, used only once calls render)
     constName: (id) => blob?.ref(id) ?? constName(id),
     scratch: (op) => {
       const p = plan.placements.get(kernelScratchId(op));
-      return p ? `((void *)(${name}_arena + ${p.offset}))` : 'NULL';
+      return p ? `((void *)(${arenaSymbol} + ${arenaBase + p.offset}))` : 'NULL';
     },
   };
   // Library kernels that read past an array's end get zero elements appended to it.
@@ -129,9 +168,9 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
   });
   const consts = [...program.consts.values()].map((c) => {
     const pad = constPadding.get(c.id) ?? 0;
-    const data = pad ? (c.data instanceof Int8Array ? Int8Array.from([...c.data, ...new Array<number>(pad).fill(0)]) : Int32Array.from([...c.data, ...new Array<number>(pad).fill(0)])) : c.data;
+    const data = padded(c.data, pad);
     return {
-      cName: constName(c.id), cType: c.type === 'int8' ? 'int8_t' : 'int32_t', length: Math.max(1, data.length),
+      cName: constName(c.id), cType: constCType(c.type), length: Math.max(1, data.length),
       data: data.length ? formatData(data) : '  0',
     };
   });
@@ -140,8 +179,9 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
   const view = {
     name, NAME, version: EDGEC_VERSION, source: cCommentText(source), arenaBytes: Math.max(16, plan.arenaBytes), lowerBound: plan.lowerBound, weightsBytes,
     opCount: program.ops.length, macs,
-    inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
-    outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan)),
+    inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan, arenaBase)),
+    outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan, arenaBase)),
+    arenaSymbol, shared: shared ? { app: shared.app, APP: shared.app.toUpperCase(), offset: shared.offset, concurrent: shared.concurrent } : false,
     calls, consts, includes: backend.includes, ...placementView(board),
     // the contract in <name>.h: what invoke() may return and does to inputs, what is shared between models
     keepInputs: plan.keepInputs === true, kernelErrors: calls.some((c) => c.code.includes('return EDGEC_ERROR')),

@@ -132,3 +132,30 @@ export function isGeneratedSymbolSuffix(id: string): boolean {
   // exact names only: `<id>_<n>` must never be reserved, or UniqueCNames.take would look forever
   return /^(arena|inputs?|outputs?|invoke|bind_weights|fingerprint|weights_blob|weights|selftest|selftest_copy|selftest_diff_(f32|s8|u8)|selftest_(in|out)\d+)$/i.test(id);
 }
+
+/**
+ * The ids of the models of a multi-model build (`edgec build a.onnx b.onnx
+ * --name app` gives `app_<id>_invoke()`), from their files' base names: the
+ * extension dropped, lower case (the ids also become macro and file names,
+ * which must stay distinct on case-insensitive file systems), every run of
+ * characters outside [a-z0-9] one `_`, none leading or trailing (so
+ * `<app>_<id>_weights` never holds the reserved `__`), cut to `maxLength`
+ * (keeping a hash of the whole name), and `_2`, `_3`, … appended, in order,
+ * to repeats.
+ */
+export function modelIdentifiers(baseNames: string[], maxLength: number): string[] {
+  const used = new Set<string>();
+  return baseNames.map((raw) => {
+    const stem = raw.replace(/\.(onnx|tflite)$/i, '');
+    let id = stem.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '') || 'model';
+    const room = maxLength - 3; // for a `_<n>` suffix below 100
+    if (id.length > room) {
+      const head = id.slice(0, room - 9).replace(/_+$/, '');
+      id = head ? `${head}_${shortHash(raw)}` : `m${shortHash(raw)}`;
+    }
+    let unique = id;
+    for (let n = 2; used.has(unique); n++) unique = `${id}_${n}`;
+    used.add(unique);
+    return unique;
+  });
+}

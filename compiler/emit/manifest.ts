@@ -48,6 +48,13 @@ export interface Manifest {
    * Added when the CLI writes the folder (cli/output-folder.ts).
    */
   files?: string[];
+  /**
+   * A multi-model library's own manifest (`edgec build a.onnx b.onnx`): its
+   * models, each described by its own `<app>_<id>.edgec.json`; no ops here.
+   */
+  models?: { id: string; name: string; source: string; manifest: string; arenaOffset: number; arenaBytes: number }[];
+  concurrent?: boolean;
+  arenaBytes?: number;
 }
 
 function sortedParams(params: Record<string, ParamValue>): Record<string, ParamValue> {
@@ -95,6 +102,10 @@ export function programFromManifest(text: string, file: string): Program {
   try { m = JSON.parse(text) as Manifest; } catch { throw new EdgecError(`${file}: not a valid edgec manifest (bad JSON)`, 2); }
   if (m.format !== MANIFEST_FORMAT || !Array.isArray(m.values) || !Array.isArray(m.ops) || typeof m.name !== 'string') {
     throw new EdgecError(`${file}: not an edgec manifest of format ${MANIFEST_FORMAT}`, 2, 'rebuild the folder with this edgec version');
+  }
+  if (Array.isArray(m.models)) {
+    const names = m.models.map((x) => (typeof x?.name === 'string' ? x.name : '?')).join(', ');
+    throw new EdgecError(`${file}: a library of ${m.models.length} models (${names}); verify one model at a time`, 2, 'edgec verify <model file> --from <folder> --name <its name in the library>');
   }
   const values = new Map<string, Value>(m.values.map((v) => [v.id, {
     id: v.id, type: v.type, shape: v.shape, logicalShape: v.logicalShape, perm: v.perm, scale: v.scale, zeroPoint: v.zeroPoint, role: v.role, onnxName: v.onnxName,

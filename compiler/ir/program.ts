@@ -31,11 +31,11 @@ export interface Value {
   aliasOffset?: number;
 }
 
-/** Constant arrays that go to flash. */
+/** Constant arrays that go to flash (float32: weights of layers kept in float). */
 export interface ConstArray {
   id: string;
-  type: 'int8' | 'int32';
-  data: Int8Array | Int32Array;
+  type: 'int8' | 'int32' | 'float32';
+  data: Int8Array | Int32Array | Float32Array;
 }
 
 /** Every op kind of edgec's own vocabulary (see compiler/ops/). */
@@ -47,7 +47,9 @@ export type OpKind =
   | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
   | 'concat' | 'pad' | 'transpose'
   | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear'
-  | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where';
+  | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where'
+  // layers kept in float32 (ops/float-layer.ts): same families, float kernels
+  | 'conv2d_f32' | 'depthwise_conv2d_f32' | 'fully_connected_f32';
 
 export type ParamValue = number | boolean | string | number[];
 

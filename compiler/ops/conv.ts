@@ -9,13 +9,15 @@ import { channelsLastPerm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, windowPads } from './attrs.js';
 import { accumulatorBias, quantizedWeights, requantization, ZERO_POINT_REASON } from './weights.js';
+import { cFloat } from './quantize.js';
+import { FLOAT_LAYER_REASON, floatBias, floatClamp, floatConstant, hasFloatWeights, readFloat, writeFloat } from './float-layer.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { cmsisConv, cmsisDepthwise } from '../backends/cmsis-nn.js';
 import { espConv, espDepthwise } from '../backends/esp-nn.js';
 
-/** OIHW -> OHWI (I = in channels per group). */
-function toOhwi(w: Int8Array, o: number, i: number, kh: number, kw: number): Int8Array {
-  const out = new Int8Array(w.length);
+/** OIHW -> OHWI (I = in channels per group); int8 or float weights. */
+function toOhwi<T extends Int8Array | Float32Array>(w: T, o: number, i: number, kh: number, kw: number): T {
+  const out = w.slice() as T;
   for (let oc = 0; oc < o; oc++)
     for (let ic = 0; ic < i; ic++)
       for (let y = 0; y < kh; y++)
@@ -25,8 +27,8 @@ function toOhwi(w: Int8Array, o: number, i: number, kh: number, kw: number): Int
 }
 
 /** [C_out, 1, KH, KW] -> [1, KH, KW, C_out]; output channel order (ic * mult + m) is ONNX's group order. */
-function toDepthwise(w: Int8Array, o: number, kh: number, kw: number): Int8Array {
-  const out = new Int8Array(w.length);
+function toDepthwise<T extends Int8Array | Float32Array>(w: T, o: number, kh: number, kw: number): T {
+  const out = w.slice() as T;
   for (let oc = 0; oc < o; oc++)
     for (let y = 0; y < kh; y++)
       for (let x = 0; x < kw; x++)
@@ -34,9 +36,16 @@ function toDepthwise(w: Int8Array, o: number, kh: number, kw: number): Int8Array
   return out;
 }
 
-function lowerConv(node: Node, ctx: LoweringContext): void {
-  const xName = node.inputs[0];
-  const x = ctx.tensor(xName);
+/** Shapes, strides, dilations and padding of a Conv as 2-D NHWC kernel parameters (1-D runs with H = 1). */
+interface ConvGeometry {
+  params: { batches: number; in_h: number; in_w: number; in_c: number; out_h: number; out_w: number; out_c: number; k_h: number; k_w: number;
+    stride_h: number; stride_w: number; dil_h: number; dil_w: number; pad_top: number; pad_left: number; groups: number };
+  rank: number;
+  macs: number;
+}
+
+function convGeometry(node: Node, ctx: LoweringContext): ConvGeometry {
+  const x = ctx.tensor(node.inputs[0]);
   const y = ctx.tensor(node.outputs[0]);
   const rank = x.shape.length;
   if (rank !== 3 && rank !== 4) throw ctx.fail(node, `Conv on a rank-${rank} input is not supported (1-D and 2-D only)`);
@@ -56,6 +65,22 @@ function lowerConv(node: Node, ctx: LoweringContext): void {
   const s2 = rank === 4 ? strides : [1, strides[0]];
   const d2 = rank === 4 ? dil : [1, dil[0]];
   const p2 = rank === 4 ? pads : [{ padBegin: 0, padEnd: 0 }, pads[0]];
+  return {
+    params: {
+      batches: n, in_h: inHW[0], in_w: inHW[1], in_c: cin, out_h: outHW[0], out_w: outHW[1], out_c: cout,
+      k_h: kHW[0], k_w: kHW[1], stride_h: s2[0], stride_w: s2[1], dil_h: d2[0], dil_w: d2[1],
+      pad_top: p2[0].padBegin, pad_left: p2[1].padBegin, groups,
+    },
+    rank,
+    macs: n * outHW[0] * outHW[1] * cout * (cin / groups) * kHW[0] * kHW[1],
+  };
+}
+
+function lowerConv(node: Node, ctx: LoweringContext): void {
+  if (hasFloatWeights(ctx, node)) return lowerConvF32(node, ctx);
+  const xName = node.inputs[0];
+  const g = convGeometry(node, ctx);
+  const { in_c: cin, out_c: cout, k_h: kh, k_w: kw, groups } = g.params;
 
   const inQ = ctx.quant(node, xName);
   const outQ = ctx.quant(node, node.outputs[0]);
@@ -63,24 +88,19 @@ function lowerConv(node: Node, ctx: LoweringContext): void {
   const bias = accumulatorBias(ctx, node, 2, inQ.scale, weights.scales, weights.data.length / weights.scales.length);
   const rq = requantization(node, inQ, weights.scales, outQ);
 
-  const perm = channelsLastPerm(rank);
+  const perm = channelsLastPerm(g.rank);
   const input = ctx.read(node, xName, perm);
   const output = ctx.define(node.outputs[0], perm);
   // Weights that keep a zero point run the correction kernel, depthwise as grouped (OHWI with one input channel per group).
   const zeroPoint = weights.filterOffset !== undefined;
   const depthwise = groups === cin && groups > 1 && !zeroPoint;
-  const filter = depthwise ? toDepthwise(weights.data, cout, kHW[0], kHW[1]) : toOhwi(weights.data, cout, cin / groups, kHW[0], kHW[1]);
+  const filter = depthwise ? toDepthwise(weights.data, cout, kh, kw) : toOhwi(weights.data, cout, cin / groups, kh, kw);
   const base = node.name;
   const op: Op = {
     kind: zeroPoint ? 'conv2d_wzp' : depthwise ? 'depthwise_conv2d' : 'conv2d',
     name: node.name, onnxOp: 'Conv',
     inputs: [input.value], outputs: [output],
-    params: {
-      batches: n, in_h: inHW[0], in_w: inHW[1], in_c: cin, out_h: outHW[0], out_w: outHW[1], out_c: cout,
-      k_h: kHW[0], k_w: kHW[1], stride_h: s2[0], stride_w: s2[1], dil_h: d2[0], dil_w: d2[1],
-      pad_top: p2[0].padBegin, pad_left: p2[1].padBegin, groups,
-      input_offset: -inQ.zeroPoint, output_offset: outQ.zeroPoint, act_min: rq.actMin, act_max: rq.actMax,
-    },
+    params: { ...g.params, input_offset: -inQ.zeroPoint, output_offset: outQ.zeroPoint, act_min: rq.actMin, act_max: rq.actMax },
     consts: {
       filter: ctx.addConst(`${base}_filter`, 'int8', filter),
       bias: ctx.addConst(`${base}_bias`, 'int32', bias),
@@ -88,9 +108,31 @@ function lowerConv(node: Node, ctx: LoweringContext): void {
       shift: ctx.addConst(`${base}_shift`, 'int32', rq.shift),
       ...(weights.filterOffset ? { filter_offset: ctx.addConst(`${base}_filter_offset`, 'int32', weights.filterOffset) } : {}),
     },
-    macs: n * outHW[0] * outHW[1] * cout * (cin / groups) * kHW[0] * kHW[1],
+    macs: g.macs,
   };
   ctx.addOp(op);
+}
+
+/** A Conv kept in float32 (ops/float-layer.ts): float weights and bias in flash, int8 neighbours dequantized / quantized at its edges. */
+function lowerConvF32(node: Node, ctx: LoweringContext): void {
+  const g = convGeometry(node, ctx);
+  const { in_c: cin, out_c: cout, k_h: kh, k_w: kw, groups } = g.params;
+  const weights = floatConstant(ctx, node, 1, 'weights') as Float32Array;
+  if (weights.length !== cout * (cin / groups) * kh * kw) throw ctx.fail(node, `weights '${node.inputs[1]}' have ${weights.length} values for [${cout}, ${cin / groups}, ${kh}, ${kw}]`);
+  const bias = floatBias(ctx, node, 2, cout);
+  const perm = channelsLastPerm(g.rank);
+  const input = readFloat(ctx, node, node.inputs[0], perm);
+  const output = writeFloat(ctx, node, perm);
+  const depthwise = groups === cin && groups > 1;
+  const filter = depthwise ? toDepthwise(weights, cout, kh, kw) : toOhwi(weights, cout, cin / groups, kh, kw);
+  ctx.addOp({
+    kind: depthwise ? 'depthwise_conv2d_f32' : 'conv2d_f32', name: node.name, onnxOp: 'Conv',
+    inputs: [input], outputs: [output.write],
+    params: { ...g.params, ...floatClamp(node) },
+    consts: { filter: ctx.addConst(`${node.name}_filter`, 'float32', filter), bias: ctx.addConst(`${node.name}_bias`, 'float32', bias) },
+    macs: g.macs,
+  });
+  output.finish();
 }
 
 export const CONV_PARAM_FIELDS = ['batches', 'in_h', 'in_w', 'in_c', 'out_h', 'out_w', 'out_c', 'k_h', 'k_w', 'stride_h', 'stride_w',
@@ -122,6 +164,18 @@ function inPlaceDepthwiseView(op: Op, env: EmitEnv): Record<string, unknown> {
   return { ...convView(op, env), data: env.ptr(op.inputs[0], 'int8_t'), temp: env.ptr(String(op.params.scratch), 'int8_t') };
 }
 
+export const CONV_F32_PARAM_FIELDS = ['batches', 'in_h', 'in_w', 'in_c', 'out_h', 'out_w', 'out_c', 'k_h', 'k_w', 'stride_h', 'stride_w',
+  'dil_h', 'dil_w', 'pad_top', 'pad_left', 'groups'];
+
+/** Float conv / depthwise: integer geometry, then the clamp as float literals. */
+function floatConvView(op: Op, env: EmitEnv): Record<string, unknown> {
+  return {
+    params: [...CONV_F32_PARAM_FIELDS.map((f) => op.params[f]), cFloat(Number(op.params.act_min)), cFloat(Number(op.params.act_max))].join(', '),
+    input: env.ptr(op.inputs[0], 'const float'), output: env.ptr(op.outputs[0], 'float'),
+    filter: env.constName(op.consts.filter), bias: env.constName(op.consts.bias),
+  };
+}
+
 export const conv: OpDefinition = {
   lowerings: [{ onnxOps: ['Conv'], lower: lowerConv }],
   portable: {
@@ -133,8 +187,11 @@ export const conv: OpDefinition = {
     conv2d_1x1_overlap: { sources: ['edgec_conv_1x1_overlap_s8.c', 'edgec_conv_s8.c'], template: 'conv2d_1x1_overlap', view: overlapPointwiseView },
     // uint8 asymmetric weights (onnxruntime U8U8) whose zero point could not be folded (ops/weights.ts).
     conv2d_wzp: { sources: ['edgec_conv_wzp_s8.c'], template: 'conv2d_wzp', view: zeroPointConvView },
+    // layers kept in float32 (ops/float-layer.ts)
+    conv2d_f32: { sources: ['edgec_conv_f32.c'], template: 'conv2d_f32', view: floatConvView },
+    depthwise_conv2d_f32: { sources: ['edgec_depthwise_conv_f32.c'], template: 'depthwise_conv2d_f32', view: floatConvView },
   },
-  libraryMissing: { conv2d_wzp: ZERO_POINT_REASON },
+  libraryMissing: { conv2d_wzp: ZERO_POINT_REASON, conv2d_f32: FLOAT_LAYER_REASON, depthwise_conv2d_f32: FLOAT_LAYER_REASON },
   cmsisNn: { conv2d: cmsisConv, depthwise_conv2d: cmsisDepthwise },
   espNn: { conv2d: espConv, depthwise_conv2d: espDepthwise },
 };

@@ -11,32 +11,61 @@ import { attrFloat, attrInt } from './attrs.js';
 import { accumulatorBias, quantizedWeights, requantization, ZERO_POINT_REASON } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { lowerBatchMatMul } from './batch-matmul.js';
+import { cFloat } from './quantize.js';
+import { FLOAT_LAYER_REASON, floatBias, floatClamp, floatConstant, hasFloatWeights, readFloat, writeFloat } from './float-layer.js';
 import { cmsisFullyConnected } from '../backends/cmsis-nn.js';
 import { espFullyConnected } from '../backends/esp-nn.js';
 
-function transpose2d(w: Int8Array, rows: number, cols: number): Int8Array {
-  const out = new Int8Array(w.length);
+function transpose2d<T extends Int8Array | Float32Array>(w: T, rows: number, cols: number): T {
+  const out = w.slice() as T;
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = w[r * cols + c];
   return out;
 }
 
-function permuteColumns(w: Int8Array, rows: number, order: number[]): Int8Array {
+function permuteColumns<T extends Int8Array | Float32Array>(w: T, rows: number, order: number[]): T {
   const cols = order.length;
-  const out = new Int8Array(w.length);
+  const out = w.slice() as T;
   for (let r = 0; r < rows; r++) for (let j = 0; j < cols; j++) out[r * cols + j] = w[r * cols + order[j]];
   return out;
 }
 
-function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, biasIndex: number): void {
-  const xName = node.inputs[0];
-  const x = ctx.tensor(xName);
+/** Inner and output depth and batches of a fully connected layer, checked. */
+function fcGeometry(node: Node, ctx: LoweringContext, transB: boolean): { k: number; nOut: number; batches: number } {
+  const x = ctx.tensor(node.inputs[0]);
   const wT = ctx.tensor(node.inputs[1]);
   if (!wT.data) throw ctx.fail(node, `${node.opType} with a non-constant second input is not supported (weights must be initializers)`);
   if (wT.shape.length !== 2) throw ctx.fail(node, `${node.opType} weights of rank ${wT.shape.length} are not supported (2-D only)`);
   const [k, nOut] = transB ? [wT.shape[1], wT.shape[0]] : wT.shape;
   const inDepth = x.shape[x.shape.length - 1];
   if (inDepth !== k) throw ctx.fail(node, `inner dimensions differ (${inDepth} vs ${k})`);
-  const batches = x.shape.slice(0, -1).reduce((a, b) => a * b, 1);
+  return { k, nOut, batches: x.shape.slice(0, -1).reduce((a, b) => a * b, 1) };
+}
+
+/** A Gemm / MatMul kept in float32 (ops/float-layer.ts): float [out][in] weights and bias in flash. */
+function lowerFullyConnectedF32(node: Node, ctx: LoweringContext, transB: boolean, biasIndex: number): void {
+  const xName = node.inputs[0];
+  const { k, nOut, batches } = fcGeometry(node, ctx, transB);
+  const weights = floatConstant(ctx, node, 1, 'weights') as Float32Array;
+  const bias = biasIndex < 0 ? new Float32Array(nOut) : floatBias(ctx, node, biasIndex, nOut);
+  const input = readFloat(ctx, node, xName, identityPerm(ctx.tensor(xName).shape.length));
+  const output = writeFloat(ctx, node, identityPerm(ctx.tensor(node.outputs[0]).shape.length));
+  const rowMajor = transB ? weights : transpose2d(weights, k, nOut);
+  const order = ctx.featureOrder.get(xName);
+  const filter = order ? permuteColumns(rowMajor, nOut, order) : rowMajor;
+  ctx.addOp({
+    kind: 'fully_connected_f32', name: node.name, onnxOp: node.opType, inputs: [input], outputs: [output.write],
+    params: { batches, in_depth: k, out_depth: nOut, ...floatClamp(node) },
+    consts: { filter: ctx.addConst(`${node.name}_filter`, 'float32', filter), bias: ctx.addConst(`${node.name}_bias`, 'float32', bias) },
+    macs: batches * k * nOut,
+  });
+  output.finish();
+}
+
+function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, biasIndex: number): void {
+  if (hasFloatWeights(ctx, node)) return lowerFullyConnectedF32(node, ctx, transB, biasIndex);
+  const xName = node.inputs[0];
+  const x = ctx.tensor(xName);
+  const { k, nOut, batches } = fcGeometry(node, ctx, transB);
   const inQ = ctx.quant(node, xName);
   const outQ = ctx.quant(node, node.outputs[0]);
   const weights = quantizedWeights(ctx, node, 1, transB ? 0 : 1, nOut);
@@ -91,6 +120,14 @@ function fcView(op: Op, env: EmitEnv): Record<string, unknown> {
   };
 }
 
+function floatFcView(op: Op, env: EmitEnv): Record<string, unknown> {
+  return {
+    params: [op.params.batches, op.params.in_depth, op.params.out_depth, cFloat(Number(op.params.act_min)), cFloat(Number(op.params.act_max))].join(', '),
+    input: env.ptr(op.inputs[0], 'const float'), output: env.ptr(op.outputs[0], 'float'),
+    filter: env.constName(op.consts.filter), bias: env.constName(op.consts.bias),
+  };
+}
+
 function zeroPointFcView(op: Op, env: EmitEnv): Record<string, unknown> {
   return { ...fcView(op, env), filter_offset: env.constName(op.consts.filter_offset) };
 }
@@ -106,8 +143,10 @@ export const fullyConnected: OpDefinition = {
     fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView },
     // uint8 asymmetric weights (onnxruntime U8U8) whose zero point could not be folded (ops/weights.ts).
     fully_connected_wzp: { sources: ['edgec_fully_connected_wzp_s8.c'], template: 'fully_connected_wzp', view: zeroPointFcView },
+    // layers kept in float32 (ops/float-layer.ts)
+    fully_connected_f32: { sources: ['edgec_fully_connected_f32.c'], template: 'fully_connected_f32', view: floatFcView },
   },
-  libraryMissing: { fully_connected_wzp: ZERO_POINT_REASON },
+  libraryMissing: { fully_connected_wzp: ZERO_POINT_REASON, fully_connected_f32: FLOAT_LAYER_REASON },
   cmsisNn: { fully_connected: cmsisFullyConnected },
   espNn: { fully_connected: espFullyConnected },
 };

@@ -126,3 +126,62 @@ export function hardSwishTable(input: QuantParams, output: QuantParams): Int8Arr
     return Math.max(-128, Math.min(127, out));
   });
 }
+
+/** gemmlowp SaturatingRoundingMultiplyByPOT<exponent> on an int32 raw value. */
+function saturatingRoundingMultiplyByPot(x: number, exponent: number): number {
+  if (exponent < 0) return roundingDivideByPot(x, -exponent);
+  const threshold = 2 ** (31 - exponent) - 1;
+  if (x > threshold) return INT32_MAX;
+  if (x < -threshold) return INT32_MIN;
+  return x * 2 ** exponent;
+}
+
+/**
+ * TFLite GetInvSqrtQuantizedMultiplierExp(input, kReverseShift = -1): 1/sqrt(input)
+ * as a Q0.31 multiplier and a left shift, by five Newton-Raphson steps in
+ * gemmlowp fixed point with 3 integer bits. Inputs <= 1 (0 included) give the
+ * largest multiplier, as TFLite does.
+ */
+export function invSqrtMultiplierExp(input: number): { mult: number; shift: number } {
+  if (input <= 1) return { mult: INT32_MAX, shift: 0 };
+  let shift = 11;
+  let v = input;
+  while (v >= 2 ** 29) { v = Math.trunc(v / 4); shift++; }
+  const maxLeftShiftBits = Math.clz32(v) - 1;
+  const leftShiftBitPairs = Math.floor(maxLeftShiftBits / 2) - 1;
+  shift -= leftShiftBitPairs;
+  v *= 4 ** leftShiftBitPairs;
+  const F3_ONE = 2 ** 28;
+  const halfInput = saturatingRoundingMultiplyByPot(v >> 1, -1);
+  const halfThree = 2 ** 28 + 2 ** 27; // 1.5 in F3
+  let x = F3_ONE;
+  for (let i = 0; i < 5; i++) {
+    const x3 = saturatingRoundingMultiplyByPot(srdhm32(srdhm32(x, x), x), 6); // F9 -> F3
+    x = saturatingRoundingMultiplyByPot((srdhm32(halfThree, x) - srdhm32(halfInput, x3)) | 0, 3); // F6 -> F3
+  }
+  let mult = srdhm32(x, 1518500250); // * sqrt(2)/2 in F0
+  if (shift < 0) { mult = (mult << -shift) | 0; shift = 0; }
+  return { mult, shift: -shift };
+}
+
+/**
+ * RSQRT (TFLM elementwise.cc RsqrtEvalQuantized): 1/sqrt of the offset input
+ * in fixed point scaled by 2^20, then one multiplier 1/(sqrt(in_scale) *
+ * out_scale) computed in float32 as TFLM's Prepare does. An input at the zero
+ * point gives 127; TFLM refuses inputs below the zero point at run time
+ * ("Rsqrt is only defined for positive values"): their entries here are the
+ * ones of an input one above the zero point, the value TFLite's fixed-point
+ * helper returns for inputs <= 1.
+ */
+export function rsqrtTable(input: QuantParams, output: QuantParams): Int8Array {
+  const f = Math.fround;
+  const m = quantizeMultiplier(1 / f(f(Math.sqrt(f(input.scale))) * f(output.scale)));
+  const SHIFT = 20;
+  return table((q) => {
+    const value = q - input.zeroPoint;
+    if (value === 0) return 127;
+    const inv = invSqrtMultiplierExp(value);
+    const data = multiplyByQuantizedMultiplier(1, inv.mult, inv.shift + SHIFT);
+    return multiplyByQuantizedMultiplier(data, m.mult, m.shift - SHIFT) + output.zeroPoint;
+  });
+}

@@ -16,9 +16,10 @@
  *    function, QuantizeLinear with round half to even), exact by
  *    construction. A NaN result (Sqrt / Log of a negative value) becomes the
  *    output zero point; ±Infinity saturates.
- *  - Two such ops without quantization between them (Sqrt -> Reciprocal,
- *    tf2onnx's RSQRT; passes/fuse-unary-chain.ts): one table of the float32
- *    composition, as onnxruntime computes it.
+ *  - Two such ops without quantization between them (passes/fuse-unary-chain.ts):
+ *    one table of the float32 composition, as onnxruntime computes it; except
+ *    Sqrt -> Reciprocal, tf2onnx's rendering of TFLite RSQRT, which takes TFLM's
+ *    integer RSQRT (ops/tflm-tables.ts rsqrtTable) — bit-exact with TFLM.
  *  - edgec.Swish (x * Sigmoid(x), made by passes/fuse-swish.ts): the
  *    composition of the two kernels edgec runs without the pass — the
  *    Sigmoid table, then int8 Mul with TFLite arithmetic — so fusing changes
@@ -33,6 +34,7 @@ import { buildTable, sigmoidReal } from './lut.js';
 import { mulQuantParams } from './elementwise.js';
 import type { OpDefinition } from './types.js';
 import { PRE_ATTR } from '../passes/fuse-unary-chain.js';
+import { rsqrtTable } from './tflm-tables.js';
 
 type RealFunction = (x: number) => number;
 const f = Math.fround;
@@ -168,6 +170,8 @@ export function swishTable(inQ: Quant, sigQ: Quant, outQ: Quant): Int8Array {
 function tableFor(node: Node, ctx: LoweringContext, inQ: Quant, outQ: Quant): Int8Array {
   switch (node.opType) {
     case 'Abs': return tflmAbsTable(inQ, outQ);
+    // tf2onnx writes TFLite's RSQRT as Sqrt -> Reciprocal: TFLM's integer RSQRT is the reference
+    case 'Reciprocal': if (node.attrs[PRE_ATTR] === 'Sqrt') return rsqrtTable(inQ, outQ); break;
     case 'Elu': return tflmPopulatedTable(eluTransform(f(attrFloat(node, 'alpha', 1))), inQ, outQ);
     case 'Gelu': {
       const approx = attrString(node, 'approximate', 'none');
@@ -178,15 +182,18 @@ function tableFor(node: Node, ctx: LoweringContext, inQ: Quant, outQ: Quant): In
       const sigQ = { scale: attrFloat(node, 'sigmoid_scale', 0), zeroPoint: attrFloat(node, 'sigmoid_zero_point', 0) };
       return swishTable(inQ, sigQ, outQ);
     }
-    default: {
-      const fn = onnxFunction(node, ctx);
-      if (!fn) throw ctx.fail(node, `no lookup table for ${node.opType}`);
-      const safe: RealFunction = (x) => { const y = fn(x); return Number.isNaN(y) ? 0 : y; };
-      const table = new Int8Array(256);
-      for (let q = -128; q <= 127; q++) table[q + 128] = quantizeToInt8(safe(dequantize(q, inQ.scale, inQ.zeroPoint)), outQ.scale, outQ.zeroPoint);
-      return table;
-    }
   }
+  return onnxRoundedTable(node, ctx, inQ, outQ);
+}
+
+/** What onnxruntime computes for the QDQ op: float32 dequantize, float32 function, QuantizeLinear. */
+function onnxRoundedTable(node: Node, ctx: LoweringContext, inQ: Quant, outQ: Quant): Int8Array {
+  const fn = onnxFunction(node, ctx);
+  if (!fn) throw ctx.fail(node, `no lookup table for ${node.opType}`);
+  const safe: RealFunction = (x) => { const y = fn(x); return Number.isNaN(y) ? 0 : y; };
+  const table = new Int8Array(256);
+  for (let q = -128; q <= 127; q++) table[q + 128] = quantizeToInt8(safe(dequantize(q, inQ.scale, inQ.zeroPoint)), outQ.scale, outQ.zeroPoint);
+  return table;
 }
 
 function lowerUnaryTable(node: Node, ctx: LoweringContext): void {

@@ -7,14 +7,18 @@
  * component. cmake: a static library target.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import Handlebars from 'handlebars';
 import type { Compiled } from '../pipeline.js';
+import type { Board } from '../boards.js';
+import type { Backend } from '../backends/index.js';
+import type { MultiModelBuild } from '../multi-model.js';
 import type { GeneratedFile } from '../emit/c-emitter.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { templatesDir } from '../emit/paths.js';
 import { EdgecError } from '../errors.js';
 import { cCommentText } from '../emit/c-names.js';
+import { libraryUsed } from '../backends/index.js';
 
 export const PACKAGE_FORMATS = ['plain', 'arduino', 'platformio', 'espidf', 'cmake'] as const;
 export type PackageFormat = (typeof PACKAGE_FORMATS)[number];
@@ -26,8 +30,30 @@ function template(file: string): Handlebars.TemplateDelegate {
   return Handlebars.compile(readFileSync(join(templatesDir(), 'package', file), 'utf8'), { noEscape: true, strict: true });
 }
 
-/** What a package is made of: the build, its C files (model, runtime, self-test) and whether a self-test exists. */
-interface Pkg { c: Compiled; cFiles: GeneratedFile[]; selftest: boolean }
+/**
+ * What a package is made of: one model's build or a library of several
+ * (compiler/multi-model.ts), its files (C files: model(s), runtime, self-test),
+ * and the example sketch the Arduino and PlatformIO layouts carry.
+ */
+interface Pkg {
+  /** The library's name: `<name>.h`, the package, library and target name. */
+  name: string;
+  board: Board;
+  backend: Backend;
+  /** The kernel library some layer calls (the package declares it), or none. */
+  library: 'cmsis-nn' | 'esp-nn' | undefined;
+  arenaBytes: number;
+  weightsBytes: number;
+  files: GeneratedFile[];
+  cFiles: GeneratedFile[];
+  sketch: () => string;
+  /** For the README: the model file(s), the prefix of the entry points in its snippet and the first input. */
+  source: string;
+  entry: string;
+  inputDesc: string;
+  /** Several models: one README line each. */
+  models: { entry: string; source: string }[];
+}
 
 /** `int <name>_selftest(void)` declared in a generated <name>_selftest.h (edgec build --selftest). */
 export function hasSelftest(c: Compiled, extra: GeneratedFile[]): boolean {
@@ -37,8 +63,13 @@ export function hasSelftest(c: Compiled, extra: GeneratedFile[]): boolean {
 
 const capitalize = (t: string): string => t.charAt(0).toUpperCase() + t.slice(1);
 
-function libraryNote(c: Compiled, format: PackageFormat): string {
-  const id = c.backend.id;
+/** The library the package depends on: the one some layer calls (with auto, none when every layer runs our kernels). */
+export function libraryDependency(c: Pick<Pkg, 'library'>): 'cmsis-nn' | 'esp-nn' | undefined {
+  return c.library;
+}
+
+function libraryNote(c: Pkg, format: PackageFormat): string {
+  const id = libraryDependency(c);
   if (id === 'cmsis-nn') {
     const how: Record<PackageFormat, string> = {
       plain: 'compile with CMSIS-NN: add its `Include/` to the include path and its `Source/**/*.c` (not `*_f16.c`, `*_f32.c`) to the build.',
@@ -62,8 +93,8 @@ function libraryNote(c: Compiled, format: PackageFormat): string {
   return '';
 }
 
-function usage(c: Compiled, format: PackageFormat): string {
-  const n = c.program.name;
+function usage(c: Pkg, format: PackageFormat): string {
+  const n = c.name;
   switch (format) {
     case 'plain':
       return [`Add every \`.c\` file of this folder to your build and the folder to the include path, e.g.`, '```sh', `${c.board.compiler.cc} ${c.board.compiler.flags.join(' ')} -std=c99 -I ${n} ${n}/*.c your_main.c`, '```'].join('\n');
@@ -78,47 +109,47 @@ function usage(c: Compiled, format: PackageFormat): string {
   }
 }
 
-function readme(c: Compiled, format: PackageFormat, source: string): GeneratedFile {
-  const n = c.program.name;
+/** `int8 [1, 49, 10, 1]`: a program's first input, for the README snippet. */
+function inputDesc(c: Compiled): string {
   const first = c.program.values.get(c.program.inputs[0] ?? '');
+  return first ? `${first.type} [${first.logicalShape.join(', ')}]` : 'no inputs';
+}
+
+function readme(c: Pkg, format: PackageFormat): GeneratedFile {
+  const n = c.name;
   return {
     path: 'README.md',
     contents: template('README.md.hbs')({
-      name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, source: cCommentText(source), board: c.board.id, backend: c.backend.id, target: c.backend.target ?? '',
-      arenaBytes: c.plan.arenaBytes, weightsBytes: c.emitted.weightsBytes, format,
-      inputDesc: first ? `${first.type} [${first.logicalShape.join(', ')}]` : 'no inputs',
-      libraryNote: libraryNote(c, format), usage: usage(c, format),
+      name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, source: c.source, board: c.board.id, backend: c.backend.id, target: libraryDependency(c) ? c.backend.target ?? '' : '',
+      arenaBytes: c.arenaBytes, weightsBytes: c.weightsBytes, format, entry: c.entry, models: c.models.length ? c.models : false,
+      inputDesc: c.inputDesc, libraryNote: libraryNote(c, format), usage: usage(c, format),
     }),
   };
-}
-
-function sketch({ c, selftest }: Pkg): string {
-  const n = c.program.name;
-  return template('sketch.ino.hbs')({ name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, selftest });
 }
 
 const under = (dir: string, files: GeneratedFile[]): GeneratedFile[] => files.map((f) => ({ path: `${dir}/${f.path}`, contents: f.contents }));
 
 function arduino(pkg: Pkg): GeneratedFile[] {
-  const c = pkg.c;
-  const n = c.program.name;
+  const c = pkg;
+  const n = c.name;
   const props = [
     `name=${n}`, 'version=1.0.0', 'author=edgec', 'maintainer=edgec',
     `sentence=${n}: int8 neural network generated by edgec ${EDGEC_VERSION}.`,
-    `paragraph=Static C99, one arena of ${c.plan.arenaBytes} bytes, no malloc. Kernels: ${c.backend.id}.`,
+    `paragraph=Static C99, one arena of ${c.arenaBytes} bytes, no malloc. Kernels: ${c.backend.id}.`,
     'category=Data Processing', 'url=https://onnx.ai/', `architectures=${c.board.arduinoArchitectures ?? '*'}`, `includes=${n}.h`,
   ];
   return [
     { path: 'library.properties', contents: `${props.join('\n')}\n` },
     ...under('src', pkg.cFiles),
-    { path: `examples/${n}/${n}.ino`, contents: sketch(pkg) },
+    { path: `examples/${n}/${n}.ino`, contents: pkg.sketch() },
   ];
 }
 
-function libraryJson(c: Compiled): string {
-  const deps = c.backend.id === 'cmsis-nn' ? [{ name: 'CMSIS-NN', version: CMSIS_NN_URL }] : c.backend.id === 'esp-nn' ? [{ name: 'esp-nn', version: ESP_NN_URL }] : [];
+function libraryJson(c: Pkg): string {
+  const lib = libraryDependency(c);
+  const deps = lib === 'cmsis-nn' ? [{ name: 'CMSIS-NN', version: CMSIS_NN_URL }] : lib === 'esp-nn' ? [{ name: 'esp-nn', version: ESP_NN_URL }] : [];
   return `${JSON.stringify({
-    name: c.program.name, version: '1.0.0', description: `int8 neural network generated by edgec ${EDGEC_VERSION}`,
+    name: c.name, version: '1.0.0', description: `int8 neural network generated by edgec ${EDGEC_VERSION}`,
     keywords: 'edgec, tinyml, int8', frameworks: '*', platforms: c.board.platformio?.platform ?? '*',
     ...(deps.length ? { dependencies: deps } : {}),
     build: { flags: ['-std=gnu99'] },
@@ -126,11 +157,11 @@ function libraryJson(c: Compiled): string {
 }
 
 function platformio(pkg: Pkg): GeneratedFile[] {
-  const c = pkg.c;
-  const n = c.program.name;
+  const c = pkg;
+  const n = c.name;
   const pio = c.board.platformio;
   if (!pio) throw new EdgecError(`board '${c.board.id}' has no PlatformIO board id`, 2, 'use --format plain or cmake');
-  const flags = c.backend.id === 'esp-nn' ? ['-DCONFIG_NN_OPTIMIZED'] : [];
+  const flags = libraryDependency(c) === 'esp-nn' ? ['-DCONFIG_NN_OPTIMIZED'] : [];
   const ini = [
     `; generated by edgec ${EDGEC_VERSION}: ${n} on ${c.board.name}`,
     `[env:${c.board.id}]`, `platform = ${pio.platform}`, `board = ${pio.board}`, `framework = ${pio.framework}`, 'monitor_speed = 115200',
@@ -139,33 +170,33 @@ function platformio(pkg: Pkg): GeneratedFile[] {
   ];
   return [
     { path: 'platformio.ini', contents: ini.join('\n') },
-    { path: 'src/main.cpp', contents: sketch(pkg) },
+    { path: 'src/main.cpp', contents: pkg.sketch() },
     { path: `lib/${n}/library.json`, contents: libraryJson(c) },
     ...under(`lib/${n}/src`, pkg.cFiles),
   ];
 }
 
 function espidf(pkg: Pkg): GeneratedFile[] {
-  const c = pkg.c;
+  const c = pkg;
   const files = pkg.cFiles;
   const srcs = files.filter((f) => f.path.endsWith('.c')).map((f) => `"${f.path}"`).join(' ');
   const cmake = [
-    `# generated by edgec ${EDGEC_VERSION}: ESP-IDF component ${c.program.name}`,
+    `# generated by edgec ${EDGEC_VERSION}: ESP-IDF component ${c.name}`,
     // esp-nn comes from idf_component.yml; the component manager adds it to this component's requirements.
     `idf_component_register(SRCS ${srcs}`, '                       INCLUDE_DIRS ".")', '',
   ].join('\n');
   const yml = [
-    `# generated by edgec ${EDGEC_VERSION}`, `description: ${c.program.name} int8 model (edgec)`, 'dependencies:', '  idf: ">=4.4"',
-    ...(c.backend.id === 'esp-nn' ? ['  espressif/esp-nn: "^1.1.0"'] : []), '',
+    `# generated by edgec ${EDGEC_VERSION}`, `description: ${c.name} int8 model${c.models.length ? 's' : ''} (edgec)`, 'dependencies:', '  idf: ">=4.4"',
+    ...(libraryDependency(c) === 'esp-nn' ? ['  espressif/esp-nn: "^1.1.0"'] : []), '',
   ].join('\n');
   return [{ path: 'CMakeLists.txt', contents: cmake }, { path: 'idf_component.yml', contents: yml }, ...files];
 }
 
 function cmake(pkg: Pkg): GeneratedFile[] {
-  const c = pkg.c;
-  const n = c.program.name;
+  const c = pkg;
+  const n = c.name;
   const files = pkg.cFiles;
-  const lib = c.backend.id === 'cmsis-nn' ? 'cmsis-nn' : c.backend.id === 'esp-nn' ? 'esp-nn' : '';
+  const lib = libraryDependency(c) ?? '';
   const lines = [
     `# generated by edgec ${EDGEC_VERSION}: static library ${n} (board ${c.board.id}; CPU flags come from your toolchain)`,
     'cmake_minimum_required(VERSION 3.13)',
@@ -181,13 +212,42 @@ function cmake(pkg: Pkg): GeneratedFile[] {
   return [{ path: 'CMakeLists.txt', contents: lines.join('\n') }, ...files];
 }
 
-/** Every file of the package, paths relative to the output folder. */
-export function packageFiles(c: Compiled, format: string, source: string, extra: GeneratedFile[] = []): GeneratedFile[] {
+function packageFormat(format: string, board: Board): PackageFormat {
   if (!(PACKAGE_FORMATS as readonly string[]).includes(format)) throw new EdgecError(`unknown --format '${format}'`, 2, `formats: ${PACKAGE_FORMATS.join(', ')}`);
   const f = format as PackageFormat;
-  if (!c.board.formats.includes(f)) throw new EdgecError(`board '${c.board.id}' does not support --format ${f}`, 2, `formats for ${c.board.id}: ${c.board.formats.join(', ')}`);
+  if (!board.formats.includes(f)) throw new EdgecError(`board '${board.id}' does not support --format ${f}`, 2, `formats for ${board.id}: ${board.formats.join(', ')}`);
+  return f;
+}
+
+function layOut(pkg: Pkg, f: PackageFormat): GeneratedFile[] {
+  const body = f === 'plain' ? pkg.files : f === 'arduino' ? arduino(pkg) : f === 'platformio' ? platformio(pkg) : f === 'espidf' ? espidf(pkg) : cmake(pkg);
+  return [...body, readme(pkg, f)];
+}
+
+const isCFile = (x: GeneratedFile): boolean => x.path.endsWith('.c') || x.path.endsWith('.h');
+
+/** Every file of the package, paths relative to the output folder. */
+export function packageFiles(c: Compiled, format: string, source: string, extra: GeneratedFile[] = []): GeneratedFile[] {
+  const f = packageFormat(format, c.board);
   const all = [...c.emitted.files, ...extra];
-  const pkg: Pkg = { c, cFiles: all.filter((x) => x.path.endsWith('.c') || x.path.endsWith('.h')), selftest: hasSelftest(c, extra) };
-  const body = f === 'plain' ? all : f === 'arduino' ? arduino(pkg) : f === 'platformio' ? platformio(pkg) : f === 'espidf' ? espidf(pkg) : cmake(pkg);
-  return [...body, readme(c, f, source)];
+  const n = c.program.name;
+  const selftest = hasSelftest(c, extra);
+  return layOut({
+    name: n, board: c.board, backend: c.backend, library: libraryUsed(c.backend, c.program.ops), arenaBytes: c.plan.arenaBytes, weightsBytes: c.emitted.weightsBytes, files: all, cFiles: all.filter(isCFile),
+    sketch: () => template('sketch.ino.hbs')({ name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, selftest }),
+    source: cCommentText(source), entry: n, inputDesc: inputDesc(c), models: [],
+  }, f);
+}
+
+/** Every file of the package of a library of several models (edgec build a.onnx b.onnx), paths relative to the output folder. */
+export function packageLibraryFiles(build: MultiModelBuild, format: string): GeneratedFile[] {
+  const f = packageFormat(format, build.board);
+  const n = build.name;
+  const models = build.models.map((m) => ({ entry: m.compiled.program.name, ENTRY: m.compiled.program.name.toUpperCase(), source: cCommentText(basename(m.path)) }));
+  const first = build.models[0]!;
+  return layOut({
+    name: n, board: build.board, backend: build.backend, library: build.models.map((m) => libraryUsed(m.compiled.backend, m.compiled.program.ops)).find((l) => l !== undefined), arenaBytes: build.arenaBytes, weightsBytes: build.weightsBytes, files: build.files, cFiles: build.files.filter(isCFile),
+    sketch: () => template('sketch_models.ino.hbs')({ name: n, NAME: n.toUpperCase(), version: EDGEC_VERSION, models }),
+    source: models.map((m) => m.source).join(', '), entry: first.compiled.program.name, inputDesc: inputDesc(first.compiled), models,
+  }, f);
 }

@@ -25,6 +25,7 @@ import { modelError } from '../errors.js';
 import { attrInt } from '../ops/attrs.js';
 import { CLAMPING_OPS, clampBounds } from './fuse-activations.js';
 import { uniqueTensorName } from './graph-edit.js';
+import { KEEP_FLOAT_ATTR } from './float-layers.js';
 import { VALUE_PRESERVING_OPS, dataInputs } from './propagate-quant.js';
 import { addQuantInitializers, dequantizedConstant, dequantizerOf, insertQdq, nodeActQuant, quantForRange, representableRange, sameActQuant, uniqueNodeName, type ActQuant } from './qdq-edit.js';
 
@@ -168,6 +169,7 @@ class FloatTail {
   visit(node: Node): void {
     const g = this.graph;
     if (node.opType === 'QuantizeLinear' || node.opType === 'DequantizeLinear' || node.outputs.length !== 1) return;
+    if (node.attrs[KEEP_FLOAT_ATTR]) return; // --float-layers: the user wants this layer float (ops/float-layer.ts)
     const out = node.outputs[0];
     const outT = g.tensors.get(out);
     if (!outT || outT.dtype !== 'float32' || quantizedByReaders(g, this.readersOf(out), out)) return;

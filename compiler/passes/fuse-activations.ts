@@ -61,7 +61,8 @@ export function fuseActivations(graph: Graph): Graph {
     if (readers.length !== 1) continue;
     const midT = graph.tensors.get(mid) as Tensor;
     const outT = graph.tensors.get(act.outputs[0]) as Tensor;
-    if (!outT.quant) continue;
+    // a layer kept in float (ops/float-layer.ts) clamps in float: its Relu / Clip fuses whether or not a Q follows
+    if (!outT.quant && !(hasFloatWeights(graph, producer) && !midT.quant)) continue;
     if (midT.quant && !sameQuant(midT.quant, outT.quant)) continue;
     const prev = producer.attrs[ACT_ATTR];
     const prevBounds = Array.isArray(prev) ? { min: Number(prev[0]), max: Number(prev[1]) } : { min: -Infinity, max: Infinity };
@@ -72,6 +73,12 @@ export function fuseActivations(graph: Graph): Graph {
   removeNodes(graph, dead);
   pruneTensors(graph);
   return graph;
+}
+
+/** A weighted op whose weights are a float constant: a layer kept in float32. */
+function hasFloatWeights(graph: Graph, node: Node): boolean {
+  const w = graph.tensors.get(node.inputs[1] ?? '');
+  return !!w?.data && w.dtype === 'float32' && !w.quant && ['Conv', 'Gemm', 'MatMul'].includes(node.opType);
 }
 
 /** Attributes are numbers; +-1e30 stands for "no bound". */

@@ -6,10 +6,17 @@
  */
 import type { Program } from '../ir/program.js';
 
-export function int8Io(program: Program): Program {
+export interface Int8Edges {
+  inputs: boolean;
+  outputs: boolean;
+}
+
+/** `edges`: which side to expose as int8 (a split head keeps float inputs and sends its int8 cut tensor). */
+export function int8Io(program: Program, edges: Int8Edges = { inputs: true, outputs: true }): Program {
   const ops = program.ops.slice();
   const values = new Map(program.values);
   const inputs = program.inputs.map((id) => {
+    if (!edges.inputs) return id;
     const q = ops.find((op) => op.kind === 'quantize' && op.inputs[0] === id);
     const readers = ops.filter((op) => op.inputs.includes(id));
     if (!q || readers.length !== 1) return id;
@@ -22,6 +29,7 @@ export function int8Io(program: Program): Program {
     return inner.id;
   });
   const outputs = program.outputs.map((id) => {
+    if (!edges.outputs) return id;
     const dq = ops.find((op) => op.kind === 'dequantize' && op.outputs[0] === id);
     if (!dq) return id;
     const inner = values.get(dq.inputs[0]);

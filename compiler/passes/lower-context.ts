@@ -173,7 +173,7 @@ export class LoweringContext {
     return id;
   }
 
-  addConst(base: string, type: ConstArray['type'], data: Int8Array | Int32Array): string {
+  addConst(base: string, type: ConstArray['type'], data: ConstArray['data']): string {
     const id = this.uniqueId(`${base}`);
     this.program.consts.set(id, { id, type, data });
     return id;

@@ -5,6 +5,7 @@
  * `layers` the SQNR of every int8 layer output (traced, errors accumulating
  * as on the device) against the same float tensor.
  */
+import { libraryUsed } from '../backends/index.js';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +21,8 @@ import { classCount } from '../verify/golden.js';
 import type { Quantized } from './index.js';
 import { writeOnnx } from './onnx-writer.js';
 
-export interface SizeReport { floatBytes: number; int8Bytes: number; ratio: number }
+/** int8Bytes: every constant array of the build (float32 ones of layers kept float included, floatLayerBytes of them). */
+export interface SizeReport { floatBytes: number; int8Bytes: number; ratio: number; floatLayerBytes?: number }
 export interface OutputAccuracy { name: string; sqnrDb: number; top1Agree?: number }
 export interface LayerAccuracy { index: number; op: string; onnxOp: string; tensor: string; sqnrDb: number }
 export interface AccuracyReport { samples: number; size: SizeReport; outputs: OutputAccuracy[]; layers?: LayerAccuracy[] }
@@ -30,8 +32,12 @@ export function sizeReport(floatGraph: Graph, c: Compiled): SizeReport {
   let floatBytes = 0;
   for (const t of floatGraph.tensors.values()) if (t.data && t.dtype === 'float32') floatBytes += elementCount(t.shape) * bytesPerElement(t.dtype);
   let int8Bytes = 0;
-  for (const k of c.program.consts.values()) int8Bytes += k.data.byteLength;
-  return { floatBytes, int8Bytes, ratio: floatBytes > 0 ? int8Bytes / floatBytes : 1 };
+  let floatLayerBytes = 0;
+  for (const k of c.program.consts.values()) {
+    int8Bytes += k.data.byteLength;
+    if (k.type === 'float32') floatLayerBytes += k.data.byteLength;
+  }
+  return { floatBytes, int8Bytes, ratio: floatBytes > 0 ? int8Bytes / floatBytes : 1, ...(floatLayerBytes ? { floatLayerBytes } : {}) };
 }
 
 /** Signal-to-quantization-noise ratio in dB (Infinity when exact). */
@@ -72,8 +78,8 @@ export function floatTensorFor(floatGraph: Graph, onnxName: string): string | un
  */
 export async function measureAccuracy(built: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
   // a `--weights blob` build needs a bound blob to run: measure the same graph with const weights
-  const c = built.backend.id === 'portable' && !built.emitted.weightsBlob ? built
-    : compileModel(built.graph.fileName, { name: built.program.name, board: 'host', backend: 'portable', modelBytes: q.qdqBytes });
+  const c = !libraryUsed(built.backend, built.program.ops) && !built.emitted.weightsBlob ? built
+    : compileModel(built.graph.fileName, { name: built.program.name, board: 'host', backend: 'portable', modelBytes: q.qdqBytes, floatLayers: q.floatLayers });
   const samples: NamedTensor[][] = q.samples.slice(0, opts.maxSamples ?? 100);
   const { program } = c;
   const dir = mkdtempSync(join(tmpdir(), 'edgec-ptq-'));
@@ -130,7 +136,8 @@ const db = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} dB` : '
 
 export function formatAccuracy(r: AccuracyReport, method: string): string[] {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
-  const lines = [`quantized (${method} calibration): weights ${r.size.floatBytes} B float -> ${r.size.int8Bytes} B int8 (${pct(r.size.ratio)}, ${pct(1 - r.size.ratio)} smaller)`];
+  const kept = r.size.floatLayerBytes ? ` (${r.size.floatLayerBytes} B of it float32 layers)` : '';
+  const lines = [`quantized (${method} calibration): weights ${r.size.floatBytes} B float -> ${r.size.int8Bytes} B int8${kept} (${pct(r.size.ratio)}, ${pct(1 - r.size.ratio)} smaller)`];
   for (const o of r.outputs) {
     lines.push(`  output '${o.name}': SQNR ${db(o.sqnrDb)} vs float${o.top1Agree === undefined ? '' : `, top-1 agreement ${pct(o.top1Agree)}`} (${r.samples} calibration samples, int8 C vs onnxruntime float)`);
   }

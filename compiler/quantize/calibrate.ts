@@ -29,11 +29,24 @@ export function ttyProgress(stream: ProgressStream = process.stderr): ((done: nu
 }
 
 export async function calibrate(graph: Graph, names: string[], samples: NamedTensor[][], options: CalibrationOptions): Promise<Map<string, Range>> {
+  const stats = await collectStats(graph, names, samples, { histograms: needsHistogram(options.method), progress: options.progress });
+  return rangesFrom(stats, options.method, options.percentile);
+}
+
+/** Every tensor's range by one method from statistics already collected. */
+export function rangesFrom(stats: Map<string, TensorStats>, method: CalibrationMethod, percentile?: number): Map<string, Range> {
+  const ranges = new Map<string, Range>();
+  for (const [name, st] of stats) ranges.set(name, rangeOf(st, method, percentile ?? 99.99));
+  return ranges;
+}
+
+/** Range (and, with `histograms`, histogram) statistics of `names` over the samples. */
+export async function collectStats(graph: Graph, names: string[], samples: NamedTensor[][], options: { histograms: boolean; progress?: CalibrationOptions['progress'] }): Promise<Map<string, TensorStats>> {
   const stats = new Map(names.map((n) => [n, new TensorStats()]));
   const inputs = new Set(graph.inputs);
   const exposed = names.filter((n) => !inputs.has(n));
   const session = await openReference(writeOnnx(graph, exposed));
-  const passes = needsHistogram(options.method) ? 2 : 1;
+  const passes = options.histograms ? 2 : 1;
   try {
     for (let pass = 0; pass < passes; pass++) {
       const label = passes === 1 ? 'calibrating' : pass === 0 ? 'calibrating (ranges)' : 'calibrating (histograms)';
@@ -53,7 +66,5 @@ export async function calibrate(graph: Graph, names: string[], samples: NamedTen
   } finally {
     await session.release();
   }
-  const ranges = new Map<string, Range>();
-  for (const [name, st] of stats) ranges.set(name, rangeOf(st, options.method, options.percentile ?? 99.99));
-  return ranges;
+  return stats;
 }

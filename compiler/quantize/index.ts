@@ -16,13 +16,17 @@ import { squeezeUnsqueeze } from '../passes/squeeze-unsqueeze.js';
 import { batchNormToMulAdd } from '../passes/batchnorm-to-mul-add.js';
 import { foldAffineForward } from '../passes/fold-affine-forward.js';
 import type { NamedTensor } from '../verify/reference.js';
-import { calibrate, type CalibrationOptions } from './calibrate.js';
+import { calibrate, collectStats, rangesFrom, type CalibrationOptions } from './calibrate.js';
+import { chooseCalibrationMethod, type MethodTrial } from './auto-method.js';
+import { inputChannelMeans, type ChannelMeans } from './bias-correction.js';
 import { loadCalibration } from './calibration-data.js';
 import { writeOnnx } from './onnx-writer.js';
 import { activationQuant, insertQdq, planQuantization, type ActQuant } from './quantize.js';
 import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } from './ranges.js';
 import { unrollRecurrent } from '../passes/unroll-recurrent.js';
 import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
+import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
+import { FLOAT_LAYER_OPS, floatLayerNodes } from '../passes/float-layers.js';
 
 /** Float passes before quantization, in order (each in compiler/passes). */
 export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
@@ -41,10 +45,14 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
 
 export interface QuantizeOptions {
   calibration: string;
-  /** 'minmax' (default), 'percentile' / 'percentile:99.9', 'entropy', 'mse'. */
+  /** 'minmax' (default), 'percentile' / 'percentile:99.9', 'entropy', 'mse', or 'auto' (the best of them by output SQNR). */
   method?: string;
   shapes?: Record<string, number[]>;
   progress?: CalibrationOptions['progress'];
+  /** Nodes (Conv, Gemm, MatMul) that stay float32 (--float-layers). */
+  floatLayers?: string[];
+  /** Also keep float every layer whose quantization costs more than this many dB of output SQNR (--auto-float, auto-float.ts). */
+  autoFloatDb?: number;
 }
 
 export interface Quantized {
@@ -58,12 +66,23 @@ export interface Quantized {
   ranges: Map<string, Range>;
   params: Map<string, ActQuant>;
   method: CalibrationMethod;
+  /** With `--calibration-method auto`: every method tried and its output SQNR (quantize/auto-method.ts). */
+  methodTrials?: MethodTrial[];
+  /** With `--calibration-method auto`: bias correction was applied (it raised the output SQNR). */
+  biasCorrection?: boolean;
+  /** Layers left float in qdqBytes (--float-layers, then --auto-float's choice). */
+  floatLayers: string[];
+  /** --auto-float: the search, its rounds and the SQNR before and after. */
+  autoFloat?: AutoFloatResult;
+  /** With float layers: the same quantization with every layer int8 (the build report's cost comparison). */
+  int8QdqBytes?: Uint8Array;
 }
 
-export function parseMethod(text: string | undefined): { method: CalibrationMethod; percentile?: number } {
+export function parseMethod(text: string | undefined): { method: CalibrationMethod | 'auto'; percentile?: number } {
   const [name, arg] = (text ?? 'minmax').split(':');
+  if (name === 'auto' && arg === undefined) return { method: 'auto' };
   if (!CALIBRATION_METHODS.includes(name as CalibrationMethod)) {
-    throw new EdgecError(`--calibration-method ${text}: expected one of ${CALIBRATION_METHODS.join(', ')} (percentile:<p>, e.g. percentile:99.99)`, 2);
+    throw new EdgecError(`--calibration-method ${text}: expected one of ${CALIBRATION_METHODS.join(', ')} or auto (percentile:<p>, e.g. percentile:99.99)`, 2);
   }
   if (arg === undefined) return { method: name as CalibrationMethod };
   const p = Number(arg);
@@ -92,10 +111,48 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const floatBytes = writeOnnx(floatGraph);
   const samples = loadCalibration(options.calibration, floatGraph.inputs.map((name) => ({ name, shape: floatGraph.tensors.get(name)!.shape })));
   const plan = planQuantization(floatGraph);
-  const ranges = tieRanges(await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress }), floatGraph.tiedRanges);
-  const params = activationQuant(floatGraph, plan, ranges);
+  const forced = floatLayerNodes(floatGraph, options.floatLayers ?? []).map((n) => n.name);
   // insertQdq edits in place: quantize a fresh copy so floatGraph stays the float model
-  const qGraph = prepareFloatGraph(modelPath, options.shapes);
-  const qdqBytes = writeOnnx(insertQdq(qGraph, plan, params));
-  return { floatGraph, floatBytes, qdqBytes, samples, ranges, params, method };
+  let biasMeans: ChannelMeans | undefined;
+  const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans): Uint8Array => writeOnnx(insertQdq(prepareFloatGraph(modelPath, options.shapes), plan, params, layers, means));
+  let ranges: Map<string, Range>;
+  let chosenMethod: CalibrationMethod;
+  let methodTrials: MethodTrial[] | undefined;
+  if (method === 'auto') {
+    const stats = await collectStats(floatGraph, plan.needRange, samples, { histograms: true, progress: options.progress });
+    const means = await inputChannelMeans(floatGraph, samples);
+    const choice = await chooseCalibrationMethod({
+      candidates: CALIBRATION_METHODS, rangesFor: (m) => tieRanges(rangesFrom(stats, m, percentile), floatGraph.tiedRanges), floatModel: floatBytes, samples,
+      qdqFor: (r, corrected) => qdqOf(activationQuant(floatGraph, plan, r), new Set(forced), corrected ? means : undefined),
+    });
+    ({ ranges, method: chosenMethod, trials: methodTrials } = choice);
+    biasMeans = choice.biasCorrection ? means : undefined;
+  } else {
+    // an unrolled LSTM/GRU's per-step tensors share one range (Graph.tiedRanges)
+    ranges = tieRanges(await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress }), floatGraph.tiedRanges);
+    chosenMethod = method;
+  }
+  const params = activationQuant(floatGraph, plan, ranges);
+  const qdqWith = (layers: ReadonlySet<string>): Uint8Array => qdqOf(params, layers);
+  const autoFloat = options.autoFloatDb === undefined ? undefined : await chooseFloatLayers({
+    thresholdDb: options.autoFloatDb, forced, floatModel: floatBytes, samples, qdqWith,
+    candidates: floatLayerNodes(floatGraph, floatLayerCandidates(floatGraph)).map((n) => n.name),
+  });
+  const floatLayers = [...forced, ...(autoFloat?.chosen ?? [])];
+  const qdqBytes = qdqWith(new Set(floatLayers));
+  const int8QdqBytes = floatLayers.length > 0 ? qdqWith(new Set()) : undefined;
+  return { floatGraph, floatBytes, qdqBytes, samples, ranges, params, method: chosenMethod, methodTrials, biasCorrection: biasMeans !== undefined, floatLayers, autoFloat, int8QdqBytes };
+}
+
+/** Layers --auto-float may keep float: Conv, Gemm and MatMul with constant float weights. */
+export function floatLayerCandidates(graph: Graph): string[] {
+  return graph.nodes.filter((n) => FLOAT_LAYER_OPS.has(n.opType) && graph.tensors.get(n.inputs[1] ?? '')?.data !== undefined).map((n) => n.name);
+}
+
+/** `--auto-float <dB>`: a finite, non-negative number of dB. */
+export function parseAutoFloat(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const db = Number(text);
+  if (text.trim() === '' || !Number.isFinite(db) || db < 0) throw new EdgecError(`--auto-float '${text}': expected a threshold in dB (a number >= 0, e.g. 1.5)`, 2);
+  return db;
 }

@@ -16,6 +16,7 @@ import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { roundHalfEven } from '../ir/quant.js';
 import { uniqueTensorName } from '../passes/graph-edit.js';
 import type { Range } from './ranges.js';
+import { correctedBias, type ChannelMeans } from './bias-correction.js';
 
 export interface ActQuant { scale: number; zeroPoint: number }
 
@@ -134,7 +135,7 @@ export function activationQuant(graph: Graph, plan: QuantPlan, ranges: ReadonlyM
   return params;
 }
 
-interface Builder { graph: Graph; nodes: Node[] }
+interface Builder { graph: Graph; nodes: Node[]; biasMeans?: ChannelMeans }
 
 function constTensor(b: Builder, base: string, t: Omit<Tensor, 'name'>): string {
   const name = uniqueTensorName(b.graph, base);
@@ -182,9 +183,14 @@ function quantizeWeightInputs(b: Builder, node: Node, inQ: ActQuant | undefined)
   if (!bias?.data || bias.dtype !== 'float32' || !inQ) return;
   const channels = scales.length;
   if (bias.data.length !== channels && bias.data.length !== 1) return;
+  const mean = b.biasMeans?.get(node.name);
+  const inner = w.shape.slice(axis + 1).reduce((p, d) => p * d, 1);
+  const floatBias = mean
+    ? correctedBias(node, w, Float64Array.from(data, (q, i) => q * scales[Math.floor(i / inner) % channels]), bias.data as Float32Array, mean)
+    : bias.data;
   const bScales = Float32Array.from(scales, (s) => Math.fround(inQ.scale * s));
   const bq = Int32Array.from({ length: channels }, (_, c) => {
-    const v = roundHalfEven(Number(bias.data![bias.data!.length === 1 ? 0 : c]) / bScales[c]);
+    const v = roundHalfEven(Number(floatBias[floatBias.length === 1 ? 0 : c]) / bScales[c]);
     return Math.max(-(2 ** 31) + 1, Math.min(2 ** 31 - 1, v));
   });
   node.inputs[2] = dequantizedConst(b, bias.name, { dtype: 'int32', shape: [channels], data: bq }, bScales, new Int32Array(channels), 0, [channels]);
@@ -206,10 +212,33 @@ function quantizeConstInputs(b: Builder, node: Node): void {
   });
 }
 
-/** Rewrites `graph` in place into its QDQ form. */
-export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>): Graph {
-  const b: Builder = { graph, nodes: [] };
-  const quantized = new Set(plan.quantized);
+/**
+ * A tensor between two layers kept float: written by a float layer (or by a
+ * Relu / Clip fused into one) and read only by float layers. It stays float:
+ * no Q/DQ round trip inside a float region.
+ */
+function insideFloatRegion(graph: Graph, name: string, floatLayers: ReadonlySet<string>): boolean {
+  if (floatLayers.size === 0 || graph.outputs.includes(name)) return false;
+  const readers = graph.nodes.filter((n) => n.inputs.includes(name));
+  if (readers.length === 0 || !readers.every((r) => floatLayers.has(r.name))) return false;
+  const producer = graph.nodes.find((n) => n.outputs.includes(name));
+  if (!producer) return false;
+  if (floatLayers.has(producer.name)) return true;
+  const clamp = producer.opType === 'Relu' || producer.opType === 'Clip';
+  const source = clamp ? graph.nodes.find((n) => n.outputs.includes(producer.inputs[0])) : undefined;
+  return !!source && floatLayers.has(source.name) && fusedIntermediates(graph).has(producer.inputs[0]);
+}
+
+/**
+ * Rewrites `graph` in place into its QDQ form. `floatLayers`: weighted nodes
+ * that stay float (--float-layers / --auto-float): their weights and bias are
+ * left float, their activations keep their Q/DQ, so the int8 neighbours are
+ * quantized exactly as in the all-int8 model and the layer computes in float
+ * between a DequantizeLinear and a QuantizeLinear (ops/float-layer.ts).
+ */
+export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>, floatLayers: ReadonlySet<string> = new Set(), biasMeans?: ChannelMeans): Graph {
+  const b: Builder = { graph, nodes: [], biasMeans };
+  const quantized = new Set(plan.quantized.filter((name) => !insideFloatRegion(graph, name, floatLayers)));
   /** Float tensor readers should read instead of each quantized activation. */
   const readAs = new Map<string, string>();
 
@@ -234,8 +263,10 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
     // the activation's quantization is keyed by its float name, before the read is redirected to its DQ
     const inQ = params.get(node.inputs[0]);
     node.inputs = node.inputs.map((i) => readAs.get(i) ?? i);
-    if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ);
-    quantizeConstInputs(b, node);
+    if (!floatLayers.has(node.name)) {
+      if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ);
+      quantizeConstInputs(b, node);
+    }
     // a quantized graph output keeps its name: the producer writes <name>_float, Q/DQ restore <name>
     const renamed = new Map<string, string>();
     node.outputs = node.outputs.map((o) => {

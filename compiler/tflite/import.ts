@@ -25,7 +25,7 @@ import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
   fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, unpackAxis, type Padding,
 } from './options.js';
-import { hardSwishTable, leakyReluTable, relu6Table, reluTable, type QuantParams } from '../ops/tflm-tables.js';
+import { hardSwishTable, leakyReluTable, relu6Table, reluTable, rsqrtTable, type QuantParams } from '../ops/tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
 
 /** The ONNX opset the produced graph follows (attribute forms of ReduceMean, Softmax axis). */
@@ -125,6 +125,10 @@ class TfliteImporter {
       if (!available.has(o) && !sorted.some((n) => n.outputs.includes(o))) throw modelError(this.file, undefined, `subgraph output '${o}' is not produced by any operator`);
     }
     this.checkShapes(graph);
+    // TFLM's MicroInterpreter runs subgraph 0 unless told otherwise; the others are control-flow bodies
+    // (whose WHILE / IF / CALL_ONCE callers are refused as unsupported builtins) or other signatures
+    const others = this.model.subgraphs.length - 1;
+    if (others > 0) graph.notes = [...(graph.notes ?? []), `subgraph 0 built, as TFLite Micro's interpreter runs it; the file's ${others} other subgraph${others > 1 ? 's' : ''} ignored`];
     return graph;
   }
 
@@ -432,36 +436,27 @@ class TfliteImporter {
   }
 
   /**
-   * MEAN over the spatial axes: [N, H, W, C] over (1, 2), or [N, W, C] over
-   * (1) seen as [N, 1, W, C]; keep_dims either way. edgec's mean kernel uses
-   * TFLite Micro's QuantizedMeanOrSum arithmetic (ops/reduce.ts meanMultiplier).
+   * MEAN / SUM / REDUCE_MAX / REDUCE_MIN over any constant axes, keep_dims
+   * either way, on the tensor in its TFLite layout (the ONNX reduction
+   * lowers in whatever layout its input has). MEAN and SUM are TFLite
+   * Micro's QuantizedMeanOrSum, also when the output keeps the input's
+   * quantization (TFLM has no separate path for that case since its
+   * reduce_common rewrite); REDUCE_MAX / REDUCE_MIN compare raw int8 values.
    */
-  mean(): void {
+  reduce(opType: 'ReduceMean' | 'ReduceSum' | 'ReduceMax' | 'ReduceMin'): void {
     const keep = reducerKeepDims(this.options(OptionsType.Reducer));
     const x = this.input(0, 'input');
     const y = this.output(0);
-    const xt = this.tensor(x);
-    const xs = xt.shape;
-    const axes = this.constInts(this.input(1, 'axes'), 'axes').map((a) => (a < 0 ? a + xs.length : a)).sort();
-    const spatial = (xs.length === 4 && axes.join() === '1,2') || (xs.length === 3 && axes.join() === '1');
-    if (!spatial) throw this.fail(`MEAN over axes [${axes.join(', ')}] of a rank-${xs.length} tensor is not supported (only the spatial axes of NHWC or NWC)`);
-    const yq = this.tensor(y).quant;
-    // TFLM averages without requantizing when the quantization does not change (a plain integer mean), which edgec's kernel does not reproduce yet
-    if (xt.quant && yq && Math.fround(xt.quant.scale[0]) === Math.fround(yq.scale[0]) && xt.quant.zeroPoint[0] === yq.zeroPoint[0]) {
-      throw this.fail('MEAN with the same input and output quantization is not supported yet');
-    }
-    let x4 = x;
-    if (xs.length === 3) {
-      x4 = this.newTensor(`${x}_nhwc`, { ...xt, shape: [xs[0], 1, xs[1], xs[2]], data: undefined });
-      this.addNode('Reshape', [x, this.int64Const(`${this.nodeName()}_in_shape`, [xs[0], 1, xs[1], xs[2]])], [x4], {}, '_in');
-    }
-    const channels = xs[xs.length - 1];
-    const direct = keep && xs.length === 4;
-    const pooled = direct ? y : this.newTensor(`${y}_keepdims`, { ...this.tensor(y), shape: [xs[0], 1, 1, channels] });
-    const mid = this.fromNchwLater(pooled);
-    this.addNode('ReduceMean', [this.toNchw(x4, 'in')], [mid.name], { axes: [2, 3], keepdims: 1 });
-    mid.finish();
-    if (!direct) this.addNode('Reshape', [pooled, this.int64Const(`${this.nodeName()}_shape`, this.tensor(y).shape)], [y], {}, '_squeeze');
+    const rank = this.tensor(x).shape.length;
+    const raw = this.constInts(this.input(1, 'axes'), 'axes');
+    const bad = raw.find((a) => !Number.isInteger(a) || a < -rank || a >= rank);
+    if (bad !== undefined) throw this.fail(`axis ${bad} is out of range for a rank-${rank} input`);
+    if (raw.length === 0) throw this.fail('an empty axes list is not supported');
+    const axes = [...new Set(raw.map((a) => (a < 0 ? a + rank : a)))].sort((a, b) => a - b);
+    const keepdims = keep ? 1 : 0;
+    // opset 13: ReduceSum takes its axes as an input, the others as an attribute
+    if (opType === 'ReduceSum') this.addNode(opType, [x, this.int64Const(`${this.nodeName()}_axes`, axes)], [y], { keepdims });
+    else this.addNode(opType, [x], [y], { axes, keepdims });
   }
 
   softmax(): void {
@@ -500,6 +495,11 @@ class TfliteImporter {
     const table: Tensor = { name: `${this.nodeName()}_table`, dtype: 'int8', shape: [256], data: build(q(xt), q(yt)) };
     this.addNode('edgec.Lut', [x], [y], { table });
     return true;
+  }
+
+  /** An op TFLM runs only on int8 (RSQRT): its table, or a refusal naming the types. */
+  tflmTableOnly(build: (input: QuantParams, output: QuantParams) => Int8Array): void {
+    if (!this.tflmTable(build)) throw this.fail('only per-tensor int8 input and output are supported');
   }
 
   /** RESHAPE, SQUEEZE, EXPAND_DIMS: the declared output shape is the new shape. */
@@ -789,7 +789,10 @@ const OPERATORS: Record<string, Mapper> = {
   STRIDED_SLICE() { this.stridedSlice(); },
   AVERAGE_POOL_2D() { this.pool('AveragePool'); },
   MAX_POOL_2D() { this.pool('MaxPool'); },
-  MEAN() { this.mean(); },
+  MEAN() { this.reduce('ReduceMean'); },
+  SUM() { this.reduce('ReduceSum'); },
+  REDUCE_MAX() { this.reduce('ReduceMax'); },
+  REDUCE_MIN() { this.reduce('ReduceMin'); },
   SOFTMAX() { this.softmax(); },
   LOGISTIC() { this.unary('Sigmoid'); },
   TANH() { this.unary('Tanh'); },
@@ -798,6 +801,8 @@ const OPERATORS: Record<string, Mapper> = {
   RELU() { if (!this.tflmTable(reluTable)) this.unary('Relu'); },
   RELU6() { if (!this.tflmTable(relu6Table)) this.clip(0, 6); },
   RELU_N1_TO_1() { this.clip(-1, 1); },
+  RSQRT() { this.tflmTableOnly(rsqrtTable); },
+  ABS() { this.unary('Abs'); }, // ONNX Abs already runs TFLM's ABS arithmetic (ops/unary-table.ts)
   RESHAPE() { this.reshape(); },
   SQUEEZE() { this.reshape(); },
   EXPAND_DIMS() { this.reshape(); },

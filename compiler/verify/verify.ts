@@ -88,6 +88,9 @@ export interface VerifyOptions {
    */
   calibration?: string;
   calibrationMethod?: string;
+  /** ONNX nodes kept in float32 (--float-layers); with calibration also --auto-float's threshold. */
+  floatLayers?: string[];
+  autoFloatDb?: number;
 }
 
 export interface VerifiedOutput extends OutputStats { toleranceLsb: number; pass: boolean }
@@ -170,7 +173,8 @@ function prepareTarget(opts: VerifyOptions): Target {
     for (const pass of GRAPH_PASSES) graph = pass.run(graph);
     return { dir: resolve(opts.from), program, graph, reference: opts.model };
   }
-  const c = compileModel(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes });
+  if (opts.autoFloatDb !== undefined) throw new EdgecError('--auto-float needs --calibration <samples>: it measures what quantizing each layer costs on them', 2);
+  const c = compileModel(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes, floatLayers: opts.floatLayers });
   const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
   for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
   return { dir, program: c.program, graph: c.graph, reference: opts.model, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
@@ -179,7 +183,7 @@ function prepareTarget(opts: VerifyOptions): Target {
 /** A float model quantized from calibration data: build it, keep its QDQ model as the LSB reference, measure it against the float model. */
 async function prepareQuantizedTarget(opts: VerifyOptions & { calibration: string }): Promise<Target> {
   if (opts.from) throw new EdgecError('--from and --calibration do not combine: verify the folder against the QDQ model `edgec quantize` writes', 2);
-  const c = await compileModelAsync(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes, calibration: opts.calibration, calibrationMethod: opts.calibrationMethod });
+  const c = await compileModelAsync(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes, calibration: opts.calibration, calibrationMethod: opts.calibrationMethod, floatLayers: opts.floatLayers, autoFloatDb: opts.autoFloatDb });
   if (!c.quantized) throw new EdgecError(`${opts.model}: --calibration given but the model was not quantized`, 2);
   const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
   for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);

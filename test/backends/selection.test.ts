@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import type { Op } from '../../compiler/ir/program.js';
-import { backendFor } from '../../compiler/backends/index.js';
+import { backendFor, libraryUsed } from '../../compiler/backends/index.js';
 import { cmsisConv, convWrapperBuffer, mve1xNDefect } from '../../compiler/backends/cmsis-nn.js';
 import { windowGeometry } from '../../compiler/backends/geometry.js';
 import { boardById } from '../../compiler/boards.js';
@@ -26,9 +26,13 @@ const env: EmitEnv = { program: { name: 'm', values: new Map(), consts: new Map(
 
 describe('backend selection', () => {
   it('the board picks the library and its code path; --backend overrides', () => {
-    expect(compileModel(KWS, { board: 'esp32' }).backend).toMatchObject({ id: 'esp-nn', target: 'esp32' });
-    expect(compileModel(KWS, { board: 'corstone-300' }).backend).toMatchObject({ id: 'cmsis-nn', target: 'mve' });
-    expect(compileModel(KWS, { board: 'pico' }).backend).toMatchObject({ id: 'cmsis-nn', target: 'c' });
+    // Boards default to auto; without a measured cost table for the core, auto keeps the board's library where it has a kernel.
+    for (const [board, lib, target] of [['esp32', 'esp-nn', 'esp32'], ['corstone-300', 'cmsis-nn', 'mve'], ['pico', 'cmsis-nn', 'c']] as const) {
+      const c = compileModel(KWS, { board });
+      expect(c.backend).toMatchObject({ id: 'auto', target });
+      expect(libraryUsed(c.backend, c.program.ops)).toBe(lib);
+      expect(compileModel(KWS, { board, backend: lib }).backend).toMatchObject({ id: lib, target });
+    }
     expect(compileModel(KWS, { board: 'nano33ble', backend: 'portable' }).backend.id).toBe('portable');
   });
 

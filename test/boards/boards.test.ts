@@ -55,7 +55,9 @@ describe('board files', () => {
     const c = compileModel('examples/digits/digits_int8.onnx', { board: path });
     expect(c.board.id).toBe('myboard');
     expect(c.board.ramBytes).toBe(4096);
-    expect(c.backend.id).toBe('cmsis-nn');
+    expect(c.backend.id).toBe('auto');
+    const lib = compileModel('examples/digits/digits_int8.onnx', { board: boardFile('mylib.json', { ...nano, id: 'mylib', backend: 'cmsis-nn', kernelLibrary: undefined }) });
+    expect(lib.backend.id).toBe('cmsis-nn');
     expect(() => boardById(join(dir, 'missing.json'))).toThrow(/: not found$/);
   });
 
@@ -64,7 +66,7 @@ describe('board files', () => {
     expect(boardError(noRam)).toMatch(/^field 'ramBytes' is required/);
     expect(boardError({ ...nano, ramBytes: 'lots' })).toMatch(/^field 'ramBytes' must be an integer \(got "lots"\)/);
     expect(boardError({ ...nano, ramBytes: -5 })).toMatch(/^field 'ramBytes' must be at least 1 \(got -5\)/);
-    expect(boardError({ ...nano, backend: 'tflm' })).toMatch(/^field 'backend' must be one of "portable", "cmsis-nn", "esp-nn" \(got "tflm"\)/);
+    expect(boardError({ ...nano, backend: 'tflm' })).toMatch(/^field 'backend' must be one of "auto", "portable", "cmsis-nn", "esp-nn" \(got "tflm"\)/);
     expect(boardError({ ...nano, cmsisNnVariant: undefined })).toMatch(/^field 'cmsisNnVariant' is required/);
     expect(boardError({ ...nano, colour: 'blue' })).toMatch(/^field 'colour' is not a known field/);
     expect(boardError({ ...nano, compiler: { cc: 'gcc', flags: ['-O2', 'rm -rf /'] } })).toMatch(/^field 'compiler\.flags\[1\]' must match/);

@@ -36,7 +36,7 @@ describe('output folder', () => {
     build(out, ['--selftest', '2']);
     expect(existsSync(join(out, 'model_selftest.c'))).toBe(true);
     expect(existsSync(join(out, 'edgec_conv_s8.c'))).toBe(true);
-    const r = build(out, ['--board', 'nano33ble']);
+    const r = build(out, ['--board', 'nano33ble', '--backend', 'cmsis-nn']);
     const files = readdirSync(out).sort();
     expect(files).toEqual([...manifestFiles(out)].sort());
     for (const stale of ['model_selftest.c', 'model_selftest.h', 'selftest_main.c', 'edgec_conv_s8.c']) expect(files).not.toContain(stale);

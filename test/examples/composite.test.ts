@@ -18,6 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { listBoards, type Board } from '../../compiler/boards.js';
 import { compileModel } from '../../compiler/pipeline.js';
+import { boardLibrary } from '../../compiler/backends/auto.js';
 import { STRICT_FLAGS } from '../../compiler/verify/native.js';
 import { toolAvailable } from '../../compiler/bench/cortex-m.js';
 import { CMSIS_NN_PATH, ESP_NN_PATH, writeFiles } from '../backends/libraries.js';
@@ -41,8 +42,8 @@ function toolchain(b: Board): { cc: string; flags: string[] } {
 }
 
 function libraryIncludes(b: Board): string[] | undefined {
-  if (b.backend === 'cmsis-nn' && CMSIS_NN_PATH) return [join(CMSIS_NN_PATH, 'Include')];
-  if (b.backend === 'esp-nn' && ESP_NN_PATH) return [join(ESP_NN_PATH, 'include')];
+  if (boardLibrary(b) === 'cmsis-nn' && CMSIS_NN_PATH) return [join(CMSIS_NN_PATH, 'Include')];
+  if (boardLibrary(b) === 'esp-nn' && ESP_NN_PATH) return [join(ESP_NN_PATH, 'include')];
   return undefined;
 }
 
@@ -85,7 +86,7 @@ describe('composite fixtures compile warning-free for every board', () => {
           rmSync(dir, { recursive: true, force: true });
           const inc = libraryIncludes(b);
           if (inc) {
-            const lib = compileModel(model, { name: 'm', board: b.id });
+            const lib = compileModel(model, { name: 'm', board: b.id, backend: boardLibrary(b) });
             const libDir = writeFiles(lib.emitted.files, 'edgec-composite-lib-');
             compileAll(libDir, tc.cc, tc.flags, inc);
             rmSync(libDir, { recursive: true, force: true });

@@ -15,6 +15,7 @@ const TWINS: Record<string, string> = {
   sub: 'SUB', sub_bcast: 'SUB (broadcast)', maximum: 'MAXIMUM', minimum: 'MINIMUM', prelu: 'PRELU (per channel)',
   elu: 'ELU', abs: 'ABS', log_softmax: 'LOG_SOFTMAX', softmax_axis1: 'SOFTMAX over axis 1 (TRANSPOSE + SOFTMAX)', swish: 'LOGISTIC + MUL (one fused Swish table)', argmax: 'ARG_MAX (int32)', argmin: 'ARG_MIN (int32, axis 1)',
   tconv_s2_same: 'TRANSPOSE_CONV stride 2 SAME', tconv_s2_valid: 'TRANSPOSE_CONV stride 2 VALID', tconv_s1_k2: 'TRANSPOSE_CONV stride 1 k2', batch_matmul_adj: 'BATCH_MATMUL (adj_y: Transpose + MatMul)',
+  rsqrt_relu: 'RSQRT (tf2onnx: Sqrt -> Reciprocal; TFLM integer Newton-Raphson)',
 };
 
 describe.skipIf(!tflmPython())('one-op twins bit-exact with TFLite Micro', () => {

@@ -106,7 +106,7 @@ const makeConfigs = (): UnaryConfig[] => [
 const configs = [...makeConfigs(), ...makeConfigs()];
 
 /** Tables with TFLite Micro's own rounding (Swish: the int8 Mul's fixed-point requantization): ±1 LSB on onnxruntime's ties. */
-const TFLM_ROUNDING = new Set(['Abs', 'Elu', 'Gelu', 'Swish']);
+const TFLM_ROUNDING = new Set(['Abs', 'Elu', 'Gelu', 'Swish', 'Rsqrt']);
 
 const byOp = new Map<string, OpCase[]>();
 for (const c of configs) {

@@ -75,7 +75,7 @@ describe('package formats', () => {
   it('platformio: library.json with the kernel library dependency and a ready project', () => {
     const cases: [string, RegExp][] = [['esp32', /esp-nn/], ['nano33ble', /CMSIS-NN/]];
     for (const [board, dep] of cases) {
-      const c = compileModel(MODEL, { name: 'kws', board });
+      const c = compileModel(MODEL, { name: 'kws', board, backend: board === 'esp32' ? 'esp-nn' : 'cmsis-nn' });
       const m = byPath(packageFiles(c, 'platformio', 'm.onnx'));
       const lib = JSON.parse(m.get('lib/kws/library.json') ?? '{}') as { name?: string; version?: string; dependencies?: { name: string; version: string }[] };
       expect(lib.name).toBe('kws');
@@ -109,7 +109,7 @@ describe('package formats', () => {
     execFileSync('cmake', ['-S', top, '-B', join(top, 'build')], { stdio: 'ignore' });
     execFileSync('cmake', ['--build', join(top, 'build')], { stdio: 'ignore' });
     execFileSync(join(top, 'build', 'app'));
-    const lib = compileModel(MODEL, { name: 'kws', board: 'nano33ble' });
+    const lib = compileModel(MODEL, { name: 'kws', board: 'nano33ble', backend: 'cmsis-nn' });
     expect(byPath(packageFiles(lib, 'cmake', 'm.onnx')).get('CMakeLists.txt')).toMatch(/target_link_libraries\(kws PUBLIC cmsis-nn\)/);
   }, 120_000);
 

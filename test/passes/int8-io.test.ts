@@ -51,4 +51,15 @@ describe('--int8-io', () => {
     const int8 = compileModel(model, { name: 'q', int8Io: true });
     expect(floatIo.plan.arenaBytes - int8.plan.arenaBytes).toBeGreaterThanOrEqual(96 * 96 * 3 * 4 - 96 * 96 * 3);
   });
+
+  it('exposes only the outputs as int8 when asked (a split head: float input, int8 cut tensor out)', () => {
+    const model = 'examples/ic_resnet8/ic_resnet8_int8.onnx';
+    const c = compileModel(model, { name: 'o', int8Outputs: true });
+    const input = c.program.values.get(c.program.inputs[0]);
+    const output = c.program.values.get(c.program.outputs[0]);
+    expect(input?.type).toBe('float32');
+    expect(output?.type).toBe('int8');
+    expect(c.program.ops.some((op) => op.kind === 'quantize')).toBe(true);
+    expect(c.program.ops.some((op) => op.kind === 'dequantize')).toBe(false);
+  });
 });

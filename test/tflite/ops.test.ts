@@ -25,7 +25,7 @@ describe('TFLite fixtures', () => {
     const covered = new Set(Object.values(MANIFEST).flatMap((f) => f.builtins));
     for (const op of ['CONV_2D', 'DEPTHWISE_CONV_2D', 'FULLY_CONNECTED', 'ADD', 'MUL', 'AVERAGE_POOL_2D', 'MAX_POOL_2D', 'MEAN', 'SOFTMAX',
       'LOGISTIC', 'TANH', 'HARD_SWISH', 'LEAKY_RELU', 'RELU', 'RELU6', 'RESHAPE', 'CONCATENATION', 'PAD', 'PADV2', 'TRANSPOSE', 'QUANTIZE', 'DEQUANTIZE',
-      'SUB', 'MAXIMUM', 'MINIMUM', 'PRELU', 'SPLIT', 'SPLIT_V', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR', 'LOG_SOFTMAX', 'TRANSPOSE_CONV', 'STRIDED_SLICE']) {
+      'SUB', 'MAXIMUM', 'MINIMUM', 'PRELU', 'SPLIT', 'SPLIT_V', 'RESIZE_BILINEAR', 'RESIZE_NEAREST_NEIGHBOR', 'LOG_SOFTMAX', 'TRANSPOSE_CONV', 'STRIDED_SLICE', 'SUM', 'REDUCE_MAX', 'REDUCE_MIN', 'RSQRT', 'ABS']) {
       expect(covered.has(op), op).toBe(true);
     }
   });

@@ -5,7 +5,8 @@
  * runs in a temporary folder). The library-present cases are skipped
  * without the variables (see test/backends for the pattern).
  */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { boardsDir } from '../../compiler/emit/paths.js';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -16,13 +17,16 @@ import { hasEmcc } from '../../compiler/verify/wasm.js';
 import { EdgecError } from '../../compiler/errors.js';
 
 const MODEL = 'examples/digits/digits_int8.onnx';
+/** The Nano 33 BLE with the CMSIS-NN backend as its default (built-in boards default to auto, which may call no library). */
+const NANO_CMSIS = join(mkdtempSync(join(tmpdir(), 'edgec-verify-board-')), 'nano-cmsis.json');
+writeFileSync(NANO_CMSIS, JSON.stringify({ ...(JSON.parse(readFileSync(join(boardsDir(), 'nano33ble.json'), 'utf8')) as object), id: 'nano-cmsis', backend: 'cmsis-nn' }));
 const saved = { CMSIS_NN_PATH: process.env.CMSIS_NN_PATH, ESP_NN_PATH: process.env.ESP_NN_PATH };
 afterEach(() => {
   for (const [k, v] of Object.entries(saved)) if (v === undefined) delete process.env[k]; else process.env[k] = v;
 });
 
 function buildInto(board: string): string {
-  const dir = mkdtempSync(join(tmpdir(), `edgec-verify-lib-${board}-`));
+  const dir = mkdtempSync(join(tmpdir(), `edgec-verify-lib-${board.replace(/\W/g, '_').slice(-20)}-`));
   for (const f of compileModel(MODEL, { board }).emitted.files) writeFileSync(join(dir, f.path), f.contents);
   return dir;
 }
@@ -31,14 +35,14 @@ describe('verify of library board builds', () => {
   it('tells which library a folder calls from its includes', () => {
     expect(libraryUsedBy(buildInto('host'))).toBeUndefined();
     expect(libraryUsedBy(buildInto('esp32'))).toBe('esp-nn');
-    expect(libraryUsedBy(buildInto('nano33ble'))).toBe('cmsis-nn');
+    expect(libraryUsedBy(buildInto(NANO_CMSIS))).toBe('cmsis-nn');
   });
 
   it('without the library variable: one line naming it (it failed inside emcc: esp_nn.h not found)', async () => {
     delete process.env.ESP_NN_PATH;
     delete process.env.CMSIS_NN_PATH;
     const failure = (board: string): Promise<unknown> => verifyModel({ model: MODEL, board, samples: 2 }).then(() => undefined, (e: unknown) => e);
-    for (const [board, variable] of [['esp32', 'ESP_NN_PATH'], ['nano33ble', 'CMSIS_NN_PATH']]) {
+    for (const [board, variable] of [['esp32', 'ESP_NN_PATH'], [NANO_CMSIS, 'CMSIS_NN_PATH']]) {
       const e = await failure(board!);
       expect(e).toBeInstanceOf(EdgecError);
       expect((e as EdgecError).exitCode).toBe(2);
@@ -56,7 +60,7 @@ describe('verify of library board builds', () => {
   });
 
   it.skipIf(!saved.CMSIS_NN_PATH || !hasEmcc())('nano33ble: the CMSIS-NN build verifies with CMSIS-NN (pure C) compiled to WebAssembly', async () => {
-    expect((await verifyModel({ model: MODEL, board: 'nano33ble', samples: 4 })).pass).toBe(true);
+    expect((await verifyModel({ model: MODEL, board: NANO_CMSIS, samples: 4 })).pass).toBe(true);
   });
 
   it.skipIf(!hasEmcc())('--from a relative folder (portable build)', async () => {

@@ -7,7 +7,8 @@ BATCH_MATMUL, ARG_MAX, ...). The TFLite model is the bit reference
 bytes (test/ops/tflm-twins.test.ts).
 
 Not committed as twins: gelu (tf2onnx writes a custom TFL_GELU node), rsqrt
-(TFLM's RSQRT rejects the negative inputs the random test samples contain),
+(TFLM's RSQRT rejects the negative inputs the random test samples contain;
+rsqrt_relu is the twin),
 batch_matmul without adj_y (the TFLite converter's calibration fails on it
 in TF 2.21; batch_matmul_adj is the twin).
 
@@ -77,6 +78,8 @@ def models(keras, tf):
         "argmin": lambda: one((5, 9), lambda x: L.Lambda(lambda t: tf.argmin(t, axis=1, output_type=tf.int32))(x), "argmin"),
         "swish": lambda: one((6, 9), lambda x: x * keras.ops.sigmoid(x), "swish"),
         "rsqrt": lambda: one((6, 9), lambda x: keras.ops.rsqrt(x), "rsqrt"),
+        # RSQRT behind RELU + 0.25, so every test sample is valid input for TFLM's RSQRT
+        "rsqrt_relu": lambda: one((6, 9), lambda x: keras.ops.rsqrt(keras.ops.relu(x) + 0.25), "rsqrt_relu"),
     }
 
 

@@ -213,20 +213,105 @@ def permute():
     return keras.Model(inp, L.Conv2D(2, 3)(x))
 
 
-def representative(model, n=64):
+def reductions():
+    # MEAN / SUM / REDUCE_MAX / REDUCE_MIN over axes other than the spatial pair, keep_dims both ways
+    x = inp = keras.Input((5, 6, 8), batch_size=1)
+    x = L.Conv2D(8, 1)(x)
+    chan = L.Lambda(lambda v: tf.reduce_mean(v, axis=-1))(x)  # [1, 5, 6]
+    rows = L.Lambda(lambda v: tf.reduce_mean(v, axis=1, keepdims=True))(x)  # [1, 1, 6, 8]
+    total = L.Lambda(lambda v: tf.reduce_sum(v, axis=[1, 2]))(x)  # [1, 8]
+    peak = L.GlobalMaxPooling2D()(x)  # REDUCE_MAX over (1, 2)
+    low = L.Lambda(lambda v: tf.reduce_min(v, axis=2))(x)  # [1, 5, 8]
+    return keras.Model(inp, [L.Dense(3)(L.Flatten()(chan)), L.Conv2D(2, 1)(rows), L.Dense(2)(total), L.Dense(2)(peak), L.Dense(2)(L.Flatten()(low))])
+
+
+def mean_same_quant():
+    # a MEAN whose output quantization is its input's (the file is edited after conversion: see same_quant_mean)
+    x = inp = keras.Input((4, 4, 6), batch_size=1)
+    x = L.Conv2D(6, 1)(x)
+    x = L.Lambda(lambda v: tf.reduce_mean(v, axis=[1, 2]))(x)
+    return keras.Model(inp, L.Dense(3)(x))
+
+
+def strided_slice_ellipsis():
+    x = inp = keras.Input((6, 7, 4), batch_size=1)
+    x = L.Conv2D(4, 1)(x)
+    a = L.Lambda(lambda v: v[..., 1:3])(x)
+    b = L.Lambda(lambda v: v[:, ..., ::2, :])(x)
+    return keras.Model(inp, [L.Conv2D(2, 1)(a), L.Conv2D(2, 1)(b)])
+
+
+def rsqrt_abs():
+    # TFLM's integer RSQRT (fixed-point Newton-Raphson) and ABS; RSQRT's input is kept positive
+    x = inp = keras.Input((4, 4, 6), batch_size=1)
+    x = L.Conv2D(6, 1)(x)
+    r = L.Lambda(lambda v: tf.math.rsqrt(tf.nn.relu(v) + 0.25))(x)
+    a = L.Lambda(lambda v: tf.abs(v))(x)
+    return keras.Model(inp, [L.Conv2D(3, 1)(r), L.Conv2D(3, 1)(a)])
+
+
+def rsqrt_only():
+    # the model input feeds RSQRT directly (calibrated on positive data, so its zero point is -128 and every int8 input is valid)
+    inp = keras.Input((16, 16), batch_size=1)
+    return keras.Model(inp, L.Lambda(lambda v: tf.math.rsqrt(v))(inp))
+
+
+def rsqrt_tie_quant(data: bytes) -> bytes:
+    """Quantizations where TFLM's integer RSQRT and a float-rounded table differ
+    (input q = 63: TFLM gives 8, float rounding 7), so the fixture tells them apart."""
+    def edit(m, sg, schema):
+        for op in sg.operators:
+            code = m.operatorCodes[op.opcodeIndex]
+            if max(code.deprecatedBuiltinCode, code.builtinCode) != schema.BuiltinOperator.RSQRT:
+                continue
+            for t, (scale, zp) in ((op.inputs[0], (0.004563792200435189, -128)), (op.outputs[0], (0.0142953496031474, -71))):
+                sg.tensors[t].quantization.scale, sg.tensors[t].quantization.zeroPoint = [scale], [zp]
+    return edit_model(data, edit)
+
+
+def edit_model(data: bytes, edit) -> bytes:
+    from tensorflow.lite.python import schema_py_generated as schema
+    import flatbuffers
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    for sg in m.subgraphs:
+        edit(m, sg, schema)
+    b = flatbuffers.Builder(len(data) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def same_quant_mean(data: bytes) -> bytes:
+    """Give every MEAN output its input's scale and zero point: TFLM runs such a MEAN
+    through the same QuantizedMeanOrSum, with a multiplier of 1/count."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    import flatbuffers
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    for sg in m.subgraphs:
+        for op in sg.operators:
+            code = m.operatorCodes[op.opcodeIndex]
+            if max(code.deprecatedBuiltinCode, code.builtinCode) != schema.BuiltinOperator.MEAN:
+                continue
+            src, dst = sg.tensors[op.inputs[0]].quantization, sg.tensors[op.outputs[0]].quantization
+            dst.scale, dst.zeroPoint = list(src.scale), list(src.zeroPoint)
+    b = flatbuffers.Builder(len(data) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+def representative(model, n=64, positive=False):
     shapes = [tuple(i.shape) for i in model.inputs]
 
     def gen():
         rng = np.random.default_rng(5)
         for _ in range(n):
-            yield [rng.normal(0, 1, size=s).astype(np.float32) for s in shapes]
+            yield [(rng.uniform(0.05, 2, size=s) if positive else rng.normal(0, 1, size=s)).astype(np.float32) for s in shapes]
     return gen
 
 
-def convert(model, io="int8", per_channel=True) -> bytes:
+def convert(model, io="int8", per_channel=True, positive=False) -> bytes:
     conv = tf.lite.TFLiteConverter.from_keras_model(model)
     conv.optimizations = [tf.lite.Optimize.DEFAULT]
-    conv.representative_dataset = representative(model)
+    conv.representative_dataset = representative(model, positive=positive)
     conv.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     if io != "float":
         conv.inference_input_type = {"int8": tf.int8, "uint8": tf.uint8}[io]
@@ -269,7 +354,14 @@ FIXTURES = [
     ("strided_slice", strided_slice, {}),
     ("zero_pad", zero_pad, {}),
     ("permute", permute, {}),
+    ("reductions", reductions, {}),
+    ("mean_same_quant", mean_same_quant, {"edit": "same_quant_mean"}),
+    ("strided_slice_ellipsis", strided_slice_ellipsis, {}),
+    ("rsqrt_abs", rsqrt_abs, {}),
+    ("rsqrt_tie", rsqrt_only, {"edit": "rsqrt_tie_quant", "positive": True}),
 ]
+
+EDITS = {"same_quant_mean": same_quant_mean, "rsqrt_tie_quant": rsqrt_tie_quant}
 
 
 def main() -> None:
@@ -281,7 +373,10 @@ def main() -> None:
         if only and name not in only:
             continue
         seed(100 + i)
-        data = convert(build(), **opts)
+        convert_opts = {k: v for k, v in opts.items() if k != "edit"}
+        data = convert(build(), **convert_opts)
+        if "edit" in opts:
+            data = EDITS[opts["edit"]](data)
         (OUT / f"{name}.tflite").write_bytes(data)
         manifest[name] = {"builtins": builtins(data), **opts}
         print(f"{name}: {len(data)} bytes, {manifest[name]['builtins']}")

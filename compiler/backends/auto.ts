@@ -1,0 +1,215 @@
+/**
+ * `--backend auto` (every built-in board's default): per layer, the cheaper of
+ * our portable kernel and the board's kernel library, by the core's measured
+ * cost table (kernel-costs.ts), with the arena taken into account. Both
+ * candidates are bit-exact (every library call edgec emits is), so the choice
+ * changes instructions and memory, never outputs.
+ *
+ * The rules (summarised in README.md, "Boards, kernel libraries and packages"):
+ *  1. A library is a candidate only when the board declares it
+ *     (`kernelLibrary`, or a library `backend` in a user's board file): the
+ *     board's package is where the dependency can come from. No library, or
+ *     no cost table for the board's core: see 5.
+ *  2. A layer calls the library only when the library has a bit-exact kernel
+ *     for its parameters and the table estimates it more than
+ *     LIBRARY_MARGIN cheaper than ours (below that the estimate's error, the
+ *     extra dependency and the library's code in flash are not worth it).
+ *  3. Memory: library layers whose estimated saving is under RAM_MARGIN and
+ *     where ours could change the memory (a sharing kernel: in-place
+ *     depthwise, overlapped pointwise; or a library scratch buffer) are all
+ *     planned on ours together; if that gives a smaller arena, each is given
+ *     back to the library, in op order, only where that does not grow the
+ *     arena again. RAM wins a small cost difference; a tie in RAM goes to
+ *     the cheaper kernel.
+ *  4. The library layers together must save DEPENDENCY_MARGIN of the model's
+ *     estimated instructions, else no layer calls it: a dependency to install
+ *     (by hand on Arduino) and its code in flash are not worth less.
+ *  5. A board without a library gets the portable kernels everywhere; a board
+ *     with a library but no measured cost table for its core keeps that
+ *     library wherever it has a kernel (the behaviour before auto), and says so.
+ */
+import type { Op, Program } from '../ir/program.js';
+import type { Board } from '../boards.js';
+import { planAndOrderProgram, inPlaceDepthwiseCandidate, overlapPointwiseCandidate, type ProgramPlanOptions } from '../plan/program.js';
+import { costKindOf, costTableFor, estimateInstructions, type CostTable } from './kernel-costs.js';
+import type { Backend, KernelChoice } from './index.js';
+
+export type LibraryId = 'cmsis-nn' | 'esp-nn';
+
+/** The library must be estimated this much cheaper than ours (fraction of ours) to be called. */
+export const LIBRARY_MARGIN = 0.1;
+/** A library saving below this fraction of ours gives way to our kernel when ours makes the arena smaller. */
+export const RAM_MARGIN = 0.25;
+/** The library's layers together must save this fraction of the model's estimated instructions, or none calls it. */
+export const DEPENDENCY_MARGIN = 0.02;
+
+export interface AutoDecision {
+  implementation: 'portable' | LibraryId;
+  /** One line for inspect: the kernel chosen and why. */
+  reason: string;
+  portableEstimate?: number;
+  libraryEstimate?: number;
+}
+
+/** The library a board's package can provide: declared, or the library a (user) board names as its backend. */
+export function boardLibrary(board: Board): LibraryId | undefined {
+  if (board.kernelLibrary) return board.kernelLibrary;
+  return board.backend === 'cmsis-nn' || board.backend === 'esp-nn' ? board.backend : undefined;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+/** Cost-based choice of one op (rule 2), before the arena is looked at. */
+function costDecision(op: Op, lib: Backend, libId: LibraryId, table: CostTable): AutoDecision {
+  const choice = lib.kernelFor(op);
+  if (choice.backend !== libId) {
+    return { implementation: 'portable', reason: costKindOf(op) ? `portable: ${choice.fallbackReason ?? `${libId} has no kernel for it`}` : 'portable: no library kernel for this op' };
+  }
+  const ours = estimateInstructions(table, op, 'portable');
+  const theirs = estimateInstructions(table, op, libId);
+  if (ours === undefined || theirs === undefined) {
+    return { implementation: 'portable', reason: `portable: the ${table.cpu} cost table has no ${costKindOf(op) ?? op.kind} fit for ${ours === undefined ? 'portable' : libId}` };
+  }
+  const estimates = { portableEstimate: ours, libraryEstimate: theirs };
+  if (theirs < ours * (1 - LIBRARY_MARGIN)) return { implementation: libId, reason: `${libId}: ${fmt(theirs)} est. instr vs portable ${fmt(ours)}`, ...estimates };
+  const margin = theirs < ours ? ` (${libId} within the ${LIBRARY_MARGIN * 100}% margin)` : '';
+  return { implementation: 'portable', reason: `portable: ${fmt(ours)} est. instr vs ${libId} ${fmt(theirs)}${margin}`, ...estimates };
+}
+
+/** A backend that runs each op as `decisions` says (keyed by the op's first output: planning renames kinds, not values). */
+function decidedBackend(decisions: ReadonlyMap<string, AutoDecision>, lib: Backend | undefined, portable: Backend): Backend {
+  const decisionOf = (op: Op): AutoDecision | undefined => decisions.get(op.outputs[0] ?? '');
+  const usesLibrary = [...decisions.values()].some((d) => d.implementation !== 'portable');
+  return {
+    id: 'auto',
+    target: lib?.target,
+    includes: usesLibrary && lib ? lib.includes : [],
+    kernelFor(op: Op): KernelChoice {
+      const d = decisionOf(op);
+      return d && d.implementation !== 'portable' && lib ? lib.kernelFor(op) : portable.kernelFor(op);
+    },
+    reasonFor: (op: Op): string | undefined => decisionOf(op)?.reason,
+  };
+}
+
+/** Plan options that follow a backend's choices (as the pipeline plans). */
+export function planOptionsFor(backend: Backend, base: ProgramPlanOptions): ProgramPlanOptions {
+  return {
+    ...base,
+    scratchBytes: (op: Op): number => backend.kernelFor(op).scratchBytes,
+    inPlaceAllowed: (op: Op): boolean => backend.kernelFor(op).backend === 'portable',
+  };
+}
+
+export interface AutoContext {
+  board: Board;
+  /** The board's library backend (its code path), when the board declares one. */
+  library?: { id: LibraryId; backend: Backend };
+  portable: Backend;
+  /** Defaults to the board's core's measured table. */
+  table?: CostTable;
+  plan: ProgramPlanOptions;
+}
+
+/** `--backend auto` for `program` (lowered, edges exposed, not yet planned). */
+export function autoBackend(program: Program, ctx: AutoContext): Backend {
+  const { board, library, portable } = ctx;
+  const decisions = new Map<string, AutoDecision>();
+  const key = (op: Op): string => op.outputs[0] ?? '';
+  const table = ctx.table ?? costTableFor(board.cpu);
+  // No library: nothing to choose, so no per-layer reason either (inspect stays as for the portable backend).
+  if (!library) return { ...decidedBackend(decisions, undefined, portable), reasonFor: () => undefined };
+  if (!table) {
+    for (const op of program.ops) {
+      const c = library.backend.kernelFor(op);
+      decisions.set(key(op), c.backend === library.id
+        ? { implementation: library.id, reason: `${library.id}: no measured cost table for ${board.cpu}, the board's library kept` }
+        : { implementation: 'portable', reason: `portable: ${c.fallbackReason ?? `${library.id} has no kernel for it`}` });
+    }
+    return decidedBackend(decisions, library.backend, portable);
+  }
+  for (const op of program.ops) decisions.set(key(op), costDecision(op, library.backend, library.id, table));
+  const withArena = arenaRule(program, decisions, { library, portable, plan: ctx.plan });
+  return decidedBackend(dependencyRule(program.ops, withArena, library.id, table), library.backend, portable);
+}
+
+/** Rule 3 on the cost choices (`decisions`, keyed by op output): library layers that give way to ours for RAM. */
+function arenaRule(program: Program, decisions: Map<string, AutoDecision>, ctx: { library: { id: LibraryId; backend: Backend }; portable: Backend; plan: ProgramPlanOptions }): Map<string, AutoDecision> {
+  const { library, portable } = ctx;
+  const key = (op: Op): string => op.outputs[0] ?? '';
+  const arenaWith = (d: ReadonlyMap<string, AutoDecision>): number =>
+    planAndOrderProgram(program, planOptionsFor(decidedBackend(d, library.backend, portable), ctx.plan)).plan.arenaBytes;
+  // Rule 3: only layers where ours can change the memory (a sharing kernel, or no library scratch), and whose saving is small, are worth a plan.
+  const mayShrink = (op: Op): boolean => inPlaceDepthwiseCandidate(program, op) || overlapPointwiseCandidate(program, op) || library.backend.kernelFor(op).scratchBytes > 0;
+  const smallSaving = (d: AutoDecision): boolean => (d.portableEstimate! - d.libraryEstimate!) / d.portableEstimate! < RAM_MARGIN;
+  const candidates = program.ops.filter((op) => {
+    const d = decisions.get(key(op))!;
+    return d.implementation === library.id && smallSaving(d) && mayShrink(op);
+  });
+  if (candidates.length === 0) return decisions;
+  // Sharing kernels help only together (every layer at the peak must shrink): all candidates on ours first,
+  // then each given back to the library, in op order, where that does not grow the arena.
+  const withLibrary = arenaWith(decisions);
+  const trial = new Map(decisions);
+  for (const op of candidates) trial.set(key(op), { ...trial.get(key(op))!, implementation: 'portable' });
+  let arena = arenaWith(trial);
+  if (arena >= withLibrary) return decisions;
+  for (const op of candidates) {
+    const d = decisions.get(key(op))!;
+    const back = new Map(trial).set(key(op), d);
+    const backArena = arenaWith(back);
+    if (backArena <= arena) {
+      trial.set(key(op), d);
+      arena = backArena;
+      continue;
+    }
+    trial.set(key(op), {
+      ...d, implementation: 'portable',
+      reason: `portable: arena ${fmt(arena)} B vs ${fmt(backArena)} B with ${library.id} here; ${library.id} ${fmt(d.libraryEstimate!)} est. instr vs portable ${fmt(d.portableEstimate!)} saves under the ${RAM_MARGIN * 100}% that would outweigh RAM`,
+    });
+  }
+  return trial;
+}
+
+/**
+ * Rule 4: the library layers together must save at least DEPENDENCY_MARGIN of
+ * the model's estimated instructions (every layer the table covers, on ours), or none calls it:
+ * a dependency to install and its code in flash for a negligible gain.
+ */
+function dependencyRule(ops: readonly Op[], decisions: Map<string, AutoDecision>, libId: LibraryId, table: CostTable): Map<string, AutoDecision> {
+  const key = (op: Op): string => op.outputs[0] ?? '';
+  const chosen = ops.map((op) => decisions.get(key(op))!).filter((d) => d.implementation === libId);
+  if (chosen.length === 0) return decisions;
+  const saving = chosen.reduce((a, d) => a + d.portableEstimate! - d.libraryEstimate!, 0);
+  // Every layer the table covers, on ours (layers no library runs included: the model's cost, not the candidates').
+  const total = ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0);
+  if (saving >= DEPENDENCY_MARGIN * total) return decisions;
+  const out = new Map(decisions);
+  const share = `${((100 * saving) / Math.max(1, total)).toFixed(2)}%`;
+  for (const op of ops) {
+    const d = decisions.get(key(op))!;
+    if (d.implementation !== libId) continue;
+    out.set(key(op), {
+      ...d, implementation: 'portable',
+      reason: `portable: ${libId} ${fmt(d.libraryEstimate!)} est. instr vs portable ${fmt(d.portableEstimate!)}, but its ${chosen.length} layer(s) would save ${fmt(saving)} of ${fmt(total)} (${share}), under the ${DEPENDENCY_MARGIN * 100}% worth a library dependency`,
+    });
+  }
+  return out;
+}
+
+/** Estimated instructions of the ops auto can cost, with its choices and with every op on ours (for the build note). */
+export function autoEstimate(backend: Backend, ops: readonly Op[], table: CostTable): { chosen: number; portable: number; libraryLayers: number } {
+  let chosen = 0;
+  let allPortable = 0;
+  let libraryLayers = 0;
+  for (const op of ops) {
+    const ours = estimateInstructions(table, op, 'portable');
+    if (ours === undefined) continue;
+    const impl = backend.kernelFor(op).backend;
+    const est = impl === 'portable' ? ours : estimateInstructions(table, op, impl as LibraryId) ?? ours;
+    if (impl !== 'portable') libraryLayers++;
+    chosen += est;
+    allPortable += ours;
+  }
+  return { chosen, portable: allPortable, libraryLayers };
+}

@@ -1,0 +1,197 @@
+/**
+ * Kernel cost tables: instructions of one layer as a linear function of its
+ * shape, per kernel kind and implementation, measured per core on our own
+ * QEMU harness (`npm run measure:kernel-costs`, compiler/bench/
+ * measure-kernel-costs.ts) and stored as data in
+ * compiler/data/kernel-costs/<cpu>.json. `--backend auto` reads them to pick,
+ * layer by layer, the cheaper of our portable kernel and the board's library.
+ *
+ *   instructions = fixed + c_outputs * outputs + c_macs * macs + c_patch * patch + c_edge * edge
+ *
+ * outputs: output elements (softmax: rows); macs: multiply-accumulates (pools:
+ * window reads; add/mul: 0, softmax: elements); patch: the conv's im2col
+ * volume, out pixels x kh x kw x in_c (0 for other kinds); edge: conv and
+ * depthwise output elements whose window crosses the input's border (the
+ * padded path, slower in both implementations; 0 for other kinds).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Op } from '../ir/program.js';
+import { packageRoot } from '../emit/paths.js';
+
+/** Layer kinds the cost table models: every kind a library can run instead of ours. */
+export const COST_KINDS = ['conv_1x1', 'conv_kxk', 'depthwise', 'fully_connected', 'add', 'mul', 'max_pool', 'avg_pool', 'softmax'] as const;
+export type CostKind = (typeof COST_KINDS)[number];
+
+/** Implementations measured: ours, and the kernel libraries' calls for the op. */
+export type Implementation = 'portable' | 'cmsis-nn' | 'esp-nn';
+
+export interface ShapeFeatures { outputs: number; macs: number; patch: number; edge: number }
+
+export const FEATURE_NAMES = ['fixed', 'outputs', 'macs', 'patch', 'edge'] as const;
+export type Coefficients = Record<(typeof FEATURE_NAMES)[number], number>;
+
+export interface FittedCost {
+  coefficients: Coefficients;
+  /** Largest |estimate - measured| / measured over the shapes it was fitted on. */
+  maxRelError: number;
+  /** Shapes measured. */
+  points: number;
+}
+
+export interface CostTable {
+  cpu: string;
+  /** How it was measured: machine, compiler and flags, library code path. */
+  method: string;
+  kinds: Partial<Record<CostKind, Partial<Record<Implementation, FittedCost>>>>;
+  /** The raw measurements the coefficients come from. */
+  measurements: { kind: CostKind; layer: string; implementation: Implementation; features: ShapeFeatures; instructions: number }[];
+}
+
+const num = (op: Op, key: string): number => Number(op.params[key]);
+
+/**
+ * The cost kind of a lowered op, or undefined for ops no library can run
+ * (auto gives those to the portable kernel without asking the table).
+ * The sharing variants (in-place depthwise, overlapped pointwise) are
+ * portable-only; they count as their plain kind.
+ */
+export function costKindOf(op: Op): CostKind | undefined {
+  switch (op.kind) {
+    case 'conv2d': case 'conv2d_1x1_overlap':
+      return num(op, 'k_h') === 1 && num(op, 'k_w') === 1 ? 'conv_1x1' : 'conv_kxk';
+    case 'depthwise_conv2d': case 'depthwise_conv2d_inplace': return 'depthwise';
+    case 'fully_connected': return 'fully_connected';
+    case 'add': return 'add';
+    case 'mul': return 'mul';
+    case 'max_pool': return 'max_pool';
+    case 'avg_pool': return 'avg_pool';
+    case 'softmax': return 'softmax';
+    default: return undefined;
+  }
+}
+
+/** Output positions along one axis whose window reaches outside the input (padding or a window cut short). */
+function borderPositions(inSize: number, outSize: number, k: number, stride: number, dil: number, padBegin: number): number {
+  let border = 0;
+  for (let o = 0; o < outSize; o++) {
+    const first = o * stride - padBegin;
+    if (first < 0 || first + (k - 1) * dil > inSize - 1) border++;
+  }
+  return border;
+}
+
+/** Output elements of a conv-like op whose window crosses the input border. */
+function edgeOutputs(op: Op): number {
+  const [outH, outW] = [num(op, 'out_h'), num(op, 'out_w')];
+  const rows = borderPositions(num(op, 'in_h'), outH, num(op, 'k_h'), num(op, 'stride_h'), num(op, 'dil_h') || 1, num(op, 'pad_top'));
+  const cols = borderPositions(num(op, 'in_w'), outW, num(op, 'k_w'), num(op, 'stride_w'), num(op, 'dil_w') || 1, num(op, 'pad_left'));
+  const borderPixels = outH * outW - (outH - rows) * (outW - cols);
+  return num(op, 'batches') * borderPixels * num(op, 'out_c');
+}
+
+/** The shape features of an op of a cost kind (see the file comment). */
+export function shapeFeatures(op: Op): ShapeFeatures {
+  switch (costKindOf(op)) {
+    case 'conv_1x1': case 'conv_kxk': case 'depthwise': {
+      const pixels = num(op, 'batches') * num(op, 'out_h') * num(op, 'out_w');
+      const inPerGroup = num(op, 'in_c') / Math.max(1, num(op, 'groups'));
+      const depthwise = costKindOf(op) === 'depthwise';
+      return { outputs: pixels * num(op, 'out_c'), macs: op.macs, patch: depthwise ? 0 : pixels * num(op, 'k_h') * num(op, 'k_w') * inPerGroup, edge: edgeOutputs(op) };
+    }
+    case 'fully_connected':
+      return { outputs: num(op, 'batches') * num(op, 'out_depth'), macs: op.macs, patch: 0, edge: 0 };
+    case 'add': case 'mul':
+      return { outputs: num(op, 'size'), macs: 0, patch: 0, edge: 0 };
+    case 'max_pool': case 'avg_pool': {
+      const outputs = num(op, 'batches') * num(op, 'out_h') * num(op, 'out_w') * num(op, 'channels');
+      return { outputs, macs: outputs * num(op, 'k_h') * num(op, 'k_w'), patch: 0, edge: 0 };
+    }
+    case 'softmax':
+      return { outputs: num(op, 'rows'), macs: num(op, 'rows') * num(op, 'row_size'), patch: 0, edge: 0 };
+    default:
+      return { outputs: 0, macs: 0, patch: 0, edge: 0 };
+  }
+}
+
+export function estimateWith(c: Coefficients, f: ShapeFeatures): number {
+  return c.fixed + c.outputs * f.outputs + c.macs * f.macs + c.patch * f.patch + c.edge * f.edge;
+}
+
+/** Estimated instructions of `op` run by `impl`, or undefined when the table has no fit for them. */
+export function estimateInstructions(table: CostTable, op: Op, impl: Implementation): number | undefined {
+  const kind = costKindOf(op);
+  const fit = kind ? table.kinds[kind]?.[impl] : undefined;
+  return fit ? Math.round(estimateWith(fit.coefficients, shapeFeatures(op))) : undefined;
+}
+
+export const costTablesDir = (): string => join(packageRoot(), 'compiler', 'data', 'kernel-costs');
+
+export const costTablePath = (cpu: string): string => join(costTablesDir(), `${cpu}.json`);
+
+const cache = new Map<string, CostTable | undefined>();
+
+/** The measured cost table of a core (boards' `cpu`), or undefined when none was measured. */
+export function costTableFor(cpu: string): CostTable | undefined {
+  if (!/^[a-z0-9-]+$/.test(cpu)) return undefined;
+  if (!cache.has(cpu)) {
+    const path = costTablePath(cpu);
+    cache.set(cpu, existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as CostTable : undefined);
+  }
+  return cache.get(cpu);
+}
+
+// ---- fitting -------------------------------------------------------------
+
+/** Solves the square system a x = b (Gaussian elimination, partial pivoting); undefined when singular. */
+function solve(a: number[][], b: number[]): number[] | undefined {
+  const n = b.length;
+  const m = a.map((row, i) => [...row, b[i]!]);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
+    if (Math.abs(m[p]![c]!) < 1e-12) return undefined;
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const f = m[r]![c]! / m[c]![c]!;
+      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
+    }
+  }
+  return m.map((row, i) => row[n]! / row[i]!);
+}
+
+const featureVector = (f: ShapeFeatures): number[] => [1, f.outputs, f.macs, f.patch, f.edge];
+
+/**
+ * Least squares weighted by 1/measured (so small layers count as much as big
+ * ones: relative error), with non-negative coefficients: a feature whose
+ * coefficient comes out negative, or that no sample exercises, is dropped and
+ * the rest refitted (a cost never falls as a layer grows).
+ */
+export function fitCoefficients(samples: { features: ShapeFeatures; instructions: number }[]): FittedCost {
+  let active = FEATURE_NAMES.map((_, i) => i).filter((i) => samples.some((s) => featureVector(s.features)[i] !== 0));
+  let coef: number[] = FEATURE_NAMES.map(() => 0);
+  while (active.length > 0) {
+    const ata = active.map(() => active.map(() => 0));
+    const atb = active.map(() => 0);
+    for (const s of samples) {
+      const w = 1 / Math.max(1, s.instructions);
+      const x = featureVector(s.features);
+      active.forEach((i, r) => {
+        atb[r]! += w * w * x[i]! * s.instructions;
+        active.forEach((j, c) => { ata[r]![c]! += w * w * x[i]! * x[j]!; });
+      });
+    }
+    const sol = solve(ata, atb);
+    if (!sol) { active = active.slice(0, -1); continue; }
+    const worst = sol.reduce((best, v, k) => (v < (sol[best] ?? 0) ? k : best), 0);
+    if (sol[worst]! < 0) { active = active.filter((_, k) => k !== worst); continue; }
+    coef = FEATURE_NAMES.map(() => 0);
+    active.forEach((i, k) => { coef[i] = sol[k]!; });
+    break;
+  }
+  const coefficients = Object.fromEntries(FEATURE_NAMES.map((n, i) => [n, Number(coef[i]!.toPrecision(6))])) as Coefficients;
+  const maxRelError = Math.max(0, ...samples.map((s) => Math.abs(estimateWith(coefficients, s.features) - s.instructions) / Math.max(1, s.instructions)));
+  return { coefficients, maxRelError: Number(maxRelError.toFixed(4)), points: samples.length };
+}

@@ -1,0 +1,251 @@
+/**
+ * `npm run measure:kernel-costs`: measures, on the emulated core, the
+ * instructions of single-layer models (layer-models.ts) of several shapes per
+ * kernel kind, once with our portable kernels and once with the kernel
+ * library's call, fits the linear cost model of backends/kernel-costs.ts per
+ * kind and implementation, and writes compiler/data/kernel-costs/<cpu>.json.
+ *
+ *   CMSIS_NN_PATH=/path/to/CMSIS-NN node dist/compiler/bench/measure-kernel-costs.js [--cpu cortex-m4] [--kinds conv_1x1,add] [--out file]
+ *   ESP_NN_PATH=/path/to/esp-nn node dist/compiler/bench/measure-kernel-costs.js --cpu rv32imc
+ *
+ * Cores: cortex-m4 (mps2-an386), cortex-m7 (mps2-an500), rv32imc (riscv32
+ * virt, the ESP32-C3's ISA). The library is compiled from the user's
+ * checkout (CMSIS_NN_PATH / ESP_NN_PATH) into an archive in a temporary
+ * cache, from the same sources `edgec verify` links (verify/libraries.ts);
+ * nothing of it is kept or committed. Without the variable only the portable
+ * side is measured.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { compileModel } from '../pipeline.js';
+import { randomSamples } from '../verify/samples.js';
+import { valueBytes, type Value } from '../ir/program.js';
+import { libraryArchive, walk, type KernelLibrary } from '../verify/libraries.js';
+import { EdgecError } from '../errors.js';
+import { buildArmElf, MPS2_AN386, MPS2_AN500, runQemu, type CortexMTarget, type QemuRun } from './cortex-m.js';
+import { buildRiscvElf, RISCV_CC, runQemuRiscv, RV32_VIRT } from './riscv.js';
+import { templatesDir } from '../emit/paths.js';
+import { layerLabel, layerModelBytes, type LayerSpec } from './layer-models.js';
+import {
+  COST_KINDS, costKindOf, costTablePath, fitCoefficients, shapeFeatures,
+  type CostKind, type CostTable, type FittedCost, type Implementation,
+} from '../backends/kernel-costs.js';
+
+/** Shapes per kind: small and large, square and KWS-like (25x5), the MLPerf Tiny layers' range of channels. */
+export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
+  conv_1x1: [
+    { kind: 'conv', h: 25, w: 5, cin: 64, cout: 64, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 8, w: 8, cin: 16, cout: 32, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 12, w: 12, cin: 8, cout: 16, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 6, w: 6, cin: 64, cout: 128, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 3, w: 3, cin: 128, cout: 64, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 16, w: 16, cin: 4, cout: 8, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 10, w: 10, cin: 24, cout: 12, kh: 1, kw: 1, stride: 1, pad: 0 },
+  ],
+  conv_kxk: [
+    { kind: 'conv', h: 49, w: 10, cin: 1, cout: 64, kh: 10, kw: 4, stride: 2, pad: 1 },
+    { kind: 'conv', h: 16, w: 16, cin: 3, cout: 8, kh: 3, kw: 3, stride: 2, pad: 1 },
+    { kind: 'conv', h: 16, w: 16, cin: 16, cout: 16, kh: 3, kw: 3, stride: 1, pad: 1 },
+    { kind: 'conv', h: 8, w: 8, cin: 32, cout: 32, kh: 3, kw: 3, stride: 1, pad: 1 },
+    { kind: 'conv', h: 8, w: 8, cin: 16, cout: 32, kh: 3, kw: 3, stride: 2, pad: 1 },
+    { kind: 'conv', h: 6, w: 6, cin: 8, cout: 8, kh: 3, kw: 3, stride: 1, pad: 0 },
+    { kind: 'conv', h: 12, w: 12, cin: 4, cout: 24, kh: 5, kw: 5, stride: 1, pad: 2 },
+    { kind: 'conv', h: 32, w: 32, cin: 16, cout: 16, kh: 3, kw: 3, stride: 1, pad: 1 },
+  ],
+  depthwise: [
+    { kind: 'depthwise', h: 25, w: 5, c: 64, kh: 3, kw: 3, stride: 1, pad: 1 },
+    { kind: 'depthwise', h: 24, w: 24, c: 16, kh: 3, kw: 3, stride: 1, pad: 1 },
+    { kind: 'depthwise', h: 12, w: 12, c: 32, kh: 3, kw: 3, stride: 2, pad: 1 },
+    { kind: 'depthwise', h: 6, w: 6, c: 128, kh: 3, kw: 3, stride: 1, pad: 1 },
+    { kind: 'depthwise', h: 3, w: 3, c: 256, kh: 3, kw: 3, stride: 1, pad: 1 },
+    { kind: 'depthwise', h: 10, w: 10, c: 8, kh: 3, kw: 3, stride: 1, pad: 0 },
+    { kind: 'depthwise', h: 8, w: 8, c: 12, kh: 5, kw: 5, stride: 1, pad: 2 },
+  ],
+  fully_connected: [
+    { kind: 'fc', cin: 64, cout: 12 },
+    { kind: 'fc', cin: 640, cout: 128 },
+    { kind: 'fc', cin: 128, cout: 128 },
+    { kind: 'fc', cin: 128, cout: 8 },
+    { kind: 'fc', cin: 256, cout: 2 },
+    { kind: 'fc', cin: 32, cout: 64 },
+  ],
+  add: [
+    { kind: 'add', h: 32, w: 32, c: 16 }, { kind: 'add', h: 8, w: 8, c: 64 }, { kind: 'add', h: 4, w: 4, c: 8 }, { kind: 'add', h: 16, w: 16, c: 32 },
+  ],
+  mul: [
+    { kind: 'mul', h: 16, w: 16, c: 16 }, { kind: 'mul', h: 8, w: 8, c: 64 }, { kind: 'mul', h: 4, w: 4, c: 8 }, { kind: 'mul', h: 12, w: 12, c: 32 },
+  ],
+  max_pool: [
+    { kind: 'max_pool', h: 16, w: 16, c: 16, k: 2, stride: 2 }, { kind: 'max_pool', h: 8, w: 8, c: 64, k: 2, stride: 2 },
+    { kind: 'max_pool', h: 12, w: 12, c: 8, k: 3, stride: 3 }, { kind: 'max_pool', h: 24, w: 24, c: 4, k: 3, stride: 1 },
+  ],
+  avg_pool: [
+    { kind: 'avg_pool', h: 25, w: 5, c: 64, k: 5, stride: 5 }, { kind: 'avg_pool', h: 8, w: 8, c: 64, k: 8, stride: 8 },
+    { kind: 'avg_pool', h: 16, w: 16, c: 16, k: 2, stride: 2 }, { kind: 'avg_pool', h: 12, w: 12, c: 32, k: 3, stride: 3 },
+  ],
+  softmax: [
+    { kind: 'softmax', rows: 1, size: 12 }, { kind: 'softmax', rows: 1, size: 10 }, { kind: 'softmax', rows: 1, size: 100 },
+    { kind: 'softmax', rows: 4, size: 32 }, { kind: 'softmax', rows: 8, size: 8 },
+  ],
+};
+
+/** A compiled kernel library for one core: its archive and what the generated code needs to include it. */
+interface BuiltLibrary { archive: string; includeDirs: string[]; defines: string[] }
+
+/** A core the script can measure: the board whose flags and library code path it builds with, and its QEMU harness. */
+interface MeasuredCore {
+  cpu: string;
+  board: string;
+  library: 'cmsis-nn' | 'esp-nn';
+  /** Environment variable naming the library checkout. */
+  libraryEnv: string;
+  buildLibrary(root: string, cacheDir: string): BuiltLibrary;
+  /** Builds the model folder (with the library when given) into an ELF and runs it: instructions and outputs. */
+  run(modelDir: string, inputs: Uint8Array[], dir: string, outputBytes: number[], lib?: BuiltLibrary): QemuRun;
+}
+
+/** CMSIS-NN from the checkout, compiled for the core (DSP path chosen by -mcpu) once into a cached archive. */
+function cmsisNnArchive(root: string, target: CortexMTarget, cacheDir: string): BuiltLibrary {
+  const lib: KernelLibrary = {
+    id: 'cmsis-nn', root, includes: [join(root, 'Include')], defines: [],
+    sources: walk(join(root, 'Source'), (n) => n.endsWith('.c') && !/_f(16|32)\.c$/.test(n) && n !== 'arm_nntables_flt.c'),
+    libraryFlags: [...target.cpuFlags, '-std=c99', '-O2', '-w', '-ffunction-sections', '-fdata-sections'],
+  };
+  return { archive: libraryArchive(lib, { cc: 'arm-none-eabi-gcc', ar: 'arm-none-eabi-ar', cacheDir }), includeDirs: [join(root, 'Include')], defines: [] };
+}
+
+/**
+ * ESP-NN from the checkout for the ESP32-C3 (RV32IMC): its generic optimised
+ * C (CONFIG_NN_OPTIMIZED without an S3/P4 target, as ESP-IDF builds it for
+ * the C3), without the S3/P4 assembly and the float logistic (no libm here).
+ */
+function espNnArchive(root: string, cacheDir: string): BuiltLibrary {
+  const defines = ['CONFIG_NN_OPTIMIZED'];
+  const includes = [join(root, 'include'), join(root, 'src', 'common')];
+  const lib: KernelLibrary = {
+    id: 'esp-nn', root, includes, defines: defines.map((d) => `-D${d}`),
+    sources: walk(join(root, 'src'), (n) => n.endsWith('.c') && !/esp32s3|esp32p4|logistic/.test(n)),
+    libraryFlags: [...RV32_VIRT.cpuFlags, '-std=gnu99', '-O2', '-w', '-ffreestanding', '-ffunction-sections', '-fdata-sections',
+      '-isystem', join(templatesDir(), 'harness', 'riscv', 'include'), ...defines.map((d) => `-D${d}`)],
+  };
+  return { archive: libraryArchive(lib, { cc: RISCV_CC, ar: 'riscv64-unknown-elf-ar', cacheDir }), includeDirs: includes, defines };
+}
+
+function armCore(cpu: string, board: string, target: CortexMTarget): MeasuredCore {
+  return {
+    cpu, board, library: 'cmsis-nn', libraryEnv: 'CMSIS_NN_PATH',
+    buildLibrary: (root, cacheDir) => cmsisNnArchive(root, target, cacheDir),
+    run: (modelDir, inputs, dir, outputBytes, lib) => runQemu(buildArmElf(modelDir, 'layer', inputs, dir, {
+      opt: '-O2', target, extraSources: lib ? [lib.archive] : [], includeDirs: lib?.includeDirs ?? [], defines: lib?.defines,
+    }), outputBytes, target),
+  };
+}
+
+const CORES: Record<string, MeasuredCore> = {
+  'cortex-m4': armCore('cortex-m4', 'nucleo-f446re', MPS2_AN386),
+  'cortex-m7': armCore('cortex-m7', 'nucleo-h743zi', MPS2_AN500),
+  rv32imc: {
+    cpu: 'rv32imc', board: 'esp32c3', library: 'esp-nn', libraryEnv: 'ESP_NN_PATH',
+    buildLibrary: espNnArchive,
+    run: (modelDir, inputs, dir, outputBytes, lib) => runQemuRiscv(buildRiscvElf(modelDir, 'layer', inputs, dir, {
+      opt: '-O2', extraSources: lib ? [lib.archive] : [], includeDirs: lib?.includeDirs ?? [], defines: lib?.defines,
+    }), outputBytes),
+  },
+};
+
+interface Measurement { kind: CostKind; layer: string; implementation: Implementation; features: ReturnType<typeof shapeFeatures>; instructions: number; outputs: Uint8Array }
+
+/** Builds and runs one single-layer model with one implementation; undefined when that implementation does not run the layer. */
+function measureOne(spec: LayerSpec, impl: Implementation, core: MeasuredCore, work: string, lib?: BuiltLibrary): Measurement | undefined {
+  const label = layerLabel(spec);
+  const c = compileModel(`${label}.onnx`, {
+    name: 'layer', modelBytes: layerModelBytes(spec), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc',
+    // The plain kernels: the sharing variants only run where the planner takes them.
+    plan: { inPlaceDepthwise: false, overlapPointwise: false },
+  });
+  const ops = c.program.ops;
+  if (ops.length !== 1) throw new EdgecError(`${label}: lowered to ${ops.length} ops (${ops.map((o) => o.kind).join(', ')}), expected one layer`, 1);
+  const op = ops[0]!;
+  const kind = costKindOf(op);
+  if (!kind) throw new EdgecError(`${label}: lowered to ${op.kind}, which has no cost kind`, 1);
+  if (c.backend.kernelFor(op).backend !== impl) return undefined;
+  const dir = join(work, `${label}-${impl}`);
+  const modelDir = join(dir, 'model');
+  mkdirSync(modelDir, { recursive: true });
+  for (const f of c.emitted.files) writeFileSync(join(modelDir, f.path), f.contents);
+  const sample = randomSamples(c.program, 1, 1)[0]!;
+  const inputs = sample.map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+  const outputBytes = c.program.outputs.map((id) => valueBytes(c.program.values.get(id) as Value));
+  const run = core.run(modelDir, inputs, dir, outputBytes, impl === 'portable' ? undefined : lib);
+  const joined = new Uint8Array(outputBytes.reduce((a, b) => a + b, 0));
+  let at = 0;
+  for (const o of run.outputs) { joined.set(o, at); at += o.length; }
+  return { kind, layer: label, implementation: impl, features: shapeFeatures(op), instructions: run.instructions, outputs: joined };
+}
+
+const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+
+export function measureKernelCosts(args: string[], log: (s: string) => void): number {
+  const arg = (flag: string): string | undefined => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const cpu = arg('--cpu') ?? 'cortex-m4';
+  const core = CORES[cpu];
+  if (!core) { log(`measure-kernel-costs: no QEMU core for '${cpu}' (measurable: ${Object.keys(CORES).join(', ')})`); return 2; }
+  const kinds = (arg('--kinds')?.split(',') ?? [...COST_KINDS]) as CostKind[];
+  const unknown = kinds.find((k) => !(COST_KINDS as readonly string[]).includes(k));
+  if (unknown) { log(`measure-kernel-costs: unknown kind '${unknown}' (kinds: ${COST_KINDS.join(', ')})`); return 2; }
+  const outFile = resolve(arg('--out') ?? costTablePath(cpu));
+  const work = mkdtempSync(join(tmpdir(), 'edgec-kernel-costs-'));
+  const libraryRoot = process.env[core.libraryEnv];
+  if (!libraryRoot) log(`note: ${core.libraryEnv} not set: measuring the portable kernels only`);
+  try {
+    const lib = libraryRoot ? core.buildLibrary(resolve(libraryRoot), join(work, 'cache')) : undefined;
+    const impls: Implementation[] = lib ? ['portable', core.library] : ['portable'];
+    const measured: Measurement[] = [];
+    let mismatches = 0;
+    for (const kind of kinds) {
+      for (const spec of MEASURED_SHAPES[kind]) {
+        const runs = impls.map((impl) => measureOne(spec, impl, core, work, lib));
+        const [ours, theirs] = runs;
+        // Every library call edgec emits is bit-exact with our kernels: the measurement checks it on the way.
+        const exact = !ours || !theirs || sameBytes(ours.outputs, theirs.outputs);
+        if (!exact) mismatches++;
+        log(`${layerLabel(spec).padEnd(40)} ${runs.map((r, i) => `${impls[i]} ${r ? r.instructions.toLocaleString('en-US') : '(not run by it)'}`).join('  ')}${exact ? '' : '  OUTPUTS DIFFER'}`);
+        for (const r of runs) if (r) measured.push(r);
+      }
+    }
+    const fitted: CostTable['kinds'] = {};
+    for (const kind of kinds) {
+      const perImpl: Partial<Record<Implementation, FittedCost>> = {};
+      for (const impl of impls) {
+        const samples = measured.filter((m) => m.kind === kind && m.implementation === impl);
+        if (samples.length > 0) perImpl[impl] = fitCoefficients(samples);
+      }
+      fitted[kind] = perImpl;
+      log(`fit ${kind}: ${Object.entries(perImpl).map(([i, f]) => `${i} ${JSON.stringify(f.coefficients)} max err ${(f.maxRelError * 100).toFixed(1)}%`).join('; ')}`);
+    }
+    // Measuring some kinds keeps the other kinds of an existing table (and their measurements).
+    const previous = kinds.length < COST_KINDS.length && existsSync(outFile) ? JSON.parse(readFileSync(outFile, 'utf8')) as CostTable : undefined;
+    const kept = previous ? COST_KINDS.filter((k) => !kinds.includes(k) && previous.kinds[k]) : [];
+    for (const k of kept) fitted[k] = previous!.kinds[k];
+    const table: CostTable = {
+      cpu,
+      method: `instructions (not cycles) of one inference of a single-layer int8 model (int8 I/O, NHWC) on QEMU -icount shift=7 (${core.cpu}); `
+        + `-O2 with board ${core.board}'s CPU flags; plain portable kernels; ${core.library} ${lib ? `from ${core.libraryEnv} (the board's code path)` : 'not measured'}; `
+        + 'weighted least squares over the shapes below, non-negative coefficients (npm run measure:kernel-costs)',
+      kinds: fitted,
+      measurements: [...(previous?.measurements.filter((m) => kept.includes(m.kind)) ?? []), ...measured.map(({ outputs: _o, ...m }) => m)],
+    };
+    mkdirSync(dirname(outFile), { recursive: true });
+    writeFileSync(outFile, `${JSON.stringify(table, null, 1)}\n`);
+    log(`wrote ${outFile} (${measured.length} measurements${mismatches ? `, ${mismatches} shapes whose outputs differ between implementations` : ''})`);
+    return mismatches ? 1 : 0;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+// Run when executed directly (npm run measure:kernel-costs), not when imported.
+if (process.argv[1] && resolve(process.argv[1]) === resolve(new URL(import.meta.url).pathname)) {
+  process.exitCode = measureKernelCosts(process.argv.slice(2), (s) => process.stdout.write(`${s}\n`));
+}

@@ -1,0 +1,162 @@
+/**
+ * `--backend auto` (every built-in board's default): per layer the cheaper of
+ * our kernel and the board's library by the measured cost table, RAM winning
+ * a small cost difference; the package declares the library only when a
+ * layer calls it; inspect says why; outputs stay bit-exact.
+ */
+import { describe, expect, it } from 'vitest';
+import { compileModel, type Compiled } from '../../compiler/pipeline.js';
+import { autoBackend, DEPENDENCY_MARGIN, LIBRARY_MARGIN, RAM_MARGIN } from '../../compiler/backends/auto.js';
+import { backendFor, libraryUsed, portableBackend } from '../../compiler/backends/index.js';
+import type { Op } from '../../compiler/ir/program.js';
+import { costKindOf, costTableFor, estimateInstructions, type CostTable } from '../../compiler/backends/kernel-costs.js';
+import { layerModelBytes, type LayerSpec } from '../../compiler/bench/layer-models.js';
+import { packageFiles } from '../../compiler/package/index.js';
+import { boardById, listBoards } from '../../compiler/boards.js';
+import { lowerGraph } from '../../compiler/passes/lower.js';
+import { loadModelFile } from '../../compiler/model-file.js';
+import { GRAPH_PASSES } from '../../compiler/pipeline.js';
+import { main } from '../../compiler/cli/main.js';
+import { runNative } from '../../compiler/verify/native.js';
+import { sampleBytes } from '../../compiler/verify/layers.js';
+import { randomSamples } from '../../compiler/verify/samples.js';
+import { buildRunnerWithLibrary, cmsisLibrary, CMSIS_NN_PATH, writeFiles } from './libraries.js';
+
+const KWS = 'examples/kws_dscnn/kws_dscnn_int8.onnx';
+const RESNET = 'examples/ic_resnet8/ic_resnet8_int8.onnx';
+const TABLE = costTableFor('cortex-m4') as CostTable;
+
+const layer = (spec: LayerSpec): Compiled =>
+  compileModel('layer.onnx', { name: 'layer', modelBytes: layerModelBytes(spec), board: 'nano33ble', int8Io: true, inputLayout: 'nhwc' });
+
+const fileText = (c: Compiled, format: string, path: string): string => packageFiles(c, format, 'm.onnx').find((f) => f.path === path)?.contents ?? '';
+
+describe('--backend auto', () => {
+  it('is every built-in board\'s default', () => {
+    for (const b of listBoards()) expect(b.backend, b.id).toBe('auto');
+    expect(compileModel(KWS, { board: 'nano33ble' }).backend.id).toBe('auto');
+  });
+
+  it('calls the library where the table says it is cheaper by more than the margin, and the package declares it', () => {
+    const c = layer({ kind: 'max_pool', h: 8, w: 8, c: 64, k: 2, stride: 2 });
+    const op = c.program.ops[0]!;
+    const ours = estimateInstructions(TABLE, op, 'portable')!;
+    const theirs = estimateInstructions(TABLE, op, 'cmsis-nn')!;
+    expect(theirs).toBeLessThan(ours * (1 - LIBRARY_MARGIN)); // the premise, from the table's own coefficients
+    expect(c.backend.kernelFor(op).backend).toBe('cmsis-nn');
+    expect(c.backend.reasonFor?.(op)).toBe(`cmsis-nn: ${theirs.toLocaleString('en-US')} est. instr vs portable ${ours.toLocaleString('en-US')}`);
+    expect(c.emitted.files.find((f) => f.path === 'layer.c')?.contents).toMatch(/#include "arm_nnfunctions.h"/);
+    expect(fileText(c, 'platformio', 'lib/layer/library.json')).toMatch(/CMSIS-NN/);
+    expect(fileText(c, 'cmake', 'CMakeLists.txt')).toMatch(/target_link_libraries\(layer PUBLIC cmsis-nn\)/);
+  });
+
+  it('keeps our kernel where it is cheaper: no include, no library dependency in any package format', () => {
+    const c = layer({ kind: 'conv', h: 25, w: 5, cin: 64, cout: 64, kh: 1, kw: 1, stride: 1, pad: 0 });
+    const op = c.program.ops[0]!;
+    const ours = estimateInstructions(TABLE, op, 'portable')!;
+    const theirs = estimateInstructions(TABLE, op, 'cmsis-nn')!;
+    expect(ours).toBeLessThan(theirs);
+    expect(c.backend.kernelFor(op).backend).toBe('portable');
+    expect(c.backend.reasonFor?.(op)).toBe(`portable: ${ours.toLocaleString('en-US')} est. instr vs cmsis-nn ${theirs.toLocaleString('en-US')}`);
+    expect(libraryUsed(c.backend, c.program.ops)).toBeUndefined();
+    for (const f of c.emitted.files) expect(f.contents, f.path).not.toMatch(/arm_nnfunctions|arm_nn_/);
+    expect(fileText(c, 'platformio', 'lib/layer/library.json')).not.toMatch(/dependencies|CMSIS/);
+    expect(fileText(c, 'cmake', 'CMakeLists.txt')).not.toMatch(/target_link_libraries/);
+    expect(fileText(c, 'arduino', 'README.md')).not.toMatch(/CMSIS-NN/);
+    expect(c.backendNote).toMatch(/^auto: portable kernels on all 1 layers, no library dependency/);
+  });
+
+  it('on KWS every layer\'s choice follows the table (or the arena rule, said so)', () => {
+    const c = compileModel(KWS, { name: 'kws', board: 'nano33ble' });
+    const lib = backendFor('cmsis-nn', boardById('nano33ble'));
+    let costed = 0;
+    for (const op of c.program.ops) {
+      const chosen = c.backend.kernelFor(op).backend;
+      const reason = c.backend.reasonFor?.(op) ?? '';
+      // The planner renamed sharing ops (in-place depthwise, overlapped pointwise); auto chose before, on the plain kind.
+      const plain: Op = op.kind === 'depthwise_conv2d_inplace' ? { ...op, kind: 'depthwise_conv2d' } : op.kind === 'conv2d_1x1_overlap' ? { ...op, kind: 'conv2d' } : op;
+      if (!costKindOf(op) || lib.kernelFor(plain).backend !== 'cmsis-nn') { expect(chosen, op.name).toBe('portable'); continue; }
+      costed++;
+      const ours = estimateInstructions(TABLE, op, 'portable')!;
+      const theirs = estimateInstructions(TABLE, op, 'cmsis-nn')!;
+      const byCost = theirs < ours * (1 - LIBRARY_MARGIN) ? 'cmsis-nn' : 'portable';
+      if (reason.includes('worth a library dependency')) {
+        expect(byCost).toBe('cmsis-nn');
+        expect(chosen).toBe('portable');
+      } else if (reason.includes('arena')) {
+        expect(byCost).toBe('cmsis-nn');
+        expect(chosen).toBe('portable');
+        expect((ours - theirs) / ours).toBeLessThan(RAM_MARGIN);
+      } else {
+        expect(chosen, `${op.name}: ${reason}`).toBe(byCost);
+        expect(reason).toMatch(/^(portable|cmsis-nn): [\d,]+ est\. instr vs (portable|cmsis-nn) [\d,]+/);
+      }
+    }
+    expect(costed).toBeGreaterThan(5);
+  });
+
+  it('calls no library on KWS: CMSIS-NN wins only the avg pool, far under the 2% of the model a dependency must save', () => {
+    const c = compileModel(KWS, { name: 'kws', board: 'nano33ble' });
+    expect(libraryUsed(c.backend, c.program.ops)).toBeUndefined();
+    const pool = c.program.ops.find((op) => op.kind === 'avg_pool')!;
+    const ours = estimateInstructions(TABLE, pool, 'portable')!;
+    const theirs = estimateInstructions(TABLE, pool, 'cmsis-nn')!;
+    expect(theirs).toBeLessThan(ours * (1 - LIBRARY_MARGIN));
+    const total = c.program.ops.reduce((a, op) => a + (estimateInstructions(TABLE, op, 'portable') ?? 0), 0);
+    expect(ours - theirs).toBeLessThan(DEPENDENCY_MARGIN * total);
+    expect(c.backend.reasonFor?.(pool)).toMatch(/^portable: cmsis-nn [\d,]+ est\. instr vs portable [\d,]+, but its 1 layer\(s\) would save [\d,]+ of [\d,]+ \(0\.\d+%\), under the 2% worth a library dependency$/);
+    // Same C as the portable backend: no include, nothing to install.
+    const portable = compileModel(KWS, { name: 'kws', board: 'nano33ble', backend: 'portable' });
+    expect(c.emitted.files.map((f) => f.contents)).toEqual(portable.emitted.files.map((f) => f.contents));
+    expect(c.plan.arenaBytes).toBeLessThanOrEqual(compileModel(KWS, { name: 'kws', board: 'nano33ble', backend: 'cmsis-nn' }).plan.arenaBytes);
+  });
+
+  it('RAM wins a small cost difference: with a library 20% cheaper on depthwise and pointwise, the layers whose sharing kernel shrinks the arena stay ours', () => {
+    // Library estimates 0.8x ours on depthwise / 1x1 (rule 2 picks the library, rule 3 takes back what saves RAM),
+    // 0.5x on the other kinds (a saving above RAM_MARGIN: those stay on the library).
+    const factor = (kind: string): number => (kind === 'depthwise' || kind === 'conv_1x1' ? 0.8 : 0.5);
+    const cheaper: CostTable = {
+      ...TABLE,
+      kinds: Object.fromEntries(Object.entries(TABLE.kinds).map(([k, v]) => [k, {
+        portable: v.portable,
+        'cmsis-nn': { ...v.portable!, coefficients: Object.fromEntries(Object.entries(v.portable!.coefficients).map(([n, x]) => [n, x * factor(k)])) as typeof v.portable.coefficients },
+      }])),
+    };
+    const board = boardById('nano33ble');
+    let graph = loadModelFile(KWS);
+    for (const pass of GRAPH_PASSES) graph = pass.run(graph);
+    const program = lowerGraph(graph, 'kws', {});
+    const library = { id: 'cmsis-nn' as const, backend: backendFor('cmsis-nn', board) };
+    const auto = autoBackend(program, { board, library, portable: portableBackend, table: cheaper, plan: {} });
+    const reasons = program.ops.map((op) => auto.reasonFor?.(op) ?? '');
+    const takenBack = reasons.filter((r) => /^portable: arena [\d,]+ B vs [\d,]+ B with cmsis-nn here/.test(r));
+    expect(takenBack.length).toBeGreaterThan(0);
+    expect(reasons.filter((r) => r.startsWith('cmsis-nn:')).length).toBeGreaterThan(0);
+    const withAuto = compileModel(KWS, { board: 'nano33ble' });
+    const allLib = compileModel(KWS, { board: 'nano33ble', backend: 'cmsis-nn' });
+    expect(withAuto.plan.arenaBytes).toBeLessThanOrEqual(allLib.plan.arenaBytes);
+  });
+
+  it('inspect prints the kernel and the reason per layer', async () => {
+    const lines: string[] = [];
+    expect(await main(['node', 'edgec', 'inspect', KWS, '--board', 'nano33ble'], (s) => lines.push(s))).toBe(0);
+    const out = lines.join('\n');
+    expect(out).toMatch(/^kernel choice \(auto\):$/m);
+    expect(out).toMatch(/^ {2}#\d+ .+ \(conv2d\): portable: [\d,]+ est\. instr vs cmsis-nn [\d,]+/m);
+    expect(out).toMatch(/^ {2}#\d+ .+ \((?:transpose|quantize|dequantize)\): portable: no library kernel for this op$/m);
+  });
+
+  it.skipIf(!CMSIS_NN_PATH)('KWS and ResNet-8 built with auto give the portable build\'s bytes (host gcc, CMSIS-NN pure C where auto calls it)', async () => {
+    const samples = 4;
+    for (const [model, callsLibrary] of [[KWS, false], [RESNET, true]] as const) {
+      const portable = compileModel(model, { name: 'm', backend: 'portable' });
+      const auto = compileModel(model, { name: 'm', board: 'nano33ble', backendTarget: 'c' });
+      expect(!!libraryUsed(auto.backend, auto.program.ops), model).toBe(callsLibrary);
+      const input = sampleBytes(randomSamples(portable.program, samples, 11));
+      const ref = runNative(buildRunnerWithLibrary(writeFiles(portable.emitted.files, 'edgec-auto-port-'), 'm', undefined), input, samples);
+      const lib = callsLibrary ? await cmsisLibrary() : undefined;
+      const got = runNative(buildRunnerWithLibrary(writeFiles(auto.emitted.files, 'edgec-auto-'), 'm', lib), input, samples);
+      expect(got, model).toEqual(ref);
+    }
+  }, 240_000);
+});

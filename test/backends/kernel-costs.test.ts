@@ -1,0 +1,105 @@
+/**
+ * The measured kernel cost tables (compiler/data/kernel-costs/*.json, written
+ * by `npm run measure:kernel-costs`) and the fit behind them: the Cortex-M4
+ * table covers every kind auto can choose for both implementations, its
+ * coefficients are sane and reproduce the measurements they come from, and
+ * the fit recovers known coefficients.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  COST_KINDS, costKindOf, costTableFor, estimateWith, FEATURE_NAMES, fitCoefficients, shapeFeatures, type ShapeFeatures,
+} from '../../compiler/backends/kernel-costs.js';
+import type { Op } from '../../compiler/ir/program.js';
+import { compileModel } from '../../compiler/pipeline.js';
+import { layerLabel, layerModelBytes } from '../../compiler/bench/layer-models.js';
+import { MEASURED_SHAPES } from '../../compiler/bench/measure-kernel-costs.js';
+
+const conv = (params: Record<string, number>, kind: Op['kind'] = 'conv2d'): Op => ({
+  kind, name: 'c', onnxOp: 'Conv', inputs: ['x'], outputs: ['y'], consts: {},
+  params: { batches: 1, in_h: 4, in_w: 4, in_c: 8, out_h: 4, out_w: 4, out_c: 8, k_h: 3, k_w: 3, stride_h: 1, stride_w: 1, dil_h: 1, dil_w: 1, pad_top: 1, pad_left: 1, groups: 1, ...params },
+  macs: 4 * 4 * 8 * 8 * 9,
+});
+
+const LIBRARY_OF_CORE = { 'cortex-m4': 'cmsis-nn', 'cortex-m7': 'cmsis-nn', rv32imc: 'esp-nn' } as const;
+
+for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel cost table ${cpu}`, () => {
+  const table = costTableFor(cpu);
+
+  it(`covers every kind auto can choose, for portable and ${library}, from several measured shapes`, () => {
+    expect(table).toBeDefined();
+    for (const kind of COST_KINDS) {
+      for (const impl of ['portable', library] as const) {
+        const fit = table!.kinds[kind]?.[impl];
+        expect(fit, `${kind} ${impl}`).toBeDefined();
+        expect(fit!.points).toBeGreaterThanOrEqual(4);
+        for (const name of FEATURE_NAMES) {
+          expect(Number.isFinite(fit!.coefficients[name]), `${kind} ${impl} ${name}`).toBe(true);
+          expect(fit!.coefficients[name]).toBeGreaterThanOrEqual(0);
+        }
+        // A model, not a lookup: it must still be close on the shapes it was fitted on.
+        expect(fit!.maxRelError, `${kind} ${impl}`).toBeLessThan(0.4);
+      }
+    }
+  });
+
+  it('reproduces its own measurements within the stated error', () => {
+    for (const m of table!.measurements) {
+      const fit = table!.kinds[m.kind]![m.implementation]!;
+      const est = estimateWith(fit.coefficients, m.features);
+      expect(Math.abs(est - m.instructions) / m.instructions, m.layer).toBeLessThanOrEqual(fit.maxRelError + 1e-3);
+    }
+  });
+
+  it('has no table for a core nobody measured (auto then keeps the board\'s library)', () => {
+    expect(costTableFor('xtensa-lx6')).toBeUndefined();
+    expect(costTableFor('../boards/host')).toBeUndefined();
+  });
+});
+
+describe('cost features and fit', () => {
+  it('classifies ops, sharing variants as their plain kind', () => {
+    expect(costKindOf(conv({ k_h: 1, k_w: 1, pad_top: 0, pad_left: 0 }))).toBe('conv_1x1');
+    expect(costKindOf(conv({ k_h: 1, k_w: 1, pad_top: 0, pad_left: 0 }, 'conv2d_1x1_overlap'))).toBe('conv_1x1');
+    expect(costKindOf(conv({}))).toBe('conv_kxk');
+    expect(costKindOf(conv({}, 'depthwise_conv2d_inplace'))).toBe('depthwise');
+    expect(costKindOf({ ...conv({}), kind: 'transpose' })).toBeUndefined();
+  });
+
+  it('counts outputs, MACs, im2col patch and border outputs of a 3x3 pad-1 conv on 4x4', () => {
+    // 16 pixels, the 4 inner ones see no padding: 12 border pixels x 8 channels.
+    expect(shapeFeatures(conv({}))).toEqual({ outputs: 128, macs: 9216, patch: 16 * 9 * 8, edge: 96 });
+    expect(shapeFeatures(conv({ pad_top: 0, pad_left: 0, in_h: 6, in_w: 6 })).edge).toBe(0);
+  });
+
+  it('recovers known coefficients and drops a feature that would come out negative', () => {
+    const truth = { fixed: 500, outputs: 12, macs: 1.5, patch: 0, edge: 3 };
+    const shapes: ShapeFeatures[] = [
+      { outputs: 100, macs: 9000, patch: 0, edge: 10 }, { outputs: 400, macs: 20000, patch: 0, edge: 0 },
+      { outputs: 50, macs: 90000, patch: 0, edge: 40 }, { outputs: 1000, macs: 5000, patch: 0, edge: 300 },
+      { outputs: 7, macs: 700, patch: 0, edge: 7 },
+    ];
+    const fit = fitCoefficients(shapes.map((features) => ({ features, instructions: estimateWith(truth, features) })));
+    for (const k of FEATURE_NAMES) expect(fit.coefficients[k]).toBeCloseTo(truth[k], 3);
+    expect(fit.maxRelError).toBeLessThan(1e-4);
+    // Cost falling with size is noise: the negative feature is dropped, the rest refitted.
+    const noisy = fitCoefficients([
+      { features: { outputs: 10, macs: 0, patch: 0, edge: 0 }, instructions: 1000 },
+      { features: { outputs: 20, macs: 0, patch: 0, edge: 0 }, instructions: 990 },
+      { features: { outputs: 30, macs: 0, patch: 0, edge: 0 }, instructions: 1010 },
+    ]);
+    expect(noisy.coefficients.outputs).toBeGreaterThanOrEqual(0);
+    expect(noisy.coefficients.fixed).toBeGreaterThan(900);
+  });
+});
+
+describe('measurement models', () => {
+  it('every measured shape lowers to exactly its one layer (no quantize, no layout copy around it)', () => {
+    for (const kind of COST_KINDS) {
+      expect(MEASURED_SHAPES[kind].length, kind).toBeGreaterThanOrEqual(4);
+      for (const spec of MEASURED_SHAPES[kind].slice(0, 2)) {
+        const c = compileModel(`${layerLabel(spec)}.onnx`, { name: 'layer', modelBytes: layerModelBytes(spec), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan: { inPlaceDepthwise: false, overlapPointwise: false } });
+        expect(c.program.ops.map((op) => costKindOf(op)), layerLabel(spec)).toEqual([kind]);
+      }
+    }
+  });
+});
