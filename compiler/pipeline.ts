@@ -32,6 +32,7 @@ import { int8Io } from './passes/int8-io.js';
 import { sparseWeights } from './passes/sparse-weights.js';
 import { prunedChannels } from './passes/pruned-channels.js';
 import type { OptimizeGoal } from './ops/sparse-weights.js';
+import { shareConstants } from './passes/share-constants.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
 import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
@@ -171,10 +172,12 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // pruned layers switch to their bitmap-sparse kernels where that wins (same outputs)
   const sparse = options.sparse ?? true;
   const pruned = sparse ? prunedChannels(lowerGraph(graph, name, { inputLayout: options.inputLayout })) : undefined;
-  const lowered = sparseWeights(pruned?.program ?? lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: sparse });
+  let lowered = sparseWeights(pruned?.program ?? lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: sparse });
   const prunedNote = pruned && pruned.folded > 0
     ? [`pruned filters: ${pruned.folded} constant output channel(s) dropped from the next layer's weights (folded into its bias where not zero), ${pruned.kept} kept (reader with padding, or not a conv / fully connected)`]
     : [];
+  // identical const arrays (an unrolled LSTM's per-step weights and tables) once in flash; blob builds keep them apart (share-constants.ts)
+  if (options.weights !== 'blob') lowered = shareConstants(lowered);
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
   // The board's default (auto) unless --backend overrides; library scratch is sized for the board's code path.

@@ -56,6 +56,12 @@ export interface Graph {
   outputs: string[];
   /** What passes changed that the user should know (e.g. a float tail run in int8); the build report prints them. */
   notes?: string[];
+  /**
+   * Groups of activations that must share one quantization range (the same
+   * tensor of every time step of an unrolled LSTM/GRU): the quantizer
+   * calibrates each and quantizes the group with the union of the ranges.
+   */
+  tiedRanges?: string[][];
 }
 
 export function tensorOf(graph: Graph, name: string): Tensor {

@@ -14,19 +14,28 @@ import type { NamedTensor } from '../verify/reference.js';
 
 export interface InputSpec { name: string; shape: number[] }
 
-const expected = (spec: InputSpec): string => `[N, ${spec.shape.slice(1).join(', ')}] float32`;
+/**
+ * The dims of one sample: the input without its leading batch axis of 1, or
+ * the whole input when its first axis is not a batch of 1 (a sequence-first
+ * LSTM/GRU input [seq, batch, features]: each sample is one whole sequence).
+ */
+function sampleDims(spec: InputSpec): number[] {
+  return spec.shape[0] === 1 ? spec.shape.slice(1) : spec.shape;
+}
+
+const expected = (spec: InputSpec): string => `[N, ${sampleDims(spec).join(', ')}] float32`;
 
 /** Rows of one float array for one input; a single sample without the N axis is accepted too. */
 function rowsOf(a: NpyArray, spec: InputSpec, where: string): Float32Array[] {
   if (a.dtype !== 'float32' && a.dtype !== 'float64') {
     throw new EdgecError(`${where}: calibration data for input '${spec.name}' is ${a.dtype}; expected float32 (or float64) of shape ${expected(spec)}`, 2);
   }
-  const rest = spec.shape.slice(1);
+  const rest = sampleDims(spec);
   const sampleSize = rest.reduce((x, y) => x * y, 1);
   const same = (dims: number[]): boolean => dims.length === rest.length && dims.every((d, i) => d === rest[i]);
   let n: number;
   if (a.shape.length === rest.length + 1 && same(a.shape.slice(1))) n = a.shape[0];
-  else if (same(a.shape) && spec.shape[0] === 1 && a.shape.length > 0) n = 1;
+  else if (same(a.shape) && a.shape.length > 0) n = 1;
   // np.stack of batch-1 inputs: [N, 1, ...] for a model input [1, ...]
   else if (spec.shape[0] === 1 && a.shape.length === rest.length + 2 && a.shape[1] === 1 && same(a.shape.slice(2))) n = a.shape[0];
   else throw new EdgecError(`${where}: calibration array for input '${spec.name}' has shape [${a.shape.join(', ')}]; expected ${expected(spec)} (first axis = sample)`, 2);

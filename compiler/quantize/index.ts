@@ -22,7 +22,9 @@ import { inputChannelMeans, type ChannelMeans } from './bias-correction.js';
 import { loadCalibration } from './calibration-data.js';
 import { writeOnnx } from './onnx-writer.js';
 import { activationQuant, insertQdq, planQuantization, type ActQuant } from './quantize.js';
-import { CALIBRATION_METHODS, type CalibrationMethod, type Range } from './ranges.js';
+import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } from './ranges.js';
+import { unrollRecurrent } from '../passes/unroll-recurrent.js';
+import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
 import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
 import { FLOAT_LAYER_OPS, floatLayerNodes } from '../passes/float-layers.js';
 
@@ -30,6 +32,9 @@ import { FLOAT_LAYER_OPS, floatLayerNodes } from '../passes/float-layers.js';
 export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   { name: 'upgrade-opset', run: upgradeOpset },
+  // LSTM/GRU become per-step ops here, so calibration sees every gate and state
+  { name: 'unroll-recurrent', run: unrollRecurrent },
+  { name: 'gemm-activation-bias', run: gemmActivationBias },
   { name: 'sub-div-to-add-mul', run: subDivToAddMul },
   { name: 'squeeze-unsqueeze', run: squeezeUnsqueeze },
   { name: 'matmul-to-gemm', run: matmulToGemm },
@@ -117,13 +122,14 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
     const stats = await collectStats(floatGraph, plan.needRange, samples, { histograms: true, progress: options.progress });
     const means = await inputChannelMeans(floatGraph, samples);
     const choice = await chooseCalibrationMethod({
-      candidates: CALIBRATION_METHODS, rangesFor: (m) => rangesFrom(stats, m, percentile), floatModel: floatBytes, samples,
+      candidates: CALIBRATION_METHODS, rangesFor: (m) => tieRanges(rangesFrom(stats, m, percentile), floatGraph.tiedRanges), floatModel: floatBytes, samples,
       qdqFor: (r, corrected) => qdqOf(activationQuant(floatGraph, plan, r), new Set(forced), corrected ? means : undefined),
     });
     ({ ranges, method: chosenMethod, trials: methodTrials } = choice);
     biasMeans = choice.biasCorrection ? means : undefined;
   } else {
-    ranges = await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress });
+    // an unrolled LSTM/GRU's per-step tensors share one range (Graph.tiedRanges)
+    ranges = tieRanges(await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress }), floatGraph.tiedRanges);
     chosenMethod = method;
   }
   const params = activationQuant(floatGraph, plan, ranges);

@@ -172,3 +172,18 @@ export function rangeOf(s: TensorStats, method: CalibrationMethod, percentile: n
     case 'mse': return mseRange(s);
   }
 }
+
+/**
+ * Every group of tied tensors (Graph.tiedRanges: one tensor per time step of
+ * an unrolled LSTM/GRU) gets the union of its members' ranges, so all steps
+ * share one quantization and therefore one set of int8 constants.
+ */
+export function tieRanges(ranges: Map<string, Range>, groups: readonly string[][] | undefined): Map<string, Range> {
+  for (const group of groups ?? []) {
+    const members = group.filter((name) => ranges.has(name));
+    if (members.length < 2) continue;
+    const union: Range = { lo: Math.min(...members.map((m) => ranges.get(m)!.lo)), hi: Math.max(...members.map((m) => ranges.get(m)!.hi)) };
+    for (const m of members) ranges.set(m, union);
+  }
+  return ranges;
+}

@@ -23,7 +23,7 @@ import { ACT_ATTR } from '../passes/fuse-activations.js';
 import { FlatError } from './flat.js';
 import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
-  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, type Padding,
+  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, unpackAxis, type Padding,
 } from './options.js';
 import { hardSwishTable, leakyReluTable, relu6Table, reluTable, rsqrtTable, type QuantParams } from '../ops/tflm-tables.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
@@ -684,6 +684,25 @@ class TfliteImporter {
   }
 
   /**
+   * UNPACK (the converter's per-step slicing of an unrolled Keras LSTM): a
+   * SPLIT into size-1 parts along the axis, each reshaped to its output (the
+   * axis removed). TFLM copies the bytes, so the parts keep the input's
+   * quantization.
+   */
+  unpack(): void {
+    const x = this.input(0, 'input');
+    const xt = this.tensor(x);
+    const given = unpackAxis(this.options(OptionsType.Unpack));
+    const axis = given < 0 ? given + xt.shape.length : given;
+    if (axis < 0 || axis >= xt.shape.length) throw this.fail(`axis ${given} is out of range for rank ${xt.shape.length}`);
+    const outputs = this.op.outputs.map((_, i) => this.output(i));
+    if (outputs.length !== xt.shape[axis]) throw this.fail(`${outputs.length} outputs for dimension ${xt.shape[axis]} of axis ${axis}`);
+    const parts = outputs.map((y) => this.newTensor(`${y}_part`, { dtype: xt.dtype, shape: xt.shape.map((d, k) => (k === axis ? 1 : d)), quant: xt.quant }));
+    this.addNode('Split', [x, this.int64Const(`${this.nodeName()}_sizes`, outputs.map(() => 1))], parts, { axis });
+    outputs.forEach((y, i) => this.addNode('Reshape', [parts[i], this.int64Const(`${this.nodeName()}_shape_${i}`, this.tensor(y).shape)], [y], {}, `_${i}`));
+  }
+
+  /**
    * RESIZE_NEAREST_NEIGHBOR / RESIZE_BILINEAR on NHWC: an ONNX Resize on the
    * NCHW view with the coordinate and rounding modes that reproduce TFLite's
    * align_corners / half_pixel_centers (tf2onnx's mapping).
@@ -762,6 +781,7 @@ const OPERATORS: Record<string, Mapper> = {
   PRELU() { this.twoInputs('PRelu'); },
   SPLIT() { this.split(false); },
   SPLIT_V() { this.split(true); },
+  UNPACK() { this.unpack(); },
   RESIZE_NEAREST_NEIGHBOR() { this.resize(false); },
   RESIZE_BILINEAR() { this.resize(true); },
   LOG_SOFTMAX() { this.logSoftmax(); },

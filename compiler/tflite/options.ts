@@ -9,7 +9,7 @@ import type { FlatReader, TableRef } from './flat.js';
 export const OptionsType = {
   Conv2D: 1, DepthwiseConv2D: 2, Pool2D: 5, FullyConnected: 8, Softmax: 9, Concatenation: 10, Add: 11,
   Reshape: 17, Mul: 21, Reducer: 27, Sub: 28, Squeeze: 30, LeakyRelu: 75,
-  ResizeBilinear: 15, StridedSlice: 32, Split: 35, TransposeConv: 49, ResizeNearestNeighbor: 74,
+  ResizeBilinear: 15, StridedSlice: 32, Split: 35, TransposeConv: 49, Unpack: 64, ResizeNearestNeighbor: 74,
 } as const;
 
 export type Padding = 'SAME' | 'VALID';
@@ -85,6 +85,11 @@ export function reducerKeepDims(o: Options): boolean {
 
 export function splitCount(o: Options): number {
   return o.int(0, 0, 'num_splits');
+}
+
+/** UnpackOptions: num (0), axis (1). */
+export function unpackAxis(o: Options): number {
+  return o.int(1, 0, 'axis');
 }
 
 /** ResizeBilinearOptions (fields 0, 1 are the deprecated new_height / new_width) and ResizeNearestNeighborOptions. */

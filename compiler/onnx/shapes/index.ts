@@ -14,6 +14,7 @@ import * as convTranspose from './conv-transpose.js';
 import * as quant from './quant.js';
 import * as reduce from './reduce.js';
 import * as tensorOps from './tensor-ops.js';
+import * as recurrent from './recurrent.js';
 import { qoperatorShapeRule } from './qoperator.js';
 import { DEFAULT_QOPERATORS, MICROSOFT_DOMAIN, MICROSOFT_QOPERATORS } from '../qoperator.js';
 
@@ -30,7 +31,7 @@ function isRule(v: unknown): v is ShapeRule {
 
 /** Op name → rule; the modules export rules under their ONNX op names (helpers start lower-case). */
 export const SHAPE_RULES: ReadonlyMap<string, ShapeRule> = new Map(
-  [convPool, dataMovement, elementwise, linear, quant, reduce, tensorOps, math, convTranspose]
+  [convPool, dataMovement, elementwise, linear, quant, reduce, tensorOps, math, convTranspose, recurrent]
     .flatMap((m) => Object.entries(m))
     .filter((entry): entry is [string, ShapeRule] => /^[A-Z]/.test(entry[0]) && isRule(entry[1])),
 );

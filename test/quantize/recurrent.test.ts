@@ -1,0 +1,113 @@
+/**
+ * LSTM / GRU through edgec's PTQ (issue 14): each float fixture
+ * (test/fixtures/recurrent/make_*.py, trained on a sine-frequency task) is
+ * quantized with its 64 calibration samples and compiled; the generated C
+ * runs natively on 40 held-out sequences: output SQNR against float
+ * onnxruntime and top-1 agreement with the float model. Thresholds are the
+ * measured values less a margin (measured values in the comments). The cell
+ * state is int8 (not TFLM's int16), with a range per time step: these SQNRs
+ * include that cost.
+ */
+import { describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compileModel, compileModelAsync, type Compiled } from '../../compiler/pipeline.js';
+import { EdgecError } from '../../compiler/errors.js';
+import { OnnxBuilder } from '../helpers/onnx-builder.js';
+import { Sqnr } from '../../compiler/quantize/accuracy.js';
+import { openReference, runReference } from '../../compiler/verify/reference.js';
+import { buildNativeRunner, runNative } from '../../compiler/verify/native.js';
+import { readNpy } from '../../compiler/data/npy.js';
+import { loadModel } from '../../compiler/onnx/load.js';
+import { argmax } from '../../compiler/verify/compare.js';
+
+const FX = 'test/fixtures/recurrent';
+const CLASSES = 4;
+
+interface HeldOut { sqnrDb: number; agree: number; int8Correct: number; floatCorrect: number; n: number }
+
+/** The compiled C on the held-out sequences against the float model (and both against the labels). */
+async function heldOut(c: Compiled, model: string, data: string, inputDims: number[]): Promise<HeldOut> {
+  const x = readNpy(`${FX}/test_${data}_x.npy`);
+  const y = readNpy(`${FX}/test_y.npy`);
+  const xs = x.data as Float32Array;
+  const n = x.shape[0];
+  const size = xs.length / n;
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-rnn-'));
+  let out: Float32Array;
+  try {
+    for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
+    out = new Float32Array(new Uint8Array(runNative(buildNativeRunner(dir, 'm'), new Uint8Array(xs.buffer, xs.byteOffset, xs.byteLength), n)).buffer);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const session = await openReference(model);
+  const sqnr = new Sqnr();
+  const h: HeldOut = { sqnrDb: 0, agree: 0, int8Correct: 0, floatCorrect: 0, n };
+  try {
+    for (let i = 0; i < n; i++) {
+      const ref = (await runReference(session, [{ name: 'input', type: 'float32', dims: inputDims, data: xs.slice(i * size, (i + 1) * size) }])).get('logits')!;
+      sqnr.add(ref, out.subarray(i * CLASSES, (i + 1) * CLASSES));
+      const ours = argmax(out, i * CLASSES, CLASSES);
+      const float = argmax(ref, 0, CLASSES);
+      if (ours === float) h.agree++;
+      if (ours === Number(y.data[i])) h.int8Correct++;
+      if (float === Number(y.data[i])) h.floatCorrect++;
+    }
+  } finally {
+    await session.release();
+  }
+  h.sqnrDb = sqnr.db();
+  return h;
+}
+
+describe('recurrent models through PTQ: int8 C vs float', () => {
+  it.each([
+    // [fixture, data arrays, input dims, min held-out SQNR in dB (measured), max int8/float weight bytes]
+    ['torch_lstm', 'torch_lstm', [16, 1, 2], 32, 2], // 38.0 dB, 9,920 B
+    ['torch_lstm_bf', 'torch_lstm_bf', [1, 16, 2], 29, 2], // 34.1 dB (Transpose + LSTM)
+    ['torch_gru', 'torch_gru', [1, 16, 2], 30, 2], // 35.7 dB, linear_before_reset 1
+    ['torch_bilstm', 'torch_bilstm', [16, 1, 2], 32, 2], // 37.2 dB, 15,600 B
+    ['keras_lstm', 'torch_lstm_bf', [1, 16, 2], 28, 2], // 33.6 dB; tf2onnx: one ONNX LSTM node
+    // tf2onnx of LSTM(unroll=True): per-step Gemm(x, W, C = h·R) + Split of the 4 gates; each step its own
+    // ranges and constants (39,108 B, 4.5x the float weights): the form converters write, not ours
+    ['keras_lstm_unrolled', 'torch_lstm_bf', [1, 16, 2], 28, Infinity], // 33.8 dB
+  ] as [string, string, number[], number, number][])('%s: SQNR and top-1 on held-out sequences', async (name, data, dims, minDb, maxWeightRatio) => {
+    const model = `${FX}/${name}.onnx`;
+    const c = await compileModelAsync(model, { calibration: `${FX}/calib_${data}.npy`, name: 'm' });
+    const h = await heldOut(c, model, data, dims);
+    expect(h.sqnrDb).toBeGreaterThanOrEqual(minDb);
+    expect(h.agree).toBeGreaterThanOrEqual(0.9 * h.n);
+    expect(h.int8Correct).toBeGreaterThanOrEqual(h.floatCorrect - 2);
+    // the gates of every step share one quantization, so their weights, biases, multipliers and LUT tables are
+    // stored once (one copy per step would be 6-10x the float weights); the LSTM cell state's per-step tanh
+    // table (256 B a step) and the int32 per-channel arrays keep the ratio above 1/4
+    const floatBytes = [...loadModel(model).tensors.values()].reduce((a, t) => a + (t.data && t.dtype === 'float32' ? t.data.byteLength : 0), 0);
+    expect(c.emitted.weightsBytes).toBeLessThan(maxWeightRatio * floatBytes);
+  }, 120_000);
+});
+
+describe('recurrent models without PTQ', () => {
+  /** x -> Q -> DQ -> LSTM (float weights, as onnxruntime's quantize_static leaves it) -> Y_h. */
+  function qdqLstm(): Uint8Array {
+    const b = new OnnxBuilder({ opset: 13 })
+      .input('x', 'float32', [5, 1, 3])
+      .float('s', 0.05).initializer('z', Int8Array.of(0), [])
+      .initializer('W', new Float32Array(4 * 4 * 3).fill(0.1), [1, 16, 3])
+      .initializer('R', new Float32Array(4 * 4 * 4).fill(0.1), [1, 16, 4]);
+    const dq = b.op('DequantizeLinear', [b.op('QuantizeLinear', ['x', 's', 'z']), 's', 'z']);
+    b.node('LSTM', [dq, 'W', 'R'], ['', 'y_h'], { hidden_size: 4 }, { name: 'lstm' }).output('y_h', 'float32');
+    return b.toBytes();
+  }
+
+  it('a QDQ model whose LSTM stayed float is refused with one line pointing to --calibration', () => {
+    const build = (): unknown => compileModel('qdq_lstm.onnx', { name: 'm', modelBytes: qdqLstm() });
+    expect(build).toThrow(EdgecError);
+    expect(build).toThrow(/qdq_lstm.onnx: node 'lstm' \(LSTM\): LSTM is float in this quantized model/);
+  });
+
+  it('a float LSTM built without --calibration is refused with one line', () => {
+    expect(() => compileModel(`${FX}/torch_gru.onnx`, { name: 'm' })).toThrow(/\(GRU\): GRU on float data: edgec compiles int8 models/);
+  });
+});
