@@ -15,6 +15,8 @@ import { benchModel } from '../../compiler/bench/bench.js';
 import { armCore, BENCH_CORES, parseCores, type CoreId } from '../../compiler/bench/cores.js';
 import { MPS2_AN386, MPS3_AN547, toolAvailable } from '../../compiler/bench/cortex-m.js';
 import { RV32_VIRT, runQemuRiscv } from '../../compiler/bench/riscv.js';
+import { formatCoresTable, type CoreRow } from '../../compiler/bench/suite-cores.js';
+import type { BenchResult } from '../../compiler/bench/bench.js';
 import { templatesDir } from '../../compiler/emit/paths.js';
 
 const MODEL = 'examples/digits/digits_int8.onnx';
@@ -25,6 +27,23 @@ describe('--cores', () => {
     expect(parseCores('m4,rv32')).toEqual(['m4', 'rv32']);
     expect(parseCores('all')).toEqual(['m4', 'm7', 'm55', 'rv32']);
     expect(parseCores('m4,m99')).toMatch(/unknown core 'm99'/);
+  });
+});
+
+describe('cross-core table', () => {
+  const result = (instructions: number, matchesHost: boolean): BenchResult => ({
+    model: 'examples/kws/kws_int8.onnx', board: 'b', backend: 'x', macs: 1000, ops: 3, arenaBytes: 512, lowerBound: 512, fileOrderArenaBytes: 512,
+    fileOrderLowerBound: 512, orderMethod: 'given', inPlaceDepthwise: 0, buildMs: 1,
+    builds: [{ opt: '-O2', instructions, macsPerInstruction: 1000 / instructions, codeBytes: 100, weightsBytes: 50, flashBytes: 150, bssBytes: 600, matchesHost }],
+  });
+  it('gives each row its instructions relative to portable on the same core, and flags a mismatch', () => {
+    const rows: CoreRow[] = [
+      { model: 'examples/kws/kws_int8.onnx', core: 'm55', variant: 'portable', result: result(4000, true) },
+      { model: 'examples/kws/kws_int8.onnx', core: 'm55', variant: 'cmsis-nn', result: result(1000, false) },
+    ];
+    const lines = formatCoresTable(rows).split('\n');
+    expect(lines[1]).toMatch(/^kws_int8\s+m55\s+portable\s+1000\s+4,000\s+0\.250\s+1\.000\s+512\s+100\s+50\s+150\s+yes$/);
+    expect(lines[2]).toMatch(/cmsis-nn\s+1000\s+1,000\s+1\.000\s+0\.250\s.*NO$/);
   });
 });
 
