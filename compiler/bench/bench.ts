@@ -1,8 +1,10 @@
 /**
- * One benchmark of one model: compile it (timed), build it for a Cortex-M4
- * with arm-none-eabi-gcc, run one inference on QEMU mps2-an386, and collect
- * instructions, memory and flash figures. Optionally checks the emulator's
- * outputs against a host (gcc) build of the same C on the same sample.
+ * One benchmark of one model: compile it (timed), build it for an emulated
+ * core (default Cortex-M4 on QEMU mps2-an386; cores.ts for M7, M55, RV32),
+ * run one inference, and collect instructions, memory and flash figures.
+ * Optionally checks the emulator's outputs against a host (gcc) build of the
+ * same C on the same sample, or against given expected bytes (another
+ * build's host outputs: every backend and core must be bit-equal).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +17,8 @@ import { buildNativeRunner, runNative } from '../verify/native.js';
 import { valueBytes, type Value } from '../ir/program.js';
 import { libraryUsed } from '../backends/index.js';
 import { EdgecError } from '../errors.js';
-import { buildArmElf, elfSizes, runQemu, type ArmBuildOptions } from './cortex-m.js';
+import type { ArmBuildOptions } from './cortex-m.js';
+import { BENCH_CORES, type BenchCore } from './cores.js';
 
 export interface BenchOptions {
   board?: string;
@@ -28,6 +31,12 @@ export interface BenchOptions {
   extra?: Pick<ArmBuildOptions, 'extraSources' | 'includeDirs' | 'defines'>;
   /** Also build with host gcc and compare outputs byte for byte. */
   checkHost?: boolean;
+  /** Expected output bytes (all outputs joined) to compare the emulator's with, e.g. the portable host build's. */
+  expected?: Uint8Array;
+  /** Emulated core (default Cortex-M4, mps2-an386). */
+  core?: BenchCore;
+  /** Library code path instead of the board's (compileModel's backendTarget, e.g. ESP-NN 'ansi'). */
+  backendTarget?: string;
   /** Memory planning options (order choice, in-place depthwise). */
   plan?: ProgramPlanOptions;
   /** Input sample seed. */
@@ -48,7 +57,7 @@ export interface BenchBuild {
   flashBytes: number;
   /** Statically allocated RAM of the whole image (arena + harness buffers). */
   bssBytes: number;
-  /** Host build's outputs equal the emulator's, byte for byte (undefined when not checked). */
+  /** Host build's (or the expected) outputs equal the emulator's, byte for byte (undefined when not checked). */
   matchesHost?: boolean;
 }
 
@@ -68,6 +77,8 @@ export interface BenchResult {
   buildMs: number;
   builds: BenchBuild[];
   workDir?: string;
+  /** The host build's outputs, joined (with checkHost). */
+  hostOutputs?: Uint8Array;
 }
 
 function asBytes(data: ArrayBufferView): Uint8Array {
@@ -81,7 +92,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Timed like `edgec build`: compile, then write every file. */
 export function timedBuild(model: string, dir: string, options: BenchOptions): { compiled: Compiled; ms: number } {
   const t0 = performance.now();
-  const compiled = compileModel(model, { name: options.name ?? 'model', board: options.board ?? 'nucleo-f446re', backend: options.backend, shapes: options.shapes, plan: options.plan, optimize: options.optimize, sparse: options.sparse });
+  const compiled = compileModel(model, { name: options.name ?? 'model', board: options.board ?? 'nucleo-f446re', backend: options.backend, backendTarget: options.backendTarget, shapes: options.shapes, plan: options.plan, optimize: options.optimize, sparse: options.sparse });
   mkdirSync(dir, { recursive: true });
   for (const f of compiled.emitted.files) writeFileSync(join(dir, f.path), f.contents);
   return { compiled, ms: performance.now() - t0 };
@@ -100,8 +111,9 @@ export function benchModel(model: string, options: BenchOptions = {}): BenchResu
     const inputs = sample.map((t) => asBytes(t.data));
     const outputBytes = program.outputs.map((id) => valueBytes(program.values.get(id) as Value));
     const weightSymbols = new Set([...program.consts.keys()].map((id) => `${name}_${id}`));
-    let hostOut: Uint8Array | undefined;
-    if (options.checkHost) {
+    const core = options.core ?? BENCH_CORES.m4;
+    let hostOut: Uint8Array | undefined = options.expected;
+    if (options.checkHost && !hostOut) {
       const joined = new Uint8Array(inputs.reduce((a, b) => a + b.length, 0));
       let at = 0;
       for (const b of inputs) { joined.set(b, at); at += b.length; }
@@ -111,9 +123,9 @@ export function benchModel(model: string, options: BenchOptions = {}): BenchResu
     const builds = (options.opts ?? ['-O2', '-Os']).map((opt): BenchBuild => {
       const dir = join(work, opt.replace(/^-/, ''));
       mkdirSync(dir);
-      const elf = buildArmElf(modelDir, name, inputs, dir, { opt, ...options.extra });
-      const r = runQemu(elf, outputBytes);
-      const sizes = elfSizes(elf, weightSymbols);
+      const elf = core.build(modelDir, name, inputs, dir, opt, options.extra);
+      const r = core.run(elf, outputBytes);
+      const sizes = core.sizes(elf, weightSymbols);
       const emuOut = new Uint8Array(outputBytes.reduce((a, b) => a + b, 0));
       let at = 0;
       for (const o of r.outputs) { emuOut.set(o, at); at += o.length; }
@@ -128,7 +140,7 @@ export function benchModel(model: string, options: BenchOptions = {}): BenchResu
       arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
       fileOrderArenaBytes: plan.fileOrder?.arenaBytes ?? plan.arenaBytes, fileOrderLowerBound: plan.fileOrder?.lowerBound ?? plan.lowerBound,
       orderMethod: plan.order?.method ?? 'given', inPlaceDepthwise: program.ops.filter((op) => op.kind === 'depthwise_conv2d_inplace').length,
-      buildMs: ms, builds, workDir: options.keep ? work : undefined,
+      buildMs: ms, builds, workDir: options.keep ? work : undefined, hostOutputs: options.checkHost ? hostOut : undefined,
     };
   } finally {
     if (!options.keep) rmSync(work, { recursive: true, force: true });

@@ -18,6 +18,10 @@ export interface CortexMTarget {
   cpuFlags: string[];
   /** FPGAIO COUNTER frequency. */
   counterHz: number;
+  /** FPGAIO register block (COUNTER at +0x18, 100 Hz counter at +0x14); default the MPS2's 0x40028000. */
+  fpgaioBase?: number;
+  /** Linker script in templates/harness/cortex-m/; default mps2.ld. */
+  linkerScript?: string;
 }
 
 export const MPS2_AN386: CortexMTarget = {
@@ -31,6 +35,20 @@ export const MPS2_AN500: CortexMTarget = {
   machine: 'mps2-an500',
   cpuFlags: ['-mcpu=cortex-m7', '-mthumb', '-mfloat-abi=hard', '-mfpu=fpv5-d16'],
   counterHz: 25_000_000,
+};
+
+/**
+ * Cortex-M55 with Helium (MVE) and FPU (MPS3 AN547, QEMU >= 6.1 emulates
+ * MVE): code in the 512 KB ITCM, data in the 512 KB DTCM
+ * (mps3-an547.ld); FPGAIO at 0x49302000 with its COUNTER at 20 MHz (checked
+ * against the AN386 count of the same Cortex-M4 code, test/bench/cores.test.ts).
+ */
+export const MPS3_AN547: CortexMTarget = {
+  machine: 'mps3-an547',
+  cpuFlags: ['-mcpu=cortex-m55', '-mthumb', '-mfloat-abi=hard'],
+  counterHz: 20_000_000,
+  fpgaioBase: 0x49302000,
+  linkerScript: 'mps3-an547.ld',
 };
 
 /** -icount shift: every instruction advances virtual time by 2^ICOUNT_SHIFT ns. */
@@ -57,10 +75,11 @@ function formatBytesC(data: Uint8Array): string {
   return lines.length ? lines.join('\n') : '  0';
 }
 
-/** The generated main: copies `inputs` (raw bytes per model input) and times one invoke. */
-export function benchMainSource(name: string, inputs: Uint8Array[]): string {
+/** The generated main: copies `inputs` (raw bytes per model input) and times one invoke with the target's FPGAIO counter. */
+export function benchMainSource(name: string, inputs: Uint8Array[], target: CortexMTarget = MPS2_AN386): string {
   const t = Handlebars.compile(readFileSync(join(harnessDir(), 'bench_main.c.hbs'), 'utf8'), { noEscape: true, strict: true });
-  return t({ name, NAME: name.toUpperCase(), inputs: inputs.map((d) => ({ length: Math.max(1, d.length), data: formatBytesC(d) })) });
+  const fpgaio = `0x${(target.fpgaioBase ?? 0x40028000).toString(16)}u`;
+  return t({ name, NAME: name.toUpperCase(), fpgaio, inputs: inputs.map((d) => ({ length: Math.max(1, d.length), data: formatBytesC(d) })) });
 }
 
 export interface ArmBuildOptions {
@@ -91,7 +110,7 @@ function run(cmd: string, args: string[], what: string): string {
 export function buildArmElf(modelDir: string, name: string, inputs: Uint8Array[], work: string, opts: ArmBuildOptions): string {
   const target = opts.target ?? MPS2_AN386;
   const main = join(work, 'edgec_bench_main.c');
-  writeFileSync(main, benchMainSource(name, inputs));
+  writeFileSync(main, benchMainSource(name, inputs, target));
   const startup = join(work, 'edgec_bench_startup.c');
   copyFileSync(join(harnessDir(), 'startup.c'), startup);
   const sources = [...readdirSync(modelDir).filter((f) => f.endsWith('.c')).sort().map((f) => join(modelDir, f)), ...(opts.extraSources ?? []), main, startup];
@@ -99,7 +118,7 @@ export function buildArmElf(modelDir: string, name: string, inputs: Uint8Array[]
   const args = [
     ...target.cpuFlags, opts.opt, '-std=c99', '-Wall', '-Wextra', '-ffunction-sections', '-fdata-sections',
     '-I', modelDir, ...(opts.includeDirs ?? []).flatMap((d) => ['-I', d]), ...(opts.defines ?? []).map((d) => `-D${d}`),
-    ...sources, '-nostartfiles', '--specs=nano.specs', '-T', join(harnessDir(), 'mps2.ld'), '-Wl,--gc-sections', '-o', elf, '-lc', '-lgcc',
+    ...sources, '-nostartfiles', '--specs=nano.specs', '-T', join(harnessDir(), target.linkerScript ?? 'mps2.ld'), '-Wl,--gc-sections', '-o', elf, '-lc', '-lgcc',
   ];
   run(ARM_CC, args, `${ARM_CC} build of ${modelDir}`);
   return elf;
@@ -174,17 +193,21 @@ export interface ElfSizes {
   code: number;
 }
 
-/** Symbol sizes from `nm -S`; weights are matched by name, the harness by its prefix. */
-export function elfSizes(elf: string, weightSymbols: ReadonlySet<string>): ElfSizes {
-  const size = run('arm-none-eabi-size', ['-A', elf], 'arm-none-eabi-size');
+/**
+ * Symbol sizes from `nm -S`; weights are matched by name, the harness by its
+ * prefix. `toolPrefix` selects the binutils (riscv64-unknown-elf- for RV32,
+ * whose linker script keeps .rodata a section of its own).
+ */
+export function elfSizes(elf: string, weightSymbols: ReadonlySet<string>, toolPrefix = 'arm-none-eabi-'): ElfSizes {
+  const size = run(`${toolPrefix}size`, ['-A', elf], `${toolPrefix}size`);
   const sections = new Map<string, number>();
   for (const m of size.matchAll(/^(\.\S+)\s+(\d+)\s+\d+$/gm)) sections.set(m[1]!, Number(m[2]));
-  const text = (sections.get('.text') ?? 0) + (sections.get('.ARM.exidx') ?? 0);
+  const text = (sections.get('.text') ?? 0) + (sections.get('.ARM.exidx') ?? 0) + (sections.get('.rodata') ?? 0);
   const data = sections.get('.data') ?? 0;
   const bss = sections.get('.bss') ?? 0;
   let weights = 0;
   let harness = 0;
-  const nm = run('arm-none-eabi-nm', ['-S', elf], 'arm-none-eabi-nm');
+  const nm = run(`${toolPrefix}nm`, ['-S', elf], `${toolPrefix}nm`);
   for (const m of nm.matchAll(/^[0-9a-f]+ ([0-9a-f]+) (\w) (\S+)$/gm)) {
     const bytes = parseInt(m[1]!, 16);
     const sym = m[3]!;

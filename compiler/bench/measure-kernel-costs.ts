@@ -8,7 +8,7 @@
  *   CMSIS_NN_PATH=/path/to/CMSIS-NN node dist/compiler/bench/measure-kernel-costs.js [--cpu cortex-m4] [--kinds conv_1x1,add] [--out file]
  *   ESP_NN_PATH=/path/to/esp-nn node dist/compiler/bench/measure-kernel-costs.js --cpu rv32imc
  *
- * Cores: cortex-m4 (mps2-an386), cortex-m7 (mps2-an500), rv32imc (riscv32
+ * Cores: cortex-m4 (mps2-an386), cortex-m7 (mps2-an500), cortex-m55 (mps3-an547, MVE), rv32imc (riscv32
  * virt, the ESP32-C3's ISA). The library is compiled from the user's
  * checkout (CMSIS_NN_PATH / ESP_NN_PATH) into an archive in a temporary
  * cache, from the same sources `edgec verify` links (verify/libraries.ts);
@@ -23,7 +23,7 @@ import { randomSamples } from '../verify/samples.js';
 import { valueBytes, type Value } from '../ir/program.js';
 import { libraryArchive, walk, type KernelLibrary } from '../verify/libraries.js';
 import { EdgecError } from '../errors.js';
-import { buildArmElf, MPS2_AN386, MPS2_AN500, runQemu, type CortexMTarget, type QemuRun } from './cortex-m.js';
+import { buildArmElf, MPS2_AN386, MPS2_AN500, MPS3_AN547, runQemu, type CortexMTarget, type QemuRun } from './cortex-m.js';
 import { buildRiscvElf, RISCV_CC, runQemuRiscv, RV32_VIRT } from './riscv.js';
 import { templatesDir } from '../emit/paths.js';
 import { layerLabel, layerModelBytes, type LayerSpec } from './layer-models.js';
@@ -145,6 +145,8 @@ function armCore(cpu: string, board: string, target: CortexMTarget): MeasuredCor
 const CORES: Record<string, MeasuredCore> = {
   'cortex-m4': armCore('cortex-m4', 'nucleo-f446re', MPS2_AN386),
   'cortex-m7': armCore('cortex-m7', 'nucleo-h743zi', MPS2_AN500),
+  // Helium: CMSIS-NN's MVE code path (corstone-300's cmsisNnVariant), our portable C compiled for the M55
+  'cortex-m55': armCore('cortex-m55', 'corstone-300', MPS3_AN547),
   rv32imc: {
     cpu: 'rv32imc', board: 'esp32c3', library: 'esp-nn', libraryEnv: 'ESP_NN_PATH',
     buildLibrary: espNnArchive,

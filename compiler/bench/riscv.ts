@@ -18,15 +18,16 @@ export const QEMU_RISCV32 = 'qemu-system-riscv32';
 
 /**
  * The `virt` machine. Under -icount QEMU's instret reads the virtual clock in
- * ns (instructions << ICOUNT_SHIFT): a 1 GHz "counter" makes
- * parseBenchOutput divide by 2^ICOUNT_SHIFT. The bench main reads the low 32
- * bits, so one run must stay under 2^32 ns (33.5 M instructions): single
- * layers do.
+ * ns (instructions << ICOUNT_SHIFT); the harness's edgec_bench_instret reads
+ * all 64 bits (instreth) and shifts them back, so its counter ticks once per
+ * instruction (counterHz = 1e9 / 2^ICOUNT_SHIFT makes parseBenchOutput's
+ * ns-to-instructions conversion the identity) and one run may take up to
+ * 2^32 instructions (the low 32 bits of the ns alone wrapped at 33.5 M).
  */
 export const RV32_VIRT: CortexMTarget = {
   machine: 'virt',
   cpuFlags: ['-march=rv32imc_zicsr', '-mabi=ilp32'],
-  counterHz: 1e9,
+  counterHz: 1e9 / 2 ** ICOUNT_SHIFT,
 };
 
 const harnessDir = (): string => join(templatesDir(), 'harness', 'riscv');
@@ -70,7 +71,7 @@ export function buildRiscvElf(modelDir: string, name: string, inputs: Uint8Array
   run(RISCV_CC, [
     ...RV32_VIRT.cpuFlags, opts.opt, '-std=gnu99', '-ffreestanding', '-ffunction-sections', '-fdata-sections',
     '-I', modelDir, '-isystem', join(harnessDir(), 'include'), ...(opts.includeDirs ?? []).flatMap((d) => ['-I', d]), ...(opts.defines ?? []).map((d) => `-D${d}`),
-    ...sources, '-nostdlib', '-T', join(harnessDir(), 'virt.ld'), '-Wl,--gc-sections', '-o', elf, rv32Libgcc(),
+    `-DEDGEC_BENCH_ICOUNT_SHIFT=${ICOUNT_SHIFT}`, ...sources, '-nostdlib', '-T', join(harnessDir(), 'virt.ld'), '-Wl,--gc-sections', '-o', elf, rv32Libgcc(),
   ], `${RISCV_CC} build of ${modelDir}`);
   return elf;
 }

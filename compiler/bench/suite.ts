@@ -5,7 +5,12 @@
  * when CMSIS_NN_PATH is set. Prints a
  * table and writes out/bench/bench.json.
  *
- *   node dist/compiler/bench/suite.js [--models kws_dscnn,vww_mobilenet] [--out file.json]
+ * With --cores (m4,m7,m55,rv32 or all; suite-cores.ts) instead: every model
+ * on each named core (Cortex-M4/M7/M55 and RV32IMC on QEMU) with portable,
+ * auto and the core's kernel library variants at -O2, one table, written to
+ * out/bench/bench-cores.json.
+ *
+ *   node dist/compiler/bench/suite.js [--models kws_dscnn,vww_mobilenet] [--cores m4,m7,m55,rv32] [--out file.json]
  */
 import { existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -14,6 +19,8 @@ import { compileModel } from '../pipeline.js';
 import { packageRoot } from '../emit/paths.js';
 import { ARM_CC, QEMU_ARM, toolAvailable } from './cortex-m.js';
 import { EdgecError } from '../errors.js';
+import { parseCores } from './cores.js';
+import { coresHeading, formatCoresTable, runCoresSuite } from './suite-cores.js';
 
 export const BENCH_BOARD = 'nucleo-f446re';
 
@@ -103,7 +110,10 @@ export function formatMemoryTable(rows: SuiteRow[]): string {
 export function runSuite(args: string[], log: (s: string) => void): number {
   const root = packageRoot();
   const pick = args.includes('--models') ? args[args.indexOf('--models') + 1]!.split(',') : undefined;
-  const outFile = resolve(args.includes('--out') ? args[args.indexOf('--out') + 1]! : join(root, 'out', 'bench', 'bench.json'));
+  const cores = args.includes('--cores') ? parseCores(args[args.indexOf('--cores') + 1] ?? '') : undefined;
+  if (typeof cores === 'string') { log(`bench: ${cores}`); return 2; }
+  const outFile = resolve(args.includes('--out') ? args[args.indexOf('--out') + 1]! : join(root, 'out', 'bench', cores ? 'bench-cores.json' : 'bench.json'));
+  if (cores) return runCoresTable(exampleModels(root).filter((m) => !pick || pick.some((p) => m.includes(`/${p}/`))), cores, outFile, log);
   for (const tool of [ARM_CC, QEMU_ARM]) {
     if (!toolAvailable(tool)) { log(`bench: ${tool} not found (install gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm)`); return 2; }
   }
@@ -140,9 +150,25 @@ export function runSuite(args: string[], log: (s: string) => void): number {
   log(formatMemoryTable(rows));
   for (const n of notes) log(`note: ${n}`);
   mkdirSync(dirname(outFile), { recursive: true });
-  writeFileSync(outFile, `${JSON.stringify({ target: 'mps2-an386 cortex-m4', board: BENCH_BOARD, rows, notes }, null, 2)}\n`);
+  writeFileSync(outFile, `${JSON.stringify({ target: 'mps2-an386 cortex-m4', board: BENCH_BOARD, rows, notes }, withoutHostOutputs, 2)}\n`);
   log(`json: ${outFile}`);
   return rows.every((r) => r.builds.every((b) => b.matchesHost !== false)) ? 0 : 1;
+}
+
+/** JSON replacer: the host output bytes are a check's input, not a result. */
+const withoutHostOutputs = (key: string, value: unknown): unknown => (key === 'hostOutputs' ? undefined : value);
+
+/** `--cores`: the cross-core table (suite-cores.ts), printed and written as JSON; exit 1 when an emulated output differs from the host's. */
+function runCoresTable(models: string[], cores: Exclude<ReturnType<typeof parseCores>, string>, outFile: string, log: (s: string) => void): number {
+  const { rows, notes } = runCoresSuite(models, cores, log);
+  log('');
+  log(coresHeading(cores));
+  log(formatCoresTable(rows));
+  for (const n of notes) log(`note: ${n}`);
+  mkdirSync(dirname(outFile), { recursive: true });
+  writeFileSync(outFile, `${JSON.stringify({ cores, rows, notes }, withoutHostOutputs, 2)}\n`);
+  log(`json: ${outFile}`);
+  return rows.every((r) => r.result.builds.every((b) => b.matchesHost !== false)) ? 0 : 1;
 }
 
 // Run when executed directly (npm run bench), not when imported.

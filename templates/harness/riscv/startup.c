@@ -53,12 +53,26 @@ void edgec_bench_exit(int code)
   }
 }
 
-/* instret, low 32 bits: under QEMU -icount the virtual clock in ns, instructions << shift (compiler/bench/riscv.ts). */
+/*
+ * Retired instructions, low 32 bits. Under QEMU -icount instret counts the
+ * virtual clock in ns (instructions << EDGEC_BENCH_ICOUNT_SHIFT, set by
+ * compiler/bench/riscv.ts), so its low 32 bits alone wrap after 33.5 M
+ * instructions: read the 64-bit instreth:instret (high, low, high again until
+ * the high half is stable) and shift back to instructions; a 32-bit
+ * difference then holds up to 2^32 instructions per run.
+ */
+#ifndef EDGEC_BENCH_ICOUNT_SHIFT
+#define EDGEC_BENCH_ICOUNT_SHIFT 7
+#endif
 uint32_t edgec_bench_instret(void)
 {
-  uint32_t v;
-  __asm__ volatile("csrr %0, instret" : "=r"(v));
-  return v;
+  uint32_t hi, lo, again;
+  do {
+    __asm__ volatile("csrr %0, instreth" : "=r"(hi));
+    __asm__ volatile("csrr %0, instret" : "=r"(lo));
+    __asm__ volatile("csrr %0, instreth" : "=r"(again));
+  } while (hi != again);
+  return (uint32_t)((((uint64_t)hi << 32) | lo) >> EDGEC_BENCH_ICOUNT_SHIFT);
 }
 
 void edgec_bench_cstart(void)
