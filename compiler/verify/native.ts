@@ -2,7 +2,8 @@
  * Compiles a generated model folder with a C compiler together with the
  * sample-runner harness, and runs it on raw sample bytes.
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -17,8 +18,12 @@ export function harnessSource(name: string): string {
   return t({ name, NAME: name.toUpperCase() });
 }
 
-/** Builds `<dir>/*.c` + harness with gcc; returns the executable path. */
-export function buildNativeRunner(folder: string, name: string, opts: { cc?: string; flags?: string[]; link?: string[] } = {}): string {
+interface RunnerBuild { cc: string; args: string[]; exe: string; dir: string }
+
+type RunnerOptions = { cc?: string; flags?: string[]; link?: string[] };
+
+/** The gcc command that builds `<dir>/*.c` + harness. */
+function runnerBuild(folder: string, name: string, opts: RunnerOptions): RunnerBuild {
   const dir = resolve(folder);
   const work = mkdtempSync(join(tmpdir(), 'edgec-native-'));
   const harness = join(work, 'runner.c');
@@ -26,13 +31,34 @@ export function buildNativeRunner(folder: string, name: string, opts: { cc?: str
   const sources = readdirSync(dir).filter((f) => f.endsWith('.c')).sort().map((f) => join(dir, f));
   const exe = join(work, 'runner');
   const args = [...STRICT_FLAGS, '-O2', ...(opts.flags ?? []), '-I', dir, harness, ...sources, ...(opts.link ?? []), '-o', exe, '-lm'];
+  return { cc: opts.cc ?? 'gcc', args, exe, dir };
+}
+
+function compileFailed(dir: string, e: unknown): EdgecError {
+  const stderr = (e as { stderr?: Buffer | string }).stderr?.toString() ?? String(e);
+  return new EdgecError(`C compilation of ${dir} failed:\n${stderr}`, 1);
+}
+
+/** Builds `<dir>/*.c` + harness with gcc; returns the executable path. */
+export function buildNativeRunner(folder: string, name: string, opts: RunnerOptions = {}): string {
+  const b = runnerBuild(folder, name, opts);
   try {
-    execFileSync(opts.cc ?? 'gcc', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(b.cc, b.args, { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
-    const stderr = (e as { stderr?: Buffer }).stderr?.toString() ?? String(e);
-    throw new EdgecError(`C compilation of ${dir} failed:\n${stderr}`, 1);
+    throw compileFailed(b.dir, e);
   }
-  return exe;
+  return b.exe;
+}
+
+/** buildNativeRunner without blocking the event loop (a big generated model takes gcc a while). */
+export async function buildNativeRunnerAsync(folder: string, name: string, opts: RunnerOptions = {}): Promise<string> {
+  const b = runnerBuild(folder, name, opts);
+  try {
+    await promisify(execFile)(b.cc, b.args, { maxBuffer: 16 * 1024 * 1024 });
+  } catch (e) {
+    throw compileFailed(b.dir, e);
+  }
+  return b.exe;
 }
 
 export interface NativeRun { outputs: Uint8Array; trace?: Uint8Array }

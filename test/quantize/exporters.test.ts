@@ -46,7 +46,9 @@ function inspectOps(args: string[]): { onnx: string; kernel: string }[] {
   const r = edgec(['inspect', ...args]);
   expect(r.stderr).toBe('');
   expect(r.code).toBe(0);
-  const rows = r.stdout.split('\n').filter((l) => /^\d+\s/.test(l));
+  // the layer table is the first block of the output (the weight-storage table and others follow a blank line)
+  const table = r.stdout.split('\n\n')[0] ?? '';
+  const rows = table.split('\n').filter((l) => /^\d+\s/.test(l));
   expect(rows.length).toBeGreaterThan(2);
   return rows.map((l) => { const f = l.trim().split(/\s{2,}/); return { onnx: f[2], kernel: f[3] }; });
 }

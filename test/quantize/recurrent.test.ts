@@ -17,7 +17,7 @@ import { EdgecError } from '../../compiler/errors.js';
 import { OnnxBuilder } from '../helpers/onnx-builder.js';
 import { Sqnr } from '../../compiler/quantize/accuracy.js';
 import { openReference, runReference } from '../../compiler/verify/reference.js';
-import { buildNativeRunner, runNative } from '../../compiler/verify/native.js';
+import { buildNativeRunnerAsync, runNative } from '../../compiler/verify/native.js';
 import { readNpy } from '../../compiler/data/npy.js';
 import { loadModel } from '../../compiler/onnx/load.js';
 import { argmax } from '../../compiler/verify/compare.js';
@@ -38,7 +38,9 @@ async function heldOut(c: Compiled, model: string, data: string, inputDims: numb
   let out: Float32Array;
   try {
     for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
-    out = new Float32Array(new Uint8Array(runNative(buildNativeRunner(dir, 'm'), new Uint8Array(xs.buffer, xs.byteOffset, xs.byteLength), n)).buffer);
+    // gcc asynchronously: 16 unrolled steps take it long enough to starve the vitest worker's RPC otherwise
+    const exe = await buildNativeRunnerAsync(dir, 'm');
+    out = new Float32Array(new Uint8Array(runNative(exe, new Uint8Array(xs.buffer, xs.byteOffset, xs.byteLength), n)).buffer);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
