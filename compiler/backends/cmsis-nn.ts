@@ -211,3 +211,140 @@ export const cmsisSoftmax: LibraryKernelSpec = {
   scratchBytes: () => 0,
   view: (op, env) => ({ p: op.params, input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t') }),
 };
+
+// ---- maximum / minimum ----------------------------------------------------
+
+/** quantizeMultiplier(1 / 2^20): our minmax requantization is then the identity (edgec_minmax_s8.c). */
+const IDENTITY_MINMAX_MULT = 2 ** 30;
+const IDENTITY_MINMAX_SHIFT = -19;
+
+const identityRequant = (op: Op, slot: 'in1' | 'in2'): boolean =>
+  op.params[`${slot}_mult`] === IDENTITY_MINMAX_MULT && op.params[`${slot}_shift`] === IDENTITY_MINMAX_SHIFT
+  && numParam(op, `${slot}_offset`) + numParam(op, 'out_offset') === 0;
+
+/** Per operand, its element count in the library's flat view (1 for a broadcast scalar), or undefined when the broadcast does not fit it. */
+function minmaxFlatSizes(op: Op): [number, number] | undefined {
+  const dims = op.params.dims as number[];
+  const s1 = op.params.stride1 as number[];
+  const s2 = op.params.stride2 as number[];
+  if (dims.length !== 1) return undefined;
+  const size = dims[0];
+  const flatOrScalar = (s: number): number | undefined => (s === 1 ? size : s === 0 ? 1 : undefined);
+  const n1 = flatOrScalar(s1[0]);
+  const n2 = flatOrScalar(s2[0]);
+  return n1 === undefined || n2 === undefined ? undefined : [n1, n2];
+}
+
+/**
+ * arm_maximum_s8 / arm_minimum_s8 compare raw int8 (TFLite MAXIMUM/MINIMUM
+ * with one quantization): only where our kernel's requantization is the
+ * identity. Of its broadcasts only same-shape and scalar operands are used
+ * (a flat view of any layout; its NHWC broadcast walk would need our
+ * collapsed strides mapped back to 4-D).
+ */
+function minmaxUnsupported(op: Op): string | undefined {
+  if (!identityRequant(op, 'in1') || !identityRequant(op, 'in2')) return 'maximum/minimum with inputs quantized unlike the output (the library compares raw int8)';
+  if (!minmaxFlatSizes(op)) return 'maximum/minimum broadcast other than a scalar operand';
+  return undefined;
+}
+
+export const cmsisMinMax: LibraryKernelSpec = {
+  template: 'minmax',
+  unsupported: minmaxUnsupported,
+  scratchBytes: () => 0,
+  view: (op, env) => {
+    const [n1, n2] = minmaxFlatSizes(op) ?? [0, 0];
+    const size = (op.params.dims as number[])[0];
+    return { ...binaryOperands(op, env), fn: op.params.is_max ? 'arm_maximum_s8' : 'arm_minimum_s8', n1, n2, size, output: env.ptr(op.outputs[0], 'int8_t') };
+  },
+};
+
+// ---- pad, transpose (data movement) ----------------------------------------
+
+/** Pads of one dim. */
+export interface PaddedDim { size: number; before: number; after: number }
+
+/**
+ * The same constant pad as few dims as possible: an unpadded dim folds into
+ * its outer neighbour (padding that neighbour by p pads the merged dim by
+ * p * inner), unit dims without pads vanish. Empty for a pad of nothing.
+ */
+export function canonicalPad(dims: readonly PaddedDim[]): PaddedDim[] {
+  const out: PaddedDim[] = [];
+  for (const d of dims) {
+    if (d.size === 1 && d.before === 0 && d.after === 0) continue;
+    const last = out[out.length - 1];
+    if (last && d.before === 0 && d.after === 0) out[out.length - 1] = { size: last.size * d.size, before: last.before * d.size, after: last.after * d.size };
+    else out.push({ ...d });
+  }
+  return out;
+}
+
+function padDims(op: Op): PaddedDim[] {
+  const dims = op.params.in_dims as number[];
+  const before = op.params.pads_before as number[];
+  const after = op.params.pads_after as number[];
+  return canonicalPad(dims.map((size, i) => ({ size, before: before[i], after: after[i] })));
+}
+
+/** Left-fills to the library's 4 dims (n, h, w, c). */
+const to4 = <T>(v: readonly T[], fill: T): T[] => [...new Array<T>(4 - v.length).fill(fill), ...v];
+
+export const cmsisPad: LibraryKernelSpec = {
+  template: 'pad',
+  unsupported: (op) => (padDims(op).length > 4 ? `pad over ${padDims(op).length} dims that do not merge into 4` : undefined),
+  scratchBytes: () => 0,
+  view: (op, env) => {
+    const d = to4(padDims(op), { size: 1, before: 0, after: 0 });
+    return {
+      dims: d.map((x) => x.size).join(', '), before: d.map((x) => x.before).join(', '), after: d.map((x) => x.after).join(', '),
+      value: op.params.pad_value, input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+    };
+  },
+};
+
+/**
+ * The same transpose on as few dims as possible: unit dims dropped, input
+ * axes that stay adjacent and in order in the output merged. `perm` is
+ * numpy's (output dim i is input dim perm[i]), as ours and CMSIS-NN's.
+ */
+export function canonicalTranspose(inDims: readonly number[], perm: readonly number[]): { dims: number[]; perm: number[] } {
+  const kept = inDims.flatMap((d, i) => (d === 1 ? [] : [i]));
+  const p = perm.filter((a) => inDims[a] !== 1).map((a) => kept.indexOf(a));
+  // runs of output dims whose input axes are consecutive become one input axis
+  const runs: number[][] = [];
+  for (const a of p) {
+    const run = runs[runs.length - 1];
+    if (run && run[run.length - 1] + 1 === a) run.push(a);
+    else runs.push([a]);
+  }
+  const byInput = [...runs].sort((x, y) => x[0] - y[0]);
+  const dims = byInput.map((run) => run.reduce((acc, a) => acc * inDims[kept[a]], 1));
+  return { dims, perm: runs.map((run) => byInput.indexOf(run)) };
+}
+
+/** arm_transpose_s8 keeps w and c in uint16 on its MVE path. */
+const TRANSPOSE_MAX_DIM = 65535;
+
+function transpose4(op: Op): { dims: number[]; perm: number[] } {
+  const c = canonicalTranspose(op.params.in_dims as number[], op.params.perm as number[]);
+  const lead = 4 - c.dims.length;
+  return { dims: to4(c.dims, 1), perm: [...Array.from({ length: Math.max(0, lead) }, (_, i) => i), ...c.perm.map((a) => a + lead)] };
+}
+
+export const cmsisTranspose: LibraryKernelSpec = {
+  template: 'transpose',
+  unsupported: (op, target) => {
+    if (op.params.elem_bytes !== 1) return 'a transpose of 4-byte (float32 / int32) values';
+    const c = canonicalTranspose(op.params.in_dims as number[], op.params.perm as number[]);
+    if (c.dims.length > 4) return `transpose over ${c.dims.length} dims that do not merge into 4`;
+    if (target === 'mve' && c.dims.some((d) => d > TRANSPOSE_MAX_DIM)) return `transpose dims over ${TRANSPOSE_MAX_DIM}`;
+    return undefined;
+  },
+  scratchBytes: () => 0,
+  view: (op, env) => {
+    const t = transpose4(op);
+    const outDims = t.perm.map((a) => t.dims[a]);
+    return { dims: t.dims.join(', '), outDims: outDims.join(', '), perm: t.perm.join(', '), input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t') };
+  },
+};

@@ -21,6 +21,7 @@ import { physicalShape, rowMajorStrides } from '../ir/layout.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
 import { ADD_FIELDS, binaryView, broadcastInit, broadcastLayout, firstActivationReadFlat, lowerBinary, operand, outputPerm } from './elementwise.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { cmsisMinMax } from '../backends/cmsis-nn.js';
 
 function requireActivation(ctx: LoweringContext, node: Node, index: number): void {
   if (ctx.tensor(node.inputs[index]).data) throw ctx.fail(node, `input ${index} ('${node.inputs[index]}') of ${node.opType} must be an activation, not a constant (opset ${ctx.graph.opset})`);
@@ -164,4 +165,5 @@ export const binary: OpDefinition = {
     prelu: { sources: ['edgec_prelu_s8.c'], template: 'prelu', view: preluView },
     where: { sources: ['edgec_where_s8.c'], template: 'where', view: (op, env) => ({ ...binaryView(WHERE_FIELDS)(op, env), mask: env.constName(op.consts.mask) }) },
   },
+  cmsisNn: { minmax: cmsisMinMax },
 };

@@ -1,0 +1,160 @@
+/**
+ * CMSIS-NN calls for the ops added by issue 12 (arm_maximum_s8 /
+ * arm_minimum_s8, arm_pad_s8, arm_transpose_s8, arm_batch_matmul_s8,
+ * arm_transpose_conv_s8): the dims canonicalisation and fallback rules
+ * always; with CMSIS_NN_PATH, each call against our portable kernel through
+ * the generated code (pure-C library build, host gcc), byte for byte, on
+ * several shapes, and every op fixture (test/fixtures/ops, ops2) built with
+ * --backend cmsis-nn equal to portable.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { compileModel, type Compiled } from '../../compiler/pipeline.js';
+import { runNative } from '../../compiler/verify/native.js';
+import { sampleBytes } from '../../compiler/verify/layers.js';
+import { randomSamples } from '../../compiler/verify/samples.js';
+import { canonicalPad, canonicalTranspose } from '../../compiler/backends/cmsis-nn.js';
+import type { OpKind } from '../../compiler/ir/program.js';
+import { QdqBuilder, type QParams, type QTensor } from '../helpers/onnx-builder.js';
+import { buildRunnerWithLibrary, cmsisLibrary, CMSIS_NN_PATH, writeFiles } from './libraries.js';
+
+const SAMPLES = 6;
+const q = (scale: number, zeroPoint: number): QParams => ({ scale, zeroPoint, dtype: 'int8' });
+
+function compileBoth(bytes: Uint8Array | undefined, path: string): { portable: Compiled; lib: Compiled } {
+  const opts = bytes ? { modelBytes: bytes } : {};
+  return {
+    portable: compileModel(path, { ...opts, name: 'm', backend: 'portable' }),
+    lib: compileModel(path, { ...opts, name: 'm', backend: 'cmsis-nn', backendTarget: 'c' }),
+  };
+}
+
+const libraryKinds = (c: Compiled): OpKind[] => c.program.ops.filter((op) => c.backend.kernelFor(op).backend === 'cmsis-nn').map((op) => op.kind);
+
+function diffCount(a: Uint8Array, b: Uint8Array): number {
+  let n = Math.abs(a.length - b.length);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+/** Output bytes of both builds on the same random samples, and the kinds the library ran. */
+async function runBoth(label: string, bytes: Uint8Array | undefined, path = `${label}.onnx`): Promise<{ kinds: OpKind[]; diffs: number; outBytes: number }> {
+  const { portable, lib } = compileBoth(bytes, path);
+  const kinds = libraryKinds(lib);
+  if (kinds.length === 0) return { kinds, diffs: 0, outBytes: 0 };
+  const input = sampleBytes(randomSamples(portable.program, SAMPLES, 11));
+  const ref = runNative(buildRunnerWithLibrary(writeFiles(portable.emitted.files, 'edgec-port-'), 'm', undefined), input, SAMPLES);
+  const got = runNative(buildRunnerWithLibrary(writeFiles(lib.emitted.files, 'edgec-lib-'), 'm', await cmsisLibrary()), input, SAMPLES);
+  const diffs = diffCount(ref, got);
+  console.log(`cmsis-nn (pure C) ${label}: library runs [${kinds.join(', ')}], ${SAMPLES} samples, ${ref.length} output bytes, ${diffs} differ`);
+  return { kinds, diffs, outBytes: ref.length };
+}
+
+// ---- models ----------------------------------------------------------------
+
+function minMaxModel(op: 'Max' | 'Min', shapeA: number[], shapeB: number[], qa: QParams, qb: QParams, qo: QParams, constB = false): Uint8Array {
+  const m = new QdqBuilder({ opset: 13 });
+  const a = m.input('a', shapeA, qa);
+  let b: QTensor;
+  if (constB) {
+    const n = shapeB.reduce((x, y) => x * y, 1);
+    m.b.initializer('b_q', Int8Array.from({ length: n }, (_, i) => ((i * 37) % 200) - 100), shapeB);
+    b = { ...qb, q: 'b_q' };
+  } else b = m.input('b', shapeB, qb);
+  m.output(m.op(op, [a, b], {}, { out: qo }), 'y');
+  return m.toBytes();
+}
+
+function padModel(shape: number[], pads: number[], value: number): Uint8Array {
+  const m = new QdqBuilder({ opset: 13 });
+  const x = m.input('x', shape, q(0.05, -3));
+  m.b.initializer('pads', BigInt64Array.from(pads.map(BigInt)), [pads.length]);
+  m.b.float('value', value, []);
+  m.output(m.op('Pad', [x], { mode: 'constant' }, { extraInputs: ['pads', 'value'] }), 'y');
+  return m.toBytes();
+}
+
+function transposeModel(shape: number[], perm: number[]): Uint8Array {
+  const m = new QdqBuilder({ opset: 13 });
+  const x = m.input('x', shape, q(0.05, 4));
+  // Relu keeps the transpose from being a pure relabelling of a graph input; the output's declared layout needs the copy.
+  const r = m.op('Relu', [x]);
+  m.output(m.op('Transpose', [r], { perm }), 'y');
+  return m.toBytes();
+}
+
+// ---- always: canonical dims and fallbacks ----------------------------------
+
+describe('canonical dims for the 4-D library calls', () => {
+  it('folds unpadded dims into their outer neighbour and drops unit dims', () => {
+    expect(canonicalPad([{ size: 1, before: 0, after: 0 }, { size: 3, before: 1, after: 2 }, { size: 4, before: 0, after: 0 }, { size: 5, before: 0, after: 0 }]))
+      .toEqual([{ size: 60, before: 20, after: 40 }]);
+    expect(canonicalPad([{ size: 2, before: 0, after: 0 }, { size: 3, before: 1, after: 0 }, { size: 4, before: 0, after: 1 }]))
+      .toEqual([{ size: 2, before: 0, after: 0 }, { size: 3, before: 1, after: 0 }, { size: 4, before: 0, after: 1 }]);
+    expect(canonicalPad([{ size: 2, before: 0, after: 0 }, { size: 3, before: 1, after: 0 }, { size: 2, before: 0, after: 0 }])).toEqual([{ size: 2, before: 0, after: 0 }, { size: 6, before: 2, after: 0 }]);
+    expect(canonicalPad([{ size: 1, before: 0, after: 0 }])).toEqual([]);
+  });
+
+  it('merges axes that stay adjacent and drops unit dims in a transpose', () => {
+    // SpaceToDepth's [1, H/b, b, W/b, b, C] with perm [0,1,3,2,4,5] is a 4-D transpose
+    expect(canonicalTranspose([1, 2, 2, 3, 2, 5], [0, 1, 3, 2, 4, 5])).toEqual({ dims: [2, 2, 3, 10], perm: [0, 2, 1, 3] });
+    // NCHW -> NHWC with N = 1: a 2-D transpose of C x (H*W)
+    expect(canonicalTranspose([1, 3, 4, 5], [0, 2, 3, 1])).toEqual({ dims: [3, 20], perm: [1, 0] });
+    expect(canonicalTranspose([2, 3, 4], [2, 0, 1])).toEqual({ dims: [6, 4], perm: [1, 0] });
+  });
+
+  it('keeps minmax on portable when the inputs are quantized unlike the output, and says why', () => {
+    const bytes = minMaxModel('Max', [1, 8], [1, 8], q(0.1, 0), q(0.05, 0), q(0.1, 0));
+    const { lib } = compileBoth(bytes, 'max_requant.onnx');
+    const op = lib.program.ops.find((o) => o.kind === 'minmax')!;
+    const choice = lib.backend.kernelFor(op);
+    expect(choice.backend).toBe('portable');
+    expect(choice.fallbackReason).toMatch(/quantized unlike the output/);
+  });
+
+  it('keeps a pad over five padded dims on portable', () => {
+    const { lib } = compileBoth(padModel([2, 3, 2, 3, 4], [1, 0, 1, 0, 1, 0, 1, 0, 2, 1], -0.3), 'pad5.onnx');
+    const op = lib.program.ops.find((o) => o.kind === 'pad')!;
+    expect(lib.backend.kernelFor(op).fallbackReason).toMatch(/5 dims that do not merge into 4/);
+  });
+});
+
+// ---- with CMSIS_NN_PATH: byte-exact against portable ------------------------
+
+const CASES: { label: string; kind: OpKind; bytes: () => Uint8Array }[] = [
+  { label: 'max_same_shape', kind: 'minmax', bytes: () => minMaxModel('Max', [1, 3, 5, 7], [1, 3, 5, 7], q(0.1, -2), q(0.1, -2), q(0.1, -2)) },
+  { label: 'min_same_shape_odd', kind: 'minmax', bytes: () => minMaxModel('Min', [2, 17], [2, 17], q(0.02, 5), q(0.02, 5), q(0.02, 5)) },
+  { label: 'max_scalar_const', kind: 'minmax', bytes: () => minMaxModel('Max', [1, 4, 3, 3], [1], q(0.1, 0), q(0.1, 0), q(0.1, 0), true) },
+  { label: 'min_scalar_first', kind: 'minmax', bytes: () => minMaxModel('Min', [1], [1, 33], q(0.1, 7), q(0.1, 7), q(0.1, 7)) },
+  { label: 'pad_hw', kind: 'pad', bytes: () => padModel([1, 3, 5, 6], [0, 0, 1, 2, 0, 0, 2, 1], 0) },
+  { label: 'pad_channels_value', kind: 'pad', bytes: () => padModel([1, 3, 4, 4], [0, 1, 0, 0, 0, 2, 0, 0], 0.7) },
+  { label: 'pad_5d_mergeable', kind: 'pad', bytes: () => padModel([2, 3, 2, 3, 4], [0, 1, 0, 1, 0, 0, 0, 0, 2, 0], -0.3) },
+  { label: 'pad_2d', kind: 'pad', bytes: () => padModel([5, 9], [3, 0, 0, 4], 0.2) },
+  { label: 'transpose_nchw_nhwc', kind: 'transpose', bytes: () => transposeModel([1, 3, 4, 5], [0, 2, 3, 1]) },
+  { label: 'transpose_4d_full', kind: 'transpose', bytes: () => transposeModel([2, 3, 4, 5], [3, 1, 0, 2]) },
+  { label: 'transpose_3d', kind: 'transpose', bytes: () => transposeModel([7, 3, 5], [1, 2, 0]) },
+  { label: 'transpose_5d', kind: 'transpose', bytes: () => transposeModel([2, 3, 2, 2, 3], [4, 0, 3, 1, 2]) },
+];
+
+describe.skipIf(!CMSIS_NN_PATH)('new CMSIS-NN calls match portable bit for bit (pure C, host gcc)', () => {
+  for (const c of CASES) {
+    it(c.label, async () => {
+      const r = await runBoth(c.label, c.bytes());
+      expect(r.kinds).toContain(c.kind);
+      expect(r.outBytes).toBeGreaterThan(0);
+      expect(r.diffs).toBe(0);
+    }, 120_000);
+  }
+});
+
+const FIXTURES = ['test/fixtures/ops', 'test/fixtures/ops2'].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.onnx')).map((f) => join(dir, f)));
+
+describe.skipIf(!CMSIS_NN_PATH)('op fixtures built with --backend cmsis-nn equal portable', () => {
+  for (const path of FIXTURES) {
+    it(path, async () => {
+      const r = await runBoth(path, undefined, path);
+      expect(r.diffs).toBe(0);
+    }, 120_000);
+  }
+});
