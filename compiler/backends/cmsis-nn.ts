@@ -348,3 +348,38 @@ export const cmsisTranspose: LibraryKernelSpec = {
     return { dims: t.dims.join(', '), outDims: outDims.join(', '), perm: t.perm.join(', '), input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t') };
   },
 };
+
+// ---- batch matmul ----------------------------------------------------------
+
+/** The operand's batch dims as the library sees them: 1 where our kernel broadcasts it (step 0). */
+const bmmBatch = (op: Op, step0: string, step1: string): [number, number] =>
+  [numParam(op, step0) === 0 ? 1 : numParam(op, 'b0'), numParam(op, step1) === 0 ? 1 : numParam(op, 'b1')];
+
+/** Bytes of B^T in the scratch (arm_batch_matmul_s8 takes the right operand transposed, [.., N, K]), 4-aligned for what follows. */
+const bmmTransposedBytes = (op: Op): number => align(bmmBatch(op, 'c_step0', 'c_step1').reduce((a, b) => a * b, 1) * numParam(op, 'k') * numParam(op, 'n'), 4);
+
+/** B^T, then on MVE the int32 column sums arm_batch_matmul_s8 keeps in ctx->buf (one per rhs row, N). */
+const bmmScratch = (op: Op, target: string): number => bmmTransposedBytes(op) + (asVariant(target) === 'mve' ? 4 * numParam(op, 'n') : 0);
+
+/**
+ * arm_batch_matmul_s8 (TFLM BATCH_MATMUL's CMSIS-NN kernel): the same exact
+ * int32 sums and one per-tensor requantization as ours, numpy broadcasting
+ * over its two batch dims (n, h). Our B is [.., K, N] as stored, so the call
+ * first transposes it into the scratch with arm_transpose_s8, as TFLM does
+ * for a non-adjoint rhs.
+ */
+export const cmsisBatchMatmul: LibraryKernelSpec = {
+  template: 'batch_matmul',
+  unsupported: (op, target) => (target === 'mve' && (numParam(op, 'k') > TRANSPOSE_MAX_DIM || numParam(op, 'n') > TRANSPOSE_MAX_DIM) ? `batch matmul dims over ${TRANSPOSE_MAX_DIM}` : undefined),
+  scratchBytes: bmmScratch,
+  view: (op, env, target) => {
+    const [a0, a1] = bmmBatch(op, 'a_step0', 'a_step1');
+    const [c0, c1] = bmmBatch(op, 'c_step0', 'c_step1');
+    const rhsBytes = bmmTransposedBytes(op);
+    return {
+      p: op.params, a0, a1, c0, c1, rhsBytes, sumBytes: bmmScratch(op, target) - rhsBytes,
+      a: env.ptr(op.inputs[0], 'const int8_t'), c: env.ptr(op.inputs[1], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+      scratch: env.scratch(op),
+    };
+  },
+};

@@ -84,6 +84,15 @@ function transposeModel(shape: number[], perm: number[]): Uint8Array {
   return m.toBytes();
 }
 
+function matMulModel(shapeA: number[], shapeB: number[], relu = false): Uint8Array {
+  const m = new QdqBuilder({ opset: 13 });
+  const a = m.input('a', shapeA, q(0.04, -5));
+  const b = m.input('b', shapeB, q(0.03, 9));
+  const y = m.op('MatMul', [a, b], {}, { out: q(0.12, -4) });
+  m.output(relu ? m.op('Relu', [y]) : y, 'y');
+  return m.toBytes();
+}
+
 // ---- always: canonical dims and fallbacks ----------------------------------
 
 describe('canonical dims for the 4-D library calls', () => {
@@ -135,6 +144,12 @@ const CASES: { label: string; kind: OpKind; bytes: () => Uint8Array }[] = [
   { label: 'transpose_4d_full', kind: 'transpose', bytes: () => transposeModel([2, 3, 4, 5], [3, 1, 0, 2]) },
   { label: 'transpose_3d', kind: 'transpose', bytes: () => transposeModel([7, 3, 5], [1, 2, 0]) },
   { label: 'transpose_5d', kind: 'transpose', bytes: () => transposeModel([2, 3, 2, 2, 3], [4, 0, 3, 1, 2]) },
+  { label: 'matmul_batched', kind: 'batch_matmul', bytes: () => matMulModel([2, 3, 4, 5], [2, 3, 5, 6]) },
+  { label: 'matmul_rhs_broadcast', kind: 'batch_matmul', bytes: () => matMulModel([3, 4, 5], [1, 5, 7]) },
+  { label: 'matmul_lhs_broadcast', kind: 'batch_matmul', bytes: () => matMulModel([4, 5], [3, 5, 6]) },
+  { label: 'matmul_mixed_broadcast', kind: 'batch_matmul', bytes: () => matMulModel([2, 1, 4, 5], [1, 3, 5, 6]) },
+  { label: 'matmul_n1_relu', kind: 'batch_matmul', bytes: () => matMulModel([1, 6, 9], [1, 9, 1], true) },
+  { label: 'matmul_k1', kind: 'batch_matmul', bytes: () => matMulModel([5, 1], [1, 7]) },
 ];
 
 describe.skipIf(!CMSIS_NN_PATH)('new CMSIS-NN calls match portable bit for bit (pure C, host gcc)', () => {
