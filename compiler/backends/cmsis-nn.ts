@@ -383,3 +383,58 @@ export const cmsisBatchMatmul: LibraryKernelSpec = {
     };
   },
 };
+
+// ---- transpose convolution -------------------------------------------------
+
+interface TconvAxis { inSize: number; outSize: number; k: number; stride: number; pad: number; dil: number }
+
+const tconvAxes = (op: Op): [TconvAxis, TconvAxis] => [
+  { inSize: numParam(op, 'in_h'), outSize: numParam(op, 'out_h'), k: numParam(op, 'k_h'), stride: numParam(op, 'stride_h'), pad: numParam(op, 'pad_top'), dil: numParam(op, 'dil_h') },
+  { inSize: numParam(op, 'in_w'), outSize: numParam(op, 'out_w'), k: numParam(op, 'k_w'), stride: numParam(op, 'stride_w'), pad: numParam(op, 'pad_left'), dil: numParam(op, 'dil_w') },
+];
+
+/** Positions arm_transpose_conv_s8 accumulates along an axis: (in - 1) * stride + max(k, stride). */
+const tconvSpan = (a: TconvAxis): number => (a.inSize - 1) * a.stride + Math.max(a.k, a.stride);
+
+/**
+ * Where arm_transpose_conv_s8 (called directly, not through its wrapper's
+ * reverse-conv path) computes what ours does. From its source: it has no
+ * dilation; it reads output columns pad .. pad + out - 1 of a row buffer of
+ * tconvSpan columns (and rows likewise), so the output must end inside the
+ * span (output_padding past the last tap would read the next buffer row);
+ * it flushes in * stride - pad rows in its input loop without bounding them
+ * by the output height; and it skips `pad` filter rows at the top, so the
+ * top pad must stay inside the kernel.
+ */
+function tconvUnsupported(op: Op): string | undefined {
+  const [h, w] = tconvAxes(op);
+  if (h.dil !== 1 || w.dil !== 1) return 'dilated transpose convolution';
+  if (h.pad >= h.k) return `transpose convolution top pad ${h.pad} not smaller than the kernel height ${h.k}`;
+  for (const [name, a] of [['height', h], ['width', w]] as const) {
+    if (a.pad + a.outSize > tconvSpan(a)) return `transpose convolution output ${name} reaching past the last filter tap (output_padding)`;
+  }
+  if (h.inSize * h.stride - h.pad > h.outSize) return 'transpose convolution with fewer output rows than input rows * stride - top pad (the library would write them all)';
+  return undefined;
+}
+
+/**
+ * Int32 row buffer of arm_transpose_conv_s8: max(k_h, s_h) rows of
+ * tconvSpan(width) * C_out. Its _get_buffer_size takes max(k_w, s_h) for the
+ * width (and the wrapper's reverse-conv size on some shapes); the larger of
+ * the two formulas is planned.
+ */
+function tconvScratch(op: Op): number {
+  const [h, w] = tconvAxes(op);
+  const cOut = numParam(op, 'out_c');
+  const rows = Math.max(h.k, h.stride);
+  const kernelCols = tconvSpan(w);
+  const sizeFnCols = (w.inSize - 1) * w.stride + Math.max(w.k, h.stride);
+  return 4 * rows * Math.max(kernelCols, sizeFnCols) * cOut;
+}
+
+export const cmsisTransposeConv: LibraryKernelSpec = {
+  template: 'transpose_conv',
+  unsupported: tconvUnsupported,
+  scratchBytes: tconvScratch,
+  view: (op, env) => ({ ...quantView(op, env), p: op.params, scratch: env.scratch(op), scratchBytes: tconvScratch(op) }),
+};

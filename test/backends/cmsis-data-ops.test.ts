@@ -16,7 +16,9 @@ import { sampleBytes } from '../../compiler/verify/layers.js';
 import { randomSamples } from '../../compiler/verify/samples.js';
 import { canonicalPad, canonicalTranspose } from '../../compiler/backends/cmsis-nn.js';
 import type { OpKind } from '../../compiler/ir/program.js';
-import { QdqBuilder, type QParams, type QTensor } from '../helpers/onnx-builder.js';
+import { QdqBuilder, quantizeWeights, type QParams, type QTensor } from '../helpers/onnx-builder.js';
+import { roundHalfEven } from '../../compiler/ir/quant.js';
+import { Rand } from '../ops/harness.js';
 import { buildRunnerWithLibrary, cmsisLibrary, CMSIS_NN_PATH, writeFiles } from './libraries.js';
 
 const SAMPLES = 6;
@@ -93,6 +95,57 @@ function matMulModel(shapeA: number[], shapeB: number[], relu = false): Uint8Arr
   return m.toBytes();
 }
 
+interface TConv { n?: number; cin: number; cout: number; in: [number, number]; k: [number, number]; strides?: number[]; pads?: number[]; outputPadding?: number[]; dilations?: number[]; relu?: boolean }
+
+/** ConvTranspose with per-channel weights and a bias (as test/ops/conv-transpose.test.ts builds it). */
+function tconvModel(r: Rand, c: TConv): Uint8Array {
+  const m = new QdqBuilder({ opset: 13 });
+  const inQ = q(0.04, -7);
+  const x = m.input('x', [c.n ?? 1, c.cin, ...c.in], inQ);
+  const wShape = [c.cin, c.cout, ...c.k];
+  const qw = quantizeWeights(r.floats(wShape.reduce((a, b) => a * b, 1), -0.5, 0.5), wShape, 1);
+  m.b.initializer('w_q', qw.data, wShape);
+  m.b.initializer('w_scale', qw.scales, [c.cout]);
+  m.b.initializer('w_zp', new Int8Array(c.cout), [c.cout]);
+  const bScales = Float32Array.from({ length: c.cout }, (_, o) => Math.fround(inQ.scale * qw.scales[o]!));
+  m.b.initializer('b_q', Int32Array.from({ length: c.cout }, (_, o) => roundHalfEven(r.uniform(-0.3, 0.3) / bScales[o]!)), [c.cout]);
+  m.b.initializer('b_scale', bScales, [c.cout]);
+  m.b.initializer('b_zp', new Int32Array(c.cout), [c.cout]);
+  const inputs = [m.dq(x), m.b.op('DequantizeLinear', ['w_q', 'w_scale', 'w_zp'], { axis: 1 }), m.b.op('DequantizeLinear', ['b_q', 'b_scale', 'b_zp'], { axis: 0 })];
+  const attrs: Record<string, number[]> = {};
+  if (c.strides) attrs.strides = c.strides;
+  if (c.pads) attrs.pads = c.pads;
+  if (c.outputPadding) attrs.output_padding = c.outputPadding;
+  if (c.dilations) attrs.dilations = c.dilations;
+  let y = m.quantize(m.b.op('ConvTranspose', inputs, attrs, { name: 'tconv' }), q(0.08, 3));
+  if (c.relu) y = m.op('Relu', [y]);
+  m.output(y, 'y');
+  return m.toBytes();
+}
+
+const TCONV_ON_LIBRARY: TConv[] = [
+  { cin: 4, cout: 5, in: [4, 5], k: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1] },
+  { cin: 3, cout: 4, in: [3, 4], k: [3, 3], strides: [2, 2] },
+  { cin: 6, cout: 3, in: [5, 5], k: [2, 2] },
+  { cin: 2, cout: 3, in: [4, 3], k: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] },
+  { cin: 4, cout: 2, in: [1, 6], k: [1, 4], strides: [1, 2], pads: [0, 1, 0, 1] },
+  { cin: 5, cout: 3, in: [2, 3], k: [1, 1], strides: [2, 2], outputPadding: [1, 1] },
+  { cin: 3, cout: 3, in: [3, 4], k: [2, 2], strides: [3, 3], outputPadding: [1, 1] },
+  { n: 2, cin: 2, cout: 3, in: [3, 3], k: [3, 3], strides: [2, 2] },
+  { cin: 4, cout: 4, in: [4, 4], k: [3, 3], strides: [2, 2], pads: [1, 1, 0, 0], relu: true },
+  { cin: 20, cout: 7, in: [3, 3], k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] },
+  { cin: 3, cout: 2, in: [3, 5], k: [5, 3], strides: [2, 3], pads: [2, 0, 2, 0] },
+];
+
+/** Each falls back, and the reason names why. */
+const TCONV_FALLBACK: { c: TConv; reason: RegExp }[] = [
+  { c: { cin: 3, cout: 3, in: [4, 4], k: [3, 3], dilations: [2, 2], pads: [1, 1, 1, 1] }, reason: /dilated/ },
+  { c: { cin: 3, cout: 2, in: [3, 3], k: [2, 2], strides: [2, 2], outputPadding: [1, 1] }, reason: /output_padding/ },
+  { c: { cin: 2, cout: 2, in: [4, 4], k: [3, 3], strides: [2, 2], pads: [1, 1, 2, 2] }, reason: /fewer output rows/ },
+  // kernel smaller than the stride without output_padding: the last stride's rows are not in the output
+  { c: { cin: 3, cout: 3, in: [3, 4], k: [2, 2], strides: [3, 3] }, reason: /fewer output rows/ },
+];
+
 // ---- always: canonical dims and fallbacks ----------------------------------
 
 describe('canonical dims for the 4-D library calls', () => {
@@ -122,6 +175,16 @@ describe('canonical dims for the 4-D library calls', () => {
     expect(choice.fallbackReason).toMatch(/quantized unlike the output/);
   });
 
+  for (const [i, f] of TCONV_FALLBACK.entries()) {
+    it(`keeps transpose_conv ${i} on portable: ${f.reason.source}`, () => {
+      const { lib } = compileBoth(tconvModel(new Rand(5), f.c), `tconv_fallback_${i}.onnx`);
+      const op = lib.program.ops.find((o) => o.kind === 'transpose_conv')!;
+      const choice = lib.backend.kernelFor(op);
+      expect(choice.backend).toBe('portable');
+      expect(choice.fallbackReason).toMatch(f.reason);
+    });
+  }
+
   it('keeps a pad over five padded dims on portable', () => {
     const { lib } = compileBoth(padModel([2, 3, 2, 3, 4], [1, 0, 1, 0, 1, 0, 1, 0, 2, 1], -0.3), 'pad5.onnx');
     const op = lib.program.ops.find((o) => o.kind === 'pad')!;
@@ -150,6 +213,7 @@ const CASES: { label: string; kind: OpKind; bytes: () => Uint8Array }[] = [
   { label: 'matmul_mixed_broadcast', kind: 'batch_matmul', bytes: () => matMulModel([2, 1, 4, 5], [1, 3, 5, 6]) },
   { label: 'matmul_n1_relu', kind: 'batch_matmul', bytes: () => matMulModel([1, 6, 9], [1, 9, 1], true) },
   { label: 'matmul_k1', kind: 'batch_matmul', bytes: () => matMulModel([5, 1], [1, 7]) },
+  ...TCONV_ON_LIBRARY.map((c, i) => ({ label: `tconv_${i}_k${c.k.join('x')}_s${(c.strides ?? [1, 1]).join('x')}`, kind: 'transpose_conv' as OpKind, bytes: () => tconvModel(new Rand(100 + i), c) })),
 ];
 
 describe.skipIf(!CMSIS_NN_PATH)('new CMSIS-NN calls match portable bit for bit (pure C, host gcc)', () => {
