@@ -5,7 +5,9 @@
  * always; with CMSIS_NN_PATH, each call against our portable kernel through
  * the generated code (pure-C library build, host gcc), byte for byte, on
  * several shapes, and every op fixture (test/fixtures/ops, ops2) built with
- * --backend cmsis-nn equal to portable.
+ * --backend cmsis-nn equal to portable; with arm-none-eabi-gcc and
+ * qemu-system-arm too, the same shapes on the DSP (Cortex-M4) and Helium
+ * (Cortex-M55) code paths.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,6 +22,7 @@ import { QdqBuilder, quantizeWeights, type QParams, type QTensor } from '../help
 import { roundHalfEven } from '../../compiler/ir/quant.js';
 import { Rand } from '../ops/harness.js';
 import { buildRunnerWithLibrary, cmsisLibrary, CMSIS_NN_PATH, writeFiles } from './libraries.js';
+import { MACHINES, qemuEnabled, runOnQemu } from './qemu-cmsis.js';
 
 const SAMPLES = 6;
 const q = (scale: number, zeroPoint: number): QParams => ({ scale, zeroPoint, dtype: 'int8' });
@@ -237,3 +240,23 @@ describe.skipIf(!CMSIS_NN_PATH)('op fixtures built with --backend cmsis-nn equal
     }, 120_000);
   }
 });
+
+for (const m of MACHINES) {
+  describe.skipIf(!qemuEnabled)(`new CMSIS-NN calls, ${m.variant} code path on ${m.target.machine}, match portable`, () => {
+    CASES.forEach((c, k) => {
+      it(c.label, async () => {
+        const bytes = c.bytes();
+        const portable = compileModel(`${c.label}.onnx`, { modelBytes: bytes, name: 'm', backend: 'portable' });
+        const lib = compileModel(`${c.label}.onnx`, { modelBytes: bytes, name: 'm', board: m.board, backend: 'cmsis-nn' });
+        expect(lib.backend.target).toBe(m.variant);
+        expect(libraryKinds(lib)).toContain(c.kind);
+        const input = sampleBytes(randomSamples(portable.program, 1, 300 + k));
+        const expected = runNative(buildRunnerWithLibrary(writeFiles(portable.emitted.files, 'edgec-port-'), 'm', undefined), input, 1);
+        const run = await runOnQemu(lib, input, m);
+        const diffs = diffCount(expected, run.outputs);
+        console.log(`cmsis-nn ${m.variant} ${m.target.machine} ${c.label}: library runs [${libraryKinds(lib).join(', ')}], ${expected.length} output bytes, ${diffs} differ`);
+        expect(diffs).toBe(0);
+      }, 600_000);
+    });
+  });
+}
