@@ -404,12 +404,15 @@ const tconvSpan = (a: TconvAxis): number => (a.inSize - 1) * a.stride + Math.max
  * span (output_padding past the last tap would read the next buffer row);
  * it flushes in * stride - pad rows in its input loop without bounding them
  * by the output height; and it skips `pad` filter rows at the top, so the
- * top pad must stay inside the kernel.
+ * top pad must stay inside the kernel. Released versions (<= v7.0.0) also
+ * misplace rows when the top pad is not a multiple of the stride.
  */
 function tconvUnsupported(op: Op): string | undefined {
   const [h, w] = tconvAxes(op);
   if (h.dil !== 1 || w.dil !== 1) return 'dilated transpose convolution';
   if (h.pad >= h.k) return `transpose convolution top pad ${h.pad} not smaller than the kernel height ${h.k}`;
+  // CMSIS-NN releases up to v7.0.0 flush the wrong rows when pad_h % stride_h != 0 (fixed on main by #233, 2026-07, not in a release yet)
+  if (h.pad % h.stride !== 0) return `transpose convolution top pad ${h.pad} not a multiple of the stride ${h.stride} (wrong in CMSIS-NN releases up to v7.0.0)`;
   for (const [name, a] of [['height', h], ['width', w]] as const) {
     if (a.pad + a.outSize > tconvSpan(a)) return `transpose convolution output ${name} reaching past the last filter tap (output_padding)`;
   }

@@ -21,7 +21,8 @@ import type { OpKind } from '../../compiler/ir/program.js';
 import { QdqBuilder, quantizeWeights, type QParams, type QTensor } from '../helpers/onnx-builder.js';
 import { roundHalfEven } from '../../compiler/ir/quant.js';
 import { Rand } from '../ops/harness.js';
-import { buildRunnerWithLibrary, cmsisLibrary, CMSIS_NN_PATH, writeFiles } from './libraries.js';
+import { espNnVersionRange } from '../../compiler/package/index.js';
+import { buildRunnerWithLibrary, cmsisLibrary, CMSIS_NN_PATH, espNnLibrary, ESP_NN_PATH, writeFiles } from './libraries.js';
 import { MACHINES, qemuEnabled, runOnQemu } from './qemu-cmsis.js';
 
 const SAMPLES = 6;
@@ -130,12 +131,12 @@ const TCONV_ON_LIBRARY: TConv[] = [
   { cin: 4, cout: 5, in: [4, 5], k: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1] },
   { cin: 3, cout: 4, in: [3, 4], k: [3, 3], strides: [2, 2] },
   { cin: 6, cout: 3, in: [5, 5], k: [2, 2] },
-  { cin: 2, cout: 3, in: [4, 3], k: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] },
+  { cin: 2, cout: 3, in: [4, 3], k: [4, 4], strides: [2, 2], pads: [2, 1, 2, 1] },
   { cin: 4, cout: 2, in: [1, 6], k: [1, 4], strides: [1, 2], pads: [0, 1, 0, 1] },
   { cin: 5, cout: 3, in: [2, 3], k: [1, 1], strides: [2, 2], outputPadding: [1, 1] },
   { cin: 3, cout: 3, in: [3, 4], k: [2, 2], strides: [3, 3], outputPadding: [1, 1] },
   { n: 2, cin: 2, cout: 3, in: [3, 3], k: [3, 3], strides: [2, 2] },
-  { cin: 4, cout: 4, in: [4, 4], k: [3, 3], strides: [2, 2], pads: [1, 1, 0, 0], relu: true },
+  { cin: 4, cout: 4, in: [4, 4], k: [3, 3], strides: [2, 2], pads: [0, 1, 0, 0], relu: true },
   { cin: 20, cout: 7, in: [3, 3], k: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1] },
   { cin: 3, cout: 2, in: [3, 5], k: [5, 3], strides: [2, 3], pads: [2, 0, 2, 0] },
 ];
@@ -143,8 +144,9 @@ const TCONV_ON_LIBRARY: TConv[] = [
 /** Each falls back, and the reason names why. */
 const TCONV_FALLBACK: { c: TConv; reason: RegExp }[] = [
   { c: { cin: 3, cout: 3, in: [4, 4], k: [3, 3], dilations: [2, 2], pads: [1, 1, 1, 1] }, reason: /dilated/ },
+  { c: { cin: 2, cout: 3, in: [4, 3], k: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1] }, reason: /not a multiple of the stride/ },
   { c: { cin: 3, cout: 2, in: [3, 3], k: [2, 2], strides: [2, 2], outputPadding: [1, 1] }, reason: /output_padding/ },
-  { c: { cin: 2, cout: 2, in: [4, 4], k: [3, 3], strides: [2, 2], pads: [1, 1, 2, 2] }, reason: /fewer output rows/ },
+  { c: { cin: 2, cout: 2, in: [4, 4], k: [3, 3], strides: [2, 2], pads: [0, 1, 2, 2] }, reason: /fewer output rows/ },
   // kernel smaller than the stride without output_padding: the last stride's rows are not in the output
   { c: { cin: 3, cout: 3, in: [3, 4], k: [2, 2], strides: [3, 3] }, reason: /fewer output rows/ },
 ];
@@ -187,6 +189,15 @@ describe('canonical dims for the 4-D library calls', () => {
       expect(choice.fallbackReason).toMatch(f.reason);
     });
   }
+
+  it('asks ESP-NN >= 1.2.2 in idf_component.yml only when the code calls esp_nn_mean_nhwc_s8', () => {
+    const withMean = compileModel('gap.onnx', { modelBytes: gapModel([1, 8, 5, 5]), name: 'm', backend: 'esp-nn', backendTarget: 'esp32' });
+    const withoutMean = compileModel('gap_s3.onnx', { modelBytes: gapModel([1, 8, 5, 5]), name: 'm', backend: 'esp-nn', backendTarget: 'esp32s3' });
+    expect(espNnVersionRange(withMean.emitted.files)).toBe('^1.2.2');
+    expect(espNnVersionRange(withoutMean.emitted.files)).toBe('^1.1.0');
+    const op = withoutMean.program.ops.find((o) => o.kind === 'global_avg_pool')!;
+    expect(withoutMean.backend.kernelFor(op).fallbackReason).toMatch(/ESP32-S3/);
+  });
 
   it('keeps a pad over five padded dims on portable', () => {
     const { lib } = compileBoth(padModel([2, 3, 2, 3, 4], [1, 0, 1, 0, 1, 0, 1, 0, 2, 1], -0.3), 'pad5.onnx');
@@ -258,5 +269,64 @@ for (const m of MACHINES) {
         expect(diffs).toBe(0);
       }, 600_000);
     });
+  });
+}
+
+// ---- ESP-NN: esp_nn_mean_nhwc_s8 for reduce_sum and global_avg_pool -------------------------------
+
+function reduceModel(op: 'ReduceMean' | 'ReduceSum', shape: number[], axes: number[], keepdims: number, out: QParams): Uint8Array {
+  const m = new QdqBuilder({ opset: 13 });
+  const x = m.input('x', shape, q(0.05, -9));
+  if (op === 'ReduceSum') {
+    m.b.initializer('axes', BigInt64Array.from(axes.map(BigInt)), [axes.length]);
+    m.output(m.op(op, [x], { keepdims }, { out, extraInputs: ['axes'] }), 'y');
+  } else m.output(m.op(op, [x], { axes, keepdims }, { out }), 'y');
+  return m.toBytes();
+}
+
+function gapModel(shape: number[]): Uint8Array {
+  const m = new QdqBuilder({ opset: 13 });
+  const x = m.input('x', shape, q(0.05, 6));
+  m.output(m.op('GlobalAveragePool', [x], {}, { out: q(0.03, -2) }), 'y');
+  return m.toBytes();
+}
+
+const ESP_CASES: { label: string; bytes: () => Uint8Array; onLibrary: boolean }[] = [
+  { label: 'global_avg_pool', bytes: () => gapModel([1, 8, 5, 5]), onLibrary: true },
+  { label: 'global_avg_pool_batch2', bytes: () => gapModel([2, 6, 3, 4]), onLibrary: true },
+  { label: 'mean_nhwc_hw', bytes: () => reduceModel('ReduceMean', [1, 5, 7, 6], [1, 2], 1, q(0.04, 3)), onLibrary: true },
+  { label: 'mean_nhwc_hw_drop', bytes: () => reduceModel('ReduceMean', [1, 3, 3, 10], [1, 2], 0, q(0.02, -1)), onLibrary: true },
+  { label: 'mean_one_channel', bytes: () => reduceModel('ReduceMean', [1, 4, 9, 1], [1, 2], 1, q(0.05, 0)), onLibrary: true },
+  { label: 'sum_nhwc_hw', bytes: () => reduceModel('ReduceSum', [1, 4, 4, 3], [1, 2], 1, q(0.5, 2)), onLibrary: true },
+  { label: 'mean_batch2_falls_back', bytes: () => reduceModel('ReduceMean', [2, 3, 3, 4], [1, 2], 1, q(0.04, 0)), onLibrary: false },
+  { label: 'mean_channels_falls_back', bytes: () => reduceModel('ReduceMean', [1, 3, 3, 4], [3], 1, q(0.04, 0)), onLibrary: false },
+];
+
+const ESP_VARIANTS = [
+  { label: 'esp-nn (ANSI C)', target: 'ansi', optimized: false },
+  { label: 'esp-nn (ESP32 generic opt)', target: 'esp32', optimized: true },
+];
+
+for (const v of ESP_VARIANTS) {
+  describe.skipIf(!ESP_NN_PATH)(`${v.label} esp_nn_mean_nhwc_s8 matches portable bit for bit (host gcc)`, () => {
+    const cases = [
+      ...ESP_CASES.map((c) => ({ label: c.label, path: `${c.label}.onnx`, bytes: c.bytes(), onLibrary: c.onLibrary as boolean | undefined })),
+      ...FIXTURES.filter((f) => /mean|sum/.test(f)).map((f) => ({ label: f, path: f, bytes: undefined, onLibrary: undefined })),
+    ];
+    for (const c of cases) {
+      it(c.label, async () => {
+        const opts = c.bytes ? { modelBytes: c.bytes } : {};
+        const portable = compileModel(c.path, { ...opts, name: 'm', backend: 'portable' });
+        const lib = compileModel(c.path, { ...opts, name: 'm', backend: 'esp-nn', backendTarget: v.target });
+        const onLib = lib.program.ops.filter((op) => (op.kind === 'reduce_sum' || op.kind === 'global_avg_pool') && lib.backend.kernelFor(op).backend === 'esp-nn').length;
+        if (c.onLibrary !== undefined) expect(onLib > 0).toBe(c.onLibrary);
+        const input = sampleBytes(randomSamples(portable.program, SAMPLES, 13));
+        const ref = runNative(buildRunnerWithLibrary(writeFiles(portable.emitted.files, 'edgec-port-'), 'm', undefined), input, SAMPLES);
+        const got = runNative(buildRunnerWithLibrary(writeFiles(lib.emitted.files, 'edgec-lib-'), 'm', await espNnLibrary(v.optimized)), input, SAMPLES);
+        const diffs = diffCount(ref, got);
+        console.log(`${v.label} ${c.label}: ${onLib} mean layer(s) on esp_nn_mean_nhwc_s8, ${SAMPLES} samples, ${ref.length} output bytes, ${diffs} differ`);
+        expect(diffs).toBe(0);
+      }, 120_000);
+    }
   });
 }
