@@ -166,4 +166,9 @@ export const binary: OpDefinition = {
     where: { sources: ['edgec_where_s8.c'], template: 'where', view: (op, env) => ({ ...binaryView(WHERE_FIELDS)(op, env), mask: env.constName(op.consts.mask) }) },
   },
   cmsisNn: { minmax: cmsisMinMax },
+  libraryMissing: {
+    // arm_elementwise_add_s8 with input 2's multiplier negated is not x1 - x2: its doubling high multiply rounds
+    // ties toward +inf, so requantize(v, -m) is -requantize(v, m) + 1 on ties (e.g. m = 2^30 + 2^10, odd v).
+    sub: 'no subtraction kernel in CMSIS-NN / ESP-NN (an add with a negated multiplier rounds ties differently)',
+  },
 };
