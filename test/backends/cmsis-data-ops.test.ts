@@ -5,7 +5,7 @@
  * always; with CMSIS_NN_PATH, each call against our portable kernel through
  * the generated code (pure-C library build, host gcc), byte for byte, on
  * several shapes, and every op fixture (test/fixtures/ops, ops2) built with
- * --backend cmsis-nn equal to portable; with arm-none-eabi-gcc and
+ * --backend cmsis-nn equal to portable (and test/fixtures/composite); with arm-none-eabi-gcc and
  * qemu-system-arm too, the same shapes on the DSP (Cortex-M4) and Helium
  * (Cortex-M55) code paths.
  */
@@ -241,7 +241,7 @@ describe.skipIf(!CMSIS_NN_PATH)('new CMSIS-NN calls match portable bit for bit (
   }
 });
 
-const FIXTURES = ['test/fixtures/ops', 'test/fixtures/ops2'].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.onnx')).map((f) => join(dir, f)));
+const FIXTURES = ['test/fixtures/ops', 'test/fixtures/ops2', 'test/fixtures/composite'].flatMap((dir) => readdirSync(dir).filter((f) => f.endsWith('.onnx')).map((f) => join(dir, f)));
 
 describe.skipIf(!CMSIS_NN_PATH)('op fixtures built with --backend cmsis-nn equal portable', () => {
   for (const path of FIXTURES) {
@@ -311,7 +311,7 @@ for (const v of ESP_VARIANTS) {
   describe.skipIf(!ESP_NN_PATH)(`${v.label} esp_nn_mean_nhwc_s8 matches portable bit for bit (host gcc)`, () => {
     const cases = [
       ...ESP_CASES.map((c) => ({ label: c.label, path: `${c.label}.onnx`, bytes: c.bytes(), onLibrary: c.onLibrary as boolean | undefined })),
-      ...FIXTURES.filter((f) => /mean|sum/.test(f)).map((f) => ({ label: f, path: f, bytes: undefined, onLibrary: undefined })),
+      ...FIXTURES.filter((f) => /mean|sum|mcunet_se/.test(f)).map((f) => ({ label: f, path: f, bytes: undefined, onLibrary: undefined })),
     ];
     for (const c of cases) {
       it(c.label, async () => {
