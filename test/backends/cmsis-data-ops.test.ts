@@ -206,6 +206,27 @@ describe('canonical dims for the 4-D library calls', () => {
   });
 });
 
+describe('--backend auto and the new library kernels', () => {
+  const kindsOf = (board: string, bytes: Uint8Array, kinds: OpKind[]): string[] => {
+    const c = compileModel(`${board}.onnx`, { modelBytes: bytes, name: 'm', board });
+    return c.program.ops.filter((op) => kinds.includes(op.kind)).map((op) => c.backend.kernelFor(op).backend);
+  };
+  const newKinds: OpKind[] = ['minmax', 'pad', 'transpose', 'batch_matmul', 'transpose_conv'];
+  const models = [
+    minMaxModel('Max', [1, 8], [1, 8], q(0.1, 0), q(0.1, 0), q(0.1, 0)), padModel([1, 3, 5, 6], [0, 0, 1, 2, 0, 0, 2, 1], 0),
+    transposeModel([1, 3, 4, 5], [0, 2, 3, 1]), matMulModel([2, 3, 4, 5], [2, 3, 5, 6]),
+  ];
+
+  it('keeps them portable on a core with a cost table (no cost data for these kinds)', () => {
+    for (const bytes of models) expect(kindsOf('nano33ble', bytes, newKinds)).toEqual(expect.arrayContaining(['portable']));
+    for (const bytes of models) expect(kindsOf('nano33ble', bytes, newKinds)).not.toContain('cmsis-nn');
+  });
+
+  it('calls the library on a board without a cost table (rule 5: the board\'s library kept where it has a kernel)', () => {
+    for (const bytes of models) expect(kindsOf('corstone-300', bytes, newKinds)).toContain('cmsis-nn');
+  });
+});
+
 // ---- with CMSIS_NN_PATH: byte-exact against portable ------------------------
 
 const CASES: { label: string; kind: OpKind; bytes: () => Uint8Array }[] = [
