@@ -16,8 +16,8 @@ import { compileModel, type Compiled } from '../../compiler/pipeline.js';
 import { runNative } from '../../compiler/verify/native.js';
 import { sampleBytes } from '../../compiler/verify/layers.js';
 import { randomSamples } from '../../compiler/verify/samples.js';
-import { canonicalPad, canonicalTranspose } from '../../compiler/backends/cmsis-nn.js';
-import type { OpKind } from '../../compiler/ir/program.js';
+import { canonicalPad, canonicalTranspose, cmsisTranspose } from '../../compiler/backends/cmsis-nn.js';
+import type { Op, OpKind } from '../../compiler/ir/program.js';
 import { QdqBuilder, quantizeWeights, type QParams, type QTensor } from '../helpers/onnx-builder.js';
 import { roundHalfEven } from '../../compiler/ir/quant.js';
 import { Rand } from '../ops/harness.js';
@@ -169,6 +169,14 @@ describe('canonical dims for the 4-D library calls', () => {
     // NCHW -> NHWC with N = 1: a 2-D transpose of C x (H*W)
     expect(canonicalTranspose([1, 3, 4, 5], [0, 2, 3, 1])).toEqual({ dims: [3, 20], perm: [1, 0] });
     expect(canonicalTranspose([2, 3, 4], [2, 0, 1])).toEqual({ dims: [6, 4], perm: [1, 0] });
+  });
+
+  it('keeps transposes of 4-byte values (float layers) and of more than 4 unmergeable dims on portable', () => {
+    const op = (params: Record<string, unknown>): Op => ({ kind: 'transpose', name: 't', onnxOp: 'Transpose', inputs: ['x'], outputs: ['y'], params, consts: {}, macs: 0 } as Op);
+    expect(cmsisTranspose.unsupported(op({ rank: 2, in_dims: [2, 3], perm: [1, 0], elem_bytes: 4 }), 'c')).toMatch(/4-byte/);
+    expect(cmsisTranspose.unsupported(op({ rank: 2, in_dims: [2, 3], perm: [1, 0] }), 'c')).toMatch(/4-byte/);
+    expect(cmsisTranspose.unsupported(op({ rank: 5, in_dims: [2, 3, 4, 5, 6], perm: [4, 3, 2, 1, 0], elem_bytes: 1 }), 'c')).toMatch(/5 dims/);
+    expect(cmsisTranspose.unsupported(op({ rank: 2, in_dims: [2, 3], perm: [1, 0], elem_bytes: 1 }), 'c')).toBeUndefined();
   });
 
   it('keeps minmax on portable when the inputs are quantized unlike the output, and says why', () => {
