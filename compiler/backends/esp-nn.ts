@@ -183,3 +183,58 @@ export const espSoftmax: LibraryKernelSpec = {
     scratch: env.scratch(op), scratchBytes: softmaxScratch(op, target),
   }),
 };
+
+// ---- mean / sum over the spatial dims ------------------------------------------
+
+/** Pixels and channels when the reduction is a per-channel sum over the pixels of one channels-last image, else undefined. */
+function spatialReduction(op: Op): { pixels: number; channels: number } | undefined {
+  const keptDims = op.params.kept_dims as number[];
+  const keptStrides = op.params.kept_strides as number[];
+  const redDims = op.params.red_dims as number[];
+  const redStrides = op.params.red_strides as number[];
+  if (keptDims.length !== 1 || redDims.length !== 1) return undefined;
+  const [channels, pixels] = [keptDims[0], redDims[0]];
+  if (channels === 1) return redStrides[0] === 1 ? { pixels, channels } : undefined;
+  return keptStrides[0] === 1 && redStrides[0] === channels ? { pixels, channels } : undefined;
+}
+
+/**
+ * esp_nn_mean_nhwc_s8 (ESP-NN's MEAN fast path): per channel, the int32 sum
+ * over H * W minus count * zero point, one MultiplyByQuantizedMultiplier,
+ * the output zero point, clamp to int8 — edgec_reduce_sum_s8's arithmetic
+ * for a mean (1/count folded into the multiplier) or a sum. Only a single
+ * channels-last image reduced over its pixels fits its signature. The
+ * ESP32-S3 SIMD version is not used: no S3 is available to check it.
+ */
+export const espReduceSum: LibraryKernelSpec = {
+  template: 'reduce_sum',
+  unsupported: (op, target) => {
+    if (asChip(target) === 'esp32s3') return 'mean on the ESP32-S3 SIMD path (not verified bit-exact)';
+    if (!spatialReduction(op)) return 'a reduction other than one image\'s pixels per channel';
+    return undefined;
+  },
+  scratchBytes: () => 0,
+  view: (op, env) => {
+    const r = spatialReduction(op) ?? { pixels: 0, channels: 0 };
+    return {
+      ...r, p: op.params, inputZeroPoint: -numParam(op, 'input_sum_offset') / Math.max(1, r.pixels),
+      input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+    };
+  },
+};
+
+/** GlobalAveragePool (edgec_global_avg_pool_s8: the same sum, multiplier and zero points) on esp_nn_mean_nhwc_s8, one call per image. */
+export const espGlobalAvgPool: LibraryKernelSpec = {
+  template: 'global_avg_pool',
+  unsupported: (op, target) => {
+    if (asChip(target) === 'esp32s3') return 'mean on the ESP32-S3 SIMD path (not verified bit-exact)';
+    // the library clamps to the int8 range only
+    if (numParam(op, 'act_min') !== -128 || numParam(op, 'act_max') !== 127) return 'a fused activation after the mean';
+    return undefined;
+  },
+  scratchBytes: () => 0,
+  view: (op, env) => ({
+    p: op.params, inputZeroPoint: -numParam(op, 'input_offset'),
+    input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+  }),
+};

@@ -12,6 +12,7 @@ import { quantizeMultiplier } from '../ir/quant.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { fusedActivationRange } from '../passes/fuse-activations.js';
 import type { OpDefinition } from './types.js';
+import { cmsisBatchMatmul } from '../backends/cmsis-nn.js';
 
 const FIELDS = ['b0', 'b1', 'a_step0', 'a_step1', 'c_step0', 'c_step1', 'm', 'k', 'n', 'a_offset', 'b_offset', 'out_offset', 'mult', 'shift', 'act_min', 'act_max'];
 
@@ -74,4 +75,5 @@ export const batchMatMul: OpDefinition = {
       }),
     },
   },
+  cmsisNn: { batch_matmul: cmsisBatchMatmul },
 };

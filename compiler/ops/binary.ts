@@ -21,6 +21,7 @@ import { physicalShape, rowMajorStrides } from '../ir/layout.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
 import { ADD_FIELDS, binaryView, broadcastInit, broadcastLayout, firstActivationReadFlat, lowerBinary, operand, outputPerm } from './elementwise.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { cmsisMinMax } from '../backends/cmsis-nn.js';
 
 function requireActivation(ctx: LoweringContext, node: Node, index: number): void {
   if (ctx.tensor(node.inputs[index]).data) throw ctx.fail(node, `input ${index} ('${node.inputs[index]}') of ${node.opType} must be an activation, not a constant (opset ${ctx.graph.opset})`);
@@ -163,5 +164,11 @@ export const binary: OpDefinition = {
     minmax: { sources: ['edgec_minmax_s8.c'], template: 'minmax', view: binaryView(MINMAX_FIELDS) },
     prelu: { sources: ['edgec_prelu_s8.c'], template: 'prelu', view: preluView },
     where: { sources: ['edgec_where_s8.c'], template: 'where', view: (op, env) => ({ ...binaryView(WHERE_FIELDS)(op, env), mask: env.constName(op.consts.mask) }) },
+  },
+  cmsisNn: { minmax: cmsisMinMax },
+  libraryMissing: {
+    // arm_elementwise_add_s8 with input 2's multiplier negated is not x1 - x2: its doubling high multiply rounds
+    // ties toward +inf, so requantize(v, -m) is -requantize(v, m) + 1 on ties (e.g. m = 2^30 + 2^10, odd v).
+    sub: 'no subtraction kernel in CMSIS-NN / ESP-NN (an add with a negated multiplier rounds ties differently)',
   },
 };

@@ -13,6 +13,7 @@ import { attrInt, attrInts, attrString } from './attrs.js';
 import { CONV_PARAM_FIELDS } from './conv.js';
 import { accumulatorBias, quantizedWeights, requantization } from './weights.js';
 import type { OpDefinition } from './types.js';
+import { cmsisTransposeConv } from '../backends/cmsis-nn.js';
 
 /** ONNX ConvTranspose weight [C_in, C_out, KH, KW] -> OHWI [C_out, KH, KW, C_in]. */
 export function transposeWeightsToOhwi(w: Int8Array, cin: number, cout: number, kh: number, kw: number): Int8Array {
@@ -108,4 +109,5 @@ export const convTranspose: OpDefinition = {
       }),
     },
   },
+  cmsisNn: { transpose_conv: cmsisTransposeConv },
 };

@@ -17,7 +17,7 @@ import type { Node } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
 import { channelsLastPerm, physicalShape, rowMajorStrides, type Perm } from '../ir/layout.js';
 import { ShapeContext, resolveSlice } from '../onnx/shapes/index.js';
-import type { Lowered, LoweringContext, Quant } from '../passes/lower-context.js';
+import { elementBytes, type Lowered, type LoweringContext, type Quant } from '../passes/lower-context.js';
 import { attrInt, attrString } from './attrs.js';
 import { requantizeOp, sameQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
@@ -287,7 +287,7 @@ function lowerDepthSpace(node: Node, ctx: LoweringContext): void {
     if (mode === 'DCR') { inDims = [n, h, w, b, b, c / (b * b)]; perm = [0, 1, 3, 2, 4, 5]; } else if (mode === 'CRD') { inDims = [n, h, w, c / (b * b), b, b]; perm = [0, 1, 4, 2, 5, 3]; } else throw ctx.fail(node, `DepthToSpace (opset ${ctx.graph.opset}) mode '${mode}' is not supported (DCR, CRD)`);
   }
   const out = passThroughOutput(ctx, node, input, nhwc);
-  ctx.addOp({ kind: 'transpose', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [out.write], params: { rank: 6, in_dims: inDims, perm }, consts: {}, macs: 0 });
+  ctx.addOp({ kind: 'transpose', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [out.write], params: { rank: 6, in_dims: inDims, perm, elem_bytes: elementBytes(ctx.value(input.value).type) }, consts: {}, macs: 0 });
   out.finish();
 }
 

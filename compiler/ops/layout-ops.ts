@@ -10,6 +10,7 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInts } from './attrs.js';
 import { requantizeOp, sameQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
+import { cmsisTranspose } from '../backends/cmsis-nn.js';
 
 /** Alias `node`'s output to `src` (or requantize when the model changes the quantization, which QDQ models never should). */
 function aliasOrRequantize(node: Node, ctx: LoweringContext, src: { value: string; perm: number[] }, outPerm: number[]): void {
@@ -124,4 +125,5 @@ export const layoutOps: OpDefinition = {
       },
     },
   },
+  cmsisNn: { transpose: cmsisTranspose },
 };

@@ -11,6 +11,7 @@ import { attrFloat, attrInts, attrString, constInts } from './attrs.js';
 import { lowerPadGather } from './data-movement.js';
 import { outputWithQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
+import { cmsisPad } from '../backends/cmsis-nn.js';
 
 function padValue(node: Node, ctx: LoweringContext, scale: number, zp: number): number {
   if (ctx.graph.opset < 11) return quantizeToInt8(attrFloat(node, 'value', 0), scale, zp);
@@ -72,4 +73,5 @@ export const pad: OpDefinition = {
       }),
     },
   },
+  cmsisNn: { pad: cmsisPad },
 };

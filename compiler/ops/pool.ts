@@ -13,7 +13,7 @@ import { meanMultiplier } from './reduce.js';
 import { outputWithQuant } from './quantize.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { cmsisPool } from '../backends/cmsis-nn.js';
-import { espPool } from '../backends/esp-nn.js';
+import { espGlobalAvgPool, espPool } from '../backends/esp-nn.js';
 
 function lowerPool(node: Node, ctx: LoweringContext, kind: 'max_pool' | 'avg_pool'): void {
   const xName = node.inputs[0];
@@ -97,5 +97,5 @@ export const pool: OpDefinition = {
     },
   },
   cmsisNn: { max_pool: cmsisPool, avg_pool: cmsisPool },
-  espNn: { max_pool: espPool, avg_pool: espPool },
+  espNn: { max_pool: espPool, avg_pool: espPool, global_avg_pool: espGlobalAvgPool },
 };

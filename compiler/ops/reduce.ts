@@ -18,6 +18,7 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, constInts } from './attrs.js';
 import { outputWithQuant } from './quantize.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { espReduceSum } from '../backends/esp-nn.js';
 
 type ReduceMode = 'mean' | 'sum' | 'max' | 'min';
 
@@ -158,4 +159,5 @@ export const reduce: OpDefinition = {
       view: (op, env) => ({ ...runsView(op), ...io(op, env), is_min: op.params.is_min }),
     },
   },
+  espNn: { reduce_sum: espReduceSum },
 };

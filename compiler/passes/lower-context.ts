@@ -85,7 +85,7 @@ export class LoweringContext {
     const id = this.newValue(`${l.value}_t`, { ...src, role: 'activation', aliasOf: undefined, aliasOffset: undefined, shape: physicalShape(shape, perm), perm });
     this.addOp({
       kind: 'transpose', name: `${node.name}_layout`, onnxOp: 'Transpose', inputs: [l.value], outputs: [id],
-      params: { rank: src.shape.length, in_dims: src.shape, perm: copyPerm(l.perm, perm) }, consts: {}, macs: 0,
+      params: { rank: src.shape.length, in_dims: src.shape, perm: copyPerm(l.perm, perm), elem_bytes: elementBytes(src.type) }, consts: {}, macs: 0,
     });
     const copy = { value: id, perm };
     this.copies.set(key, copy);
@@ -133,7 +133,7 @@ export class LoweringContext {
       const out = this.newValue(name, { ...this.value(id), role: 'output', aliasOf: undefined, aliasOffset: undefined, shape: t.shape.slice(), perm: natural });
       const copy: Op = {
         kind: 'transpose', name: `${name}_to_declared_layout`, onnxOp: 'Transpose', inputs: [id], outputs: [out],
-        params: { rank: t.shape.length, in_dims: physicalShape(t.shape, perm), perm: copyPerm(perm, natural) }, consts: {}, macs: 0,
+        params: { rank: t.shape.length, in_dims: physicalShape(t.shape, perm), perm: copyPerm(perm, natural), elem_bytes: elementBytes(type) }, consts: {}, macs: 0,
       };
       if (aliasOf) this.addOp(copy);
       else this.pendingCopies.set(id, copy);
@@ -212,4 +212,9 @@ export class ValueTypeError extends Error {
     super(`tensor '${displayName(tensor.name)}' has type ${tensor.dtype}; edgec's generated code holds int8, uint8, int32 and float32 tensors`);
     this.name = 'ValueTypeError';
   }
+}
+
+/** Bytes per element of a value type (a transpose's `elem_bytes`: the libraries move int8 / uint8 only). */
+export function elementBytes(type: ValueType): number {
+  return type === 'int8' || type === 'uint8' ? 1 : 4;
 }
