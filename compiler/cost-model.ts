@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { Board } from './boards.js';
 import type { Op, Program } from './ir/program.js';
 import { packageRoot } from './emit/paths.js';
+import { solveLinearSystem } from './linear-system.js';
 
 /** What a layer costs is fitted on: its MACs, the elements it reads and writes, and how many inner dot-product loops it starts. */
 export interface LayerFeatures {
@@ -126,24 +127,10 @@ export function predict(c: CostCoefficients, f: LayerFeatures): number {
   return c.perMac * f.macs + c.perInnerLoop * f.innerLoops + c.perOutput * f.outputElements + c.perInput * f.inputElements + c.perCall;
 }
 
-/** Solves the square system a·x = b by Gaussian elimination with partial pivoting; undefined when (nearly) singular. */
+/** a·x = b, or undefined when (nearly) singular. */
 function solve(a: number[][], b: number[]): number[] | undefined {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]!]);
   // relative threshold: the columns are normalised, so a pivot this small means dependent features
-  const tiny = 1e-10 * Math.max(...a.map((row, i) => Math.abs(row[i]!)));
-  for (let col = 0; col < n; col++) {
-    let pivot = col;
-    for (let r = col + 1; r < n; r++) if (Math.abs(m[r]![col]!) > Math.abs(m[pivot]![col]!)) pivot = r;
-    if (!(Math.abs(m[pivot]![col]!) > tiny)) return undefined;
-    [m[col], m[pivot]] = [m[pivot]!, m[col]!];
-    for (let r = 0; r < n; r++) {
-      if (r === col) continue;
-      const f = m[r]![col]! / m[col]![col]!;
-      for (let k = col; k <= n; k++) m[r]![k]! -= f * m[col]![k]!;
-    }
-  }
-  return m.map((row, i) => row[n]! / row[i]!);
+  return solveLinearSystem(a, b, 1e-10 * Math.max(...a.map((row, i) => Math.abs(row[i]!))));
 }
 
 const FEATURES: ((f: LayerFeatures) => number)[] = [(f) => f.macs, (f) => f.innerLoops, (f) => f.outputElements, (f) => f.inputElements, () => 1];

@@ -18,6 +18,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Op } from '../ir/program.js';
 import { packageRoot } from '../emit/paths.js';
+import { solveLinearSystem } from '../linear-system.js';
 
 /** Layer kinds the cost table models: every kind a library can run instead of ours. */
 export const COST_KINDS = ['conv_1x1', 'conv_kxk', 'depthwise', 'fully_connected', 'add', 'mul', 'max_pool', 'avg_pool', 'softmax'] as const;
@@ -143,23 +144,8 @@ export function costTableFor(cpu: string): CostTable | undefined {
 
 // ---- fitting -------------------------------------------------------------
 
-/** Solves the square system a x = b (Gaussian elimination, partial pivoting); undefined when singular. */
-function solve(a: number[][], b: number[]): number[] | undefined {
-  const n = b.length;
-  const m = a.map((row, i) => [...row, b[i]!]);
-  for (let c = 0; c < n; c++) {
-    let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
-    if (Math.abs(m[p]![c]!) < 1e-12) return undefined;
-    [m[c], m[p]] = [m[p]!, m[c]!];
-    for (let r = 0; r < n; r++) {
-      if (r === c) continue;
-      const f = m[r]![c]! / m[c]![c]!;
-      for (let k = c; k <= n; k++) m[r]![k]! -= f * m[c]![k]!;
-    }
-  }
-  return m.map((row, i) => row[n]! / row[i]!);
-}
+/** a x = b, or undefined when singular. */
+const solve = (a: number[][], b: number[]): number[] | undefined => solveLinearSystem(a, b, 1e-12);
 
 const featureVector = (f: ShapeFeatures): number[] => [1, f.outputs, f.macs, f.patch, f.edge];
 
