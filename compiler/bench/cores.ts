@@ -52,7 +52,7 @@ export interface BenchCore {
 }
 
 /** CMSIS-NN for the core: its DSP or MVE code path follows -mcpu (the board's cmsisNnVariant). */
-function cmsisNnLink(root: string, target: CortexMTarget, cacheDir: string): LinkExtra {
+export function cmsisNnLink(root: string, target: CortexMTarget, cacheDir: string): LinkExtra {
   const lib: KernelLibrary = {
     id: 'cmsis-nn', root, includes: [join(root, 'Include')], defines: [],
     sources: walk(join(root, 'Source'), (n) => n.endsWith('.c') && !/_f(16|32)\.c$/.test(n) && n !== 'arm_nntables_flt.c'),

@@ -21,12 +21,11 @@ import { dirname, join, resolve } from 'node:path';
 import { compileModel } from '../pipeline.js';
 import { randomSamples } from '../verify/samples.js';
 import { valueBytes, type Value } from '../ir/program.js';
-import { libraryArchive, walk, type KernelLibrary } from '../verify/libraries.js';
 import { EdgecError } from '../errors.js';
 import { buildArmElf, MPS2_AN386, MPS2_AN500, MPS3_AN547, runQemu, type CortexMTarget, type QemuRun } from './cortex-m.js';
-import { buildRiscvElf, RISCV_CC, runQemuRiscv, RV32_VIRT } from './riscv.js';
-import { templatesDir } from '../emit/paths.js';
+import { buildRiscvElf, runQemuRiscv } from './riscv.js';
 import { layerLabel, layerModelBytes, type LayerSpec } from './layer-models.js';
+import { cmsisNnLink, espNnLink, type LinkExtra } from './cores.js';
 import {
   COST_KINDS, costKindOf, costTablePath, fitCoefficients, shapeFeatures,
   type CostKind, type CostTable, type FittedCost, type Implementation,
@@ -90,9 +89,6 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
   ],
 };
 
-/** A compiled kernel library for one core: its archive and what the generated code needs to include it. */
-interface BuiltLibrary { archive: string; includeDirs: string[]; defines: string[] }
-
 /** A core the script can measure: the board whose flags and library code path it builds with, and its QEMU harness. */
 interface MeasuredCore {
   cpu: string;
@@ -100,44 +96,17 @@ interface MeasuredCore {
   library: 'cmsis-nn' | 'esp-nn';
   /** Environment variable naming the library checkout. */
   libraryEnv: string;
-  buildLibrary(root: string, cacheDir: string): BuiltLibrary;
+  buildLibrary(root: string, cacheDir: string): LinkExtra;
   /** Builds the model folder (with the library when given) into an ELF and runs it: instructions and outputs. */
-  run(modelDir: string, inputs: Uint8Array[], dir: string, outputBytes: number[], lib?: BuiltLibrary): QemuRun;
-}
-
-/** CMSIS-NN from the checkout, compiled for the core (DSP path chosen by -mcpu) once into a cached archive. */
-function cmsisNnArchive(root: string, target: CortexMTarget, cacheDir: string): BuiltLibrary {
-  const lib: KernelLibrary = {
-    id: 'cmsis-nn', root, includes: [join(root, 'Include')], defines: [],
-    sources: walk(join(root, 'Source'), (n) => n.endsWith('.c') && !/_f(16|32)\.c$/.test(n) && n !== 'arm_nntables_flt.c'),
-    libraryFlags: [...target.cpuFlags, '-std=c99', '-O2', '-w', '-ffunction-sections', '-fdata-sections'],
-  };
-  return { archive: libraryArchive(lib, { cc: 'arm-none-eabi-gcc', ar: 'arm-none-eabi-ar', cacheDir }), includeDirs: [join(root, 'Include')], defines: [] };
-}
-
-/**
- * ESP-NN from the checkout for the ESP32-C3 (RV32IMC): its generic optimised
- * C (CONFIG_NN_OPTIMIZED without an S3/P4 target, as ESP-IDF builds it for
- * the C3), without the S3/P4 assembly and the float logistic (no libm here).
- */
-function espNnArchive(root: string, cacheDir: string): BuiltLibrary {
-  const defines = ['CONFIG_NN_OPTIMIZED'];
-  const includes = [join(root, 'include'), join(root, 'src', 'common')];
-  const lib: KernelLibrary = {
-    id: 'esp-nn', root, includes, defines: defines.map((d) => `-D${d}`),
-    sources: walk(join(root, 'src'), (n) => n.endsWith('.c') && !/esp32s3|esp32p4|logistic/.test(n)),
-    libraryFlags: [...RV32_VIRT.cpuFlags, '-std=gnu99', '-O2', '-w', '-ffreestanding', '-ffunction-sections', '-fdata-sections',
-      '-isystem', join(templatesDir(), 'harness', 'riscv', 'include'), ...defines.map((d) => `-D${d}`)],
-  };
-  return { archive: libraryArchive(lib, { cc: RISCV_CC, ar: 'riscv64-unknown-elf-ar', cacheDir }), includeDirs: includes, defines };
+  run(modelDir: string, inputs: Uint8Array[], dir: string, outputBytes: number[], lib?: LinkExtra): QemuRun;
 }
 
 function armCore(cpu: string, board: string, target: CortexMTarget): MeasuredCore {
   return {
     cpu, board, library: 'cmsis-nn', libraryEnv: 'CMSIS_NN_PATH',
-    buildLibrary: (root, cacheDir) => cmsisNnArchive(root, target, cacheDir),
+    buildLibrary: (root, cacheDir) => cmsisNnLink(root, target, cacheDir),
     run: (modelDir, inputs, dir, outputBytes, lib) => runQemu(buildArmElf(modelDir, 'layer', inputs, dir, {
-      opt: '-O2', target, extraSources: lib ? [lib.archive] : [], includeDirs: lib?.includeDirs ?? [], defines: lib?.defines,
+      opt: '-O2', target, extraSources: lib?.extraSources ?? [], includeDirs: lib?.includeDirs ?? [], defines: lib?.defines,
     }), outputBytes, target),
   };
 }
@@ -149,9 +118,10 @@ const CORES: Record<string, MeasuredCore> = {
   'cortex-m55': armCore('cortex-m55', 'corstone-300', MPS3_AN547),
   rv32imc: {
     cpu: 'rv32imc', board: 'esp32c3', library: 'esp-nn', libraryEnv: 'ESP_NN_PATH',
-    buildLibrary: espNnArchive,
+    // the generic optimised C an ESP32-C3 build uses
+    buildLibrary: (root, cacheDir) => espNnLink(root, cacheDir, true),
     run: (modelDir, inputs, dir, outputBytes, lib) => runQemuRiscv(buildRiscvElf(modelDir, 'layer', inputs, dir, {
-      opt: '-O2', extraSources: lib ? [lib.archive] : [], includeDirs: lib?.includeDirs ?? [], defines: lib?.defines,
+      opt: '-O2', extraSources: lib?.extraSources ?? [], includeDirs: lib?.includeDirs ?? [], defines: lib?.defines,
     }), outputBytes),
   },
 };
@@ -159,7 +129,7 @@ const CORES: Record<string, MeasuredCore> = {
 interface Measurement { kind: CostKind; layer: string; implementation: Implementation; features: ReturnType<typeof shapeFeatures>; instructions: number; outputs: Uint8Array }
 
 /** Builds and runs one single-layer model with one implementation; undefined when that implementation does not run the layer. */
-function measureOne(spec: LayerSpec, impl: Implementation, core: MeasuredCore, work: string, lib?: BuiltLibrary): Measurement | undefined {
+function measureOne(spec: LayerSpec, impl: Implementation, core: MeasuredCore, work: string, lib?: LinkExtra): Measurement | undefined {
   const label = layerLabel(spec);
   const c = compileModel(`${label}.onnx`, {
     name: 'layer', modelBytes: layerModelBytes(spec), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc',
