@@ -13,11 +13,7 @@
  *  +-FLT_MAX without one). Output must not alias input. No scratch buffer.
  */
 #include "edgec_kernels.h"
-
-static float clamp_f32(float v, float lo, float hi)
-{
-  return v < lo ? lo : (v > hi ? hi : v);
-}
+#include "edgec_fixedpoint.h"
 
 void edgec_conv_f32(const edgec_conv_f32_params_t *p, const float *input, const float *filter, const float *bias,
                     float *output)
@@ -49,7 +45,7 @@ void edgec_conv_f32(const edgec_conv_f32_params_t *p, const float *input, const 
               for (ic = 0; ic < in_per_group; ++ic) acc += xp[ic] * wp[ic];
             }
           }
-          y[((size_t)oy * p->out_w + ox) * p->out_c + oc] = clamp_f32(acc, p->act_min, p->act_max);
+          y[((size_t)oy * p->out_w + ox) * p->out_c + oc] = edgec_clamp_f32(acc, p->act_min, p->act_max);
         }
       }
     }

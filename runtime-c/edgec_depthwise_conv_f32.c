@@ -11,11 +11,7 @@
  *  Output must not alias input. No scratch buffer.
  */
 #include "edgec_kernels.h"
-
-static float clamp_f32(float v, float lo, float hi)
-{
-  return v < lo ? lo : (v > hi ? hi : v);
-}
+#include "edgec_fixedpoint.h"
 
 void edgec_depthwise_conv_f32(const edgec_conv_f32_params_t *p, const float *input, const float *filter,
                               const float *bias, float *output)
@@ -41,7 +37,7 @@ void edgec_depthwise_conv_f32(const edgec_conv_f32_params_t *p, const float *inp
               acc += x[((size_t)iy * p->in_w + ix) * p->in_c + ic] * filter[((size_t)ky * p->k_w + kx) * p->out_c + oc];
             }
           }
-          y[((size_t)oy * p->out_w + ox) * p->out_c + oc] = clamp_f32(acc, p->act_min, p->act_max);
+          y[((size_t)oy * p->out_w + ox) * p->out_c + oc] = edgec_clamp_f32(acc, p->act_min, p->act_max);
         }
       }
     }

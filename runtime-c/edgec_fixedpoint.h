@@ -33,6 +33,12 @@ static inline int32_t edgec_clamp_s32(int32_t x, int32_t lo, int32_t hi)
   return x < lo ? lo : (x > hi ? hi : x);
 }
 
+/* Float kernels' fused Relu / Clip (act_min, act_max in real units). */
+static inline float edgec_clamp_f32(float x, float lo, float hi)
+{
+  return x < lo ? lo : (x > hi ? hi : x);
+}
+
 static inline int8_t edgec_sat_s8(int32_t x)
 {
   return (int8_t)(x < -128 ? -128 : (x > 127 ? 127 : x));

@@ -11,6 +11,7 @@
  *  Output must not alias input.
  */
 #include "edgec_kernels.h"
+#include "edgec_fixedpoint.h"
 
 void edgec_fully_connected_f32(const edgec_fc_f32_params_t *p, const float *input, const float *filter,
                                const float *bias, float *output)
@@ -23,7 +24,7 @@ void edgec_fully_connected_f32(const edgec_fc_f32_params_t *p, const float *inpu
       const float *w = filter + (size_t)o * p->in_depth;
       float acc = bias ? bias[o] : 0.0f;
       for (i = 0; i < p->in_depth; ++i) acc += w[i] * x[i];
-      y[o] = acc < p->act_min ? p->act_min : (acc > p->act_max ? p->act_max : acc);
+      y[o] = edgec_clamp_f32(acc, p->act_min, p->act_max);
     }
   }
 }
