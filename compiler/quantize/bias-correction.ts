@@ -12,8 +12,8 @@
  * the output SQNR (quantize/auto-method.ts).
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
-import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
-import { writeOnnx } from './onnx-writer.js';
+import type { NamedTensor } from '../verify/reference.js';
+import { forEachSampleValues } from './calibrate.js';
 import { WEIGHTED_OPS } from './quantize.js';
 
 /** Per-input-channel means of every weighted layer's activation input, by node name. */
@@ -30,8 +30,6 @@ function inputChannelAxis(node: Node, rank: number): number | undefined {
 export async function inputChannelMeans(graph: Graph, samples: NamedTensor[][]): Promise<ChannelMeans> {
   const layers = graph.nodes.filter((n) => WEIGHTED_OPS.has(n.opType) && graph.tensors.get(n.inputs[1] ?? '')?.data && !graph.tensors.get(n.inputs[0] ?? '')?.data);
   const names = [...new Set(layers.map((n) => n.inputs[0] as string))];
-  const inputs = new Set(graph.inputs);
-  const exposed = names.filter((n) => !inputs.has(n));
   const sums = new Map<string, { sum: Float64Array; count: number; axis: number }>();
   for (const n of layers) {
     const x = graph.tensors.get(n.inputs[0] as string) as Tensor;
@@ -39,24 +37,17 @@ export async function inputChannelMeans(graph: Graph, samples: NamedTensor[][]):
     if (axis === undefined || sums.has(x.name)) continue;
     sums.set(x.name, { sum: new Float64Array(x.shape[axis] as number), count: 0, axis });
   }
-  const session = await openReference(writeOnnx(graph, exposed));
-  try {
-    for (const sample of samples) {
-      const results = exposed.length > 0 ? await runReference(session, sample, exposed) : new Map();
-      for (const t of sample) results.set(t.name, t.data);
-      for (const [name, acc] of sums) {
-        const data = results.get(name);
-        const shape = (graph.tensors.get(name) as Tensor).shape;
-        if (!data) continue;
-        const channels = shape[acc.axis] as number;
-        const inner = shape.slice(acc.axis + 1).reduce((a, b) => a * b, 1);
-        for (let i = 0; i < data.length; i++) acc.sum[Math.floor(i / inner) % channels] += Number(data[i]);
-        acc.count += data.length / channels;
-      }
+  await forEachSampleValues(graph, names, samples, 1, (results) => {
+    for (const [name, acc] of sums) {
+      const data = results.get(name);
+      const shape = (graph.tensors.get(name) as Tensor).shape;
+      if (!data) continue;
+      const channels = shape[acc.axis] as number;
+      const inner = shape.slice(acc.axis + 1).reduce((a, b) => a * b, 1);
+      for (let i = 0; i < data.length; i++) acc.sum[Math.floor(i / inner) % channels] += Number(data[i]);
+      acc.count += data.length / channels;
     }
-  } finally {
-    await session.release();
-  }
+  });
   const means: ChannelMeans = new Map();
   for (const n of layers) {
     const acc = sums.get(n.inputs[0] as string);

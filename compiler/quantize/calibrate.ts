@@ -5,7 +5,7 @@
  * min/max first, so they take a second pass over the samples.
  */
 import type { Graph } from '../ir/graph.js';
-import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
+import { openReference, runReference, type NamedTensor, type TensorData } from '../verify/reference.js';
 import { writeOnnx } from './onnx-writer.js';
 import { needsHistogram, rangeOf, TensorStats, type CalibrationMethod, type Range } from './ranges.js';
 
@@ -40,31 +40,42 @@ export function rangesFrom(stats: Map<string, TensorStats>, method: CalibrationM
   return ranges;
 }
 
-/** Range (and, with `histograms`, histogram) statistics of `names` over the samples. */
-export async function collectStats(graph: Graph, names: string[], samples: NamedTensor[][], options: { histograms: boolean; progress?: CalibrationOptions['progress'] }): Promise<Map<string, TensorStats>> {
-  const stats = new Map(names.map((n) => [n, new TensorStats()]));
+/**
+ * Runs the float graph over every sample `passes` times with `names` exposed
+ * as outputs; `visit` gets each run's values of them (graph inputs too).
+ */
+export async function forEachSampleValues(graph: Graph, names: string[], samples: NamedTensor[][], passes: number,
+  visit: (values: Map<string, TensorData>, pass: number, sample: number) => void): Promise<void> {
   const inputs = new Set(graph.inputs);
   const exposed = names.filter((n) => !inputs.has(n));
   const session = await openReference(writeOnnx(graph, exposed));
-  const passes = options.histograms ? 2 : 1;
   try {
     for (let pass = 0; pass < passes; pass++) {
-      const label = passes === 1 ? 'calibrating' : pass === 0 ? 'calibrating (ranges)' : 'calibrating (histograms)';
       for (let s = 0; s < samples.length; s++) {
         const sample = samples[s];
-        const results = exposed.length > 0 ? await runReference(session, sample, exposed) : new Map();
+        const results = exposed.length > 0 ? await runReference(session, sample, exposed) : new Map<string, TensorData>();
         for (const t of sample) results.set(t.name, t.data);
-        for (const [name, st] of stats) {
-          const data = results.get(name);
-          if (!data) continue;
-          if (pass === 0) st.observeRange(data);
-          else st.observeHistogram(data);
-        }
-        options.progress?.(s + 1, samples.length, label);
+        visit(results, pass, s);
       }
     }
   } finally {
     await session.release();
   }
+}
+
+/** Range (and, with `histograms`, histogram) statistics of `names` over the samples. */
+export async function collectStats(graph: Graph, names: string[], samples: NamedTensor[][], options: { histograms: boolean; progress?: CalibrationOptions['progress'] }): Promise<Map<string, TensorStats>> {
+  const stats = new Map(names.map((n) => [n, new TensorStats()]));
+  const passes = options.histograms ? 2 : 1;
+  await forEachSampleValues(graph, names, samples, passes, (results, pass, s) => {
+    for (const [name, st] of stats) {
+      const data = results.get(name);
+      if (!data) continue;
+      if (pass === 0) st.observeRange(data);
+      else st.observeHistogram(data);
+    }
+    const label = passes === 1 ? 'calibrating' : pass === 0 ? 'calibrating (ranges)' : 'calibrating (histograms)';
+    options.progress?.(s + 1, samples.length, label);
+  });
   return stats;
 }
