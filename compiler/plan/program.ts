@@ -39,6 +39,12 @@ export interface ProgramPlanOptions {
   inPlaceAllowed?: (op: Op) => boolean;
   /** `--keep-inputs`: model inputs live to the end, so invoke() leaves them intact (costs arena bytes). */
   keepInputs?: boolean;
+  /**
+   * Keep every sharing op the planner can apply, even where it does not make
+   * the arena smaller: for measuring the sharing kernels' cost
+   * (bench/measure-kernel-costs.ts), never for a build.
+   */
+  shareWherePossible?: boolean;
 }
 
 /**
@@ -263,12 +269,13 @@ function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptio
     sharing = refused.reduce(without, sharing);
     plan = planOf(sharing);
   }
-  for (const op of ops) {
+  for (const op of options.shareWherePossible ? [] : ops) {
     if (!sharing.dw.has(op) && !sharing.pw.has(op)) continue;
     const trial = planOf(without(sharing, op));
     if (trial.arenaBytes <= plan.arenaBytes) [sharing, plan] = [without(sharing, op), trial];
   }
-  if (ops.some((op) => (sharing.dw.has(op) || sharing.pw.has(op)) && !applied(plan, op)) || plain.arenaBytes <= plan.arenaBytes) {
+  const noGain = plain.arenaBytes <= plan.arenaBytes && !options.shareWherePossible;
+  if (ops.some((op) => (sharing.dw.has(op) || sharing.pw.has(op)) && !applied(plan, op)) || noGain) {
     return { ops: ops.slice(), plan: plain };
   }
   for (const op of ops) {
