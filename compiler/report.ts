@@ -4,6 +4,7 @@ import { valueBytes, type WeightStorage } from './ir/program.js';
 import { codeSize, type LibraryCode } from './emit/code-size.js';
 import { displayName } from './errors.js';
 import { boardTime, costModelData, costVariant, estimateLayer, layerFeatures } from './cost-model.js';
+import { costKindOf, costTableFor, estimateInstructions, type Implementation } from './backends/kernel-costs.js';
 import type { Op } from './ir/program.js';
 import type { KernelChoice } from './backends/index.js';
 
@@ -158,13 +159,30 @@ export function kernelReason(op: Op, choice: KernelChoice, backendId: string, ta
   return backendId === 'portable' ? 'portable backend (edgec\'s own kernels, no dependency)' : `portable (${backendId} not used for ${op.kind})`;
 }
 
-/** Per-layer estimates from the cost model; undefined when the data is missing. */
+/**
+ * Per-layer estimates; undefined when the data is missing. On the Cortex-M4
+ * from the cost model fitted to traced layers of whole models (the closest
+ * to a whole inference); on another core with a kernel cost table (the one
+ * `--backend auto` chooses by, measured on that core for ours and the
+ * library) from that table for the layers it covers, the rest from the
+ * Cortex-M4 model.
+ */
 function layerEstimates(c: Compiled, choices: KernelChoice[]): { perLayer: LayerReport['estimate'][]; summary?: EstimateSummary } {
   const data = costModelData();
   if (!data) return { perLayer: c.program.ops.map(() => undefined) };
   const assumptions = new Set<string>();
   const variantsUsed = new Set<string>();
+  const cpu = c.board.cpu;
+  const coreTable = hasOwnCore(cpu) ? undefined : costTableFor(cpu);
+  let fromCoreTable = 0;
   const perLayer = c.program.ops.map((op, i) => {
+    const impl = choices[i]!.backend as Implementation;
+    const measured = coreTable ? estimateInstructions(coreTable, op, impl) : undefined;
+    if (measured !== undefined) {
+      fromCoreTable++;
+      const t = boardTime(c.board, measured);
+      return { instructions: measured, from: `${cpu} kernel-cost table: ${costKindOf(op)} ${impl}`, ms: t?.ms, mJ: t?.mJ };
+    }
     const { variant, assumption } = costVariant(c.board, choices[i]!.backend);
     const costs = data.variants[variant] ?? data.variants['portable-dsp'];
     if (!costs) return undefined;
@@ -177,11 +195,13 @@ function layerEstimates(c: Compiled, choices: KernelChoice[]): { perLayer: Layer
   });
   const instructions = perLayer.reduce((a, l) => a + (l?.instructions ?? 0), 0);
   const t = boardTime(c.board, instructions);
-  const cpu = c.board.cpu;
   const time = t
     ? `${c.board.cyclesPerInstruction} cycles/instruction (${firstClause(c.board.sources?.cyclesPerInstruction)}) at ${(c.board.clockHz! / 1e6).toFixed(0)} MHz${t.mJ !== undefined ? `, ${c.board.activePowerMw} mW active (${firstClause(c.board.sources?.activePowerMw)})` : ', no power figure for this board'}; sources: board ${c.board.id}`
     : undefined;
-  const basis = `ESTIMATE: instructions from a per-kernel cost model fitted to per-layer counts on QEMU Cortex-M4 (${[...variantsUsed].join(', ')}; compiler/data/cost-model.json)${hasOwnCore(cpu) ? '' : `, applied to ${cpu}`}${assumptions.size ? `; ${[...assumptions].join('; ')}` : ''}; ${time ? `time = instructions x ${time}` : `no time: board ${c.board.id} has no clockHz / cyclesPerInstruction`}`;
+  const m4Model = `a per-kernel cost model fitted to per-layer counts on QEMU Cortex-M4 (${[...variantsUsed].join(', ')}; compiler/data/cost-model.json)${hasOwnCore(cpu) ? '' : `, applied to ${cpu}`}${assumptions.size ? `; ${[...assumptions].join('; ')}` : ''}`;
+  const sources = fromCoreTable === 0 ? m4Model
+    : `the ${cpu} kernel-cost table measured on QEMU for ${fromCoreTable} of ${perLayer.length} layers (compiler/data/kernel-costs/${cpu}.json)${variantsUsed.size ? `, the others from ${m4Model}` : ''}`;
+  const basis = `ESTIMATE: instructions from ${sources}; ${time ? `time = instructions x ${time}` : `no time: board ${c.board.id} has no clockHz / cyclesPerInstruction`}`;
   return { perLayer, summary: { instructions, ms: t?.ms, mJ: t?.mJ, basis } };
 }
 
