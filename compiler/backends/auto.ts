@@ -14,6 +14,10 @@
  *     for its parameters and the table estimates it more than
  *     LIBRARY_MARGIN cheaper than ours (below that the estimate's error, the
  *     extra dependency and the library's code in flash are not worth it).
+ *     A layer the table cannot estimate (no fit for its kind, or a fit over
+ *     MAX_TRUSTED_FIT_ERROR) follows the library's median ratio over every
+ *     shape measured on the core: the library where that is under
+ *     1 - LIBRARY_MARGIN (Helium CMSIS-NN on the M55), else ours.
  *  3. Memory: library layers whose estimated saving is under RAM_MARGIN and
  *     where ours could change the memory (a sharing kernel: in-place
  *     depthwise, overlapped pointwise; or a library scratch buffer) are all
@@ -28,7 +32,8 @@
  *     library saves RAM_MARGIN or more.
  *  4. The library layers together must save DEPENDENCY_MARGIN of the model's
  *     estimated instructions, else no layer calls it: a dependency to install
- *     (by hand on Arduino) and its code in flash are not worth less.
+ *     (by hand on Arduino) and its code in flash are not worth less. Layers
+ *     chosen by the median rule have no estimate to add: they keep the library.
  *  5. A board without a library gets the portable kernels everywhere; a board
  *     with a library but no measured cost table for its core keeps that
  *     library wherever it has a kernel (the behaviour before auto), and says so.
@@ -36,7 +41,7 @@
 import type { Op, Program } from '../ir/program.js';
 import type { Board } from '../boards.js';
 import { planAndOrderProgram, inPlaceDepthwiseCandidate, overlapPointwiseCandidate, type PlannedProgram, type ProgramPlanOptions } from '../plan/program.js';
-import { costKindOf, costTableFor, estimateInstructions, sharingVariantOf, type CostTable } from './kernel-costs.js';
+import { costKindOf, costTableFor, estimateInstructions, medianLibraryRatio, sharingVariantOf, type CostTable } from './kernel-costs.js';
 import type { Backend, KernelChoice } from './index.js';
 
 export type LibraryId = 'cmsis-nn' | 'esp-nn';
@@ -73,7 +78,12 @@ function costDecision(op: Op, lib: Backend, libId: LibraryId, table: CostTable):
   const ours = estimateInstructions(table, op, 'portable');
   const theirs = estimateInstructions(table, op, libId);
   if (ours === undefined || theirs === undefined) {
-    return { implementation: 'portable', reason: `portable: the ${table.cpu} cost table has no ${costKindOf(op) ?? op.kind} fit for ${ours === undefined ? 'portable' : libId}` };
+    // No (trusted) fit for this layer: the library's median over every shape measured on this core decides.
+    const what = `the ${table.cpu} cost table has no ${ours === undefined && theirs === undefined ? '' : theirs === undefined ? `${libId} ` : 'portable '}${costKindOf(op) ?? op.kind} fit`;
+    const overall = medianLibraryRatio(table, libId);
+    const ratio = overall ? `${libId} takes ${overall.median.toFixed(2)}x our instructions (median of ${overall.shapes} shapes measured on this core)` : `no ${libId} measurements`;
+    if (overall && overall.median < 1 - LIBRARY_MARGIN) return { implementation: libId, reason: `${libId}: ${what}; ${ratio}` };
+    return { implementation: 'portable', reason: `portable: ${what}; ${ratio}` };
   }
   const estimates = { portableEstimate: ours, libraryEstimate: theirs };
   if (theirs < ours * (1 - LIBRARY_MARGIN)) return { implementation: libId, reason: `${libId}: ${fmt(theirs)} est. instr vs portable ${fmt(ours)}`, ...estimates };
@@ -258,6 +268,8 @@ function dependencyRule(ops: readonly Op[], decisions: Map<string, AutoDecision>
   const key = (op: Op): string => op.outputs[0] ?? '';
   const chosen = ops.map((op) => decisions.get(key(op))!).filter((d) => d.implementation === libId);
   if (chosen.length === 0) return decisions;
+  // A layer chosen by the library's median speed on this core (no fit for it) has no estimate to add up: it is not a marginal gain.
+  if (chosen.some((d) => d.portableEstimate === undefined || d.libraryEstimate === undefined)) return decisions;
   const saving = chosen.reduce((a, d) => a + d.portableEstimate! - d.libraryEstimate!, 0);
   // Every layer the table covers, on ours (layers no library runs included: the model's cost, not the candidates').
   const total = ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0);

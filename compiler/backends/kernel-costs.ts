@@ -135,15 +135,45 @@ export function estimateWith(c: Coefficients, f: ShapeFeatures): number {
 }
 
 /**
+ * A fit whose largest error on its own measurements exceeds this is not
+ * used: the shape features miss what drives that kernel's cost (CMSIS-NN's
+ * Helium max pool on the M55 costs by 16-channel vectors: 4 channels take
+ * as long as 16).
+ */
+export const MAX_TRUSTED_FIT_ERROR = 0.4;
+
+/** The fit of a kind and implementation the estimates may use (measured, and within MAX_TRUSTED_FIT_ERROR). */
+export function trustedFit(table: CostTable, kind: CostKind, impl: Implementation): FittedCost | undefined {
+  const fit = table.kinds[kind]?.[impl];
+  return fit && fit.maxRelError <= MAX_TRUSTED_FIT_ERROR ? fit : undefined;
+}
+
+/**
  * Estimated instructions of `op` run by `impl`, or undefined when the table
- * has no fit for them. A sharing variant the table did not measure is
- * estimated as its plain kind (an underestimate: the variant costs more).
+ * has no trusted fit for them. A sharing variant the table did not measure
+ * is estimated as its plain kind (an underestimate: the variant costs more).
  */
 export function estimateInstructions(table: CostTable, op: Op, impl: Implementation): number | undefined {
   const kind = costKindOf(op);
   if (!kind) return undefined;
-  const fit = table.kinds[kind]?.[impl] ?? (isSharingKind(kind) ? table.kinds[PLAIN_KIND_OF[kind]]?.[impl] : undefined);
+  const fit = table.kinds[kind]?.[impl] ? trustedFit(table, kind, impl) : isSharingKind(kind) ? trustedFit(table, PLAIN_KIND_OF[kind], impl) : undefined;
   return fit ? Math.round(estimateWith(fit.coefficients, shapeFeatures(op))) : undefined;
+}
+
+/**
+ * The library's instructions over ours, median over every shape the table
+ * measured with both on this core: what a layer the table cannot estimate
+ * (no fit for its kind, or an untrusted one) is decided by.
+ */
+export function medianLibraryRatio(table: CostTable, impl: Implementation): { median: number; shapes: number } | undefined {
+  const ours = new Map(table.measurements.filter((m) => m.implementation === 'portable').map((m) => [`${m.kind}|${m.layer}`, m.instructions] as const));
+  const ratios = table.measurements
+    .filter((m) => m.implementation === impl && ours.has(`${m.kind}|${m.layer}`))
+    .map((m) => m.instructions / ours.get(`${m.kind}|${m.layer}`)!)
+    .sort((a, b) => a - b);
+  if (ratios.length === 0) return undefined;
+  const mid = ratios.length >> 1;
+  return { median: ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2, shapes: ratios.length };
 }
 
 /** The sharing variant's op kind for a plain conv / depthwise op (the kind the planner gives it when it shares memory). */

@@ -7,8 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  costKindOf, costTableFor, estimateInstructions, estimateWith, FEATURE_NAMES, fitCoefficients, LIBRARY_COST_KINDS, SHARING_COST_KINDS,
-  sharingVariantOf, shapeFeatures, type ShapeFeatures,
+  costKindOf, costTableFor, estimateInstructions, estimateWith, FEATURE_NAMES, fitCoefficients, LIBRARY_COST_KINDS, MAX_TRUSTED_FIT_ERROR,
+  medianLibraryRatio, SHARING_COST_KINDS, sharingVariantOf, shapeFeatures, trustedFit, type ShapeFeatures,
 } from '../../compiler/backends/kernel-costs.js';
 import type { Op } from '../../compiler/ir/program.js';
 import { compileModel } from '../../compiler/pipeline.js';
@@ -21,7 +21,9 @@ const conv = (params: Record<string, number>, kind: Op['kind'] = 'conv2d'): Op =
   macs: 4 * 4 * 8 * 8 * 9,
 });
 
-const LIBRARY_OF_CORE = { 'cortex-m4': 'cmsis-nn', 'cortex-m7': 'cmsis-nn', rv32imc: 'esp-nn' } as const;
+const LIBRARY_OF_CORE = { 'cortex-m4': 'cmsis-nn', 'cortex-m7': 'cmsis-nn', 'cortex-m55': 'cmsis-nn', rv32imc: 'esp-nn' } as const;
+/** Fits the features do not explain (kept in the table, not used by estimates): the Helium max pool costs by 16-channel vectors. */
+const UNTRUSTED: Record<string, string[]> = { 'cortex-m55': ['max_pool cmsis-nn'] };
 
 for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel cost table ${cpu}`, () => {
   const table = costTableFor(cpu);
@@ -38,8 +40,11 @@ for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel c
           expect(Number.isFinite(fit!.coefficients[name]), `${kind} ${impl} ${name}`).toBe(true);
           expect(fit!.coefficients[name]).toBeGreaterThanOrEqual(0);
         }
-        // A model, not a lookup: it must still be close on the shapes it was fitted on.
-        expect(fit!.maxRelError, `${kind} ${impl}`).toBeLessThan(0.4);
+        // A model, not a lookup: it must still be close on the shapes it was fitted on, or be known as unusable.
+        const untrusted = (UNTRUSTED[cpu] ?? []).includes(`${kind} ${impl}`);
+        if (untrusted) expect(fit!.maxRelError, `${kind} ${impl}`).toBeGreaterThan(MAX_TRUSTED_FIT_ERROR);
+        else expect(fit!.maxRelError, `${kind} ${impl}`).toBeLessThanOrEqual(MAX_TRUSTED_FIT_ERROR);
+        expect(trustedFit(table!, kind, impl), `${kind} ${impl}`).toBe(untrusted ? undefined : fit);
       }
     }
   });
@@ -50,6 +55,16 @@ for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel c
       const est = estimateWith(fit.coefficients, m.features);
       expect(Math.abs(est - m.instructions) / m.instructions, m.layer).toBeLessThanOrEqual(fit.maxRelError + 1e-3);
     }
+  });
+
+  it('gives the library\'s median ratio over the shapes measured with both', () => {
+    const r = medianLibraryRatio(table!, library)!;
+    const pairs = table!.measurements.filter((m) => m.implementation === library).length;
+    expect(r.shapes).toBe(pairs);
+    expect(r.median).toBeGreaterThan(0);
+    // CMSIS-NN's Helium kernels beat ours on the M55; on the M4 and M7 ours are faster (README "Other cores").
+    if (cpu === 'cortex-m55') expect(r.median).toBeLessThan(0.6);
+    if (cpu === 'cortex-m4' || cpu === 'cortex-m7') expect(r.median).toBeGreaterThan(1);
   });
 
   it('has no table for a core nobody measured (auto then keeps the board\'s library)', () => {
