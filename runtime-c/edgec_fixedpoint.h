@@ -44,6 +44,11 @@ static inline int8_t edgec_sat_s8(int32_t x)
   return (int8_t)(x < -128 ? -128 : (x > 127 ? 127 : x));
 }
 
+static inline int16_t edgec_sat_s16(int32_t x)
+{
+  return (int16_t)(x < -32768 ? -32768 : (x > 32767 ? 32767 : x));
+}
+
 /* Count leading zeros of a 32-bit value; 32 for 0. */
 static inline int32_t edgec_clz_u32(uint32_t x)
 {

@@ -16,6 +16,7 @@
 #define EDGEC_KERNELS_H
 
 #include "edgec.h"
+#include "edgec_lstm.h"
 
 #ifdef __cplusplus
 extern "C" {

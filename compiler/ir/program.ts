@@ -49,6 +49,8 @@ export type OpKind =
   | 'concat' | 'pad' | 'transpose'
   | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear'
   | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where'
+  // TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, integer (ops/lstm.ts)
+  | 'lstm'
   // layers kept in float32 (ops/float-layer.ts): same families, float kernels
   | 'conv2d_f32' | 'depthwise_conv2d_f32' | 'fully_connected_f32';
 
