@@ -19,6 +19,11 @@
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
+#include "edgec_dsp.h"
+
+#if !EDGEC_DSP
+#include "edgec_dot.h"
+#endif
 
 #include <string.h>
 
@@ -91,8 +96,32 @@ static int16_t lstm_tanh_s16(int16_t x, int32_t mult, int32_t shift)
   return (int16_t)(r >> 8);
 }
 
+/* acc[0..rows) += w[r] . (x + off) for the rows of w (stride n); four rows
+ * share each input load (SXTB16/SMLAD with the Arm DSP extension). */
+static void lstm_rows(const int8_t *x, const int8_t *w, int32_t n, int32_t off, int32_t rows, int32_t *acc)
+{
+  int32_t r = 0;
+  if (rows == 4) {
+#if EDGEC_DSP
+    edgec_dot_4r1c(x, w, n, n, off, acc);
+#else
+    edgec_dot4_s8(x, w, n, off, acc);
+#endif
+    return;
+  }
+  for (; r < rows; r++) {
+    const int8_t *wr = w + r * n;
+#if EDGEC_DSP
+    acc[r] = edgec_dot_1r1c(x, wr, n, off, acc[r]);
+#else
+    int32_t k;
+    for (k = 0; k < n; k++) acc[r] += (int32_t)wr[k] * ((int32_t)x[k] + off);
+#endif
+  }
+}
+
 /* One gate for one batch row: sat16(sat16(W x + b) + sat16(R h)), then its
- * activation, into gate[hidden]. */
+ * activation, into gate[hidden]; four hidden units at a time. */
 static void lstm_gate(const edgec_lstm_params_t *p, int32_t g, const int8_t *x, const int8_t *h, const int8_t *w_in,
                       const int8_t *w_rec, const int32_t *bias, int32_t sigmoid, int16_t *gate)
 {
@@ -102,19 +131,20 @@ static void lstm_gate(const edgec_lstm_params_t *p, int32_t g, const int8_t *x, 
   const int8_t *wr = w_rec + (int32_t)g * n_h * n_h;
   const int32_t *b = bias + (int32_t)g * n_h;
   const int32_t h_offset = -p->hidden_zero_point;
-  int32_t j, k;
-  for (j = 0; j < n_h; j++) {
-    int32_t acc_in = b[j];
-    int32_t acc_rec = 0;
-    int32_t from_input, from_state;
-    for (k = 0; k < n_in; k++) acc_in += (int32_t)wi[j * n_in + k] * ((int32_t)x[k] + p->input_offset);
-    for (k = 0; k < n_h; k++) acc_rec += (int32_t)wr[j * n_h + k] * ((int32_t)h[k] + h_offset);
-    from_input = edgec_sat_s16(edgec_requantize(acc_in, p->in_mult[g], p->in_shift[g]));
-    from_state = edgec_sat_s16(edgec_requantize(acc_rec, p->rec_mult[g], p->rec_shift[g]));
-    {
+  int32_t j, r;
+  for (j = 0; j < n_h; j += 4) {
+    const int32_t rows = n_h - j < 4 ? n_h - j : 4;
+    int32_t acc_in[4] = {0, 0, 0, 0};
+    int32_t acc_rec[4] = {0, 0, 0, 0};
+    for (r = 0; r < rows; r++) acc_in[r] = b[j + r];
+    lstm_rows(x, wi + j * n_in, n_in, p->input_offset, rows, acc_in);
+    lstm_rows(h, wr + j * n_h, n_h, h_offset, rows, acc_rec);
+    for (r = 0; r < rows; r++) {
+      const int32_t from_input = edgec_sat_s16(edgec_requantize_ch(acc_in[r], p->in_mult[g], p->in_shift[g]));
+      const int32_t from_state = edgec_sat_s16(edgec_requantize_ch(acc_rec[r], p->rec_mult[g], p->rec_shift[g]));
       const int16_t pre = edgec_sat_s16(from_input + from_state);
       /* TFLM's gate tanh: input scale 2^-12, i.e. multiplier 3 and no shift */
-      gate[j] = sigmoid ? lstm_sigmoid_s16(pre) : lstm_tanh_s16(pre, 3, 0);
+      gate[j + r] = sigmoid ? lstm_sigmoid_s16(pre) : lstm_tanh_s16(pre, 3, 0);
     }
   }
 }
@@ -142,8 +172,8 @@ void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8
       lstm_gate(p, GATE_INPUT, x, h, w_in, w_rec, bias, 1, input_gate);
       lstm_gate(p, GATE_CELL, x, h, w_in, w_rec, bias, p->cell_gate_sigmoid, cell_gate);
       for (j = 0; j < n_h; j++) {
-        const int16_t kept = edgec_sat_s16(edgec_requantize((int32_t)forget_gate[j] * c[j], p->forget_mult, p->forget_shift));
-        const int16_t added = edgec_sat_s16(edgec_requantize((int32_t)input_gate[j] * cell_gate[j], p->update_mult, p->update_shift));
+        const int16_t kept = edgec_sat_s16(edgec_requantize_ch((int32_t)forget_gate[j] * c[j], p->forget_mult, p->forget_shift));
+        const int16_t added = edgec_sat_s16(edgec_requantize_ch((int32_t)input_gate[j] * cell_gate[j], p->update_mult, p->update_shift));
         int16_t next = edgec_sat_s16((int32_t)kept + added);
         if (p->cell_clip > 0) next = (int16_t)edgec_clamp_s32(next, -p->cell_clip, p->cell_clip);
         c[j] = next;
@@ -152,7 +182,7 @@ void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8
       lstm_gate(p, GATE_OUTPUT, x, h, w_in, w_rec, bias, 1, forget_gate);
       for (j = 0; j < n_h; j++) {
         const int32_t squashed = lstm_tanh_s16(c[j], p->tanh_cell_mult, p->tanh_cell_shift);
-        const int32_t v = edgec_requantize(squashed * forget_gate[j], p->hidden_mult, p->hidden_shift) + p->hidden_zero_point;
+        const int32_t v = edgec_requantize_ch(squashed * forget_gate[j], p->hidden_mult, p->hidden_shift) + p->hidden_zero_point;
         h[j] = edgec_sat_s8(v);
       }
       memcpy(output + row * n_h, h, (size_t)n_h);
