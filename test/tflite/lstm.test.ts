@@ -21,6 +21,8 @@ import { randomSamples } from '../../compiler/verify/samples.js';
 import type { NamedTensor } from '../../compiler/verify/reference.js';
 import type { Program } from '../../compiler/ir/program.js';
 import { compareRunWithTflm, tflmPython } from '../helpers/tflm.js';
+import { benchModel } from '../../compiler/bench/bench.js';
+import { ARM_CC, QEMU_ARM, toolAvailable } from '../../compiler/bench/cortex-m.js';
 
 const FX = 'test/fixtures/recurrent';
 const HELD_OUT = `${FX}/test_torch_lstm_bf_x.npy`; // [40, 1, 16, 2] float: 40 sequences, batch-first
@@ -97,6 +99,20 @@ describe('UNIDIRECTIONAL_SEQUENCE_LSTM (int8, int16 cell state): byte-equal to T
     const source = c.emitted.files.find((f) => f.path === 'm.c')!.contents;
     expect(source).toContain('edgec_lstm_s8(&p,');
   });
+});
+
+/**
+ * The Cortex-M4 build (SXTB16/SMLAD dot products, edgec_dsp.h) on QEMU gives
+ * the host build's bytes (the host build is the one byte-equal to TFLM above),
+ * on a random full-range int8 input.
+ */
+describe.skipIf(!toolAvailable(ARM_CC) || !toolAvailable(QEMU_ARM))('UNIDIRECTIONAL_SEQUENCE_LSTM on Cortex-M4 (QEMU)', () => {
+  for (const file of ['lstm_h8_seq.tflite', 'lstm_batch2.tflite']) {
+    it(`${file}: DSP path equals the host build`, () => {
+      const r = benchModel(`${FX}/${file}`, { board: 'nucleo-f446re', backend: 'portable', opts: ['-O2'], checkHost: true });
+      expect(r.builds[0]!.matchesHost).toBe(true);
+    }, 120_000);
+  }
 });
 
 /** The generated C of `c` run natively on `samples` (raw input bytes back to back): its raw output bytes. */
