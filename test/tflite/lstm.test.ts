@@ -131,14 +131,17 @@ function runCompiled(c: Compiled, inputBytes: Uint8Array, samples: number): Uint
  * the 40 held-out sequences, of the converter's full-int8 twin of the same
  * trained LSTM (fused LSTM, int16 cell state, this kernel). Measured: 20.36 dB,
  * what TensorFlow's own tf.lite.Interpreter gives on the same file and inputs
- * (20.36 dB) — the loss is the converter's LSTM quantization, not the kernel.
+ * (20.36 dB). Most of that loss is the converter's output range: calibrated on
+ * 64 sequences, it represents logits down to -5.83 while the float model gives
+ * down to -8.61 (19 of 160 held-out logits clip). Against float clipped to the
+ * output's range, 44.26 dB: the int16-cell LSTM itself.
  * For comparison (same weights, same held-out data): edgec's PTQ of the float
  * ONNX model, unrolled with an int8 cell state, 33.62 dB
  * (test/quantize/recurrent.test.ts), and the converter's unrolled int8 .tflite
  * 31.92 dB (tf.lite.Interpreter).
  */
 describe('SQNR against float on held-out sequences', () => {
-  it('keras_lstm_int8.tflite (TFLM-exact, int16 cell state): 20.36 dB measured', async () => {
+  it('keras_lstm_int8.tflite (TFLM-exact, int16 cell state): 20.36 dB, 44.26 dB within the output range', async () => {
     const x = readNpy(HELD_OUT);
     const xs = x.data as Float32Array;
     const n = x.shape[0];
@@ -159,9 +162,20 @@ describe('SQNR against float on held-out sequences', () => {
     const out = new Int8Array(runCompiled(c, new Uint8Array(Int8Array.from(inputs.flatMap((a) => Array.from(a))).buffer), n).buffer);
     const q = c.program.values.get(c.program.outputs[0])!;
     const sqnr = new Sqnr();
-    reference.forEach((ref, i) => sqnr.add(ref, Array.from(out.subarray(i * 4, (i + 1) * 4), (v) => q.scale * (v - q.zeroPoint))));
+    // against float clipped to what the int8 output can represent: the LSTM's own error
+    const [lo, hi] = [q.scale * (-128 - q.zeroPoint), q.scale * (127 - q.zeroPoint)];
+    const inRange = new Sqnr();
+    let clipped = 0;
+    reference.forEach((ref, i) => {
+      const ours = Array.from(out.subarray(i * 4, (i + 1) * 4), (v) => q.scale * (v - q.zeroPoint));
+      sqnr.add(ref, ours);
+      inRange.add(ref.map((r) => Math.min(hi, Math.max(lo, r))), ours);
+      clipped += ref.filter((r) => r < lo || r > hi).length;
+    });
     expect(sqnr.db()).toBeGreaterThan(20.3);
     expect(sqnr.db()).toBeLessThan(20.4);
+    expect(clipped).toBe(19);
+    expect(inRange.db()).toBeGreaterThan(44.2);
   }, 60_000);
 });
 
