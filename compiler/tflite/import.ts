@@ -789,11 +789,9 @@ class TfliteImporter {
     if (o.activation !== ACTIVATION_TANH && o.activation !== ACTIVATION_SIGMOID) throw this.fail(`cell activation ${ACTIVATION_NAMES[o.activation] ?? o.activation} is not supported (TANH or SIGMOID)`);
     const cellScale = cellState.quantization!.scale[0];
     if (cellScalePower(cellScale) === undefined) throw this.fail(`cell state scale ${cellScale} is not a power of two (TFLite Micro's integer LSTM requires one)`);
+    // TFLM copies the hidden state's bytes to the output whatever the output's own parameters (the
+    // converter gives both the same); the kernel does the same
     const hq = hiddenState.quantization!;
-    if (yt.quant.scale[0] !== hq.scale[0] || yt.quant.zeroPoint[0] !== (hq.zeroPoint[0] ?? 0)) {
-      // TFLM copies the hidden state's bytes to the output: other output parameters would relabel them
-      throw this.fail(`output '${y}' is quantized (${yt.quant.scale[0]}, ${yt.quant.zeroPoint[0]}) unlike the hidden state (${hq.scale[0]}, ${hq.zeroPoint[0] ?? 0}); TFLM copies the hidden state's bytes to it`);
-    }
     const node = this.addNode(TFL_LSTM_OP, [x, ...weights.map((w) => w.name), ...biases], [y], tflLstmAttrs({
       timeMajor: o.timeMajor, cellClip: o.cellClip, cellScale, hiddenScale: hq.scale[0], hiddenZeroPoint: hq.zeroPoint[0] ?? 0,
       cellActivation: o.activation === ACTIVATION_SIGMOID ? 'sigmoid' : 'tanh',
