@@ -57,7 +57,7 @@ enum { GATE_INPUT = 0, GATE_FORGET = 1, GATE_CELL = 2, GATE_OUTPUT = 3 };
 
 /* Sigmoid of a Q3.12 value, Q0.15 result. TFLM calls it with input
  * multiplier 3 and no shift: the table spans |x| < 8 * 4/3 in steps of 2^9. */
-static int16_t lstm_sigmoid_s16(int16_t x)
+static inline int16_t lstm_sigmoid_s16(int16_t x)
 {
   const int32_t v = (int32_t)x * 3;
   const uint32_t a = (uint32_t)(v < 0 ? -v : v);
@@ -78,7 +78,7 @@ static int16_t lstm_sigmoid_s16(int16_t x)
 /* Tanh of an int16 value brought onto the table's scale by
  * (x * mult + round) >> shift; Q0.15 result. tanh(x) = 2 sigmoid(2x) - 1, so
  * the table is read at twice the rate (segments of 2^8). */
-static int16_t lstm_tanh_s16(int16_t x, int32_t mult, int32_t shift)
+static inline int16_t lstm_tanh_s16(int16_t x, int32_t mult, int32_t shift)
 {
   const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
   const int32_t v = ((int32_t)x * mult + round) >> shift;
@@ -134,9 +134,12 @@ static void lstm_gate(const edgec_lstm_params_t *p, int32_t g, const int8_t *x, 
   int32_t j, r;
   for (j = 0; j < n_h; j += 4) {
     const int32_t rows = n_h - j < 4 ? n_h - j : 4;
-    int32_t acc_in[4] = {0, 0, 0, 0};
-    int32_t acc_rec[4] = {0, 0, 0, 0};
-    for (r = 0; r < rows; r++) acc_in[r] = b[j + r];
+    /* the bias copied element by element (GCC would call memcpy for a loop) */
+    int32_t acc_in[4], acc_rec[4] = {0, 0, 0, 0};
+    acc_in[0] = b[j];
+    acc_in[1] = rows > 1 ? b[j + 1] : 0;
+    acc_in[2] = rows > 2 ? b[j + 2] : 0;
+    acc_in[3] = rows > 3 ? b[j + 3] : 0;
     lstm_rows(x, wi + j * n_in, n_in, p->input_offset, rows, acc_in);
     lstm_rows(h, wr + j * n_h, n_h, h_offset, rows, acc_rec);
     for (r = 0; r < rows; r++) {
@@ -180,10 +183,14 @@ void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8
       }
       /* the output gate still reads the previous h; h changes only below */
       lstm_gate(p, GATE_OUTPUT, x, h, w_in, w_rec, bias, 1, forget_gate);
-      for (j = 0; j < n_h; j++) {
-        const int32_t squashed = lstm_tanh_s16(c[j], p->tanh_cell_mult, p->tanh_cell_shift);
-        const int32_t v = edgec_requantize_ch(squashed * forget_gate[j], p->hidden_mult, p->hidden_shift) + p->hidden_zero_point;
-        h[j] = edgec_sat_s8(v);
+      {
+        /* in locals: the int8 stores to h may alias *p as far as C is concerned */
+        const int32_t tanh_mult = p->tanh_cell_mult, tanh_shift = p->tanh_cell_shift;
+        const int32_t h_mult = p->hidden_mult, h_shift = p->hidden_shift, h_zero = p->hidden_zero_point;
+        for (j = 0; j < n_h; j++) {
+          const int32_t squashed = lstm_tanh_s16(c[j], tanh_mult, tanh_shift);
+          h[j] = edgec_sat_s8(edgec_requantize_ch(squashed * forget_gate[j], h_mult, h_shift) + h_zero);
+        }
       }
       memcpy(output + row * n_h, h, (size_t)n_h);
     }
