@@ -131,6 +131,7 @@ static void lstm_gate(const edgec_lstm_params_t *p, int32_t g, const int8_t *x, 
   const int8_t *wr = w_rec + (int32_t)g * n_h * n_h;
   const int32_t *b = bias + (int32_t)g * n_h;
   const int32_t h_offset = -p->hidden_zero_point;
+  const int32_t in_mult = p->in_mult[g], in_shift = p->in_shift[g], rec_mult = p->rec_mult[g], rec_shift = p->rec_shift[g];
   int32_t j, r;
   for (j = 0; j < n_h; j += 4) {
     const int32_t rows = n_h - j < 4 ? n_h - j : 4;
@@ -143,8 +144,8 @@ static void lstm_gate(const edgec_lstm_params_t *p, int32_t g, const int8_t *x, 
     lstm_rows(x, wi + j * n_in, n_in, p->input_offset, rows, acc_in);
     lstm_rows(h, wr + j * n_h, n_h, h_offset, rows, acc_rec);
     for (r = 0; r < rows; r++) {
-      const int32_t from_input = edgec_sat_s16(edgec_requantize_ch(acc_in[r], p->in_mult[g], p->in_shift[g]));
-      const int32_t from_state = edgec_sat_s16(edgec_requantize_ch(acc_rec[r], p->rec_mult[g], p->rec_shift[g]));
+      const int32_t from_input = edgec_sat_s16(edgec_requantize_ch(acc_in[r], in_mult, in_shift));
+      const int32_t from_state = edgec_sat_s16(edgec_requantize_ch(acc_rec[r], rec_mult, rec_shift));
       const int16_t pre = edgec_sat_s16(from_input + from_state);
       /* TFLM's gate tanh: input scale 2^-12, i.e. multiplier 3 and no shift */
       gate[j + r] = sigmoid ? lstm_sigmoid_s16(pre) : lstm_tanh_s16(pre, 3, 0);
@@ -174,12 +175,16 @@ void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8
       lstm_gate(p, GATE_FORGET, x, h, w_in, w_rec, bias, 1, forget_gate);
       lstm_gate(p, GATE_INPUT, x, h, w_in, w_rec, bias, 1, input_gate);
       lstm_gate(p, GATE_CELL, x, h, w_in, w_rec, bias, p->cell_gate_sigmoid, cell_gate);
-      for (j = 0; j < n_h; j++) {
-        const int16_t kept = edgec_sat_s16(edgec_requantize_ch((int32_t)forget_gate[j] * c[j], p->forget_mult, p->forget_shift));
-        const int16_t added = edgec_sat_s16(edgec_requantize_ch((int32_t)input_gate[j] * cell_gate[j], p->update_mult, p->update_shift));
-        int16_t next = edgec_sat_s16((int32_t)kept + added);
-        if (p->cell_clip > 0) next = (int16_t)edgec_clamp_s32(next, -p->cell_clip, p->cell_clip);
-        c[j] = next;
+      {
+        const int32_t f_mult = p->forget_mult, f_shift = p->forget_shift, u_mult = p->update_mult, u_shift = p->update_shift;
+        const int32_t clip = p->cell_clip;
+        for (j = 0; j < n_h; j++) {
+          const int16_t kept = edgec_sat_s16(edgec_requantize_ch((int32_t)forget_gate[j] * c[j], f_mult, f_shift));
+          const int16_t added = edgec_sat_s16(edgec_requantize_ch((int32_t)input_gate[j] * cell_gate[j], u_mult, u_shift));
+          int16_t next = edgec_sat_s16((int32_t)kept + added);
+          if (clip > 0) next = (int16_t)edgec_clamp_s32(next, -clip, clip);
+          c[j] = next;
+        }
       }
       /* the output gate still reads the previous h; h changes only below */
       lstm_gate(p, GATE_OUTPUT, x, h, w_in, w_rec, bias, 1, forget_gate);
