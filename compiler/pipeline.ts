@@ -25,6 +25,7 @@ import { fuseActivations } from './passes/fuse-activations.js';
 import { fuseSwish } from './passes/fuse-swish.js';
 import { foldArgCast } from './passes/fold-arg-cast.js';
 import { foldInputCast } from './passes/fold-input-cast.js';
+import { foldInputAffine } from './passes/fold-input-affine.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { keepLayersFloat } from './passes/float-layers.js';
@@ -103,6 +104,8 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'qoperator-to-qdq', run: qoperatorToQdq },
   // uint8 / int8 input -> Cast(float) -> scalar arithmetic -> Q: one table from the integer input
   { name: 'fold-input-cast', run: foldInputCast },
+  // float input -> per-feature / per-channel Sub/Div/Mul/Add by constants -> Q (onnxruntime leaves input normalisation float): one quantize op
+  { name: 'fold-input-affine', run: foldInputAffine },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'fuse-hard-swish', run: fuseHardSwish },
   { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
@@ -180,6 +183,11 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   if (options.weights !== 'blob') lowered = shareConstants(lowered);
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
+  // an input the model normalises before its first QuantizeLinear keeps float (fold-input-affine runs the normalisation at its edge)
+  const floatInputNotes = options.int8Io
+    ? exposed.ops.filter((op) => op.kind === 'quantize_affine' && exposed.inputs.includes(op.inputs[0]!)).map((op) =>
+      `--int8-io: input '${exposed.values.get(op.inputs[0]!)?.onnxName ?? op.inputs[0]}' stays float: the model normalises it (${op.onnxOp}) in the quantize op at its edge`)
+    : [];
   // The board's default (auto) unless --backend overrides; library scratch is sized for the board's code path.
   const backend: Backend = chooseBackend(options.backend ?? board.backend, board, exposed, options);
   const planOptions = planOptionsFor(backend, options.plan ?? {});
@@ -188,14 +196,18 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
-  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote], arenaWithoutKeepInputs };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
 export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
   if (!options.calibration) return compileModel(modelPath, options);
   if (isTfliteFile(modelPath)) throw new EdgecError(`--calibration: ${modelPath} is a TFLite model; edgec quantizes float ONNX models only (convert the .tflite with full-int8 post-training quantization instead)`, 2);
-  const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress(), floatLayers: options.floatLayers, autoFloatDb: options.autoFloatDb });
+  const quantized = await quantizeModel(modelPath, {
+    calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress(), floatLayers: options.floatLayers, autoFloatDb: options.autoFloatDb,
+    // --int8-io: the int8 input is the raw input's quantization, so its normalisation folds into the first layer
+    inputAffineEdge: !options.int8Io,
+  });
   // the QDQ model keeps those layers' weights float; naming them also keeps a float tail layer float
   const compiled = compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes, floatLayers: quantized.floatLayers });
   // what the float layers cost: the same build with every layer int8

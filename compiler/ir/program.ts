@@ -45,7 +45,7 @@ export type OpKind =
   | 'conv2d_sparse' | 'depthwise_conv2d_sparse' | 'fully_connected_sparse'
   | 'max_pool' | 'avg_pool' | 'global_avg_pool'
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
-  | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
+  | 'quantize' | 'quantize_affine' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
   | 'concat' | 'pad' | 'transpose'
   | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear'
   | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where'

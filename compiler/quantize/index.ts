@@ -15,6 +15,7 @@ import { upgradeOpset } from '../passes/upgrade-opset.js';
 import { squeezeUnsqueeze } from '../passes/squeeze-unsqueeze.js';
 import { batchNormToMulAdd } from '../passes/batchnorm-to-mul-add.js';
 import { foldAffineForward } from '../passes/fold-affine-forward.js';
+import { markInputAffine } from '../passes/mark-input-affine.js';
 import type { NamedTensor } from '../verify/reference.js';
 import { calibrate, collectStats, rangesFrom, type CalibrationOptions } from './calibrate.js';
 import { chooseCalibrationMethod, type MethodTrial } from './auto-method.js';
@@ -28,8 +29,14 @@ import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
 import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
 import { FLOAT_LAYER_OPS, floatLayerNodes } from '../passes/float-layers.js';
 
+/** What the float passes depend on besides the model. */
+export interface FloatPassOptions {
+  /** Keep a float input's normalisation float at the input edge (passes/mark-input-affine.ts); false with --int8-io. */
+  inputAffineEdge: boolean;
+}
+
 /** Float passes before quantization, in order (each in compiler/passes). */
-export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
+export const FLOAT_PASSES: { name: string; run: (g: Graph, options: FloatPassOptions) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   { name: 'upgrade-opset', run: upgradeOpset },
   // LSTM/GRU become per-step ops here, so calibration sees every gate and state
@@ -40,6 +47,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'matmul-to-gemm', run: matmulToGemm },
   { name: 'fold-batchnorm', run: foldBatchNorm },
   { name: 'batchnorm-to-mul-add', run: batchNormToMulAdd },
+  { name: 'mark-input-affine', run: (g, o) => (o.inputAffineEdge ? markInputAffine(g) : g) },
   { name: 'fold-affine-forward', run: foldAffineForward },
 ];
 
@@ -53,6 +61,8 @@ export interface QuantizeOptions {
   floatLayers?: string[];
   /** Also keep float every layer whose quantization costs more than this many dB of output SQNR (--auto-float, auto-float.ts). */
   autoFloatDb?: number;
+  /** Keep a float input's in-model normalisation float at the input edge (default true; false for --int8-io builds). */
+  inputAffineEdge?: boolean;
 }
 
 export interface Quantized {
@@ -98,23 +108,24 @@ function checkFloatModel(graph: Graph): void {
 }
 
 /** Loads the float model and runs the float passes. */
-export function prepareFloatGraph(modelPath: string, shapes?: Record<string, number[]>): Graph {
+export function prepareFloatGraph(modelPath: string, shapes?: Record<string, number[]>, options: FloatPassOptions = { inputAffineEdge: true }): Graph {
   let graph = loadModel(modelPath, { shapes });
   checkFloatModel(graph);
-  for (const pass of FLOAT_PASSES) graph = pass.run(graph);
+  for (const pass of FLOAT_PASSES) graph = pass.run(graph, options);
   return graph;
 }
 
 export async function quantizeModel(modelPath: string, options: QuantizeOptions): Promise<Quantized> {
   const { method, percentile } = parseMethod(options.method);
-  const floatGraph = prepareFloatGraph(modelPath, options.shapes);
+  const passOptions: FloatPassOptions = { inputAffineEdge: options.inputAffineEdge ?? true };
+  const floatGraph = prepareFloatGraph(modelPath, options.shapes, passOptions);
   const floatBytes = writeOnnx(floatGraph);
   const samples = loadCalibration(options.calibration, floatGraph.inputs.map((name) => ({ name, shape: floatGraph.tensors.get(name)!.shape })));
   const plan = planQuantization(floatGraph);
   const forced = floatLayerNodes(floatGraph, options.floatLayers ?? []).map((n) => n.name);
   // insertQdq edits in place: quantize a fresh copy so floatGraph stays the float model
   let biasMeans: ChannelMeans | undefined;
-  const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans): Uint8Array => writeOnnx(insertQdq(prepareFloatGraph(modelPath, options.shapes), plan, params, layers, means));
+  const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans): Uint8Array => writeOnnx(insertQdq(prepareFloatGraph(modelPath, options.shapes, passOptions), plan, params, layers, means));
   let ranges: Map<string, Range>;
   let chosenMethod: CalibrationMethod;
   let methodTrials: MethodTrial[] | undefined;
