@@ -59,7 +59,8 @@ function recurrentPairs(graph: Graph): StatePair[] {
     for (const slot of stateSlots(node)) {
       const input = node.inputs[slot.input] ?? '';
       if (input === '' || !graph.inputs.includes(input)) {
-        throw modelError(graph.fileName, node, `--stateful: the model has no state input for this node (its ${slot.what} is ${input === '' ? 'absent' : `'${input}', not a graph input`})`,
+        const what = input === '' ? 'absent' : graph.tensors.get(input)?.data ? `the constant '${input}' (a zero state the exporter folded in)` : `'${input}', computed in the model, not a graph input`;
+        throw modelError(graph.fileName, node, `--stateful: the model has no state input for this node (its ${slot.what} is ${what})`,
           'export the model with the initial state as a graph input (torch: rnn(x, h0) with h0 a named input), or name the pairs with --state');
       }
       const output = node.outputs[slot.output] ?? '';
