@@ -65,7 +65,7 @@ function stateLine(c: Compiled): string | undefined {
   const state = c.program.state ?? [];
   if (state.length === 0) return undefined;
   const pairs = state.map((s) => `${displayName(s.onnxInput)} <- ${displayName(s.onnxOutput)} (${s.bytes} B)`).join(', ');
-  return `stateful: ${pairs}; ${persistentBytes(c.program)} persistent bytes of the ${c.plan.arenaBytes}-byte arena; ${c.program.name}_reset() zeroes the state`;
+  return `stateful: ${pairs}; ${persistentBytes(c.program)} persistent bytes of the ${c.plan.arenaBytes}-byte arena; ${c.program.name}_reset() sets it to real 0 (the zero points)`;
 }
 
 /** `--keep-inputs`: what keeping the inputs intact costs in arena bytes. */
