@@ -94,6 +94,24 @@ export interface Program {
   ops: Op[];
   inputs: string[];
   outputs: string[];
+  /** `--stateful`: state kept between invokes (passes/stateful-program.ts); its inputs are not in `inputs`. */
+  state?: StateBuffer[];
+}
+
+/**
+ * A streaming state: `input` (an int8 value read by the ops, not a user
+ * input) holds the state between invokes; after the last op the generated
+ * code copies `output` (the new state, same bytes and quantization) into it.
+ */
+export interface StateBuffer {
+  input: string;
+  output: string;
+  bytes: number;
+  /** The quantized real 0 that reset() writes. */
+  zeroPoint: number;
+  /** The model's names of the pair (the graph input and output). */
+  onnxInput: string;
+  onnxOutput: string;
 }
 
 export function valueOf(program: Program, id: string): Value {
