@@ -1,4 +1,5 @@
 /** Per-layer and whole-model figures for `edgec build` and `edgec inspect`. */
+import { persistentBytes } from './emit/c-emitter.js';
 import type { Compiled } from './pipeline.js';
 import { valueBytes, type WeightStorage } from './ir/program.js';
 import { codeSize, type LibraryCode } from './emit/code-size.js';
@@ -47,6 +48,8 @@ export interface ModelReport {
   layers: LayerReport[];
   totalMacs: number;
   arenaBytes: number;
+  /** `--stateful`: bytes of the arena that keep the streaming state between invokes (included in arenaBytes); 0 otherwise. */
+  persistentBytes: number;
   lowerBound: number;
   /** The same planner on the model file's op order (the chosen order is never worse). */
   fileOrderArenaBytes: number;
@@ -242,7 +245,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
   };
   return {
     model: modelPath, name: program.name, board: c.board.id, backend: c.backend.id, layers,
-    totalMacs: layers.reduce((a, l) => a + l.macs, 0), arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
+    totalMacs: layers.reduce((a, l) => a + l.macs, 0), arenaBytes: plan.arenaBytes, persistentBytes: persistentBytes(program), lowerBound: plan.lowerBound,
     fileOrderArenaBytes: plan.fileOrder?.arenaBytes ?? plan.arenaBytes, fileOrderLowerBound: plan.fileOrder?.lowerBound ?? plan.lowerBound,
     plainLowerBound: plan.plainLowerBound?.chosen ?? plan.lowerBound, fileOrderPlainLowerBound: plan.plainLowerBound?.fileOrder ?? plan.fileOrder?.lowerBound ?? plan.lowerBound,
     sharingLayers: {
@@ -320,7 +323,7 @@ export function formatSummary(r: ModelReport): string {
   const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
   return [
     `ops: ${r.layers.length} kernel calls, ${r.totalMacs.toLocaleString('en-US')} MACs`,
-    `arena: ${r.arenaBytes} bytes (lower bound ${r.lowerBound}, ratio ${(r.arenaBytes / Math.max(1, r.lowerBound)).toFixed(3)})`,
+    `arena: ${r.arenaBytes} bytes (lower bound ${r.lowerBound}, ratio ${(r.arenaBytes / Math.max(1, r.lowerBound)).toFixed(3)})${r.persistentBytes ? `, of which ${r.persistentBytes} persistent (--stateful state kept between invokes)` : ''}`,
     `plain lower bound (separate input and output buffers): ${r.plainLowerBound}, file order ${r.fileOrderPlainLowerBound}; arena/plain file-order bound ${(r.arenaBytes / Math.max(1, r.fileOrderPlainLowerBound)).toFixed(3)} (in-place depthwise layers ${r.sharingLayers.inPlaceDepthwise}, overlapped pointwise ${r.sharingLayers.overlapPointwise})`,
     `order: ${r.orderMethod}; the file's order plans to ${r.fileOrderArenaBytes} bytes (lower bound ${r.fileOrderLowerBound}; arena/that bound ${(r.arenaBytes / Math.max(1, r.fileOrderLowerBound)).toFixed(3)})`,
     `flash: ${r.flashBytes} bytes = weights ${r.weightsBytes} + code ${r.codeBytes} (${r.codeBasis})`,

@@ -191,7 +191,17 @@ function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scrat
       inPlace: op.inPlace && op.inputs.length > 0 ? [[op.outputs[0]!, op.inputs[0]!]] : undefined,
     };
   }));
-  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}) };
+  const liveToEnd = stateValueIds(program);
+  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}), ...(liveToEnd.length ? { liveToEnd } : {}) };
+}
+
+/**
+ * `--stateful`: the state inputs hold the state between invokes and the state
+ * outputs are copied into them after the last op, so both live to the end:
+ * no value reuses their bytes (passes/stateful-program.ts).
+ */
+export function stateValueIds(program: Program): string[] {
+  return (program.state ?? []).flatMap((s) => [s.input, s.output]);
 }
 
 /** Adds the op's kernel scratch (if any) to the step `make` builds, and its buffer to `buffers`. */
@@ -320,7 +330,7 @@ export function orderProblemOf(program: Program, keepInputs = false): OrderProbl
     nodes: program.ops.map((op, i) => ({ id: String(i), inputs: op.inputs.map(root), outputs: op.outputs.map(root) })),
     sizes,
     // kept inputs are live to the end, as outputs are
-    outputs: [...program.outputs, ...(keepInputs ? program.inputs : [])].map(root),
+    outputs: [...program.outputs, ...(keepInputs ? program.inputs : []), ...stateValueIds(program)].map(root),
   };
 }
 
