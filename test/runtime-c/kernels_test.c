@@ -514,6 +514,20 @@ static int rand_conv_case(edgec_conv_params_t *p, int depthwise, int fast)
     if (fast == 2 && depthwise) { /* many channels: the 4-channel passes */
       p->in_c = rr(4, 70);
       p->out_c = p->in_c;
+      if (rnd() % 2u == 0) { /* 3x3 row-buffer path: odd widths, strides 1-2, pads 0-2, rows past its column limit */
+        p->k_h = p->k_w = 3;
+        p->dil_h = p->dil_w = 1;
+        p->stride_h = rr(1, 2);
+        p->stride_w = rr(1, 2);
+        p->pad_top = rr(0, 2);
+        p->pad_left = rr(0, 2);
+        pad_b = rr(0, 2);
+        pad_r = rr(0, 2);
+        p->in_h = rr(1, 7);
+        p->in_w = rnd() % 4u == 0 ? rr(60, 140) : rr(1, 12);
+        p->in_c = rr(4, 20);
+        p->out_c = p->in_c;
+      }
     }
     if (fast == 1) { /* 1x1 stride 1 unpadded, a matrix multiply */
       p->k_h = p->k_w = 1;
