@@ -134,7 +134,7 @@ function measureOne(spec: LayerSpec, impl: Implementation, core: MeasuredCore, w
   const c = compileModel(`${label}.onnx`, {
     name: 'layer', modelBytes: layerModelBytes(spec), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc',
     // The plain kernels: the sharing variants only run where the planner takes them.
-    plan: { inPlaceDepthwise: false, overlapPointwise: false },
+    plan: { inPlaceDepthwise: false, overlapPointwise: false }, wideWeights: false,
   });
   const ops = c.program.ops;
   if (ops.length !== 1) throw new EdgecError(`${label}: lowered to ${ops.length} ops (${ops.map((o) => o.kind).join(', ')}), expected one layer`, 1);
