@@ -181,7 +181,7 @@ static EDGEC_NOINLINE void dw_border(const dw_group_t *g, const int8_t *x, int8_
   dw_store(g, out, a0, a1, a2, a3);
 }
 
-/* 3x3 windows (dilation 1, any stride and padding) by row buffers: the three
+/* 3x3 windows (dilation 1, stride 1, any padding) by row buffers: the three
  * input rows an output row reads, of a group's four channels, are expanded
  * once into a ring of rows of (SXTB16, SXTB16 ROR 8) word pairs, padding
  * columns and rows holding the input zero point. Every pixel then takes the
@@ -203,10 +203,14 @@ static int32_t dw3_cols(const edgec_conv_params_t *p)
   return (p->out_w - 1) * p->stride_w + 3;
 }
 
-/* Whether the row-buffer path takes this layer. */
+/* Whether the row-buffer path takes this layer: stride 1 only, where each
+ * expanded input pixel serves nine taps (at stride 2 it serves about two and
+ * a quarter, and expanding every column costs more than dw_interior3x3's
+ * loads: MobileNet's stride-2 layers measured 20-30% slower this way). */
 static int32_t dw3_applies(const edgec_conv_params_t *p)
 {
-  return p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && dw3_cols(p) <= EDGEC_DW3_MAX_COLS;
+  return p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+         dw3_cols(p) <= EDGEC_DW3_MAX_COLS;
 }
 
 /* Expands input row iy of batch b (outside [0, in_h): zero points) of channels c..c+3 into ring slot `slot`. */

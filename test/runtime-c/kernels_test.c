@@ -514,7 +514,7 @@ static int rand_conv_case(edgec_conv_params_t *p, int depthwise, int fast)
     if (fast == 2 && depthwise) { /* many channels: the 4-channel passes */
       p->in_c = rr(4, 70);
       p->out_c = p->in_c;
-      if (rnd() % 2u == 0) { /* 3x3 row-buffer path: odd widths, strides 1-2, pads 0-2, rows past its column limit */
+      if (rnd() % 2u == 0) { /* 3x3 row-buffer path (stride 1; stride 2 the other path): odd widths, pads 0-2, rows past its column limit */
         p->k_h = p->k_w = 3;
         p->dil_h = p->dil_w = 1;
         p->stride_h = rr(1, 2);
