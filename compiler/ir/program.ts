@@ -43,6 +43,7 @@ export type OpKind =
   | 'conv2d' | 'conv2d_1x1_overlap' | 'depthwise_conv2d' | 'depthwise_conv2d_inplace' | 'fully_connected'
   | 'conv2d_wzp' | 'fully_connected_wzp'
   | 'conv2d_sparse' | 'depthwise_conv2d_sparse' | 'fully_connected_sparse'
+  | 'fully_connected_wide'
   | 'max_pool' | 'avg_pool' | 'global_avg_pool'
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
   | 'quantize' | 'quantize_affine' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
@@ -81,7 +82,8 @@ export interface WeightStorage {
   zeroPercent: number;
   /** Zero pattern: none, unstructured, N:M (e.g. '2:4'), filters (whole output channels), input channels, or a combination. */
   pattern: string;
-  storage: 'dense' | 'bitmap-sparse';
+  /** wide-int16: pre-widened for the DSP path (passes/wide-weights.ts). */
+  storage: 'dense' | 'bitmap-sparse' | 'wide-int16';
   /** Bytes of the dense filter and of what is stored instead (equal when dense). */
   denseBytes: number;
   chosenBytes: number;
