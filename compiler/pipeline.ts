@@ -34,6 +34,7 @@ import { prunedChannels } from './passes/pruned-channels.js';
 import type { OptimizeGoal } from './ops/sparse-weights.js';
 import { shareConstants } from './passes/share-constants.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
+import { choosePatchStage, patchBackend, patchPlanOptions, type PatchMode, type PatchReport } from './passes/patch-stage.js';
 import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, portableBackend, type Backend } from './backends/index.js';
@@ -75,6 +76,10 @@ export interface CompileOptions {
   autoFloatDb?: number;
   /** One model of a multi-model library: its region of the library's arena (compiler/multi-model.ts). */
   sharedArena?: SharedArenaRegion;
+  /** Patch-based execution of the first stage (passes/patch-stage.ts): 'auto' (default), 'off' or an n x n grid. */
+  patch?: PatchMode;
+  /** `--patch auto`: extra MACs the halo may cost, as a fraction of the model's (default 0.15). */
+  patchMaxExtraMacs?: number;
 }
 
 export interface Compiled {
@@ -94,6 +99,10 @@ export interface Compiled {
   arenaWithoutKeepInputs?: number;
   /** PTQ with float layers: the same build with every layer int8 (the report's cost comparison). */
   int8Build?: { arenaBytes: number; weightsBytes: number; macs: number };
+  /** The patch stage applied (stage, grid, arena and MACs before / after), if any. */
+  patch?: PatchReport;
+  /** What patch-based execution chose, or why nothing (one line for inspect). */
+  patchNote?: string;
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
@@ -181,14 +190,20 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
   const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
   // The board's default (auto) unless --backend overrides; library scratch is sized for the board's code path.
-  const backend: Backend = chooseBackend(options.backend ?? board.backend, board, exposed, options);
-  const planOptions = planOptionsFor(backend, options.plan ?? {});
-  const { program, plan } = planAndOrderProgram(exposed, planOptions);
+  const chosenBackend: Backend = chooseBackend(options.backend ?? board.backend, board, exposed, options);
+  // the first stage tile by tile when that lowers the arena (passes/patch-stage.ts); patch layers run portable kernels
+  const backend = patchBackend(chosenBackend);
+  const planOptions = patchPlanOptions(planOptionsFor(backend, options.plan ?? {}));
+  const patched = choosePatchStage(exposed, {
+    mode: options.patch ?? 'auto', maxExtraMacs: options.patchMaxExtraMacs,
+    arenaOf: (p) => planAndOrderProgram(p, planOptions).plan.arenaBytes,
+  });
+  const { program, plan } = planAndOrderProgram(patched.program, planOptions);
   // --keep-inputs costs arena bytes: the build report says how many
-  const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
+  const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(patched.program, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
-  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote], arenaWithoutKeepInputs };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote], arenaWithoutKeepInputs, patch: patched.chosen, patchNote: patched.note };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
