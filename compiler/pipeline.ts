@@ -40,6 +40,7 @@ import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, portableBackend, type Backend } from './backends/index.js';
 import { autoBackend, boardLibrary, planOptionsFor } from './backends/auto.js';
 import { boardById, type Board } from './boards.js';
+import { costTableFor, estimateInstructions } from './backends/kernel-costs.js';
 import { EdgecError } from './errors.js';
 import { C_KEYWORDS } from './emit/c-names.js';
 
@@ -158,6 +159,12 @@ export function validateName(name: string): string {
   return name;
 }
 
+/** Estimated instructions of a program on the board's core, on the portable kernels (undefined without a measured cost table). */
+function estimatedInstructions(board: Board): (program: Program) => number | undefined {
+  const table = costTableFor(board.cpu);
+  return (program) => (table ? program.ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0) : undefined);
+}
+
 /** The backend by id; auto chooses per layer of `program` (backends/auto.ts). */
 function chooseBackend(id: string, board: Board, program: Program, options: CompileOptions): Backend {
   if (id !== 'auto') return backendFor(id, board, options.backendTarget);
@@ -197,6 +204,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const patched = choosePatchStage(exposed, {
     mode: options.patch ?? 'auto', maxExtraMacs: options.patchMaxExtraMacs,
     arenaOf: (p) => planAndOrderProgram(p, planOptions).plan.arenaBytes,
+    instructionsOf: estimatedInstructions(board),
   });
   const { program, plan } = planAndOrderProgram(patched.program, planOptions);
   // --keep-inputs costs arena bytes: the build report says how many

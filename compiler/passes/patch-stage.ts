@@ -29,8 +29,12 @@ import { alignUp } from '../plan/lifetimes.js';
 import type { ProgramPlanOptions } from '../plan/program.js';
 import { portableBackend, type Backend } from '../backends/index.js';
 
-/** `--patch`: auto (the planner's choice), off, or a fixed n x n grid (stage chosen by arena, applied even when it does not help). */
-export type PatchMode = 'auto' | 'off' | number;
+/**
+ * `--patch`: auto (the planner's choice), off, or a fixed n x n grid (stage
+ * chosen by arena, applied even when it does not help). The API also takes an
+ * exact stage (its first `layers` convolutions) and grid.
+ */
+export type PatchMode = 'auto' | 'off' | number | { layers: number; grid: Grid };
 
 /** Extra MACs (fraction of the model's) the halo may cost under `--patch auto`. */
 export const DEFAULT_MAX_EXTRA_MACS = 0.15;
@@ -47,6 +51,13 @@ export interface PatchStageOptions {
   arenaOf: (program: Program) => number;
   /** Default DEFAULT_MAX_EXTRA_MACS (auto only). */
   maxExtraMacs?: number;
+  /**
+   * Estimated instructions of a program (the board's measured cost table),
+   * undefined without one. auto holds the halo's extra instructions to the
+   * same limit as its MACs: a patch call repeats per-call work (weight
+   * expansion, borders), which MACs do not show.
+   */
+  instructionsOf?: (program: Program) => number | undefined;
 }
 
 /** What `inspect` and the build report say about the chosen patch stage. */
@@ -277,6 +288,13 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
   if (chain.length < 2) return { program, note: 'patch-based execution: no stage of two or more convolutions to split' };
   const arenaBefore = options.arenaOf(program);
   const macsBefore = totalMacs(program);
+  if (typeof mode === 'object') {
+    if (mode.layers < 2 || mode.layers > chain.length) throw new Error(`internal: patch stage of ${mode.layers} layers; the chain has ${chain.length}`);
+    const layers = chain.slice(0, mode.layers);
+    const patched = patchStage(program, layers, mode.grid);
+    return applied(program, patched, layers, mode.grid, arenaBefore, options.arenaOf(patched));
+  }
+  const instructionsBefore = options.instructionsOf?.(program);
   const maxExtra = options.maxExtraMacs ?? DEFAULT_MAX_EXTRA_MACS;
   const candidates: Candidate[] = [];
   for (let len = 2; len <= chain.length; len++) {
@@ -294,25 +312,35 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
   }
   candidates.sort((a, b) => a.estimate - b.estimate || a.macs - b.macs);
   let best: { c: Candidate; program: Program; arena: number } | undefined;
+  const withinInstructions = (patched: Program): boolean => {
+    const after = options.instructionsOf?.(patched);
+    return mode !== 'auto' || instructionsBefore === undefined || after === undefined || after <= instructionsBefore * (1 + maxExtra);
+  };
   for (const c of candidates.slice(0, PLANNED_CANDIDATES)) {
     const patched = patchStage(program, c.layers, c.grid);
+    if (!withinInstructions(patched)) continue;
     const arena = options.arenaOf(patched);
     if (!best || arena < best.arena || (arena === best.arena && c.macs < best.c.macs)) best = { c, program: patched, arena };
   }
   if (!best) {
-    const why = mode === 'auto' ? `no stage and grid lowers the arena (${arenaBefore} B) within ${Math.round(maxExtra * 100)}% extra MACs` : `the stage output is smaller than a ${mode}x${mode} grid`;
+    const why = mode === 'auto' ? `no stage and grid lowers the arena (${arenaBefore} B) within ${Math.round(maxExtra * 100)}% extra MACs and instructions` : `the stage output is smaller than a ${mode}x${mode} grid`;
     return { program, note: `patch-based execution: none (${why})` };
   }
   if (mode === 'auto' && best.arena >= arenaBefore) {
     return { program, note: `patch-based execution: none (best candidate, ${describe(best.c)}, plans ${best.arena} B, not below ${arenaBefore} B)` };
   }
-  const last = best.c.layers[best.c.layers.length - 1]!;
+  return applied(program, best.program, best.c.layers, best.c.grid, arenaBefore, best.arena);
+}
+
+/** The result of applying a patch stage: the patched program and its report. */
+function applied(before: Program, patched: Program, layers: readonly Op[], grid: Grid, arenaBefore: number, arenaAfter: number): PatchStageResult {
+  const last = layers[layers.length - 1]!;
   const chosen: PatchReport = {
-    firstLayer: best.c.layers[0]!.name, lastLayer: last.name, layers: best.c.layers.length,
-    outputShape: program.values.get(last.outputs[0]!)!.shape.slice(), grid: best.c.grid,
-    arenaBefore, arenaAfter: best.arena, macsBefore, macsAfter: best.c.macs,
+    firstLayer: layers[0]!.name, lastLayer: last.name, layers: layers.length,
+    outputShape: before.values.get(last.outputs[0]!)!.shape.slice(), grid,
+    arenaBefore, arenaAfter, macsBefore: totalMacs(before), macsAfter: totalMacs(patched),
   };
-  return { program: best.program, chosen, note: patchNote(chosen) };
+  return { program: patched, chosen, note: patchNote(chosen) };
 }
 
 /** The inspect line of a chosen patch stage. */
