@@ -104,6 +104,12 @@ export interface Program {
   ops: Op[];
   inputs: string[];
   outputs: string[];
+  /**
+   * Patch-based execution (passes/patch-stage.ts): the stage output shares the
+   * stage input's block, the input `inputOffset` bytes in (tiles write output
+   * rows only over input rows no later tile reads).
+   */
+  patchOverlap?: { output: string; input: string; inputOffset: number };
 }
 
 export function valueOf(program: Program, id: string): Value {

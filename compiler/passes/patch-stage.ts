@@ -203,6 +203,9 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
   const x = program.values.get(xId)!;
   const y = program.values.get(yId)!;
   const last = layers.length - 1;
+  // per tile: the first stage-input byte it reads and the end of the stage-output bytes it writes (for the shared block)
+  const reads: number[] = [];
+  const writes: number[] = [];
   tiles.forEach((t, k) => {
     const tag = (layer: number): Op['patch'] => ({ tile: k, layer });
     const copy = (name: string, from: string, to: string, p: Op['params']): void => {
@@ -212,6 +215,10 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
     const r0 = t.rowAxes[0]!.input;
     const c0 = t.colAxes[0]!.input;
     const [inW, inC] = [num(layers[0]!, 'in_w'), num(layers[0]!, 'in_c')];
+    reads.push((r0.start * inW + c0.start) * inC);
+    const ty = t.rowAxes[last]!.output;
+    const tx = t.colAxes[last]!.output;
+    writes.push(((ty.end - 1) * num(layers[last]!, 'out_w') + tx.end) * num(layers[last]!, 'out_c'));
     let current: string;
     if (covers(c0, inW)) {
       current = b.value(`${xId}__patch${k}`, x, spanLength(r0), inW, inC, { of: xId, offset: r0.start * inW * inC });
@@ -256,7 +263,33 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
   const values = new Map([...program.values].filter(([id]) => !intermediates.has(id)));
   for (const [id, v] of b.values) values.set(id, v);
   const ops = [...program.ops.slice(0, first), ...b.ops, ...program.ops.slice(first + layers.length)];
-  return { ...program, values, ops };
+  const shared = inputOnlyReadByStage(program, layers[0]!) ? { patchOverlap: { output: yId, input: xId, inputOffset: sharedBlockOffset(reads, writes) } } : {};
+  return { ...program, values, ops, ...shared };
+}
+
+/**
+ * Where the stage input may start inside a block it shares with the stage
+ * output (the output at the block's start): far enough up that every tile
+ * writes its output bytes below the first input byte any later tile reads.
+ * Tiles run in raster order and the stage downsamples, so input rows are
+ * used up faster than output rows are written: the offset is about one row
+ * of tiles' output, much less than the output.
+ */
+export function sharedBlockOffset(firstRead: readonly number[], writeEnd: readonly number[]): number {
+  let offset = 0;
+  let laterRead = Infinity;
+  for (let k = firstRead.length - 1; k >= 0; k--) {
+    offset = Math.max(offset, writeEnd[k]! - laterRead);
+    laterRead = Math.min(laterRead, firstRead[k]!);
+  }
+  return alignUp(offset, 16);
+}
+
+/** The stage input is read by the stage's first layer only, has no views and is no model output (its bytes are the stage's to reuse). */
+function inputOnlyReadByStage(program: Program, firstLayer: Op): boolean {
+  const x = firstLayer.inputs[0]!;
+  const readers = program.ops.filter((op) => op.inputs.includes(x));
+  return readers.length === 1 && readers[0] === firstLayer && !program.outputs.includes(x) && !viewedValues(program).has(x);
 }
 
 const totalMacs = (program: Program): number => program.ops.reduce((a, op) => a + op.macs, 0);

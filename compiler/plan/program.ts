@@ -185,7 +185,8 @@ function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scrat
       inPlace: op.inPlace && op.inputs.length > 0 ? [[op.outputs[0]!, op.inputs[0]!]] : undefined,
     };
   }));
-  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}) };
+  const stageOverlaps = program.patchOverlap ? { stageOverlaps: [{ ...program.patchOverlap }] } : {};
+  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}), ...stageOverlaps };
 }
 
 /** Adds the op's kernel scratch (if any) to the step `make` builds, and its buffer to `buffers`. */
