@@ -144,6 +144,20 @@ export function patchedStageMacs(layers: readonly Op[], tiles: readonly TilePlan
 
 const covers = (s: Span, size: number): boolean => s.start === 0 && s.end === size;
 
+/**
+ * Whether the stage's first layer can read its tile's window straight from
+ * the stage input, with the image's width as in_w (the row stride) and the
+ * pointer on the window's first pixel: the kernel then treats columns past
+ * the image's right edge as real data (the next row), so only tiles whose
+ * windows need no padding on the right qualify. Rows end where the window
+ * does (in_h), so padding below is right as it is.
+ */
+export function readsStageInputInPlace(first: Op, tile: TilePlan): boolean {
+  const c = tile.colAxes[0]!;
+  const lastTap = (c.output.end - 1) * num(first, 'stride_w') - num(first, 'pad_left') + (num(first, 'k_w') - 1) * num(first, 'dil_w');
+  return lastTap < num(first, 'in_w');
+}
+
 /** Bytes of a patch buffer of `rows` x `cols` pixels of `channels`, aligned like the arena. */
 const patchBytes = (rows: Span, cols: Span, channels: number): number => alignUp(spanLength(rows) * spanLength(cols) * channels, 16);
 
@@ -163,7 +177,7 @@ export function estimatedStagePeak(program: Program, layers: readonly Op[], tile
       const r = t.rowAxes[l]!;
       const c = t.colAxes[l]!;
       // the first layer reads a band of whole rows in place, a narrower window from a copy
-      const inputIsView = l === 0 && covers(c.input, num(op, 'in_w'));
+      const inputIsView = l === 0 && (covers(c.input, num(op, 'in_w')) || readsStageInputInPlace(op, t));
       const input = inputIsView ? 0 : patchBytes(r.input, c.input, num(op, 'in_c'));
       const output = l === last && covers(c.output, num(op, 'out_w')) ? 0 : patchBytes(r.output, c.output, num(op, 'out_c'));
       patches = Math.max(patches, input + output);
@@ -220,8 +234,13 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
     const tx = t.colAxes[last]!.output;
     writes.push(((ty.end - 1) * num(layers[last]!, 'out_w') + tx.end) * num(layers[last]!, 'out_c'));
     let current: string;
+    const inPlace = readsStageInputInPlace(layers[0]!, t);
     if (covers(c0, inW)) {
       current = b.value(`${xId}__patch${k}`, x, spanLength(r0), inW, inC, { of: xId, offset: r0.start * inW * inC });
+    } else if (inPlace) {
+      // rows of the image's width from the window's first pixel: the kernel's in_w is the row stride
+      const bytes = ((spanLength(r0) - 1) * inW + spanLength(c0)) * inC;
+      current = b.value(`${xId}__patch${k}`, x, 1, 1, bytes, { of: xId, offset: (r0.start * inW + c0.start) * inC });
     } else {
       current = b.value(`${xId}__patch${k}`, x, spanLength(r0), spanLength(c0), inC);
       copy(`${layers[0]!.name}/patch${k}/input`, xId, current, copyWindowParams({
@@ -240,7 +259,7 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
       b.ops.push({
         ...op, name: `${op.name}/patch${k}`, inputs: [current], outputs: [out],
         params: {
-          ...op.params, in_h: spanLength(r.input), in_w: spanLength(c.input), out_h: spanLength(r.output), out_w: spanLength(c.output),
+          ...op.params, in_h: spanLength(r.input), in_w: l === 0 && inPlace ? inW : spanLength(c.input), out_h: spanLength(r.output), out_w: spanLength(c.output),
           pad_top: r.padBefore, pad_left: c.padBefore,
         },
         macs: patchMacs(op, spanLength(r.output), spanLength(c.output)),

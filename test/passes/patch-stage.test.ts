@@ -199,7 +199,7 @@ function stageOverlapHazards(c: Compiled): string[] {
       if (rootOf(output) === shared.output) dst.forEach((range) => writes.push({ step, range }));
       return;
     }
-    if (rootOf(input) === shared.input) reads.push({ step, range: [at(input), at(input) + n(op, 'in_h') * n(op, 'in_w') * n(op, 'in_c')] });
+    if (rootOf(input) === shared.input) reads.push({ step, range: [at(input), at(input) + valueBytes(c.program.values.get(input)!)] });
     if (rootOf(output) === shared.output) writes.push({ step, range: [at(output), at(output) + n(op, 'out_h') * n(op, 'out_w') * n(op, 'out_c')] });
   });
   expect(reads.length).toBeGreaterThan(0);
