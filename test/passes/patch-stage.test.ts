@@ -19,6 +19,11 @@ import { valueBytes } from '../../compiler/ir/program.js';
 import { checkPlan, makeRng } from '../plan/helpers.js';
 import { QdqBuilder } from '../helpers/onnx-builder.js';
 import { Rand, inputRms } from '../ops/harness.js';
+import { benchModel } from '../../compiler/bench/bench.js';
+import { BENCH_CORES } from '../../compiler/bench/cores.js';
+import { toolAvailable } from '../../compiler/bench/cortex-m.js';
+
+const haveM4 = BENCH_CORES.m4.tools.every(toolAvailable) && toolAvailable('gcc');
 
 const VWW = 'examples/vww_mobilenet/vww_mobilenet_int8.onnx';
 const VWW_OPTIONS: CompileOptions = { int8Io: true, inputLayout: 'nhwc', board: 'nucleo-f446re' };
@@ -248,6 +253,24 @@ describe('patch-stage on a synthetic conv / depthwise stack', () => {
       others.forEach((o) => expect(Buffer.from(o).equals(Buffer.from(reference!))).toBe(true));
     }
   });
+});
+
+// The Cortex-M4 build takes the kernels' DSP paths (SMLAD, other borders and im2col) that the host build does not.
+describe.skipIf(!haveM4)('patch-stage on the emulated Cortex-M4 (QEMU)', () => {
+  it('patched builds of the synthetic stack give the unpatched host build\'s bytes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgec-patch-m4-'));
+    dirs.push(dir);
+    const model = join(dir, 'stack.onnx');
+    writeFileSync(model, syntheticStack(5));
+    const base = { board: 'nucleo-f446re', opts: ['-O2'], seed: 3 };
+    const off = benchModel(model, { ...base, patch: 'off', checkHost: true });
+    expect(off.builds[0]!.matchesHost).toBe(true);
+    for (const patch of [{ layers: 5, grid: { rows: 3, cols: 3 } }, { layers: 3, grid: { rows: 2, cols: 4 } }]) {
+      const r = benchModel(model, { ...base, patch, expected: off.hostOutputs });
+      expect(r.ops).toBeGreaterThan(off.ops);
+      expect(r.builds[0]!.matchesHost).toBe(true);
+    }
+  }, 120_000);
 });
 
 describe('patch-stage on VWW (MobileNetV1-0.25 96x96, --int8-io --input-layout nhwc)', () => {
