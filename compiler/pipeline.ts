@@ -159,9 +159,14 @@ export function validateName(name: string): string {
   return name;
 }
 
-/** Estimated instructions of a program on the board's core, on the portable kernels (undefined without a measured cost table). */
+/**
+ * Estimated instructions of a program on the portable kernels, from the
+ * board's core's measured cost table, or the Cortex-M4's for cores without
+ * one (host, ...): patch-based execution needs a figure for the per-call
+ * work its tiles repeat, and the kernels' structure is the same C.
+ */
 function estimatedInstructions(board: Board): (program: Program) => number | undefined {
-  const table = costTableFor(board.cpu);
+  const table = costTableFor(board.cpu) ?? costTableFor('cortex-m4');
   return (program) => (table ? program.ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0) : undefined);
 }
 
