@@ -147,9 +147,15 @@ function runBuilds(builds: Compiled[], seed: number): Uint8Array[] {
   const sources = [...new Set(builds.flatMap((c) => c.emitted.files.map((f) => f.path)))].filter((f) => f.endsWith('.c')).sort();
   const exe = join(dir, 'runner');
   execFileSync('gcc', [...STRICT_FLAGS, '-O1', '-I', src, join(src, 'runner.c'), ...sources.map((f) => join(src, f)), '-o', exe, '-lm'], { stdio: ['ignore', 'pipe', 'pipe'] });
-  const inputBytes = builds[0]!.program.inputs.reduce((a, id) => a + valueBytes(builds[0]!.program.values.get(id)!), 0);
   const rng = makeRng(seed);
-  const input = Uint8Array.from({ length: inputBytes }, () => rng(256));
+  // random int8 bytes, or floats in [-4, 4) for a float input (no NaN bit patterns)
+  const parts = builds[0]!.program.inputs.map((id): Uint8Array => {
+    const v = builds[0]!.program.values.get(id)!;
+    const n = v.shape.reduce((a, b) => a * b, 1);
+    if (v.type === 'float32') return new Uint8Array(Float32Array.from({ length: n }, () => rng(8192) / 1024 - 4).buffer);
+    return Uint8Array.from({ length: valueBytes(v) }, () => rng(256));
+  });
+  const input = Uint8Array.from(parts.flatMap((p) => [...p]));
   writeFileSync(join(dir, 'in.bin'), input);
   execFileSync(exe, [join(dir, 'in.bin'), join(dir, 'out.bin')]);
   const all = readFileSync(join(dir, 'out.bin'));
@@ -252,6 +258,22 @@ describe('patch-stage on a synthetic conv / depthwise stack', () => {
       expect(reference!.length).toBe(5 * 5 * 4);
       others.forEach((o) => expect(Buffer.from(o).equals(Buffer.from(reference!))).toBe(true));
     }
+  });
+});
+
+describe('patch-stage on KWS (DS-CNN, float input: the stage input is the Quantize output), forced grids', () => {
+  const KWS = 'examples/kws_dscnn/kws_dscnn_int8.onnx';
+  const plain = compileModel(KWS, { name: 'm0', patch: 'off' });
+  const forced = [2, 3, { layers: 3, grid: { rows: 4, cols: 2 } }].map((patch, i) => compileModel(KWS, { name: `m${i + 1}`, patch }));
+
+  it('plans without overlapping live buffers and gives the unpatched build\'s bytes', () => {
+    for (const c of forced) {
+      expect(c.patch).toBeDefined();
+      expect(planViolations(c)).toEqual([]);
+      expect(stageOverlapHazards(c)).toEqual([]);
+    }
+    const [reference, ...others] = runBuilds([plain, ...forced], 21);
+    others.forEach((o) => expect(Buffer.from(o).equals(Buffer.from(reference!))).toBe(true));
   });
 });
 
