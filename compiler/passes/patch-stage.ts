@@ -183,7 +183,23 @@ export function estimatedStagePeak(program: Program, layers: readonly Op[], tile
       patches = Math.max(patches, input + output);
     }
   }
-  return alignUp(valueBytes(x), 16) + alignUp(valueBytes(y), 16) + patches;
+  const [xBytes, yBytes] = [alignUp(valueBytes(x), 16), alignUp(valueBytes(y), 16)];
+  // stage input and output in one block when the input is the stage's alone (as patchStage builds it)
+  const stageTensors = inputOnlyReadByStage(program, layers[0]!) ? Math.max(yBytes, stageBlockOffset(layers, tiles) + xBytes) : xBytes + yBytes;
+  return stageTensors + patches;
+}
+
+/** The first stage-input byte a tile reads and the end of the stage-output bytes it writes (the order the shared block relies on). */
+function tileBounds(layers: readonly Op[], t: TilePlan): { firstRead: number; writeEnd: number } {
+  const [first, last] = [layers[0]!, layers[layers.length - 1]!];
+  const r0 = t.rowAxes[0]!.input;
+  const c0 = t.colAxes[0]!.input;
+  const ty = t.rowAxes[layers.length - 1]!.output;
+  const tx = t.colAxes[layers.length - 1]!.output;
+  return {
+    firstRead: (r0.start * num(first, 'in_w') + c0.start) * num(first, 'in_c'),
+    writeEnd: ((ty.end - 1) * num(last, 'out_w') + tx.end) * num(last, 'out_c'),
+  };
 }
 
 /** Builder of the patched program's new values and ops. */
@@ -217,9 +233,6 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
   const x = program.values.get(xId)!;
   const y = program.values.get(yId)!;
   const last = layers.length - 1;
-  // per tile: the first stage-input byte it reads and the end of the stage-output bytes it writes (for the shared block)
-  const reads: number[] = [];
-  const writes: number[] = [];
   tiles.forEach((t, k) => {
     const tag = (layer: number): Op['patch'] => ({ tile: k, layer });
     const copy = (name: string, from: string, to: string, p: Op['params']): void => {
@@ -229,10 +242,6 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
     const r0 = t.rowAxes[0]!.input;
     const c0 = t.colAxes[0]!.input;
     const [inW, inC] = [num(layers[0]!, 'in_w'), num(layers[0]!, 'in_c')];
-    reads.push((r0.start * inW + c0.start) * inC);
-    const ty = t.rowAxes[last]!.output;
-    const tx = t.colAxes[last]!.output;
-    writes.push(((ty.end - 1) * num(layers[last]!, 'out_w') + tx.end) * num(layers[last]!, 'out_c'));
     let current: string;
     const inPlace = readsStageInputInPlace(layers[0]!, t);
     if (covers(c0, inW)) {
@@ -282,7 +291,7 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
   const values = new Map([...program.values].filter(([id]) => !intermediates.has(id)));
   for (const [id, v] of b.values) values.set(id, v);
   const ops = [...program.ops.slice(0, first), ...b.ops, ...program.ops.slice(first + layers.length)];
-  const shared = inputOnlyReadByStage(program, layers[0]!) ? { patchOverlap: { output: yId, input: xId, inputOffset: sharedBlockOffset(reads, writes) } } : {};
+  const shared = inputOnlyReadByStage(program, layers[0]!) ? { patchOverlap: { output: yId, input: xId, inputOffset: stageBlockOffset(layers, tiles) } } : {};
   return { ...program, values, ops, ...shared };
 }
 
@@ -302,6 +311,12 @@ export function sharedBlockOffset(firstRead: readonly number[], writeEnd: readon
     laterRead = Math.min(laterRead, firstRead[k]!);
   }
   return alignUp(offset, 16);
+}
+
+/** sharedBlockOffset of the stage's tiles. */
+function stageBlockOffset(layers: readonly Op[], tiles: readonly TilePlan[]): number {
+  const bounds = tiles.map((t) => tileBounds(layers, t));
+  return sharedBlockOffset(bounds.map((b) => b.firstRead), bounds.map((b) => b.writeEnd));
 }
 
 /** The stage input is read by the stage's first layer only, has no views and is no model output (its bytes are the stage's to reuse). */
