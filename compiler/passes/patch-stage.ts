@@ -210,8 +210,10 @@ class PatchBuilder {
   constructor(private readonly program: Program) {}
 
   /** A new int8 NHWC value [1, rows, cols, channels] with `like`'s quantization, optionally a view of `aliasOf`. */
-  value(id: string, like: Value, rows: number, cols: number, channels: number, view?: { of: string; offset: number }): string {
-    if (this.program.values.has(id) || this.values.has(id)) throw new Error(`internal: patch value '${id}' exists`);
+  value(wanted: string, like: Value, rows: number, cols: number, channels: number, view?: { of: string; offset: number }): string {
+    // value ids come from the model's tensor names: never take one it already uses
+    let id = wanted;
+    while (this.program.values.has(id) || this.values.has(id)) id = `${id}_`;
     const shape = [1, rows, cols, channels];
     this.values.set(id, {
       id, type: 'int8', shape, logicalShape: shape, scale: like.scale, zeroPoint: like.zeroPoint, role: 'activation',
@@ -238,7 +240,7 @@ export function patchStage(program: Program, layers: readonly Op[], grid: Grid):
     const copy = (name: string, from: string, to: string, p: Op['params']): void => {
       b.ops.push({ kind: 'copy_window', name, onnxOp: layers[0]!.onnxOp, inputs: [from], outputs: [to], params: p, consts: {}, macs: 0, patch: tag(-1) });
     };
-    // the first layer's input: a band of whole rows is a view of the stage input, a window is copied out of it
+    // the first layer's input: a view of the stage input (a band of whole rows, or a window read with the image's row stride), else a copy of the window
     const r0 = t.rowAxes[0]!.input;
     const c0 = t.colAxes[0]!.input;
     const [inW, inC] = [num(layers[0]!, 'in_w'), num(layers[0]!, 'in_c')];
