@@ -9,10 +9,10 @@ import { boardById } from '../boards.js';
 import { EdgecError } from '../errors.js';
 import { benchModel, type BenchResult } from '../bench/bench.js';
 import { cmsisNnSources, formatSuiteTable } from '../bench/suite.js';
-import { memoryOption, parsePatchOption, parseShapeOption, patchOption } from './options.js';
+import { memoryOption, parsePatchOption, parseShapeOption, patchOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
 
-interface BenchFlags { board: string; backend?: string; opt: string[]; shape: string[]; json?: boolean; memory?: MemoryMode; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; patch?: string }
+interface BenchFlags { board: string; backend?: string; opt: string[]; shape: string[]; json?: boolean; memory?: MemoryMode; stateful?: boolean; state?: string; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; patch?: string }
 
 /** Boards whose CPU the emulated mps2-an386 (Cortex-M4F) stands for. */
 const BENCH_CPUS = ['cortex-m4'];
@@ -29,7 +29,7 @@ export function runBench(model: string, flags: BenchFlags, log: (s: string) => v
   const bad = opts.find((o) => !/^-O[0-3sz]$|^-Ofast$/.test(o));
   if (bad) throw new EdgecError(`--opt ${bad} is not an optimisation level (-O0..-O3, -Os, -Oz)`, 2);
   const r: BenchResult = benchModel(model, {
-    board: board.id, backend, opts, shapes: parseShapeOption(flags.shape), checkHost: false, plan: memoryModeOptions(flags.memory),
+    board: board.id, backend, opts, shapes: parseShapeOption(flags.shape), checkHost: false, plan: memoryModeOptions(flags.memory), stateful: statefulOption(flags),
     int8Io: flags.int8Io, inputLayout: flags.inputLayout, patch: parsePatchOption(flags.patch),
     extra: backend !== 'portable' && cmsis ? cmsisNnSources(cmsis) : undefined,
   });
@@ -45,6 +45,8 @@ export function addBenchCommand(program: Command, log: (s: string) => void, coll
     .option('--opt <level>', 'C optimisation level, repeatable (default -O2)', collect, [])
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims (repeatable)', collect, [])
     .addOption(memoryOption())
+    .option('--stateful', STATEFUL_HELP)
+    .option('--state <pairs>', STATE_HELP)
     .addOption(patchOption())
     .option('--int8-io', 'int8 model inputs and outputs, as edgec build --int8-io')
     .addOption(new Option('--input-layout <layout>', 'as edgec build: nhwc exposes channels-first inputs channels-last').choices(['declared', 'nhwc']))

@@ -321,11 +321,12 @@ function stageBlockOffset(layers: readonly Op[], tiles: readonly TilePlan[]): nu
   return sharedBlockOffset(bounds.map((b) => b.firstRead), bounds.map((b) => b.writeEnd));
 }
 
-/** The stage input is read by the stage's first layer only, has no views and is no model output (its bytes are the stage's to reuse). */
+/** The stage input is read by the stage's first layer only, has no views and is no model output nor state (its bytes are the stage's to reuse). */
 function inputOnlyReadByStage(program: Program, firstLayer: Op): boolean {
   const x = firstLayer.inputs[0]!;
   const readers = program.ops.filter((op) => op.inputs.includes(x));
-  return readers.length === 1 && readers[0] === firstLayer && !program.outputs.includes(x) && !viewedValues(program).has(x);
+  const state = (program.state ?? []).some((s) => s.input === x || s.output === x);
+  return readers.length === 1 && readers[0] === firstLayer && !program.outputs.includes(x) && !viewedValues(program).has(x) && !state;
 }
 
 const totalMacs = (program: Program): number => program.ops.reduce((a, op) => a + op.macs, 0);

@@ -95,6 +95,12 @@ export interface PlanProblem {
   keepInputs?: boolean;
   /** Stage input and output sharing one block (patch-based execution). */
   stageOverlaps?: PlanStageOverlap[];
+  /**
+   * Buffers live from their first use until after the last step, like
+   * outputs (`--stateful`: the state inputs, which keep the state between
+   * invokes, and the state outputs copied into them at the end of invoke).
+   */
+  liveToEnd?: string[];
 }
 
 export interface Placement {

@@ -40,6 +40,11 @@ describe('stage overlaps', () => {
     expect(x.offset >= y.offset + 64 || y.offset >= x.offset + 96).toBe(true);
   });
 
+  it('are ignored for an input that lives to the end (--stateful state)', () => {
+    const plan = planMemory({ ...stageProblem(32), liveToEnd: ['x'] });
+    expect(plan.stageOverlaps).toBeUndefined();
+  });
+
   it('reject an unaligned offset as a malformed problem', () => {
     expect(() => planMemory(stageProblem(8))).toThrow(/stage overlap offset 8/);
   });
