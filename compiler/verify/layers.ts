@@ -86,8 +86,11 @@ export function sampleBytes(samples: NamedTensor[][]): Uint8Array {
  */
 export async function compareLayers(modelPath: string, graph: Pick<Graph, 'tensors'>, program: Program, run: TracedRunner, samples: NamedTensor[][], isolated = true): Promise<LayerStats[]> {
   const inModel = producedTensorNames(modelPath);
+  // a value written in parts (patch-based execution: one op per tile) is whole after its last writer only:
+  // compared and, in isolation, replaced there (an earlier tile's injection would be overwritten by later tiles)
+  const lastWriter = new Map(program.ops.map((op, index) => [op.outputs[0], index] as const));
   const layers = program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
-    .filter((l) => comparable(program, graph, l.value) && inModel.has(l.value.onnxName));
+    .filter((l) => lastWriter.get(l.op.outputs[0]) === l.index && comparable(program, graph, l.value) && inModel.has(l.value.onnxName));
   const names = [...new Set(layers.map((l) => l.value.onnxName))];
   const session = await openReference(withExtraOutputs(modelPath, names));
   const expectedBySample: Int8Array[][] = [];

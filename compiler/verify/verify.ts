@@ -24,7 +24,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import type { Graph } from '../ir/graph.js';
 import type { Program, Value } from '../ir/program.js';
-import { compileModel, compileModelAsync, GRAPH_PASSES } from '../pipeline.js';
+import { compileModel, compileModelAsync, GRAPH_PASSES, type Compiled } from '../pipeline.js';
 import { formatAccuracy, measureAccuracy, type AccuracyReport } from '../quantize/accuracy.js';
 import { isTfliteFile, loadModelFile } from '../model-file.js';
 import { tflmPythonOrFail } from './tflm.js';
@@ -147,6 +147,20 @@ interface Target {
   /** The model onnxruntime runs as the reference (the QDQ model for a quantized float model). */
   reference: string;
   float?: AccuracyReport;
+  /**
+   * The build the isolated layer check traces when it is not the verified one:
+   * a patch-based stage (passes/patch-stage.ts) writes its layers tile by tile
+   * into patch buffers, so its layers have no whole tensor to compare or to
+   * replace; the same model built without it (byte-equal, test/passes/patch-stage.test.ts) has.
+   */
+  layers?: { dir: string; program: Program };
+}
+
+/** Writes a build's files to a fresh folder. */
+function writeBuild(c: Compiled): string {
+  const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
+  for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
+  return dir;
 }
 
 function findManifest(dir: string, name?: string): string {
@@ -174,10 +188,13 @@ function prepareTarget(opts: VerifyOptions): Target {
     return { dir: resolve(opts.from), program, graph, reference: opts.model };
   }
   if (opts.autoFloatDb !== undefined) throw new EdgecError('--auto-float needs --calibration <samples>: it measures what quantizing each layer costs on them', 2);
-  const c = compileModel(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes, floatLayers: opts.floatLayers });
-  const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
-  for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
-  return { dir, program: c.program, graph: c.graph, reference: opts.model, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  const options = { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes, floatLayers: opts.floatLayers };
+  const c = compileModel(opts.model, options);
+  const dir = writeBuild(c);
+  const unpatched = c.patch ? compileModel(opts.model, { ...options, patch: 'off' }) : undefined;
+  const layers = unpatched ? { dir: writeBuild(unpatched), program: unpatched.program } : undefined;
+  const cleanup = (): void => { for (const d of [dir, layers?.dir]) if (d) rmSync(d, { recursive: true, force: true }); };
+  return { dir, program: c.program, graph: c.graph, reference: opts.model, layers, cleanup };
 }
 
 /** A float model quantized from calibration data: build it, keep its QDQ model as the LSB reference, measure it against the float model. */
@@ -234,7 +251,8 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     const { samples, source } = chooseSamples(program, opts);
     // A board build that calls CMSIS-NN / ESP-NN is verified with that library's code, not a portable rebuild.
     const lib = libraryBuildArgs(kernelLibraryFor(dir, boardById(opts.board ?? 'host')), engine.tools());
-    const [runner, traced] = await Promise.all([engine.build(dir, program.name, lib.flags, lib.link), engine.build(dir, program.name, ['-DEDGEC_TRACING', ...lib.flags], lib.link)]);
+    const layerBuild = target.layers ?? { dir, program };
+    const [runner, traced] = await Promise.all([engine.build(dir, program.name, lib.flags, lib.link), engine.build(layerBuild.dir, program.name, ['-DEDGEC_TRACING', ...lib.flags], lib.link)]);
     // a .tflite is compared with TFLite Micro itself, the bit reference: byte equality unless --max-lsb says otherwise
     const tflite = isTfliteFile(opts.model);
     const tieLsb = (v: Value): number => (tflite ? 0 : tieTolerance(program, v.id));
@@ -249,7 +267,7 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     let layers: VerifiedLayer[] = [];
     // TFLM's interpreter exposes only the model's outputs, so a .tflite has no isolated layer check (outputs must match exactly instead)
     if (!tflite) {
-      const stats = await compareLayers(target.reference, target.graph, program, (b, n, inj) => engine.run(traced, b, n, inj).trace ?? new Uint8Array(0),
+      const stats = await compareLayers(target.reference, target.graph, layerBuild.program, (b, n, inj) => engine.run(traced, b, n, inj).trace ?? new Uint8Array(0),
         samples.slice(0, opts.layerSamples ?? LAYER_SAMPLES), true);
       layers = stats.map((l) => {
         const tol = layerTolerance(l, opts.layerMaxLsb);

@@ -284,7 +284,8 @@ describe.skipIf(!haveM4)('patch-stage on the emulated Cortex-M4 (QEMU)', () => {
     dirs.push(dir);
     const model = join(dir, 'stack.onnx');
     writeFileSync(model, syntheticStack(5));
-    const base = { board: 'nucleo-f446re', opts: ['-O2'], seed: 3 };
+    // our kernels on every layer (auto may call CMSIS-NN outside the stage, which needs CMSIS_NN_PATH to link)
+    const base = { board: 'nucleo-f446re', backend: 'portable', opts: ['-O2'], seed: 3 };
     const off = benchModel(model, { ...base, patch: 'off', checkHost: true });
     expect(off.builds[0]!.matchesHost).toBe(true);
     for (const patch of [{ layers: 5, grid: { rows: 3, cols: 3 } }, { layers: 3, grid: { rows: 2, cols: 4 } }]) {
@@ -297,9 +298,11 @@ describe.skipIf(!haveM4)('patch-stage on the emulated Cortex-M4 (QEMU)', () => {
 
 describe('patch-stage on VWW (MobileNetV1-0.25 96x96, --int8-io --input-layout nhwc)', () => {
   const plain = compileModel(VWW, { ...VWW_OPTIONS, name: 'm0', patch: 'off' });
-  const auto = compileModel(VWW, { ...VWW_OPTIONS, name: 'm1' });
+  // 6x6 tiles: auto's choice before the row-buffer depthwise and pre-widened FC kernels; with them its
+  // instruction estimate is +15.9% (measured on the M4: +14.1%, 16,661,750 -> 19,004,903), so auto now declines
+  const auto = compileModel(VWW, { ...VWW_OPTIONS, name: 'm1', patch: 6 });
 
-  it('auto chooses a patch stage whose arena is below the unpatched one, within 15% more MACs', () => {
+  it('6x6 tiles of the first stage: an arena below the unpatched one, within 15% more MACs', () => {
     expect(auto.patch).toBeDefined();
     expect(auto.plan.arenaBytes).toBeLessThan(plain.plan.arenaBytes);
     expect(auto.patch!.arenaBefore).toBe(plain.plan.arenaBytes);
