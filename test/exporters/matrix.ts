@@ -146,7 +146,9 @@ export async function runCell(cell: ManifestCell, opts: RunOptions = {}): Promis
   if (cell.exportError || !cell.model) return { status: 'export-failed', error: cell.exportError ?? 'no model' };
   let compiled: Compiled;
   try {
-    compiled = compileModel(cell.model, { name: 'm' });
+    // layer by layer needs whole tensors: without the patch-based stage, whose tiled layers have none
+    // (patched builds are byte-equal to unpatched ones: test/passes/patch-stage.test.ts)
+    compiled = compileModel(cell.model, { name: 'm', patch: 'off' });
   } catch (e) {
     if (e instanceof EdgecError) return { status: 'refused', error: firstLine(e) };
     return { status: 'fail', stage: 'compile', error: `internal error: ${firstLine(e)}` };
