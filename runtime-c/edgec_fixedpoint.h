@@ -128,6 +128,20 @@ static inline int32_t edgec_requantize_rshift2(int32_t acc, int32_t mult, int32_
   return (int32_t)(sum >> 32) >> em1;
 }
 
+/* TFLite's 64-bit MultiplyByQuantizedMultiplier (the 16x8 conv / depthwise /
+ * fully connected requantization of an int64 accumulator): the Q31 multiplier
+ * is first rounded to Q15 ((mult + 2^15) >> 16, saturating at 0x7FFF), then
+ * one rounding shift by 15 - shift (half rounds up, floor shift).
+ * shift in [-31, 7]; mult >= 0. */
+static inline int32_t edgec_requantize_s64(int64_t acc, int32_t mult, int32_t shift)
+{
+  const int64_t reduced = mult < 0x7FFF0000 ? (int64_t)((mult + (1 << 15)) >> 16) : (int64_t)0x7FFF;
+  const int32_t total = 15 - shift;
+  const int64_t x = acc * reduced + ((int64_t)1 << (total - 1));
+  /* arithmetic shift right written portably (C99 leaves >> of negatives implementation-defined) */
+  return (int32_t)(x >= 0 ? x >> total : -((-x - 1) >> total) - 1);
+}
+
 /* edgec_requantize(acc, mult, shift) for mult >= 0 (see above). */
 static inline int32_t edgec_requantize_ch(int32_t acc, int32_t mult, int32_t shift)
 {

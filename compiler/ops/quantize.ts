@@ -50,6 +50,8 @@ export function outputWithQuant(ctx: LoweringContext, node: Node, perm: number[]
 }
 
 function lowerRequantize(node: Node, ctx: LoweringContext): void {
+  const int16 = node.inputs.concat(node.outputs).find((n) => ctx.tensor(n).dtype === 'int16');
+  if (int16) throw ctx.fail(node, `requantizing int16 tensor '${int16}' is not supported (16x8 models: int16 between QUANTIZE / DEQUANTIZE edges only)`);
   const src = ctx.readAny(node, node.inputs[0]);
   // edgec.factor (passes/fold-constant-scale.ts): the real value is also multiplied by a constant on the way
   const factor = node.attrs['edgec.factor'];
@@ -64,7 +66,8 @@ function lowerRequantize(node: Node, ctx: LoweringContext): void {
 function lowerQuantizeEdge(node: Node, ctx: LoweringContext): void {
   const t = ctx.tensor(node.outputs[0]);
   if (!t.quant || t.quant.axis !== -1) throw ctx.fail(node, 'only per-tensor QuantizeLinear is supported on activations');
-  if (t.dtype !== 'int8' && t.dtype !== 'uint8') throw ctx.fail(node, `QuantizeLinear to ${t.dtype} is not supported (int8/uint8 only)`);
+  if (t.dtype === 'int16') return lowerQuantizeEdgeS16(node, ctx);
+  if (t.dtype !== 'int8' && t.dtype !== 'uint8') throw ctx.fail(node, `QuantizeLinear to ${t.dtype} is not supported (int8/uint8/int16 only)`);
   // elementwise: quantize in whatever layout the float input is in (a Transpose before Q, as onnxruntime's
   // pre-processing leaves Keras Conv1D inputs, then costs no copy)
   const src = ctx.readAny(node, node.inputs[0]);
@@ -76,13 +79,23 @@ function lowerQuantizeEdge(node: Node, ctx: LoweringContext): void {
   ctx.addOp({ kind: 'quantize', name: node.name, onnxOp: 'QuantizeLinear', inputs: [src.value], outputs: [out], params: { scale: asInt8.scale, zero_point: asInt8.zeroPoint }, consts: {}, macs: 0 });
 }
 
+/** float -> int16 at a 16x8 model's edge (TFLM's AffineQuantize: round half away from zero). */
+function lowerQuantizeEdgeS16(node: Node, ctx: LoweringContext): void {
+  const src = ctx.readAny(node, node.inputs[0]);
+  if (ctx.value(src.value).type !== 'float32') throw ctx.fail(node, 'QuantizeLinear input must be float32');
+  const q = ctx.quant(node, node.outputs[0]);
+  const out = ctx.define(node.outputs[0], src.perm);
+  ctx.addOp({ kind: 'quantize_s16', name: node.name, onnxOp: 'QuantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
+}
+
 function lowerDequantizeEdge(node: Node, ctx: LoweringContext): void {
   const inName = node.inputs[0];
   const q = ctx.quant(node, inName);
   const shape = ctx.tensor(inName).shape;
   const src = ctx.read(node, inName, identityPerm(shape.length));
   const out = ctx.define(node.outputs[0], src.perm, { type: 'float32', quant: { scale: 0, zeroPoint: 0 } });
-  ctx.addOp({ kind: 'dequantize', name: node.name, onnxOp: 'DequantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
+  const int16 = ctx.value(src.value).type === 'int16';
+  ctx.addOp({ kind: int16 ? 'dequantize_s16' : 'dequantize', name: node.name, onnxOp: 'DequantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
 }
 
 function lowerSignFlip(node: Node, ctx: LoweringContext, kind: 'u8_to_s8' | 's8_to_u8'): void {
@@ -130,6 +143,14 @@ export const quantize: OpDefinition = {
     dequantize: {
       sources: ['edgec_quantize_s8.c'], template: 'dequantize',
       view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'float'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
+    },
+    quantize_s16: {
+      sources: ['edgec_quantize_s16.c'], template: 'quantize_s16',
+      view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const float'), output: env.ptr(op.outputs[0], 'int16_t'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
+    },
+    dequantize_s16: {
+      sources: ['edgec_quantize_s16.c'], template: 'dequantize_s16',
+      view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const int16_t'), output: env.ptr(op.outputs[0], 'float'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
     },
     u8_to_s8: {
       sources: ['edgec_quantize_s8.c'], template: 'u8_to_s8',

@@ -22,7 +22,7 @@ import { randomSamples } from './samples.js';
 import { outputTolerance, tieTolerance, DEFAULT_SEED } from './verify.js';
 import { cCommentText } from '../emit/c-names.js';
 
-const C_TYPE: Record<Value['type'], string> = { float32: 'float', int8: 'int8_t', uint8: 'uint8_t', int32: 'int32_t' };
+const C_TYPE: Record<Value['type'], string> = { float32: 'float', int8: 'int8_t', uint8: 'uint8_t', int16: 'int16_t', int32: 'int32_t' };
 const DIFF_KIND: Partial<Record<Value['type'], string>> = { float32: 'f32', int8: 's8', uint8: 'u8' };
 
 /** A C float literal that reads back as exactly this float32. */

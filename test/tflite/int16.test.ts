@@ -1,0 +1,89 @@
+/**
+ * The 16x8 scheme (int16 activations with zero point 0, int8 per-channel
+ * weights, int64 bias) through the .tflite front end, on small models made
+ * by examples/scripts/tflite/make_fixtures_int16.py (TFLiteConverter with
+ * EXPERIMENTAL_TFLITE_BUILTINS_ACTIVATIONS_INT16_WEIGHTS_INT8, int16 and float
+ * I/O): each file holds the builtins fixtures.json promises and the generated
+ * C equals TFLite Micro byte for byte on seeded random inputs over the whole
+ * int16 range. 16x8 ops without an int16 kernel yet are refused in one line.
+ */
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { EdgecError } from '../../compiler/errors.js';
+import { compileModel } from '../../compiler/pipeline.js';
+import { FlatReader } from '../../compiler/tflite/flat.js';
+import { readTfliteModel } from '../../compiler/tflite/schema.js';
+import { compareWithTflm, tflmPython } from '../helpers/tflm.js';
+
+const DIR = 'test/fixtures/tflite16';
+const MANIFEST = JSON.parse(readFileSync(`${DIR}/fixtures.json`, 'utf8')) as Record<string, { builtins: string[] }>;
+const SAMPLES = 20;
+/** Fixtures whose ops have no int16 kernel yet: the build must refuse them, naming the op. */
+const REFUSED: Record<string, RegExp> = {
+  softmax: /node 'softmax_\d+' \(Softmax\): Softmax on int16 activations is not supported/,
+  logistic_tanh: /\((Sigmoid|Tanh)\): (Sigmoid|Tanh) on int16 activations is not supported/,
+  reshape_concat: /\(edgec\.Requantize\): requantizing int16 tensor '.*' is not supported/,
+  cnn: /\(Softmax\): Softmax on int16 activations is not supported/,
+  cnn_float_io: /\(Softmax\): Softmax on int16 activations is not supported/,
+};
+
+function builtinsOf(file: string): string[] {
+  const m = readTfliteModel(readFileSync(file));
+  return [...new Set(m.operatorCodes.map((c) => c.name))].sort();
+}
+
+/** The one-line error a build of `file` (or of `bytes` as that file) ends in. */
+function refusal(file: string, bytes?: Uint8Array): string {
+  try {
+    compileModel(file, { name: 'm', modelBytes: bytes });
+  } catch (e) {
+    if (!(e instanceof EdgecError)) throw e;
+    expect(e.exitCode).toBe(2);
+    expect(e.message.includes('\n')).toBe(false);
+    expect(e.message.startsWith(`${file}: `)).toBe(true);
+    return e.message;
+  }
+  throw new Error(`${file} compiled`);
+}
+
+describe('16x8 TFLite fixtures', () => {
+  for (const [name, spec] of Object.entries(MANIFEST)) {
+    const file = `${DIR}/${name}.tflite`;
+    it(`${name}: holds ${spec.builtins.join(', ')}`, () => {
+      expect(builtinsOf(file)).toEqual(spec.builtins);
+    });
+    const refused = REFUSED[name];
+    if (refused) {
+      it(`${name}: refused in one line (no int16 kernel yet)`, () => {
+        expect(refusal(file)).toMatch(refused);
+      });
+      continue;
+    }
+    it.skipIf(!tflmPython())(`${name}: equals TFLite Micro byte for byte`, async () => {
+      const r = await compareWithTflm(file, file, SAMPLES, 23);
+      for (const o of r.outputs) {
+        console.log(`${name} ${o.name}: ${o.elements - o.mismatches}/${o.elements} equal to TFLM (max diff ${o.maxDiff}, ${o.distinct} distinct values)`);
+        expect(o.elements).toBeGreaterThan(0);
+        // not a saturated output: the comparison exercises the arithmetic, not only the clamp
+        expect(o.distinct).toBeGreaterThan(Math.min(100, o.elements / 4));
+        expect(o.mismatches).toBe(0);
+      }
+    }, 60_000);
+  }
+});
+
+describe('16x8 hostile input', () => {
+  it('an int16 activation with a non-zero zero point is refused, naming the tensor', () => {
+    const file = `${DIR}/conv_relu.tflite`;
+    const bytes = new Uint8Array(readFileSync(file));
+    const r = new FlatReader(bytes);
+    const subgraph = r.fieldTables(r.root('model'), 2, 'subgraphs')[0];
+    const input = r.fieldI32s(subgraph, 1, 'inputs')[0];
+    const tensor = r.fieldTables(subgraph, 0, 'tensors')[input];
+    const quant = r.fieldTable(tensor, 4, 'quantization')!;
+    const zp = r.fieldVector(quant, 3, 8, 'zero_point');
+    expect(zp.length).toBe(1);
+    new DataView(bytes.buffer).setBigInt64(zp.start, 5n, true);
+    expect(refusal(file, bytes)).toMatch(/int16 tensor '.*' has zero point 5; 16x8 activations must be symmetric \(zero point 0\)/);
+  });
+});
