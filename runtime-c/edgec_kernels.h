@@ -314,6 +314,15 @@ void edgec_mul_s16(const edgec_mul_params_t *p, const int16_t *in1, const int16_
 void edgec_mul_broadcast_s16(const edgec_mul_params_t *p, const edgec_broadcast_t *b, const int16_t *in1,
                              const int16_t *in2, int16_t *output);
 
+/* QUANTIZE between quantized types with an int16 side (clamped to the output
+ * type; same-type in place allowed), edgec_requantize_s16.c. */
+void edgec_requantize_s16_s16(const int16_t *input, int32_t size, int32_t input_offset, int32_t output_offset,
+                              int32_t mult, int32_t shift, int16_t *output);
+void edgec_requantize_s16_s8(const int16_t *input, int32_t size, int32_t input_offset, int32_t output_offset,
+                             int32_t mult, int32_t shift, int8_t *output);
+void edgec_requantize_s8_s16(const int8_t *input, int32_t size, int32_t input_offset, int32_t output_offset,
+                             int32_t mult, int32_t shift, int16_t *output);
+
 /* Pools: TFLite semantics (padding never counted), int16 data. */
 void edgec_max_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);
 void edgec_avg_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);

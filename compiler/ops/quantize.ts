@@ -4,11 +4,11 @@
  * output), u8 <-> s8 (uint8 I/O of onnxruntime QUInt8 models).
  */
 import type { Node } from '../ir/graph.js';
-import type { Op, Value } from '../ir/program.js';
+import type { Op, ParamValue, Value, ValueType } from '../ir/program.js';
 import { identityPerm, physicalShape } from '../ir/layout.js';
 import { quantizeMultiplier } from '../ir/quant.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
-import { fusedActivationRange } from '../passes/fuse-activations.js';
+import { fusedActivationRange, fusedClamp } from '../passes/fuse-activations.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 
 export function sameQuant(a: Quant, b: Quant): boolean {
@@ -49,10 +49,32 @@ export function outputWithQuant(ctx: LoweringContext, node: Node, perm: number[]
   };
 }
 
+/**
+ * Requantization with an int16 side (TFLM's QUANTIZE int16 -> int16 / int8,
+ * int8 -> int16): the int8 rule, clamped to the output type.
+ */
+export function requantizeS16Op(name: string, input: string, inType: ValueType, from: Quant, output: string, outType: ValueType, to: Quant): Op {
+  const m = quantizeMultiplier(from.scale / to.scale);
+  return {
+    kind: 'requantize_s16', name, onnxOp: 'Requantize', inputs: [input], outputs: [output],
+    params: { in_type: inType, out_type: outType, input_offset: -from.zeroPoint, output_offset: to.zeroPoint, mult: m.mult, shift: m.shift },
+    consts: {}, macs: 0, inPlace: inType === outType,
+  };
+}
+
 function lowerRequantize(node: Node, ctx: LoweringContext): void {
-  const int16 = node.inputs.concat(node.outputs).find((n) => ctx.tensor(n).dtype === 'int16');
-  if (int16) throw ctx.fail(node, `requantizing int16 tensor '${int16}' is not supported (16x8 models: int16 between QUANTIZE / DEQUANTIZE edges only)`);
   const src = ctx.readAny(node, node.inputs[0]);
+  const inType = ctx.value(src.value).type;
+  const outType = ctx.tensor(node.outputs[0]).dtype;
+  if (inType === 'int16' || outType === 'int16') {
+    const clamp = fusedClamp(node);
+    if (node.attrs['edgec.factor'] !== undefined || Number.isFinite(clamp.min) || Number.isFinite(clamp.max)) throw ctx.fail(node, 'a requantization of int16 data with a folded scale or clamp is not supported');
+    if (inType !== 'int16' && inType !== 'int8') throw ctx.fail(node, `requantizing ${inType} to int16 is not supported`);
+    if (outType !== 'int16' && outType !== 'int8') throw ctx.fail(node, `requantizing int16 to ${outType} is not supported`);
+    const out = ctx.define(node.outputs[0], src.perm);
+    ctx.addOp(requantizeS16Op(node.name, src.value, inType, ctx.quant(node, node.inputs[0]), out, outType, ctx.quant(node, node.outputs[0])));
+    return;
+  }
   // edgec.factor (passes/fold-constant-scale.ts): the real value is also multiplied by a constant on the way
   const factor = node.attrs['edgec.factor'];
   const given = ctx.quant(node, node.inputs[0]);
@@ -143,6 +165,18 @@ export const quantize: OpDefinition = {
     dequantize: {
       sources: ['edgec_quantize_s8.c'], template: 'dequantize',
       view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'float'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
+    },
+    requantize_s16: {
+      sources: ['edgec_requantize_s16.c'], template: 'requantize_s16',
+      view: (op, env) => {
+        const ctype = (t: ParamValue): string => (t === 'int16' ? 'int16_t' : 'int8_t');
+        const suffix = (t: ParamValue): string => (t === 'int16' ? 's16' : 's8');
+        return {
+          fn: `edgec_requantize_${suffix(op.params.in_type)}_${suffix(op.params.out_type)}`,
+          input: env.ptr(op.inputs[0], `const ${ctype(op.params.in_type)}`), output: env.ptr(op.outputs[0], ctype(op.params.out_type)), size: elementCount(env, op.outputs[0]),
+          args: ['input_offset', 'output_offset', 'mult', 'shift'].map((f) => op.params[f]).join(', '),
+        };
+      },
     },
     quantize_s16: {
       sources: ['edgec_quantize_s16.c'], template: 'quantize_s16',

@@ -22,7 +22,6 @@ const SAMPLES = 20;
 const REFUSED: Record<string, RegExp> = {
   softmax: /node 'softmax_\d+' \(Softmax\): Softmax on int16 activations is not supported/,
   logistic_tanh: /\((Sigmoid|Tanh)\): (Sigmoid|Tanh) on int16 activations is not supported/,
-  reshape_concat: /\(edgec\.Requantize\): requantizing int16 tensor '.*' is not supported/,
   cnn: /\(Softmax\): Softmax on int16 activations is not supported/,
   cnn_float_io: /\(Softmax\): Softmax on int16 activations is not supported/,
 };
