@@ -323,6 +323,12 @@ void edgec_requantize_s16_s8(const int16_t *input, int32_t size, int32_t input_o
 void edgec_requantize_s8_s16(const int8_t *input, int32_t size, int32_t input_offset, int32_t output_offset,
                              int32_t mult, int32_t shift, int16_t *output);
 
+/* TFLM's int16 LOGISTIC / TANH (edgec_logistic_s16.c): input rescaled by
+ * input_mult / 2^input_left_shift, then its interpolated sigmoid table;
+ * output scale 2^-15, zero points 0. In place allowed. */
+void edgec_logistic_s16(const int16_t *input, int32_t size, int32_t input_mult, int32_t input_left_shift, int16_t *output);
+void edgec_tanh_s16(const int16_t *input, int32_t size, int32_t input_mult, int32_t input_left_shift, int16_t *output);
+
 /* Pools: TFLite semantics (padding never counted), int16 data. */
 void edgec_max_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);
 void edgec_avg_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);

@@ -21,7 +21,6 @@ const SAMPLES = 20;
 /** Fixtures whose ops have no int16 kernel yet: the build must refuse them, naming the op. */
 const REFUSED: Record<string, RegExp> = {
   softmax: /node 'softmax_\d+' \(Softmax\): Softmax on int16 activations is not supported/,
-  logistic_tanh: /\((Sigmoid|Tanh)\): (Sigmoid|Tanh) on int16 activations is not supported/,
   cnn: /\(Softmax\): Softmax on int16 activations is not supported/,
   cnn_float_io: /\(Softmax\): Softmax on int16 activations is not supported/,
 };
