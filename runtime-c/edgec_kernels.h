@@ -329,6 +329,11 @@ void edgec_requantize_s8_s16(const int8_t *input, int32_t size, int32_t input_of
 void edgec_logistic_s16(const int16_t *input, int32_t size, int32_t input_mult, int32_t input_left_shift, int16_t *output);
 void edgec_tanh_s16(const int16_t *input, int32_t size, int32_t input_mult, int32_t input_left_shift, int16_t *output);
 
+/* TFLM's SoftmaxInt16 over the innermost dimension with its 513-entry exp and
+ * 1/(1+x) tables (edgec_softmax_s16.c); output scale 2^-15. Output must not alias input. */
+void edgec_softmax_s16(const int16_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
+                       const int16_t *exp_lut, const int16_t *recip_lut, int16_t *output);
+
 /* Pools: TFLite semantics (padding never counted), int16 data. */
 void edgec_max_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);
 void edgec_avg_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);
