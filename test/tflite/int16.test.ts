@@ -68,6 +68,18 @@ describe('16x8 TFLite fixtures', () => {
   }
 });
 
+describe('the bundled KWS (MLPerf Tiny DS-CNN) as a 16x8 .tflite (examples/scripts/kws_dscnn_16x8.py)', () => {
+  it.skipIf(!tflmPython())('equals TFLite Micro byte for byte', async () => {
+    const file = `${DIR}/kws_dscnn_16x8.tflite`;
+    const r = await compareWithTflm(file, file, 10, 29);
+    for (const o of r.outputs) {
+      console.log(`kws_dscnn_16x8 ${o.name}: ${o.elements - o.mismatches}/${o.elements} equal to TFLM (max diff ${o.maxDiff}, ${o.distinct} distinct values)`);
+      expect(o.elements).toBe(120);
+      expect(o.mismatches).toBe(0);
+    }
+  }, 60_000);
+});
+
 describe('16x8 hostile input', () => {
   it('an int16 activation with a non-zero zero point is refused, naming the tensor', () => {
     const file = `${DIR}/conv_relu.tflite`;
