@@ -137,9 +137,8 @@ static inline int32_t edgec_requantize_s64(int64_t acc, int32_t mult, int32_t sh
 {
   const int64_t reduced = mult < 0x7FFF0000 ? (int64_t)((mult + (1 << 15)) >> 16) : (int64_t)0x7FFF;
   const int32_t total = 15 - shift;
-  const int64_t x = acc * reduced + ((int64_t)1 << (total - 1));
-  /* arithmetic shift right written portably (C99 leaves >> of negatives implementation-defined) */
-  return (int32_t)(x >= 0 ? x >> total : -((-x - 1) >> total) - 1);
+  /* an arithmetic shift of a negative value, as edgec_srdhm relies on (GCC, Clang, Arm and Xtensa compilers) */
+  return (int32_t)((acc * reduced + ((int64_t)1 << (total - 1))) >> total);
 }
 
 /* edgec_requantize(acc, mult, shift) for mult >= 0 (see above). */
