@@ -7,12 +7,16 @@
  * C equals TFLite Micro byte for byte on seeded random inputs over the whole
  * int16 range. 16x8 ops without an int16 kernel yet are refused in one line.
  */
-import { readFileSync } from 'node:fs';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { EdgecError } from '../../compiler/errors.js';
 import { compileModel } from '../../compiler/pipeline.js';
 import { FlatReader } from '../../compiler/tflite/flat.js';
 import { readTfliteModel } from '../../compiler/tflite/schema.js';
+import { selftestFiles } from '../../compiler/verify/selftest.js';
 import { compareWithTflm, tflmPython } from '../helpers/tflm.js';
 
 const DIR = 'test/fixtures/tflite16';
@@ -76,6 +80,41 @@ describe('the bundled KWS (MLPerf Tiny DS-CNN) as a 16x8 .tflite (examples/scrip
       console.log(`kws_dscnn_16x8 ${o.name}: ${o.elements - o.mismatches}/${o.elements} equal to TFLM (max diff ${o.maxDiff}, ${o.distinct} distinct values)`);
       expect(o.elements).toBe(120);
       expect(o.mismatches).toBe(0);
+    }
+  }, 60_000);
+});
+
+describe('--selftest on a 16x8 model', () => {
+  it.skipIf(!tflmPython())('golden int16 vectors from TFLM: the self-test program passes, and fails when a vector is off by one', async () => {
+    const file = `${DIR}/cnn.tflite`;
+    // compiler/verify/tflm.ts (what --selftest runs) takes its Python from the environment
+    process.env.EDGEC_TFLM_PYTHON ??= tflmPython();
+    const c = compileModel(file, { name: 'm' });
+    const files = [...c.emitted.files, ...(await selftestFiles(file, c.program, { count: 3, version: 'test', source: 'cnn.tflite' }))];
+    const dir = mkdtempSync(join(tmpdir(), 'edgec-s16-selftest-'));
+    try {
+      for (const f of files) writeFileSync(join(dir, f.path), f.contents);
+      const run = (): { status: number | null; out: string } => {
+        const sources = files.filter((f) => f.path.endsWith('.c')).map((f) => join(dir, f.path));
+        execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-O2', '-DEDGEC_SELFTEST_MAIN', '-I', dir, ...sources, '-o', join(dir, 'st'), '-lm']);
+        const r = spawnSync(join(dir, 'st'), { encoding: 'utf8' });
+        return { status: r.status, out: r.stdout };
+      };
+      const pass = run();
+      expect(pass.out).toContain('PASS (3 golden vectors)');
+      expect(pass.status).toBe(0);
+      // one expected int16 value changed by one: the byte-exact check must catch it
+      const golden = join(dir, 'm_selftest.c');
+      const text = readFileSync(golden, 'utf8');
+      const at = text.indexOf('m_selftest_out0[3][6] = {');
+      const edited = text.slice(0, at) + text.slice(at).replace(/(\{\s*\n?\s*)(-?\d+)/, (_m, pre: string, v: string) => `${pre}${Number(v) + 1}`);
+      expect(edited).not.toBe(text);
+      writeFileSync(golden, edited);
+      const fail = run();
+      expect(fail.out).toContain('FAIL');
+      expect(fail.status).not.toBe(0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
 });
