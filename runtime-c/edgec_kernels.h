@@ -334,6 +334,13 @@ void edgec_tanh_s16(const int16_t *input, int32_t size, int32_t input_mult, int3
 void edgec_softmax_s16(const int16_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
                        const int16_t *exp_lut, const int16_t *recip_lut, int16_t *output);
 
+/* ReduceMean / ReduceSum / GlobalAveragePool of int16 data over runs of merged
+ * physical dims, TFLM MEAN / SUM int16 (edgec_reduce_sum_s16.c, as the s8 kernel). */
+void edgec_reduce_sum_s16(int32_t kept_rank, const int32_t *kept_dims, const int32_t *kept_strides,
+                          int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides,
+                          int32_t input_sum_offset, int32_t output_offset, int32_t mult, int32_t shift,
+                          const int16_t *input, int16_t *output);
+
 /* Pools: TFLite semantics (padding never counted), int16 data. */
 void edgec_max_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);
 void edgec_avg_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);

@@ -89,11 +89,30 @@ export function int16Weighted(ctx: LoweringContext, node: Node, channelAxis: num
 /** Op kinds whose kernels take int16 data: the 16x8 kernels and byte movers that copy whole elements. */
 const INT16_KINDS: ReadonlySet<OpKind> = new Set<OpKind>([
   'conv2d_s16', 'depthwise_conv2d_s16', 'fully_connected_s16', 'add_s16', 'mul_s16', 'max_pool_s16', 'avg_pool_s16',
-  'quantize_s16', 'dequantize_s16', 'requantize_s16', 'logistic_s16', 'tanh_s16', 'softmax_s16', 'transpose', 'concat',
+  'quantize_s16', 'dequantize_s16', 'requantize_s16', 'reduce_sum_s16', 'logistic_s16', 'tanh_s16', 'softmax_s16', 'transpose', 'concat',
 ]);
 
-/** The first of `ops` that reads or writes an int16 value without an int16 kernel (the lowering then refuses the node). */
+/** 16x8 kernels whose every input and output is int16 data. */
+const ALL_INT16_KINDS: ReadonlySet<OpKind> = new Set<OpKind>([
+  'conv2d_s16', 'depthwise_conv2d_s16', 'fully_connected_s16', 'add_s16', 'mul_s16', 'max_pool_s16', 'avg_pool_s16',
+  'logistic_s16', 'tanh_s16', 'softmax_s16', 'reduce_sum_s16',
+]);
+
+/**
+ * The first of `ops` whose kernel does not take the data type it is handed
+ * (the lowering then refuses the node): an int8 kernel reading or writing an
+ * int16 value, or a 16x8 kernel on a value of another type (a tensor some
+ * pass left int8 in a 16x8 model).
+ */
 export function unsupportedInt16Op(program: Program, ops: Op[]): Op | undefined {
-  const int16 = (id: string): boolean => program.values.get(id)?.type === 'int16';
-  return ops.find((op) => !INT16_KINDS.has(op.kind) && [...op.inputs, ...op.outputs].some(int16));
+  const type = (id: string): string | undefined => program.values.get(id)?.type;
+  const int16 = (id: string): boolean => type(id) === 'int16';
+  return ops.find((op) => {
+    const ids = [...op.inputs, ...op.outputs];
+    if (ALL_INT16_KINDS.has(op.kind)) return !ids.every(int16);
+    if (op.kind === 'quantize_s16') return !op.outputs.every(int16);
+    if (op.kind === 'dequantize_s16') return !op.inputs.every(int16);
+    if (op.kind === 'requantize_s16') return type(op.inputs[0]) !== op.params.in_type || type(op.outputs[0]) !== op.params.out_type;
+    return !INT16_KINDS.has(op.kind) && ids.some(int16);
+  });
 }

@@ -9,7 +9,7 @@ import type { Op } from '../ir/program.js';
 import { channelsLastPerm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, windowPads } from './attrs.js';
-import { meanMultiplier } from './reduce.js';
+import { lowerGlobalAvgPoolS16, meanMultiplier } from './reduce.js';
 import { outputWithQuant } from './quantize.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { INT16_RANGE, INT8_RANGE } from '../ir/quant.js';
@@ -65,6 +65,7 @@ function lowerPool(node: Node, ctx: LoweringContext, kind: 'max_pool' | 'avg_poo
 
 function lowerGlobalAvgPool(node: Node, ctx: LoweringContext): void {
   const xName = node.inputs[0];
+  if (isInt16(ctx, xName)) return lowerGlobalAvgPoolS16(node, ctx);
   const x = ctx.tensor(xName);
   const rank = x.shape.length;
   if (rank < 3) throw ctx.fail(node, `${node.opType} needs a rank >= 3 input`);

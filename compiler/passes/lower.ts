@@ -43,7 +43,10 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
       lowering.lower(node, ctx);
       // an int8 kernel handed int16 data would compute garbage: every op touching int16 must be a 16x8 kernel
       const int8Only = unsupportedInt16Op(ctx.program, ctx.program.ops.slice(opsBefore));
-      if (int8Only) throw modelError(graph.fileName, node, `${node.opType} on int16 activations is not supported (16x8 kernels: Conv, depthwise Conv, fully connected, Add, Mul, MaxPool, AveragePool, Quantize / Dequantize at the edges, layout ops)`);
+      if (int8Only) {
+        const types = [...new Set([...int8Only.inputs, ...int8Only.outputs].map((id) => ctx.value(id).type))].join(' and ');
+        throw modelError(graph.fileName, node, `${node.opType} on ${types} data is not supported (16x8 kernels: Conv, depthwise Conv, fully connected, Add, Mul, pools, ReduceMean/Sum, Softmax, Sigmoid, Tanh, Concat, Quantize / Dequantize, layout ops; int16 throughout)`);
+      }
     } catch (e) {
       // Scales whose ratio the kernels cannot represent: one line naming the node, its output and the value.
       if (e instanceof ValueTypeError) throw modelError(graph.fileName, node, e.message);
