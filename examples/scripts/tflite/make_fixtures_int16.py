@@ -95,6 +95,14 @@ def reshape_concat():
     return keras.Model(inp, L.Dense(3)(L.Reshape((24, 6))(c)))
 
 
+def mean():
+    # MEAN over the spatial axes (keep_dims both ways), directly on the input and after a conv
+    inp = keras.Input((6, 6, 8), batch_size=1)
+    direct = L.GlobalAveragePooling2D(keepdims=True)(inp)
+    g = L.GlobalAveragePooling2D()(L.Conv2D(6, 3, padding="same")(inp))
+    return keras.Model(inp, [direct, L.Dense(4)(g)])
+
+
 def cnn():
     x = inp = keras.Input((16, 16, 1), batch_size=1)
     x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
@@ -147,6 +155,7 @@ FIXTURES = [
     ("softmax", softmax, {}),
     ("logistic_tanh", logistic_tanh, {}),
     ("reshape_concat", reshape_concat, {}),
+    ("mean", mean, {}),
     ("cnn", cnn, {}),
     ("cnn_float_io", cnn, {"io": "float"}),
 ]
