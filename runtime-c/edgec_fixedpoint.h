@@ -246,6 +246,24 @@ static inline int8_t edgec_quantize_value_f32(float x, float scale, int32_t zero
   return edgec_sat_s8(t + zero_point);
 }
 
+/* TFLite Micro's QUANTIZE to int16 for one value: clamp(round_half_away(x / scale)
+ * + zero_point) to [-32768, 32767], x / scale in float; NaN gives zero_point. */
+static inline int16_t edgec_quantize_value_f32_s16(float x, float scale, int32_t zero_point)
+{
+  float v = x / scale;
+  float frac;
+  int32_t q;
+  if (v != v) return (int16_t)edgec_clamp_s32(zero_point, -32768, 32767);
+  /* clamp before converting so the float -> int conversion is defined */
+  if (v < -65536.0f) v = -65536.0f;
+  if (v > 65536.0f) v = 65536.0f;
+  q = (int32_t)v; /* truncation toward zero; v - q is exact */
+  frac = v - (float)q;
+  if (frac >= 0.5f) q += 1;
+  else if (frac <= -0.5f) q -= 1;
+  return (int16_t)edgec_clamp_s32(q + zero_point, -32768, 32767);
+}
+
 #ifdef __cplusplus
 }
 #endif

@@ -9,26 +9,10 @@
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
 
-static int16_t quantize_one_s16(float x, float scale, int32_t zero_point)
-{
-  float v = x / scale;
-  float frac;
-  int32_t q;
-  if (v != v) return (int16_t)edgec_clamp_s32(zero_point, -32768, 32767);
-  /* clamp before converting so the float -> int conversion is defined */
-  if (v < -65536.0f) v = -65536.0f;
-  if (v > 65536.0f) v = 65536.0f;
-  q = (int32_t)v; /* truncation toward zero; v - q is exact */
-  frac = v - (float)q;
-  if (frac >= 0.5f) q += 1;
-  else if (frac <= -0.5f) q -= 1;
-  return (int16_t)edgec_clamp_s32(q + zero_point, -32768, 32767);
-}
-
 void edgec_quantize_f32_s16(const float *input, int32_t size, float scale, int32_t zero_point, int16_t *output)
 {
   int32_t i;
-  for (i = 0; i < size; ++i) output[i] = quantize_one_s16(input[i], scale, zero_point);
+  for (i = 0; i < size; ++i) output[i] = edgec_quantize_value_f32_s16(input[i], scale, zero_point);
 }
 
 void edgec_dequantize_s16_f32(const int16_t *input, int32_t size, float scale, int32_t zero_point, float *output)

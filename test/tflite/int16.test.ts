@@ -119,6 +119,31 @@ describe('--selftest on a 16x8 model', () => {
   }, 60_000);
 });
 
+describe('int16 I/O helpers of the runtime (edgec.h)', () => {
+  it('edgec_quantize16_f32 rounds half away from zero and saturates like TFLM; edgec_dequantize16_f32 inverts it', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'edgec-q16-'));
+    try {
+      const main = join(dir, 'main.c');
+      writeFileSync(main, [
+        '#include <stdio.h>', '#include "edgec.h"',
+        'int main(void) {',
+        '  const float x[] = { 0.0f, 0.25f, 0.75f, -0.25f, -0.75f, 1.0f, 100000.0f, -100000.0f, 12.5f };',
+        '  unsigned i;',
+        '  for (i = 0; i < sizeof x / sizeof x[0]; ++i) printf("%d ", edgec_quantize16_f32(x[i], 0.5f, 0));',
+        '  printf("%d ", edgec_quantize16_f32(1.0f, 0.5f, 7));',
+        '  printf("%g\\n", (double)edgec_dequantize16_f32(-32768, 0.5f, 0));',
+        '  return 0;',
+        '}',
+      ].join('\n'));
+      execFileSync('gcc', ['-std=c99', '-Wall', '-Wextra', '-Werror', '-pedantic', '-I', 'runtime-c', main, 'runtime-c/edgec_runtime.c', '-o', join(dir, 'q')]);
+      // x / 0.5: 0, 0.5 -> 1, 1.5 -> 2, -0.5 -> -1, -1.5 -> -2 (ties away from zero), 2, saturated both ways, 25; zero point 7; -16384
+      expect(execFileSync(join(dir, 'q'), { encoding: 'utf8' }).trim()).toBe('0 1 2 -1 -2 2 32767 -32768 25 9 -16384');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('16x8 hostile input', () => {
   it('an int16 activation with a non-zero zero point is refused, naming the tensor', () => {
     const file = `${DIR}/conv_relu.tflite`;
