@@ -89,13 +89,13 @@ export function int16Weighted(ctx: LoweringContext, node: Node, channelAxis: num
 /** Op kinds whose kernels take int16 data: the 16x8 kernels and byte movers that copy whole elements. */
 const INT16_KINDS: ReadonlySet<OpKind> = new Set<OpKind>([
   'conv2d_s16', 'depthwise_conv2d_s16', 'fully_connected_s16', 'add_s16', 'mul_s16', 'max_pool_s16', 'avg_pool_s16',
-  'quantize_s16', 'dequantize_s16', 'requantize_s16', 'reduce_sum_s16', 'logistic_s16', 'tanh_s16', 'softmax_s16', 'transpose', 'concat',
+  'quantize_s16', 'dequantize_s16', 'requantize_s16', 'reduce_sum_s16', 'pad_s16', 'logistic_s16', 'tanh_s16', 'softmax_s16', 'transpose', 'concat',
 ]);
 
 /** 16x8 kernels whose every input and output is int16 data. */
 const ALL_INT16_KINDS: ReadonlySet<OpKind> = new Set<OpKind>([
   'conv2d_s16', 'depthwise_conv2d_s16', 'fully_connected_s16', 'add_s16', 'mul_s16', 'max_pool_s16', 'avg_pool_s16',
-  'logistic_s16', 'tanh_s16', 'softmax_s16', 'reduce_sum_s16',
+  'logistic_s16', 'tanh_s16', 'softmax_s16', 'reduce_sum_s16', 'pad_s16',
 ]);
 
 /**

@@ -103,6 +103,13 @@ def mean():
     return keras.Model(inp, [direct, L.Dense(4)(g)])
 
 
+def zero_pad():
+    x = inp = keras.Input((6, 4, 3), batch_size=1)
+    x = L.Conv2D(4, 1, activation="relu")(x)
+    x = L.ZeroPadding2D(((1, 2), (0, 1)))(x)
+    return keras.Model(inp, L.Conv2D(2, 3)(x))
+
+
 def cnn():
     x = inp = keras.Input((16, 16, 1), batch_size=1)
     x = L.Conv2D(8, 3, strides=2, padding="same", activation="relu")(x)
@@ -156,6 +163,7 @@ FIXTURES = [
     ("logistic_tanh", logistic_tanh, {}),
     ("reshape_concat", reshape_concat, {}),
     ("mean", mean, {}),
+    ("zero_pad", zero_pad, {}),
     ("cnn", cnn, {}),
     ("cnn_float_io", cnn, {"io": "float"}),
 ]
