@@ -17,6 +17,10 @@ import { compileModel } from '../../compiler/pipeline.js';
 import { FlatReader } from '../../compiler/tflite/flat.js';
 import { readTfliteModel } from '../../compiler/tflite/schema.js';
 import { selftestFiles } from '../../compiler/verify/selftest.js';
+import { valueBytes } from '../../compiler/ir/program.js';
+import { buildNativeRunner, runNative } from '../../compiler/verify/native.js';
+import { randomSamples } from '../../compiler/verify/samples.js';
+import { sampleBytes } from '../../compiler/verify/layers.js';
 import { compareWithTflm, tflmPython } from '../helpers/tflm.js';
 
 const DIR = 'test/fixtures/tflite16';
@@ -117,6 +121,25 @@ describe('--selftest on a 16x8 model', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 60_000);
+});
+
+describe('16x8 kernels under AddressSanitizer and UBSan', () => {
+  it('every 16x8 kernel runs clean on full-range random int16 inputs', () => {
+    const san = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
+    // between them these call every edgec_*_s16 kernel
+    for (const name of ['cnn', 'depthwise', 'logistic_tanh', 'zero_pad', 'mean', 'add_mul', 'reshape_concat', 'conv_float_io']) {
+      const c = compileModel(`${DIR}/${name}.tflite`, { name: 'm' });
+      const dir = mkdtempSync(join(tmpdir(), 'edgec-s16-san-'));
+      try {
+        for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
+        const exe = buildNativeRunner(dir, 'm', { flags: san, link: san });
+        const out = runNative(exe, sampleBytes(randomSamples(c.program, 5, 3)), 5);
+        expect(out.length, name).toBe(5 * c.program.outputs.reduce((a, id) => a + valueBytes(c.program.values.get(id)!), 0));
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    }
+  }, 120_000);
 });
 
 describe('int16 I/O helpers of the runtime (edgec.h)', () => {
