@@ -3,7 +3,9 @@
  * emit. The CLI, tests and benchmarks all go through here.
  */
 import { basename } from 'node:path';
-import type { Graph } from './ir/graph.js';
+import type { Graph, StatePair } from './ir/graph.js';
+import { statePairs } from './passes/state-pairs.js';
+import { statefulProgram } from './passes/stateful-program.js';
 import type { Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
 import { isTfliteFile, loadModelFile, loadModelFileBytes } from './model-file.js';
@@ -25,6 +27,7 @@ import { fuseActivations } from './passes/fuse-activations.js';
 import { fuseSwish } from './passes/fuse-swish.js';
 import { foldArgCast } from './passes/fold-arg-cast.js';
 import { foldInputCast } from './passes/fold-input-cast.js';
+import { foldInputAffine } from './passes/fold-input-affine.js';
 import { fuseUnaryChain } from './passes/fuse-unary-chain.js';
 import { lowerGraph } from './passes/lower.js';
 import { keepLayersFloat } from './passes/float-layers.js';
@@ -75,6 +78,12 @@ export interface CompileOptions {
   autoFloatDb?: number;
   /** One model of a multi-model library: its region of the library's arena (compiler/multi-model.ts). */
   sharedArena?: SharedArenaRegion;
+  /**
+   * `--stateful`: keep the state pairs (`pairs`, from --state, or the LSTM/GRU
+   * nodes' own when absent) between invokes (passes/state-pairs.ts,
+   * passes/stateful-program.ts); `shapes` may then shorten a fixed sequence axis.
+   */
+  stateful?: { pairs?: StatePair[] };
 }
 
 export interface Compiled {
@@ -103,6 +112,8 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'qoperator-to-qdq', run: qoperatorToQdq },
   // uint8 / int8 input -> Cast(float) -> scalar arithmetic -> Q: one table from the integer input
   { name: 'fold-input-cast', run: foldInputCast },
+  // float input -> per-feature / per-channel Sub/Div/Mul/Add by constants -> Q (onnxruntime leaves input normalisation float): one quantize op
+  { name: 'fold-input-affine', run: foldInputAffine },
   // quantization canonicalisation (compiler/passes/README.md): exporters' QDQ layouts -> every int8 op between DQ and Q
   { name: 'fuse-hard-swish', run: fuseHardSwish },
   { name: 'fold-batchnorm-qdq', run: foldBatchNormQdq },
@@ -163,7 +174,12 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const name = validateName(options.name ?? 'model');
   const board = boardById(options.board ?? 'host');
   if (options.calibration && !options.modelBytes) throw new Error('internal: a float model with calibration goes through compileModelAsync');
-  let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, { shapes: options.shapes }) : loadModelFile(modelPath, { shapes: options.shapes });
+  const loadOptions = { shapes: options.shapes, overrideFixedDims: options.stateful !== undefined };
+  let graph = options.modelBytes ? loadModelFileBytes(options.modelBytes, modelPath, loadOptions) : loadModelFile(modelPath, loadOptions);
+  if (options.stateful && options.sharedArena) throw new EdgecError('--stateful: a model of a multi-model library shares its arena with the others, which would overwrite its state; build it on its own', 2);
+  // which inputs are state, while the graph still has its LSTM/GRU nodes and the model's names
+  if (options.stateful) graph = statePairs(options.stateful.pairs)(graph);
+  const pairs = graph.statePairs ?? [];
   if (options.autoFloatDb !== undefined && !options.calibration) throw new EdgecError('--auto-float needs --calibration <samples>: it measures what quantizing each layer costs on them', 2);
   // before the QDQ canonicalisation, while node names are the model's
   if (options.floatLayers?.length) graph = keepLayersFloat(options.floatLayers)(graph);
@@ -179,7 +195,14 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // identical const arrays (an unrolled LSTM's per-step weights and tables) once in flash; blob builds keep them apart (share-constants.ts)
   if (options.weights !== 'blob') lowered = shareConstants(lowered);
   // Ops come back in the chosen execution order, eligible depthwise ops marked in place.
-  const exposed = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
+  const edges = options.int8Io || options.int8Outputs ? int8Io(lowered, { inputs: options.int8Io === true, outputs: true }) : lowered;
+  // --stateful: state inputs leave the user inputs and keep their bytes between invokes
+  const exposed = options.stateful ? statefulProgram(edges, pairs, basename(modelPath)) : edges;
+  // an input the model normalises before its first QuantizeLinear keeps float (fold-input-affine runs the normalisation at its edge)
+  const floatInputNotes = options.int8Io
+    ? exposed.ops.filter((op) => op.kind === 'quantize_affine' && exposed.inputs.includes(op.inputs[0]!)).map((op) =>
+      `--int8-io: input '${exposed.values.get(op.inputs[0]!)?.onnxName ?? op.inputs[0]}' stays float: the model normalises it (${op.onnxOp}) in the quantize op at its edge`)
+    : [];
   // The board's default (auto) unless --backend overrides; library scratch is sized for the board's code path.
   const backend: Backend = chooseBackend(options.backend ?? board.backend, board, exposed, options);
   const planOptions = planOptionsFor(backend, options.plan ?? {});
@@ -188,17 +211,24 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
-  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote], arenaWithoutKeepInputs };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
 export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
   if (!options.calibration) return compileModel(modelPath, options);
   if (isTfliteFile(modelPath)) throw new EdgecError(`--calibration: ${modelPath} is a TFLite model; edgec quantizes float ONNX models only (convert the .tflite with full-int8 post-training quantization instead)`, 2);
-  const quantized = await quantizeModel(modelPath, { calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress(), floatLayers: options.floatLayers, autoFloatDb: options.autoFloatDb });
-  // the QDQ model keeps those layers' weights float; naming them also keeps a float tail layer float
-  const compiled = compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes, floatLayers: quantized.floatLayers });
+  const quantized = await quantizeModel(modelPath, {
+    calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress(), floatLayers: options.floatLayers, autoFloatDb: options.autoFloatDb,
+    stateful: options.stateful,
+    // --int8-io: the int8 input is the raw input's quantization, so its normalisation folds into the first layer
+    inputAffineEdge: !options.int8Io,
+  });
+  // the QDQ model keeps those layers' weights float; naming them also keeps a float tail layer float;
+  // its LSTM/GRU are unrolled, so the state pairs the float model resolved are passed by name
+  const stateful = options.stateful && { pairs: quantized.statePairs };
+  const compiled = compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes, floatLayers: quantized.floatLayers, stateful });
   // what the float layers cost: the same build with every layer int8
-  const int8Build = quantized.int8QdqBytes && compileModel(modelPath, { ...options, modelBytes: quantized.int8QdqBytes, floatLayers: [] });
+  const int8Build = quantized.int8QdqBytes && compileModel(modelPath, { ...options, modelBytes: quantized.int8QdqBytes, floatLayers: [], stateful });
   return { ...compiled, quantized, int8Build: int8Build ? { arenaBytes: int8Build.plan.arenaBytes, weightsBytes: int8Build.emitted.weightsBytes, macs: int8Build.program.ops.reduce((a, op) => a + op.macs, 0) } : undefined };
 }

@@ -1,9 +1,11 @@
 /** Per-layer and whole-model figures for `edgec build` and `edgec inspect`. */
+import { persistentBytes } from './emit/c-emitter.js';
 import type { Compiled } from './pipeline.js';
 import { valueBytes, type WeightStorage } from './ir/program.js';
 import { codeSize, type LibraryCode } from './emit/code-size.js';
 import { displayName } from './errors.js';
 import { boardTime, costModelData, costVariant, estimateLayer, layerFeatures } from './cost-model.js';
+import { costKindOf, costTableFor, estimateInstructions, type Implementation } from './backends/kernel-costs.js';
 import type { Op } from './ir/program.js';
 import type { KernelChoice } from './backends/index.js';
 
@@ -46,6 +48,8 @@ export interface ModelReport {
   layers: LayerReport[];
   totalMacs: number;
   arenaBytes: number;
+  /** `--stateful`: bytes of the arena that keep the streaming state between invokes (included in arenaBytes); 0 otherwise. */
+  persistentBytes: number;
   lowerBound: number;
   /** The same planner on the model file's op order (the chosen order is never worse). */
   fileOrderArenaBytes: number;
@@ -158,13 +162,30 @@ export function kernelReason(op: Op, choice: KernelChoice, backendId: string, ta
   return backendId === 'portable' ? 'portable backend (edgec\'s own kernels, no dependency)' : `portable (${backendId} not used for ${op.kind})`;
 }
 
-/** Per-layer estimates from the cost model; undefined when the data is missing. */
+/**
+ * Per-layer estimates; undefined when the data is missing. On the Cortex-M4
+ * from the cost model fitted to traced layers of whole models (the closest
+ * to a whole inference); on another core with a kernel cost table (the one
+ * `--backend auto` chooses by, measured on that core for ours and the
+ * library) from that table for the layers it covers, the rest from the
+ * Cortex-M4 model.
+ */
 function layerEstimates(c: Compiled, choices: KernelChoice[]): { perLayer: LayerReport['estimate'][]; summary?: EstimateSummary } {
   const data = costModelData();
   if (!data) return { perLayer: c.program.ops.map(() => undefined) };
   const assumptions = new Set<string>();
   const variantsUsed = new Set<string>();
+  const cpu = c.board.cpu;
+  const coreTable = hasOwnCore(cpu) ? undefined : costTableFor(cpu);
+  let fromCoreTable = 0;
   const perLayer = c.program.ops.map((op, i) => {
+    const impl = choices[i]!.backend as Implementation;
+    const measured = coreTable ? estimateInstructions(coreTable, op, impl) : undefined;
+    if (measured !== undefined) {
+      fromCoreTable++;
+      const t = boardTime(c.board, measured);
+      return { instructions: measured, from: `${cpu} kernel-cost table: ${costKindOf(op)} ${impl}`, ms: t?.ms, mJ: t?.mJ };
+    }
     const { variant, assumption } = costVariant(c.board, choices[i]!.backend);
     const costs = data.variants[variant] ?? data.variants['portable-dsp'];
     if (!costs) return undefined;
@@ -177,11 +198,13 @@ function layerEstimates(c: Compiled, choices: KernelChoice[]): { perLayer: Layer
   });
   const instructions = perLayer.reduce((a, l) => a + (l?.instructions ?? 0), 0);
   const t = boardTime(c.board, instructions);
-  const cpu = c.board.cpu;
   const time = t
     ? `${c.board.cyclesPerInstruction} cycles/instruction (${firstClause(c.board.sources?.cyclesPerInstruction)}) at ${(c.board.clockHz! / 1e6).toFixed(0)} MHz${t.mJ !== undefined ? `, ${c.board.activePowerMw} mW active (${firstClause(c.board.sources?.activePowerMw)})` : ', no power figure for this board'}; sources: board ${c.board.id}`
     : undefined;
-  const basis = `ESTIMATE: instructions from a per-kernel cost model fitted to per-layer counts on QEMU Cortex-M4 (${[...variantsUsed].join(', ')}; compiler/data/cost-model.json)${hasOwnCore(cpu) ? '' : `, applied to ${cpu}`}${assumptions.size ? `; ${[...assumptions].join('; ')}` : ''}; ${time ? `time = instructions x ${time}` : `no time: board ${c.board.id} has no clockHz / cyclesPerInstruction`}`;
+  const m4Model = `a per-kernel cost model fitted to per-layer counts on QEMU Cortex-M4 (${[...variantsUsed].join(', ')}; compiler/data/cost-model.json)${hasOwnCore(cpu) ? '' : `, applied to ${cpu}`}${assumptions.size ? `; ${[...assumptions].join('; ')}` : ''}`;
+  const sources = fromCoreTable === 0 ? m4Model
+    : `the ${cpu} kernel-cost table measured on QEMU for ${fromCoreTable} of ${perLayer.length} layers (compiler/data/kernel-costs/${cpu}.json)${variantsUsed.size ? `, the others from ${m4Model}` : ''}`;
+  const basis = `ESTIMATE: instructions from ${sources}; ${time ? `time = instructions x ${time}` : `no time: board ${c.board.id} has no clockHz / cyclesPerInstruction`}`;
   return { perLayer, summary: { instructions, ms: t?.ms, mJ: t?.mJ, basis } };
 }
 
@@ -222,7 +245,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
   };
   return {
     model: modelPath, name: program.name, board: c.board.id, backend: c.backend.id, layers,
-    totalMacs: layers.reduce((a, l) => a + l.macs, 0), arenaBytes: plan.arenaBytes, lowerBound: plan.lowerBound,
+    totalMacs: layers.reduce((a, l) => a + l.macs, 0), arenaBytes: plan.arenaBytes, persistentBytes: persistentBytes(program), lowerBound: plan.lowerBound,
     fileOrderArenaBytes: plan.fileOrder?.arenaBytes ?? plan.arenaBytes, fileOrderLowerBound: plan.fileOrder?.lowerBound ?? plan.lowerBound,
     plainLowerBound: plan.plainLowerBound?.chosen ?? plan.lowerBound, fileOrderPlainLowerBound: plan.plainLowerBound?.fileOrder ?? plan.fileOrder?.lowerBound ?? plan.lowerBound,
     sharingLayers: {
@@ -300,7 +323,7 @@ export function formatSummary(r: ModelReport): string {
   const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
   return [
     `ops: ${r.layers.length} kernel calls, ${r.totalMacs.toLocaleString('en-US')} MACs`,
-    `arena: ${r.arenaBytes} bytes (lower bound ${r.lowerBound}, ratio ${(r.arenaBytes / Math.max(1, r.lowerBound)).toFixed(3)})`,
+    `arena: ${r.arenaBytes} bytes (lower bound ${r.lowerBound}, ratio ${(r.arenaBytes / Math.max(1, r.lowerBound)).toFixed(3)})${r.persistentBytes ? `, of which ${r.persistentBytes} persistent (--stateful state kept between invokes)` : ''}`,
     `plain lower bound (separate input and output buffers): ${r.plainLowerBound}, file order ${r.fileOrderPlainLowerBound}; arena/plain file-order bound ${(r.arenaBytes / Math.max(1, r.fileOrderPlainLowerBound)).toFixed(3)} (in-place depthwise layers ${r.sharingLayers.inPlaceDepthwise}, overlapped pointwise ${r.sharingLayers.overlapPointwise})`,
     `order: ${r.orderMethod}; the file's order plans to ${r.fileOrderArenaBytes} bytes (lower bound ${r.fileOrderLowerBound}; arena/that bound ${(r.arenaBytes / Math.max(1, r.fileOrderLowerBound)).toFixed(3)})`,
     `flash: ${r.flashBytes} bytes = weights ${r.weightsBytes} + code ${r.codeBytes} (${r.codeBasis})`,

@@ -256,6 +256,9 @@ void edgec_requantize_s8(const int8_t *input, int32_t size, int32_t input_offset
 
 /* float <-> int8 at the model's edges (round half to even, saturate). */
 void edgec_quantize_f32_s8(const float *input, int32_t size, float scale, int32_t zero_point, int8_t *output);
+/* In-model input normalisation (per-axis add/sub/mul/div steps), then QuantizeLinear: edgec_quantize_affine_f32_s8.c. */
+void edgec_quantize_affine_f32_s8(const float *input, int32_t outer, int32_t channels, int32_t inner, int32_t n_steps,
+                                  const int8_t *steps, const float *constants, float scale, int32_t zero_point, int8_t *output);
 void edgec_dequantize_s8_f32(const int8_t *input, int32_t size, float scale, int32_t zero_point, float *output);
 
 /* uint8 <-> int8 (flip the sign bit). In place allowed. */

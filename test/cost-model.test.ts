@@ -9,6 +9,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { costKindOf, costTableFor, estimateInstructions, type Implementation } from '../compiler/backends/kernel-costs.js';
 import { boardTime, costModelData, costVariant, fitCoefficients, fitVariant, medianCpi, predict } from '../compiler/cost-model.js';
 import { listBoards } from '../compiler/boards.js';
 import { compileModel } from '../compiler/pipeline.js';
@@ -111,6 +112,23 @@ describe('estimates in the report', () => {
     // against the emulator: the CMSIS-NN KWS inference measured whole
     const measured = data!.calibration.instructions.kws!;
     expect(Math.abs(e.instructions / measured - 1)).toBeLessThan(0.1);
+  });
+
+  it('on a core with a kernel cost table (esp32c3: rv32imc) the layers it covers come from that table, as auto chose them', () => {
+    const c = compileModel(KWS, { name: 'kws', board: 'esp32c3' });
+    const r = modelReport(c, KWS);
+    const table = costTableFor('rv32imc')!;
+    let covered = 0;
+    c.program.ops.forEach((op, i) => {
+      const impl = c.backend.kernelFor(op).backend as Implementation;
+      const fromTable = estimateInstructions(table, op, impl);
+      if (fromTable === undefined) return;
+      covered++;
+      expect(r.layers[i]!.estimate!.instructions, op.name).toBe(fromTable);
+      expect(r.layers[i]!.estimate!.from).toBe(`rv32imc kernel-cost table: ${costKindOf(op)} ${impl}`);
+    });
+    expect(covered).toBeGreaterThan(8);
+    expect(r.estimate!.basis).toMatch(new RegExp(`^ESTIMATE: instructions from the rv32imc kernel-cost table measured on QEMU for ${covered} of ${c.program.ops.length} layers`));
   });
 
   it('inspect prints est. columns and the basis; build prints the estimate', () => {

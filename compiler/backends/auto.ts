@@ -14,24 +14,34 @@
  *     for its parameters and the table estimates it more than
  *     LIBRARY_MARGIN cheaper than ours (below that the estimate's error, the
  *     extra dependency and the library's code in flash are not worth it).
+ *     A layer the table cannot estimate (no fit for its kind, or a fit over
+ *     MAX_TRUSTED_FIT_ERROR) follows the library's median ratio over every
+ *     shape measured on the core: the library where that is under
+ *     1 - LIBRARY_MARGIN (Helium CMSIS-NN on the M55), else ours.
  *  3. Memory: library layers whose estimated saving is under RAM_MARGIN and
  *     where ours could change the memory (a sharing kernel: in-place
  *     depthwise, overlapped pointwise; or a library scratch buffer) are all
  *     planned on ours together; if that gives a smaller arena, each is given
  *     back to the library, in op order, only where that does not grow the
  *     arena again. RAM wins a small cost difference; a tie in RAM goes to
- *     the cheaper kernel.
+ *     the cheaper kernel. Ours is costed as the kernel it will run: where the
+ *     planner shares memory, the sharing kernel (measured apart, slower).
+ *  3b. A layer left on ours that the planner runs with a sharing kernel goes
+ *     to the library when the library is more than LIBRARY_MARGIN cheaper
+ *     than the sharing kernel and the arena does not grow, or grows but the
+ *     library saves RAM_MARGIN or more.
  *  4. The library layers together must save DEPENDENCY_MARGIN of the model's
  *     estimated instructions, else no layer calls it: a dependency to install
- *     (by hand on Arduino) and its code in flash are not worth less.
+ *     (by hand on Arduino) and its code in flash are not worth less. Layers
+ *     chosen by the median rule have no estimate to add: they keep the library.
  *  5. A board without a library gets the portable kernels everywhere; a board
  *     with a library but no measured cost table for its core keeps that
  *     library wherever it has a kernel (the behaviour before auto), and says so.
  */
 import type { Op, Program } from '../ir/program.js';
 import type { Board } from '../boards.js';
-import { planAndOrderProgram, inPlaceDepthwiseCandidate, overlapPointwiseCandidate, type ProgramPlanOptions } from '../plan/program.js';
-import { costKindOf, costTableFor, estimateInstructions, type CostTable } from './kernel-costs.js';
+import { planAndOrderProgram, inPlaceDepthwiseCandidate, overlapPointwiseCandidate, type PlannedProgram, type ProgramPlanOptions } from '../plan/program.js';
+import { costKindOf, costTableFor, estimateInstructions, medianLibraryRatio, sharingVariantOf, type CostTable } from './kernel-costs.js';
 import type { Backend, KernelChoice } from './index.js';
 
 export type LibraryId = 'cmsis-nn' | 'esp-nn';
@@ -68,7 +78,12 @@ function costDecision(op: Op, lib: Backend, libId: LibraryId, table: CostTable):
   const ours = estimateInstructions(table, op, 'portable');
   const theirs = estimateInstructions(table, op, libId);
   if (ours === undefined || theirs === undefined) {
-    return { implementation: 'portable', reason: `portable: the ${table.cpu} cost table has no ${costKindOf(op) ?? op.kind} fit for ${ours === undefined ? 'portable' : libId}` };
+    // No (trusted) fit for this layer: the library's median over every shape measured on this core decides.
+    const what = `the ${table.cpu} cost table has no ${ours === undefined && theirs === undefined ? '' : theirs === undefined ? `${libId} ` : 'portable '}${costKindOf(op) ?? op.kind} fit`;
+    const overall = medianLibraryRatio(table, libId);
+    const ratio = overall ? `${libId} takes ${overall.median.toFixed(2)}x our instructions (median of ${overall.shapes} shapes measured on this core)` : `no ${libId} measurements`;
+    if (overall && overall.median < 1 - LIBRARY_MARGIN) return { implementation: libId, reason: `${libId}: ${what}; ${ratio}` };
+    return { implementation: 'portable', reason: `portable: ${what}; ${ratio}` };
   }
   const estimates = { portableEstimate: ours, libraryEstimate: theirs };
   if (theirs < ours * (1 - LIBRARY_MARGIN)) return { implementation: libId, reason: `${libId}: ${fmt(theirs)} est. instr vs portable ${fmt(ours)}`, ...estimates };
@@ -129,22 +144,95 @@ export function autoBackend(program: Program, ctx: AutoContext): Backend {
     return decidedBackend(decisions, library.backend, portable);
   }
   for (const op of program.ops) decisions.set(key(op), costDecision(op, library.backend, library.id, table));
-  const withArena = arenaRule(program, decisions, { library, portable, plan: ctx.plan });
-  return decidedBackend(dependencyRule(program.ops, withArena, library.id, table), library.backend, portable);
+  const rules = { library, portable, plan: ctx.plan, table, board };
+  const withSharing = sharingRule(program, arenaRule(program, decisions, rules), rules);
+  return decidedBackend(dependencyRule(program.ops, withSharing, library.id, table), library.backend, portable);
+}
+
+interface RuleContext { library: { id: LibraryId; backend: Backend }; portable: Backend; plan: ProgramPlanOptions; table: CostTable; board: Board }
+
+/** The plan of `program` with the kernels `decisions` choose (as the pipeline will plan it). */
+function plannedWith(program: Program, decisions: ReadonlyMap<string, AutoDecision>, ctx: RuleContext): PlannedProgram {
+  return planAndOrderProgram(program, planOptionsFor(decidedBackend(decisions, ctx.library.backend, ctx.portable), ctx.plan));
+}
+
+/** Our estimate for an op the planner may run with a sharing kernel (where that shrinks the arena): the sharing kernel's, else the plain one's. */
+function oursEstimate(program: Program, op: Op, table: CostTable): number | undefined {
+  const sharing = inPlaceDepthwiseCandidate(program, op) || overlapPointwiseCandidate(program, op) ? sharingVariantOf(op) : undefined;
+  return estimateInstructions(table, sharing ?? op, 'portable');
+}
+
+const SHARING_NAME: Partial<Record<Op['kind'], string>> = { depthwise_conv2d_inplace: 'in-place depthwise', conv2d_1x1_overlap: 'overlapped pointwise' };
+
+/**
+ * Rule 3b: a layer left on ours that the planner then runs with a sharing
+ * kernel costs that kernel (measured apart: it pays for the memory it saves,
+ * about 5% on the M4, a third on RV32). Where the library is estimated more
+ * than LIBRARY_MARGIN cheaper than the sharing kernel, the layer goes to the
+ * library if the arena does not grow; if it grows, RAM wins unless the
+ * library saves RAM_MARGIN or more (and the arena still fits the board's
+ * RAM). In op order, each decision planned.
+ */
+function sharingRule(program: Program, decisions: Map<string, AutoDecision>, ctx: RuleContext): Map<string, AutoDecision> {
+  const { library, table } = ctx;
+  const key = (op: Op): string => op.outputs[0] ?? '';
+  const original = new Map(program.ops.map((op) => [key(op), op] as const));
+  let current = decisions;
+  let planned = plannedWith(program, current, ctx);
+  for (const shared of planned.program.ops.filter((op) => SHARING_NAME[op.kind])) {
+    const d = current.get(key(shared));
+    const plain = original.get(key(shared));
+    if (!d || !plain || d.implementation !== 'portable') continue;
+    const ours = estimateInstructions(table, shared, 'portable');
+    const theirs = library.backend.kernelFor(plain).backend === library.id ? estimateInstructions(table, plain, library.id) : undefined;
+    if (ours === undefined || theirs === undefined) continue;
+    const kernel = SHARING_NAME[shared.kind]!;
+    const estimates = { portableEstimate: ours, libraryEstimate: theirs };
+    if (theirs >= ours * (1 - LIBRARY_MARGIN)) {
+      current = new Map(current).set(key(shared), { ...d, ...estimates, reason: `portable (${kernel}, shares memory): ${fmt(ours)} est. instr vs ${library.id} ${fmt(theirs)}` });
+      continue;
+    }
+    const trial = new Map(current).set(key(shared), { implementation: library.id, reason: '', ...estimates });
+    const trialPlan = plannedWith(program, trial, ctx);
+    const [arena, trialArena] = [planned.plan.arenaBytes, trialPlan.plan.arenaBytes];
+    const bigSaving = (ours - theirs) / ours >= RAM_MARGIN && trialArena <= ctx.board.ramBytes;
+    if (trialArena <= arena || bigSaving) {
+      const why = trialArena <= arena ? `the ${kernel} kernel saves no arena here` : `saves ${RAM_MARGIN * 100}% or more, worth ${fmt(trialArena - arena)} B more arena`;
+      trial.set(key(shared), { implementation: library.id, reason: `${library.id}: ${fmt(theirs)} est. instr vs portable ${kernel} ${fmt(ours)}; ${why}`, ...estimates });
+      [current, planned] = [trial, trialPlan];
+      continue;
+    }
+    current = new Map(current).set(key(shared), {
+      ...d, ...estimates,
+      reason: `portable (${kernel}, shares memory): arena ${fmt(arena)} B vs ${fmt(trialArena)} B with ${library.id} here; ${library.id} ${fmt(theirs)} est. instr vs ${fmt(ours)} saves under the ${RAM_MARGIN * 100}% that would outweigh RAM`,
+    });
+  }
+  // A layer said to share may have stopped sharing once a neighbour went to the library (sharing pays only at the peak): say what it runs.
+  const stillShared = new Set(planned.program.ops.filter((op) => SHARING_NAME[op.kind]).map(key));
+  for (const op of program.ops) {
+    const d = current.get(key(op));
+    if (!d || d.implementation !== 'portable' || stillShared.has(key(op)) || !d.reason.startsWith('portable (')) continue;
+    const plainOurs = estimateInstructions(table, op, 'portable')!;
+    current.set(key(op), { ...d, portableEstimate: plainOurs, reason: `portable: ${fmt(plainOurs)} est. instr vs ${library.id} ${fmt(d.libraryEstimate!)} (plain kernel: sharing saves no arena once its neighbours run ${library.id})` });
+  }
+  return current;
 }
 
 /** Rule 3 on the cost choices (`decisions`, keyed by op output): library layers that give way to ours for RAM. */
-function arenaRule(program: Program, decisions: Map<string, AutoDecision>, ctx: { library: { id: LibraryId; backend: Backend }; portable: Backend; plan: ProgramPlanOptions }): Map<string, AutoDecision> {
-  const { library, portable } = ctx;
+function arenaRule(program: Program, decisions: Map<string, AutoDecision>, ctx: RuleContext): Map<string, AutoDecision> {
+  const { library } = ctx;
   const key = (op: Op): string => op.outputs[0] ?? '';
-  const arenaWith = (d: ReadonlyMap<string, AutoDecision>): number =>
-    planAndOrderProgram(program, planOptionsFor(decidedBackend(d, library.backend, portable), ctx.plan)).plan.arenaBytes;
+  const arenaWith = (d: ReadonlyMap<string, AutoDecision>): number => plannedWith(program, d, ctx).plan.arenaBytes;
   // Rule 3: only layers where ours can change the memory (a sharing kernel, or no library scratch), and whose saving is small, are worth a plan.
   const mayShrink = (op: Op): boolean => inPlaceDepthwiseCandidate(program, op) || overlapPointwiseCandidate(program, op) || library.backend.kernelFor(op).scratchBytes > 0;
-  const smallSaving = (d: AutoDecision): boolean => (d.portableEstimate! - d.libraryEstimate!) / d.portableEstimate! < RAM_MARGIN;
+  // The saving against what ours would run: the sharing kernel where it may share (it costs more than the plain one).
+  const smallSaving = (op: Op, d: AutoDecision): boolean => {
+    const ours = oursEstimate(program, op, ctx.table) ?? d.portableEstimate!;
+    return (ours - d.libraryEstimate!) / ours < RAM_MARGIN;
+  };
   const candidates = program.ops.filter((op) => {
     const d = decisions.get(key(op))!;
-    return d.implementation === library.id && smallSaving(d) && mayShrink(op);
+    return d.implementation === library.id && smallSaving(op, d) && mayShrink(op);
   });
   if (candidates.length === 0) return decisions;
   // Sharing kernels help only together (every layer at the peak must shrink): all candidates on ours first,
@@ -180,6 +268,8 @@ function dependencyRule(ops: readonly Op[], decisions: Map<string, AutoDecision>
   const key = (op: Op): string => op.outputs[0] ?? '';
   const chosen = ops.map((op) => decisions.get(key(op))!).filter((d) => d.implementation === libId);
   if (chosen.length === 0) return decisions;
+  // A layer chosen by the library's median speed on this core (no fit for it) has no estimate to add up: it is not a marginal gain.
+  if (chosen.some((d) => d.portableEstimate === undefined || d.libraryEstimate === undefined)) return decisions;
   const saving = chosen.reduce((a, d) => a + d.portableEstimate! - d.libraryEstimate!, 0);
   // Every layer the table covers, on ours (layers no library runs included: the model's cost, not the candidates').
   const total = ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0);

@@ -20,9 +20,22 @@ import type { Op } from '../ir/program.js';
 import { packageRoot } from '../emit/paths.js';
 import { solveLinearSystem } from '../linear-system.js';
 
-/** Layer kinds the cost table models: every kind a library can run instead of ours. */
-export const COST_KINDS = ['conv_1x1', 'conv_kxk', 'depthwise', 'fully_connected', 'add', 'mul', 'max_pool', 'avg_pool', 'softmax'] as const;
+/** Layer kinds a library can run instead of ours: measured for both. */
+export const LIBRARY_COST_KINDS = ['conv_1x1', 'conv_kxk', 'depthwise', 'fully_connected', 'add', 'mul', 'max_pool', 'avg_pool', 'softmax'] as const;
+/**
+ * Our memory-sharing variants (overlapped pointwise, in-place depthwise):
+ * portable only, measured apart because their cost over the plain kernel
+ * differs by core (about 5% on the M4, about a third on RV32).
+ */
+export const SHARING_COST_KINDS = ['conv_1x1_overlap', 'depthwise_inplace'] as const;
+/** Layer kinds the cost table models. */
+export const COST_KINDS = [...LIBRARY_COST_KINDS, ...SHARING_COST_KINDS] as const;
 export type CostKind = (typeof COST_KINDS)[number];
+export type SharingCostKind = (typeof SHARING_COST_KINDS)[number];
+
+/** The plain kind a sharing variant computes the same outputs as (its fallback when a table lacks the variant). */
+const PLAIN_KIND_OF: Record<SharingCostKind, CostKind> = { conv_1x1_overlap: 'conv_1x1', depthwise_inplace: 'depthwise' };
+export const isSharingKind = (k: CostKind): k is SharingCostKind => (SHARING_COST_KINDS as readonly string[]).includes(k);
 
 /** Implementations measured: ours, and the kernel libraries' calls for the op. */
 export type Implementation = 'portable' | 'cmsis-nn' | 'esp-nn';
@@ -54,14 +67,16 @@ const num = (op: Op, key: string): number => Number(op.params[key]);
 /**
  * The cost kind of a lowered op, or undefined for ops no library can run
  * (auto gives those to the portable kernel without asking the table).
- * The sharing variants (in-place depthwise, overlapped pointwise) are
- * portable-only; they count as their plain kind.
+ * The sharing variants (in-place depthwise, overlapped pointwise) are kinds
+ * of their own (portable only).
  */
 export function costKindOf(op: Op): CostKind | undefined {
   switch (op.kind) {
-    case 'conv2d': case 'conv2d_1x1_overlap':
+    case 'conv2d':
       return num(op, 'k_h') === 1 && num(op, 'k_w') === 1 ? 'conv_1x1' : 'conv_kxk';
-    case 'depthwise_conv2d': case 'depthwise_conv2d_inplace': return 'depthwise';
+    case 'conv2d_1x1_overlap': return 'conv_1x1_overlap';
+    case 'depthwise_conv2d': return 'depthwise';
+    case 'depthwise_conv2d_inplace': return 'depthwise_inplace';
     case 'fully_connected': return 'fully_connected';
     case 'add': return 'add';
     case 'mul': return 'mul';
@@ -94,10 +109,10 @@ function edgeOutputs(op: Op): number {
 /** The shape features of an op of a cost kind (see the file comment). */
 export function shapeFeatures(op: Op): ShapeFeatures {
   switch (costKindOf(op)) {
-    case 'conv_1x1': case 'conv_kxk': case 'depthwise': {
+    case 'conv_1x1': case 'conv_kxk': case 'depthwise': case 'conv_1x1_overlap': case 'depthwise_inplace': {
       const pixels = num(op, 'batches') * num(op, 'out_h') * num(op, 'out_w');
       const inPerGroup = num(op, 'in_c') / Math.max(1, num(op, 'groups'));
-      const depthwise = costKindOf(op) === 'depthwise';
+      const depthwise = op.kind === 'depthwise_conv2d' || op.kind === 'depthwise_conv2d_inplace';
       return { outputs: pixels * num(op, 'out_c'), macs: op.macs, patch: depthwise ? 0 : pixels * num(op, 'k_h') * num(op, 'k_w') * inPerGroup, edge: edgeOutputs(op) };
     }
     case 'fully_connected':
@@ -119,11 +134,53 @@ export function estimateWith(c: Coefficients, f: ShapeFeatures): number {
   return c.fixed + c.outputs * f.outputs + c.macs * f.macs + c.patch * f.patch + c.edge * f.edge;
 }
 
-/** Estimated instructions of `op` run by `impl`, or undefined when the table has no fit for them. */
+/**
+ * A fit whose largest error on its own measurements exceeds this is not
+ * used: the shape features miss what drives that kernel's cost (CMSIS-NN's
+ * Helium max pool on the M55 costs by 16-channel vectors: 4 channels take
+ * as long as 16).
+ */
+export const MAX_TRUSTED_FIT_ERROR = 0.4;
+
+/** The fit of a kind and implementation the estimates may use (measured, and within MAX_TRUSTED_FIT_ERROR). */
+export function trustedFit(table: CostTable, kind: CostKind, impl: Implementation): FittedCost | undefined {
+  const fit = table.kinds[kind]?.[impl];
+  return fit && fit.maxRelError <= MAX_TRUSTED_FIT_ERROR ? fit : undefined;
+}
+
+/**
+ * Estimated instructions of `op` run by `impl`, or undefined when the table
+ * has no trusted fit for them. A sharing variant the table did not measure
+ * is estimated as its plain kind (an underestimate: the variant costs more).
+ */
 export function estimateInstructions(table: CostTable, op: Op, impl: Implementation): number | undefined {
   const kind = costKindOf(op);
-  const fit = kind ? table.kinds[kind]?.[impl] : undefined;
+  if (!kind) return undefined;
+  const fit = table.kinds[kind]?.[impl] ? trustedFit(table, kind, impl) : isSharingKind(kind) ? trustedFit(table, PLAIN_KIND_OF[kind], impl) : undefined;
   return fit ? Math.round(estimateWith(fit.coefficients, shapeFeatures(op))) : undefined;
+}
+
+/**
+ * The library's instructions over ours, median over every shape the table
+ * measured with both on this core: what a layer the table cannot estimate
+ * (no fit for its kind, or an untrusted one) is decided by.
+ */
+export function medianLibraryRatio(table: CostTable, impl: Implementation): { median: number; shapes: number } | undefined {
+  const ours = new Map(table.measurements.filter((m) => m.implementation === 'portable').map((m) => [`${m.kind}|${m.layer}`, m.instructions] as const));
+  const ratios = table.measurements
+    .filter((m) => m.implementation === impl && ours.has(`${m.kind}|${m.layer}`))
+    .map((m) => m.instructions / ours.get(`${m.kind}|${m.layer}`)!)
+    .sort((a, b) => a - b);
+  if (ratios.length === 0) return undefined;
+  const mid = ratios.length >> 1;
+  return { median: ratios.length % 2 ? ratios[mid]! : (ratios[mid - 1]! + ratios[mid]!) / 2, shapes: ratios.length };
+}
+
+/** The sharing variant's op kind for a plain conv / depthwise op (the kind the planner gives it when it shares memory). */
+export function sharingVariantOf(op: Op): Op | undefined {
+  if (op.kind === 'depthwise_conv2d') return { ...op, kind: 'depthwise_conv2d_inplace' };
+  if (op.kind === 'conv2d' && num(op, 'k_h') === 1 && num(op, 'k_w') === 1) return { ...op, kind: 'conv2d_1x1_overlap' };
+  return undefined;
 }
 
 export const costTablesDir = (): string => join(packageRoot(), 'compiler', 'data', 'kernel-costs');

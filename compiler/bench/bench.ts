@@ -25,6 +25,8 @@ export interface BenchOptions {
   backend?: string;
   name?: string;
   shapes?: Record<string, number[]>;
+  /** `--stateful` / `--state`: the build keeps its state between invokes (the bench times the first invoke, from the reset state). */
+  stateful?: CompileOptions['stateful'];
   /** Optimisation levels to build, e.g. ['-O2', '-Os']. */
   opts?: string[];
   /** Kernel library sources and includes (CMSIS-NN backend). */
@@ -92,7 +94,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Timed like `edgec build`: compile, then write every file. */
 export function timedBuild(model: string, dir: string, options: BenchOptions): { compiled: Compiled; ms: number } {
   const t0 = performance.now();
-  const compiled = compileModel(model, { name: options.name ?? 'model', board: options.board ?? 'nucleo-f446re', backend: options.backend, backendTarget: options.backendTarget, shapes: options.shapes, plan: options.plan, optimize: options.optimize, sparse: options.sparse });
+  const compiled = compileModel(model, { name: options.name ?? 'model', board: options.board ?? 'nucleo-f446re', backend: options.backend, backendTarget: options.backendTarget, shapes: options.shapes, plan: options.plan, optimize: options.optimize, sparse: options.sparse, stateful: options.stateful });
   mkdirSync(dir, { recursive: true });
   for (const f of compiled.emitted.files) writeFileSync(join(dir, f.path), f.contents);
   return { compiled, ms: performance.now() - t0 };

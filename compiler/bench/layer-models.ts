@@ -116,8 +116,14 @@ function layerNodes(s: LayerSpec, xs: string[], y: string): Built {
 /**
  * The QDQ model of one layer: x_i -> Q -> DQ -> layer -> Q -> DQ (-> Transpose
  * to NHWC for 4-D outputs, so the lowered output needs no layout copy).
+ *
+ * `wrapped`: a 1x1 max pool (int8, one read per element) before and after
+ * the layer, so that its input and output are arena activations rather than
+ * model input and output, which the planner never shares: the sharing
+ * variants (in-place depthwise, overlapped pointwise) run only then. Their
+ * cost is the wrapped model's count with sharing minus without.
  */
-export function layerModel(s: LayerSpec): ModelProto {
+export function layerModel(s: LayerSpec, wrapped = false): ModelProto {
   const arity = s.kind === 'add' || s.kind === 'mul' ? 2 : 1;
   const xs = Array.from({ length: arity }, (_, i) => `x${i}`);
   const built = layerNodes(s, xs.map((x) => `${x}_f`), 'y_f');
@@ -129,8 +135,15 @@ export function layerModel(s: LayerSpec): ModelProto {
     ...built.inits,
   ];
   const nodes: NodeProto[] = [];
-  for (const x of xs) nodes.push(node('QuantizeLinear', [x, 's', 'z'], [`${x}_q`]), node('DequantizeLinear', [`${x}_q`, 's', 'z'], [`${x}_f`]));
-  nodes.push(...built.nodes, node('QuantizeLinear', ['y_f', 's_out', 'z_out'], ['y_q']), node('DequantizeLinear', ['y_q', 's_out', 'z_out'], ['y_dq']));
+  const qdq = (from: string, to: string, scale = 's', zero = 'z'): NodeProto[] => [node('QuantizeLinear', [from, scale, zero], [`${to}_q`]), node('DequantizeLinear', [`${to}_q`, scale, zero], [to])];
+  const pool1x1 = (from: string, to: string): NodeProto => node('MaxPool', [from], [to], [ints('kernel_shape', [1, 1])]);
+  for (const x of xs) {
+    if (!wrapped) { nodes.push(...qdq(x, `${x}_f`)); continue; }
+    nodes.push(...qdq(x, `${x}_in`), pool1x1(`${x}_in`, `${x}_pre`), ...qdq(`${x}_pre`, `${x}_f`));
+  }
+  nodes.push(...built.nodes);
+  if (wrapped) nodes.push(...qdq('y_f', 'y_mid', 's_out', 'z_out'), pool1x1('y_mid', 'y_post'), ...qdq('y_post', 'y_dq', 's_out', 'z_out'));
+  else nodes.push(...qdq('y_f', 'y_dq', 's_out', 'z_out'));
   let outDims = built.outDims;
   let out = 'y_dq';
   if (outDims.length === 4) {
@@ -147,6 +160,6 @@ export function layerModel(s: LayerSpec): ModelProto {
   });
 }
 
-export function layerModelBytes(s: LayerSpec): Uint8Array {
-  return onnx.ModelProto.encode(layerModel(s)).finish();
+export function layerModelBytes(s: LayerSpec, wrapped = false): Uint8Array {
+  return onnx.ModelProto.encode(layerModel(s, wrapped)).finish();
 }

@@ -20,14 +20,15 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { compileModel } from '../pipeline.js';
 import { randomSamples } from '../verify/samples.js';
-import { valueBytes, type Value } from '../ir/program.js';
+import { valueBytes, type Op, type Value } from '../ir/program.js';
+import type { ProgramPlanOptions } from '../plan/program.js';
 import { EdgecError } from '../errors.js';
 import { buildArmElf, MPS2_AN386, MPS2_AN500, MPS3_AN547, runQemu, type CortexMTarget, type QemuRun } from './cortex-m.js';
 import { buildRiscvElf, runQemuRiscv } from './riscv.js';
 import { layerLabel, layerModelBytes, type LayerSpec } from './layer-models.js';
 import { cmsisNnLink, espNnLink, type LinkExtra } from './cores.js';
 import {
-  COST_KINDS, costKindOf, costTablePath, fitCoefficients, shapeFeatures,
+  COST_KINDS, costKindOf, costTablePath, fitCoefficients, isSharingKind, shapeFeatures,
   type CostKind, type CostTable, type FittedCost, type Implementation,
 } from '../backends/kernel-costs.js';
 
@@ -87,7 +88,12 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
     { kind: 'softmax', rows: 1, size: 12 }, { kind: 'softmax', rows: 1, size: 10 }, { kind: 'softmax', rows: 1, size: 100 },
     { kind: 'softmax', rows: 4, size: 32 }, { kind: 'softmax', rows: 8, size: 8 },
   ],
+  // The sharing variants on the plain kinds' shapes (a single layer whose input dies there: the planner shares it).
+  conv_1x1_overlap: [],
+  depthwise_inplace: [],
 };
+MEASURED_SHAPES.conv_1x1_overlap = MEASURED_SHAPES.conv_1x1;
+MEASURED_SHAPES.depthwise_inplace = MEASURED_SHAPES.depthwise;
 
 /** A core the script can measure: the board whose flags and library code path it builds with, and its QEMU harness. */
 interface MeasuredCore {
@@ -128,32 +134,60 @@ const CORES: Record<string, MeasuredCore> = {
 
 interface Measurement { kind: CostKind; layer: string; implementation: Implementation; features: ReturnType<typeof shapeFeatures>; instructions: number; outputs: Uint8Array }
 
-/** Builds and runs one single-layer model with one implementation; undefined when that implementation does not run the layer. */
-function measureOne(spec: LayerSpec, impl: Implementation, core: MeasuredCore, work: string, lib?: LinkExtra): Measurement | undefined {
+/** The layer's op, the implementation that ran it, and the run. */
+interface LayerRun { op: Op; implementation: string; instructions: number; outputs: Uint8Array }
+
+/** Compiles one layer model with `impl` and `plan`, runs it on the core: the layer's op (the model's middle op when wrapped) and the run. */
+function runLayerModel(spec: LayerSpec, wrapped: boolean, impl: Implementation, plan: ProgramPlanOptions, core: MeasuredCore, dir: string, lib?: LinkExtra): LayerRun {
   const label = layerLabel(spec);
   const c = compileModel(`${label}.onnx`, {
-    name: 'layer', modelBytes: layerModelBytes(spec), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc',
-    // The plain kernels: the sharing variants only run where the planner takes them.
-    plan: { inPlaceDepthwise: false, overlapPointwise: false },
+    name: 'layer', modelBytes: layerModelBytes(spec, wrapped), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc', plan,
   });
   const ops = c.program.ops;
-  if (ops.length !== 1) throw new EdgecError(`${label}: lowered to ${ops.length} ops (${ops.map((o) => o.kind).join(', ')}), expected one layer`, 1);
-  const op = ops[0]!;
-  const kind = costKindOf(op);
-  if (!kind) throw new EdgecError(`${label}: lowered to ${op.kind}, which has no cost kind`, 1);
-  if (c.backend.kernelFor(op).backend !== impl) return undefined;
-  const dir = join(work, `${label}-${impl}`);
+  const expected = wrapped ? 3 : 1;
+  if (ops.length !== expected) throw new EdgecError(`${label}: lowered to ${ops.length} ops (${ops.map((o) => o.kind).join(', ')}), expected ${expected}`, 1);
   const modelDir = join(dir, 'model');
   mkdirSync(modelDir, { recursive: true });
   for (const f of c.emitted.files) writeFileSync(join(modelDir, f.path), f.contents);
   const sample = randomSamples(c.program, 1, 1)[0]!;
   const inputs = sample.map((t) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
   const outputBytes = c.program.outputs.map((id) => valueBytes(c.program.values.get(id) as Value));
-  const run = core.run(modelDir, inputs, dir, outputBytes, impl === 'portable' ? undefined : lib);
+  const op = ops[wrapped ? 1 : 0]!;
+  const implementation = c.backend.kernelFor(op).backend;
+  const run = core.run(modelDir, inputs, dir, outputBytes, implementation === 'portable' ? undefined : lib);
   const joined = new Uint8Array(outputBytes.reduce((a, b) => a + b, 0));
   let at = 0;
   for (const o of run.outputs) { joined.set(o, at); at += o.length; }
-  return { kind, layer: label, implementation: impl, features: shapeFeatures(op), instructions: run.instructions, outputs: joined };
+  return { op, implementation, instructions: run.instructions, outputs: joined };
+}
+
+const PLAIN_PLAN: ProgramPlanOptions = { inPlaceDepthwise: false, overlapPointwise: false };
+
+/**
+ * Builds and runs one single-layer model with one implementation; undefined
+ * when that implementation does not run the layer. A sharing variant runs
+ * only between two other layers (the planner never shares a model input or
+ * output): its instructions are the plain layer's plus the difference
+ * between a wrapped model with and without sharing (exact counts, the same
+ * wrapper ops), and the two wrapped runs must give the same bytes.
+ */
+function measureOne(wanted: CostKind, spec: LayerSpec, impl: Implementation, core: MeasuredCore, work: string, lib?: LinkExtra): Measurement | undefined {
+  const label = layerLabel(spec);
+  const dir = (what: string): string => join(work, `${label}-${what}-${impl}`);
+  const plain = runLayerModel(spec, false, impl, PLAIN_PLAN, core, dir('plain'), lib);
+  const kind = costKindOf(plain.op);
+  if (!kind) throw new EdgecError(`${label}: lowered to ${plain.op.kind}, which has no cost kind`, 1);
+  if (!isSharingKind(wanted)) {
+    if (kind !== wanted || plain.implementation !== impl) return undefined;
+    return { kind, layer: label, implementation: impl, features: shapeFeatures(plain.op), instructions: plain.instructions, outputs: plain.outputs };
+  }
+  const unshared = runLayerModel(spec, true, impl, PLAIN_PLAN, core, dir('wrapped'), lib);
+  const shared = runLayerModel(spec, true, impl, { shareWherePossible: true }, core, dir('shared'), lib);
+  // A shape the sharing kernel cannot run (the planner did not apply it) is not measured.
+  if (costKindOf(shared.op) !== wanted) return undefined;
+  if (!sameBytes(shared.outputs, unshared.outputs)) throw new EdgecError(`${label}: ${wanted} outputs differ from the plain kernel's`, 1);
+  const instructions = plain.instructions + shared.instructions - unshared.instructions;
+  return { kind: wanted, layer: label, implementation: impl, features: shapeFeatures(shared.op), instructions, outputs: plain.outputs };
 }
 
 const sameBytes = (a: Uint8Array, b: Uint8Array): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
@@ -172,24 +206,25 @@ export function measureKernelCosts(args: string[], log: (s: string) => void): nu
   if (!libraryRoot) log(`note: ${core.libraryEnv} not set: measuring the portable kernels only`);
   try {
     const lib = libraryRoot ? core.buildLibrary(resolve(libraryRoot), join(work, 'cache')) : undefined;
-    const impls: Implementation[] = lib ? ['portable', core.library] : ['portable'];
+    const implsOf = (kind: CostKind): Implementation[] => (lib && !isSharingKind(kind) ? ['portable', core.library] : ['portable']);
     const measured: Measurement[] = [];
     let mismatches = 0;
     for (const kind of kinds) {
+      const impls = implsOf(kind);
       for (const spec of MEASURED_SHAPES[kind]) {
-        const runs = impls.map((impl) => measureOne(spec, impl, core, work, lib));
+        const runs = impls.map((impl) => measureOne(kind, spec, impl, core, work, lib));
         const [ours, theirs] = runs;
         // Every library call edgec emits is bit-exact with our kernels: the measurement checks it on the way.
         const exact = !ours || !theirs || sameBytes(ours.outputs, theirs.outputs);
         if (!exact) mismatches++;
-        log(`${layerLabel(spec).padEnd(40)} ${runs.map((r, i) => `${impls[i]} ${r ? r.instructions.toLocaleString('en-US') : '(not run by it)'}`).join('  ')}${exact ? '' : '  OUTPUTS DIFFER'}`);
+        log(`${`${isSharingKind(kind) ? `${kind}: ` : ''}${layerLabel(spec)}`.padEnd(40)} ${runs.map((r, i) => `${impls[i]} ${r ? r.instructions.toLocaleString('en-US') : '(not run by it)'}`).join('  ')}${exact ? '' : '  OUTPUTS DIFFER'}`);
         for (const r of runs) if (r) measured.push(r);
       }
     }
     const fitted: CostTable['kinds'] = {};
     for (const kind of kinds) {
       const perImpl: Partial<Record<Implementation, FittedCost>> = {};
-      for (const impl of impls) {
+      for (const impl of implsOf(kind)) {
         const samples = measured.filter((m) => m.kind === kind && m.implementation === impl);
         if (samples.length > 0) perImpl[impl] = fitCoefficients(samples);
       }

@@ -9,10 +9,10 @@ import { boardById } from '../boards.js';
 import { EdgecError } from '../errors.js';
 import { benchModel, type BenchResult } from '../bench/bench.js';
 import { cmsisNnSources, formatSuiteTable } from '../bench/suite.js';
-import { memoryOption, parseShapeOption } from './options.js';
+import { memoryOption, parseShapeOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
 
-interface BenchFlags { board: string; backend?: string; opt: string[]; shape: string[]; json?: boolean; memory?: MemoryMode }
+interface BenchFlags { board: string; backend?: string; opt: string[]; shape: string[]; json?: boolean; memory?: MemoryMode; stateful?: boolean; state?: string }
 
 /** Boards whose CPU the emulated mps2-an386 (Cortex-M4F) stands for. */
 const BENCH_CPUS = ['cortex-m4'];
@@ -29,7 +29,7 @@ export function runBench(model: string, flags: BenchFlags, log: (s: string) => v
   const bad = opts.find((o) => !/^-O[0-3sz]$|^-Ofast$/.test(o));
   if (bad) throw new EdgecError(`--opt ${bad} is not an optimisation level (-O0..-O3, -Os, -Oz)`, 2);
   const r: BenchResult = benchModel(model, {
-    board: board.id, backend, opts, shapes: parseShapeOption(flags.shape), checkHost: false, plan: memoryModeOptions(flags.memory),
+    board: board.id, backend, opts, shapes: parseShapeOption(flags.shape), checkHost: false, plan: memoryModeOptions(flags.memory), stateful: statefulOption(flags),
     extra: backend !== 'portable' && cmsis ? cmsisNnSources(cmsis) : undefined,
   });
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
@@ -44,6 +44,8 @@ export function addBenchCommand(program: Command, log: (s: string) => void, coll
     .option('--opt <level>', 'C optimisation level, repeatable (default -O2)', collect, [])
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims (repeatable)', collect, [])
     .addOption(memoryOption())
+    .option('--stateful', STATEFUL_HELP)
+    .option('--state <pairs>', STATE_HELP)
     .option('--json', 'machine-readable output')
     .action((model: string, flags: BenchFlags) => runBench(model, flags, log));
 }

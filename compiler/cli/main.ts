@@ -18,8 +18,8 @@ import { parseFloatLayers } from '../passes/float-layers.js';
 import { parseAutoFloat } from '../quantize/index.js';
 import { formatAutoFloat } from '../quantize/auto-float.js';
 import { packageFiles } from '../package/index.js';
-import { EDGEC_VERSION } from '../emit/c-emitter.js';
-import { AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, memoryOption, parseShapeOption } from './options.js';
+import { EDGEC_VERSION, persistentBytes } from '../emit/c-emitter.js';
+import { AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, memoryOption, parseShapeOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
 import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
 import { selftestFiles } from '../verify/selftest.js';
@@ -32,14 +32,14 @@ import { runMultiBuild } from './multi-build.js';
 import { htmlReport } from '../report-html.js';
 import { writeFileSync } from 'node:fs';
 
-interface BuildFlags { report?: boolean; concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string; optimize?: OptimizeGoal; sparse?: boolean }
+interface BuildFlags { report?: boolean; concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string; optimize?: OptimizeGoal; sparse?: boolean; stateful?: boolean; state?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 function compileOptions(flags: BuildFlags): CompileOptions {
-  return { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat), optimize: flags.optimize, sparse: flags.sparse };
+  return { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat), optimize: flags.optimize, sparse: flags.sparse, stateful: statefulOption(flags) };
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
@@ -58,6 +58,14 @@ function fitErrors(c: Compiled, model: string): string | undefined {
   if (!r.fits.ram) return `${model}: model too big for board ${c.board.id}: arena needs ${r.arenaBytes} bytes of RAM, the board has ${r.boardRamBytes} (${r.arenaBytes - r.boardRamBytes} bytes over)`;
   if (!r.fits.flash) return `${model}: model too big for board ${c.board.id}: weights and code need ${r.flashBytes} bytes of flash, the board has ${r.boardFlashBytes} (${r.flashBytes - r.boardFlashBytes} bytes over)`;
   return undefined;
+}
+
+/** `--stateful`: which tensors carry the state and the arena bytes kept for it. */
+function stateLine(c: Compiled): string | undefined {
+  const state = c.program.state ?? [];
+  if (state.length === 0) return undefined;
+  const pairs = state.map((s) => `${displayName(s.onnxInput)} <- ${displayName(s.onnxOutput)} (${s.bytes} B)`).join(', ');
+  return `stateful: ${pairs}; ${persistentBytes(c.program)} persistent bytes of the ${c.plan.arenaBytes}-byte arena; ${c.program.name}_reset() sets it to real 0 (the zero points)`;
 }
 
 /** `--keep-inputs`: what keeping the inputs intact costs in arena bytes. */
@@ -82,6 +90,7 @@ async function runBuildCommand(models: string[], flags: BuildFlags, log: (s: str
   if (models.length > 1) {
     if (flags.splitAt !== undefined) throw new EdgecError(`--split-at takes one model (${models.length} given)`, 2, 'split each model in its own build');
     if (flags.selftest !== undefined) throw new EdgecError(`--selftest is not supported with several models (${models.length} given)`, 2, 'build a model alone to get its self-test');
+    if (statefulOption(flags)) throw new EdgecError(`--stateful is not supported with several models (${models.length} given): the models share one arena, which would overwrite the state`, 2, 'build the stateful model alone');
     runMultiBuild(models, { ...flags, output: outputFolder(flags.output, flags.name), planOptions: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, weightsMode: weightsMode(flags.weights, flags.encrypt) }, log);
     return;
   }
@@ -91,6 +100,9 @@ async function runBuildCommand(models: string[], flags: BuildFlags, log: (s: str
 
 async function runBuild(model: string, flags: BuildFlags, log: (s: string) => void): Promise<void> {
   const outDir = outputFolder(flags.output, flags.name);
+  if (statefulOption(flags) && (flags.selftest !== undefined || flags.splitAt !== undefined)) {
+    throw new EdgecError(`--stateful cannot be combined with ${flags.selftest !== undefined ? '--selftest (its golden vectors are single invokes from the zero state)' : '--split-at'}`, 2);
+  }
   const split = flags.splitAt === undefined ? undefined : compileSplitFor(model, { ...flags, splitAt: flags.splitAt });
   const c = split ? withSplitFiles(split) : await compileFor(model, flags);
   if (!c.board.formats.includes(flags.format)) throw new EdgecError(`board '${c.board.id}' does not support --format ${flags.format}`, 2, `formats for ${c.board.id}: ${c.board.formats.join(', ')}`);
@@ -113,7 +125,8 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   const blobNote = blob.note;
   const r = modelReport(c, model);
   // a quantized build reports what quantization cost: int8 C vs the float model on the calibration samples
-  const accuracy = c.quantized ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
+  // (not for --stateful: the reference would need each sample's state; test/quantize/stateful.test.ts checks streaming)
+  const accuracy = c.quantized && !c.program.state ? await measureAccuracy(c, c.quantized, { layers: flags.layers }) : undefined;
   if (flags.json) {
     log(JSON.stringify({ ...r, outDir, split: split && { tensor: split.cut.tensor, shape: split.cutShape, tailInput: split.cut.dequantizedName, tail: TAIL_FILE }, keepInputs: c.arenaWithoutKeepInputs === undefined ? undefined : { arenaBytes: c.plan.arenaBytes, arenaBytesWithout: c.arenaWithoutKeepInputs }, removed: written.removed, foreign: written.foreign, files: [...c.emitted.files, ...selftest].map((f) => f.path), quantization: accuracy && { method: c.quantized?.method, methodTrials: c.quantized?.methodTrials, biasCorrection: c.quantized?.biasCorrection, ...accuracy, autoFloat: c.quantized?.autoFloat } }, null, 2));
     return;
@@ -130,6 +143,8 @@ async function runBuild(model: string, flags: BuildFlags, log: (s: string) => vo
   if (heaviest) log(heaviest);
   const keep = keepInputsLine(c);
   if (keep) log(keep);
+  const state = stateLine(c);
+  if (state) log(state);
   log(`inputs:  ${r.inputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   log(`outputs: ${r.outputs.map((t) => `${displayName(t.name)} ${t.type}[${t.dims.join(',')}]`).join(', ')}`);
   formatFloatLayers(r).forEach((l) => log(l));
@@ -152,6 +167,8 @@ async function runInspect(model: string, flags: BuildFlags, log: (s: string) => 
   log(formatSummary(r));
   const keep = keepInputsLine(c);
   if (keep) log(keep);
+  const state = stateLine(c);
+  if (state) log(state);
   formatFloatLayers(r).forEach((l) => log(l));
   if (c.quantized?.autoFloat) formatAutoFloat(c.quantized.autoFloat).forEach((l) => log(l));
   if (c.backendNote) log(`note: ${c.backendNote}`);
@@ -195,6 +212,8 @@ function addModelOptions(cmd: Command): Command {
     .addOption(new Option('--optimize <goal>', 'pruned weights: per layer the storage with the least flash (size) or the fewest instructions (speed): dense or bitmap-sparse').choices([...OPTIMIZE_GOALS]).default('size'))
     .option('--no-sparse', 'keep every layer\'s weights dense (inspect still reports their zeros)')
     .option('--keep-inputs', 'plan the inputs live to the end: invoke() leaves them intact (costs arena bytes; the report says how many)')
+    .option('--stateful', STATEFUL_HELP)
+    .option('--state <pairs>', STATE_HELP)
     .option('--json', 'machine-readable output');
 }
 

@@ -2,6 +2,8 @@
 import { Option } from 'commander';
 import { EdgecError } from '../errors.js';
 import { MEMORY_MODES } from '../plan/program.js';
+import type { StatePair } from '../ir/graph.js';
+import { parseStatePairs } from '../passes/state-pairs.js';
 
 /** `--shape input=1,49,10,1` (repeatable) -> { input: [1, 49, 10, 1] }. */
 export function parseShapeOption(values: string[]): Record<string, number[]> {
@@ -29,3 +31,13 @@ export function memoryOption(): Option {
 /** Help of `--float-layers` / `--auto-float` (build, inspect, verify, quantize). */
 export const FLOAT_LAYERS_HELP = 'keep these ONNX nodes (Conv, Gemm, MatMul; comma-separated) in float32, int8 around them; with --calibration the PTQ leaves them float';
 export const AUTO_FLOAT_HELP = 'with --calibration: keep a layer float when quantizing it costs more than <dB> of output SQNR (greedy search, one layer per round)';
+
+/** Help of `--stateful` / `--state` (build, inspect, report, bench, quantize). */
+export const STATEFUL_HELP = 'keep the recurrent state (each LSTM/GRU initial_h/initial_c input and its Y_h/Y_c output) between invoke() calls, <name>_reset() clears it; with --shape the sequence axis may be shortened (1 = one step per invoke)';
+export const STATE_HELP = 'with or without --stateful: the state pairs by name, <input>=<output>[,...] (any model, e.g. a ring buffer)';
+
+/** `--stateful` and `--state a=b,...` -> the pipeline's stateful option (undefined: not stateful). */
+export function statefulOption(flags: { stateful?: boolean; state?: string }): { pairs?: StatePair[] } | undefined {
+  if (!flags.stateful && flags.state === undefined) return undefined;
+  return { pairs: parseStatePairs(flags.state) };
+}

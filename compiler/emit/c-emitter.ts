@@ -12,6 +12,7 @@ import type { Plan } from '../plan/types.js';
 import type { Backend } from '../backends/index.js';
 import type { Board } from '../boards.js';
 import { ARENA_ALIGNMENT, kernelScratchId } from '../plan/program.js';
+import { alignUp } from '../plan/lifetimes.js';
 import type { EmitEnv } from '../ops/types.js';
 import { runtimeDir, templatesDir } from './paths.js';
 import { cCommentText, cStringLiteral } from './c-names.js';
@@ -98,6 +99,28 @@ function padded(data: ConstArray['data'], pad: number): ConstArray['data'] {
 /** C element type of a const array. */
 export function constCType(type: ConstArray['type']): string {
   return type === 'float32' ? 'float' : `${type}_t`;
+}
+
+/** Arena bytes the --stateful state keeps between invokes (the state inputs, aligned as the planner places them). */
+export function persistentBytes(program: Program): number {
+  return (program.state ?? []).reduce((a, s) => a + alignUp(s.bytes, ARENA_ALIGNMENT), 0);
+}
+
+/** --stateful: where reset() writes the zero points and where invoke() copies each new state from. */
+function stateView(program: Program, plan: Plan, arenaBase: number): { state: Record<string, unknown>[] | false; persistentBytes: number } {
+  const state = program.state ?? [];
+  const at = (id: string): number => {
+    const p = plan.placements.get(id);
+    if (!p) throw new Error(`internal: state value '${id}' has no placement`);
+    return arenaBase + p.offset;
+  };
+  return {
+    state: state.length === 0 ? false : state.map((s) => ({
+      inputOffset: at(s.input), outputOffset: at(s.output), bytes: s.bytes, zeroPoint: s.zeroPoint,
+      inputComment: cCommentText(s.onnxInput), outputComment: cCommentText(s.onnxOutput),
+    })),
+    persistentBytes: persistentBytes(program),
+  };
 }
 
 export interface EmitResult {
@@ -193,6 +216,7 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     // the contract in <name>.h: what invoke() may return and does to inputs, what is shared between models
     keepInputs: plan.keepInputs === true, kernelErrors: calls.some((c) => c.code.includes('return EDGEC_ERROR')),
     espNn: calls.some((c) => c.code.includes('esp_nn_set_')), arenaAlignment: ARENA_ALIGNMENT,
+    ...stateView(program, plan, arenaBase),
     ...(blobOut?.view ?? { blob: false }),
   };
   const files: GeneratedFile[] = [

@@ -62,6 +62,19 @@ export interface Graph {
    * calibrates each and quantizes the group with the union of the ranges.
    */
   tiedRanges?: string[][];
+  /**
+   * `--stateful`: graph inputs whose next value is a graph output of this
+   * invoke (an LSTM's initial_h and its Y_h). Set by passes/state-pairs.ts;
+   * the pair shares one quantization and the generated code keeps the state
+   * between invoke() calls (passes/stateful-program.ts).
+   */
+  statePairs?: StatePair[];
+}
+
+/** A streaming state: graph input `input` receives graph output `output` of the previous invoke. */
+export interface StatePair {
+  input: string;
+  output: string;
 }
 
 export function tensorOf(graph: Graph, name: string): Tensor {

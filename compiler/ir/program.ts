@@ -46,7 +46,7 @@ export type OpKind =
   | 'conv2d_sparse' | 'depthwise_conv2d_sparse' | 'fully_connected_sparse'
   | 'max_pool' | 'avg_pool' | 'global_avg_pool'
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
-  | 'quantize' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
+  | 'quantize' | 'quantize_affine' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
   | 'concat' | 'pad' | 'transpose'
   | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear'
   | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where'
@@ -98,6 +98,24 @@ export interface Program {
   ops: Op[];
   inputs: string[];
   outputs: string[];
+  /** `--stateful`: state kept between invokes (passes/stateful-program.ts); its inputs are not in `inputs`. */
+  state?: StateBuffer[];
+}
+
+/**
+ * A streaming state: `input` (an int8 value read by the ops, not a user
+ * input) holds the state between invokes; after the last op the generated
+ * code copies `output` (the new state, same bytes and quantization) into it.
+ */
+export interface StateBuffer {
+  input: string;
+  output: string;
+  bytes: number;
+  /** The quantized real 0 that reset() writes. */
+  zeroPoint: number;
+  /** The model's names of the pair (the graph input and output). */
+  onnxInput: string;
+  onnxOutput: string;
 }
 
 export function valueOf(program: Program, id: string): Value {

@@ -28,6 +28,12 @@ export interface LoadOptions {
    * which tools use to look at intermediates.
    */
   fold?: boolean;
+  /**
+   * `--stateful`: `shapes` may also change dims the model fixes, e.g. a
+   * 16-step sequence axis to 1 so each invoke runs one step (the state
+   * carries the rest); shape inference then re-derives every tensor.
+   */
+  overrideFixedDims?: boolean;
 }
 
 export const MIN_OPSET = 7;
@@ -92,14 +98,14 @@ const showDims = (dims: readonly DeclaredDim[]): string => `[${dims.map((d) => d
  * the declared static dims); otherwise a dynamic leading (batch) axis becomes
  * 1 and any other dynamic dim is an error naming the tensor.
  */
-export function resolveInputDims(file: string, name: string, declared: DeclaredDim[] | undefined, override: number[] | undefined): number[] {
+export function resolveInputDims(file: string, name: string, declared: DeclaredDim[] | undefined, override: number[] | undefined, overrideFixed = false): number[] {
   if (override) {
     if (override.some((d) => !Number.isInteger(d) || d < 1)) throw new EdgecError(`--shape ${name}=${override.join(',')}: dims must be positive integers`);
     if (declared && declared.length !== override.length) {
       throw new EdgecError(`--shape ${name}=${override.join(',')} has rank ${override.length} but the model declares ${showDims(declared)}`);
     }
     declared?.forEach((d, i) => {
-      if (typeof d === 'number' && d !== override[i]) {
+      if (typeof d === 'number' && d !== override[i] && !overrideFixed) {
         throw new EdgecError(`--shape ${name}=${override.join(',')} conflicts with the model's declared shape ${showDims(declared)} at axis ${i}`);
       }
     });
@@ -114,13 +120,13 @@ export function resolveInputDims(file: string, name: string, declared: DeclaredD
   });
 }
 
-function graphInputTensor(vi: ValueInfoProto, file: string, override: number[] | undefined): Tensor {
+function graphInputTensor(vi: ValueInfoProto, file: string, override: number[] | undefined, overrideFixed: boolean): Tensor {
   const name = vi.name ?? '';
   const type = declaredType(vi);
   if (!type) throw modelError(file, undefined, `input '${name}' is not a tensor`);
   const dtype = dtypeFromOnnx(type.elemType);
   if (!dtype) throw modelError(file, undefined, `input '${name}' has unsupported element type ${onnxDTypeName(type.elemType)}`);
-  return { name, dtype, shape: resolveInputDims(file, name, type.dims, override) };
+  return { name, dtype, shape: resolveInputDims(file, name, type.dims, override, overrideFixed) };
 }
 
 /** Unique node names: explicit names kept (first occurrence), anonymous ones become `<OpType>_<index>`, clashes get `_k`. */
@@ -193,7 +199,7 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
     const name = vi.name ?? '';
     if (inputs.includes(name)) throw modelError(file, undefined, `graph input '${displayName(name)}' is declared twice`);
     if (tensors.has(name)) continue;
-    const t = graphInputTensor(vi, file, Object.hasOwn(overrides, name) ? overrides[name] : undefined);
+    const t = graphInputTensor(vi, file, Object.hasOwn(overrides, name) ? overrides[name] : undefined, options.overrideFixedDims === true);
     checkSize(file, `input '${displayName(name)}'`, t);
     tensors.set(name, t);
     inputs.push(name);

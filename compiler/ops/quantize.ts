@@ -3,7 +3,8 @@
  * model's edges: quantize (float input -> int8), dequantize (int8 -> float
  * output), u8 <-> s8 (uint8 I/O of onnxruntime QUInt8 models).
  */
-import type { Node } from '../ir/graph.js';
+import type { Node, Tensor } from '../ir/graph.js';
+import { AFFINE_STEPS, type AffineStep } from '../passes/fold-input-affine.js';
 import type { Op, ParamValue, Value, ValueType } from '../ir/program.js';
 import { identityPerm, physicalShape } from '../ir/layout.js';
 import { quantizeMultiplier } from '../ir/quant.js';
@@ -110,6 +111,40 @@ function lowerQuantizeEdgeS16(node: Node, ctx: LoweringContext): void {
   ctx.addOp({ kind: 'quantize_s16', name: node.name, onnxOp: 'QuantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
 }
 
+/**
+ * edgec.QuantizeAffine (passes/fold-input-affine.ts): a float input's
+ * normalisation steps, then QuantizeLinear, in one pass over the input. The
+ * steps' constants vary along one logical axis; in memory that axis has
+ * `channels` entries `inner` elements apart.
+ */
+function lowerQuantizeAffine(node: Node, ctx: LoweringContext): void {
+  const t = ctx.tensor(node.outputs[0]);
+  if (!t.quant || t.quant.axis !== -1) throw ctx.fail(node, 'only per-tensor QuantizeLinear is supported on activations');
+  if (t.dtype === 'int16') throw ctx.fail(node, 'a normalised float input quantized to int16 is not supported (the folded normalisation kernel writes int8)');
+  const src = ctx.readAny(node, node.inputs[0]);
+  const x = ctx.value(src.value);
+  if (x.type !== 'float32') throw ctx.fail(node, 'the normalised input must be float32');
+  const steps = node.attrs.steps as string[];
+  const constants = node.attrs.constants as Tensor;
+  const axis = Number(node.attrs.axis);
+  const physicalAxis = axis < 0 ? -1 : src.perm.indexOf(axis);
+  const channels = physicalAxis < 0 ? 1 : x.shape[physicalAxis]!;
+  const inner = physicalAxis < 0 ? 1 : x.shape.slice(physicalAxis + 1).reduce((a, b) => a * b, 1);
+  const size = x.shape.reduce((a, b) => a * b, 1);
+  const q = { scale: t.quant.scale[0], zeroPoint: t.quant.zeroPoint[0] };
+  const asInt8 = t.dtype === 'uint8' ? { scale: q.scale, zeroPoint: q.zeroPoint - 128 } : q;
+  const out = ctx.define(node.outputs[0], src.perm, { type: 'int8', quant: asInt8 });
+  ctx.addOp({
+    kind: 'quantize_affine', name: node.name, onnxOp: `${String(node.attrs['edgec.chain'])} -> QuantizeLinear`, inputs: [src.value], outputs: [out],
+    params: { outer: size / (channels * inner), channels, inner, n_steps: steps.length, scale: asInt8.scale, zero_point: asInt8.zeroPoint },
+    consts: {
+      steps: ctx.addConst(`${node.name}_steps`, 'int8', Int8Array.from(steps, (st) => AFFINE_STEPS.indexOf(st as AffineStep))),
+      constants: ctx.addConst(`${node.name}_constants`, 'float32', Float32Array.from(constants.data as Float32Array)),
+    },
+    macs: 0,
+  });
+}
+
 function lowerDequantizeEdge(node: Node, ctx: LoweringContext): void {
   const inName = node.inputs[0];
   const q = ctx.quant(node, inName);
@@ -146,6 +181,7 @@ export const quantize: OpDefinition = {
   lowerings: [
     { onnxOps: ['edgec.Requantize'], lower: lowerRequantize },
     { onnxOps: ['QuantizeLinear'], lower: lowerQuantizeEdge },
+    { onnxOps: ['edgec.QuantizeAffine'], lower: lowerQuantizeAffine },
     { onnxOps: ['DequantizeLinear'], lower: lowerDequantizeEdge },
     { onnxOps: ['edgec.U8ToS8'], lower: (n, c) => lowerSignFlip(n, c, 'u8_to_s8') },
     { onnxOps: ['edgec.S8ToU8'], lower: (n, c) => lowerSignFlip(n, c, 's8_to_u8') },
@@ -161,6 +197,14 @@ export const quantize: OpDefinition = {
     quantize: {
       sources: ['edgec_quantize_s8.c'], template: 'quantize',
       view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const float'), output: env.ptr(op.outputs[0], 'int8_t'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
+    },
+    quantize_affine: {
+      sources: ['edgec_quantize_affine_f32_s8.c'], template: 'quantize_affine',
+      view: (op, env) => ({
+        input: env.ptr(op.inputs[0], 'const float'), output: env.ptr(op.outputs[0], 'int8_t'),
+        steps: env.constName(op.consts.steps!), constants: env.constName(op.consts.constants!), scale: cFloat(Number(op.params.scale)),
+        args: ['outer', 'channels', 'inner', 'n_steps'].map((f) => op.params[f]).join(', '), zero_point: op.params.zero_point,
+      }),
     },
     dequantize: {
       sources: ['edgec_quantize_s8.c'], template: 'dequantize',

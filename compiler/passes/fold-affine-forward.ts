@@ -18,6 +18,7 @@
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { pruneTensors, removeNodes, uniqueTensorName } from './graph-edit.js';
+import { isInputEdgeNode } from './mark-input-affine.js';
 
 export const MAX_SCALE_SPREAD = 2;
 
@@ -130,7 +131,8 @@ export function foldAffineForward(graph: Graph): Graph {
     changed = false;
     const dead = new Set<Node>();
     for (const op of graph.nodes) {
-      if ((op.opType !== 'Mul' && op.opType !== 'Add') || dead.has(op)) continue;
+      // an input's normalisation kept at the input edge (mark-input-affine.ts) stays
+      if ((op.opType !== 'Mul' && op.opType !== 'Add') || dead.has(op) || isInputEdgeNode(op)) continue;
       const consts = op.inputs.filter((i) => graph.tensors.get(i)?.data);
       const acts = op.inputs.filter((i) => !graph.tensors.get(i)?.data);
       if (consts.length !== 1 || acts.length !== 1) continue;

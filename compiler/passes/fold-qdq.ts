@@ -92,7 +92,8 @@ function sameQuant(a: QuantInfo, b: QuantInfo): boolean {
 function floatEdgeTensors(graph: Graph): Set<string> {
   const edge = new Set(graph.inputs.filter((i) => graph.tensors.get(i)?.dtype === 'float32' && !graph.tensors.get(i)?.quant && !graph.tensors.get(i)?.data));
   for (const node of graph.nodes) {
-    if (node.opType === 'QuantizeLinear') continue;
+    // quantizers end the float edge (edgec.QuantizeAffine: a normalised input's QuantizeLinear, passes/fold-input-affine.ts)
+    if (node.opType === 'QuantizeLinear' || node.opType === 'edgec.QuantizeAffine') continue;
     const active = node.inputs.filter((i) => i !== '' && !graph.tensors.get(i)?.data);
     if (active.length > 0 && active.every((i) => edge.has(i))) node.outputs.forEach((o) => edge.add(o));
   }

@@ -15,6 +15,13 @@
  * the lowering keeps once in flash (passes/share-constants.ts). The LSTM cell
  * state and h keep per-step ranges (see lstmStep).
  *
+ * With --stateful (graph.statePairs names the node's initial state), every
+ * tensor of a step is tied across steps, and the state tensors h (and c)
+ * with the state input: a build with T steps per invoke and one with 1 step
+ * calibrated step by step (quantize/stream.ts) then quantize every step the
+ * same way, so streaming frame by frame gives the whole-sequence bytes, and
+ * the final state copies into the state input exactly.
+ *
  * A zero (absent) initial state is not materialised: step 0 skips the
  * recurrent half (its Gemm reads x_t only, with both biases; no f·c term).
  *
@@ -124,7 +131,15 @@ class Unroller {
   readonly groups = new Map<string, string[]>();
   private readonly weightCache = new Map<string, string>();
 
-  constructor(private readonly graph: Graph, private readonly node: Node, readonly shape: RecurrentShape) {}
+  /** `tieSteps`: a stateful node; every per-step tensor joins its group across steps (`d<d>_t<t>_<what>` -> `d<d>/<what>`). */
+  constructor(private readonly graph: Graph, private readonly node: Node, readonly shape: RecurrentShape, private readonly tieSteps = false) {}
+
+  /** Adds `name` to a tie group (a state input or output joining its per-step tensors). */
+  tie(group: string, name: string): void {
+    const members = this.groups.get(group) ?? [];
+    members.push(name);
+    this.groups.set(group, members);
+  }
 
   constant(base: string, dtype: 'float32' | 'int64', shape: number[], data: Float32Array | Float64Array): string {
     const name = uniqueTensorName(this.graph, `${this.node.name}_${base}`);
@@ -137,11 +152,9 @@ class Unroller {
     const out = into ?? uniqueTensorName(this.graph, `${this.node.name}_${tag}`);
     this.graph.tensors.set(out, { name: out, dtype: 'float32', shape });
     this.nodes.push({ name: uniqueNodeName(this.graph, this.nodes, `${this.node.name}_${tag}`), opType, domain: '', inputs, outputs: [out], attrs });
-    if (group !== undefined) {
-      const members = this.groups.get(group) ?? [];
-      members.push(out);
-      this.groups.set(group, members);
-    }
+    const stepGroup = this.tieSteps ? /^(d\d+)_t\d+_(.+)$/.exec(tag) : null;
+    const tiedGroup = group ?? (stepGroup ? `${stepGroup[1]}/${stepGroup[2]}` : undefined);
+    if (tiedGroup !== undefined) this.tie(tiedGroup, out);
     return out;
   }
 
@@ -289,7 +302,8 @@ function isRead(graph: Graph, name: string | undefined): name is string {
 
 function unrollNode(graph: Graph, node: Node): { nodes: Node[]; groups: string[][] } {
   const shape = recurrentShape(graph, node);
-  const u = new Unroller(graph, node, shape);
+  const stateful = (graph.statePairs ?? []).some((p) => p.input !== '' && (p.input === node.inputs[5] || p.input === node.inputs[6]));
+  const u = new Unroller(graph, node, shape, stateful);
   const { seq, batch, hidden, layout, directions } = shape;
   const dirs = directions.length;
   const x = node.inputs[0];
@@ -309,6 +323,12 @@ function unrollNode(graph: Graph, node: Node): { nodes: Node[]; groups: string[]
     finals.push({ h: state.h as string, c: state.c ?? '' });
   });
   const [yName, yhName, ycName] = node.outputs;
+  if (stateful) {
+    // the state inputs share the per-step state's quantization (state-pairs.ts ties them with Y_h / Y_c)
+    if (node.inputs[5]) u.tie('d0/h', node.inputs[5]);
+    if (node.inputs[6]) u.tie('d0/c', node.inputs[6]);
+    if (yName && seq > 1) u.tie('d0/h', yName);
+  }
   if (isRead(graph, yName)) {
     // Y: [seq, dirs, batch, hidden] (layout 0) or [batch, seq, dirs, hidden] (layout 1)
     const piece = layout === 0 ? [1, 1, batch, hidden] : [batch, 1, 1, hidden];

@@ -166,7 +166,7 @@ function resolveAliases(problem: PlanProblem, byId: Map<string, PlanBuffer>): Ma
 }
 
 /** The interval of a buffer's own uses; `first` is undefined for a view nobody writes. */
-function ownSpan(b: PlanBuffer, u: Uses, stepCount: number, keepInputs: boolean): { first?: number; last?: number } {
+function ownSpan(b: PlanBuffer, u: Uses, stepCount: number, keepInputs: boolean, keptToEnd: ReadonlySet<string>): { first?: number; last?: number } {
   if (b.kind === 'scratch') {
     if (u.scratchStep === undefined) throw new PlanError(`scratch buffer '${b.id}' is not used by any step`);
     return { first: u.scratchStep, last: u.scratchStep };
@@ -175,7 +175,7 @@ function ownSpan(b: PlanBuffer, u: Uses, stepCount: number, keepInputs: boolean)
     throw new PlanError(`buffer '${b.id}' is read at step ${u.firstRead} before it is written at step ${u.writer}`);
   }
   const first = u.writer ?? (b.kind === 'input' ? 0 : undefined);
-  const liveToEnd = b.kind === 'output' || (keepInputs && b.kind === 'input');
+  const liveToEnd = b.kind === 'output' || (keepInputs && b.kind === 'input') || keptToEnd.has(b.id);
   const ends = [u.lastRead, u.writer, liveToEnd ? stepCount : undefined, first].filter((x): x is number => x !== undefined);
   return { first, last: ends.length > 0 ? Math.max(...ends) : undefined };
 }
@@ -193,8 +193,9 @@ function dataSpans(
   for (const a of problem.aliases ?? []) parentOf.set(a.id, a.of);
   const lo = new Map<string, number | undefined>();
   const hi = new Map<string, number | undefined>();
+  const keptToEnd = new Set(problem.liveToEnd ?? []);
   for (const b of byId.values()) {
-    const own = ownSpan(b, uses.get(b.id)!, stepCount, problem.keepInputs ?? false);
+    const own = ownSpan(b, uses.get(b.id)!, stepCount, problem.keepInputs ?? false, keptToEnd);
     // Push this buffer's own interval into itself and every ancestor view/base.
     for (let id: string | undefined = b.id; id !== undefined; id = parentOf.get(id)) {
       if (own.first !== undefined) lo.set(id, Math.min(lo.get(id) ?? Infinity, own.first));

@@ -39,6 +39,12 @@ export interface ProgramPlanOptions {
   inPlaceAllowed?: (op: Op) => boolean;
   /** `--keep-inputs`: model inputs live to the end, so invoke() leaves them intact (costs arena bytes). */
   keepInputs?: boolean;
+  /**
+   * Keep every sharing op the planner can apply, even where it does not make
+   * the arena smaller: for measuring the sharing kernels' cost
+   * (bench/measure-kernel-costs.ts), never for a build.
+   */
+  shareWherePossible?: boolean;
 }
 
 /**
@@ -185,7 +191,17 @@ function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scrat
       inPlace: op.inPlace && op.inputs.length > 0 ? [[op.outputs[0]!, op.inputs[0]!]] : undefined,
     };
   }));
-  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}) };
+  const liveToEnd = stateValueIds(program);
+  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}), ...(liveToEnd.length ? { liveToEnd } : {}) };
+}
+
+/**
+ * `--stateful`: the state inputs hold the state between invokes and the state
+ * outputs are copied into them after the last op, so both live to the end:
+ * no value reuses their bytes (passes/stateful-program.ts).
+ */
+export function stateValueIds(program: Program): string[] {
+  return (program.state ?? []).flatMap((s) => [s.input, s.output]);
 }
 
 /** Adds the op's kernel scratch (if any) to the step `make` builds, and its buffer to `buffers`. */
@@ -263,12 +279,13 @@ function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptio
     sharing = refused.reduce(without, sharing);
     plan = planOf(sharing);
   }
-  for (const op of ops) {
+  for (const op of options.shareWherePossible ? [] : ops) {
     if (!sharing.dw.has(op) && !sharing.pw.has(op)) continue;
     const trial = planOf(without(sharing, op));
     if (trial.arenaBytes <= plan.arenaBytes) [sharing, plan] = [without(sharing, op), trial];
   }
-  if (ops.some((op) => (sharing.dw.has(op) || sharing.pw.has(op)) && !applied(plan, op)) || plain.arenaBytes <= plan.arenaBytes) {
+  const noGain = plain.arenaBytes <= plan.arenaBytes && !options.shareWherePossible;
+  if (ops.some((op) => (sharing.dw.has(op) || sharing.pw.has(op)) && !applied(plan, op)) || noGain) {
     return { ops: ops.slice(), plan: plain };
   }
   for (const op of ops) {
@@ -313,7 +330,7 @@ export function orderProblemOf(program: Program, keepInputs = false): OrderProbl
     nodes: program.ops.map((op, i) => ({ id: String(i), inputs: op.inputs.map(root), outputs: op.outputs.map(root) })),
     sizes,
     // kept inputs are live to the end, as outputs are
-    outputs: [...program.outputs, ...(keepInputs ? program.inputs : [])].map(root),
+    outputs: [...program.outputs, ...(keepInputs ? program.inputs : []), ...stateValueIds(program)].map(root),
   };
 }
 

@@ -79,6 +79,12 @@ export interface PlanProblem {
    * once its last reader ran.
    */
   keepInputs?: boolean;
+  /**
+   * Buffers live from their first use until after the last step, like
+   * outputs (`--stateful`: the state inputs, which keep the state between
+   * invokes, and the state outputs copied into them at the end of invoke).
+   */
+  liveToEnd?: string[];
 }
 
 export interface Placement {

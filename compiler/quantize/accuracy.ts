@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { compileModel, type Compiled } from '../pipeline.js';
 import type { Graph } from '../ir/graph.js';
 import { bytesPerElement, elementCount } from '../ir/graph.js';
-import { valueBytes, type Value } from '../ir/program.js';
+import { valueBytes, type Program, type Value } from '../ir/program.js';
 import { buildNativeRunner, runNativeTraced } from '../verify/native.js';
 import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
-import { parseTrace, sampleBytes, toPhysical } from '../verify/layers.js';
+import { parseTrace, toPhysical } from '../verify/layers.js';
+import { quantizeToInt8, roundHalfEven } from '../ir/quant.js';
 import { argmax } from '../verify/compare.js';
 import { classCount } from '../verify/golden.js';
 import type { Quantized } from './index.js';
@@ -76,6 +77,31 @@ export function floatTensorFor(floatGraph: Graph, onnxName: string): string | un
  * (CMSIS-NN, ESP-NN) is recompiled portable, which is bit-exact with them;
  * so is a `--weights blob` build (same graph, const weights: nothing to bind).
  */
+/**
+ * What the generated code reads for one float calibration sample: each input
+ * in its physical layout (--input-layout nhwc), quantized with the input's
+ * parameters where the build takes int8 (--int8-io).
+ */
+export function runnerInputBytes(program: Program, sample: readonly NamedTensor[]): Uint8Array[] {
+  return program.inputs.map((id) => {
+    const v = program.values.get(id) as Value;
+    const t = sample.find((s) => s.name === v.onnxName);
+    if (!t) throw new Error(`internal: no calibration data for input '${v.onnxName}'`);
+    // the sample is in the model's declared layout (its dims); an --input-layout nhwc input's logicalShape is already NHWC
+    const physical = v.perm ? toPhysical(t.data as Float32Array, t.dims, v.perm) : Array.from(t.data as Float32Array);
+    if (v.type === 'int8') return new Uint8Array(Int8Array.from(physical, (x) => quantizeToInt8(x, v.scale, v.zeroPoint)).buffer);
+    if (v.type === 'uint8') return Uint8Array.from(physical, (x) => Math.max(0, Math.min(255, roundHalfEven(Math.fround(Math.fround(x) / Math.fround(v.scale))) + v.zeroPoint)));
+    return new Uint8Array(Float32Array.from(physical).buffer);
+  });
+}
+
+const concatBytes = (parts: readonly Uint8Array[]): Uint8Array => {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) { out.set(p, at); at += p.length; }
+  return out;
+};
+
 export async function measureAccuracy(built: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
   // a `--weights blob` build needs a bound blob to run: measure the same graph with const weights
   const c = !libraryUsed(built.backend, built.program.ops) && !built.emitted.weightsBlob ? built
@@ -90,7 +116,7 @@ export async function measureAccuracy(built: Compiled, q: Quantized, opts: { max
       .filter((l) => l.value.perm && l.value.type === 'int8' && floatTensorFor(q.floatGraph, l.value.onnxName) !== undefined) : [];
     const floatNames = [...new Set(layerOps.map((l) => floatTensorFor(q.floatGraph, l.value.onnxName) as string))];
     const exe = buildNativeRunner(dir, program.name, opts.layers ? { flags: ['-DEDGEC_TRACING'] } : {});
-    const run = runNativeTraced(exe, sampleBytes(samples), samples.length);
+    const run = runNativeTraced(exe, concatBytes(samples.flatMap((sample) => runnerInputBytes(program, sample))), samples.length);
     const session = await openReference(floatNames.length > 0 ? writeOnnx(q.floatGraph, floatNames) : q.floatBytes);
     const outSqnr = outValues.map(() => new Sqnr());
     const top1 = outValues.map(() => 0);

@@ -25,8 +25,41 @@ function sampleDims(spec: InputSpec): number[] {
 
 const expected = (spec: InputSpec): string => `[N, ${sampleDims(spec).join(', ')}] float32`;
 
+/**
+ * A sequence cut into chunks (--stateful with a shorter sequence axis than
+ * the calibration data, e.g. 1 step per invoke of 16-step sequences): the one
+ * axis where each sample of `a` is k times the input's dim. Tried against the
+ * whole input shape, then without its leading batch axis of 1.
+ */
+function chunkAxis(a: NpyArray, spec: InputSpec): { dims: number[]; axis: number; chunks: number } | undefined {
+  for (const dims of [spec.shape, sampleDims(spec)]) {
+    if (a.shape.length !== dims.length + 1) continue;
+    const differ = dims.map((d, i) => i).filter((i) => a.shape[i + 1] !== dims[i]);
+    if (differ.length !== 1) continue;
+    const axis = differ[0];
+    const k = a.shape[axis + 1] / dims[axis];
+    if (Number.isInteger(k) && k > 1) return { dims, axis, chunks: k };
+  }
+  return undefined;
+}
+
+/** Chunk j of one sample row laid out as `dims` with `dims[axis]` k times longer. */
+function chunkOf(row: Float32Array, dims: number[], axis: number, chunks: number, j: number): Float32Array {
+  const outer = dims.slice(0, axis).reduce((x, y) => x * y, 1);
+  const span = dims.slice(axis).reduce((x, y) => x * y, 1); // one chunk's elements per outer index
+  const out = new Float32Array(outer * span);
+  for (let o = 0; o < outer; o++) out.set(row.subarray(o * span * chunks + j * span, o * span * chunks + (j + 1) * span), o * span);
+  return out;
+}
+
 /** Rows of one float array for one input; a single sample without the N axis is accepted too. */
-function rowsOf(a: NpyArray, spec: InputSpec, where: string): Float32Array[] {
+function rowsOf(a: NpyArray, spec: InputSpec, where: string, allowChunks = false): { rows: Float32Array[]; chunks: number } {
+  const chunked = allowChunks ? chunkAxis(a, spec) : undefined;
+  if (chunked) {
+    const seqDims = chunked.dims.map((d, i) => (i === chunked.axis ? d * chunked.chunks : d));
+    const whole = rowsOf(a, { name: spec.name, shape: seqDims }, where).rows;
+    return { rows: whole.flatMap((row) => Array.from({ length: chunked.chunks }, (_, j) => chunkOf(row, chunked.dims, chunked.axis, chunked.chunks, j))), chunks: chunked.chunks };
+  }
   if (a.dtype !== 'float32' && a.dtype !== 'float64') {
     throw new EdgecError(`${where}: calibration data for input '${spec.name}' is ${a.dtype}; expected float32 (or float64) of shape ${expected(spec)}`, 2);
   }
@@ -47,7 +80,7 @@ function rowsOf(a: NpyArray, spec: InputSpec, where: string): Float32Array[] {
     if (row.some((v) => !Number.isFinite(v))) throw new EdgecError(`${where}: sample ${s} for input '${spec.name}' contains NaN or infinity`, 2);
     rows.push(row);
   }
-  return rows;
+  return { rows, chunks: 1 };
 }
 
 function arraysFromPath(path: string, inputs: InputSpec[]): Map<string, { array: NpyArray; where: string }[]> {
@@ -89,11 +122,25 @@ export function safeName(name: string): string {
 
 /** Samples (one tensor per input each), in file order. */
 export function loadCalibration(path: string, inputs: InputSpec[]): NamedTensor[][] {
+  return loadCalibrationChunks(path, inputs, false).samples;
+}
+
+/**
+ * Samples, and with `allowChunks` (a --stateful build) sequences longer than
+ * the input cut into `chunks` consecutive samples each (sequence-major): the
+ * caller carries the state from one chunk to the next (quantize/calibrate.ts).
+ */
+export function loadCalibrationChunks(path: string, inputs: InputSpec[], allowChunks: boolean): { samples: NamedTensor[][]; chunks: number } {
   const byInput = arraysFromPath(path, inputs);
-  const rows = inputs.map((spec) => byInput.get(spec.name)!.flatMap(({ array, where }) => rowsOf(array, spec, where)));
+  const perInput = inputs.map((spec) => byInput.get(spec.name)!.map(({ array, where }) => rowsOf(array, spec, where, allowChunks)));
+  const chunkCounts = new Set(perInput.flat().map((r) => r.chunks));
+  if (chunkCounts.size > 1) throw new EdgecError(`--calibration ${path}: the arrays cut into different numbers of steps (${[...chunkCounts].join(', ')}); give every input sequences of the same length`, 2);
+  const chunks = [...chunkCounts][0] ?? 1;
+  const rows = perInput.map((parts) => parts.flatMap((p) => p.rows));
   const counts = rows.map((r) => r.length);
   if (counts.some((c) => c !== counts[0])) {
     throw new EdgecError(`--calibration ${path}: inputs have different sample counts (${inputs.map((s, i) => `${s.name}: ${counts[i]}`).join(', ')})`, 2);
   }
-  return Array.from({ length: counts[0] }, (_, s) => inputs.map((spec, i): NamedTensor => ({ name: spec.name, type: 'float32', dims: spec.shape, data: rows[i][s] })));
+  const samples = Array.from({ length: counts[0] }, (_, s) => inputs.map((spec, i): NamedTensor => ({ name: spec.name, type: 'float32', dims: spec.shape, data: rows[i][s] })));
+  return { samples, chunks };
 }

@@ -4,7 +4,8 @@
  * result is what `edgec quantize` saves and what `edgec build --calibration`
  * compiles through the normal int8 pipeline.
  */
-import type { Graph } from '../ir/graph.js';
+import type { Graph, StatePair } from '../ir/graph.js';
+import { statePairs } from '../passes/state-pairs.js';
 import { EdgecError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { removeIdentity } from '../passes/remove-identity.js';
@@ -15,11 +16,12 @@ import { upgradeOpset } from '../passes/upgrade-opset.js';
 import { squeezeUnsqueeze } from '../passes/squeeze-unsqueeze.js';
 import { batchNormToMulAdd } from '../passes/batchnorm-to-mul-add.js';
 import { foldAffineForward } from '../passes/fold-affine-forward.js';
+import { markInputAffine } from '../passes/mark-input-affine.js';
 import type { NamedTensor } from '../verify/reference.js';
-import { calibrate, collectStats, rangesFrom, type CalibrationOptions } from './calibrate.js';
+import { calibrate, collectStats, rangesFrom, type CalibrationOptions, type StreamCalibration } from './calibrate.js';
 import { chooseCalibrationMethod, type MethodTrial } from './auto-method.js';
 import { inputChannelMeans, type ChannelMeans } from './bias-correction.js';
-import { loadCalibration } from './calibration-data.js';
+import { loadCalibrationChunks } from './calibration-data.js';
 import { writeOnnx } from './onnx-writer.js';
 import { activationQuant, insertQdq, planQuantization, type ActQuant } from './quantize.js';
 import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } from './ranges.js';
@@ -28,8 +30,14 @@ import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
 import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
 import { FLOAT_LAYER_OPS, floatLayerNodes } from '../passes/float-layers.js';
 
+/** What the float passes depend on besides the model. */
+export interface FloatPassOptions {
+  /** Keep a float input's normalisation float at the input edge (passes/mark-input-affine.ts); false with --int8-io. */
+  inputAffineEdge: boolean;
+}
+
 /** Float passes before quantization, in order (each in compiler/passes). */
-export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
+export const FLOAT_PASSES: { name: string; run: (g: Graph, options: FloatPassOptions) => Graph }[] = [
   { name: 'remove-identity', run: removeIdentity },
   { name: 'upgrade-opset', run: upgradeOpset },
   // LSTM/GRU become per-step ops here, so calibration sees every gate and state
@@ -40,6 +48,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'matmul-to-gemm', run: matmulToGemm },
   { name: 'fold-batchnorm', run: foldBatchNorm },
   { name: 'batchnorm-to-mul-add', run: batchNormToMulAdd },
+  { name: 'mark-input-affine', run: (g, o) => (o.inputAffineEdge ? markInputAffine(g) : g) },
   { name: 'fold-affine-forward', run: foldAffineForward },
 ];
 
@@ -53,6 +62,10 @@ export interface QuantizeOptions {
   floatLayers?: string[];
   /** Also keep float every layer whose quantization costs more than this many dB of output SQNR (--auto-float, auto-float.ts). */
   autoFloatDb?: number;
+  /** Keep a float input's in-model normalisation float at the input edge (default true; false for --int8-io builds). */
+  inputAffineEdge?: boolean;
+  /** --stateful: the state pairs (--state), or [] for the recurrent nodes' own (passes/state-pairs.ts). */
+  stateful?: { pairs?: StatePair[] };
 }
 
 export interface Quantized {
@@ -76,6 +89,10 @@ export interface Quantized {
   autoFloat?: AutoFloatResult;
   /** With float layers: the same quantization with every layer int8 (the build report's cost comparison). */
   int8QdqBytes?: Uint8Array;
+  /** --stateful: the state pairs, by tensor name (the QDQ model's build keeps them). */
+  statePairs?: StatePair[];
+  /** --stateful: calibration sequences were cut into this many chunks, run in order carrying the state. */
+  streamChunks?: number;
 }
 
 export function parseMethod(text: string | undefined): { method: CalibrationMethod | 'auto'; percentile?: number } {
@@ -98,23 +115,39 @@ function checkFloatModel(graph: Graph): void {
 }
 
 /** Loads the float model and runs the float passes. */
-export function prepareFloatGraph(modelPath: string, shapes?: Record<string, number[]>): Graph {
-  let graph = loadModel(modelPath, { shapes });
+export interface PrepareOptions {
+  /** Keep a float input's normalisation float at the input edge (default true). */
+  inputAffineEdge?: boolean;
+  stateful?: QuantizeOptions['stateful'];
+}
+
+export function prepareFloatGraph(modelPath: string, shapes?: Record<string, number[]>, options: PrepareOptions = {}): Graph {
+  let graph = loadModel(modelPath, { shapes, overrideFixedDims: options.stateful !== undefined });
   checkFloatModel(graph);
-  for (const pass of FLOAT_PASSES) graph = pass.run(graph);
+  // before unroll-recurrent: the default pairs are the LSTM/GRU nodes' state inputs and outputs
+  if (options.stateful) graph = statePairs(options.stateful.pairs)(graph);
+  const passOptions: FloatPassOptions = { inputAffineEdge: options.inputAffineEdge ?? true };
+  for (const pass of FLOAT_PASSES) graph = pass.run(graph, passOptions);
   return graph;
 }
 
 export async function quantizeModel(modelPath: string, options: QuantizeOptions): Promise<Quantized> {
   const { method, percentile } = parseMethod(options.method);
-  const floatGraph = prepareFloatGraph(modelPath, options.shapes);
+  if (options.stateful && (method === 'auto' || options.autoFloatDb !== undefined)) {
+    throw new EdgecError(`--stateful: ${method === 'auto' ? '--calibration-method auto' : '--auto-float'} is not supported with streaming state (it compares whole-model runs without the state); choose a calibration method`, 2);
+  }
+  const prepare: PrepareOptions = { inputAffineEdge: options.inputAffineEdge ?? true, stateful: options.stateful };
+  const floatGraph = prepareFloatGraph(modelPath, options.shapes, prepare);
   const floatBytes = writeOnnx(floatGraph);
-  const samples = loadCalibration(options.calibration, floatGraph.inputs.map((name) => ({ name, shape: floatGraph.tensors.get(name)!.shape })));
+  const pairs = floatGraph.statePairs ?? [];
+  const userInputs = floatGraph.inputs.filter((name) => !pairs.some((p) => p.input === name));
+  const { samples, chunks } = loadCalibrationChunks(options.calibration, userInputs.map((name) => ({ name, shape: floatGraph.tensors.get(name)!.shape })), options.stateful !== undefined);
+  const stream: StreamCalibration | undefined = options.stateful ? { pairs, chunks, shapes: pairs.map((p) => floatGraph.tensors.get(p.input)!.shape) } : undefined;
   const plan = planQuantization(floatGraph);
   const forced = floatLayerNodes(floatGraph, options.floatLayers ?? []).map((n) => n.name);
   // insertQdq edits in place: quantize a fresh copy so floatGraph stays the float model
   let biasMeans: ChannelMeans | undefined;
-  const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans): Uint8Array => writeOnnx(insertQdq(prepareFloatGraph(modelPath, options.shapes), plan, params, layers, means));
+  const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans): Uint8Array => writeOnnx(insertQdq(prepareFloatGraph(modelPath, options.shapes, prepare), plan, params, layers, means));
   let ranges: Map<string, Range>;
   let chosenMethod: CalibrationMethod;
   let methodTrials: MethodTrial[] | undefined;
@@ -129,7 +162,7 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
     biasMeans = choice.biasCorrection ? means : undefined;
   } else {
     // an unrolled LSTM/GRU's per-step tensors share one range (Graph.tiedRanges)
-    ranges = tieRanges(await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress }), floatGraph.tiedRanges);
+    ranges = tieRanges(await calibrate(floatGraph, plan.needRange, samples, { method, percentile, progress: options.progress, stream }), floatGraph.tiedRanges);
     chosenMethod = method;
   }
   const params = activationQuant(floatGraph, plan, ranges);
@@ -141,7 +174,10 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const floatLayers = [...forced, ...(autoFloat?.chosen ?? [])];
   const qdqBytes = qdqWith(new Set(floatLayers));
   const int8QdqBytes = floatLayers.length > 0 ? qdqWith(new Set()) : undefined;
-  return { floatGraph, floatBytes, qdqBytes, samples, ranges, params, method: chosenMethod, methodTrials, biasCorrection: biasMeans !== undefined, floatLayers, autoFloat, int8QdqBytes };
+  return {
+    floatGraph, floatBytes, qdqBytes, samples, ranges, params, method: chosenMethod, methodTrials, biasCorrection: biasMeans !== undefined, floatLayers, autoFloat, int8QdqBytes,
+    ...(options.stateful ? { statePairs: pairs, streamChunks: chunks } : {}),
+  };
 }
 
 /** Layers --auto-float may keep float: Conv, Gemm and MatMul with constant float weights. */

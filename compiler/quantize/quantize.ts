@@ -12,6 +12,7 @@
  *    bias: int32, scale = input scale × weight scale, zero point 0;
  *  - other float constants read by quantized ops: int8 per tensor.
  */
+import { INPUT_EDGE_ATTR, isInputEdgeNode } from '../passes/mark-input-affine.js';
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { roundHalfEven } from '../ir/quant.js';
 import { uniqueTensorName } from '../passes/graph-edit.js';
@@ -107,8 +108,15 @@ export function planQuantization(graph: Graph): QuantPlan {
     quantized.push(name);
     if (own) needRange.push(name);
   };
-  graph.inputs.forEach((i) => add(i, true));
+  // a float input normalised at the input edge (passes/mark-input-affine.ts): the input and the chain's
+  // intermediates stay float; the chain's last output is the first quantized tensor
+  const edgeOnly = (name: string): boolean => {
+    const readers = graph.nodes.filter((n) => n.inputs.includes(name));
+    return readers.length > 0 && readers.every(isInputEdgeNode);
+  };
+  graph.inputs.filter((i) => !edgeOnly(i)).forEach((i) => add(i, true));
   for (const node of graph.nodes) {
+    if (isInputEdgeNode(node) && node.outputs.every(edgeOnly)) continue;
     const passThrough = PASS_THROUGH_OPS.has(node.opType) && isFloatActivation(graph, node.inputs[0]) && !fused.has(node.inputs[0]);
     node.outputs.forEach((o, k) => {
       if (o === '') return;
@@ -263,7 +271,10 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
     // the activation's quantization is keyed by its float name, before the read is redirected to its DQ
     const inQ = params.get(node.inputs[0]);
     node.inputs = node.inputs.map((i) => readAs.get(i) ?? i);
-    if (!floatLayers.has(node.name)) {
+    const inputEdge = isInputEdgeNode(node);
+    // the mark is ours: the written model is plain ONNX
+    delete node.attrs[INPUT_EDGE_ATTR];
+    if (!floatLayers.has(node.name) && !inputEdge) {
       if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ);
       quantizeConstInputs(b, node);
     }

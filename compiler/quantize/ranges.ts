@@ -174,12 +174,42 @@ export function rangeOf(s: TensorStats, method: CalibrationMethod, percentile: n
 }
 
 /**
+ * Groups that share a member become one group (a --stateful state input is
+ * tied both with its output, state-pairs.ts, and with the per-step state of
+ * the unrolled LSTM): union-find over the member names, groups in first-seen order.
+ */
+export function mergeOverlapping(groups: readonly string[][]): string[][] {
+  const parent = new Map<string, string>();
+  const find = (x: string): string => {
+    let root = x;
+    while (parent.get(root) !== root) root = parent.get(root)!;
+    parent.set(x, root);
+    return root;
+  };
+  for (const group of groups) {
+    for (const m of group) if (!parent.has(m)) parent.set(m, m);
+    for (const m of group.slice(1)) {
+      const [a, b] = [find(group[0]), find(m)];
+      if (a !== b) parent.set(b, a);
+    }
+  }
+  const merged = new Map<string, string[]>();
+  for (const m of parent.keys()) {
+    const root = find(m);
+    const members = merged.get(root) ?? [];
+    members.push(m);
+    merged.set(root, members);
+  }
+  return [...merged.values()];
+}
+
+/**
  * Every group of tied tensors (Graph.tiedRanges: one tensor per time step of
  * an unrolled LSTM/GRU) gets the union of its members' ranges, so all steps
  * share one quantization and therefore one set of int8 constants.
  */
 export function tieRanges(ranges: Map<string, Range>, groups: readonly string[][] | undefined): Map<string, Range> {
-  for (const group of groups ?? []) {
+  for (const group of mergeOverlapping(groups ?? [])) {
     const members = group.filter((name) => ranges.has(name));
     if (members.length < 2) continue;
     const union: Range = { lo: Math.min(...members.map((m) => ranges.get(m)!.lo)), hi: Math.max(...members.map((m) => ranges.get(m)!.hi)) };

@@ -42,6 +42,8 @@ MODELS = [
     ("keras_conv1d (fixture)", FX / "keras_conv1d.onnx", FX / "calib_keras_conv1d.npy"),
     ("torch_bn_standalone (fx)", FX / "torch_bn_standalone.onnx", FX / "calib_torch_bn_standalone.npy"),
     ("torch_opset10 (fixture)", FX / "torch_opset10.onnx", FX / "calib_torch_opset10.npy"),
+    ("torch_cnn_norm (fixture)", ROOT / "test/fixtures/input-affine/torch_cnn_norm.onnx", ROOT / "test/fixtures/input-affine/calib_torch_cnn_norm.npy"),
+    ("torch_mlp_scale (fixture)", ROOT / "test/fixtures/input-affine/torch_mlp_scale.onnx", ROOT / "test/fixtures/input-affine/calib_torch_mlp_scale.npy"),
 ]
 
 

@@ -7,7 +7,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import {
-  COST_KINDS, costKindOf, costTableFor, estimateWith, FEATURE_NAMES, fitCoefficients, shapeFeatures, type ShapeFeatures,
+  costKindOf, costTableFor, estimateInstructions, estimateWith, FEATURE_NAMES, fitCoefficients, LIBRARY_COST_KINDS, MAX_TRUSTED_FIT_ERROR,
+  medianLibraryRatio, SHARING_COST_KINDS, sharingVariantOf, shapeFeatures, trustedFit, type ShapeFeatures,
 } from '../../compiler/backends/kernel-costs.js';
 import type { Op } from '../../compiler/ir/program.js';
 import { compileModel } from '../../compiler/pipeline.js';
@@ -20,15 +21,18 @@ const conv = (params: Record<string, number>, kind: Op['kind'] = 'conv2d'): Op =
   macs: 4 * 4 * 8 * 8 * 9,
 });
 
-const LIBRARY_OF_CORE = { 'cortex-m4': 'cmsis-nn', 'cortex-m7': 'cmsis-nn', rv32imc: 'esp-nn' } as const;
+const LIBRARY_OF_CORE = { 'cortex-m4': 'cmsis-nn', 'cortex-m7': 'cmsis-nn', 'cortex-m55': 'cmsis-nn', rv32imc: 'esp-nn' } as const;
+/** Fits the features do not explain (kept in the table, not used by estimates): the Helium max pool costs by 16-channel vectors. */
+const UNTRUSTED: Record<string, string[]> = { 'cortex-m55': ['max_pool cmsis-nn'] };
 
 for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel cost table ${cpu}`, () => {
   const table = costTableFor(cpu);
 
-  it(`covers every kind auto can choose, for portable and ${library}, from several measured shapes`, () => {
+  it(`covers every kind auto can choose, for portable and ${library}, and our sharing kernels, from several measured shapes`, () => {
     expect(table).toBeDefined();
-    for (const kind of COST_KINDS) {
-      for (const impl of ['portable', library] as const) {
+    const kinds = [...LIBRARY_COST_KINDS.map((kind) => [kind, ['portable', library]] as const), ...SHARING_COST_KINDS.map((kind) => [kind, ['portable']] as const)];
+    for (const [kind, impls] of kinds) {
+      for (const impl of impls) {
         const fit = table!.kinds[kind]?.[impl];
         expect(fit, `${kind} ${impl}`).toBeDefined();
         expect(fit!.points).toBeGreaterThanOrEqual(4);
@@ -36,8 +40,11 @@ for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel c
           expect(Number.isFinite(fit!.coefficients[name]), `${kind} ${impl} ${name}`).toBe(true);
           expect(fit!.coefficients[name]).toBeGreaterThanOrEqual(0);
         }
-        // A model, not a lookup: it must still be close on the shapes it was fitted on.
-        expect(fit!.maxRelError, `${kind} ${impl}`).toBeLessThan(0.4);
+        // A model, not a lookup: it must still be close on the shapes it was fitted on, or be known as unusable.
+        const untrusted = (UNTRUSTED[cpu] ?? []).includes(`${kind} ${impl}`);
+        if (untrusted) expect(fit!.maxRelError, `${kind} ${impl}`).toBeGreaterThan(MAX_TRUSTED_FIT_ERROR);
+        else expect(fit!.maxRelError, `${kind} ${impl}`).toBeLessThanOrEqual(MAX_TRUSTED_FIT_ERROR);
+        expect(trustedFit(table!, kind, impl), `${kind} ${impl}`).toBe(untrusted ? undefined : fit);
       }
     }
   });
@@ -50,6 +57,16 @@ for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel c
     }
   });
 
+  it('gives the library\'s median ratio over the shapes measured with both', () => {
+    const r = medianLibraryRatio(table!, library)!;
+    const pairs = table!.measurements.filter((m) => m.implementation === library).length;
+    expect(r.shapes).toBe(pairs);
+    expect(r.median).toBeGreaterThan(0);
+    // CMSIS-NN's Helium kernels beat ours on the M55; on the M4 and M7 ours are faster (README "Other cores").
+    if (cpu === 'cortex-m55') expect(r.median).toBeLessThan(0.6);
+    if (cpu === 'cortex-m4' || cpu === 'cortex-m7') expect(r.median).toBeGreaterThan(1);
+  });
+
   it('has no table for a core nobody measured (auto then keeps the board\'s library)', () => {
     expect(costTableFor('xtensa-lx6')).toBeUndefined();
     expect(costTableFor('../boards/host')).toBeUndefined();
@@ -57,12 +74,26 @@ for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel c
 });
 
 describe('cost features and fit', () => {
-  it('classifies ops, sharing variants as their plain kind', () => {
-    expect(costKindOf(conv({ k_h: 1, k_w: 1, pad_top: 0, pad_left: 0 }))).toBe('conv_1x1');
-    expect(costKindOf(conv({ k_h: 1, k_w: 1, pad_top: 0, pad_left: 0 }, 'conv2d_1x1_overlap'))).toBe('conv_1x1');
+  it('classifies ops, sharing variants as kinds of their own', () => {
+    const pointwise = conv({ k_h: 1, k_w: 1, pad_top: 0, pad_left: 0 });
+    expect(costKindOf(pointwise)).toBe('conv_1x1');
+    expect(costKindOf(conv({ k_h: 1, k_w: 1, pad_top: 0, pad_left: 0 }, 'conv2d_1x1_overlap'))).toBe('conv_1x1_overlap');
     expect(costKindOf(conv({}))).toBe('conv_kxk');
-    expect(costKindOf(conv({}, 'depthwise_conv2d_inplace'))).toBe('depthwise');
+    expect(costKindOf(conv({}, 'depthwise_conv2d'))).toBe('depthwise');
+    expect(costKindOf(conv({}, 'depthwise_conv2d_inplace'))).toBe('depthwise_inplace');
     expect(costKindOf({ ...conv({}), kind: 'transpose' })).toBeUndefined();
+    expect(costKindOf(sharingVariantOf(pointwise)!)).toBe('conv_1x1_overlap');
+    expect(sharingVariantOf(conv({}))).toBeUndefined();
+  });
+
+  it('estimates a sharing variant from its own fit, or as its plain kind when the table lacks it', () => {
+    const dw = conv({}, 'depthwise_conv2d');
+    const inplace = sharingVariantOf(dw)!;
+    const table = costTableFor('cortex-m4')!;
+    const own = estimateWith(table.kinds.depthwise_inplace!.portable!.coefficients, shapeFeatures(inplace));
+    expect(estimateInstructions(table, inplace, 'portable')).toBe(Math.round(own));
+    const older = { ...table, kinds: { ...table.kinds, depthwise_inplace: undefined } };
+    expect(estimateInstructions(older, inplace, 'portable')).toBe(estimateInstructions(table, dw, 'portable'));
   });
 
   it('counts outputs, MACs, im2col patch and border outputs of a 3x3 pad-1 conv on 4x4', () => {
@@ -94,12 +125,23 @@ describe('cost features and fit', () => {
 
 describe('measurement models', () => {
   it('every measured shape lowers to exactly its one layer (no quantize, no layout copy around it)', () => {
-    for (const kind of COST_KINDS) {
+    for (const kind of LIBRARY_COST_KINDS) {
       expect(MEASURED_SHAPES[kind].length, kind).toBeGreaterThanOrEqual(4);
       for (const spec of MEASURED_SHAPES[kind].slice(0, 2)) {
         const c = compileModel(`${layerLabel(spec)}.onnx`, { name: 'layer', modelBytes: layerModelBytes(spec), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan: { inPlaceDepthwise: false, overlapPointwise: false } });
         expect(c.program.ops.map((op) => costKindOf(op)), layerLabel(spec)).toEqual([kind]);
       }
+    }
+  });
+
+  it('a wrapped layer model runs the sharing kernel between two 1x1 pools when the planner may share wherever it can', () => {
+    for (const kind of SHARING_COST_KINDS) {
+      const spec = MEASURED_SHAPES[kind][0]!;
+      const kindsWith = (plan: Record<string, boolean>): string[] => compileModel(`${layerLabel(spec)}.onnx`, {
+        name: 'layer', modelBytes: layerModelBytes(spec, true), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan,
+      }).program.ops.map((op) => costKindOf(op) ?? op.kind);
+      expect(kindsWith({ shareWherePossible: true }), kind).toEqual(['max_pool', kind, 'max_pool']);
+      expect(kindsWith({ inPlaceDepthwise: false, overlapPointwise: false }), kind).toEqual(['max_pool', kind === 'depthwise_inplace' ? 'depthwise' : 'conv_1x1', 'max_pool']);
     }
   });
 });

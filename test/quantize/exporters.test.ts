@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import { loadModel } from '../../compiler/onnx/load.js';
 import { edgec } from '../helpers/cli.js';
 import { prepareFloatGraph } from '../../compiler/quantize/index.js';
+import { isInputEdgeNode } from '../../compiler/passes/mark-input-affine.js';
 import { writeOnnx } from '../../compiler/quantize/onnx-writer.js';
 import { loadCalibration } from '../../compiler/quantize/calibration-data.js';
 import { ttyProgress, type ProgressStream } from '../../compiler/quantize/calibrate.js';
@@ -69,9 +70,13 @@ describe('float passes on exporter output', () => {
     expect(muls.map((n) => g.tensors.get(n.inputs[1])!.shape)).toEqual([[1, 3, 1, 1], [1, 8, 1, 1]]);
     expect(await floatPassDiff(`${FX}/torch_bn_standalone.onnx`, `${FX}/calib_torch_bn_standalone.npy`)).toBeLessThan(1e-4);
   });
-  it('input normalisation folds into the first Gemm; an input BatchNorm with widely spread scales stays a Mul', async () => {
-    // (x - mean) / std: the Gemm reads x, quantized once (onnxruntime keeps Sub/Div in float instead)
-    expect(prepareFloatGraph(`${FX}/mlp_dynamic.onnx`).nodes.map((n) => n.opType)).toEqual(['Gemm', 'Relu', 'Gemm', 'Tanh', 'Gemm']);
+  it('input normalisation stays at the input edge (folds into the first Gemm for --int8-io); an input BatchNorm with widely spread scales stays a Mul', async () => {
+    // (x - mean) / std: kept float at the input edge, as onnxruntime keeps Sub/Div (passes/mark-input-affine.ts)
+    const edge = prepareFloatGraph(`${FX}/mlp_dynamic.onnx`);
+    expect(edge.nodes.map((n) => n.opType)).toEqual(['Add', 'Mul', 'Gemm', 'Relu', 'Gemm', 'Tanh', 'Gemm']);
+    expect(edge.nodes.slice(0, 2).every(isInputEdgeNode)).toBe(true);
+    // --int8-io: the Gemm reads x, quantized once
+    expect(prepareFloatGraph(`${FX}/mlp_dynamic.onnx`, undefined, { inputAffineEdge: false }).nodes.map((n) => n.opType)).toEqual(['Gemm', 'Relu', 'Gemm', 'Tanh', 'Gemm']);
     // variances 4, 0.25, 9: folding the scale into conv1 would coarsen its weights per input channel (5 dB lost);
     // the shift cannot fold into a padded Conv
     const g = prepareFloatGraph(`${FX}/torch_bn_standalone.onnx`);
