@@ -33,6 +33,7 @@ import { lowerGraph } from './passes/lower.js';
 import { keepLayersFloat } from './passes/float-layers.js';
 import { int8Io } from './passes/int8-io.js';
 import { sparseWeights } from './passes/sparse-weights.js';
+import { wideWeights } from './passes/wide-weights.js';
 import { prunedChannels } from './passes/pruned-channels.js';
 import type { OptimizeGoal } from './ops/sparse-weights.js';
 import { shareConstants } from './passes/share-constants.js';
@@ -72,6 +73,8 @@ export interface CompileOptions {
   optimize?: OptimizeGoal;
   /** false: every layer keeps its dense filter (`--no-sparse`); zeros are still reported. */
   sparse?: boolean;
+  /** false: no fully connected layer takes pre-widened int16 weights (passes/wide-weights.ts; default: where the board's flash allows, DSP cores, portable/auto backends). */
+  wideWeights?: boolean;
   /** ONNX nodes (Conv, Gemm, MatMul) that run in float32 (passes/float-layers.ts; with calibration also kept float by the PTQ). */
   floatLayers?: string[];
   /** With calibration: keep a layer float when quantizing it costs more than this many dB of output SQNR (quantize/auto-float.ts). */
@@ -189,6 +192,9 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const sparse = options.sparse ?? true;
   const pruned = sparse ? prunedChannels(lowerGraph(graph, name, { inputLayout: options.inputLayout })) : undefined;
   let lowered = sparseWeights(pruned?.program ?? lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: sparse });
+  // DSP cores: fully connected layers with int16 lane-pair weights where the board's flash allows (same outputs)
+  const backendRequest = options.backend ?? board.backend;
+  lowered = wideWeights(lowered, { cpu: board.cpu, flashBytes: board.flashBytes, enabled: options.wideWeights !== false && (backendRequest === 'portable' || backendRequest === 'auto') });
   const prunedNote = pruned && pruned.folded > 0
     ? [`pruned filters: ${pruned.folded} constant output channel(s) dropped from the next layer's weights (folded into its bias where not zero), ${pruned.kept} kept (reader with padding, or not a conv / fully connected)`]
     : [];

@@ -181,14 +181,134 @@ static EDGEC_NOINLINE void dw_border(const dw_group_t *g, const int8_t *x, int8_
   dw_store(g, out, a0, a1, a2, a3);
 }
 
+/* 3x3 windows (dilation 1, stride 1, any padding) by row buffers: the three
+ * input rows an output row reads, of a group's four channels, are expanded
+ * once into a ring of rows of (SXTB16, SXTB16 ROR 8) word pairs, padding
+ * columns and rows holding the input zero point. Every pixel then takes the
+ * interior path (with bias_in a zero-point tap adds w * zp = -w * offset,
+ * cancelling its share of the folded offset, so the sums are those of the
+ * reference): per tap one LDRD of the input pair, one of the weight pair and
+ * four MACs, against an input load, two expansions and two weight loads in
+ * dw_interior3x3, and no border pixels (DS-CNN's 5-wide rows are 2/5 border). */
+#define EDGEC_DW3_MAX_COLS 64 /* padded input columns per row: 3 * 64 * 8 = 1,536 bytes of stack */
+
+typedef struct {
+  int32_t lanes[3][EDGEC_DW3_MAX_COLS][2]; /* ring of three input rows: per column (bytes 0, 2; bytes 1, 3) */
+  int32_t row_of[3];                        /* input row held by each slot (padding rows included) */
+} dw3_rows_t;
+
+/* Padded input columns the output row's windows cover. */
+static int32_t dw3_cols(const edgec_conv_params_t *p)
+{
+  return (p->out_w - 1) * p->stride_w + 3;
+}
+
+/* Whether the row-buffer path takes this layer: stride 1 only, where each
+ * expanded input pixel serves nine taps (at stride 2 it serves about two and
+ * a quarter, and expanding every column costs more than dw_interior3x3's
+ * loads: MobileNet's stride-2 layers measured 20-30% slower this way). */
+static int32_t dw3_applies(const edgec_conv_params_t *p)
+{
+  return p->k_h == 3 && p->k_w == 3 && p->dil_h == 1 && p->dil_w == 1 && p->stride_h == 1 && p->stride_w == 1 &&
+         dw3_cols(p) <= EDGEC_DW3_MAX_COLS;
+}
+
+/* Expands input row iy of batch b (outside [0, in_h): zero points) of channels c..c+3 into ring slot `slot`. */
+static void dw3_fill(dw3_rows_t *rb, int32_t slot, const edgec_conv_params_t *p, const int8_t *input, int32_t c,
+                     int32_t b, int32_t iy, int32_t cols)
+{
+  const int32_t zp2 = edgec_dup16(-p->input_offset);
+  int32_t(*d)[2] = rb->lanes[slot];
+  int32_t j;
+  if (iy < 0 || iy >= p->in_h) {
+    for (j = 0; j < cols; ++j) d[j][0] = d[j][1] = zp2;
+    return;
+  }
+  {
+    const int8_t *x = input + ((b * p->in_h + iy) * p->in_w - p->pad_left) * p->in_c + c;
+    for (j = 0; j < cols; ++j) {
+      const int32_t ix = j - p->pad_left;
+      if (ix < 0 || ix >= p->in_w) {
+        d[j][0] = d[j][1] = zp2;
+      } else {
+        const int32_t v = edgec_ld4(x + j * p->in_c);
+        d[j][0] = __sxtb16(v);
+        d[j][1] = edgec_sxtb16_ror8(v);
+      }
+    }
+  }
+}
+
+/* One tap: input column pair X, weight pair W (dw_group_t.wexp layout). */
+#define DW3_TAP(X, W)                 \
+  do {                                \
+    const int32_t e_ = (X)[0], o_ = (X)[1]; \
+    const int32_t we_ = (W)[0], wo_ = (W)[1]; \
+    a0 = __smlabb(we_, e_, a0);       \
+    a2 = __smlatt(we_, e_, a2);       \
+    a1 = __smlabb(wo_, o_, a1);       \
+    a3 = __smlatt(wo_, o_, a3);       \
+  } while (0)
+
+/* One output row of the group from ring rows r0..r2 (word pairs, from the first window's column). */
+static EDGEC_NOINLINE void dw3_row(const dw_group_t *g, const int32_t *r0, const int32_t *r1, const int32_t *r2,
+                                   int8_t *out, int32_t out_w, int32_t stride, int32_t o_n)
+{
+  const int32_t *w = g->wexp;
+  const int32_t step = 2 * stride; /* words between windows */
+  for (; out_w > 0; --out_w) {
+    int32_t a0 = g->bias_in[0], a1 = g->bias_in[1], a2 = g->bias_in[2], a3 = g->bias_in[3];
+    DW3_TAP(r0 + 0, w + 0);
+    DW3_TAP(r0 + 2, w + 2);
+    DW3_TAP(r0 + 4, w + 4);
+    DW3_TAP(r1 + 0, w + 6);
+    DW3_TAP(r1 + 2, w + 8);
+    DW3_TAP(r1 + 4, w + 10);
+    DW3_TAP(r2 + 0, w + 12);
+    DW3_TAP(r2 + 2, w + 14);
+    DW3_TAP(r2 + 4, w + 16);
+    EDGEC_RQ4_STORE_INLINE(&g->rq, out, a0, a1, a2, a3);
+    r0 += step;
+    r1 += step;
+    r2 += step;
+    out += o_n;
+  }
+}
+#undef DW3_TAP
+
 /* Where dw_dsp writes output rows when not into the output tensor: row(ctx, c,
  * b, oy) gives the place of row (b, oy) of channels c..c+3, pixels px_step
  * bytes apart (edgec_depthwise_conv_rows_s8). */
-typedef struct {
+typedef struct dw_rows_s {
   int8_t *(*row)(void *ctx, int32_t c, int32_t b, int32_t oy);
   void *ctx;
   int32_t px_step;
 } dw_rows_t;
+
+static void dw3_group(const edgec_conv_params_t *p, const int8_t *input, const dw_group_t *g, int8_t *output,
+                      int32_t c, int32_t o_n, const dw_rows_t *rows)
+{
+  dw3_rows_t rb;
+  const int32_t cols = dw3_cols(p), c_n = p->in_c;
+  int32_t b, oy, i;
+  for (b = 0; b < p->batches; ++b) {
+    for (i = 0; i < 3; ++i) rb.row_of[i] = -p->in_h - 8; /* no row yet */
+    for (oy = 0; oy < p->out_h; ++oy) {
+      const int32_t iy0 = oy * p->stride_h - p->pad_top;
+      int8_t *out_row = rows ? rows->row(rows->ctx, c, b, oy) : output + (b * p->out_h + oy) * p->out_w * c_n + c;
+      int32_t slot[3];
+      for (i = 0; i < 3; ++i) {
+        const int32_t iy = iy0 + i;
+        slot[i] = ((iy % 3) + 3) % 3;
+        if (rb.row_of[slot[i]] != iy) {
+          dw3_fill(&rb, slot[i], p, input, c, b, iy, cols);
+          rb.row_of[slot[i]] = iy;
+        }
+      }
+      dw3_row(g, rb.lanes[slot[0]][0], rb.lanes[slot[1]][0], rb.lanes[slot[2]][0], out_row, p->out_w, p->stride_w, o_n);
+    }
+  }
+}
 
 /* ch_mult 1, channels [0, c4) (c4 a multiple of 4), windows of at most
  * EDGEC_DW_MAX_TAPS taps; rows into `output`, or where `rows` says. */
@@ -222,6 +342,10 @@ static void dw_dsp(const edgec_conv_params_t *p, const int8_t *input, const int8
     for (r = 0; r < 4; ++r) {
       g.bias[r] = bias ? bias[c + r] : 0;
       g.bias_in[r] = g.bias[r] + off * sum[r];
+    }
+    if (dw3_applies(p)) {
+      dw3_group(p, input, &g, output, c, o_n, rows);
+      continue;
     }
     for (b = 0; b < p->batches; ++b) {
       const int8_t *in_b = input + b * p->in_h * row + c;

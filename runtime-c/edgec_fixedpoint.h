@@ -44,6 +44,11 @@ static inline int8_t edgec_sat_s8(int32_t x)
   return (int8_t)(x < -128 ? -128 : (x > 127 ? 127 : x));
 }
 
+static inline int16_t edgec_sat_s16(int32_t x)
+{
+  return (int16_t)(x < -32768 ? -32768 : (x > 32767 ? 32767 : x));
+}
+
 /* Count leading zeros of a 32-bit value; 32 for 0. */
 static inline int32_t edgec_clz_u32(uint32_t x)
 {
@@ -145,6 +150,18 @@ static inline int32_t edgec_requantize_s64(int64_t acc, int32_t mult, int32_t sh
 static inline int32_t edgec_requantize_ch(int32_t acc, int32_t mult, int32_t shift)
 {
   return shift < 0 ? edgec_requantize_rshift(acc, mult, ~shift) : edgec_requantize(acc, mult, shift);
+}
+
+/* edgec_out_s8 for one output of a row loop (fully connected): the usual
+ * multipliers (> 2^30, shift <= -2) take edgec_requantize_rshift2 (one SMLAL,
+ * equal to edgec_requantize_ch there), the rest the general routine. */
+static inline int32_t edgec_out_s8_row(int32_t acc, int32_t mult, int32_t shift, int32_t out_off, int32_t act_min,
+                                       int32_t act_max)
+{
+  const int32_t r = shift <= -2 && mult > (1 << 30)
+                        ? edgec_requantize_rshift2(acc, mult, ~shift, (int32_t)(1u << (-shift - 2)))
+                        : edgec_requantize_ch(acc, mult, shift);
+  return edgec_clamp_s32(r + out_off, act_min, act_max);
 }
 
 /* One int8 output of a conv-like kernel: requantize, add the zero point, clamp. */

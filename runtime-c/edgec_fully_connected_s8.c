@@ -24,7 +24,7 @@
 static int8_t fc_out(const edgec_fc_params_t *p, int32_t acc, const int32_t *mult, const int32_t *shift, int32_t o)
 {
   const int32_t q = p->per_channel ? o : 0;
-  return (int8_t)edgec_out_s8(acc, mult[q], shift[q], p->output_offset, p->act_min, p->act_max);
+  return (int8_t)edgec_out_s8_row(acc, mult[q], shift[q], p->output_offset, p->act_min, p->act_max);
 }
 
 void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,

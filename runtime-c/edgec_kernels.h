@@ -16,6 +16,7 @@
 #define EDGEC_KERNELS_H
 
 #include "edgec.h"
+#include "edgec_lstm.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -90,6 +91,13 @@ typedef struct {
 
 void edgec_fully_connected_s8(const edgec_fc_params_t *p, const int8_t *input, const int8_t *filter,
                               const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
+/* Pre-widened weights (edgec_fully_connected_wide_s8.c): the same semantics and
+ * results as edgec_fully_connected_s8 for in_depth and out_depth multiples of
+ * 4, the weights as int16 lane pairs (twice the flash) and the input offset
+ * folded into the bias (bias + input_offset * row sum, never NULL). */
+void edgec_fully_connected_wide_s8(const edgec_fc_params_t *p, const int8_t *input, const int32_t *filter,
+                                   const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
 
 /* Bitmap-sparse weights (index format: edgec_sparse.h): the same semantics
  * and results as the dense kernels, zero weights neither stored nor multiplied. */

@@ -39,7 +39,8 @@ export interface Backend {
 }
 
 function portableChoice(op: Op, fallbackReason?: string): KernelChoice {
-  return { backend: 'portable', templateDir: 'portable', spec: portableKernel(op.kind), fallbackReason, scratchBytes: 0, constPadding: {} };
+  const spec = portableKernel(op.kind);
+  return { backend: 'portable', templateDir: 'portable', spec, fallbackReason, scratchBytes: spec.scratchBytes?.(op) ?? 0, constPadding: {} };
 }
 
 export const portableBackend: Backend = { id: 'portable', includes: [], kernelFor: (op) => portableChoice(op) };

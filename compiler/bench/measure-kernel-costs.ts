@@ -141,7 +141,8 @@ interface LayerRun { op: Op; implementation: string; instructions: number; outpu
 function runLayerModel(spec: LayerSpec, wrapped: boolean, impl: Implementation, plan: ProgramPlanOptions, core: MeasuredCore, dir: string, lib?: LinkExtra): LayerRun {
   const label = layerLabel(spec);
   const c = compileModel(`${label}.onnx`, {
-    name: 'layer', modelBytes: layerModelBytes(spec, wrapped), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc', plan,
+    // wideWeights off: the table measures the int8 FC kernel (the widened one is chosen by flash, passes/wide-weights.ts)
+    name: 'layer', modelBytes: layerModelBytes(spec, wrapped), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc', plan, wideWeights: false,
   });
   const ops = c.program.ops;
   const expected = wrapped ? 3 : 1;

@@ -44,12 +44,15 @@ export type OpKind =
   | 'conv2d' | 'conv2d_1x1_overlap' | 'depthwise_conv2d' | 'depthwise_conv2d_inplace' | 'fully_connected'
   | 'conv2d_wzp' | 'fully_connected_wzp'
   | 'conv2d_sparse' | 'depthwise_conv2d_sparse' | 'fully_connected_sparse'
+  | 'fully_connected_wide'
   | 'max_pool' | 'avg_pool' | 'global_avg_pool'
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
   | 'quantize' | 'quantize_affine' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'
   | 'concat' | 'pad' | 'transpose'
   | 'reduce_sum' | 'reduce_max' | 'gather' | 'resize_bilinear'
   | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where'
+  // TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, integer (ops/lstm.ts)
+  | 'lstm'
   // int16 activations, int8 weights (the TFLM / CMSIS-NN 16x8 scheme): same families, 16-bit kernels
   | 'conv2d_s16' | 'depthwise_conv2d_s16' | 'fully_connected_s16' | 'add_s16' | 'mul_s16' | 'max_pool_s16' | 'avg_pool_s16'
   | 'quantize_s16' | 'dequantize_s16' | 'requantize_s16' | 'reduce_sum_s16' | 'pad_s16' | 'logistic_s16' | 'tanh_s16' | 'softmax_s16'
@@ -83,7 +86,8 @@ export interface WeightStorage {
   zeroPercent: number;
   /** Zero pattern: none, unstructured, N:M (e.g. '2:4'), filters (whole output channels), input channels, or a combination. */
   pattern: string;
-  storage: 'dense' | 'bitmap-sparse';
+  /** wide-int16: pre-widened for the DSP path (passes/wide-weights.ts). */
+  storage: 'dense' | 'bitmap-sparse' | 'wide-int16';
   /** Bytes of the dense filter and of what is stored instead (equal when dense). */
   denseBytes: number;
   chosenBytes: number;

@@ -134,6 +134,8 @@ function lowerMatMul(node: Node, ctx: LoweringContext): void {
   lowerFullyConnected(node, ctx, false, -1);
 }
 
+const WIDE_REASON = 'weights pre-widened to int16 for the DSP path (passes/wide-weights.ts: fewer instructions than the libraries\' int8 kernels)';
+
 const FC_FIELDS = ['batches', 'in_depth', 'out_depth', 'input_offset', 'output_offset', 'act_min', 'act_max', 'per_channel'];
 
 function fcView(op: Op, env: EmitEnv): Record<string, unknown> {
@@ -178,6 +180,8 @@ export const fullyConnected: OpDefinition = {
     fully_connected: { sources: ['edgec_fully_connected_s8.c'], template: 'fully_connected', view: fcView },
     // uint8 asymmetric weights (onnxruntime U8U8) whose zero point could not be folded (ops/weights.ts).
     fully_connected_wzp: { sources: ['edgec_fully_connected_wzp_s8.c'], template: 'fully_connected_wzp', view: zeroPointFcView },
+    // Weights pre-widened to int16 lane pairs, input offset in the bias (passes/wide-weights.ts); same results as fully_connected.
+    fully_connected_wide: { sources: ['edgec_fully_connected_wide_s8.c'], template: 'fully_connected_wide', view: fcView },
     // Pruned weights stored bitmap-sparse (passes/sparse-weights.ts); same results as fully_connected.
     fully_connected_sparse: { sources: ['edgec_fully_connected_sparse_s8.c'], template: 'fully_connected_sparse', view: sparseFcView },
     // int16 activations, int8 weights, int64 bias (ops/int16.ts)
@@ -185,7 +189,10 @@ export const fullyConnected: OpDefinition = {
     // layers kept in float32 (ops/float-layer.ts)
     fully_connected_f32: { sources: ['edgec_fully_connected_f32.c'], template: 'fully_connected_f32', view: floatFcView },
   },
-  libraryMissing: { fully_connected_wzp: ZERO_POINT_REASON, fully_connected_sparse: SPARSE_REASON, fully_connected_f32: FLOAT_LAYER_REASON, fully_connected_s16: INT16_REASON },
+  libraryMissing: {
+    fully_connected_wide: WIDE_REASON, fully_connected_wzp: ZERO_POINT_REASON, fully_connected_sparse: SPARSE_REASON, fully_connected_f32: FLOAT_LAYER_REASON,
+    fully_connected_s16: INT16_REASON,
+  },
   cmsisNn: { fully_connected: cmsisFullyConnected },
   espNn: { fully_connected: espFullyConnected },
 };

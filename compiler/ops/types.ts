@@ -31,6 +31,8 @@ export interface KernelSpec {
   template: string;
   /** Data handed to the template. */
   view(op: Op, env: EmitEnv): Record<string, unknown>;
+  /** Arena bytes the kernel works in during the call (env.scratch), when it needs any. */
+  scratchBytes?(op: Op): number;
 }
 
 /**

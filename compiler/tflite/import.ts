@@ -23,9 +23,11 @@ import { ACT_ATTR } from '../passes/fuse-activations.js';
 import { FlatError } from './flat.js';
 import {
   ACTIVATION_NAMES, OptionsType, Options, binaryActivation, concatenationOptions, convOptions, depthwiseOptions,
-  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, unpackAxis, type Padding,
+  fullyConnectedOptions, leakyReluAlpha, poolOptions, reducerKeepDims, resizeOptions, sequenceLstmOptions, softmaxBeta, splitCount, stridedSliceOptions, transposeConvOptions, unpackAxis, type Padding,
+  ACTIVATION_SIGMOID, ACTIVATION_TANH,
 } from './options.js';
 import { hardSwishTable, leakyReluTable, relu6Table, reluTable, rsqrtTable, type QuantParams } from '../ops/tflm-tables.js';
+import { TFL_LSTM_OP, cellScalePower, tflLstmAttrs } from '../ops/lstm.js';
 import { CUSTOM_CODE, TensorType, readTfliteModel, type TflModel, type TflOperator, type TflSubGraph, type TflTensor } from './schema.js';
 
 /** The ONNX opset the produced graph follows (attribute forms of ReduceMean, Softmax axis). */
@@ -98,6 +100,8 @@ class TfliteImporter {
   private readonly nodes: Node[] = [];
   /** Node -> TFLite operator index, for messages. */
   private readonly origin = new Map<Node, TflOperator>();
+  /** Nodes whose output shapes the mapper checked itself (no ONNX shape rule covers them). */
+  private readonly shapesChecked = new Set<Node>();
   private op!: TflOperator;
   private opName = '';
 
@@ -733,6 +737,92 @@ class TfliteImporter {
     mid.finish();
   }
 
+  /**
+   * UNIDIRECTIONAL_SEQUENCE_LSTM with TFLite Micro's integer arithmetic (int8
+   * input, hidden state and output, int8 weights, int16 cell state, int32
+   * bias): one edgec.TflLstm node (compiler/ops/lstm.ts) reading x, the four
+   * gates' input weights, recurrent weights and biases (order input, forget,
+   * cell, output). The hidden and cell states are the op's variable tensors,
+   * which TFLM zeroes (h at its zero point) before each inference; edgec keeps
+   * them in the kernel's arena scratch. Variants TFLM's integer kernel or
+   * edgec's does not run are refused: peepholes, projection, layer
+   * normalization, CIFG, float and hybrid (float input, int8 weights) LSTMs.
+   */
+  sequenceLstm(): void {
+    const o = sequenceLstmOptions(this.options(OptionsType.UnidirectionalSequenceLSTM));
+    const slots = this.op.inputs;
+    if (slots.length !== 24) throw this.fail(`${slots.length} inputs; UNIDIRECTIONAL_SEQUENCE_LSTM has 24`);
+    const present = (slot: number): boolean => slots[slot] !== -1;
+    if ([9, 10, 11].some(present)) throw this.fail('peephole connections are not supported');
+    if ([16, 17].some(present)) throw this.fail('a projection layer is not supported');
+    if ([20, 21, 22, 23].some(present)) throw this.fail('layer normalization is not supported');
+    if (!present(1) || !present(5)) throw this.fail('coupled input and forget gates (CIFG: no input-gate weights) are not supported');
+    if (o.diagonalRecurrentTensors) throw this.fail('diagonal recurrent weights are not supported');
+    const x = this.input(0, 'input');
+    const xt = this.tensor(x);
+    const weights = [1, 2, 3, 4, 5, 6, 7, 8].map((slot) => this.constant(this.input(slot, slot < 5 ? 'input weights' : 'recurrent weights'), 'weights'));
+    if (xt.dtype === 'float32') {
+      const hybrid = weights.some((w) => w.dtype === 'int8');
+      throw this.fail(hybrid ? 'a hybrid LSTM (float activations, int8 weights) is not supported; convert with full-int8 quantization' : 'a float LSTM is not supported; edgec compiles the full-int8 LSTM (int8 activations, int16 cell state)');
+    }
+    if (xt.dtype !== 'int8' || !xt.quant || xt.quant.axis !== -1) throw this.fail(`input '${x}' is ${xt.dtype}; the integer LSTM needs per-tensor int8`);
+    if (xt.shape.length !== 3) throw this.fail(`input '${x}' has shape ${fmtShape(xt.shape)}; [batch, time, features] (or time-major) is required`);
+    const [d0, d1, inputSize] = xt.shape;
+    const batches = o.timeMajor ? d1 : d0;
+    const hiddenState = this.stateTensor(18, 'hidden state', TensorType.INT8);
+    const cellState = this.stateTensor(19, 'cell state', TensorType.INT16);
+    const hidden = hiddenState.shape[1];
+    for (const [what, t] of [['hidden state', hiddenState], ['cell state', cellState]] as const) {
+      if (fmtShape(t.shape) !== fmtShape([batches, hidden])) throw this.fail(`${what} '${t.name}' has shape ${fmtShape(t.shape)}; [${batches}, ${hidden}] is required`);
+    }
+    weights.forEach((w, i) => {
+      const expected = [hidden, i < 4 ? inputSize : hidden];
+      if (w.dtype !== 'int8' || !w.quant) throw this.fail(`weights '${w.name}' are ${w.dtype}; the integer LSTM needs int8 weights`);
+      if (w.quant.axis !== -1) throw this.fail(`weights '${w.name}' are quantized per channel; TFLite Micro's LSTM takes one scale per weight tensor`);
+      if (w.quant.zeroPoint[0] !== 0) throw this.fail(`weights '${w.name}' have zero point ${w.quant.zeroPoint[0]}; symmetric int8 weights are required`);
+      if (fmtShape(w.shape) !== fmtShape(expected)) throw this.fail(`weights '${w.name}' have shape ${fmtShape(w.shape)}; ${fmtShape(expected)} is required`);
+    });
+    const biases = [12, 13, 14, 15].map((slot) => {
+      const b = this.constant(this.input(slot, 'gate bias'), 'gate bias');
+      if (b.dtype !== 'int32') throw this.fail(`gate bias '${b.name}' has type ${b.dtype}; int32 is required`);
+      if (fmtShape(b.shape) !== fmtShape([hidden])) throw this.fail(`gate bias '${b.name}' has shape ${fmtShape(b.shape)}; [${hidden}] is required`);
+      return b.name;
+    });
+    const y = this.output(0);
+    const yt = this.tensor(y);
+    const expectedOut = [d0, d1, hidden]; // the input's layout, features replaced by the hidden units
+    if (yt.dtype !== 'int8' || !yt.quant) throw this.fail(`output '${y}' is ${yt.dtype}; int8 is required`);
+    if (fmtShape(yt.shape) !== fmtShape(expectedOut)) throw this.fail(`output '${y}' is declared ${fmtShape(yt.shape)} but the op gives ${fmtShape(expectedOut)}`);
+    if (o.activation !== ACTIVATION_TANH && o.activation !== ACTIVATION_SIGMOID) throw this.fail(`cell activation ${ACTIVATION_NAMES[o.activation] ?? o.activation} is not supported (TANH or SIGMOID)`);
+    const cellScale = cellState.quantization!.scale[0];
+    if (cellScalePower(cellScale) === undefined) throw this.fail(`cell state scale ${cellScale} is not a power of two (TFLite Micro's integer LSTM requires one)`);
+    // TFLM copies the hidden state's bytes to the output whatever the output's own parameters (the
+    // converter gives both the same); the kernel does the same
+    const hq = hiddenState.quantization!;
+    const node = this.addNode(TFL_LSTM_OP, [x, ...weights.map((w) => w.name), ...biases], [y], tflLstmAttrs({
+      timeMajor: o.timeMajor, cellClip: o.cellClip, cellScale, hiddenScale: hq.scale[0], hiddenZeroPoint: hq.zeroPoint[0] ?? 0,
+      cellActivation: o.activation === ACTIVATION_SIGMOID ? 'sigmoid' : 'tanh',
+    }));
+    this.shapesChecked.add(node);
+  }
+
+  /** The LSTM's hidden or cell state: a per-tensor quantized variable tensor of the given type (read, not imported). */
+  private stateTensor(slot: number, what: string, type: number): TflTensor {
+    const index = this.op.inputs[slot];
+    const t = index === -1 ? undefined : this.sg.tensors[index];
+    if (!t) throw this.fail(`missing ${what} (input ${slot})`);
+    const name = this.names[index];
+    if (!t.isVariable) throw this.fail(`${what} '${name}' is not a variable tensor`);
+    const typeName = type === TensorType.INT8 ? 'int8' : 'int16';
+    if (t.type !== type) throw this.fail(`${what} '${name}' has TFLite type ${t.type}; the integer LSTM needs ${typeName}`);
+    const q = t.quantization;
+    if (!q || q.scale.length !== 1 || !(q.scale[0] > 0) || !Number.isFinite(q.scale[0])) throw this.fail(`${what} '${name}' needs one positive per-tensor scale`);
+    if (t.shape.length !== 2 || t.shape.some((d) => !Number.isInteger(d) || d < 1)) throw this.fail(`${what} '${name}' has shape ${fmtShape(t.shape)}; [batch, units] is required`);
+    if (type === TensorType.INT16 && (q.zeroPoint[0] ?? 0) !== 0) throw this.fail(`${what} '${name}' has zero point ${q.zeroPoint[0]}; 0 is required`);
+    if (type === TensorType.INT8 && ((q.zeroPoint[0] ?? 0) < -128 || (q.zeroPoint[0] ?? 0) > 127)) throw this.fail(`${what} '${name}' has zero point ${q.zeroPoint[0]}, outside int8`);
+    return { ...t, name };
+  }
+
   logSoftmax(): void {
     this.addNode('LogSoftmax', [this.input(0, 'input')], [this.output(0)], { axis: -1 });
   }
@@ -746,6 +836,7 @@ class TfliteImporter {
    */
   private checkShapes(graph: Graph): void {
     for (const node of graph.nodes) {
+      if (this.shapesChecked.has(node)) continue;
       const rule = ruleFor(node);
       this.useOperator(this.origin.get(node)!);
       if (!rule) {
@@ -792,6 +883,7 @@ const OPERATORS: Record<string, Mapper> = {
   RESIZE_NEAREST_NEIGHBOR() { this.resize(false); },
   RESIZE_BILINEAR() { this.resize(true); },
   LOG_SOFTMAX() { this.logSoftmax(); },
+  UNIDIRECTIONAL_SEQUENCE_LSTM() { this.sequenceLstm(); },
   TRANSPOSE_CONV() { this.transposeConv(); },
   STRIDED_SLICE() { this.stridedSlice(); },
   AVERAGE_POOL_2D() { this.pool('AveragePool'); },

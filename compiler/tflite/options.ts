@@ -10,12 +10,17 @@ export const OptionsType = {
   Conv2D: 1, DepthwiseConv2D: 2, Pool2D: 5, FullyConnected: 8, Softmax: 9, Concatenation: 10, Add: 11,
   Reshape: 17, Mul: 21, Reducer: 27, Sub: 28, Squeeze: 30, LeakyRelu: 75,
   ResizeBilinear: 15, StridedSlice: 32, Split: 35, TransposeConv: 49, Unpack: 64, ResizeNearestNeighbor: 74,
+  UnidirectionalSequenceLSTM: 71,
 } as const;
 
 export type Padding = 'SAME' | 'VALID';
 
-/** ActivationFunctionType: NONE, RELU, RELU_N1_TO_1, RELU6, TANH, SIGN_BIT. */
-export const ACTIVATION_NAMES = ['NONE', 'RELU', 'RELU_N1_TO_1', 'RELU6', 'TANH', 'SIGN_BIT'];
+/** ActivationFunctionType: NONE, RELU, RELU_N1_TO_1, RELU6, TANH, SIGN_BIT, SIGMOID. */
+export const ACTIVATION_NAMES = ['NONE', 'RELU', 'RELU_N1_TO_1', 'RELU6', 'TANH', 'SIGN_BIT', 'SIGMOID'];
+
+/** ActivationFunctionType codes of TANH and SIGMOID (an LSTM's cell gate activation). */
+export const ACTIVATION_TANH = 4;
+export const ACTIVATION_SIGMOID = 6;
 
 /** Reads one options table; every accessor falls back to the schema default when absent. */
 export class Options {
@@ -108,5 +113,15 @@ export function stridedSliceOptions(o: Options): StridedSliceOptions {
   return {
     beginMask: o.int(0, 0, 'begin_mask'), endMask: o.int(1, 0, 'end_mask'), ellipsisMask: o.int(2, 0, 'ellipsis_mask'),
     newAxisMask: o.int(3, 0, 'new_axis_mask'), shrinkAxisMask: o.int(4, 0, 'shrink_axis_mask'), offset: o.bool(5, 'offset'),
+  };
+}
+
+export interface SequenceLstmOptions { activation: number; cellClip: number; projClip: number; timeMajor: boolean; asymmetricQuantizeInputs: boolean; diagonalRecurrentTensors: boolean }
+
+/** UnidirectionalSequenceLSTMOptions. */
+export function sequenceLstmOptions(o: Options): SequenceLstmOptions {
+  return {
+    activation: o.byte(0, 0, 'fused_activation_function'), cellClip: o.float(1, 0, 'cell_clip'), projClip: o.float(2, 0, 'proj_clip'),
+    timeMajor: o.bool(3, 'time_major'), asymmetricQuantizeInputs: o.bool(4, 'asymmetric_quantize_inputs'), diagonalRecurrentTensors: o.bool(5, 'diagonal_recurrent_tensors'),
   };
 }

@@ -124,11 +124,12 @@ describe('cost features and fit', () => {
 });
 
 describe('measurement models', () => {
+  // as measure-kernel-costs builds them: the int8 kernels (no pre-widened fully connected weights)
   it('every measured shape lowers to exactly its one layer (no quantize, no layout copy around it)', () => {
     for (const kind of LIBRARY_COST_KINDS) {
       expect(MEASURED_SHAPES[kind].length, kind).toBeGreaterThanOrEqual(4);
       for (const spec of MEASURED_SHAPES[kind].slice(0, 2)) {
-        const c = compileModel(`${layerLabel(spec)}.onnx`, { name: 'layer', modelBytes: layerModelBytes(spec), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan: { inPlaceDepthwise: false, overlapPointwise: false } });
+        const c = compileModel(`${layerLabel(spec)}.onnx`, { name: 'layer', modelBytes: layerModelBytes(spec), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan: { inPlaceDepthwise: false, overlapPointwise: false }, wideWeights: false });
         expect(c.program.ops.map((op) => costKindOf(op)), layerLabel(spec)).toEqual([kind]);
       }
     }

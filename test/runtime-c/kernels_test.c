@@ -514,6 +514,20 @@ static int rand_conv_case(edgec_conv_params_t *p, int depthwise, int fast)
     if (fast == 2 && depthwise) { /* many channels: the 4-channel passes */
       p->in_c = rr(4, 70);
       p->out_c = p->in_c;
+      if (rnd() % 2u == 0) { /* 3x3 row-buffer path (stride 1; stride 2 the other path): odd widths, pads 0-2, rows past its column limit */
+        p->k_h = p->k_w = 3;
+        p->dil_h = p->dil_w = 1;
+        p->stride_h = rr(1, 2);
+        p->stride_w = rr(1, 2);
+        p->pad_top = rr(0, 2);
+        p->pad_left = rr(0, 2);
+        pad_b = rr(0, 2);
+        pad_r = rr(0, 2);
+        p->in_h = rr(1, 7);
+        p->in_w = rnd() % 4u == 0 ? rr(60, 140) : rr(1, 12);
+        p->in_c = rr(4, 20);
+        p->out_c = p->in_c;
+      }
     }
     if (fast == 1) { /* 1x1 stride 1 unpadded, a matrix multiply */
       p->k_h = p->k_w = 1;
@@ -603,9 +617,37 @@ static void test_dwconv(void)
 }
 
 /* ---- fully connected ------------------------------------------------------- */
+/* The compiler's layout for edgec_fully_connected_wide_s8 (passes/wide-weights.ts):
+ * per block of 4 rows and 4 inputs, (w[i], w[i+2]) and (w[i+1], w[i+3]) as
+ * int16 lanes, row by row; the input offset folded into the bias. */
+static int32_t g_wide[4096], g_wide_bias[64];
+
+static int32_t lanes16(int8_t lo, int8_t hi)
+{
+  return (int32_t)(((uint32_t)(uint16_t)(int16_t)lo) | ((uint32_t)(uint16_t)(int16_t)hi << 16));
+}
+
+static void widen_fc(const edgec_fc_params_t *p, int use_bias)
+{
+  const int32_t n = p->in_depth;
+  int32_t o, i, r, k = 0;
+  for (o = 0; o < p->out_depth; o += 4)
+    for (i = 0; i < n; i += 4)
+      for (r = 0; r < 4; ++r) {
+        const int8_t *w = g_w + (o + r) * n + i;
+        g_wide[k++] = lanes16(w[0], w[2]);
+        g_wide[k++] = lanes16(w[1], w[3]);
+      }
+  for (o = 0; o < p->out_depth; ++o) {
+    int32_t sum = 0;
+    for (i = 0; i < n; ++i) sum += g_w[o * n + i];
+    g_wide_bias[o] = (use_bias ? g_bias[o] : 0) + p->input_offset * sum;
+  }
+}
+
 static void test_fc(void)
 {
-  int n;
+  int n, wide = 0;
   for (n = 0; n < 2000; ++n) {
     edgec_fc_params_t p;
     int32_t b, o, i, out_n;
@@ -613,6 +655,10 @@ static void test_fc(void)
     p.batches = rr(1, 3);
     p.in_depth = rr(1, 70);
     p.out_depth = rr(1, 19);
+    if (n % 3 == 0) { /* multiples of 4: the pre-widened kernel applies too */
+      p.in_depth = (p.in_depth + 3) & ~3;
+      p.out_depth = (p.out_depth + 3) & ~3;
+    }
     p.per_channel = (int32_t)(rnd() & 1u);
     p.input_offset = -rr(-128, 127);
     p.output_offset = rr(-128, 127);
@@ -639,8 +685,15 @@ static void test_fc(void)
     edgec_fully_connected_s8(&p, g_in, g_w, use_bias ? g_bias : NULL, g_mult, g_shift, g_out);
     compare("fully_connected", n, out_n);
     note_outputs(out_n, p.act_min, p.act_max);
+    if (p.in_depth % 4 == 0 && p.out_depth % 4 == 0) {
+      widen_fc(&p, use_bias);
+      arm_guard(out_n);
+      edgec_fully_connected_wide_s8(&p, g_in, g_wide, g_wide_bias, g_mult, g_shift, g_out);
+      compare("fully_connected_wide", n, out_n);
+      wide++;
+    }
   }
-  printf("fully_connected: %d cases\n", n);
+  printf("fully_connected: %d cases, %d pre-widened\n", n, wide);
 }
 
 /* ---- weights with a zero point (edgec_conv_wzp_s8, edgec_fully_connected_wzp_s8) ----
@@ -1198,6 +1251,7 @@ static void test_data_movement(void)
       before[d] = rr(-1, 2);
       after[d] = rr(-1, 2);
       if (before[d] + after[d] + in_dims[d] < 1) before[d] = after[d] = 0;
+      if (n % 2 == 1 && d >= rank - 2) before[d] = after[d] = 0; /* unpadded inner dims: merged rows */
       out_dims[d] = before[d] + in_dims[d] + after[d];
       in_n *= in_dims[d];
       out_n *= out_dims[d];

@@ -4,11 +4,9 @@
  *    LOGISTIC / TANH / MUL / ADD; edgec's output equals TFLite Micro's byte for
  *    byte (skipped without a Python with tflite-micro);
  *  - the default (fused) LSTM becomes one UNIDIRECTIONAL_SEQUENCE_LSTM, which
- *    edgec does not implement yet: refused with one line naming operator and op.
+ *    edgec runs with TFLM's integer LSTM arithmetic: test/tflite/lstm.test.ts.
  */
 import { describe, expect, it } from 'vitest';
-import { compileModel } from '../../compiler/pipeline.js';
-import { EdgecError } from '../../compiler/errors.js';
 import { compareWithTflm, tflmPython } from '../helpers/tflm.js';
 
 const FX = 'test/fixtures/recurrent';
@@ -22,10 +20,4 @@ describe('Keras LSTM as full-int8 .tflite', () => {
       expect(o.mismatches).toBe(0);
     }
   }, 120_000);
-
-  it('fused UNIDIRECTIONAL_SEQUENCE_LSTM is refused with one line', () => {
-    const build = (): unknown => compileModel(`${FX}/keras_lstm_int8.tflite`, { name: 'm' });
-    expect(build).toThrow(EdgecError);
-    expect(build).toThrow(/operator 0 \(UNIDIRECTIONAL_SEQUENCE_LSTM\): unsupported op UNIDIRECTIONAL_SEQUENCE_LSTM/);
-  });
 });
