@@ -123,6 +123,49 @@ def cnn():
     return keras.Model(inp, x)
 
 
+def int8_edges(data: bytes) -> bytes:
+    """int8 model I/O around the int16 graph, the way TFLM runs it: a QUANTIZE int8 -> int16
+    after the input and a QUANTIZE int16 -> int8 before the output (the converter only
+    writes int16 or float I/O for 16x8 models, so the file is edited)."""
+    from tensorflow.lite.python import schema_py_generated as schema
+    import flatbuffers
+    m = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(data, 0))
+    code = schema.OperatorCodeT()
+    code.builtinCode = code.deprecatedBuiltinCode = schema.BuiltinOperator.QUANTIZE
+    code.version = 1
+    m.operatorCodes.append(code)
+    q_index = len(m.operatorCodes) - 1
+    sg = m.subgraphs[0]
+
+    def int8_twin(t, name: str, scale: float, zero_point: int):
+        twin = schema.TensorT()
+        twin.shape, twin.type, twin.name = list(t.shape), schema.TensorType.INT8, name.encode()
+        m.buffers.append(schema.BufferT())
+        twin.buffer = len(m.buffers) - 1
+        twin.quantization = schema.QuantizationParametersT()
+        twin.quantization.scale, twin.quantization.zeroPoint = [scale], [zero_point]
+        sg.tensors.append(twin)
+        return len(sg.tensors) - 1
+
+    def quantize_op(src: int, dst: int):
+        op = schema.OperatorT()
+        op.opcodeIndex, op.inputs, op.outputs = q_index, [src], [dst]
+        return op
+
+    x, y = sg.inputs[0], sg.outputs[0]
+    xs, ys = sg.tensors[x].quantization.scale[0], sg.tensors[y].quantization.scale[0]
+    x8 = int8_twin(sg.tensors[x], "input_int8", xs * 256, 3)
+    y8 = int8_twin(sg.tensors[y], "output_int8", ys * 256, -5)
+    sg.operators = [quantize_op(x8, x)] + list(sg.operators) + [quantize_op(y, y8)]
+    sg.inputs, sg.outputs = [x8], [y8]
+    b = flatbuffers.Builder(len(data) + 1024)
+    b.Finish(m.Pack(b), file_identifier=b"TFL3")
+    return bytes(b.Output())
+
+
+EDITS = {"int8_edges": int8_edges}
+
+
 def representative(model, n=64):
     shapes = [tuple(i.shape) for i in model.inputs]
 
@@ -164,6 +207,7 @@ FIXTURES = [
     ("reshape_concat", reshape_concat, {}),
     ("mean", mean, {}),
     ("zero_pad", zero_pad, {}),
+    ("conv_int8_edges", conv_relu, {"edit": "int8_edges"}),
     ("cnn", cnn, {}),
     ("cnn_float_io", cnn, {"io": "float"}),
 ]
@@ -178,7 +222,9 @@ def main() -> None:
         if only and name not in only:
             continue
         seed(200 + i)
-        data = convert(build(), **opts)
+        data = convert(build(), **{k: v for k, v in opts.items() if k != "edit"})
+        if "edit" in opts:
+            data = EDITS[opts["edit"]](data)
         (OUT / f"{name}.tflite").write_bytes(data)
         manifest[name] = {"builtins": builtins(data), **opts}
         print(f"{name}: {len(data)} bytes, {manifest[name]['builtins']}", flush=True)
