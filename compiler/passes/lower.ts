@@ -41,10 +41,10 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
     const opsBefore = ctx.program.ops.length;
     try {
       lowering.lower(node, ctx);
-      // an int8 kernel handed int16 data would compute garbage: every op touching int16 must be a 16x8 kernel
-      const int8Only = unsupportedInt16Op(ctx.program, ctx.program.ops.slice(opsBefore));
-      if (int8Only) {
-        const types = [...new Set([...int8Only.inputs, ...int8Only.outputs].map((id) => ctx.value(id).type))].join(' and ');
+      // a kernel handed data of another type computes garbage: int16 values only meet 16x8 kernels, and those only int16
+      const mismatched = unsupportedInt16Op(ctx.program, ctx.program.ops.slice(opsBefore));
+      if (mismatched) {
+        const types = [...new Set([...mismatched.inputs, ...mismatched.outputs].map((id) => ctx.value(id).type))].join(' and ');
         throw modelError(graph.fileName, node, `${node.opType} on ${types} data is not supported (16x8 kernels: Conv, depthwise Conv, fully connected, Add, Mul, pools, ReduceMean/Sum, Softmax, Sigmoid, Tanh, Concat, Quantize / Dequantize, layout ops; int16 throughout)`);
       }
     } catch (e) {
