@@ -111,6 +111,11 @@ function innerLength(op: Op): number | undefined {
 
 export function layerFeatures(program: Program, op: Op): LayerFeatures {
   const inner = innerLength(op);
+  if (op.kind === 'copy_window') {
+    // a patch's window moves rows x cols pixels; its source and destination are whole stage tensors
+    const moved = Number(op.params.rows) * Number(op.params.cols) * Number(op.params.channels);
+    return { macs: 0, outputElements: moved, inputElements: moved, innerLoops: 0 };
+  }
   return {
     macs: op.macs, outputElements: elements(program, op.outputs), inputElements: elements(program, op.inputs),
     innerLoops: inner ? Math.round(op.macs / Math.max(1, inner)) : 0,

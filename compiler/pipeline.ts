@@ -38,11 +38,13 @@ import { prunedChannels } from './passes/pruned-channels.js';
 import type { OptimizeGoal } from './ops/sparse-weights.js';
 import { shareConstants } from './passes/share-constants.js';
 import { planAndOrderProgram, type ProgramPlanOptions } from './plan/program.js';
+import { choosePatchStage, patchBackend, patchPlanOptions, type PatchMode, type PatchReport } from './passes/patch-stage.js';
 import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, portableBackend, type Backend } from './backends/index.js';
 import { autoBackend, boardLibrary, planOptionsFor } from './backends/auto.js';
 import { boardById, type Board } from './boards.js';
+import { costTableFor, estimateInstructions } from './backends/kernel-costs.js';
 import { EdgecError } from './errors.js';
 import { C_KEYWORDS } from './emit/c-names.js';
 
@@ -81,6 +83,10 @@ export interface CompileOptions {
   autoFloatDb?: number;
   /** One model of a multi-model library: its region of the library's arena (compiler/multi-model.ts). */
   sharedArena?: SharedArenaRegion;
+  /** Patch-based execution of the first stage (passes/patch-stage.ts): 'auto' (default), 'off' or an n x n grid. */
+  patch?: PatchMode;
+  /** `--patch auto`: extra MACs the halo may cost, as a fraction of the model's (default 0.15). */
+  patchMaxExtraMacs?: number;
   /**
    * `--stateful`: keep the state pairs (`pairs`, from --state, or the LSTM/GRU
    * nodes' own when absent) between invokes (passes/state-pairs.ts,
@@ -106,6 +112,10 @@ export interface Compiled {
   arenaWithoutKeepInputs?: number;
   /** PTQ with float layers: the same build with every layer int8 (the report's cost comparison). */
   int8Build?: { arenaBytes: number; weightsBytes: number; macs: number };
+  /** The patch stage applied (stage, grid, arena and MACs before / after), if any. */
+  patch?: PatchReport;
+  /** What patch-based execution chose, or why nothing (one line for inspect). */
+  patchNote?: string;
 }
 
 /** Graph passes in order; each is a Graph -> Graph function in compiler/passes. */
@@ -163,6 +173,17 @@ export function validateName(name: string): string {
   return name;
 }
 
+/**
+ * Estimated instructions of a program on the portable kernels, from the
+ * board's core's measured cost table, or the Cortex-M4's for cores without
+ * one (host, ...): patch-based execution needs a figure for the per-call
+ * work its tiles repeat, and the kernels' structure is the same C.
+ */
+function estimatedInstructions(board: Board): (program: Program) => number | undefined {
+  const table = costTableFor(board.cpu) ?? costTableFor('cortex-m4');
+  return (program) => (table ? program.ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0) : undefined);
+}
+
 /** The backend by id; auto chooses per layer of `program` (backends/auto.ts). */
 function chooseBackend(id: string, board: Board, program: Program, options: CompileOptions): Backend {
   if (id !== 'auto') return backendFor(id, board, options.backendTarget);
@@ -210,14 +231,21 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
       `--int8-io: input '${exposed.values.get(op.inputs[0]!)?.onnxName ?? op.inputs[0]}' stays float: the model normalises it (${op.onnxOp}) in the quantize op at its edge`)
     : [];
   // The board's default (auto) unless --backend overrides; library scratch is sized for the board's code path.
-  const backend: Backend = chooseBackend(options.backend ?? board.backend, board, exposed, options);
-  const planOptions = planOptionsFor(backend, options.plan ?? {});
-  const { program, plan } = planAndOrderProgram(exposed, planOptions);
+  const chosenBackend: Backend = chooseBackend(options.backend ?? board.backend, board, exposed, options);
+  // the first stage tile by tile when that lowers the arena (passes/patch-stage.ts); patch layers run portable kernels
+  const backend = patchBackend(chosenBackend);
+  const planOptions = patchPlanOptions(planOptionsFor(backend, options.plan ?? {}));
+  const patched = choosePatchStage(exposed, {
+    mode: options.patch ?? 'auto', maxExtraMacs: options.patchMaxExtraMacs,
+    arenaOf: (p) => planAndOrderProgram(p, planOptions).plan.arenaBytes,
+    instructionsOf: estimatedInstructions(board),
+  });
+  const { program, plan } = planAndOrderProgram(patched.program, planOptions);
   // --keep-inputs costs arena bytes: the build report says how many
-  const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(exposed, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
+  const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(patched.program, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
-  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs };
+  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs, patch: patched.chosen, patchNote: patched.note };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */

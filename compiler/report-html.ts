@@ -169,6 +169,7 @@ export function htmlReport(c: Compiled, modelPath: string): string {
 <table class="summary"><tbody>
 <tr><td>layers</td><td>${r.layers.length} kernel calls, ${r.totalMacs.toLocaleString('en-US')} MACs</td></tr>
 <tr><td>arena</td><td>${r.arenaBytes.toLocaleString('en-US')} bytes (${formatBytes(r.arenaBytes)}); lower bound ${r.lowerBound.toLocaleString('en-US')}; execution order ${escapeHtml(r.orderMethod)}</td></tr>
+${r.patch ? `<tr><td>patch stage</td><td>${escapeHtml(r.patchNote ?? '')}</td></tr>` : ''}
 <tr><td>inputs</td><td>${r.inputs.map(ioText).join('<br>')}</td></tr>
 <tr><td>outputs</td><td>${r.outputs.map(ioText).join('<br>')}</td></tr>
 <tr><td>flash</td><td>${r.flashBytes.toLocaleString('en-US')} bytes (weights ${r.weightsBytes.toLocaleString('en-US')}, code ${r.codeBytes.toLocaleString('en-US')})</td></tr>

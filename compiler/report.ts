@@ -1,4 +1,5 @@
 /** Per-layer and whole-model figures for `edgec build` and `edgec inspect`. */
+import type { PatchReport } from './passes/patch-stage.js';
 import { persistentBytes } from './emit/c-emitter.js';
 import type { Compiled } from './pipeline.js';
 import { valueBytes, type WeightStorage } from './ir/program.js';
@@ -94,6 +95,10 @@ export interface ModelReport {
   floatLayers: FloatLayerCost[];
   /** PTQ with float layers: the same build with every layer int8, measured. */
   int8Build?: { arenaBytes: number; weightsBytes: number; macs: number };
+  /** Patch-based execution of the first stage: what was applied (passes/patch-stage.ts). */
+  patch?: PatchReport;
+  /** What patch-based execution chose, or why nothing. */
+  patchNote?: string;
 }
 
 /** One layer kept in float32: its weights float vs what the int8 layer stores, and its share of the work. */
@@ -256,7 +261,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
     weightsBytes, estimate: estimates.summary, codeBytes: code.bytes, codeBasis: code.basis, codePerKernel: code.perKernel, codeMeasuredForCore: code.measured, codeLibrary: code.library, codeInvokeBytes: code.invokeBytes, libraryLayers, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,
     fits: { ram: plan.arenaBytes <= c.board.ramBytes, flash: flashBytes <= c.board.flashBytes },
     inputs: program.inputs.map(io), outputs: program.outputs.map(io), notes: c.notes ?? [],
-    floatLayers: floatLayerCosts(c), int8Build: c.int8Build,
+    floatLayers: floatLayerCosts(c), int8Build: c.int8Build, patch: c.patch, patchNote: c.patchNote,
   };
 }
 
@@ -325,6 +330,7 @@ export function formatSummary(r: ModelReport): string {
     `ops: ${r.layers.length} kernel calls, ${r.totalMacs.toLocaleString('en-US')} MACs`,
     `arena: ${r.arenaBytes} bytes (lower bound ${r.lowerBound}, ratio ${(r.arenaBytes / Math.max(1, r.lowerBound)).toFixed(3)})${r.persistentBytes ? `, of which ${r.persistentBytes} persistent (--stateful state kept between invokes)` : ''}`,
     `plain lower bound (separate input and output buffers): ${r.plainLowerBound}, file order ${r.fileOrderPlainLowerBound}; arena/plain file-order bound ${(r.arenaBytes / Math.max(1, r.fileOrderPlainLowerBound)).toFixed(3)} (in-place depthwise layers ${r.sharingLayers.inPlaceDepthwise}, overlapped pointwise ${r.sharingLayers.overlapPointwise})`,
+    ...(r.patchNote ? [r.patchNote] : []),
     `order: ${r.orderMethod}; the file's order plans to ${r.fileOrderArenaBytes} bytes (lower bound ${r.fileOrderLowerBound}; arena/that bound ${(r.arenaBytes / Math.max(1, r.fileOrderLowerBound)).toFixed(3)})`,
     `flash: ${r.flashBytes} bytes = weights ${r.weightsBytes} + code ${r.codeBytes} (${r.codeBasis})`,
     `board ${r.board}: RAM ${r.arenaBytes}/${r.boardRamBytes} (${pct(r.arenaBytes, r.boardRamBytes)}), flash ${r.flashBytes}/${r.boardFlashBytes} (${pct(r.flashBytes, r.boardFlashBytes)})`,

@@ -60,6 +60,12 @@ typedef struct {
 /* Matrix product of two int8 activations (ONNX MatMul, TFLite BATCH_MATMUL), edgec_batch_matmul_s8.c. */
 void edgec_batch_matmul_s8(const edgec_batch_matmul_params_t *p, const int8_t *a, const int8_t *c, int8_t *output);
 
+/* Window copy between NHWC buffers of different widths (patch-based execution: a tile's input region out of
+ * the stage input, a finished tile into the stage output); edgec_copy_window_s8.c. */
+void edgec_copy_window_s8(const int8_t *src, int32_t src_w, int32_t src_y, int32_t src_x,
+                          int8_t *dst, int32_t dst_w, int32_t dst_y, int32_t dst_x,
+                          int32_t rows, int32_t cols, int32_t channels);
+
 /* Transposed convolution (ONNX ConvTranspose, TFLite TRANSPOSE_CONV), groups 1, OHWI filter; no scratch (edgec_transpose_conv_s8.c). */
 void edgec_transpose_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);

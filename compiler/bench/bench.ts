@@ -48,6 +48,10 @@ export interface BenchOptions {
   /** Pruned weights: storage by flash ('size', default) or instructions ('speed'); sparse false keeps every layer dense. */
   optimize?: CompileOptions['optimize'];
   sparse?: boolean;
+  /** Model edges and patch-based execution as `edgec build` takes them (--int8-io, --input-layout, --patch). */
+  int8Io?: boolean;
+  inputLayout?: CompileOptions['inputLayout'];
+  patch?: CompileOptions['patch'];
 }
 
 export interface BenchBuild {
@@ -94,7 +98,7 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 /** Timed like `edgec build`: compile, then write every file. */
 export function timedBuild(model: string, dir: string, options: BenchOptions): { compiled: Compiled; ms: number } {
   const t0 = performance.now();
-  const compiled = compileModel(model, { name: options.name ?? 'model', board: options.board ?? 'nucleo-f446re', backend: options.backend, backendTarget: options.backendTarget, shapes: options.shapes, plan: options.plan, optimize: options.optimize, sparse: options.sparse, stateful: options.stateful });
+  const compiled = compileModel(model, { name: options.name ?? 'model', board: options.board ?? 'nucleo-f446re', backend: options.backend, backendTarget: options.backendTarget, shapes: options.shapes, plan: options.plan, optimize: options.optimize, sparse: options.sparse, stateful: options.stateful, int8Io: options.int8Io, inputLayout: options.inputLayout, patch: options.patch });
   mkdirSync(dir, { recursive: true });
   for (const f of compiled.emitted.files) writeFileSync(join(dir, f.path), f.contents);
   return { compiled, ms: performance.now() - t0 };

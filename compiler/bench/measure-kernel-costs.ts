@@ -142,7 +142,7 @@ function runLayerModel(spec: LayerSpec, wrapped: boolean, impl: Implementation, 
   const label = layerLabel(spec);
   const c = compileModel(`${label}.onnx`, {
     // wideWeights off: the table measures the int8 FC kernel (the widened one is chosen by flash, passes/wide-weights.ts)
-    name: 'layer', modelBytes: layerModelBytes(spec, wrapped), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc', plan, wideWeights: false,
+    name: 'layer', modelBytes: layerModelBytes(spec, wrapped), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc', plan, wideWeights: false, patch: 'off',
   });
   const ops = c.program.ops;
   const expected = wrapped ? 3 : 1;

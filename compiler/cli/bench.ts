@@ -4,15 +4,15 @@
  * arena, lower bounds, code and weights sizes. The harness (startup code,
  * linker script, main) is templates/harness/cortex-m/.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { boardById } from '../boards.js';
 import { EdgecError } from '../errors.js';
 import { benchModel, type BenchResult } from '../bench/bench.js';
 import { cmsisNnSources, formatSuiteTable } from '../bench/suite.js';
-import { memoryOption, parseShapeOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
+import { memoryOption, parsePatchOption, parseShapeOption, patchOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
 import { memoryModeOptions, type MemoryMode } from '../plan/program.js';
 
-interface BenchFlags { board: string; backend?: string; opt: string[]; shape: string[]; json?: boolean; memory?: MemoryMode; stateful?: boolean; state?: string }
+interface BenchFlags { board: string; backend?: string; opt: string[]; shape: string[]; json?: boolean; memory?: MemoryMode; stateful?: boolean; state?: string; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; patch?: string }
 
 /** Boards whose CPU the emulated mps2-an386 (Cortex-M4F) stands for. */
 const BENCH_CPUS = ['cortex-m4'];
@@ -30,6 +30,7 @@ export function runBench(model: string, flags: BenchFlags, log: (s: string) => v
   if (bad) throw new EdgecError(`--opt ${bad} is not an optimisation level (-O0..-O3, -Os, -Oz)`, 2);
   const r: BenchResult = benchModel(model, {
     board: board.id, backend, opts, shapes: parseShapeOption(flags.shape), checkHost: false, plan: memoryModeOptions(flags.memory), stateful: statefulOption(flags),
+    int8Io: flags.int8Io, inputLayout: flags.inputLayout, patch: parsePatchOption(flags.patch),
     extra: backend !== 'portable' && cmsis ? cmsisNnSources(cmsis) : undefined,
   });
   if (flags.json) { log(JSON.stringify(r, null, 2)); return; }
@@ -46,6 +47,9 @@ export function addBenchCommand(program: Command, log: (s: string) => void, coll
     .addOption(memoryOption())
     .option('--stateful', STATEFUL_HELP)
     .option('--state <pairs>', STATE_HELP)
+    .addOption(patchOption())
+    .option('--int8-io', 'int8 model inputs and outputs, as edgec build --int8-io')
+    .addOption(new Option('--input-layout <layout>', 'as edgec build: nhwc exposes channels-first inputs channels-last').choices(['declared', 'nhwc']))
     .option('--json', 'machine-readable output')
     .action((model: string, flags: BenchFlags) => runBench(model, flags, log));
 }

@@ -10,7 +10,7 @@ import { packageLibraryFiles } from '../package/index.js';
 import { EDGEC_VERSION } from '../emit/c-emitter.js';
 import { manifestFileName } from '../emit/manifest.js';
 import { displayName, EdgecError } from '../errors.js';
-import { parseShapeOption } from './options.js';
+import { parsePatchOption, parseShapeOption } from './options.js';
 import { writeOutputFolder, type OutputFile } from './output-folder.js';
 import type { ProgramPlanOptions } from '../plan/program.js';
 import type { WeightsMode } from '../update/emit-blob.js';
@@ -30,6 +30,8 @@ export interface MultiBuildFlags {
   output: string;
   planOptions: ProgramPlanOptions;
   weightsMode: WeightsMode;
+  /** `--patch` as given (auto when absent). */
+  patch?: string;
 }
 
 const pct = (a: number, b: number): string => `${((100 * a) / b).toFixed(1)}%`;
@@ -84,7 +86,7 @@ function multiJson(b: MultiModelBuild, outDir: string, files: string[], written:
 export function runMultiBuild(models: string[], flags: MultiBuildFlags, log: (s: string) => void): void {
   const build = compileModels(models, {
     name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout,
-    calibration: flags.calibration, weights: flags.weightsMode, plan: flags.planOptions, concurrent: flags.concurrent,
+    calibration: flags.calibration, weights: flags.weightsMode, plan: flags.planOptions, concurrent: flags.concurrent, patch: parsePatchOption(flags.patch),
   });
   if (!build.board.formats.includes(flags.format)) throw new EdgecError(`board '${build.board.id}' does not support --format ${flags.format}`, 2, `formats for ${build.board.id}: ${build.board.formats.join(', ')}`);
   const tooBig = fitError(build);

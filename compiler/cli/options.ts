@@ -2,6 +2,7 @@
 import { Option } from 'commander';
 import { EdgecError } from '../errors.js';
 import { MEMORY_MODES } from '../plan/program.js';
+import type { PatchMode } from '../passes/patch-stage.js';
 import type { StatePair } from '../ir/graph.js';
 import { parseStatePairs } from '../passes/state-pairs.js';
 
@@ -26,6 +27,19 @@ export function parseShapeOption(values: string[]): Record<string, number[]> {
 export function memoryOption(): Option {
   return new Option('--memory <mode>', 'min: smallest arena (depthwise in place, pointwise input inside its output where that helps); fast: plain kernels, separate buffers')
     .choices([...MEMORY_MODES]).default('min');
+}
+
+/** `--patch auto|off|<n>` (build, inspect, bench): patch-based execution of the first stage (passes/patch-stage.ts). */
+export function patchOption(): Option {
+  return new Option('--patch <mode>', 'run the first high-resolution stage tile by tile: auto (when it lowers the arena at < 15% more MACs), off, or <n> for an n x n grid')
+    .default('auto');
+}
+
+/** `--patch` as the pipeline takes it; a bad value is a usage error (exit 2). */
+export function parsePatchOption(value: string | undefined): PatchMode {
+  if (value === undefined || value === 'auto' || value === 'off') return value ?? 'auto';
+  if (/^[1-9][0-9]?$/.test(value)) return Number(value);
+  throw new EdgecError(`--patch '${value}': expected auto, off or a grid size n (1..99) for n x n tiles`, 2);
 }
 
 /** Help of `--float-layers` / `--auto-float` (build, inspect, verify, quantize). */

@@ -20,6 +20,8 @@ import { cFloat } from '../ops/quantize.js';
 import { buildManifest, manifestFileName, manifestJson } from './manifest.js';
 import { BLOB_RUNTIME_HEADERS, BLOB_RUNTIME_SOURCES, finishBlob, planBlob, type BlobEmission, type WeightsMode } from '../update/emit-blob.js';
 
+import { shareRepeatedParams } from './shared-params.js';
+
 export const EDGEC_VERSION = '0.1.0';
 
 export interface GeneratedFile { path: string; contents: string }
@@ -196,6 +198,9 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
       tracePtr: env.ptr(op.outputs[0], 'const void'), traceBytes: valueBytes(out),
     };
   });
+  // patch-stage calls repeat the same geometry on every tile of one shape: one struct each
+  const sharedParams = shareRepeatedParams(calls.map((c) => c.code), program.ops.map((op) => op.patch !== undefined), name);
+  sharedParams.codes.forEach((code, i) => { calls[i]!.code = code; });
   const consts = [...program.consts.values()].map((c) => {
     const pad = constPadding.get(c.id) ?? 0;
     const data = padded(c.data, pad);
@@ -212,7 +217,7 @@ export function emitC(program: Program, plan: Plan, backend: Backend, source: st
     inputs: program.inputs.map((id) => tensorView(program.values.get(id) as Value, plan, arenaBase)),
     outputs: program.outputs.map((id) => tensorView(program.values.get(id) as Value, plan, arenaBase)),
     arenaSymbol, shared: shared ? { app: shared.app, APP: shared.app.toUpperCase(), offset: shared.offset, concurrent: shared.concurrent } : false,
-    calls, consts, includes: backend.includes, ...placementView(board),
+    calls, consts, includes: backend.includes, ...placementView(board), sharedParams: sharedParams.declarations,
     // the contract in <name>.h: what invoke() may return and does to inputs, what is shared between models
     keepInputs: plan.keepInputs === true, kernelErrors: calls.some((c) => c.code.includes('return EDGEC_ERROR')),
     espNn: calls.some((c) => c.code.includes('esp_nn_set_')), arenaAlignment: ARENA_ALIGNMENT,

@@ -53,6 +53,8 @@ export type OpKind =
   | 'sub' | 'minmax' | 'prelu' | 'log_softmax' | 'arg_minmax' | 'transpose_conv' | 'batch_matmul' | 'where'
   // TFLite UNIDIRECTIONAL_SEQUENCE_LSTM, integer (ops/lstm.ts)
   | 'lstm'
+  // patch-based execution (passes/patch-stage.ts): a window of pixels between NHWC buffers of different widths
+  | 'copy_window'
   // int16 activations, int8 weights (the TFLM / CMSIS-NN 16x8 scheme): same families, 16-bit kernels
   | 'conv2d_s16' | 'depthwise_conv2d_s16' | 'fully_connected_s16' | 'add_s16' | 'mul_s16' | 'max_pool_s16' | 'avg_pool_s16'
   | 'quantize_s16' | 'dequantize_s16' | 'requantize_s16' | 'reduce_sum_s16' | 'pad_s16' | 'logistic_s16' | 'tanh_s16' | 'softmax_s16'
@@ -78,6 +80,14 @@ export interface Op {
   macs: number;
   /** Conv / depthwise / fully connected: zeros found in the weights and the storage chosen (passes/sparse-weights.ts). */
   weightStorage?: WeightStorage;
+  /** Set on the ops of a stage run patch by patch (passes/patch-stage.ts): they run portable kernels on patch geometry. */
+  patch?: PatchTag;
+}
+
+/** Where a patch-stage op belongs: its tile (row-major in the grid) and the stage layer it computes (-1: a window copy). */
+export interface PatchTag {
+  tile: number;
+  layer: number;
 }
 
 /** What `inspect` reports per weighted layer about its zeros and its weight storage. */
@@ -102,6 +112,12 @@ export interface Program {
   ops: Op[];
   inputs: string[];
   outputs: string[];
+  /**
+   * Patch-based execution (passes/patch-stage.ts): the stage output shares the
+   * stage input's block, the input `inputOffset` bytes in (tiles write output
+   * rows only over input rows no later tile reads).
+   */
+  patchOverlap?: { output: string; input: string; inputOffset: number };
   /** `--stateful`: state kept between invokes (passes/stateful-program.ts); its inputs are not in `inputs`. */
   state?: StateBuffer[];
 }

@@ -4,7 +4,7 @@
  * it in place), each with the step interval during which the block is needed.
  * Placement then only has to pack blocks; it never sees aliases or in-place.
  */
-import type { PlanBuffer, PlanOverlap, PlanProblem, PlanStep } from './types.js';
+import type { PlanBuffer, PlanOverlap, PlanProblem, PlanStageOverlap, PlanStep } from './types.js';
 import type { Part } from './place.js';
 
 /** A malformed problem: a bug in the pass that built it, not a user error. */
@@ -70,6 +70,8 @@ export interface Analysis {
   inPlace: [string, string][];
   /** Applied overlaps. */
   overlaps: PlanOverlap[];
+  /** Applied stage overlaps. */
+  stageOverlaps: PlanStageOverlap[];
 }
 
 function stepName(step: PlanStep, index: number): string {
@@ -359,6 +361,43 @@ function applyInPlace(problem: PlanProblem, ctxBase: Omit<InPlaceContext, 'step'
   return { inPlace, overlaps };
 }
 
+/**
+ * Stage overlaps (patch-based execution): the output's class moves into the
+ * input's, the input's members `inputOffset` bytes up, the output at the
+ * block's start. Each keeps its own part (bytes and steps), so the bytes of
+ * the input above the output are free once the input's last reader ran, and
+ * the output's bytes only count from its first tile on. Applied when both are
+ * storage roots in classes of their own (not with keepInputs); the caller
+ * vouches for the order of writes and reads.
+ */
+function applyStageOverlaps(problem: PlanProblem, ctx: Omit<InPlaceContext, 'step' | 's'>): PlanStageOverlap[] {
+  if (problem.keepInputs) return [];
+  const applied: PlanStageOverlap[] = [];
+  for (const o of problem.stageOverlaps ?? []) {
+    lookup(ctx.byId, o.output, 'a stage overlap');
+    lookup(ctx.byId, o.input, 'a stage overlap');
+    if (!Number.isInteger(o.inputOffset) || o.inputOffset < 0 || o.inputOffset % ctx.alignment !== 0) throw new PlanError(`stage overlap offset ${o.inputOffset} is invalid`);
+    if (ctx.aliases.get(o.output)!.root !== o.output || ctx.aliases.get(o.input)!.root !== o.input) continue;
+    // a state input keeps its bytes for the next invoke: never overwritten
+    if ((problem.liveToEnd ?? []).includes(o.input)) continue;
+    const cx = ctx.classOf.get(o.input)!;
+    const cy = ctx.classOf.get(o.output)!;
+    const xc = ctx.classes[cx]!;
+    const yc = ctx.classes[cy]!;
+    if (cx === cy || xc.mergedInto !== undefined || yc.mergedInto !== undefined) continue;
+    for (const m of xc.members) ctx.memberOffset.set(m, ctx.memberOffset.get(m)! + o.inputOffset);
+    for (const p of xc.parts) p.offset += o.inputOffset;
+    xc.members.push(...yc.members);
+    xc.parts.push(...yc.parts.map((p) => ({ ...p })));
+    xc.bytes = Math.max(xc.bytes + o.inputOffset, yc.bytes);
+    xc.first = Math.min(xc.first, yc.first);
+    xc.last = Math.max(xc.last, yc.last);
+    yc.mergedInto = cx;
+    applied.push({ ...o });
+  }
+  return applied;
+}
+
 export function analyse(problem: PlanProblem): Analysis {
   const alignment = checkAlignment(problem.alignment);
   const byId = indexBuffers(problem.buffers);
@@ -385,6 +424,7 @@ export function analyse(problem: PlanProblem): Analysis {
     memberOffset.set(b.id, t.offset);
     classes[c]!.members.push(b.id);
   }
+  const stageOverlaps = applyStageOverlaps(problem, { byId, aliases, spans, classes, classOf, memberOffset, alignment });
   const { inPlace, overlaps } = applyInPlace(problem, { byId, aliases, spans, classes, classOf, memberOffset, alignment });
-  return { alignment, stepCount, classes, classOf, memberOffset, spans, inPlace, overlaps };
+  return { alignment, stepCount, classes, classOf, memberOffset, spans, inPlace, overlaps, stageOverlaps };
 }

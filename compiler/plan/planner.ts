@@ -30,5 +30,6 @@ export function planMemory(problem: PlanProblem): Plan {
       last: span.last,
     });
   }
-  return { arenaBytes: packing.arena, lowerBound: bound, placements, inPlace: a.inPlace, overlaps: a.overlaps, heuristic: packing.heuristic };
+  return { arenaBytes: packing.arena, lowerBound: bound, placements, inPlace: a.inPlace, overlaps: a.overlaps, heuristic: packing.heuristic,
+    ...(a.stageOverlaps.length > 0 ? { stageOverlaps: a.stageOverlaps } : {}) };
 }

@@ -192,7 +192,8 @@ function problemOf(program: Program, ops: readonly Op[], sharing: Sharing, scrat
     };
   }));
   const liveToEnd = stateValueIds(program);
-  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}), ...(liveToEnd.length ? { liveToEnd } : {}) };
+  const stageOverlaps = program.patchOverlap ? { stageOverlaps: [{ ...program.patchOverlap }] } : {};
+  return { buffers, steps, aliases, alignment: ARENA_ALIGNMENT, ...(keepInputs ? { keepInputs } : {}), ...(liveToEnd.length ? { liveToEnd } : {}), ...stageOverlaps };
 }
 
 /**

@@ -47,6 +47,20 @@ export interface PlanStep {
   name?: string;
 }
 
+/**
+ * Patch-based execution (passes/patch-stage.ts): a stage's output, written
+ * tile by tile (through views), and its input, read tile by tile, share one
+ * block, the input starting `inputOffset` bytes into it. The caller
+ * guarantees the order: no output byte is written before the last read of
+ * the input byte at the same address. Both must be buffers with storage of
+ * their own; ignored with keepInputs (the input must then stay intact).
+ */
+export interface PlanStageOverlap {
+  output: string;
+  input: string;
+  inputOffset: number;
+}
+
 export interface PlanOverlap {
   output: string;
   input: string;
@@ -79,6 +93,8 @@ export interface PlanProblem {
    * once its last reader ran.
    */
   keepInputs?: boolean;
+  /** Stage input and output sharing one block (patch-based execution). */
+  stageOverlaps?: PlanStageOverlap[];
   /**
    * Buffers live from their first use until after the last step, like
    * outputs (`--stateful`: the state inputs, which keep the state between
@@ -113,6 +129,8 @@ export interface Plan {
   inPlace?: [string, string][];
   /** Overlaps (PlanStep.overlap) that were applied. */
   overlaps?: PlanOverlap[];
+  /** Stage overlaps (PlanProblem.stageOverlaps) that were applied. */
+  stageOverlaps?: PlanStageOverlap[];
   /** Name of the placement heuristic that produced the arena (for reports). */
   heuristic?: string;
   /** Set by planProgram when it chose the execution order (see order.ts). */

@@ -1,0 +1,38 @@
+/** `--patch auto|off|<n>` on the real CLI: inspect's line, off, a forced grid, a bad value (exit 2, one line). */
+import { describe, expect, it } from 'vitest';
+import { edgec } from '../helpers/cli.js';
+
+const VWW = 'examples/vww_mobilenet/vww_mobilenet_int8.onnx';
+const EDGES = ['--int8-io', '--input-layout', 'nhwc', '--board', 'nucleo-f446re'];
+
+const arenaOf = (stdout: string): number => Number(/^arena: (\d+) bytes/m.exec(stdout)?.[1]);
+
+describe('--patch', () => {
+  it('auto (default): inspect names the stage, the grid, the arena before and after and the extra MACs', () => {
+    const r = edgec(['inspect', VWW, ...EDGES]);
+    expect(r.code).toBe(0);
+    const line = /^patch-based execution: (\S+) \.\. (\S+) \(\d+ layers, output [\dx]+\) as (\d+)x(\d+) tiles; arena (\d+) -> (\d+) bytes; MACs [\d,]+ -> [\d,]+ \(\+([\d.]+)%/m.exec(r.stdout);
+    expect(line).not.toBeNull();
+    expect(line![1]).toBe('/0/Conv');
+    expect(Number(line![5])).toBe(46080);
+    expect(Number(line![6])).toBe(arenaOf(r.stdout));
+    expect(arenaOf(r.stdout)).toBeLessThan(46080);
+    expect(Number(line![7])).toBeLessThan(15);
+  });
+
+  it('off keeps the layer-wise arena; <n> forces an n x n grid', () => {
+    const off = edgec(['inspect', VWW, ...EDGES, '--patch', 'off']);
+    expect(off.stdout).toMatch(/^patch-based execution: off/m);
+    expect(arenaOf(off.stdout)).toBe(46080);
+    const forced = edgec(['inspect', VWW, ...EDGES, '--patch', '2']);
+    expect(forced.stdout).toMatch(/as 2x2 tiles/);
+  });
+
+  it('a bad value is one line and exit 2', () => {
+    const bad = edgec(['inspect', VWW, '--patch', '3x']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    expect(bad.stderr).toMatch(/--patch '3x'/);
+    expect(edgec(['bench', '--help']).stdout).toMatch(/--patch <mode>[\s\S]*--int8-io/);
+  });
+});
