@@ -62,6 +62,11 @@ typedef struct {
 int8_t edgec_quantize_f32(float value, float scale, int32_t zero_point);
 float edgec_dequantize_f32(int8_t value, float scale, int32_t zero_point);
 
+/* The same for the int16 inputs and outputs of 16x8 models (EDGEC_INT16;
+ * TFLite Micro's rule: round half away from zero, saturating). */
+int16_t edgec_quantize16_f32(float value, float scale, int32_t zero_point);
+float edgec_dequantize16_f32(int16_t value, float scale, int32_t zero_point);
+
 #ifdef __cplusplus
 }
 #endif

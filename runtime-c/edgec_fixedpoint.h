@@ -133,6 +133,19 @@ static inline int32_t edgec_requantize_rshift2(int32_t acc, int32_t mult, int32_
   return (int32_t)(sum >> 32) >> em1;
 }
 
+/* TFLite's 64-bit MultiplyByQuantizedMultiplier (the 16x8 conv / depthwise /
+ * fully connected requantization of an int64 accumulator): the Q31 multiplier
+ * is first rounded to Q15 ((mult + 2^15) >> 16, saturating at 0x7FFF), then
+ * one rounding shift by 15 - shift (half rounds up, floor shift).
+ * shift in [-31, 7]; mult >= 0. */
+static inline int32_t edgec_requantize_s64(int64_t acc, int32_t mult, int32_t shift)
+{
+  const int64_t reduced = mult < 0x7FFF0000 ? (int64_t)((mult + (1 << 15)) >> 16) : (int64_t)0x7FFF;
+  const int32_t total = 15 - shift;
+  /* an arithmetic shift of a negative value, as edgec_srdhm relies on (GCC, Clang, Arm and Xtensa compilers) */
+  return (int32_t)((acc * reduced + ((int64_t)1 << (total - 1))) >> total);
+}
+
 /* edgec_requantize(acc, mult, shift) for mult >= 0 (see above). */
 static inline int32_t edgec_requantize_ch(int32_t acc, int32_t mult, int32_t shift)
 {
@@ -248,6 +261,24 @@ static inline int8_t edgec_quantize_value_f32(float x, float scale, int32_t zero
     t -= 1;
   }
   return edgec_sat_s8(t + zero_point);
+}
+
+/* TFLite Micro's QUANTIZE to int16 for one value: clamp(round_half_away(x / scale)
+ * + zero_point) to [-32768, 32767], x / scale in float; NaN gives zero_point. */
+static inline int16_t edgec_quantize_value_f32_s16(float x, float scale, int32_t zero_point)
+{
+  float v = x / scale;
+  float frac;
+  int32_t q;
+  if (v != v) return (int16_t)edgec_clamp_s32(zero_point, -32768, 32767);
+  /* clamp before converting so the float -> int conversion is defined */
+  if (v < -65536.0f) v = -65536.0f;
+  if (v > 65536.0f) v = 65536.0f;
+  q = (int32_t)v; /* truncation toward zero; v - q is exact */
+  frac = v - (float)q;
+  if (frac >= 0.5f) q += 1;
+  else if (frac <= -0.5f) q -= 1;
+  return (int16_t)edgec_clamp_s32(q + zero_point, -32768, 32767);
 }
 
 #ifdef __cplusplus

@@ -312,6 +312,60 @@ void edgec_resize_bilinear_s8(int32_t batches, int32_t in_h, int32_t in_w, int32
                               int32_t out_w, int32_t h_scale_10, int32_t w_scale_10, int32_t half_pixel,
                               const int8_t *input, int8_t *output);
 
+/* --- 16x8: int16 activations (zero point 0), int8 weights, int64 bias ----- */
+
+/* Conv / depthwise / fully connected with an int64 accumulator and TFLite's
+ * 64-bit requantization (edgec_requantize_s64); offsets in p are ignored. */
+void edgec_conv_s16(const edgec_conv_params_t *p, const int16_t *input, const int8_t *filter, const int64_t *bias,
+                    const int32_t *mult, const int32_t *shift, int16_t *output);
+void edgec_depthwise_conv_s16(const edgec_conv_params_t *p, const int16_t *input, const int8_t *filter,
+                              const int64_t *bias, const int32_t *mult, const int32_t *shift, int16_t *output);
+void edgec_fully_connected_s16(const edgec_fc_params_t *p, const int16_t *input, const int8_t *filter,
+                               const int64_t *bias, const int32_t *mult, const int32_t *shift, int16_t *output);
+
+/* Add (left_shift 15) and Mul with int8's parameters; in place allowed as for int8. */
+void edgec_add_s16(const edgec_add_params_t *p, const int16_t *in1, const int16_t *in2, int16_t *output, int32_t size);
+void edgec_add_broadcast_s16(const edgec_add_params_t *p, const edgec_broadcast_t *b, const int16_t *in1,
+                             const int16_t *in2, int16_t *output);
+void edgec_mul_s16(const edgec_mul_params_t *p, const int16_t *in1, const int16_t *in2, int16_t *output, int32_t size);
+void edgec_mul_broadcast_s16(const edgec_mul_params_t *p, const edgec_broadcast_t *b, const int16_t *in1,
+                             const int16_t *in2, int16_t *output);
+
+/* QUANTIZE between quantized types with an int16 side (clamped to the output
+ * type; same-type in place allowed), edgec_requantize_s16.c. */
+void edgec_requantize_s16_s16(const int16_t *input, int32_t size, int32_t input_offset, int32_t output_offset,
+                              int32_t mult, int32_t shift, int16_t *output);
+void edgec_requantize_s16_s8(const int16_t *input, int32_t size, int32_t input_offset, int32_t output_offset,
+                             int32_t mult, int32_t shift, int8_t *output);
+void edgec_requantize_s8_s16(const int8_t *input, int32_t size, int32_t input_offset, int32_t output_offset,
+                             int32_t mult, int32_t shift, int16_t *output);
+
+/* TFLM's int16 LOGISTIC / TANH (edgec_logistic_s16.c): input rescaled by
+ * input_mult / 2^input_left_shift, then its interpolated sigmoid table;
+ * output scale 2^-15, zero points 0. In place allowed. */
+void edgec_logistic_s16(const int16_t *input, int32_t size, int32_t input_mult, int32_t input_left_shift, int16_t *output);
+void edgec_tanh_s16(const int16_t *input, int32_t size, int32_t input_mult, int32_t input_left_shift, int16_t *output);
+
+/* TFLM's SoftmaxInt16 over the innermost dimension with its 513-entry exp and
+ * 1/(1+x) tables (edgec_softmax_s16.c); output scale 2^-15. Output must not alias input. */
+void edgec_softmax_s16(const int16_t *input, int32_t rows, int32_t row_size, int32_t mult, int32_t shift,
+                       const int16_t *exp_lut, const int16_t *recip_lut, int16_t *output);
+
+/* ReduceMean / ReduceSum / GlobalAveragePool of int16 data over runs of merged
+ * physical dims, TFLM MEAN / SUM int16 (edgec_reduce_sum_s16.c, as the s8 kernel). */
+void edgec_reduce_sum_s16(int32_t kept_rank, const int32_t *kept_dims, const int32_t *kept_strides,
+                          int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides,
+                          int32_t input_sum_offset, int32_t output_offset, int32_t mult, int32_t shift,
+                          const int16_t *input, int16_t *output);
+
+/* Pools: TFLite semantics (padding never counted), int16 data. */
+void edgec_max_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);
+void edgec_avg_pool_s16(const edgec_pool_params_t *p, const int16_t *input, int16_t *output);
+
+/* float <-> int16 at the model's edges (TFLM: round half away from zero, saturate). */
+void edgec_quantize_f32_s16(const float *input, int32_t size, float scale, int32_t zero_point, int16_t *output);
+void edgec_dequantize_s16_f32(const int16_t *input, int32_t size, float scale, int32_t zero_point, float *output);
+
 #ifdef __cplusplus
 }
 #endif

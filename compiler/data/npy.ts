@@ -5,16 +5,16 @@
 import { readFileSync } from 'node:fs';
 import { EdgecError } from '../errors.js';
 
-export type NpyDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int32' | 'int64';
+export type NpyDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64';
 
 export interface NpyArray {
   dtype: NpyDType;
   shape: number[];
-  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int32Array | BigInt64Array;
+  data: Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
 }
 
 const DESCR: Record<string, NpyDType> = {
-  '<f4': 'float32', '<f8': 'float64', '|i1': 'int8', '|u1': 'uint8', '<i4': 'int32', '<i8': 'int64', 'i1': 'int8', 'u1': 'uint8',
+  '<f4': 'float32', '<f8': 'float64', '|i1': 'int8', '|u1': 'uint8', '<i2': 'int16', '<i4': 'int32', '<i8': 'int64', 'i1': 'int8', 'u1': 'uint8',
 };
 
 export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
@@ -30,7 +30,7 @@ export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   const shapeText = /'shape':\s*\(([^)]*)\)/.exec(header)?.[1];
   if (!descr || shapeText === undefined) throw fail('bad header');
   const dtype = DESCR[descr];
-  if (!dtype) throw fail(`unsupported dtype '${descr}' (float32, float64, int8, uint8, int32, int64 little-endian)`);
+  if (!dtype) throw fail(`unsupported dtype '${descr}' (float32, float64, int8, uint8, int16, int32, int64 little-endian)`);
   if (fortran) throw fail('Fortran-ordered arrays are not supported (save with np.ascontiguousarray)');
   const shape = shapeText.split(',').map((s) => s.trim()).filter((s) => s !== '').map(Number);
   const count = shape.reduce((a, b) => a * b, 1);
@@ -38,13 +38,14 @@ export function parseNpy(bytes: Uint8Array, file = 'array.npy'): NpyArray {
   // a fresh, aligned copy (Node's Buffer.slice would be a view into a shared pool)
   const payload = new Uint8Array(bytes.length - offset);
   payload.set(bytes.subarray(offset));
-  const size = { float32: 4, float64: 8, int8: 1, uint8: 1, int32: 4, int64: 8 }[dtype];
+  const size = { float32: 4, float64: 8, int8: 1, uint8: 1, int16: 2, int32: 4, int64: 8 }[dtype];
   if (payload.length < count * size) throw fail(`truncated: ${payload.length} bytes for ${count} elements`);
   const buf = payload.buffer;
   const data = dtype === 'float32' ? new Float32Array(buf, 0, count)
     : dtype === 'float64' ? new Float64Array(buf, 0, count)
     : dtype === 'int8' ? new Int8Array(buf, 0, count)
     : dtype === 'uint8' ? new Uint8Array(buf, 0, count)
+    : dtype === 'int16' ? new Int16Array(buf, 0, count)
     : dtype === 'int32' ? new Int32Array(buf, 0, count)
     : new BigInt64Array(buf, 0, count);
   return { dtype, shape, data };
@@ -57,7 +58,7 @@ export function readNpy(path: string): NpyArray {
 }
 
 const DESCR_OF: Record<NpyDType, string> = {
-  float32: '<f4', float64: '<f8', int8: '|i1', uint8: '|u1', int32: '<i4', int64: '<i8',
+  float32: '<f4', float64: '<f8', int8: '|i1', uint8: '|u1', int16: '<i2', int32: '<i4', int64: '<i8',
 };
 
 /** A .npy file (format 1.0, C order) holding `array`: the inverse of parseNpy. */

@@ -37,7 +37,7 @@ function template(relPath: string): Handlebars.TemplateDelegate {
   return t;
 }
 
-const C_TYPES: Record<Value['type'], string> = { int8: 'EDGEC_INT8', uint8: 'EDGEC_UINT8', int32: 'EDGEC_INT32', float32: 'EDGEC_FLOAT32' };
+const C_TYPES: Record<Value['type'], string> = { int8: 'EDGEC_INT8', uint8: 'EDGEC_UINT8', int16: 'EDGEC_INT16', int32: 'EDGEC_INT32', float32: 'EDGEC_FLOAT32' };
 
 /**
  * What dims[] of a model input or output means: the order its data is laid
@@ -56,7 +56,7 @@ function dimsNote(v: Value): string {
 
 function tensorView(v: Value, plan: Plan, arenaBase: number): Record<string, unknown> {
   const placement = plan.placements.get(v.id);
-  const quantized = v.type === 'int8' || v.type === 'uint8';
+  const quantized = v.type === 'int8' || v.type === 'uint8' || v.type === 'int16';
   const bytes = valueBytes(v);
   return {
     // the model's name for the tensor: escaped for the string literal (byte for byte), shortened for comments
@@ -73,12 +73,19 @@ function cElement(v: number, isFloat: boolean): string {
   return v === -2147483648 ? '(-2147483647 - 1)' : String(v);
 }
 
+/** An int64 element (16x8 biases): INT64_C keeps the literal 64-bit, INT64_MIN spelled without overflow. */
+function cInt64Element(v: bigint): string {
+  return v === -(2n ** 63n) ? '(-INT64_C(9223372036854775807) - 1)' : `INT64_C(${v})`;
+}
+
 function formatData(data: ConstArray['data']): string {
   const isFloat = data instanceof Float32Array;
-  const perLine = data instanceof Int8Array ? 24 : isFloat ? 6 : 8;
+  const perLine = data instanceof Int8Array ? 24 : isFloat || data instanceof BigInt64Array ? 6 : data instanceof Int16Array ? 12 : 8;
   const lines: string[] = [];
   for (let i = 0; i < data.length; i += perLine) {
-    lines.push(`  ${Array.from(data.subarray(i, i + perLine), (v) => cElement(v, isFloat)).join(', ')},`);
+    const row = data instanceof BigInt64Array ? Array.from(data.subarray(i, i + perLine), cInt64Element)
+      : Array.from(data.subarray(i, i + perLine), (v) => cElement(v, isFloat));
+    lines.push(`  ${row.join(', ')},`);
   }
   return lines.join('\n');
 }
@@ -87,13 +94,13 @@ function formatData(data: ConstArray['data']): string {
 function padded(data: ConstArray['data'], pad: number): ConstArray['data'] {
   if (pad === 0) return data;
   const out = new (data.constructor as new (n: number) => ConstArray['data'])(data.length + pad);
-  out.set(data);
+  (out as Int8Array).set(data as Int8Array); // same element type as `data` (bigint or number)
   return out;
 }
 
 /** C element type of a const array. */
 export function constCType(type: ConstArray['type']): string {
-  return type === 'int8' ? 'int8_t' : type === 'int32' ? 'int32_t' : 'float';
+  return type === 'float32' ? 'float' : `${type}_t`;
 }
 
 /** Arena bytes the --stateful state keeps between invokes (the state inputs, aligned as the planner places them). */

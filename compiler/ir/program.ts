@@ -1,17 +1,18 @@
 /**
- * The lowered int8 program: what the planner places and the backends emit.
+ * The lowered integer program (int8, and int16 activations of the 16x8
+ * scheme): what the planner places and the backends emit.
  * Shapes here are physical (memory order), e.g. NHWC for feature maps.
  */
 import type { ConstData } from './graph.js';
 
-export type ValueType = 'int8' | 'uint8' | 'int32' | 'float32';
+export type ValueType = 'int8' | 'uint8' | 'int16' | 'int32' | 'float32';
 
 export interface Value {
   id: string;
   type: ValueType;
   /** Physical shape (memory order). */
   shape: number[];
-  /** Per-tensor quantization of int8/uint8 activations. */
+  /** Per-tensor quantization of int8/uint8/int16 activations. */
   scale: number;
   zeroPoint: number;
   role: 'input' | 'output' | 'activation';
@@ -31,11 +32,11 @@ export interface Value {
   aliasOffset?: number;
 }
 
-/** Constant arrays that go to flash (float32: weights of layers kept in float). */
+/** Constant arrays that go to flash (float32: weights of layers kept in float; int64: biases of 16x8 layers). */
 export interface ConstArray {
   id: string;
-  type: 'int8' | 'int32' | 'float32';
-  data: Int8Array | Int32Array | Float32Array;
+  type: 'int8' | 'int16' | 'int32' | 'int64' | 'float32';
+  data: Int8Array | Int16Array | Int32Array | BigInt64Array | Float32Array;
 }
 
 /** Every op kind of edgec's own vocabulary (see compiler/ops/). */
@@ -54,6 +55,9 @@ export type OpKind =
   | 'lstm'
   // patch-based execution (passes/patch-stage.ts): a window of pixels between NHWC buffers of different widths
   | 'copy_window'
+  // int16 activations, int8 weights (the TFLM / CMSIS-NN 16x8 scheme): same families, 16-bit kernels
+  | 'conv2d_s16' | 'depthwise_conv2d_s16' | 'fully_connected_s16' | 'add_s16' | 'mul_s16' | 'max_pool_s16' | 'avg_pool_s16'
+  | 'quantize_s16' | 'dequantize_s16' | 'requantize_s16' | 'reduce_sum_s16' | 'pad_s16' | 'logistic_s16' | 'tanh_s16' | 'softmax_s16'
   // layers kept in float32 (ops/float-layer.ts): same families, float kernels
   | 'conv2d_f32' | 'depthwise_conv2d_f32' | 'fully_connected_f32';
 
@@ -140,9 +144,17 @@ export function valueOf(program: Program, id: string): Value {
   return v;
 }
 
+/** Bytes of one element of a value type. */
+export function typeBytes(type: ValueType): number {
+  switch (type) {
+    case 'int8': case 'uint8': return 1;
+    case 'int16': return 2;
+    case 'int32': case 'float32': return 4;
+  }
+}
+
 export function valueBytes(v: Value): number {
-  const n = v.shape.reduce((a, b) => a * b, 1);
-  return v.type === 'int32' || v.type === 'float32' ? n * 4 : n;
+  return v.shape.reduce((a, b) => a * b, 1) * typeBytes(v.type);
 }
 
 export type { ConstData };

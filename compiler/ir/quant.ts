@@ -82,16 +82,21 @@ export function perChannelMultipliers(inScale: number, weightScales: readonly nu
   return { mult, shift };
 }
 
-/** Clamp bounds of a fused activation in the output's quantized domain. */
-export function activationRange(kind: 'none' | 'relu' | 'clip', outScale: number, outZeroPoint: number, clipMin = -Infinity, clipMax = Infinity): { min: number; max: number } {
+/** The integer range of int8 and of int16 (16x8) activations. */
+export const INT8_RANGE: readonly [number, number] = [-128, 127];
+export const INT16_RANGE: readonly [number, number] = [-32768, 32767];
+
+/** Clamp bounds of a fused activation in the output's quantized domain (`range`: the output type's). */
+export function activationRange(kind: 'none' | 'relu' | 'clip', outScale: number, outZeroPoint: number, clipMin = -Infinity, clipMax = Infinity, range: readonly [number, number] = INT8_RANGE): { min: number; max: number } {
+  const [tmin, tmax] = range;
   const lo = kind === 'none' ? -Infinity : kind === 'relu' ? 0 : clipMin;
   const hi = kind === 'clip' ? clipMax : Infinity;
   // TFLite's CalculateActivationRangeQuantized divides in float32 (f / scale, both float): a double
   // division can land on the other side of a .5 (6 / (12/255) is 127.4999975 in double, 127.5 in float).
   const q = (v: number): number => roundHalfAway(Math.fround(Math.fround(v) / Math.fround(outScale)));
-  const qmin = Number.isFinite(lo) ? Math.max(-128, outZeroPoint + q(lo)) : -128;
-  const qmax = Number.isFinite(hi) ? Math.min(127, outZeroPoint + q(hi)) : 127;
-  return { min: Math.min(qmin, 127), max: Math.max(qmax, -128) };
+  const qmin = Number.isFinite(lo) ? Math.max(tmin, outZeroPoint + q(lo)) : tmin;
+  const qmax = Number.isFinite(hi) ? Math.min(tmax, outZeroPoint + q(hi)) : tmax;
+  return { min: Math.min(qmin, tmax), max: Math.max(qmax, tmin) };
 }
 
 /** ONNX QuantizeLinear of one value to int8, emulating float32 division. */

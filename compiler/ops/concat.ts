@@ -7,7 +7,7 @@ import { physicalShape } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt } from './attrs.js';
 import { sourceQuant } from './data-movement.js';
-import { requantizeOp, sameQuant } from './quantize.js';
+import { requantizeOp, requantizeS16Op, sameQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
 
 function lowerConcat(node: Node, ctx: LoweringContext): void {
@@ -20,6 +20,12 @@ function lowerConcat(node: Node, ctx: LoweringContext): void {
   if (constant) throw ctx.fail(node, `constant input '${constant}' to Concat is not supported`);
   const first = ctx.readAny(node, inputs[0]);
   const perm = first.perm;
+  // 16x8: int16 inputs, requantized by the int16 rule, copied as 2-byte elements
+  const int16 = ctx.value(first.value).type === 'int16';
+  const isInt16 = (name: string): boolean => ctx.value(ctx.readAny(node, name).value).type === 'int16';
+  if (int16 !== (ctx.tensor(outName).dtype === 'int16') || inputs.some((n) => isInt16(n) !== int16)) {
+    throw ctx.fail(node, 'Concat of int8 and int16 tensors is not supported');
+  }
   // tf2onnx leaves int8 tensors of transparent ops without Q/DQ: they keep their source's quantization
   const outQ = ctx.tensor(outName).quant ? ctx.quant(node, outName) : sourceQuant(ctx, node, inputs[0], first);
   const physAxis = perm.indexOf(axis);
@@ -28,14 +34,15 @@ function lowerConcat(node: Node, ctx: LoweringContext): void {
     const q = sourceQuant(ctx, node, name, l);
     if (sameQuant(q, outQ)) return l.value;
     const t = ctx.tensor(name);
-    const tmp = ctx.newValue(`${name}_requant`, { type: 'int8', shape: physicalShape(t.shape, perm), scale: outQ.scale, zeroPoint: outQ.zeroPoint, role: 'activation', onnxName: name, logicalShape: t.shape });
-    ctx.addOp(requantizeOp(`${node.name}_requant_${name}`, l.value, q, tmp, outQ));
+    const type = int16 ? 'int16' : 'int8';
+    const tmp = ctx.newValue(`${name}_requant`, { type, shape: physicalShape(t.shape, perm), scale: outQ.scale, zeroPoint: outQ.zeroPoint, role: 'activation', onnxName: name, logicalShape: t.shape });
+    ctx.addOp(int16 ? requantizeS16Op(`${node.name}_requant_${name}`, l.value, type, q, tmp, type, outQ) : requantizeOp(`${node.name}_requant_${name}`, l.value, q, tmp, outQ));
     return tmp;
   });
   const out = ctx.define(outName, perm, { quant: outQ });
   const outer = physicalShape(outShape, perm).slice(0, physAxis).reduce((a, b) => a * b, 1);
   const inner = inputs.map((name) => physicalShape(ctx.tensor(name).shape, perm).slice(physAxis).reduce((a, b) => a * b, 1));
-  ctx.addOp({ kind: 'concat', name: node.name, onnxOp: 'Concat', inputs: values, outputs: [out], params: { outer, inner_sizes: inner }, consts: {}, macs: 0 });
+  ctx.addOp({ kind: 'concat', name: node.name, onnxOp: 'Concat', inputs: values, outputs: [out], params: { outer, inner_sizes: inner, elem_bytes: int16 ? 2 : 1 }, consts: {}, macs: 0 });
 }
 
 export const concat: OpDefinition = {
@@ -46,7 +53,8 @@ export const concat: OpDefinition = {
       view: (op, env) => ({
         outer: op.params.outer, count: op.inputs.length,
         inputs: op.inputs.map((v) => env.ptr(v, 'const int8_t')).join(', '),
-        inner: (op.params.inner_sizes as number[]).join(', '),
+        // the kernel copies bytes: int16 blocks are twice as long
+        inner: (op.params.inner_sizes as number[]).map((n) => n * Number(op.params.elem_bytes ?? 1)).join(', '),
         output: env.ptr(op.outputs[0], 'int8_t'),
       }),
     },

@@ -12,6 +12,7 @@ import { accumulatorBias, quantizedWeights, requantization, SPARSE_REASON, ZERO_
 import { cFloat } from './quantize.js';
 import { FLOAT_LAYER_REASON, floatBias, floatClamp, floatConstant, hasFloatWeights, readFloat, writeFloat } from './float-layer.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { int16Weighted, INT16_REASON, isInt16 } from './int16.js';
 import { cmsisConv, cmsisDepthwise } from '../backends/cmsis-nn.js';
 import { espConv, espDepthwise } from '../backends/esp-nn.js';
 
@@ -78,6 +79,7 @@ function convGeometry(node: Node, ctx: LoweringContext): ConvGeometry {
 
 function lowerConv(node: Node, ctx: LoweringContext): void {
   if (hasFloatWeights(ctx, node)) return lowerConvF32(node, ctx);
+  if (isInt16(ctx, node.inputs[0])) return lowerConvS16(node, ctx);
   const xName = node.inputs[0];
   const g = convGeometry(node, ctx);
   const { in_c: cin, out_c: cout, k_h: kh, k_w: kw, groups } = g.params;
@@ -113,6 +115,30 @@ function lowerConv(node: Node, ctx: LoweringContext): void {
   ctx.addOp(op);
 }
 
+/** A 16x8 Conv (ops/int16.ts): int16 activations, int8 per-channel weights, int64 bias; depthwise as for int8. */
+function lowerConvS16(node: Node, ctx: LoweringContext): void {
+  const g = convGeometry(node, ctx);
+  const { in_c: cin, out_c: cout, k_h: kh, k_w: kw, groups } = g.params;
+  const w = int16Weighted(ctx, node, 0, cout, 2);
+  const perm = channelsLastPerm(g.rank);
+  const input = ctx.read(node, node.inputs[0], perm);
+  const output = ctx.define(node.outputs[0], perm);
+  const depthwise = groups === cin && groups > 1;
+  const filter = depthwise ? toDepthwise(w.filter, cout, kh, kw) : toOhwi(w.filter, cout, cin / groups, kh, kw);
+  ctx.addOp({
+    kind: depthwise ? 'depthwise_conv2d_s16' : 'conv2d_s16', name: node.name, onnxOp: 'Conv',
+    inputs: [input.value], outputs: [output],
+    params: { ...g.params, input_offset: 0, output_offset: 0, act_min: w.actMin, act_max: w.actMax },
+    consts: {
+      filter: ctx.addConst(`${node.name}_filter`, 'int8', filter),
+      bias: ctx.addConst(`${node.name}_bias`, 'int64', w.bias),
+      mult: ctx.addConst(`${node.name}_mult`, 'int32', w.mult),
+      shift: ctx.addConst(`${node.name}_shift`, 'int32', w.shift),
+    },
+    macs: g.macs,
+  });
+}
+
 /** A Conv kept in float32 (ops/float-layer.ts): float weights and bias in flash, int8 neighbours dequantized / quantized at its edges. */
 function lowerConvF32(node: Node, ctx: LoweringContext): void {
   const g = convGeometry(node, ctx);
@@ -146,6 +172,11 @@ function convView(op: Op, env: EmitEnv): Record<string, unknown> {
     filter: env.constName(op.consts.filter), bias: env.constName(op.consts.bias),
     mult: env.constName(op.consts.mult), shift: env.constName(op.consts.shift),
   };
+}
+
+/** 16x8 conv / depthwise: int16 data pointers, the same parameters and constants. */
+function convS16View(op: Op, env: EmitEnv): Record<string, unknown> {
+  return { ...convView(op, env), input: env.ptr(op.inputs[0], 'const int16_t'), output: env.ptr(op.outputs[0], 'int16_t') };
 }
 
 /** Conv whose weights keep a zero point: convView plus the per-channel filter offsets. */
@@ -196,6 +227,9 @@ export const conv: OpDefinition = {
     // Pruned weights stored bitmap-sparse (passes/sparse-weights.ts); same results as conv2d / depthwise_conv2d.
     conv2d_sparse: { sources: ['edgec_conv_sparse_s8.c'], template: 'conv2d_sparse', view: sparseConvView },
     depthwise_conv2d_sparse: { sources: ['edgec_depthwise_conv_sparse_s8.c'], template: 'depthwise_conv2d_sparse', view: sparseConvView },
+    // int16 activations, int8 weights, int64 bias (ops/int16.ts)
+    conv2d_s16: { sources: ['edgec_conv_s16.c'], template: 'conv2d_s16', view: convS16View },
+    depthwise_conv2d_s16: { sources: ['edgec_depthwise_conv_s16.c'], template: 'depthwise_conv2d_s16', view: convS16View },
     // layers kept in float32 (ops/float-layer.ts)
     conv2d_f32: { sources: ['edgec_conv_f32.c'], template: 'conv2d_f32', view: floatConvView },
     depthwise_conv2d_f32: { sources: ['edgec_depthwise_conv_f32.c'], template: 'depthwise_conv2d_f32', view: floatConvView },
@@ -203,6 +237,7 @@ export const conv: OpDefinition = {
   libraryMissing: {
     conv2d_wzp: ZERO_POINT_REASON, conv2d_sparse: SPARSE_REASON, depthwise_conv2d_sparse: SPARSE_REASON,
     conv2d_f32: FLOAT_LAYER_REASON, depthwise_conv2d_f32: FLOAT_LAYER_REASON,
+    conv2d_s16: INT16_REASON, depthwise_conv2d_s16: INT16_REASON,
   },
   cmsisNn: { conv2d: cmsisConv, depthwise_conv2d: cmsisDepthwise },
   espNn: { conv2d: espConv, depthwise_conv2d: espDepthwise },

@@ -8,7 +8,8 @@
 import type { Node } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
 import { identityPerm, physicalShape, rowMajorStrides, type Perm } from '../ir/layout.js';
-import { quantizeMultiplier, quantizeMultiplierSmallerThanOne } from '../ir/quant.js';
+import { INT16_RANGE, INT8_RANGE, quantizeMultiplier, quantizeMultiplierSmallerThanOne } from '../ir/quant.js';
+import { int16Quant, INT16_REASON, isInt16 } from './int16.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
 import { fusedActivationRange } from '../passes/fuse-activations.js';
 import type { EmitEnv, OpDefinition } from './types.js';
@@ -31,9 +32,11 @@ export function operand(ctx: LoweringContext, node: Node, index: number, outShap
   const pad = outShape.length - t.shape.length;
   const shape = [...new Array<number>(pad).fill(1), ...t.shape];
   if (t.data) {
-    if (t.dtype !== 'int8') throw ctx.fail(node, `constant '${name}' has type ${t.dtype}; int8 is required`);
+    if (t.dtype !== 'int8' && t.dtype !== 'int16') throw ctx.fail(node, `constant '${name}' has type ${t.dtype}; int8 (or int16 in a 16x8 model) is required`);
     const strides = rowMajorStrides(shape);
-    const ref = ctx.addConst(`${node.name}_in${index}`, 'int8', Int8Array.from(t.data as Int8Array));
+    const ref = t.dtype === 'int16'
+      ? ctx.addConst(`${node.name}_in${index}`, 'int16', Int16Array.from(t.data as Int16Array))
+      : ctx.addConst(`${node.name}_in${index}`, 'int8', Int8Array.from(t.data as Int8Array));
     return { ref, isConst: true, quant, logicalStrides: shape.map((d, a) => (d === 1 ? 0 : strides[a])) };
   }
   const l = ctx.readAny(node, name);
@@ -109,8 +112,8 @@ export function broadcastInit(op: Op): string {
   return `${op.params.rank}, {${pad(op.params.dims as number[])}}, {${pad(op.params.stride1 as number[])}}, {${pad(op.params.stride2 as number[])}}`;
 }
 
-export function addQuantParams(a: Quant, b: Quant, out: Quant): Record<string, number> {
-  const leftShift = 20;
+/** `leftShift`: 20 for int8, 15 for int16 (TFLM's add.cc: the general-scale path, which its int16 Add always takes). */
+export function addQuantParams(a: Quant, b: Quant, out: Quant, leftShift = 20): Record<string, number> {
   const twiceMax = 2 * Math.max(a.scale, b.scale);
   const m1 = quantizeMultiplierSmallerThanOne(a.scale / twiceMax);
   const m2 = quantizeMultiplierSmallerThanOne(b.scale / twiceMax);
@@ -131,17 +134,21 @@ export function lowerBinary(node: Node, ctx: LoweringContext, kind: 'add' | 'sub
   if (node.inputs.every((i) => ctx.tensor(i).data)) throw ctx.fail(node, `${node.opType} of two constants should have been folded`);
   const outName = node.outputs[0];
   const outShape = ctx.tensor(outName).shape;
-  const outQ = ctx.quant(node, outName);
+  // 16x8 (ops/int16.ts): the same arithmetic on int16 with zero points 0, Add's left shift 15
+  const int16 = isInt16(ctx, outName);
+  if (int16 && kind === 'sub') throw ctx.fail(node, 'Sub on int16 activations is not supported (16x8 models: ADD, MUL)');
+  const outQ = int16 ? int16Quant(ctx, node, outName) : ctx.quant(node, outName);
+  if (int16) node.inputs.forEach((name) => int16Quant(ctx, node, name));
   const a = operand(ctx, node, 0, outShape);
   const b = operand(ctx, node, 1, outShape);
   const perm = outputPerm(ctx, node, outShape);
   const out = ctx.define(outName, perm);
-  const act = fusedActivationRange(node, outQ);
+  const act = fusedActivationRange(node, outQ, int16 ? INT16_RANGE : INT8_RANGE);
   const { collapsed, sameShape } = broadcastLayout(ctx, node, outShape, perm, [a, b]);
-  const quantParams = kind === 'mul' ? mulQuantParams(a.quant, b.quant, outQ) : addQuantParams(a.quant, b.quant, outQ);
+  const quantParams = kind === 'mul' ? mulQuantParams(a.quant, b.quant, outQ) : addQuantParams(a.quant, b.quant, outQ, int16 ? 15 : 20);
   const size = outShape.reduce((x, y) => x * y, 1);
   const op: Op = {
-    kind, name: node.name, onnxOp: node.opType,
+    kind: int16 ? (kind === 'mul' ? 'mul_s16' : 'add_s16') : kind, name: node.name, onnxOp: node.opType,
     inputs: [a, b].filter((o) => !o.isConst).map((o) => o.ref), outputs: [out],
     params: {
       ...quantParams, act_min: act.min, act_max: act.max, size, broadcast: !sameShape,
@@ -158,17 +165,18 @@ export function lowerBinary(node: Node, ctx: LoweringContext, kind: 'add' | 'sub
 export const ADD_FIELDS = ['in1_offset', 'in1_mult', 'in1_shift', 'in2_offset', 'in2_mult', 'in2_shift', 'left_shift', 'out_offset', 'out_mult', 'out_shift', 'act_min', 'act_max'];
 const MUL_FIELDS = ['in1_offset', 'in2_offset', 'out_offset', 'out_mult', 'out_shift', 'act_min', 'act_max'];
 
-export function binaryView(fields: string[]) {
+/** `ctype`: int8_t, or int16_t for the 16x8 kernels. */
+export function binaryView(fields: string[], ctype = 'int8_t') {
   return (op: Op, env: EmitEnv): Record<string, unknown> => {
     let next = 0;
-    const operandPtr = (slot: 'in1' | 'in2'): string => (op.params[`${slot}_const`] ? env.constName(op.consts[slot]) : env.ptr(op.inputs[next++], 'const int8_t'));
+    const operandPtr = (slot: 'in1' | 'in2'): string => (op.params[`${slot}_const`] ? env.constName(op.consts[slot]) : env.ptr(op.inputs[next++], `const ${ctype}`));
     const in1 = operandPtr('in1');
     const in2 = operandPtr('in2');
     return {
       params: fields.map((f) => op.params[f]).join(', '),
       broadcast: op.params.broadcast,
       bcast: broadcastInit(op),
-      in1, in2, output: env.ptr(op.outputs[0], 'int8_t'), size: op.params.size,
+      in1, in2, output: env.ptr(op.outputs[0], ctype), size: op.params.size,
     };
   };
 }
@@ -181,7 +189,10 @@ export const elementwise: OpDefinition = {
   portable: {
     add: { sources: ['edgec_add_s8.c'], template: 'add', view: binaryView(ADD_FIELDS) },
     mul: { sources: ['edgec_mul_s8.c'], template: 'mul', view: binaryView(MUL_FIELDS) },
+    add_s16: { sources: ['edgec_add_s16.c'], template: 'add_s16', view: binaryView(ADD_FIELDS, 'int16_t') },
+    mul_s16: { sources: ['edgec_mul_s16.c'], template: 'mul_s16', view: binaryView(MUL_FIELDS, 'int16_t') },
   },
+  libraryMissing: { add_s16: INT16_REASON, mul_s16: INT16_REASON },
   cmsisNn: { add: cmsisAdd, mul: cmsisMul },
   espNn: { add: espAdd, mul: espMul },
 };

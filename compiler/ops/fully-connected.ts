@@ -10,6 +10,7 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrFloat, attrInt } from './attrs.js';
 import { accumulatorBias, quantizedWeights, requantization, SPARSE_REASON, ZERO_POINT_REASON } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { int16Weighted, INT16_REASON, isInt16 } from './int16.js';
 import { lowerBatchMatMul } from './batch-matmul.js';
 import { cFloat } from './quantize.js';
 import { FLOAT_LAYER_REASON, floatBias, floatClamp, floatConstant, hasFloatWeights, readFloat, writeFloat } from './float-layer.js';
@@ -61,8 +62,32 @@ function lowerFullyConnectedF32(node: Node, ctx: LoweringContext, transB: boolea
   output.finish();
 }
 
+/** A 16x8 fully connected layer (ops/int16.ts): int16 activations, int8 weights, int64 bias. */
+function lowerFullyConnectedS16(node: Node, ctx: LoweringContext, transB: boolean, biasIndex: number): void {
+  const xName = node.inputs[0];
+  const { k, nOut, batches } = fcGeometry(node, ctx, transB);
+  const w = int16Weighted(ctx, node, transB ? 0 : 1, nOut, biasIndex);
+  const input = ctx.read(node, xName, identityPerm(ctx.tensor(xName).shape.length));
+  const output = ctx.define(node.outputs[0], identityPerm(ctx.tensor(node.outputs[0]).shape.length));
+  const rowMajor = transB ? w.filter : transpose2d(w.filter, k, nOut);
+  const order = ctx.featureOrder.get(xName);
+  const filter = order ? permuteColumns(rowMajor, nOut, order) : rowMajor;
+  ctx.addOp({
+    kind: 'fully_connected_s16', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [output],
+    params: { batches, in_depth: k, out_depth: nOut, input_offset: 0, output_offset: 0, act_min: w.actMin, act_max: w.actMax, per_channel: 1 },
+    consts: {
+      filter: ctx.addConst(`${node.name}_filter`, 'int8', filter),
+      bias: ctx.addConst(`${node.name}_bias`, 'int64', w.bias),
+      mult: ctx.addConst(`${node.name}_mult`, 'int32', w.mult),
+      shift: ctx.addConst(`${node.name}_shift`, 'int32', w.shift),
+    },
+    macs: batches * k * nOut,
+  });
+}
+
 function lowerFullyConnected(node: Node, ctx: LoweringContext, transB: boolean, biasIndex: number): void {
   if (hasFloatWeights(ctx, node)) return lowerFullyConnectedF32(node, ctx, transB, biasIndex);
+  if (isInt16(ctx, node.inputs[0])) return lowerFullyConnectedS16(node, ctx, transB, biasIndex);
   const xName = node.inputs[0];
   const x = ctx.tensor(xName);
   const { k, nOut, batches } = fcGeometry(node, ctx, transB);
@@ -136,6 +161,10 @@ function floatFcView(op: Op, env: EmitEnv): Record<string, unknown> {
   };
 }
 
+function fcS16View(op: Op, env: EmitEnv): Record<string, unknown> {
+  return { ...fcView(op, env), input: env.ptr(op.inputs[0], 'const int16_t'), output: env.ptr(op.outputs[0], 'int16_t') };
+}
+
 function zeroPointFcView(op: Op, env: EmitEnv): Record<string, unknown> {
   return { ...fcView(op, env), filter_offset: env.constName(op.consts.filter_offset) };
 }
@@ -155,10 +184,15 @@ export const fullyConnected: OpDefinition = {
     fully_connected_wide: { sources: ['edgec_fully_connected_wide_s8.c'], template: 'fully_connected_wide', view: fcView },
     // Pruned weights stored bitmap-sparse (passes/sparse-weights.ts); same results as fully_connected.
     fully_connected_sparse: { sources: ['edgec_fully_connected_sparse_s8.c'], template: 'fully_connected_sparse', view: sparseFcView },
+    // int16 activations, int8 weights, int64 bias (ops/int16.ts)
+    fully_connected_s16: { sources: ['edgec_fully_connected_s16.c'], template: 'fully_connected_s16', view: fcS16View },
     // layers kept in float32 (ops/float-layer.ts)
     fully_connected_f32: { sources: ['edgec_fully_connected_f32.c'], template: 'fully_connected_f32', view: floatFcView },
   },
-  libraryMissing: { fully_connected_wide: WIDE_REASON, fully_connected_wzp: ZERO_POINT_REASON, fully_connected_sparse: SPARSE_REASON, fully_connected_f32: FLOAT_LAYER_REASON },
+  libraryMissing: {
+    fully_connected_wide: WIDE_REASON, fully_connected_wzp: ZERO_POINT_REASON, fully_connected_sparse: SPARSE_REASON, fully_connected_f32: FLOAT_LAYER_REASON,
+    fully_connected_s16: INT16_REASON,
+  },
   cmsisNn: { fully_connected: cmsisFullyConnected },
   espNn: { fully_connected: espFullyConnected },
 };

@@ -4,6 +4,7 @@
  * Reshape / Flatten / Squeeze / Unsqueeze / Identity become aliases of their
  * input. The physical `transpose` kernel is what those copies use.
  */
+import { typeBytes } from '../ir/program.js';
 import type { Node } from '../ir/graph.js';
 import { identityPerm, permAfterTranspose, rowMajorStrides, type Perm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
@@ -117,10 +118,10 @@ export const layoutOps: OpDefinition = {
     transpose: {
       sources: ['edgec_transpose_s8.c'], template: 'transpose',
       view: (op, env) => {
-        const elem = env.program.values.get(op.inputs[0])?.type === 'float32' ? 4 : 1;
+        const elem = typeBytes(env.program.values.get(op.inputs[0])?.type ?? 'int8');
         const dims = (op.params.in_dims as number[]).slice();
         const perm = (op.params.perm as number[]).slice();
-        if (elem === 4) { dims.push(4); perm.push(perm.length); } // move 4-byte elements as byte quadruples
+        if (elem > 1) { dims.push(elem); perm.push(perm.length); } // move 2- and 4-byte elements as groups of bytes
         return { rank: dims.length, dims: dims.join(', '), perm: perm.join(', '), input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t') };
       },
     },

@@ -9,9 +9,11 @@ import type { Op } from '../ir/program.js';
 import { channelsLastPerm } from '../ir/layout.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt, attrInts, windowPads } from './attrs.js';
-import { meanMultiplier } from './reduce.js';
+import { lowerGlobalAvgPoolS16, meanMultiplier } from './reduce.js';
 import { outputWithQuant } from './quantize.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { INT16_RANGE, INT8_RANGE } from '../ir/quant.js';
+import { int16Quant, INT16_REASON, isInt16 } from './int16.js';
 import { cmsisPool } from '../backends/cmsis-nn.js';
 import { espGlobalAvgPool, espPool } from '../backends/esp-nn.js';
 
@@ -35,17 +37,25 @@ function lowerPool(node: Node, ctx: LoweringContext, kind: 'max_pool' | 'avg_poo
   const p2 = two(pads, { padBegin: 0, padEnd: 0 });
   const inHW = two(x.shape.slice(2), 1);
   const outHW = two(y.shape.slice(2), 1);
-  const inQ = ctx.quant(node, xName);
+  // 16x8 (ops/int16.ts): int16 data, TFLite semantics; input and output must share the quantization (no int16 requantize)
+  const int16 = isInt16(ctx, xName);
+  const inQ = int16 ? int16Quant(ctx, node, xName) : ctx.quant(node, xName);
+  if (int16) {
+    const outQ = int16Quant(ctx, node, node.outputs[0]);
+    if (outQ.scale !== inQ.scale) throw ctx.fail(node, `int16 ${node.opType} with output scale ${outQ.scale} different from the input's ${inQ.scale} is not supported`);
+    if (kind === 'avg_pool' && attrInt(node, 'count_include_pad', 0) !== 0) throw ctx.fail(node, 'int16 AveragePool with count_include_pad=1 is not supported');
+  }
+  const [typeMin, typeMax] = int16 ? INT16_RANGE : INT8_RANGE;
   const perm = channelsLastPerm(rank);
   const input = ctx.read(node, xName, perm);
   const out = outputWithQuant(ctx, node, perm, inQ);
   ctx.addOp({
-    kind, name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [out.write],
+    kind: int16 ? (kind === 'max_pool' ? 'max_pool_s16' : 'avg_pool_s16') : kind, name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [out.write],
     params: {
       batches: x.shape[0], in_h: inHW[0], in_w: inHW[1], channels: x.shape[1], out_h: outHW[0], out_w: outHW[1],
       k_h: k2[0], k_w: k2[1], stride_h: s2[0], stride_w: s2[1],
       pad_top: p2[0].padBegin, pad_left: p2[1].padBegin, pad_bottom: p2[0].padEnd, pad_right: p2[1].padEnd,
-      count_include_pad: kind === 'avg_pool' ? attrInt(node, 'count_include_pad', 0) : 0, act_min: -128, act_max: 127, pad_value: inQ.zeroPoint,
+      count_include_pad: kind === 'avg_pool' ? attrInt(node, 'count_include_pad', 0) : 0, act_min: typeMin, act_max: typeMax, pad_value: inQ.zeroPoint,
     },
     consts: {},
     macs: kind === 'avg_pool' ? y.shape.reduce((a, b) => a * b, 1) * k2[0] * k2[1] : 0,
@@ -55,6 +65,7 @@ function lowerPool(node: Node, ctx: LoweringContext, kind: 'max_pool' | 'avg_poo
 
 function lowerGlobalAvgPool(node: Node, ctx: LoweringContext): void {
   const xName = node.inputs[0];
+  if (isInt16(ctx, xName)) return lowerGlobalAvgPoolS16(node, ctx);
   const x = ctx.tensor(xName);
   const rank = x.shape.length;
   if (rank < 3) throw ctx.fail(node, `${node.opType} needs a rank >= 3 input`);
@@ -79,6 +90,10 @@ function poolView(op: Op, env: EmitEnv): Record<string, unknown> {
   return { params: POOL_FIELDS.map((f) => op.params[f]).join(', '), input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t') };
 }
 
+function poolS16View(op: Op, env: EmitEnv): Record<string, unknown> {
+  return { ...poolView(op, env), input: env.ptr(op.inputs[0], 'const int16_t'), output: env.ptr(op.outputs[0], 'int16_t') };
+}
+
 export const pool: OpDefinition = {
   lowerings: [
     { onnxOps: ['MaxPool'], lower: (n, c) => lowerPool(n, c, 'max_pool') },
@@ -88,6 +103,8 @@ export const pool: OpDefinition = {
   portable: {
     max_pool: { sources: ['edgec_max_pool_s8.c'], template: 'max_pool', view: poolView },
     avg_pool: { sources: ['edgec_avg_pool_s8.c'], template: 'avg_pool', view: poolView },
+    max_pool_s16: { sources: ['edgec_max_pool_s16.c'], template: 'max_pool_s16', view: poolS16View },
+    avg_pool_s16: { sources: ['edgec_avg_pool_s16.c'], template: 'avg_pool_s16', view: poolS16View },
     global_avg_pool: {
       sources: ['edgec_global_avg_pool_s8.c'], template: 'global_avg_pool',
       view: (op, env) => ({
@@ -96,6 +113,7 @@ export const pool: OpDefinition = {
       }),
     },
   },
+  libraryMissing: { max_pool_s16: INT16_REASON, avg_pool_s16: INT16_REASON },
   cmsisNn: { max_pool: cmsisPool, avg_pool: cmsisPool },
   espNn: { max_pool: espPool, avg_pool: espPool, global_avg_pool: espGlobalAvgPool },
 };

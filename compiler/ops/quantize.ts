@@ -5,11 +5,11 @@
  */
 import type { Node, Tensor } from '../ir/graph.js';
 import { AFFINE_STEPS, type AffineStep } from '../passes/fold-input-affine.js';
-import type { Op, Value } from '../ir/program.js';
+import type { Op, ParamValue, Value, ValueType } from '../ir/program.js';
 import { identityPerm, physicalShape } from '../ir/layout.js';
 import { quantizeMultiplier } from '../ir/quant.js';
 import type { LoweringContext, Quant } from '../passes/lower-context.js';
-import { fusedActivationRange } from '../passes/fuse-activations.js';
+import { fusedActivationRange, fusedClamp } from '../passes/fuse-activations.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 
 export function sameQuant(a: Quant, b: Quant): boolean {
@@ -50,8 +50,32 @@ export function outputWithQuant(ctx: LoweringContext, node: Node, perm: number[]
   };
 }
 
+/**
+ * Requantization with an int16 side (TFLM's QUANTIZE int16 -> int16 / int8,
+ * int8 -> int16): the int8 rule, clamped to the output type.
+ */
+export function requantizeS16Op(name: string, input: string, inType: ValueType, from: Quant, output: string, outType: ValueType, to: Quant): Op {
+  const m = quantizeMultiplier(from.scale / to.scale);
+  return {
+    kind: 'requantize_s16', name, onnxOp: 'Requantize', inputs: [input], outputs: [output],
+    params: { in_type: inType, out_type: outType, input_offset: -from.zeroPoint, output_offset: to.zeroPoint, mult: m.mult, shift: m.shift },
+    consts: {}, macs: 0, inPlace: inType === outType,
+  };
+}
+
 function lowerRequantize(node: Node, ctx: LoweringContext): void {
   const src = ctx.readAny(node, node.inputs[0]);
+  const inType = ctx.value(src.value).type;
+  const outType = ctx.tensor(node.outputs[0]).dtype;
+  if (inType === 'int16' || outType === 'int16') {
+    const clamp = fusedClamp(node);
+    if (node.attrs['edgec.factor'] !== undefined || Number.isFinite(clamp.min) || Number.isFinite(clamp.max)) throw ctx.fail(node, 'a requantization of int16 data with a folded scale or clamp is not supported');
+    if (inType !== 'int16' && inType !== 'int8') throw ctx.fail(node, `requantizing ${inType} to int16 is not supported`);
+    if (outType !== 'int16' && outType !== 'int8') throw ctx.fail(node, `requantizing int16 to ${outType} is not supported`);
+    const out = ctx.define(node.outputs[0], src.perm);
+    ctx.addOp(requantizeS16Op(node.name, src.value, inType, ctx.quant(node, node.inputs[0]), out, outType, ctx.quant(node, node.outputs[0])));
+    return;
+  }
   // edgec.factor (passes/fold-constant-scale.ts): the real value is also multiplied by a constant on the way
   const factor = node.attrs['edgec.factor'];
   const given = ctx.quant(node, node.inputs[0]);
@@ -65,7 +89,8 @@ function lowerRequantize(node: Node, ctx: LoweringContext): void {
 function lowerQuantizeEdge(node: Node, ctx: LoweringContext): void {
   const t = ctx.tensor(node.outputs[0]);
   if (!t.quant || t.quant.axis !== -1) throw ctx.fail(node, 'only per-tensor QuantizeLinear is supported on activations');
-  if (t.dtype !== 'int8' && t.dtype !== 'uint8') throw ctx.fail(node, `QuantizeLinear to ${t.dtype} is not supported (int8/uint8 only)`);
+  if (t.dtype === 'int16') return lowerQuantizeEdgeS16(node, ctx);
+  if (t.dtype !== 'int8' && t.dtype !== 'uint8') throw ctx.fail(node, `QuantizeLinear to ${t.dtype} is not supported (int8/uint8/int16 only)`);
   // elementwise: quantize in whatever layout the float input is in (a Transpose before Q, as onnxruntime's
   // pre-processing leaves Keras Conv1D inputs, then costs no copy)
   const src = ctx.readAny(node, node.inputs[0]);
@@ -77,6 +102,15 @@ function lowerQuantizeEdge(node: Node, ctx: LoweringContext): void {
   ctx.addOp({ kind: 'quantize', name: node.name, onnxOp: 'QuantizeLinear', inputs: [src.value], outputs: [out], params: { scale: asInt8.scale, zero_point: asInt8.zeroPoint }, consts: {}, macs: 0 });
 }
 
+/** float -> int16 at a 16x8 model's edge (TFLM's AffineQuantize: round half away from zero). */
+function lowerQuantizeEdgeS16(node: Node, ctx: LoweringContext): void {
+  const src = ctx.readAny(node, node.inputs[0]);
+  if (ctx.value(src.value).type !== 'float32') throw ctx.fail(node, 'QuantizeLinear input must be float32');
+  const q = ctx.quant(node, node.outputs[0]);
+  const out = ctx.define(node.outputs[0], src.perm);
+  ctx.addOp({ kind: 'quantize_s16', name: node.name, onnxOp: 'QuantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
+}
+
 /**
  * edgec.QuantizeAffine (passes/fold-input-affine.ts): a float input's
  * normalisation steps, then QuantizeLinear, in one pass over the input. The
@@ -86,6 +120,7 @@ function lowerQuantizeEdge(node: Node, ctx: LoweringContext): void {
 function lowerQuantizeAffine(node: Node, ctx: LoweringContext): void {
   const t = ctx.tensor(node.outputs[0]);
   if (!t.quant || t.quant.axis !== -1) throw ctx.fail(node, 'only per-tensor QuantizeLinear is supported on activations');
+  if (t.dtype === 'int16') throw ctx.fail(node, 'a normalised float input quantized to int16 is not supported (the folded normalisation kernel writes int8)');
   const src = ctx.readAny(node, node.inputs[0]);
   const x = ctx.value(src.value);
   if (x.type !== 'float32') throw ctx.fail(node, 'the normalised input must be float32');
@@ -116,7 +151,8 @@ function lowerDequantizeEdge(node: Node, ctx: LoweringContext): void {
   const shape = ctx.tensor(inName).shape;
   const src = ctx.read(node, inName, identityPerm(shape.length));
   const out = ctx.define(node.outputs[0], src.perm, { type: 'float32', quant: { scale: 0, zeroPoint: 0 } });
-  ctx.addOp({ kind: 'dequantize', name: node.name, onnxOp: 'DequantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
+  const int16 = ctx.value(src.value).type === 'int16';
+  ctx.addOp({ kind: int16 ? 'dequantize_s16' : 'dequantize', name: node.name, onnxOp: 'DequantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
 }
 
 function lowerSignFlip(node: Node, ctx: LoweringContext, kind: 'u8_to_s8' | 's8_to_u8'): void {
@@ -173,6 +209,26 @@ export const quantize: OpDefinition = {
     dequantize: {
       sources: ['edgec_quantize_s8.c'], template: 'dequantize',
       view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'float'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
+    },
+    requantize_s16: {
+      sources: ['edgec_requantize_s16.c'], template: 'requantize_s16',
+      view: (op, env) => {
+        const ctype = (t: ParamValue): string => (t === 'int16' ? 'int16_t' : 'int8_t');
+        const suffix = (t: ParamValue): string => (t === 'int16' ? 's16' : 's8');
+        return {
+          fn: `edgec_requantize_${suffix(op.params.in_type)}_${suffix(op.params.out_type)}`,
+          input: env.ptr(op.inputs[0], `const ${ctype(op.params.in_type)}`), output: env.ptr(op.outputs[0], ctype(op.params.out_type)), size: elementCount(env, op.outputs[0]),
+          args: ['input_offset', 'output_offset', 'mult', 'shift'].map((f) => op.params[f]).join(', '),
+        };
+      },
+    },
+    quantize_s16: {
+      sources: ['edgec_quantize_s16.c'], template: 'quantize_s16',
+      view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const float'), output: env.ptr(op.outputs[0], 'int16_t'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
+    },
+    dequantize_s16: {
+      sources: ['edgec_quantize_s16.c'], template: 'dequantize_s16',
+      view: (op, env) => ({ input: env.ptr(op.inputs[0], 'const int16_t'), output: env.ptr(op.outputs[0], 'float'), size: elementCount(env, op.outputs[0]), scale: cFloat(Number(op.params.scale)), zero_point: op.params.zero_point }),
     },
     u8_to_s8: {
       sources: ['edgec_quantize_s8.c'], template: 'u8_to_s8',

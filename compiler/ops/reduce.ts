@@ -19,10 +19,16 @@ import { attrInt, attrInts, constInts } from './attrs.js';
 import { outputWithQuant } from './quantize.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { espReduceSum } from '../backends/esp-nn.js';
+import { int16Quant, INT16_REASON, isInt16 } from './int16.js';
 
 type ReduceMode = 'mean' | 'sum' | 'max' | 'min';
 
 /** Opset from which the axes are an input instead of an attribute. */
+/** GlobalAveragePool of int16 data (ops/pool.ts): TFLM's int16 MEAN over the spatial axes, keepdims. */
+export function lowerGlobalAvgPoolS16(node: Node, ctx: LoweringContext): void {
+  lowerReduce(node, ctx, 'mean');
+}
+
 const AXES_INPUT_SINCE: Record<ReduceMode, number> = { mean: 18, sum: 13, max: 18, min: 18 };
 
 /**
@@ -96,11 +102,15 @@ function lowerReduce(node: Node, ctx: LoweringContext, mode: ReduceMode): void {
   const shape = ctx.tensor(xName).shape;
   const rank = shape.length;
   const keepDims = attrInt(node, 'keepdims', 1) === 1;
-  const listed = node.opType === 'GlobalMaxPool' ? spatialAxes(node, ctx, rank) : reducedAxes(node, ctx, mode, rank);
+  const global = node.opType === 'GlobalMaxPool' || node.opType === 'GlobalAveragePool';
+  const listed = global ? spatialAxes(node, ctx, rank) : reducedAxes(node, ctx, mode, rank);
   const noop = listed === undefined && ctx.graph.opset >= AXES_INPUT_SINCE[mode] && attrInt(node, 'noop_with_empty_axes', 0) === 1;
   const axes = noop ? [] : listed ?? shape.map((_, i) => i);
   const src = ctx.readAny(node, xName);
-  const inQ = ctx.quant(node, xName);
+  // 16x8 (ops/int16.ts): TFLM's MEAN / SUM on int16, the int8 arithmetic clamped to int16
+  const int16 = isInt16(ctx, xName);
+  if (int16 && (mode === 'max' || mode === 'min')) throw ctx.fail(node, `${node.opType} on int16 activations is not supported (16x8: ReduceMean, ReduceSum, GlobalAveragePool)`);
+  const inQ = int16 ? int16Quant(ctx, node, xName) : ctx.quant(node, xName);
   const { kept, red } = reductionRuns(physicalShape(shape, src.perm), src.perm.map((a) => axes.includes(a)));
   const count = red.reduce((a, r) => a * r.size, 1);
   const perm = outputPerm(src.perm, axes, keepDims || noop);
@@ -118,11 +128,11 @@ function lowerReduce(node: Node, ctx: LoweringContext, mode: ReduceMode): void {
     out.finish();
     return;
   }
-  const outQ = ctx.quant(node, node.outputs[0]);
+  const outQ = int16 ? int16Quant(ctx, node, node.outputs[0]) : ctx.quant(node, node.outputs[0]);
   const m = mode === 'mean' ? meanMultiplier(inQ.scale, outQ.scale, count) : quantizeMultiplier(inQ.scale / outQ.scale);
   const output = ctx.define(node.outputs[0], perm);
   ctx.addOp({
-    ...base, kind: 'reduce_sum', outputs: [output],
+    ...base, kind: int16 ? 'reduce_sum_s16' : 'reduce_sum', outputs: [output],
     params: { ...runs, input_sum_offset: -inQ.zeroPoint * count, output_offset: outQ.zeroPoint, mult: m.mult, shift: m.shift },
   });
 }
@@ -154,10 +164,18 @@ export const reduce: OpDefinition = {
         args: ['input_sum_offset', 'output_offset', 'mult', 'shift'].map((f) => op.params[f]).join(', '),
       }),
     },
+    reduce_sum_s16: {
+      sources: ['edgec_reduce_sum_s16.c'], template: 'reduce_sum_s16',
+      view: (op, env) => ({
+        ...runsView(op), input: env.ptr(op.inputs[0] as string, 'const int16_t'), output: env.ptr(op.outputs[0] as string, 'int16_t'),
+        args: ['input_sum_offset', 'output_offset', 'mult', 'shift'].map((f) => op.params[f]).join(', '),
+      }),
+    },
     reduce_max: {
       sources: ['edgec_reduce_max_s8.c'], template: 'reduce_max',
       view: (op, env) => ({ ...runsView(op), ...io(op, env), is_min: op.params.is_min }),
     },
   },
+  libraryMissing: { reduce_sum_s16: INT16_REASON },
   espNn: { reduce_sum: espReduceSum },
 };

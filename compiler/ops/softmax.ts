@@ -4,7 +4,8 @@
  * another gets a requantize after.
  */
 import type { Node } from '../ir/graph.js';
-import { frexp, MultiplierRangeError, roundHalfAway } from '../ir/quant.js';
+import { frexp, MultiplierRangeError, quantizeMultiplier, roundHalfAway } from '../ir/quant.js';
+import { int16Quant, INT16_REASON, isInt16 } from './int16.js';
 import type { LoweringContext } from '../passes/lower-context.js';
 import { attrInt } from './attrs.js';
 import { outputWithQuant } from './quantize.js';
@@ -45,8 +46,75 @@ export function softmaxRows(node: Node, ctx: LoweringContext): { perm: number[];
   return { perm: [...Array.from({ length: rank }, (_, i) => i).filter((a) => a !== axis), axis], rowSize: shape[axis] };
 }
 
+/**
+ * TFLM's LUTPopulate<int16_t> in float32 (every operation rounded to float,
+ * as the C++ computes it): 512 segments over the int16 input range, each
+ * entry biased by half the interpolation error at its midpoint, plus the end
+ * point. Output zero point 0.
+ */
+export function int16Lut(inputScale: number, inputZeroPoint: number, outputScale: number, fn: (x: number) => number): Int16Array {
+  const f = Math.fround;
+  const inMin = f(f(inputScale) * (-32768 - inputZeroPoint));
+  const inMax = f(f(inputScale) * (32767 - inputZeroPoint));
+  const outMin = f(f(outputScale) * -32768);
+  const outMax = f(f(outputScale) * 32767);
+  const steps = 512;
+  const step = f(f(inMax - inMin) / steps);
+  const halfStep = f(step / 2);
+  const scalingInv = f(65536 / f(outMax - outMin));
+  const at = (x: number): number => f(fn(f(x)));
+  const clamp = (v: number): number => Math.min(Math.max(v, -32768), 32767);
+  const lut = new Int16Array(steps + 1);
+  for (let i = 0; i < steps; i++) {
+    const x = f(inMin + f(i * step));
+    const val = at(x);
+    const mid = at(f(x + halfStep));
+    const next = at(f(inMin + f((i + 1) * step)));
+    const sample = roundHalfAway(f(val * scalingInv));
+    const midInterp = roundHalfAway(f(f(f(next * scalingInv) + sample) / 2));
+    const midVal = roundHalfAway(f(mid * scalingInv));
+    const bias = roundHalfAway(f(f(midInterp - midVal) / 2));
+    lut[i] = clamp(f(sample - bias));
+  }
+  lut[steps] = clamp(roundHalfAway(f(at(inMax) * scalingInv)));
+  return lut;
+}
+
+/** The exp and 1 / (1 + x) tables of TFLM's int16 softmax (its InitializeLutForInt16). */
+export function int16SoftmaxTables(): { exp: Int16Array; reciprocal: Int16Array } {
+  const range = 65535;
+  const f = Math.fround;
+  return {
+    exp: int16Lut(f(10 / range), 32767, f(2 / range), (x) => Math.exp(x)),
+    reciprocal: int16Lut(f(1 / range), -32768, f(2 / range), (x) => f(1 / f(1 + x))),
+  };
+}
+
+/** Softmax on int16 (16x8): TFLM's SoftmaxInt16 with its two tables; output scale 2^-15, zero point 0. */
+function lowerSoftmaxS16(node: Node, ctx: LoweringContext): void {
+  const xName = node.inputs[0];
+  const shape = ctx.tensor(xName).shape;
+  const { perm, rowSize } = softmaxRows(node, ctx);
+  const inQ = int16Quant(ctx, node, xName);
+  const outQ = int16Quant(ctx, node, node.outputs[0]);
+  if (Math.abs(outQ.scale - 1 / 32768) > 0.001 / 32768) throw ctx.fail(node, `int16 Softmax needs output scale 1/32768 (TFLM's), not ${outQ.scale}`);
+  // [-65535, 0] of the scaled input difference stands for [-10, 0]
+  const m = quantizeMultiplier((Math.fround(inQ.scale) * 1) / (10 / 65535));
+  const input = ctx.read(node, xName, perm);
+  const output = ctx.define(node.outputs[0], perm);
+  const tables = int16SoftmaxTables();
+  const size = shape.reduce((a, b) => a * b, 1);
+  ctx.addOp({
+    kind: 'softmax_s16', name: node.name, onnxOp: 'Softmax', inputs: [input.value], outputs: [output],
+    params: { rows: size / rowSize, row_size: rowSize, mult: m.mult, shift: m.shift },
+    consts: { exp_lut: ctx.addConst(`${node.name}_exp_lut`, 'int16', tables.exp), recip_lut: ctx.addConst(`${node.name}_recip_lut`, 'int16', tables.reciprocal) },
+    macs: size,
+  });
+}
+
 function lowerSoftmax(node: Node, ctx: LoweringContext): void {
   const xName = node.inputs[0];
+  if (isInt16(ctx, xName)) return lowerSoftmaxS16(node, ctx);
   const shape = ctx.tensor(xName).shape;
   const { perm, rowSize } = softmaxRows(node, ctx);
   const input = ctx.read(node, xName, perm);
@@ -72,7 +140,16 @@ export const softmax: OpDefinition = {
         args: ['rows', 'row_size', 'mult', 'shift', 'diff_min'].map((f) => op.params[f]).join(', '),
       }),
     },
+    softmax_s16: {
+      sources: ['edgec_softmax_s16.c'], template: 'softmax_s16',
+      view: (op, env) => ({
+        input: env.ptr(op.inputs[0], 'const int16_t'), output: env.ptr(op.outputs[0], 'int16_t'),
+        args: ['rows', 'row_size', 'mult', 'shift'].map((f) => op.params[f]).join(', '),
+        exp_lut: env.constName(op.consts.exp_lut), recip_lut: env.constName(op.consts.recip_lut),
+      }),
+    },
   },
+  libraryMissing: { softmax_s16: INT16_REASON },
   cmsisNn: { softmax: cmsisSoftmax },
   espNn: { softmax: espSoftmax },
 };

@@ -7,7 +7,7 @@
  * as the activation's output (Q/DQ on both sides).
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
-import { activationRange } from '../ir/quant.js';
+import { activationRange, INT8_RANGE } from '../ir/quant.js';
 import { GraphIndex, pruneTensors, removeNodes } from './graph-edit.js';
 
 /** Ops whose kernels end with requantize + clamp. */
@@ -95,7 +95,7 @@ export function fusedClamp(node: Node): ClipBounds {
 }
 
 /** act_min / act_max of a node's output clamp: its fused activation in the output's quantized domain (full int8 range without one). */
-export function fusedActivationRange(node: Node, output: { scale: number; zeroPoint: number }): { min: number; max: number } {
+export function fusedActivationRange(node: Node, output: { scale: number; zeroPoint: number }, range: readonly [number, number] = INT8_RANGE): { min: number; max: number } {
   const clamp = fusedClamp(node);
-  return activationRange('clip', output.scale, output.zeroPoint, clamp.min, clamp.max);
+  return activationRange('clip', output.scale, output.zeroPoint, clamp.min, clamp.max, range);
 }

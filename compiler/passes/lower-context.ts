@@ -5,7 +5,7 @@
  * collects constants and ops.
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
-import type { ConstArray, Op, Program, Value, ValueType } from '../ir/program.js';
+import { typeBytes, type ConstArray, type Op, type Program, type Value, type ValueType } from '../ir/program.js';
 import { channelsLastPerm, copyPerm, identityPerm, physicalShape, sameMemoryOrder, type Perm } from '../ir/layout.js';
 import { displayName, modelError, type EdgecError } from '../errors.js';
 import { isGeneratedSymbolSuffix, UniqueCNames } from '../emit/c-names.js';
@@ -200,6 +200,7 @@ export function valueTypeOf(t: Tensor): ValueType {
   switch (t.dtype) {
     case 'int8': return 'int8';
     case 'uint8': return 'uint8';
+    case 'int16': return 'int16';
     case 'int32': return 'int32';
     case 'float32': return 'float32';
     default: throw new ValueTypeError(t);
@@ -209,12 +210,12 @@ export function valueTypeOf(t: Tensor): ValueType {
 /** A tensor of a type the generated code has no buffers for (float64, int64, bool...); lowering names the node. */
 export class ValueTypeError extends Error {
   constructor(readonly tensor: Tensor) {
-    super(`tensor '${displayName(tensor.name)}' has type ${tensor.dtype}; edgec's generated code holds int8, uint8, int32 and float32 tensors`);
+    super(`tensor '${displayName(tensor.name)}' has type ${tensor.dtype}; edgec's generated code holds int8, uint8, int16, int32 and float32 tensors`);
     this.name = 'ValueTypeError';
   }
 }
 
 /** Bytes per element of a value type (a transpose's `elem_bytes`: the libraries move int8 / uint8 only). */
 export function elementBytes(type: ValueType): number {
-  return type === 'int8' || type === 'uint8' ? 1 : 4;
+  return typeBytes(type);
 }

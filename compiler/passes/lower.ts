@@ -9,6 +9,7 @@ import { displayName, modelError } from '../errors.js';
 import { loweringFor } from '../ops/index.js';
 import { MultiplierRangeError } from '../ir/quant.js';
 import { LoweringContext, ValueTypeError } from './lower-context.js';
+import { unsupportedInt16Op } from '../ops/int16.js';
 
 export interface LowerOptions {
   /** 'nhwc': channels-first model inputs are exposed channels-last (no layout copy before the first conv). */
@@ -19,8 +20,8 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
   const ctx = new LoweringContext(graph, name);
   for (const input of graph.inputs) {
     const t = graph.tensors.get(input);
-    if (t && !t.data && !['float32', 'int8', 'uint8', 'int32'].includes(t.dtype)) {
-      throw modelError(graph.fileName, undefined, `graph input '${displayName(input)}' has type ${t.dtype}; edgec takes float32, int8, uint8 or int32 inputs`);
+    if (t && !t.data && !['float32', 'int8', 'uint8', 'int16', 'int32'].includes(t.dtype)) {
+      throw modelError(graph.fileName, undefined, `graph input '${displayName(input)}' has type ${t.dtype}; edgec takes float32, int8, uint8, int16 or int32 inputs`);
     }
     if (t && !t.data) ctx.defineInput(input, options.inputLayout === 'nhwc');
   }
@@ -37,8 +38,15 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
       const why = t && !t.quant && t.dtype === 'float32' ? ' on float data (edgec compiles int8 models: pass --calibration <samples.npy> to quantize it)' : '';
       throw modelError(graph.fileName, node, `unsupported op ${node.opType} (opset ${graph.opset})${why}`);
     }
+    const opsBefore = ctx.program.ops.length;
     try {
       lowering.lower(node, ctx);
+      // a kernel handed data of another type computes garbage: int16 values only meet 16x8 kernels, and those only int16
+      const mismatched = unsupportedInt16Op(ctx.program, ctx.program.ops.slice(opsBefore));
+      if (mismatched) {
+        const types = [...new Set([...mismatched.inputs, ...mismatched.outputs].map((id) => ctx.value(id).type))].join(' and ');
+        throw modelError(graph.fileName, node, `${node.opType} on ${types} data is not supported (16x8 kernels: Conv, depthwise Conv, fully connected, Add, Mul, pools, ReduceMean/Sum, Softmax, Sigmoid, Tanh, Concat, Quantize / Dequantize, layout ops; int16 throughout)`);
+      }
     } catch (e) {
       // Scales whose ratio the kernels cannot represent: one line naming the node, its output and the value.
       if (e instanceof ValueTypeError) throw modelError(graph.fileName, node, e.message);

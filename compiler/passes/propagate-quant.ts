@@ -263,7 +263,7 @@ export function propagateQuant(graph: Graph): Graph {
     if (!nearValuePreserving.has(name)) continue;
     const t = graph.tensors.get(name);
     if (!t || t.data || inputs.has(name) || !touchesValuePreserving(graph, name)) continue;
-    if (t.dtype === 'int8' || t.dtype === 'uint8') {
+    if (t.dtype === 'int8' || t.dtype === 'uint8' || t.dtype === 'int16') {
       // int8 between value-preserving ops (`Q -> Reshape -> DQ`): label it (uint8 keeps its own zero point)
       if (!t.quant) t.quant = perTensor({ scale: q.scale, zeroPoint: q.zeroPoint + (t.dtype === 'uint8' ? 128 : 0) });
       continue;

@@ -11,10 +11,11 @@ import { readQuantParams } from './fold-qdq.js';
 import { uniqueTensorName } from './graph-edit.js';
 
 /** Per-tensor int8 parameters of an activation. */
-export interface ActQuant { scale: number; zeroPoint: number }
+/** Per-tensor activation quantization; `int16`: a 16x8 model's int16 tensor (int8 otherwise). */
+export interface ActQuant { scale: number; zeroPoint: number; int16?: boolean }
 
 export function sameActQuant(a: ActQuant, b: ActQuant): boolean {
-  return Math.fround(a.scale) === Math.fround(b.scale) && a.zeroPoint === b.zeroPoint;
+  return Math.fround(a.scale) === Math.fround(b.scale) && a.zeroPoint === b.zeroPoint && !!a.int16 === !!b.int16;
 }
 
 /**
@@ -25,7 +26,8 @@ export function nodeActQuant(graph: Graph, node: Node): ActQuant | undefined {
   const q: QuantInfo = readQuantParams(graph, node);
   if (q.axis !== -1) return undefined;
   const intTensor = graph.tensors.get(node.opType === 'QuantizeLinear' ? node.outputs[0] : node.inputs[0]);
-  return { scale: q.scale[0], zeroPoint: q.zeroPoint[0] - (intTensor?.dtype === 'uint8' ? 128 : 0) };
+  const q8 = { scale: q.scale[0], zeroPoint: q.zeroPoint[0] - (intTensor?.dtype === 'uint8' ? 128 : 0) };
+  return intTensor?.dtype === 'int16' ? { ...q8, int16: true } : q8;
 }
 
 export function readersOf(graph: Graph, name: string): Node[] {
@@ -46,14 +48,14 @@ export function dequantizedConstant(graph: Graph, name: string): { node: Node; d
   return { node: dq, data: src, quant: readQuantParams(graph, dq) };
 }
 
-/** Scale and zero-point initializers for `base` (int8 zero points; int32 for biases). */
-export function addQuantInitializers(graph: Graph, base: string, quant: { scale: number[]; zeroPoint: number[] }, zpType: 'int8' | 'int32' = 'int8'): [string, string] {
+/** Scale and zero-point initializers for `base` (int8 zero points; int16 for 16x8 activations; int32 for biases). */
+export function addQuantInitializers(graph: Graph, base: string, quant: { scale: number[]; zeroPoint: number[] }, zpType: 'int8' | 'int16' | 'int32' = 'int8'): [string, string] {
   const perChannel = quant.scale.length > 1;
   const shape = perChannel ? [quant.scale.length] : [];
   const s = uniqueTensorName(graph, `${base}_scale`);
   graph.tensors.set(s, { name: s, dtype: 'float32', shape, data: Float32Array.from(quant.scale) });
   const z = uniqueTensorName(graph, `${base}_zero_point`);
-  const zData = zpType === 'int8' ? Int8Array.from(quant.zeroPoint) : Int32Array.from(quant.zeroPoint);
+  const zData = zpType === 'int8' ? Int8Array.from(quant.zeroPoint) : zpType === 'int16' ? Int16Array.from(quant.zeroPoint) : Int32Array.from(quant.zeroPoint);
   graph.tensors.set(z, { name: z, dtype: zpType, shape, data: zData });
   return [s, z];
 }
@@ -66,7 +68,7 @@ function insertAfterProducer(graph: Graph, node: Node, after: Node | undefined):
 
 /**
  * Quantize float tensor `name` in place with `q`: its producer now writes
- * `<name>_float`, QuantizeLinear makes `<name>_q` (int8) and a
+ * `<name>_float`, QuantizeLinear makes `<name>_q` (int8, or int16 for q.int16) and a
  * DequantizeLinear writes `name` again, so readers and graph outputs keep
  * their names. fold-qdq then makes the producer write int8 directly.
  */
@@ -78,8 +80,10 @@ export function insertQdq(graph: Graph, name: string, q: ActQuant): void {
   const floatName = uniqueTensorName(graph, `${name}_float`);
   graph.tensors.set(floatName, { name: floatName, dtype: t.dtype, shape: t.shape.slice() });
   const qName = uniqueTensorName(graph, `${name}_q`);
-  graph.tensors.set(qName, { name: qName, dtype: 'int8', shape: t.shape.slice() });
-  const [s, z] = addQuantInitializers(graph, qName, { scale: [q.scale], zeroPoint: [q.zeroPoint] });
+  // int16 where the quantization came from a 16x8 model's int16 Q/DQ
+  const type = q.int16 ? 'int16' : 'int8';
+  graph.tensors.set(qName, { name: qName, dtype: type, shape: t.shape.slice() });
+  const [s, z] = addQuantInitializers(graph, qName, { scale: [q.scale], zeroPoint: [q.zeroPoint] }, type);
   if (producer) producer.outputs = producer.outputs.map((o) => (o === name ? floatName : o));
   const quantize: Node = { name: uniqueNodeName(graph, `${name}_QuantizeLinear`), opType: 'QuantizeLinear', domain: '', inputs: [floatName, s, z], outputs: [qName], attrs: {} };
   const dequantize: Node = { name: uniqueNodeName(graph, `${name}_DequantizeLinear`), opType: 'DequantizeLinear', domain: '', inputs: [qName, s, z], outputs: [name], attrs: {} };

@@ -206,9 +206,12 @@ class TfliteImporter {
     if (zeroPoint.length !== q.scale.length) throw where(`tensor '${name}' has ${q.scale.length} scales but ${zeroPoint.length} zero points`);
     const bad = q.scale.find((s) => !(s > 0) || !Number.isFinite(s));
     if (bad !== undefined) throw where(`tensor '${name}' has scale ${bad}; scales must be positive and finite`);
-    const range = t.type === TensorType.UINT8 ? [0, 255] : t.type === TensorType.INT8 ? [-128, 127] : [-(2 ** 31), 2 ** 31 - 1];
+    const range = t.type === TensorType.UINT8 ? [0, 255] : t.type === TensorType.INT8 ? [-128, 127] : t.type === TensorType.INT16 ? [-32768, 32767] : [-(2 ** 31), 2 ** 31 - 1];
     const badZp = zeroPoint.find((z) => z < range[0] || z > range[1]);
     if (badZp !== undefined) throw where(`tensor '${name}' has zero point ${badZp}, outside its type's range`);
+    // the 16x8 scheme (TFLM, CMSIS-NN) is symmetric: its kernels assume int16 activations with zero point 0
+    const int16Zp = t.type === TensorType.INT16 ? zeroPoint.find((z) => z !== 0) : undefined;
+    if (int16Zp !== undefined) throw where(`int16 tensor '${name}' has zero point ${int16Zp}; 16x8 activations must be symmetric (zero point 0)`);
     if (q.scale.length === 1) return { scale: [...q.scale], zeroPoint: [...zeroPoint], axis: -1 };
     const axis = q.quantizedDimension;
     if (axis < 0 || axis >= t.shape.length || t.shape[axis] !== q.scale.length) {
@@ -377,20 +380,24 @@ class TfliteImporter {
   }
 
   /**
-   * Bias input: int32 values used bit for bit, as TFLite Micro does. Its
-   * quantization is set to the accumulator scale the lowering derives
-   * (input scale × weight scale), so the lowering keeps the raw values.
+   * Bias input: int32 values (int64 for the 16x8 scheme's int16 input) used
+   * bit for bit, as TFLite Micro does. Its quantization is set to the
+   * accumulator scale the lowering derives (input scale × weight scale), so
+   * the lowering keeps the raw values.
    */
   private bias(x: string, w: Tensor, channels: number, slot: number): string {
     const name = this.optionalInput(slot);
     if (name === undefined) return '';
     const b = this.constant(name, 'bias');
-    if (b.dtype !== 'int32') throw this.fail(`bias '${name}' has type ${b.dtype}; int32 is required`);
+    const int16 = this.tensor(x).dtype === 'int16';
+    // TFLM runs a 16x8 layer with an int32 bias through a 32-bit accumulator and another requantization
+    if (int16 && b.dtype !== 'int64') throw this.fail(`bias '${name}' of an int16 layer has type ${b.dtype}; edgec's 16x8 kernels take the converter's int64 bias`);
+    if (!int16 && b.dtype !== 'int32') throw this.fail(`bias '${name}' has type ${b.dtype}; int32 is required`);
     if (elementCount(b.shape) !== channels) throw this.fail(`bias '${name}' has ${elementCount(b.shape)} values for ${channels} output channels`);
     const xq = this.tensor(x).quant;
     if (!xq || !w.quant) return name; // the lowering reports the float tensor
     const scales = Array.from({ length: channels }, (_, c) => xq.scale[0] * w.quant!.scale[w.quant!.axis === -1 ? 0 : c]);
-    return this.newTensor(`${name}_acc`, { dtype: 'int32', shape: [channels], data: b.data, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: channels > 1 ? 0 : -1 } });
+    return this.newTensor(`${name}_acc`, { dtype: b.dtype, shape: [channels], data: b.data, quant: { scale: scales, zeroPoint: scales.map(() => 0), axis: channels > 1 ? 0 : -1 } });
   }
 
   fullyConnected(): void {
@@ -552,7 +559,7 @@ class TfliteImporter {
     if (!yt.quant || yt.quant.axis !== -1) throw this.fail(`output '${y}' needs one per-tensor scale`);
     if (this.tensor(x).dtype === 'float32') {
       const scale = this.newTensor(`${y}_scale`, { dtype: 'float32', shape: [], data: Float32Array.of(yt.quant.scale[0]) });
-      const zpData = yt.dtype === 'uint8' ? Uint8Array.of(yt.quant.zeroPoint[0]) : Int8Array.of(yt.quant.zeroPoint[0]);
+      const zpData = zeroPointData(yt.dtype, yt.quant.zeroPoint[0]);
       const zp = this.newTensor(`${y}_zero_point`, { dtype: yt.dtype, shape: [], data: zpData });
       this.addNode('QuantizeLinear', [x, scale, zp], [y]);
       return;
@@ -568,7 +575,7 @@ class TfliteImporter {
     if (!xt.quant || xt.quant.axis !== -1) throw this.fail(`input '${x}' needs one per-tensor scale`);
     if (xt.data) throw this.fail(`dequantizing the constant '${x}' at run time is not supported (float16 or hybrid models are not int8 models)`);
     const scale = this.newTensor(`${x}_scale`, { dtype: 'float32', shape: [], data: Float32Array.of(xt.quant.scale[0]) });
-    const zpData = xt.dtype === 'uint8' ? Uint8Array.of(xt.quant.zeroPoint[0]) : Int8Array.of(xt.quant.zeroPoint[0]);
+    const zpData = zeroPointData(xt.dtype, xt.quant.zeroPoint[0]);
     const zp = this.newTensor(`${x}_zero_point`, { dtype: xt.dtype, shape: [], data: zpData });
     this.addNode('DequantizeLinear', [x, scale, zp], [this.output(0)]);
   }
@@ -905,6 +912,11 @@ const OPERATORS: Record<string, Mapper> = {
   QUANTIZE() { this.quantize(); },
   DEQUANTIZE() { this.dequantize(); },
 };
+
+/** A QuantizeLinear / DequantizeLinear zero-point constant in the quantized tensor's own type. */
+function zeroPointData(dtype: DType, zeroPoint: number): ConstData {
+  return dtype === 'uint8' ? Uint8Array.of(zeroPoint) : dtype === 'int16' ? Int16Array.of(zeroPoint) : Int8Array.of(zeroPoint);
+}
 
 function autoPad(p: Padding): string {
   return p === 'SAME' ? 'SAME_UPPER' : 'VALID';

@@ -31,7 +31,7 @@ export function layoutConsts(program: Program, padding: ReadonlyMap<string, numb
 }
 
 function constCType(c: ConstArray): string {
-  return c.type === 'int8' ? 'int8_t' : c.type === 'int32' ? 'int32_t' : 'float';
+  return c.type === 'float32' ? 'float' : `${c.type}_t`;
 }
 
 /** The C expression replacing a const array's name: a typed pointer into the bound blob. */

@@ -22,6 +22,7 @@ function typedView(v: Value, bytes: Uint8Array): TensorData {
     case 'float32': return new Float32Array(copy.buffer);
     case 'int8': return new Int8Array(copy.buffer);
     case 'uint8': return new Uint8Array(copy.buffer);
+    case 'int16': return new Int16Array(copy.buffer);
     case 'int32': return new Int32Array(copy.buffer);
   }
 }

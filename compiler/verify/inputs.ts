@@ -45,7 +45,7 @@ export function readZip(bytes: Uint8Array, file: string): Map<string, Uint8Array
   return entries;
 }
 
-const RANGES: Partial<Record<Value['type'], [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int32: [-2147483648, 2147483647] };
+const RANGES: Partial<Record<Value['type'], [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767], int32: [-2147483648, 2147483647] };
 
 /** Converts one sample's slice of an array to the input's type; integers must be exact and in range. */
 function convert(arr: NpyArray, start: number, n: number, v: Value, file: string): TensorData {
@@ -57,7 +57,7 @@ function convert(arr: NpyArray, start: number, n: number, v: Value, file: string
   }
   const bad = src.find((x) => x < lo || x > hi);
   if (bad !== undefined) throw new EdgecError(`${file}: value ${bad} does not fit input '${v.onnxName}' (${v.type})`, 2);
-  return v.type === 'int8' ? Int8Array.from(src) : v.type === 'uint8' ? Uint8Array.from(src) : Int32Array.from(src);
+  return v.type === 'int8' ? Int8Array.from(src) : v.type === 'uint8' ? Uint8Array.from(src) : v.type === 'int16' ? Int16Array.from(src) : Int32Array.from(src);
 }
 
 /** Splits an array into samples of the input's logical shape. */

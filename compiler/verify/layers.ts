@@ -51,7 +51,7 @@ export function parseTrace(trace: Uint8Array): { layer: number; data: Uint8Array
 }
 
 function comparable(program: Program, graph: Pick<Graph, 'tensors'>, v: Value): boolean {
-  return !!v.perm && (v.type === 'int8' || v.type === 'uint8') && graph.tensors.has(v.onnxName) && !program.inputs.includes(v.id);
+  return !!v.perm && (v.type === 'int8' || v.type === 'uint8' || v.type === 'int16') && graph.tensors.has(v.onnxName) && !program.inputs.includes(v.id);
 }
 
 /** Runs the traced build: sample bytes in (and optional injection records), trace bytes out. */
@@ -92,15 +92,17 @@ export async function compareLayers(modelPath: string, graph: Pick<Graph, 'tenso
   const layers = program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
     .filter((l) => lastWriter.get(l.op.outputs[0]) === l.index && comparable(program, graph, l.value) && inModel.has(l.value.onnxName));
   const names = [...new Set(layers.map((l) => l.value.onnxName))];
+  if (names.length === 0) return [];
   const session = await openReference(withExtraOutputs(modelPath, names));
-  const expectedBySample: Int8Array[][] = [];
+  const expectedBySample: (Int8Array | Int16Array)[][] = [];
   for (const sample of samples) {
     const ref = await runReference(session, sample, names);
     expectedBySample.push(layers.map((l) => {
       const refData = ref.get(l.value.onnxName) as TensorData;
       // uint8 tensors of the model are int8 - 128 inside edgec
       const shift = refData instanceof Uint8Array && l.value.type === 'int8' ? -128 : 0;
-      return Int8Array.from(toPhysical(refData, l.value.logicalShape, l.value.perm as number[]), (v) => v + shift);
+      const physical = toPhysical(refData, l.value.logicalShape, l.value.perm as number[]);
+      return l.value.type === 'int16' ? Int16Array.from(physical) : Int8Array.from(physical, (v) => v + shift);
     }));
   }
   await session.release();
@@ -115,7 +117,8 @@ export async function compareLayers(modelPath: string, graph: Pick<Graph, 'tenso
       const expected = expectedBySample[s][k];
       const shift = 0;
       const rec = records[s * perSample + l.index].data;
-      const ours = new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength);
+      // a copy (new Uint8Array, not Buffer.slice, which is a view): trace records start at any byte offset, an Int16Array view needs an even one
+      const ours = l.value.type === 'int16' ? new Int16Array(new Uint8Array(rec).buffer) : new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength);
       for (let i = 0; i < expected.length; i++) {
         const d = Math.abs(ours[i] - (expected[i] + shift));
         if (d === 0) stats[k].exact++;

@@ -2,7 +2,7 @@
 import * as ort from 'onnxruntime-node';
 import type { Value } from '../ir/program.js';
 
-export type TensorData = Float32Array | Int8Array | Uint8Array | Int32Array;
+export type TensorData = Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array;
 
 export interface NamedTensor {
   name: string;
@@ -11,7 +11,7 @@ export interface NamedTensor {
   data: TensorData;
 }
 
-const ORT_TYPES: Record<Value['type'], ort.Tensor.Type> = { float32: 'float32', int8: 'int8', uint8: 'uint8', int32: 'int32' };
+const ORT_TYPES: Record<Value['type'], ort.Tensor.Type> = { float32: 'float32', int8: 'int8', uint8: 'uint8', int16: 'int16', int32: 'int32' };
 
 /** Runs one sample; returns the requested outputs (default: the model's) by name. */
 export async function runReference(session: ort.InferenceSession, inputs: NamedTensor[], outputNames?: string[]): Promise<Map<string, TensorData>> {

@@ -16,11 +16,12 @@ export function prng(seed: number): () => number {
 
 /** The real range a float input is quantized over (from the program's quantize op), else [-1, 1]. */
 function floatRange(program: Program, input: Value): [number, number] {
-  const q = program.ops.find((op) => op.kind === 'quantize' && op.inputs[0] === input.id);
+  const q = program.ops.find((op) => (op.kind === 'quantize' || op.kind === 'quantize_s16') && op.inputs[0] === input.id);
   if (!q) return [-1, 1];
   const s = Number(q.params.scale);
   const zp = Number(q.params.zero_point);
-  return [s * (-128 - zp), s * (127 - zp)];
+  const [lo, hi] = q.kind === 'quantize_s16' ? [-32768, 32767] : [-128, 127];
+  return [s * (lo - zp), s * (hi - zp)];
 }
 
 export function randomInput(program: Program, input: Value, rand: () => number): TensorData {
@@ -32,6 +33,7 @@ export function randomInput(program: Program, input: Value, rand: () => number):
     }
     case 'int8': return Int8Array.from({ length: n }, () => Math.floor(rand() * 256) - 128);
     case 'uint8': return Uint8Array.from({ length: n }, () => Math.floor(rand() * 256));
+    case 'int16': return Int16Array.from({ length: n }, () => Math.floor(rand() * 65536) - 32768);
     case 'int32': return Int32Array.from({ length: n }, () => Math.floor(rand() * 256) - 128);
   }
 }

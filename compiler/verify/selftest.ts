@@ -22,8 +22,8 @@ import { randomSamples } from './samples.js';
 import { outputTolerance, tieTolerance, DEFAULT_SEED } from './verify.js';
 import { cCommentText } from '../emit/c-names.js';
 
-const C_TYPE: Record<Value['type'], string> = { float32: 'float', int8: 'int8_t', uint8: 'uint8_t', int32: 'int32_t' };
-const DIFF_KIND: Partial<Record<Value['type'], string>> = { float32: 'f32', int8: 's8', uint8: 'u8' };
+const C_TYPE: Record<Value['type'], string> = { float32: 'float', int8: 'int8_t', uint8: 'uint8_t', int16: 'int16_t', int32: 'int32_t' };
+const DIFF_KIND: Partial<Record<Value['type'], string>> = { float32: 'f32', int8: 's8', uint8: 'u8', int16: 's16' };
 
 /** A C float literal that reads back as exactly this float32. */
 export function floatLiteral(x: number): string {
@@ -66,7 +66,7 @@ export async function selftestFiles(model: string | Uint8Array, program: Program
   const samples = randomSamples(program, opts.count, seed);
   const outValues = program.outputs.map((id) => program.values.get(id) as Value);
   for (const v of outValues) {
-    if (!DIFF_KIND[v.type]) throw new EdgecError(`--selftest: output '${v.onnxName}' is ${v.type}; golden checks support float32, int8 and uint8 outputs`, 2);
+    if (!DIFF_KIND[v.type]) throw new EdgecError(`--selftest: output '${v.onnxName}' is ${v.type}; golden checks support float32, int8, uint8 and int16 outputs`, 2);
   }
   const tflite = typeof model === 'string' && isTfliteFile(model);
   const expected: TensorData[][] = tflite ? runTflmSamples(model, program, samples) : await ortOutputs(model, outValues, samples);
@@ -75,6 +75,7 @@ export async function selftestFiles(model: string | Uint8Array, program: Program
   const view = {
     name, NAME: name.toUpperCase(), version: opts.version, source: cCommentText(opts.source), samples: opts.count,
     use_f32: outValues.some((v) => v.type === 'float32'), use_s8: outValues.some((v) => v.type === 'int8'), use_u8: outValues.some((v) => v.type === 'uint8'),
+    use_s16: outValues.some((v) => v.type === 'int16'),
     inputSource: `random, seed ${seed}`, ortVersion: ort.env.versions.common ?? '',
     reference: tflite ? 'TensorFlow Lite Micro (tflite-micro, byte-exact)' : `onnxruntime ${ort.env.versions.common ?? ''}`,
     inputs: program.inputs.map((id, i) => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Program, Value } from '../ir/program.js';
-import { valueBytes } from '../ir/program.js';
+import { typeBytes, valueBytes } from '../ir/program.js';
 import { EdgecError } from '../errors.js';
 import { encodeNpy, type NpyArray } from '../data/npy.js';
 import { readNpz } from '../data/npz.js';
@@ -44,6 +44,7 @@ function npyOf(v: Value, bytes: Uint8Array, shape: number[]): NpyArray {
   switch (v.type) {
     case 'int8': return { dtype: 'int8', shape, data: new Int8Array(copy.buffer) };
     case 'uint8': return { dtype: 'uint8', shape, data: copy };
+    case 'int16': return { dtype: 'int16', shape, data: new Int16Array(copy.buffer) };
     case 'int32': return { dtype: 'int32', shape, data: new Int32Array(copy.buffer) };
     case 'float32': return { dtype: 'float32', shape, data: new Float32Array(copy.buffer) };
   }
@@ -91,5 +92,5 @@ export function runTflmSamples(model: string, program: Program, samples: NamedTe
 }
 
 function bytesPerValue(v: Value): number {
-  return v.type === 'float32' || v.type === 'int32' ? 4 : 1;
+  return typeBytes(v.type);
 }

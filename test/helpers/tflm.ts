@@ -109,8 +109,8 @@ function runProcess(cmd: string, args: string[]): Promise<{ status: number | nul
 
 export interface TflmComparison {
   samples: number;
-  /** Per output: how many elements differ from TFLM, and the largest difference. */
-  outputs: { name: string; elements: number; mismatches: number; maxDiff: number }[];
+  /** Per output: how many elements differ from TFLM, the largest difference, and how many distinct values TFLM gave (a saturated output has few). */
+  outputs: { name: string; elements: number; mismatches: number; maxDiff: number; distinct: number }[];
 }
 
 function npyFromValue(type: string, data: ArrayBufferView, shape: number[]): NpyArray {
@@ -118,6 +118,7 @@ function npyFromValue(type: string, data: ArrayBufferView, shape: number[]): Npy
   switch (type) {
     case 'int8': return { dtype: 'int8', shape, data: new Int8Array(bytes.buffer) };
     case 'uint8': return { dtype: 'uint8', shape, data: bytes };
+    case 'int16': return { dtype: 'int16', shape, data: new Int16Array(bytes.buffer) };
     case 'int32': return { dtype: 'int32', shape, data: new Int32Array(bytes.buffer) };
     default: return { dtype: 'float32', shape, data: new Float32Array(bytes.buffer) };
   }
@@ -171,13 +172,14 @@ export async function compareOutputsWithTflm(program: Program, ours: Uint8Array,
   const { valueBytes } = await import('../../compiler/ir/program.js');
   const outValues = program.outputs.map((id) => program.values.get(id)!);
   const perSample = outValues.reduce((a, v) => a + valueBytes(v), 0);
-  const result: TflmComparison = { samples, outputs: outValues.map((v) => ({ name: v.onnxName, elements: 0, mismatches: 0, maxDiff: 0 })) };
+  const result: TflmComparison = { samples, outputs: outValues.map((v) => ({ name: v.onnxName, elements: 0, mismatches: 0, maxDiff: 0, distinct: 0 })) };
   outValues.forEach((v, o) => {
     const ref = theirs[o];
     if (!ref) throw new Error(`TFLM gave no output ${o}`);
     const n = valueBytes(v);
     const before = outValues.slice(0, o).reduce((a, w) => a + valueBytes(w), 0);
     const perRef = ref.data.length / samples;
+    result.outputs[o].distinct = new Set(Array.from(ref.data as ArrayLike<number>, Number)).size;
     for (let s = 0; s < samples; s++) {
       const mineBytes = ours.slice(s * perSample + before, s * perSample + before + n);
       const mine = npyFromValue(v.type, mineBytes, [n]).data as ArrayLike<number>;
