@@ -13,13 +13,13 @@
  * loop computes the same values for all batches of a step at once).
  *
  * The int16 sigmoid and tanh are TFLite's reference integer routines
- * (integer_ops/logistic.h, tanh.h): a 256-entry table of sigmoid(i / 24),
- * read with linear interpolation. They are static here, named
- * lstm_sigmoid_s16 / lstm_tanh_s16, until edgec has shared int16 LUT kernels.
+ * (integer_ops/logistic.h, tanh.h), shared with the 16x8 LOGISTIC / TANH
+ * kernel: edgec_sigmoid_s16.h.
  */
 #include "edgec_kernels.h"
 #include "edgec_fixedpoint.h"
 #include "edgec_dsp.h"
+#include "edgec_sigmoid_s16.h"
 
 #if !EDGEC_DSP
 #include "edgec_dot.h"
@@ -27,73 +27,20 @@
 
 #include <string.h>
 
-/* sigmoid(i / 24) in 0.16 fixed point (65535 at the top): TFLite's table values. */
-static const uint16_t lstm_sigmoid_table[256] = {
-  32768, 33451, 34133, 34813, 35493, 36169, 36843, 37513, 38180, 38841, 39498, 40149,
-  40794, 41432, 42064, 42688, 43304, 43912, 44511, 45102, 45683, 46255, 46817, 47369,
-  47911, 48443, 48964, 49475, 49975, 50464, 50942, 51409, 51865, 52311, 52745, 53169,
-  53581, 53983, 54374, 54755, 55125, 55485, 55834, 56174, 56503, 56823, 57133, 57433,
-  57724, 58007, 58280, 58544, 58800, 59048, 59288, 59519, 59743, 59959, 60168, 60370,
-  60565, 60753, 60935, 61110, 61279, 61441, 61599, 61750, 61896, 62036, 62172, 62302,
-  62428, 62549, 62666, 62778, 62886, 62990, 63090, 63186, 63279, 63368, 63454, 63536,
-  63615, 63691, 63765, 63835, 63903, 63968, 64030, 64090, 64148, 64204, 64257, 64308,
-  64357, 64405, 64450, 64494, 64536, 64576, 64614, 64652, 64687, 64721, 64754, 64786,
-  64816, 64845, 64873, 64900, 64926, 64950, 64974, 64997, 65019, 65039, 65060, 65079,
-  65097, 65115, 65132, 65149, 65164, 65179, 65194, 65208, 65221, 65234, 65246, 65258,
-  65269, 65280, 65291, 65301, 65310, 65319, 65328, 65337, 65345, 65352, 65360, 65367,
-  65374, 65381, 65387, 65393, 65399, 65404, 65410, 65415, 65420, 65425, 65429, 65433,
-  65438, 65442, 65445, 65449, 65453, 65456, 65459, 65462, 65465, 65468, 65471, 65474,
-  65476, 65479, 65481, 65483, 65485, 65488, 65489, 65491, 65493, 65495, 65497, 65498,
-  65500, 65501, 65503, 65504, 65505, 65507, 65508, 65509, 65510, 65511, 65512, 65513,
-  65514, 65515, 65516, 65517, 65517, 65518, 65519, 65520, 65520, 65521, 65522, 65522,
-  65523, 65523, 65524, 65524, 65525, 65525, 65526, 65526, 65526, 65527, 65527, 65528,
-  65528, 65528, 65529, 65529, 65529, 65529, 65530, 65530, 65530, 65530, 65531, 65531,
-  65531, 65531, 65531, 65532, 65532, 65532, 65532, 65532, 65532, 65533, 65533, 65533,
-  65533, 65533, 65533, 65533, 65533, 65534, 65534, 65534, 65534, 65534, 65534, 65534,
-  65534, 65534, 65534, 65535
-};
-
 enum { GATE_INPUT = 0, GATE_FORGET = 1, GATE_CELL = 2, GATE_OUTPUT = 3 };
 
 /* Sigmoid of a Q3.12 value, Q0.15 result. TFLM calls it with input
  * multiplier 3 and no shift: the table spans |x| < 8 * 4/3 in steps of 2^9. */
 static inline int16_t lstm_sigmoid_s16(int16_t x)
 {
-  const int32_t v = (int32_t)x * 3;
-  const uint32_t a = (uint32_t)(v < 0 ? -v : v);
-  const uint32_t seg = a >> 9;
-  uint32_t r;
-  if (seg >= 255u) {
-    r = 0x7FFFu << 10;
-  } else {
-    const uint32_t lo = lstm_sigmoid_table[seg];
-    const uint32_t hi = lstm_sigmoid_table[seg + 1u];
-    r = (lo << 9) + (a & 0x1FFu) * (hi - lo);
-  }
-  /* sigmoid(-x) = 1 - sigmoid(x); the +2^9 / -1 terms are TFLM's rounding */
-  r = v >= 0 ? r + (1u << 9) : (1u << 25) - r + (1u << 9) - 1u;
-  return (int16_t)(r >> 10);
+  return edgec_sigmoid_s16_at((int32_t)x * 3);
 }
 
 /* Tanh of an int16 value brought onto the table's scale by
- * (x * mult + round) >> shift; Q0.15 result. tanh(x) = 2 sigmoid(2x) - 1, so
- * the table is read at twice the rate (segments of 2^8). */
+ * (x * mult + round) >> shift; Q0.15 result. */
 static inline int16_t lstm_tanh_s16(int16_t x, int32_t mult, int32_t shift)
 {
-  const int32_t round = shift > 0 ? (int32_t)1 << (shift - 1) : 0;
-  const int32_t v = ((int32_t)x * mult + round) >> shift;
-  const uint32_t a = (uint32_t)(v < 0 ? -v : v);
-  const uint32_t seg = a >> 8;
-  int32_t r;
-  if (seg >= 255u) {
-    r = (int32_t)(0xFFFFu << 8);
-  } else {
-    const uint32_t lo = lstm_sigmoid_table[seg];
-    const uint32_t hi = lstm_sigmoid_table[seg + 1u];
-    r = (int32_t)((lo << 8) + (a & 0xFFu) * (hi - lo));
-  }
-  r = v >= 0 ? r - (1 << 23) + (1 << 7) : -r + (1 << 23) + (1 << 7) - 1;
-  return (int16_t)(r >> 8);
+  return edgec_tanh_s16_at(edgec_sigmoid_table_input(x, mult, shift));
 }
 
 /* acc[0..rows) += w[r] . (x + off) for the rows of w (stride n); four rows
