@@ -3,6 +3,7 @@
  * onnxruntime on the original model, sample by sample (a .tflite: against
  * TensorFlow Lite Micro's interpreter, compiler/verify/tflm.ts).
  */
+import { inBuildQuantization } from './int8-edges.js';
 import { isTfliteFile } from '../model-file.js';
 import { runTflmSamples } from './tflm.js';
 import { valueBytes, type Program, type Value } from '../ir/program.js';
@@ -45,7 +46,7 @@ export interface GoldenResult { outputs: OutputStats[]; samples: number }
 /** Sees every (sample, output) pair: ours and the reference's data (e.g. for SQNR against a float model). */
 export type SampleObserver = (sample: number, output: number, ours: TensorData, reference: TensorData) => void;
 
-export async function compareWithReference(modelPath: string, program: Program, run: GeneratedRunner, samples: NamedTensor[][], opts: { observe?: SampleObserver; tieLsb?: (v: Value) => number } = {}): Promise<GoldenResult> {
+export async function compareWithReference(modelPath: string, program: Program, run: GeneratedRunner, samples: NamedTensor[][], opts: { observe?: SampleObserver; tieLsb?: (v: Value) => number; referenceInputs?: (sample: NamedTensor[]) => NamedTensor[] } = {}): Promise<GoldenResult> {
   const inputBytes = new Uint8Array(samples.reduce((a, s) => a + s.reduce((b, t) => b + t.data.byteLength, 0), 0));
   let pos = 0;
   for (const sample of samples) for (const t of sample) { inputBytes.set(bytesOf(t.data), pos); pos += t.data.byteLength; }
@@ -58,11 +59,12 @@ export async function compareWithReference(modelPath: string, program: Program, 
   const comparisons = outValues.map((v) => new OutputComparison(v.onnxName, outputLsb(program, v), classCount(v), opts.tieLsb?.(v) ?? 0));
   let off = 0;
   for (const [s, sample] of samples.entries()) {
-    const ref = tflm ? undefined : await runReference(session!, sample, outValues.map((v) => v.onnxName));
+    const ref = tflm ? undefined : await runReference(session!, opts.referenceInputs?.(sample) ?? sample, outValues.map((v) => v.onnxName));
     outValues.forEach((v, i) => {
       const n = valueBytes(v);
       const mine = typedView(v, ours.subarray(off, off + n));
-      const theirs = tflm ? tflm[s][i] : ref!.get(v.onnxName) as TensorData;
+      // an --int8-io build's int8 output against the model's float one: compared in the build's quantization
+      const theirs = tflm ? tflm[s][i] : inBuildQuantization(v, ref!.get(v.onnxName) as TensorData);
       comparisons[i].add(mine, theirs);
       opts.observe?.(s, i, mine, theirs);
       off += n;

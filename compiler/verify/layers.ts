@@ -4,6 +4,7 @@
  * extra graph output), in our physical layout. Names the first layer whose
  * difference exceeds the tolerance.
  */
+import { inBuildQuantization } from './int8-edges.js';
 import type { Graph } from '../ir/graph.js';
 import type { Program, Value } from '../ir/program.js';
 import { physicalShape, rowMajorStrides } from '../ir/layout.js';
@@ -84,7 +85,7 @@ export function sampleBytes(samples: NamedTensor[][]): Uint8Array {
  * output with the reference data), so a layer's figures are its own error;
  * otherwise differences accumulate along the model as they do in deployment.
  */
-export async function compareLayers(modelPath: string, graph: Pick<Graph, 'tensors'>, program: Program, run: TracedRunner, samples: NamedTensor[][], isolated = true): Promise<LayerStats[]> {
+export async function compareLayers(modelPath: string, graph: Pick<Graph, 'tensors'>, program: Program, run: TracedRunner, samples: NamedTensor[][], isolated = true, referenceInputs?: (sample: NamedTensor[]) => NamedTensor[]): Promise<LayerStats[]> {
   const inModel = producedTensorNames(modelPath);
   // a value written in parts (patch-based execution: one op per tile) is whole after its last writer only:
   // compared and, in isolation, replaced there (an earlier tile's injection would be overwritten by later tiles)
@@ -96,9 +97,10 @@ export async function compareLayers(modelPath: string, graph: Pick<Graph, 'tenso
   const session = await openReference(withExtraOutputs(modelPath, names));
   const expectedBySample: (Int8Array | Int16Array)[][] = [];
   for (const sample of samples) {
-    const ref = await runReference(session, sample, names);
+    const ref = await runReference(session, referenceInputs?.(sample) ?? sample, names);
     expectedBySample.push(layers.map((l) => {
-      const refData = ref.get(l.value.onnxName) as TensorData;
+      // a float model output that an --int8-io build gives as int8: in the build's quantization
+      const refData = inBuildQuantization(l.value, ref.get(l.value.onnxName) as TensorData);
       // uint8 tensors of the model are int8 - 128 inside edgec
       const shift = refData instanceof Uint8Array && l.value.type === 'int8' ? -128 : 0;
       const physical = toPhysical(refData, l.value.logicalShape, l.value.perm as number[]);

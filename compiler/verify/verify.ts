@@ -33,6 +33,7 @@ import { manifestFileName, programFromManifest } from '../emit/manifest.js';
 import type { OutputStats } from './compare.js';
 import { compareWithReference, type SampleObserver } from './golden.js';
 import { compareLayers, type LayerStats } from './layers.js';
+import { referenceInputsFor } from './int8-edges.js';
 import { buildNativeRunner, runNativeTraced, type NativeRun } from './native.js';
 import { buildWasmRunnerAsync, cacheDir, emccEnv, emccPath, runWasmTraced } from './wasm.js';
 import { kernelLibraryFor, libraryBuildArgs, type Toolchain } from './libraries.js';
@@ -256,7 +257,9 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     // a .tflite is compared with TFLite Micro itself, the bit reference: byte equality unless --max-lsb says otherwise
     const tflite = isTfliteFile(opts.model);
     const tieLsb = (v: Value): number => (tflite ? 0 : tieTolerance(program, v.id));
-    const golden = await compareWithReference(target.reference, program, (bytes, n) => engine.run(runner, bytes, n).outputs, samples, { observe: opts.observe, tieLsb });
+    // an --int8-io folder: onnxruntime gets the dequantized inputs, its float outputs compare in the build's int8 (int8-edges.ts)
+    const referenceInputs = tflite ? undefined : referenceInputsFor(program, target.graph);
+    const golden = await compareWithReference(target.reference, program, (bytes, n) => engine.run(runner, bytes, n).outputs, samples, { observe: opts.observe, tieLsb, referenceInputs });
     const outputs = golden.outputs.map((o, i): VerifiedOutput => {
       const tol = tflite ? (opts.maxLsb ?? 0) : outputTolerance(program, program.outputs[i], opts.maxLsb);
       return { ...o, toleranceLsb: tol, pass: o.maxDiffLsb <= tol && !o.top1Mismatches };
@@ -268,7 +271,7 @@ export async function verifyModel(opts: VerifyOptions): Promise<VerifyReport> {
     // TFLM's interpreter exposes only the model's outputs, so a .tflite has no isolated layer check (outputs must match exactly instead)
     if (!tflite) {
       const stats = await compareLayers(target.reference, target.graph, layerBuild.program, (b, n, inj) => engine.run(traced, b, n, inj).trace ?? new Uint8Array(0),
-        samples.slice(0, opts.layerSamples ?? LAYER_SAMPLES), true);
+        samples.slice(0, opts.layerSamples ?? LAYER_SAMPLES), true, referenceInputs);
       layers = stats.map((l) => {
         const tol = layerTolerance(l, opts.layerMaxLsb);
         return { ...l, toleranceLsb: tol, pass: l.maxDiffLsb <= tol };
