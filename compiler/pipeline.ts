@@ -42,9 +42,9 @@ import { choosePatchStage, patchBackend, patchPlanOptions, type PatchMode, type 
 import { emitC, type EmitResult, type SharedArenaRegion } from './emit/c-emitter.js';
 import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, portableBackend, type Backend } from './backends/index.js';
-import { autoBackend, boardLibrary, LIBRARY_MARGIN, planOptionsFor } from './backends/auto.js';
+import { autoBackend, boardLibrary, libraryFasterOnCore, planOptionsFor } from './backends/auto.js';
 import { boardById, type Board } from './boards.js';
-import { costTableFor, estimateInstructions, medianLibraryRatio } from './backends/kernel-costs.js';
+import { costTableFor, estimateInstructions } from './backends/kernel-costs.js';
 import { EdgecError } from './errors.js';
 import { C_KEYWORDS } from './emit/c-names.js';
 
@@ -182,19 +182,6 @@ export function validateName(name: string): string {
 function estimatedInstructions(board: Board): (program: Program) => number | undefined {
   const table = costTableFor(board.cpu) ?? costTableFor('cortex-m4');
   return (program) => (table ? program.ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0) : undefined);
-}
-
-/**
- * Whether the board's library beats our kernels on its core (the median of the
- * core's cost table: Helium CMSIS-NN on the M55): auto then wants the library's
- * fully connected kernel, so the layers keep their int8 weights rather than
- * being widened for ours (passes/wide-weights.ts).
- */
-function libraryFasterOnCore(board: Board): boolean {
-  const lib = boardLibrary(board);
-  const table = costTableFor(board.cpu);
-  const ratio = lib && table ? medianLibraryRatio(table, lib) : undefined;
-  return ratio !== undefined && ratio.median < 1 - LIBRARY_MARGIN;
 }
 
 /** The backend by id; auto chooses per layer of `program` (backends/auto.ts). */

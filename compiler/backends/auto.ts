@@ -69,6 +69,20 @@ export function boardLibrary(board: Board): LibraryId | undefined {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
+/** The library beats ours on the median shape measured on the core by more than LIBRARY_MARGIN (Helium CMSIS-NN on the M55). */
+const medianFavoursLibrary = (r: { median: number } | undefined): boolean => r !== undefined && r.median < 1 - LIBRARY_MARGIN;
+
+/**
+ * Whether the board's library beats our kernels on its core by that median:
+ * auto then wants the library's kernels (the pipeline keeps fully connected
+ * weights int8 for it instead of widening them for ours, passes/wide-weights.ts).
+ */
+export function libraryFasterOnCore(board: Board): boolean {
+  const lib = boardLibrary(board);
+  const table = costTableFor(board.cpu);
+  return !!lib && !!table && medianFavoursLibrary(medianLibraryRatio(table, lib));
+}
+
 /** Cost-based choice of one op (rule 2), before the arena is looked at. */
 function costDecision(op: Op, lib: Backend, libId: LibraryId, table: CostTable): AutoDecision {
   const choice = lib.kernelFor(op);
@@ -82,7 +96,7 @@ function costDecision(op: Op, lib: Backend, libId: LibraryId, table: CostTable):
     const what = `the ${table.cpu} cost table has no ${ours === undefined && theirs === undefined ? '' : theirs === undefined ? `${libId} ` : 'portable '}${costKindOf(op) ?? op.kind} fit`;
     const overall = medianLibraryRatio(table, libId);
     const ratio = overall ? `${libId} takes ${overall.median.toFixed(2)}x our instructions (median of ${overall.shapes} shapes measured on this core)` : `no ${libId} measurements`;
-    if (overall && overall.median < 1 - LIBRARY_MARGIN) return { implementation: libId, reason: `${libId}: ${what}; ${ratio}` };
+    if (medianFavoursLibrary(overall)) return { implementation: libId, reason: `${libId}: ${what}; ${ratio}` };
     return { implementation: 'portable', reason: `portable: ${what}; ${ratio}` };
   }
   const estimates = { portableEstimate: ours, libraryEstimate: theirs };

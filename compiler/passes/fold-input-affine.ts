@@ -45,10 +45,9 @@ function perAxisConstant(graph: Graph, name: string, inputShape: readonly number
 }
 
 interface Link { node: Node; step: AffineStep; values: Float32Array; axis: number }
-interface AffineChain { links: Link[]; quantize: Node }
 
-/** Input -> [Add/Sub/Mul/Div by a per-axis constant]+ -> QuantizeLinear, each link read once and not a model output. */
-export function findAffineChain(graph: Graph, input: string, endsIn: 'QuantizeLinear' | 'any' = 'QuantizeLinear'): AffineChain | { links: Link[]; end: string } | undefined {
+/** Input -> [Add/Sub/Mul/Div by a per-axis constant]+, each link read once and not a model output: the links and the last one's output. */
+export function findAffineChain(graph: Graph, input: string): { links: Link[]; end: string } | undefined {
   const shape = graph.tensors.get(input)?.shape ?? [];
   const only = (name: string): Node | undefined => {
     const readers = readersOf(graph, name);
@@ -57,7 +56,6 @@ export function findAffineChain(graph: Graph, input: string, endsIn: 'QuantizeLi
   const links: Link[] = [];
   let t = input;
   for (let node = only(t); node; node = only(t)) {
-    if (node.opType === 'QuantizeLinear' && endsIn === 'QuantizeLinear') return links.length > 0 && node.inputs[0] === t ? { links, quantize: node } : undefined;
     const kinds = STEP_OF[node.opType];
     if (!kinds || node.inputs.length !== 2 || node.inputs[0] === node.inputs[1]) break;
     const xFirst = node.inputs[0] === t;
@@ -67,7 +65,14 @@ export function findAffineChain(graph: Graph, input: string, endsIn: 'QuantizeLi
     links.push({ node, step: xFirst ? kinds[0] : kinds[1], ...c });
     t = node.outputs[0] as string;
   }
-  return endsIn === 'any' && links.length > 0 ? { links, end: t } : undefined;
+  return links.length > 0 ? { links, end: t } : undefined;
+}
+
+/** The QuantizeLinear that is the only reader of the chain's output, if it is one. */
+function quantizeAfter(graph: Graph, end: string): Node | undefined {
+  const readers = readersOf(graph, end);
+  const q = readers.length === 1 && !graph.outputs.includes(end) ? readers[0] : undefined;
+  return q?.opType === 'QuantizeLinear' && q.inputs[0] === end ? q : undefined;
 }
 
 /** One axis for every step (scalars fit any), or undefined when two steps vary along different axes. */
@@ -83,25 +88,27 @@ export function foldInputAffine(graph: Graph): Graph {
   for (const input of graph.inputs) {
     const t = graph.tensors.get(input);
     if (!t || t.dtype !== 'float32' || t.quant) continue;
-    const found = findAffineChain(graph, input);
-    if (!found || !('quantize' in found)) continue;
-    const axis = commonAxis(found.links);
-    const q = readQuantParams(graph, found.quantize);
-    const out = found.quantize.outputs[0] as string;
+    const chain = findAffineChain(graph, input);
+    const quantize = chain && quantizeAfter(graph, chain.end);
+    if (!chain || !quantize) continue;
+    const { links } = chain;
+    const axis = commonAxis(links);
+    const q = readQuantParams(graph, quantize);
+    const out = quantize.outputs[0] as string;
     const outT = graph.tensors.get(out) as Tensor;
     if (axis === undefined || q.scale.length !== 1 || (outT.dtype !== 'int8' && outT.dtype !== 'uint8')) continue;
     const channels = axis < 0 ? 1 : (t.shape[axis] as number);
     // one row of `channels` values per step (a scalar repeated)
-    const constants = new Float32Array(found.links.length * channels);
-    found.links.forEach((l, s) => { for (let c = 0; c < channels; c++) constants[s * channels + c] = l.values[l.values.length === 1 ? 0 : c]!; });
+    const constants = new Float32Array(links.length * channels);
+    links.forEach((l, s) => { for (let c = 0; c < channels; c++) constants[s * channels + c] = l.values[l.values.length === 1 ? 0 : c]!; });
     outT.quant = q;
-    for (const n of [...found.links.map((l) => l.node), found.quantize]) dead.add(n);
+    for (const n of [...links.map((l) => l.node), quantize]) dead.add(n);
     added.push({
-      name: found.quantize.name, opType: 'edgec.QuantizeAffine', domain: 'edgec', inputs: [input], outputs: [out],
+      name: quantize.name, opType: 'edgec.QuantizeAffine', domain: 'edgec', inputs: [input], outputs: [out],
       attrs: {
-        steps: found.links.map((l) => l.step), axis,
-        constants: { name: `${input}_affine_constants`, dtype: 'float32', shape: [found.links.length, channels], data: constants },
-        'edgec.chain': found.links.map((l) => l.node.name).join(' -> '),
+        steps: links.map((l) => l.step), axis,
+        constants: { name: `${input}_affine_constants`, dtype: 'float32', shape: [links.length, channels], data: constants },
+        'edgec.chain': links.map((l) => l.node.name).join(' -> '),
       },
     });
   }

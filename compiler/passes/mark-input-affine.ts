@@ -23,8 +23,8 @@ export function markInputAffine(graph: Graph): Graph {
   for (const input of graph.inputs) {
     const t = graph.tensors.get(input);
     if (!t || t.dtype !== 'float32' || t.data) continue;
-    const found = findAffineChain(graph, input, 'any');
-    if (!found || !('end' in found)) continue;
+    const found = findAffineChain(graph, input);
+    if (!found) continue;
     // the longest prefix whose constants vary along one axis (the quantize edge runs one axis)
     let links = found.links;
     while (links.length > 0 && commonAxis(links) === undefined) links = links.slice(0, -1);
