@@ -121,7 +121,7 @@ class TfliteImporter {
       const t = this.tensors.get(name)!;
       if (t.data) throw modelError(this.file, undefined, `input '${name}' has constant data`);
     }
-    for (const op of sg.operators) this.importOperator(op);
+    for (const op of sg.operators) this.importOperatorChecked(op);
     const available = new Set([...inputs, ...[...this.tensors.values()].filter((t) => t.data).map((t) => t.name)]);
     const sorted = this.sortOperators(available);
     const graph: Graph = { name: sg.name, fileName: this.file, opset: GRAPH_OPSET, tensors: this.tensors, nodes: sorted, inputs, outputs };
@@ -134,6 +134,17 @@ class TfliteImporter {
     const others = this.model.subgraphs.length - 1;
     if (others > 0) graph.notes = [...(graph.notes ?? []), `subgraph 0 built, as TFLite Micro's interpreter runs it; the file's ${others} other subgraph${others > 1 ? 's' : ''} ignored`];
     return graph;
+  }
+
+  /** An operator's options are read as it is imported: a field outside the file is reported against that operator. */
+  private importOperatorChecked(op: TflOperator): void {
+    try {
+      this.importOperator(op);
+    } catch (e) {
+      if (!(e instanceof FlatError)) throw e;
+      this.useOperator(op);
+      throw this.fail(`corrupt or truncated TFLite flatbuffer: ${e.message}`, 'is this a .tflite file, completely downloaded?');
+    }
   }
 
   /** Execution order; a cycle or a read of a tensor nothing writes is reported against the TFLite operator. */

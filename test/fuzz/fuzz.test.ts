@@ -6,8 +6,8 @@
  * ASan/UBSan without a finding. `npm run fuzz -- --cases 100000` runs longer.
  */
 import { describe, expect, it } from 'vitest';
-import { formatReport, runFuzz } from './harness.js';
-import { FAMILIES } from './generator.js';
+import { formatReport, runCase, runFuzz } from './harness.js';
+import { FAMILIES, generateCase } from './generator.js';
 
 describe('fuzz: hostile models through the whole pipeline', () => {
   it('2,400 cases: only clean errors and builds; sampled builds compile warning-free and run clean under ASan/UBSan', async () => {
@@ -25,4 +25,11 @@ describe('fuzz: hostile models through the whole pipeline', () => {
     expect(total).toBeGreaterThanOrEqual(5);
     expect(report.byFamily.names.builds).toBeGreaterThan(200);
   }, 300_000);
+
+  it('a .tflite whose operator options lie outside the file (seed 1, case 3711 of npm run fuzz) is a clean error naming the operator', () => {
+    const c = generateCase(1, 3711);
+    const r = runCase(c, false);
+    expect(r.outcome, r.detail).toBe('clean-error');
+    expect(r.detail).toMatch(/operator \d+ \(\w+\): corrupt or truncated TFLite flatbuffer/);
+  });
 });
