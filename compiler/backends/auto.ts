@@ -69,6 +69,9 @@ export function boardLibrary(board: Board): LibraryId | undefined {
 
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
+/** Decisions are keyed by the op's first output: planning renames op kinds (sharing variants), not values. */
+const decisionKey = (op: Op): string => op.outputs[0] ?? '';
+
 /** The library beats ours on the median shape measured on the core by more than LIBRARY_MARGIN (Helium CMSIS-NN on the M55). */
 const medianFavoursLibrary = (r: { median: number } | undefined): boolean => r !== undefined && r.median < 1 - LIBRARY_MARGIN;
 
@@ -107,7 +110,7 @@ function costDecision(op: Op, lib: Backend, libId: LibraryId, table: CostTable):
 
 /** A backend that runs each op as `decisions` says (keyed by the op's first output: planning renames kinds, not values). */
 function decidedBackend(decisions: ReadonlyMap<string, AutoDecision>, lib: Backend | undefined, portable: Backend): Backend {
-  const decisionOf = (op: Op): AutoDecision | undefined => decisions.get(op.outputs[0] ?? '');
+  const decisionOf = (op: Op): AutoDecision | undefined => decisions.get(decisionKey(op));
   const usesLibrary = [...decisions.values()].some((d) => d.implementation !== 'portable');
   return {
     id: 'auto',
@@ -144,20 +147,19 @@ export interface AutoContext {
 export function autoBackend(program: Program, ctx: AutoContext): Backend {
   const { board, library, portable } = ctx;
   const decisions = new Map<string, AutoDecision>();
-  const key = (op: Op): string => op.outputs[0] ?? '';
   const table = ctx.table ?? costTableFor(board.cpu);
   // No library: nothing to choose, so no per-layer reason either (inspect stays as for the portable backend).
   if (!library) return { ...decidedBackend(decisions, undefined, portable), reasonFor: () => undefined };
   if (!table) {
     for (const op of program.ops) {
       const c = library.backend.kernelFor(op);
-      decisions.set(key(op), c.backend === library.id
+      decisions.set(decisionKey(op), c.backend === library.id
         ? { implementation: library.id, reason: `${library.id}: no measured cost table for ${board.cpu}, the board's library kept` }
         : { implementation: 'portable', reason: `portable: ${c.fallbackReason ?? `${library.id} has no kernel for it`}` });
     }
     return decidedBackend(decisions, library.backend, portable);
   }
-  for (const op of program.ops) decisions.set(key(op), costDecision(op, library.backend, library.id, table));
+  for (const op of program.ops) decisions.set(decisionKey(op), costDecision(op, library.backend, library.id, table));
   const rules = { library, portable, plan: ctx.plan, table, board };
   const withSharing = sharingRule(program, arenaRule(program, decisions, rules), rules);
   return decidedBackend(dependencyRule(program.ops, withSharing, library.id, table), library.backend, portable);
@@ -189,13 +191,12 @@ const SHARING_NAME: Partial<Record<Op['kind'], string>> = { depthwise_conv2d_inp
  */
 function sharingRule(program: Program, decisions: Map<string, AutoDecision>, ctx: RuleContext): Map<string, AutoDecision> {
   const { library, table } = ctx;
-  const key = (op: Op): string => op.outputs[0] ?? '';
-  const original = new Map(program.ops.map((op) => [key(op), op] as const));
+  const original = new Map(program.ops.map((op) => [decisionKey(op), op] as const));
   let current = decisions;
   let planned = plannedWith(program, current, ctx);
   for (const shared of planned.program.ops.filter((op) => SHARING_NAME[op.kind])) {
-    const d = current.get(key(shared));
-    const plain = original.get(key(shared));
+    const d = current.get(decisionKey(shared));
+    const plain = original.get(decisionKey(shared));
     if (!d || !plain || d.implementation !== 'portable') continue;
     const ours = estimateInstructions(table, shared, 'portable');
     const theirs = library.backend.kernelFor(plain).backend === library.id ? estimateInstructions(table, plain, library.id) : undefined;
@@ -203,31 +204,31 @@ function sharingRule(program: Program, decisions: Map<string, AutoDecision>, ctx
     const kernel = SHARING_NAME[shared.kind]!;
     const estimates = { portableEstimate: ours, libraryEstimate: theirs };
     if (theirs >= ours * (1 - LIBRARY_MARGIN)) {
-      current = new Map(current).set(key(shared), { ...d, ...estimates, reason: `portable (${kernel}, shares memory): ${fmt(ours)} est. instr vs ${library.id} ${fmt(theirs)}` });
+      current = new Map(current).set(decisionKey(shared), { ...d, ...estimates, reason: `portable (${kernel}, shares memory): ${fmt(ours)} est. instr vs ${library.id} ${fmt(theirs)}` });
       continue;
     }
-    const trial = new Map(current).set(key(shared), { implementation: library.id, reason: '', ...estimates });
+    const trial = new Map(current).set(decisionKey(shared), { implementation: library.id, reason: '', ...estimates });
     const trialPlan = plannedWith(program, trial, ctx);
     const [arena, trialArena] = [planned.plan.arenaBytes, trialPlan.plan.arenaBytes];
     const bigSaving = (ours - theirs) / ours >= RAM_MARGIN && trialArena <= ctx.board.ramBytes;
     if (trialArena <= arena || bigSaving) {
       const why = trialArena <= arena ? `the ${kernel} kernel saves no arena here` : `saves ${RAM_MARGIN * 100}% or more, worth ${fmt(trialArena - arena)} B more arena`;
-      trial.set(key(shared), { implementation: library.id, reason: `${library.id}: ${fmt(theirs)} est. instr vs portable ${kernel} ${fmt(ours)}; ${why}`, ...estimates });
+      trial.set(decisionKey(shared), { implementation: library.id, reason: `${library.id}: ${fmt(theirs)} est. instr vs portable ${kernel} ${fmt(ours)}; ${why}`, ...estimates });
       [current, planned] = [trial, trialPlan];
       continue;
     }
-    current = new Map(current).set(key(shared), {
+    current = new Map(current).set(decisionKey(shared), {
       ...d, ...estimates,
       reason: `portable (${kernel}, shares memory): arena ${fmt(arena)} B vs ${fmt(trialArena)} B with ${library.id} here; ${library.id} ${fmt(theirs)} est. instr vs ${fmt(ours)} saves under the ${RAM_MARGIN * 100}% that would outweigh RAM`,
     });
   }
   // A layer said to share may have stopped sharing once a neighbour went to the library (sharing pays only at the peak): say what it runs.
-  const stillShared = new Set(planned.program.ops.filter((op) => SHARING_NAME[op.kind]).map(key));
+  const stillShared = new Set(planned.program.ops.filter((op) => SHARING_NAME[op.kind]).map(decisionKey));
   for (const op of program.ops) {
-    const d = current.get(key(op));
-    if (!d || d.implementation !== 'portable' || stillShared.has(key(op)) || !d.reason.startsWith('portable (')) continue;
+    const d = current.get(decisionKey(op));
+    if (!d || d.implementation !== 'portable' || stillShared.has(decisionKey(op)) || !d.reason.startsWith('portable (')) continue;
     const plainOurs = estimateInstructions(table, op, 'portable')!;
-    current.set(key(op), { ...d, portableEstimate: plainOurs, reason: `portable: ${fmt(plainOurs)} est. instr vs ${library.id} ${fmt(d.libraryEstimate!)} (plain kernel: sharing saves no arena once its neighbours run ${library.id})` });
+    current.set(decisionKey(op), { ...d, portableEstimate: plainOurs, reason: `portable: ${fmt(plainOurs)} est. instr vs ${library.id} ${fmt(d.libraryEstimate!)} (plain kernel: sharing saves no arena once its neighbours run ${library.id})` });
   }
   return current;
 }
@@ -235,7 +236,6 @@ function sharingRule(program: Program, decisions: Map<string, AutoDecision>, ctx
 /** Rule 3 on the cost choices (`decisions`, keyed by op output): library layers that give way to ours for RAM. */
 function arenaRule(program: Program, decisions: Map<string, AutoDecision>, ctx: RuleContext): Map<string, AutoDecision> {
   const { library } = ctx;
-  const key = (op: Op): string => op.outputs[0] ?? '';
   const arenaWith = (d: ReadonlyMap<string, AutoDecision>): number => plannedWith(program, d, ctx).plan.arenaBytes;
   // Rule 3: only layers where ours can change the memory (a sharing kernel, or no library scratch), and whose saving is small, are worth a plan.
   const mayShrink = (op: Op): boolean => inPlaceDepthwiseCandidate(program, op) || overlapPointwiseCandidate(program, op) || library.backend.kernelFor(op).scratchBytes > 0;
@@ -245,7 +245,7 @@ function arenaRule(program: Program, decisions: Map<string, AutoDecision>, ctx: 
     return (ours - d.libraryEstimate!) / ours < RAM_MARGIN;
   };
   const candidates = program.ops.filter((op) => {
-    const d = decisions.get(key(op))!;
+    const d = decisions.get(decisionKey(op))!;
     return d.implementation === library.id && smallSaving(op, d) && mayShrink(op);
   });
   if (candidates.length === 0) return decisions;
@@ -253,19 +253,19 @@ function arenaRule(program: Program, decisions: Map<string, AutoDecision>, ctx: 
   // then each given back to the library, in op order, where that does not grow the arena.
   const withLibrary = arenaWith(decisions);
   const trial = new Map(decisions);
-  for (const op of candidates) trial.set(key(op), { ...trial.get(key(op))!, implementation: 'portable' });
+  for (const op of candidates) trial.set(decisionKey(op), { ...trial.get(decisionKey(op))!, implementation: 'portable' });
   let arena = arenaWith(trial);
   if (arena >= withLibrary) return decisions;
   for (const op of candidates) {
-    const d = decisions.get(key(op))!;
-    const back = new Map(trial).set(key(op), d);
+    const d = decisions.get(decisionKey(op))!;
+    const back = new Map(trial).set(decisionKey(op), d);
     const backArena = arenaWith(back);
     if (backArena <= arena) {
-      trial.set(key(op), d);
+      trial.set(decisionKey(op), d);
       arena = backArena;
       continue;
     }
-    trial.set(key(op), {
+    trial.set(decisionKey(op), {
       ...d, implementation: 'portable',
       reason: `portable: arena ${fmt(arena)} B vs ${fmt(backArena)} B with ${library.id} here; ${library.id} ${fmt(d.libraryEstimate!)} est. instr vs portable ${fmt(d.portableEstimate!)} saves under the ${RAM_MARGIN * 100}% that would outweigh RAM`,
     });
@@ -279,8 +279,7 @@ function arenaRule(program: Program, decisions: Map<string, AutoDecision>, ctx: 
  * a dependency to install and its code in flash for a negligible gain.
  */
 function dependencyRule(ops: readonly Op[], decisions: Map<string, AutoDecision>, libId: LibraryId, table: CostTable): Map<string, AutoDecision> {
-  const key = (op: Op): string => op.outputs[0] ?? '';
-  const chosen = ops.map((op) => decisions.get(key(op))!).filter((d) => d.implementation === libId);
+  const chosen = ops.map((op) => decisions.get(decisionKey(op))!).filter((d) => d.implementation === libId);
   if (chosen.length === 0) return decisions;
   // A layer chosen by the library's median speed on this core (no fit for it) has no estimate to add up: it is not a marginal gain.
   if (chosen.some((d) => d.portableEstimate === undefined || d.libraryEstimate === undefined)) return decisions;
@@ -291,9 +290,9 @@ function dependencyRule(ops: readonly Op[], decisions: Map<string, AutoDecision>
   const out = new Map(decisions);
   const share = `${((100 * saving) / Math.max(1, total)).toFixed(2)}%`;
   for (const op of ops) {
-    const d = decisions.get(key(op))!;
+    const d = decisions.get(decisionKey(op))!;
     if (d.implementation !== libId) continue;
-    out.set(key(op), {
+    out.set(decisionKey(op), {
       ...d, implementation: 'portable',
       reason: `portable: ${libId} ${fmt(d.libraryEstimate!)} est. instr vs portable ${fmt(d.portableEstimate!)}, but its ${chosen.length} layer(s) would save ${fmt(saving)} of ${fmt(total)} (${share}), under the ${DEPENDENCY_MARGIN * 100}% worth a library dependency`,
     });
