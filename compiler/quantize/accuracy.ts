@@ -16,7 +16,7 @@ import { valueBytes, type Program, type Value } from '../ir/program.js';
 import { buildNativeRunner, runNativeTraced } from '../verify/native.js';
 import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
 import { parseTrace, toPhysical } from '../verify/layers.js';
-import { quantizeToInt8, roundHalfEven } from '../ir/quant.js';
+import { quantizeToInt8 } from '../ir/quant.js';
 import { argmax } from '../verify/compare.js';
 import { classCount } from '../verify/golden.js';
 import type { Quantized } from './index.js';
@@ -90,7 +90,8 @@ export function runnerInputBytes(program: Program, sample: readonly NamedTensor[
     // the sample is in the model's declared layout (its dims); an --input-layout nhwc input's logicalShape is already NHWC
     const physical = v.perm ? toPhysical(t.data as Float32Array, t.dims, v.perm) : Array.from(t.data as Float32Array);
     if (v.type === 'int8') return new Uint8Array(Int8Array.from(physical, (x) => quantizeToInt8(x, v.scale, v.zeroPoint)).buffer);
-    if (v.type === 'uint8') return Uint8Array.from(physical, (x) => Math.max(0, Math.min(255, roundHalfEven(Math.fround(Math.fround(x) / Math.fround(v.scale))) + v.zeroPoint)));
+    // uint8 quantization is int8 quantization with the zero point 128 lower, shifted up by 128
+    if (v.type === 'uint8') return Uint8Array.from(physical, (x) => quantizeToInt8(x, v.scale, v.zeroPoint - 128) + 128);
     return new Uint8Array(Float32Array.from(physical).buffer);
   });
 }
