@@ -116,7 +116,7 @@ export interface FloatLayerCost {
 }
 
 /** Float32 kernels of layers kept in float (compiler/ops/float-layer.ts). */
-const FLOAT_KINDS = new Set(['conv2d_f32', 'depthwise_conv2d_f32', 'fully_connected_f32']);
+const FLOAT_KINDS = new Set(['conv2d_f32', 'depthwise_conv2d_f32', 'fully_connected_f32', 'lstm_f32', 'gru_f32']);
 
 export function floatLayerCosts(c: Compiled): FloatLayerCost[] {
   const { program } = c;
@@ -152,6 +152,8 @@ function summariseParams(p: Record<string, unknown>, kind: string): string {
     case 'conv2d_f32': case 'depthwise_conv2d_f32':
       return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d_f32' && n('groups') !== 1 ? ` g${n('groups')}` : ''} f32${floatAct(p)}`;
     case 'fully_connected_f32': return `${n('in_depth')}->${n('out_depth')} f32${floatAct(p)}`;
+    case 'lstm_f32': case 'gru_f32':
+      return `${n('seq_len')} steps ${n('input_size')}->${n('hidden_size')}${n('directions') === 2 ? ' bidirectional' : n('reverse_first') ? ' reverse' : ''} f32`;
     case 'max_pool': case 'avg_pool': return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')}`;
     case 'add': case 'mul': return n('broadcast') ? 'broadcast' : 'same shape';
     default: return '';

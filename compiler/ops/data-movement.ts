@@ -37,13 +37,16 @@ function isIdentity(table: readonly number[], size: number): boolean {
 export function gatherOp(ctx: LoweringContext, node: Node, src: Lowered, inShape: readonly number[], tables: AxisTables, output: string, name = node.name): Op {
   const perm = src.perm;
   const physIn = physicalShape(inShape, perm);
-  const strides = rowMajorStrides(physIn);
+  // the kernel moves bytes: offsets and run of wider elements (a float layer's float32 output) count their bytes
+  const bytes = elementBytes(ctx.value(src.value).type);
+  const strides = rowMajorStrides(physIn).map((s) => s * bytes);
   let lead = perm.length;
   let run = 1;
   while (lead > 0 && isIdentity(tables[perm[lead - 1] as number] as number[], physIn[lead - 1] as number)) {
     lead--;
     run *= physIn[lead] as number;
   }
+  run *= bytes;
   const phys = perm.slice(0, lead).map((axis, i) => (tables[axis] as number[]).map((j) => j * (strides[i] as number)));
   const used = phys.length ? phys : [[0]];
   const offsets = ctx.addConst(`${name}_offsets`, 'int32', Int32Array.from(used.flat()));
@@ -221,8 +224,9 @@ function lowerGatherElements(node: Node, ctx: LoweringContext): void {
     for (let d = rank - 1; d >= 0; d--) { if (++at[d]! < (physOut[d] as number)) break; at[d] = 0; }
   }
   const out = passThroughOutput(ctx, node, src, perm);
-  const table = ctx.addConst(`${node.name}_offsets`, 'int32', offsets);
-  ctx.addOp({ kind: 'gather', name: node.name, onnxOp: node.opType, inputs: [src.value], outputs: [out.write], params: { rank: 1, out_dims: [count], run: 1 }, consts: { offsets: table }, macs: 0 });
+  const bytes = elementBytes(ctx.value(src.value).type);
+  const table = ctx.addConst(`${node.name}_offsets`, 'int32', offsets.map((o) => o * bytes));
+  ctx.addOp({ kind: 'gather', name: node.name, onnxOp: node.opType, inputs: [src.value], outputs: [out.write], params: { rank: 1, out_dims: [count], run: bytes }, consts: { offsets: table }, macs: 0 });
   out.finish();
 }
 

@@ -13,7 +13,6 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { compileModel, compileModelAsync, type Compiled } from '../../compiler/pipeline.js';
-import { EdgecError } from '../../compiler/errors.js';
 import { OnnxBuilder } from '../helpers/onnx-builder.js';
 import { Sqnr } from '../../compiler/quantize/accuracy.js';
 import { openReference, runReference } from '../../compiler/verify/reference.js';
@@ -103,10 +102,9 @@ describe('recurrent models without PTQ', () => {
     return b.toBytes();
   }
 
-  it('a QDQ model whose LSTM stayed float is refused with one line pointing to --calibration', () => {
-    const build = (): unknown => compileModel('qdq_lstm.onnx', { name: 'm', modelBytes: qdqLstm() });
-    expect(build).toThrow(EdgecError);
-    expect(build).toThrow(/qdq_lstm.onnx: node 'lstm' \(LSTM\): LSTM is float in this quantized model/);
+  it('a QDQ model whose LSTM stayed float runs it with the float LSTM kernel (test/ops/recurrent-float.test.ts)', () => {
+    const c = compileModel('qdq_lstm.onnx', { name: 'm', modelBytes: qdqLstm() });
+    expect(c.program.ops.map((op) => op.kind)).toEqual(['quantize', 'dequantize', 'lstm_f32']);
   });
 
   it('a float LSTM built without --calibration is refused with one line', () => {
