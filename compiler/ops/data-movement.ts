@@ -20,6 +20,7 @@ import { ShapeContext, resolveSlice } from '../onnx/shapes/index.js';
 import { elementBytes, type Lowered, type LoweringContext, type Quant } from '../passes/lower-context.js';
 import { attrInt, attrString } from './attrs.js';
 import { requantizeOp, sameQuant } from './quantize.js';
+import { writeFloat } from './float-layer.js';
 import type { OpDefinition } from './types.js';
 
 /** Per logical axis of the (rank-preserving) output: the input index of each output index. */
@@ -116,6 +117,8 @@ export function sourceQuant(ctx: LoweringContext, node: Node, name: string, src:
 export function definePassThrough(ctx: LoweringContext, node: Node, outName: string, perm: Perm, inQ: Quant): { write: string; finish: () => void } {
   const t = ctx.tensor(outName);
   if (!t.quant) return { write: ctx.define(outName, perm, { quant: inQ }), finish: () => undefined };
+  // float32 data (after a layer kept float) whose QuantizeLinear was folded into this op: moved in float, then quantized
+  if (inQ.scale === 0) return writeFloat(ctx, node, perm, outName);
   const outQ = ctx.quant(node, outName);
   if (sameQuant(outQ, inQ)) return { write: ctx.define(outName, perm), finish: () => undefined };
   const tmp = ctx.newValue(`${outName}_pre_requant`, {

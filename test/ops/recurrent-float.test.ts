@@ -234,6 +234,31 @@ describe('float LSTM / GRU kernels against onnxruntime (synthetic models)', () =
     }, 60_000);
   });
 
+  it('float data movement between the layer and its Q: Slice of Y, Concat of Y_h and Y_c, Split, Reshape', async () => {
+    const r = new Rand(77);
+    const q = new QdqBuilder({ opset: 14 });
+    const x = q.dq(q.input('x', [6, 1, 3], act(0.03, -4)));
+    q.b.initializer('W', r.floats(2 * 16 * 3, -0.6, 0.6), [2, 16, 3]).initializer('R', r.floats(2 * 16 * 4, -0.6, 0.6), [2, 16, 4]);
+    q.b.node('LSTM', [x, 'W', 'R'], ['y', 'y_h', 'y_c'], { hidden_size: 4, direction: 'bidirectional' }, { name: 'rnn' });
+    q.b.int64('starts', [2]).int64('ends', [5]).int64('axes', [0]);
+    const sliced = q.b.op('Slice', ['y', 'starts', 'ends', 'axes'], {}, { output: 'y_steps' });
+    q.output(q.quantize(sliced, act(0.008, 1)), 'steps');
+    const both = q.b.op('Concat', ['y_h', 'y_c'], { axis: 2 }, { output: 'states' });
+    q.output(q.quantize(both, act(0.01, -1)), 'states_q');
+    q.b.int64('halves', [1, 1]);
+    q.b.node('Split', ['y_h', 'halves'], ['h_fw', 'h_bw'], { axis: 0 });
+    q.output(q.quantize('h_bw', act(0.008, 0)), 'h_bw_q');
+    q.b.int64('flat', [2, 4]);
+    q.output(q.quantize(q.b.op('Reshape', ['y_c', 'flat'], {}, { output: 'y_c_flat' }), act(0.01, 2)), 'c_flat_q');
+    const { compiled, outputs } = await runMixed(q.toBytes(), { count: 4 });
+    expect(compiled.program.ops.map((op) => op.kind)).toEqual(expect.arrayContaining(['lstm_f32', 'gather', 'concat']));
+    for (const o of outputs) {
+      console.log(`[recurrent-float] float data movement: ${o.name} ${o.elements} values, exact ${(100 * o.exactRate).toFixed(2)}%, max ${o.maxLsb} LSB`);
+      expect(o.maxLsb, o.name).toBeLessThanOrEqual(1);
+      expect(o.exactRate).toBe(1);
+    }
+  }, 60_000);
+
   const refused: [string, RnnSpec, RegExp][] = [
     ['sequence_lens shorter than the sequence', { cell: 'LSTM', seq: 5, batch: 2, input: 3, hidden: 4, sequenceLens: [5, 3], outputs: { y_h: 'q' } }, /node 'rnn' \(LSTM\): sequence_lens holds 3; edgec supports only sequences of the full length 5/],
     ['clip', { cell: 'LSTM', seq: 5, batch: 1, input: 3, hidden: 4, attrs: { clip: 2 }, outputs: { y_h: 'q' } }, /node 'rnn' \(LSTM\): attribute 'clip' is 2; cell clipping is not supported/],
