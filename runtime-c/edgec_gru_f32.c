@@ -40,18 +40,14 @@ void edgec_gru_f32(const edgec_rnn_f32_params_t *p, int32_t linear_before_reset,
         const float *xt = x + edgec_rnn_seq_at(p, t, 0, b, 1, n_in);
         for (k = 0; k < n_in; ++k) xh[k] = xt[k];
         for (g = 0; g < 2 * n_h; ++g) {
-          const float *w = w_dir + (size_t)g * row;
-          float acc = b_dir[g];
-          for (k = 0; k < row; ++k) acc += w[k] * xh[k];
-          gates[g] = edgec_sigmoid_f32(acc);
+          gates[g] = edgec_sigmoid_f32(b_dir[g] + edgec_dot_f32(w_dir + (size_t)g * row, xh, row));
         }
         if (!linear_before_reset) for (k = 0; k < n_h; ++k) rh[k] = gates[n_h + k] * h[k];
         for (j = 0; j < n_h; ++j) {
           const float *w = w_dir + (size_t)(2 * n_h + j) * row;
           const float *operand = linear_before_reset ? h : rh;
-          float wx = b_dir[2 * n_h + j], rec = b_dir[3 * n_h + j];
-          for (k = 0; k < n_in; ++k) wx += w[k] * xh[k];
-          for (k = 0; k < n_h; ++k) rec += w[n_in + k] * operand[k];
+          const float wx = b_dir[2 * n_h + j] + edgec_dot_f32(w, xh, n_in);
+          const float rec = b_dir[3 * n_h + j] + edgec_dot_f32(w + n_in, operand, n_h);
           cand[j] = edgec_tanh_f32(linear_before_reset ? wx + gates[n_h + j] * rec : wx + rec);
         }
         for (j = 0; j < n_h; ++j) h[j] = (1.0f - gates[j]) * cand[j] + gates[j] * h[j];

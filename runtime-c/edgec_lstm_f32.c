@@ -46,10 +46,7 @@ void edgec_lstm_f32(const edgec_rnn_f32_params_t *p, const float *x, const float
         const float *xt = x + edgec_rnn_seq_at(p, t, 0, b, 1, n_in);
         for (k = 0; k < n_in; ++k) xh[k] = xt[k];
         for (g = 0; g < 4 * n_h; ++g) {
-          const float *w = w_dir + (size_t)g * row;
-          float acc = b_dir[g];
-          for (k = 0; k < row; ++k) acc += w[k] * xh[k];
-          gates[g] = acc;
+          gates[g] = b_dir[g] + edgec_dot_f32(w_dir + (size_t)g * row, xh, row);
         }
         for (j = 0; j < n_h; ++j) {
           const float i_gate = edgec_sigmoid_f32(gates[j]);

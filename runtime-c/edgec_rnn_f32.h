@@ -1,7 +1,8 @@
 /*
  * edgec_rnn_f32.h: what the float recurrent kernels (edgec_lstm_f32.c,
- * edgec_gru_f32.c) share: tanh and sigmoid in float32 without libm, and the
- * element offsets of ONNX's sequence and state tensors in either layout.
+ * edgec_gru_f32.c) share: tanh and sigmoid in float32 without libm, a dot
+ * product, and the element offsets of ONNX's sequence and state tensors in
+ * either layout.
  *
  * tanh is the 13/6 rational approximation Eigen and onnxruntime's MLAS use
  * for float tanh (input clamped to [-9, 9], beyond which tanh is +-1 in
@@ -38,6 +39,25 @@ static inline float edgec_tanh_f32(float a)
 static inline float edgec_sigmoid_f32(float x)
 {
   return 0.5f + 0.5f * edgec_tanh_f32(0.5f * x);
+}
+
+/* Dot product of n floats in four interleaved partial sums (a fixed order,
+ * the same on every target: no contraction into fused multiply-adds under
+ * -std=c99): four independent multiply-add chains instead of one, about a
+ * third fewer instructions per element on a Cortex-M4F, and the FPU's
+ * latency hidden. */
+static inline float edgec_dot_f32(const float *a, const float *b, int32_t n)
+{
+  float s0 = 0.0f, s1 = 0.0f, s2 = 0.0f, s3 = 0.0f;
+  int32_t k = 0;
+  for (; k + 4 <= n; k += 4) {
+    s0 += a[k] * b[k];
+    s1 += a[k + 1] * b[k + 1];
+    s2 += a[k + 2] * b[k + 2];
+    s3 += a[k + 3] * b[k + 3];
+  }
+  for (; k < n; ++k) s0 += a[k] * b[k];
+  return (s0 + s1) + (s2 + s3);
 }
 
 /* Element offset of [step t, direction d, batch b] (each a row of `width`

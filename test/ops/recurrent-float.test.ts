@@ -104,11 +104,12 @@ function strictCompile(c: Compiled, cc: string, flags: string[]): string {
 describe('QDQ recurrent fixtures (onnxruntime quantize_static left the LSTM / GRU float)', () => {
   it.each([
     // [fixture, held-out data, float kernel, min SQNR vs float (dB, measured in the comment)]
-    ['torch_lstm', 'torch_lstm', 'lstm_f32', 30],
-    ['torch_lstm_bf', 'torch_lstm_bf', 'lstm_f32', 30],
-    ['torch_gru', 'torch_gru', 'gru_f32', 30],
-    ['torch_bilstm', 'torch_bilstm', 'lstm_f32', 30],
-    ['keras_lstm', 'torch_lstm_bf', 'lstm_f32', 30],
+    // (our PTQ, which unrolls and quantizes the layer, gets 38.0 / 34.1 / 35.7 / 37.2 / 33.6 dB: test/quantize/recurrent.test.ts)
+    ['torch_lstm', 'torch_lstm', 'lstm_f32', 43], // 46.7 dB
+    ['torch_lstm_bf', 'torch_lstm_bf', 'lstm_f32', 42], // 45.9 dB
+    ['torch_gru', 'torch_gru', 'gru_f32', 43], // 47.0 dB
+    ['torch_bilstm', 'torch_bilstm', 'lstm_f32', 42], // 45.0 dB
+    ['keras_lstm', 'torch_lstm_bf', 'lstm_f32', 43], // 47.0 dB
   ] as [string, string, string, number][])('%s: within 1 LSB of onnxruntime on the QDQ model', async (name, data, kind, minDb) => {
     const qdq = `${FX}/qdq_${name}.onnx`;
     const c = compileModel(qdq, { name: 'm' });
