@@ -28,12 +28,14 @@ import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } fr
 import { unrollRecurrent } from '../passes/unroll-recurrent.js';
 import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
 import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
-import { FLOAT_LAYER_OPS, floatLayerNodes } from '../passes/float-layers.js';
+import { FLOAT_LAYER_OPS, floatLayerNodes, RECURRENT_OPS } from '../passes/float-layers.js';
 
 /** What the float passes depend on besides the model. */
 export interface FloatPassOptions {
   /** Keep a float input's normalisation float at the input edge (passes/mark-input-affine.ts); false with --int8-io. */
   inputAffineEdge: boolean;
+  /** LSTM / GRU nodes kept float (--float-layers): not unrolled. */
+  keepFloat?: ReadonlySet<string>;
 }
 
 /** Float passes before quantization, in order (each in compiler/passes). */
@@ -41,7 +43,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph, options: FloatPassOpt
   { name: 'remove-identity', run: removeIdentity },
   { name: 'upgrade-opset', run: upgradeOpset },
   // LSTM/GRU become per-step ops here, so calibration sees every gate and state
-  { name: 'unroll-recurrent', run: unrollRecurrent },
+  { name: 'unroll-recurrent', run: (g, o) => unrollRecurrent(g, o.keepFloat) },
   { name: 'gemm-activation-bias', run: gemmActivationBias },
   { name: 'sub-div-to-add-mul', run: subDivToAddMul },
   { name: 'squeeze-unsqueeze', run: squeezeUnsqueeze },
@@ -119,6 +121,8 @@ export interface PrepareOptions {
   /** Keep a float input's normalisation float at the input edge (default true). */
   inputAffineEdge?: boolean;
   stateful?: QuantizeOptions['stateful'];
+  /** Node names of --float-layers: LSTM / GRU among them stay whole (float), the others are unrolled. */
+  floatLayers?: readonly string[];
 }
 
 export function prepareFloatGraph(modelPath: string, shapes?: Record<string, number[]>, options: PrepareOptions = {}): Graph {
@@ -126,7 +130,7 @@ export function prepareFloatGraph(modelPath: string, shapes?: Record<string, num
   checkFloatModel(graph);
   // before unroll-recurrent: the default pairs are the LSTM/GRU nodes' state inputs and outputs
   if (options.stateful) graph = statePairs(options.stateful.pairs)(graph);
-  const passOptions: FloatPassOptions = { inputAffineEdge: options.inputAffineEdge ?? true };
+  const passOptions: FloatPassOptions = { inputAffineEdge: options.inputAffineEdge ?? true, keepFloat: new Set(options.floatLayers ?? []) };
   for (const pass of FLOAT_PASSES) graph = pass.run(graph, passOptions);
   return graph;
 }
@@ -136,7 +140,7 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   if (options.stateful && (method === 'auto' || options.autoFloatDb !== undefined)) {
     throw new EdgecError(`--stateful: ${method === 'auto' ? '--calibration-method auto' : '--auto-float'} is not supported with streaming state (it compares whole-model runs without the state); choose a calibration method`, 2);
   }
-  const prepare: PrepareOptions = { inputAffineEdge: options.inputAffineEdge ?? true, stateful: options.stateful };
+  const prepare: PrepareOptions = { inputAffineEdge: options.inputAffineEdge ?? true, stateful: options.stateful, floatLayers: options.floatLayers };
   const floatGraph = prepareFloatGraph(modelPath, options.shapes, prepare);
   const floatBytes = writeOnnx(floatGraph);
   const pairs = floatGraph.statePairs ?? [];
@@ -173,7 +177,9 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   });
   const floatLayers = [...forced, ...(autoFloat?.chosen ?? [])];
   const qdqBytes = qdqWith(new Set(floatLayers));
-  const int8QdqBytes = floatLayers.length > 0 ? qdqWith(new Set()) : undefined;
+  // a recurrent layer kept float was never unrolled, so no all-int8 twin exists without calibrating another graph: no comparison then
+  const keptRecurrent = floatGraph.nodes.some((n) => RECURRENT_OPS.has(n.opType) && floatLayers.includes(n.name));
+  const int8QdqBytes = floatLayers.length > 0 && !keptRecurrent ? qdqWith(new Set()) : undefined;
   return {
     floatGraph, floatBytes, qdqBytes, samples, ranges, params, method: chosenMethod, methodTrials, biasCorrection: biasMeans !== undefined, floatLayers, autoFloat, int8QdqBytes,
     ...(options.stateful ? { statePairs: pairs, streamChunks: chunks } : {}),
