@@ -5,7 +5,7 @@ import type { Compiled } from './pipeline.js';
 import { valueBytes, type WeightStorage } from './ir/program.js';
 import { codeSize, type LibraryCode } from './emit/code-size.js';
 import { displayName } from './errors.js';
-import { boardTime, costModelData, costVariant, estimateLayer, layerFeatures } from './cost-model.js';
+import { boardTime, costModelData, costVariant, estimateLayer, FLOAT_MAC_INSTRUCTIONS, layerFeatures } from './cost-model.js';
 import { costKindOf, costTableFor, estimateInstructions, type Implementation } from './backends/kernel-costs.js';
 import type { Op } from './ir/program.js';
 import type { KernelChoice } from './backends/index.js';
@@ -343,12 +343,11 @@ export function formatSummary(r: ModelReport): string {
 const n = (x: number): string => x.toLocaleString('en-US');
 
 /**
- * Cortex-M4F instructions per MAC of the portable kernels, measured with
+ * Cortex-M4F instructions per int8 MAC of the portable kernels, measured with
  * `edgec bench` (QEMU, -O2) on test/fixtures/float-layers/outlier.onnx:
- * all-int8 129,649 instructions for 54.5K MACs (~2.4 per MAC); conv2 in
- * float (36,864 MACs) 423,193 instructions, ~10 per float MAC.
+ * all-int8 129,649 instructions for 54.5K MACs (~2.4 per MAC); the float
+ * rate is FLOAT_MAC_INSTRUCTIONS (cost-model.ts).
  */
-const FLOAT_MAC_INSTRUCTIONS = 10;
 const INT8_MAC_INSTRUCTIONS = 2.4;
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${n(x)}`;
 
