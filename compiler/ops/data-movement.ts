@@ -14,7 +14,7 @@
  * DepthToSpace / SpaceToDepth are one 6-D transpose of the NHWC tensor.
  */
 import type { Node } from '../ir/graph.js';
-import type { Op } from '../ir/program.js';
+import type { Op, ValueType } from '../ir/program.js';
 import { channelsLastPerm, physicalShape, rowMajorStrides, type Perm } from '../ir/layout.js';
 import { ShapeContext, resolveSlice } from '../onnx/shapes/index.js';
 import { elementBytes, type Lowered, type LoweringContext, type Quant } from '../passes/lower-context.js';
@@ -92,7 +92,7 @@ function gatherInto(ctx: LoweringContext, node: Node, src: Lowered, inShape: rea
       return;
     }
   }
-  const out = definePassThrough(ctx, node, outName, perm, inQ);
+  const out = definePassThrough(ctx, node, outName, perm, inQ, v.type);
   ctx.addOp(gatherOp(ctx, node, src, inShape, tables, out.write, name));
   out.finish();
 }
@@ -111,14 +111,15 @@ export function sourceQuant(ctx: LoweringContext, node: Node, name: string, src:
 /**
  * Defines ONNX tensor `outName` in layout `perm` with the input's
  * quantization `inQ`; when the model quantizes the output otherwise, the op
- * writes a temporary and a requantize follows. Returns the value to write and
+ * writes a temporary and a requantize follows (a quantize, for float32 data
+ * of type `srcType`). Returns the value to write and
  * the finisher to call after adding the op.
  */
-export function definePassThrough(ctx: LoweringContext, node: Node, outName: string, perm: Perm, inQ: Quant): { write: string; finish: () => void } {
+export function definePassThrough(ctx: LoweringContext, node: Node, outName: string, perm: Perm, inQ: Quant, srcType: ValueType = 'int8'): { write: string; finish: () => void } {
   const t = ctx.tensor(outName);
   if (!t.quant) return { write: ctx.define(outName, perm, { quant: inQ }), finish: () => undefined };
   // float32 data (after a layer kept float) whose QuantizeLinear was folded into this op: moved in float, then quantized
-  if (inQ.scale === 0) return writeFloat(ctx, node, perm, outName);
+  if (srcType === 'float32') return writeFloat(ctx, node, perm, outName);
   const outQ = ctx.quant(node, outName);
   if (sameQuant(outQ, inQ)) return { write: ctx.define(outName, perm), finish: () => undefined };
   const tmp = ctx.newValue(`${outName}_pre_requant`, {
@@ -136,7 +137,7 @@ export function definePassThrough(ctx: LoweringContext, node: Node, outName: str
 
 /** definePassThrough of the node's first output, from its first input held in `src`. */
 export function passThroughOutput(ctx: LoweringContext, node: Node, src: Lowered, perm: Perm): { write: string; finish: () => void } {
-  return definePassThrough(ctx, node, node.outputs[0] as string, perm, sourceQuant(ctx, node, node.inputs[0] as string, src));
+  return definePassThrough(ctx, node, node.outputs[0] as string, perm, sourceQuant(ctx, node, node.inputs[0] as string, src), ctx.value(src.value).type);
 }
 
 /** Gather `tables` from the node's first input into its first output (same rank, same layout). */
