@@ -53,6 +53,29 @@ describe('float-layers pass', () => {
     expect(g.nodes.find((n) => n.outputs[0] === c2.inputs[1])?.opType).toBe('DequantizeLinear');
   });
 
+  it('a GRU: W, R and B behind DequantizeLinear become float constants, the node is marked', () => {
+    const r = new Rand(5);
+    const q = new QdqBuilder({ opset: 14 });
+    const x = q.dq(q.input('x', [4, 1, 2], act(0.03, 0)));
+    const dqConst = (name: string, values: Float32Array, dims: number[]): string => {
+      q.b.initializer(`${name}_q`, Int8Array.from(values, (v) => Math.round(v * 100)), dims).float(`${name}_s`, 0.01).initializer(`${name}_z`, Int8Array.of(0), []);
+      return q.b.op('DequantizeLinear', [`${name}_q`, `${name}_s`, `${name}_z`]);
+    };
+    const inputs = [x, dqConst('W', r.floats(9 * 2, -0.5, 0.5), [1, 9, 2]), dqConst('R', r.floats(9 * 3, -0.5, 0.5), [1, 9, 3]), dqConst('B', r.floats(18, -0.2, 0.2), [1, 18])];
+    q.b.node('GRU', inputs, ['', 'h'], { hidden_size: 3 }, { name: 'gru' });
+    q.output(q.quantize('h', act(0.01, 0)), 'y');
+    const g = keepLayersFloat(['gru'])(loadModelBytes(q.toBytes(), { fileName: 'm.onnx' }));
+    const gru = g.nodes.find((n) => n.name === 'gru')!;
+    for (const i of [1, 2, 3]) {
+      const t = g.tensors.get(gru.inputs[i])!;
+      expect(t.dtype).toBe('float32');
+      expect(t.data).toBeDefined();
+    }
+    expect(gru.attrs[KEEP_FLOAT_ATTR]).toBe(1);
+    // the weights' DequantizeLinear nodes had no other reader: gone (x's and the output's remain)
+    expect(g.nodes.filter((n) => n.opType === 'DequantizeLinear' && g.tensors.get(n.inputs[0])?.data)).toHaveLength(0);
+  });
+
   it('a named float tail layer stays float; unnamed, float-tail runs it in int8 as before', () => {
     const named = floatTail(keepLayersFloat(['fc'])(loadModelBytes(qdqModel(), { fileName: 'm.onnx' })));
     expect(named.nodes.find((n) => n.name === 'fc')!.inputs[1]).toBe('fc_W');

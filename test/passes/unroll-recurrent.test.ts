@@ -128,6 +128,14 @@ describe('unroll-recurrent', () => {
     expect(g.tiedRanges?.some((grp) => grp.some((t) => /_t1_c$/.test(t)))).toBe(false);
   });
 
+  it('a node kept float (--float-layers in the PTQ) stays one node; others are unrolled', () => {
+    const model = recurrentModel({ kind: 'GRU', direction: 'forward', layout: 0, initialStates: false });
+    const kept = unrollRecurrent(loadModelBytes(model, { fileName: 'rnn.onnx' }), new Set(['rnn']));
+    expect(kept.nodes.map((n) => n.opType)).toEqual(['GRU']);
+    const other = unrollRecurrent(loadModelBytes(model, { fileName: 'rnn.onnx' }), new Set(['another']));
+    expect(other.nodes.some((n) => n.opType === 'GRU')).toBe(false);
+  });
+
   it('sequence_lens equal to the full length is accepted', async () => {
     const v: Variant = { kind: 'LSTM', direction: 'forward', layout: 0, initialStates: false };
     const model = recurrentModel(v, {}, { seqLens: [SEQ, SEQ] });
