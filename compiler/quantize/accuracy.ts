@@ -26,7 +26,8 @@ import { writeOnnx } from './onnx-writer.js';
 export interface SizeReport { floatBytes: number; int8Bytes: number; ratio: number; floatLayerBytes?: number }
 export interface OutputAccuracy { name: string; sqnrDb: number; top1Agree?: number }
 export interface LayerAccuracy { index: number; op: string; onnxOp: string; tensor: string; sqnrDb: number }
-export interface AccuracyReport { samples: number; size: SizeReport; outputs: OutputAccuracy[]; layers?: LayerAccuracy[] }
+/** activations: the quantized model's activation type (int16 / mixed from --activations / --int16-layers). */
+export interface AccuracyReport { samples: number; size: SizeReport; outputs: OutputAccuracy[]; layers?: LayerAccuracy[]; activations?: 'int8' | 'int16' | 'mixed' }
 
 /** Bytes of the float model's constants (its weights) vs the int8 program's constant arrays. */
 export function sizeReport(floatGraph: Graph, c: Compiled): SizeReport {
@@ -61,7 +62,7 @@ export class Sqnr {
 function outputFloats(v: Value, bytes: Uint8Array): Float32Array {
   const copy = new Uint8Array(bytes);
   if (v.type === 'float32') return new Float32Array(copy.buffer);
-  const ints = v.type === 'int8' ? new Int8Array(copy.buffer) : v.type === 'uint8' ? new Uint8Array(copy.buffer) : new Int32Array(copy.buffer);
+  const ints = v.type === 'int8' ? new Int8Array(copy.buffer) : v.type === 'uint8' ? new Uint8Array(copy.buffer) : v.type === 'int16' ? new Int16Array(copy.buffer) : new Int32Array(copy.buffer);
   return Float32Array.from(ints, (q) => v.scale * (q - v.zeroPoint));
 }
 
@@ -114,7 +115,7 @@ export async function measureAccuracy(built: Compiled, q: Quantized, opts: { max
     for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
     const outValues = program.outputs.map((id) => program.values.get(id) as Value);
     const layerOps = opts.layers ? program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
-      .filter((l) => l.value.perm && l.value.type === 'int8' && floatTensorFor(q.floatGraph, l.value.onnxName) !== undefined) : [];
+      .filter((l) => l.value.perm && (l.value.type === 'int8' || l.value.type === 'int16') && floatTensorFor(q.floatGraph, l.value.onnxName) !== undefined) : [];
     const floatNames = [...new Set(layerOps.map((l) => floatTensorFor(q.floatGraph, l.value.onnxName) as string))];
     const exe = buildNativeRunner(dir, program.name, opts.layers ? { flags: ['-DEDGEC_TRACING'] } : {});
     const run = runNativeTraced(exe, concatBytes(samples.flatMap((sample) => runnerInputBytes(program, sample))), samples.length);
@@ -139,7 +140,9 @@ export async function measureAccuracy(built: Compiled, q: Quantized, opts: { max
         });
         layerOps.forEach((l, k) => {
           const rec = records[s * program.ops.length + l.index].data;
-          const ours = Array.from(new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength), (x) => l.value.scale * (x - l.value.zeroPoint));
+          // int16 layers (16x8) trace two bytes per value; a copy, as the record may sit at an odd offset
+          const ints = l.value.type === 'int16' ? new Int16Array(new Uint8Array(rec).buffer) : new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength);
+          const ours = Array.from(ints, (x) => l.value.scale * (x - l.value.zeroPoint));
           const expected = toPhysical(ref.get(floatTensorFor(q.floatGraph, l.value.onnxName) as string) as Float32Array, l.value.logicalShape, l.value.perm as number[]);
           layerSqnr[k].add(expected, ours);
         });
@@ -153,7 +156,7 @@ export async function measureAccuracy(built: Compiled, q: Quantized, opts: { max
       return { name: v.onnxName, sqnrDb: outSqnr[i].db(), top1Agree: k ? top1[i] / rows : undefined };
     });
     const layers = opts.layers ? layerOps.map((l, k): LayerAccuracy => ({ index: l.index, op: l.op.name, onnxOp: l.op.onnxOp, tensor: floatTensorFor(q.floatGraph, l.value.onnxName) as string, sqnrDb: layerSqnr[k].db() })) : undefined;
-    return { samples: samples.length, size: sizeReport(q.floatGraph, built), outputs, layers };
+    return { samples: samples.length, size: sizeReport(q.floatGraph, built), outputs, layers, activations: q.activations };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -164,9 +167,10 @@ const db = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} dB` : '
 export function formatAccuracy(r: AccuracyReport, method: string): string[] {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const kept = r.size.floatLayerBytes ? ` (${r.size.floatLayerBytes} B of it float32 layers)` : '';
-  const lines = [`quantized (${method} calibration): weights ${r.size.floatBytes} B float -> ${r.size.int8Bytes} B int8${kept} (${pct(r.size.ratio)}, ${pct(1 - r.size.ratio)} smaller)`];
+  const activations = r.activations && r.activations !== 'int8' ? `, ${r.activations === 'int16' ? 'int16' : 'int8 + int16'} activations` : '';
+  const lines = [`quantized (${method} calibration${activations}): weights ${r.size.floatBytes} B float -> ${r.size.int8Bytes} B int8${kept} (${pct(r.size.ratio)}, ${pct(1 - r.size.ratio)} smaller)`];
   for (const o of r.outputs) {
-    lines.push(`  output '${o.name}': SQNR ${db(o.sqnrDb)} vs float${o.top1Agree === undefined ? '' : `, top-1 agreement ${pct(o.top1Agree)}`} (${r.samples} calibration samples, int8 C vs onnxruntime float)`);
+    lines.push(`  output '${o.name}': SQNR ${db(o.sqnrDb)} vs float${o.top1Agree === undefined ? '' : `, top-1 agreement ${pct(o.top1Agree)}`} (${r.samples} calibration samples, ${r.activations === 'int16' ? 'int16' : r.activations === 'mixed' ? 'int8/int16' : 'int8'} C vs onnxruntime float)`);
   }
   if (r.layers) {
     lines.push('  per-layer SQNR (int8 C layer output vs the float tensor, errors accumulated):');
