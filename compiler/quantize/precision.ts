@@ -21,7 +21,7 @@ export type Precision = 'int8' | 'int16';
 export const ACTIVATION_TYPES: readonly Precision[] = ['int8', 'int16'];
 
 /** Ops edgec has a 16x8 kernel for whatever their operands (more below with conditions). */
-const INT16_OPS = new Set(['Add', 'Mul', 'AveragePool', 'MaxPool', 'GlobalAveragePool', 'ReduceMean', 'ReduceSum', 'Softmax', 'Sigmoid', 'Tanh', 'Concat']);
+const INT16_OPS = new Set(['Add', 'Mul', 'MaxPool', 'GlobalAveragePool', 'ReduceMean', 'ReduceSum', 'Softmax', 'Sigmoid', 'Tanh', 'Concat']);
 /** Layout ops that move int16 data as well as int8 (views, or the 2-byte transpose). */
 const INT16_LAYOUT_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity']);
 /** int16 output scale of TFLM's 16x8 Softmax / Logistic / Tanh kernels (their output is fixed). */
@@ -62,6 +62,8 @@ function ownInt16Kernel(graph: Graph, node: Node): boolean {
     const inChannels = graph.tensors.get(node.inputs[0])?.shape[1];
     return !!w?.data && (group === 1 || (group === inChannels && w.shape[1] === 1));
   }
+  // TFLM's 16x8 AVERAGE_POOL averages over the valid taps only; with no padding count_include_pad changes nothing
+  if (node.opType === 'AveragePool') return Number(node.attrs.count_include_pad ?? 0) === 0 || noPadding(node);
   if (node.opType === 'Gemm') return constant(graph, node.inputs[1]) && Number(node.attrs.transA ?? 0) === 0;
   if (node.opType === 'MatMul') return constant(graph, node.inputs[1]);
   // TFLM's 16x8 PAD takes zero padding only (the zero point is 0)
@@ -70,6 +72,22 @@ function ownInt16Kernel(graph: Graph, node: Node): boolean {
     return (node.attrs.mode ?? 'constant') === 'constant' && (!value || Number(value[0]) === 0);
   }
   return false;
+}
+
+/** A pool without padding: explicit pads all 0 and no SAME auto-padding. */
+function noPadding(node: Node): boolean {
+  const pads = Array.isArray(node.attrs.pads) ? (node.attrs.pads as number[]) : [];
+  const autoPad = String(node.attrs.auto_pad ?? 'NOTSET');
+  return pads.every((p) => p === 0) && (autoPad === 'NOTSET' || autoPad === 'VALID');
+}
+
+/**
+ * A 16x8 layer written as its kernel takes it: an AveragePool without padding
+ * drops count_include_pad=1 (PyTorch's default; the same average, and the
+ * 16x8 lowering takes 0 only).
+ */
+export function asInt16Layer(node: Node): void {
+  if (node.opType === 'AveragePool' && Number(node.attrs.count_include_pad ?? 0) !== 0 && noPadding(node)) delete node.attrs.count_include_pad;
 }
 
 export interface PrecisionPlan {

@@ -18,7 +18,7 @@ import { roundHalfEven } from '../ir/quant.js';
 import { uniqueTensorName } from '../passes/graph-edit.js';
 import type { Range } from './ranges.js';
 import { correctedBias, type ChannelMeans } from './bias-correction.js';
-import type { Precision, PrecisionPlan } from './precision.js';
+import { asInt16Layer, type Precision, type PrecisionPlan } from './precision.js';
 
 export interface ActQuant { scale: number; zeroPoint: number }
 
@@ -317,6 +317,7 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
     const inputEdge = isInputEdgeNode(node);
     // the mark is ours: the written model is plain ONNX
     delete node.attrs[INPUT_EDGE_ATTR];
+    if (precision === 'int16') asInt16Layer(node);
     if (!floatLayers.has(node.name) && !inputEdge) {
       if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ, precision === 'int16');
       quantizeConstInputs(b, node, precision);
