@@ -136,8 +136,11 @@ export function planPrecision(graph: Graph, plan: QuantPlan, activations: Precis
     let p: Precision;
     if (isInputEdgeNode(node)) p = 'int8'; // the folded input normalisation writes int8 (ops/quantize.ts QuantizeAffine)
     else if ((node.opType === 'Relu' || node.opType === 'Clip') && fused.has(source)) p = nodes.get(producers.get(source)?.name ?? '') ?? 'int8';
-    else if (PASS_THROUGH_OPS.has(node.opType) && quantized.has(source)) p = ownInt16Kernel(graph, node) ? inputPrecision(source) ?? 'int8' : 'int8';
-    else if (activations === 'int16') {
+    else if (PASS_THROUGH_OPS.has(node.opType) && quantized.has(source)) {
+      p = ownInt16Kernel(graph, node) ? inputPrecision(source) ?? 'int8' : 'int8';
+      // a Slice / Gather / Resize ... of int16 data runs on an int8 copy
+      if (activations === 'int16' && !ownInt16Kernel(graph, node) && inputPrecision(source) === 'int16') int8Fallback.push(node);
+    } else if (activations === 'int16') {
       p = ownInt16Kernel(graph, node) ? 'int16' : 'int8';
       if (p === 'int8' && node.outputs.some((o) => quantized.has(o) || fused.has(o))) int8Fallback.push(node);
     } else p = named.has(node.name) ? 'int16' : 'int8';
