@@ -20,6 +20,9 @@ import { EdgecError } from '../../compiler/errors.js';
 import { runMixed } from '../helpers/mixed-run.js';
 import { verifyModel, type VerifyOptions } from '../../compiler/verify/verify.js';
 import { SMALL_INPUT_SHAPE, smallCnn, smallCnnCalibration } from '../fixtures/ptq16/models.js';
+import { OnnxBuilder } from '../helpers/onnx-builder.js';
+import { loadModelBytes } from '../../compiler/onnx/load.js';
+import { prng } from '../../compiler/verify/samples.js';
 
 const SAMPLES = 32;
 let dir: string;
@@ -100,6 +103,30 @@ describe('--activations int16 (PTQ)', () => {
     await againstOnnxruntime(c, 'int16 with an int8 LeakyRelu');
     await layerByLayer({ model: leaky, activations: 'int16' }, 'int16 with an int8 LeakyRelu');
   }, 120_000);
+});
+
+describe('int16 bias', () => {
+  it('a bias beyond int32 in input x weight scale steps stays float in the QDQ model and is built as int64, within 1 LSB', async () => {
+    // inputs in [-0.01, 0.01]: the int16 input step is 3e-7, so a bias of 300 is ~1e11 steps
+    const next = prng(3);
+    const b = new OnnxBuilder({ opset: 13 });
+    b.input('x', 'float32', [1, 2, 6, 6]);
+    b.initializer('w', Float32Array.from({ length: 4 * 2 * 9 }, () => next() - 0.5), [4, 2, 3, 3]).initializer('bias', Float32Array.of(300, -200, 1, 0.5), [4]);
+    b.node('Conv', ['x', 'w', 'bias'], ['y'], { pads: [1, 1, 1, 1] }, { name: 'conv' });
+    b.output('y', 'float32', [1, 4, 6, 6]);
+    const small = join(dir, 'bias.onnx');
+    writeFileSync(small, b.toBytes());
+    const calib = join(dir, 'bias_calib.npy');
+    writeFileSync(calib, encodeNpy({ dtype: 'float32', shape: [16, 1, 2, 6, 6], data: Float32Array.from({ length: 16 * 72 }, () => (next() - 0.5) * 0.02) }));
+    const c = await compileModelAsync(small, { name: 'bias', calibration: calib, activations: 'int16' });
+    const qdq = loadModelBytes(c.quantized!.qdqBytes, { fileName: 'q.onnx' });
+    const conv = qdq.nodes.find((n) => n.opType === 'Conv')!;
+    expect(qdq.tensors.get(conv.inputs[2])!.dtype).toBe('float32');
+    expect(kinds(c)).toContain('conv2d_s16');
+    const { outputs } = await runMixed(c.quantized!.qdqBytes, { name: 'bias', samples: c.quantized!.samples });
+    console.log(`[ptq16] float bias as int64: exact ${(100 * outputs[0].exactRate).toFixed(2)}%, max ${outputs[0].maxLsb} LSB`);
+    expect(outputs[0].maxLsb).toBeLessThanOrEqual(1);
+  }, 60_000);
 });
 
 describe('the CLI', () => {
