@@ -10,6 +10,8 @@ import type { Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
 import { isTfliteFile, loadModelFile, loadModelFileBytes } from './model-file.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
+import type { QdqScorer } from './quantize/auto-method.js';
+import { hostBuildSqnr } from './quantize/native-run.js';
 import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
@@ -55,7 +57,7 @@ export interface CompileOptions {
   shapes?: Record<string, number[]>;
   /** Float model: calibration samples (.npy / .npz / folder); quantized first (compiler/quantize, compileModelAsync). */
   calibration?: string;
-  /** minmax (default), percentile[:p], entropy, mse. */
+  /** minmax (the default here; the CLI defaults to auto), percentile[:p], entropy, mse, auto. */
   calibrationMethod?: string;
   /** The model's bytes when they are not the file at modelPath (the quantized model). */
   modelBytes?: Uint8Array;
@@ -255,6 +257,18 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs, patch: patched.chosen, patchNote: patched.note };
 }
 
+/**
+ * `--calibration-method auto`'s scorer: each trial's QDQ model built for the
+ * host with the portable kernels (bit-exact with every backend) and run
+ * natively, so the method is chosen by what the device computes.
+ */
+export function hostBuildScorer(modelPath: string, options: Pick<CompileOptions, 'shapes' | 'floatLayers'>): QdqScorer {
+  return async (qdq, samples, reference) => {
+    const build = compileModel(modelPath, { board: 'host', backend: 'portable', shapes: options.shapes, modelBytes: qdq, floatLayers: options.floatLayers });
+    return hostBuildSqnr(build, samples, reference);
+  };
+}
+
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
 export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
   if (!options.calibration) return compileModel(modelPath, options);
@@ -264,6 +278,7 @@ export async function compileModelAsync(modelPath: string, options: CompileOptio
     stateful: options.stateful, activations: options.activations, int16Layers: options.int16Layers,
     // --int8-io: the int8 input is the raw input's quantization, so its normalisation folds into the first layer
     inputAffineEdge: !options.int8Io,
+    scoreQdq: hostBuildScorer(modelPath, options),
   });
   // the QDQ model keeps those layers' weights float; naming them also keeps a float tail layer float;
   // its LSTM/GRU are unrolled, so the state pairs the float model resolved are passed by name

@@ -5,9 +5,10 @@ import { dirname, resolve } from 'node:path';
 import { ensureFolder, withFsErrors } from './output-folder.js';
 import { EdgecError } from '../errors.js';
 import { quantizeModel } from '../quantize/index.js';
+import { hostBuildScorer } from '../pipeline.js';
 import { formatTrials } from '../quantize/auto-method.js';
 import { ttyProgress } from '../quantize/calibrate.js';
-import { ACTIVATIONS_HELP, AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, INT16_LAYERS_HELP, parseShapeOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
+import { ACTIVATIONS_HELP, AUTO_FLOAT_HELP, CALIBRATION_METHOD_HELP, cliCalibrationMethod, FLOAT_LAYERS_HELP, INT16_LAYERS_HELP, parseShapeOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
 import { parseActivations, parseInt16Layers } from '../quantize/precision.js';
 import { parseFloatLayers } from '../passes/float-layers.js';
 import { parseAutoFloat } from '../quantize/index.js';
@@ -18,7 +19,7 @@ interface QuantizeFlags { calibration?: string; calibrationMethod?: string; outp
 export function addQuantizeCommand(program: Command, log: (s: string) => void): void {
   program.command('quantize').description('post-training quantization: write the int8 QDQ ONNX model (runs in onnxruntime)').argument('<model.onnx>')
     .option('--calibration <path>', 'calibration samples: .npy, .npz or a folder of .npy (first axis = sample)')
-    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy, mse, or auto (the one with the best output SQNR)')
+    .option('--calibration-method <m>', CALIBRATION_METHOD_HELP)
     .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
     .option('--auto-float <dB>', AUTO_FLOAT_HELP)
     .option('--activations <type>', ACTIVATIONS_HELP)
@@ -30,7 +31,7 @@ export function addQuantizeCommand(program: Command, log: (s: string) => void): 
     .action(async (model: string, flags: QuantizeFlags) => {
       if (!flags.calibration) throw new EdgecError('quantize needs --calibration <samples.npy | samples.npz | folder>', 2);
       if (flags.output !== undefined && flags.output.trim() === '') throw new EdgecError('-o needs a file name (got an empty string)', 2);
-      const q = await quantizeModel(model, { calibration: flags.calibration, method: flags.calibrationMethod, shapes: parseShapeOption(flags.shape), progress: ttyProgress(), floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat), stateful: statefulOption(flags), activations: parseActivations(flags.activations), int16Layers: parseInt16Layers(flags.int16Layers) });
+      const q = await quantizeModel(model, { calibration: flags.calibration, method: cliCalibrationMethod(flags), shapes: parseShapeOption(flags.shape), progress: ttyProgress(), floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat), stateful: statefulOption(flags), activations: parseActivations(flags.activations), int16Layers: parseInt16Layers(flags.int16Layers), scoreQdq: hostBuildScorer(model, { shapes: parseShapeOption(flags.shape), floatLayers: parseFloatLayers(flags.floatLayers) }) });
       const out = flags.output ?? model.replace(/(\.onnx)?$/i, q.activations === 'int8' ? '_int8.onnx' : q.activations === 'int16' ? '_int16.onnx' : '_mixed.onnx');
       if (out === model) throw new EdgecError(`-o ${out}: would overwrite the float model`, 2);
       if (existsSync(out) && statSync(out).isDirectory()) throw new EdgecError(`-o ${out}: is a folder; give the .onnx file to write`, 2);

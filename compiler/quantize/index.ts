@@ -19,7 +19,7 @@ import { foldAffineForward } from '../passes/fold-affine-forward.js';
 import { markInputAffine } from '../passes/mark-input-affine.js';
 import type { NamedTensor } from '../verify/reference.js';
 import { calibrate, collectStats, rangesFrom, type CalibrationOptions, type StreamCalibration } from './calibrate.js';
-import { chooseCalibrationMethod, type MethodTrial } from './auto-method.js';
+import { AUTO_CANDIDATES, chooseCalibrationMethod, type MethodTrial, type QdqScorer } from './auto-method.js';
 import { inputChannelMeans, type ChannelMeans } from './bias-correction.js';
 import { loadCalibrationChunks } from './calibration-data.js';
 import { writeOnnx } from './onnx-writer.js';
@@ -56,7 +56,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph, options: FloatPassOpt
 
 export interface QuantizeOptions {
   calibration: string;
-  /** 'minmax' (default), 'percentile' / 'percentile:99.9', 'entropy', 'mse', or 'auto' (the best of them by output SQNR). */
+  /** 'minmax' (the library's default; the CLI's is auto), 'percentile' / 'percentile:99.9', 'entropy', 'mse', or 'auto' (the best of minmax, percentile and mse by output SQNR). */
   method?: string;
   shapes?: Record<string, number[]>;
   progress?: CalibrationOptions['progress'];
@@ -72,6 +72,8 @@ export interface QuantizeOptions {
   activations?: Precision;
   /** --int16-layers: these nodes' activations int16, the rest int8. */
   int16Layers?: string[];
+  /** How `auto` scores its trials; the CLI passes one that builds and runs the C (default: onnxruntime runs the QDQ model). */
+  scoreQdq?: QdqScorer;
 }
 
 export interface Quantized {
@@ -185,7 +187,7 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
     const stats = await collectStats(floatGraph, plan.needRange, samples, { histograms: true, progress: options.progress });
     const means = await inputChannelMeans(floatGraph, samples);
     const choice = await chooseCalibrationMethod({
-      candidates: CALIBRATION_METHODS, rangesFor: (m) => tieRanges(rangesFrom(stats, m, percentile), floatGraph.tiedRanges), floatModel: floatBytes, samples,
+      candidates: AUTO_CANDIDATES, rangesFor: (m) => tieRanges(rangesFrom(stats, m, percentile), floatGraph.tiedRanges), floatModel: floatBytes, samples, score: options.scoreQdq,
       qdqFor: (r, corrected) => qdqOf(activationQuant(floatGraph, plan, r), new Set(forced), corrected ? means : undefined, int16For(r)),
     });
     ({ ranges, method: chosenMethod, trials: methodTrials } = choice);

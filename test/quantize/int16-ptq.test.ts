@@ -133,13 +133,13 @@ describe('the CLI', () => {
   it('edgec quantize --activations int16 saves an opset-21 QDQ model that builds int16; build reports its SQNR', async () => {
     const lines: string[] = [];
     const saved = join(dir, 'saved16.onnx');
-    expect(await main(['node', 'edgec', 'quantize', model, '--calibration', calibration, '--activations', 'int16', '-o', saved], (l) => lines.push(l))).toBe(0);
+    expect(await main(['node', 'edgec', 'quantize', model, '--calibration', calibration, '--calibration-method', 'minmax', '--activations', 'int16', '-o', saved], (l) => lines.push(l))).toBe(0);
     expect(lines[0]).toContain(`-> ${saved}`);
     expect(loadModel(saved).opset).toBe(21);
     const c = compileModel(saved, { name: 'saved' });
     expect(c.program.ops.map((op) => op.kind)).toContain('depthwise_conv2d_s16');
     lines.length = 0;
-    expect(await main(['node', 'edgec', 'build', model, '--calibration', calibration, '--activations', 'int16', '-o', join(dir, 'out16')], (l) => lines.push(l))).toBe(0);
+    expect(await main(['node', 'edgec', 'build', model, '--calibration', calibration, '--calibration-method', 'minmax', '--activations', 'int16', '-o', join(dir, 'out16')], (l) => lines.push(l))).toBe(0);
     const report = lines.join('\n');
     expect(report).toMatch(/quantized \(minmax calibration, int16 activations\): weights \d+ B float/);
     expect(report).toMatch(/output 'y': SQNR \d+\.\d+ dB vs float, top-1 agreement [\d.]+% \(32 calibration samples, int16 C vs onnxruntime float\)/);
