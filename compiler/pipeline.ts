@@ -10,6 +10,8 @@ import type { Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
 import { isTfliteFile, loadModelFile, loadModelFileBytes } from './model-file.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
+import type { QdqScorer } from './quantize/auto-method.js';
+import { hostBuildSqnr } from './quantize/native-run.js';
 import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
@@ -55,7 +57,7 @@ export interface CompileOptions {
   shapes?: Record<string, number[]>;
   /** Float model: calibration samples (.npy / .npz / folder); quantized first (compiler/quantize, compileModelAsync). */
   calibration?: string;
-  /** minmax (default), percentile[:p], entropy, mse. */
+  /** minmax (the default here; the CLI defaults to auto), percentile[:p], entropy, mse, auto. */
   calibrationMethod?: string;
   /** The model's bytes when they are not the file at modelPath (the quantized model). */
   modelBytes?: Uint8Array;
@@ -81,6 +83,10 @@ export interface CompileOptions {
   floatLayers?: string[];
   /** With calibration: keep a layer float when quantizing it costs more than this many dB of output SQNR (quantize/auto-float.ts). */
   autoFloatDb?: number;
+  /** With calibration: int16 activations (16x8) on every layer with a 16x8 kernel (quantize/precision.ts); default int8. */
+  activations?: 'int8' | 'int16';
+  /** With calibration: these nodes' activations int16, the rest int8. */
+  int16Layers?: string[];
   /** One model of a multi-model library: its region of the library's arena (compiler/multi-model.ts). */
   sharedArena?: SharedArenaRegion;
   /** Patch-based execution of the first stage (passes/patch-stage.ts): 'auto' (default), 'off' or an n x n grid. */
@@ -204,6 +210,9 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   // which inputs are state, while the graph still has its LSTM/GRU nodes and the model's names
   if (options.stateful) graph = statePairs(options.stateful.pairs)(graph);
   const pairs = graph.statePairs ?? [];
+  if ((options.activations === 'int16' || options.int16Layers?.length) && !options.calibration) {
+    throw new EdgecError(`${options.activations === 'int16' ? '--activations int16' : '--int16-layers'} needs --calibration <samples>: it chooses the activation type of edgec's own quantization (a quantized model keeps the types it has)`, 2);
+  }
   if (options.autoFloatDb !== undefined && !options.calibration) throw new EdgecError('--auto-float needs --calibration <samples>: it measures what quantizing each layer costs on them', 2);
   // before the QDQ canonicalisation, while node names are the model's
   if (options.floatLayers?.length) graph = keepLayersFloat(options.floatLayers)(graph);
@@ -248,15 +257,28 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs, patch: patched.chosen, patchNote: patched.note };
 }
 
+/**
+ * `--calibration-method auto`'s scorer: each trial's QDQ model built for the
+ * host with the portable kernels (bit-exact with every backend) and run
+ * natively, so the method is chosen by what the device computes.
+ */
+export function hostBuildScorer(modelPath: string, options: Pick<CompileOptions, 'shapes' | 'floatLayers'>): QdqScorer {
+  return async (qdq, samples, reference) => {
+    const build = compileModel(modelPath, { board: 'host', backend: 'portable', shapes: options.shapes, modelBytes: qdq, floatLayers: options.floatLayers });
+    return hostBuildSqnr(build, samples, reference);
+  };
+}
+
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */
 export async function compileModelAsync(modelPath: string, options: CompileOptions = {}): Promise<Compiled> {
   if (!options.calibration) return compileModel(modelPath, options);
   if (isTfliteFile(modelPath)) throw new EdgecError(`--calibration: ${modelPath} is a TFLite model; edgec quantizes float ONNX models only (convert the .tflite with full-int8 post-training quantization instead)`, 2);
   const quantized = await quantizeModel(modelPath, {
     calibration: options.calibration, method: options.calibrationMethod, shapes: options.shapes, progress: ttyProgress(), floatLayers: options.floatLayers, autoFloatDb: options.autoFloatDb,
-    stateful: options.stateful,
+    stateful: options.stateful, activations: options.activations, int16Layers: options.int16Layers,
     // --int8-io: the int8 input is the raw input's quantization, so its normalisation folds into the first layer
     inputAffineEdge: !options.int8Io,
+    scoreQdq: hostBuildScorer(modelPath, options),
   });
   // the QDQ model keeps those layers' weights float; naming them also keeps a float tail layer float;
   // its LSTM/GRU are unrolled, so the state pairs the float model resolved are passed by name
@@ -264,5 +286,6 @@ export async function compileModelAsync(modelPath: string, options: CompileOptio
   const compiled = compileModel(modelPath, { ...options, modelBytes: quantized.qdqBytes, floatLayers: quantized.floatLayers, stateful });
   // what the float layers cost: the same build with every layer int8
   const int8Build = quantized.int8QdqBytes && compileModel(modelPath, { ...options, modelBytes: quantized.int8QdqBytes, floatLayers: [], stateful });
+  if (quantized.int16Note) compiled.notes.push(quantized.int16Note);
   return { ...compiled, quantized, int8Build: int8Build ? { arenaBytes: int8Build.plan.arenaBytes, weightsBytes: int8Build.emitted.weightsBytes, macs: int8Build.program.ops.reduce((a, op) => a + op.macs, 0) } : undefined };
 }

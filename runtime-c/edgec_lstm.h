@@ -40,9 +40,15 @@ typedef struct {
 
 /* w_in [4][hidden][input_size], w_rec [4][hidden][hidden], bias [4][hidden];
  * output [batches][steps][hidden] (time_major: [steps][batches][hidden]).
- * scratch: EDGEC_LSTM_SCRATCH_BYTES, 2-byte aligned. State starts at zero each call. */
+ * scratch: EDGEC_LSTM_SCRATCH_BYTES, 2-byte aligned.
+ * hidden_in [batches][hidden] / cell_in [batches][hidden]: the state the call
+ * starts from, or NULL to start from zero (h at its zero point), as TFLM
+ * after a reset. hidden_out / cell_out: where the final state is written
+ * (NULL: dropped). A --stateful build passes both, so the state carries
+ * over to the next invoke as TFLM's variable tensors do. */
 void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8_t *w_in, const int8_t *w_rec,
-                   const int32_t *bias, void *scratch, int8_t *output);
+                   const int32_t *bias, void *scratch, const int8_t *hidden_in, const int16_t *cell_in,
+                   int8_t *hidden_out, int16_t *cell_out, int8_t *output);
 
 #ifdef __cplusplus
 }

@@ -101,7 +101,8 @@ static void lstm_gate(const edgec_lstm_params_t *p, int32_t g, const int8_t *x, 
 }
 
 void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8_t *w_in, const int8_t *w_rec,
-                   const int32_t *bias, void *scratch, int8_t *output)
+                   const int32_t *bias, void *scratch, const int8_t *hidden_in, const int16_t *cell_in,
+                   int8_t *hidden_out, int16_t *cell_out, int8_t *output)
 {
   const int32_t n_b = p->batches;
   const int32_t n_h = p->hidden;
@@ -111,8 +112,11 @@ void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8
   int16_t *cell_gate = input_gate + n_h;
   int8_t *hidden = (int8_t *)(cell_gate + n_h); /* [batches][hidden] */
   int32_t b, t, j;
-  memset(cell, 0, (size_t)n_b * (size_t)n_h * sizeof(int16_t));
-  memset(hidden, p->hidden_zero_point, (size_t)n_b * (size_t)n_h);
+  const size_t state_count = (size_t)n_b * (size_t)n_h;
+  if (cell_in != NULL) memcpy(cell, cell_in, state_count * sizeof(int16_t));
+  else memset(cell, 0, state_count * sizeof(int16_t));
+  if (hidden_in != NULL) memcpy(hidden, hidden_in, state_count);
+  else memset(hidden, p->hidden_zero_point, state_count);
   for (b = 0; b < n_b; b++) {
     int16_t *c = cell + b * n_h;
     int8_t *h = hidden + b * n_h;
@@ -147,4 +151,6 @@ void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8
       memcpy(output + row * n_h, h, (size_t)n_h);
     }
   }
+  if (hidden_out != NULL) memcpy(hidden_out, hidden, state_count);
+  if (cell_out != NULL) memcpy(cell_out, cell, state_count * sizeof(int16_t));
 }

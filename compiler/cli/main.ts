@@ -19,7 +19,8 @@ import { parseAutoFloat } from '../quantize/index.js';
 import { formatAutoFloat } from '../quantize/auto-float.js';
 import { packageFiles } from '../package/index.js';
 import { EDGEC_VERSION, persistentBytes } from '../emit/c-emitter.js';
-import { AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, memoryOption, parsePatchOption, parseShapeOption, patchOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
+import { parseActivations, parseInt16Layers } from '../quantize/precision.js';
+import { ACTIVATIONS_HELP, AUTO_FLOAT_HELP, CALIBRATION_METHOD_HELP, cliCalibrationMethod, FLOAT_LAYERS_HELP, INT16_LAYERS_HELP, memoryOption, parsePatchOption, parseShapeOption, patchOption, STATE_HELP, STATEFUL_HELP, statefulOption } from './options.js';
 import { addBenchCommand } from './bench.js';
 import { addVerifyCommand } from './verify.js';
 import { selftestFiles } from '../verify/selftest.js';
@@ -32,14 +33,14 @@ import { runMultiBuild } from './multi-build.js';
 import { htmlReport } from '../report-html.js';
 import { writeFileSync } from 'node:fs';
 
-interface BuildFlags { report?: boolean; concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string; optimize?: OptimizeGoal; sparse?: boolean; stateful?: boolean; state?: string; patch?: string }
+interface BuildFlags { report?: boolean; concurrent?: boolean; board: string; output?: string; name: string; format: string; shape: string[]; backend?: string; json?: boolean; int8Io?: boolean; inputLayout?: 'declared' | 'nhwc'; calibration?: string; calibrationMethod?: string; keepInputs?: boolean; layers?: boolean; weights?: string; selftest?: string; encrypt?: string; memory?: MemoryMode; splitAt?: string; floatLayers?: string; autoFloat?: string; activations?: string; int16Layers?: string; optimize?: OptimizeGoal; sparse?: boolean; stateful?: boolean; state?: string; patch?: string }
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
 function compileOptions(flags: BuildFlags): CompileOptions {
-  return { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: flags.calibrationMethod, weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat), optimize: flags.optimize, sparse: flags.sparse, stateful: statefulOption(flags), patch: parsePatchOption(flags.patch) };
+  return { name: flags.name, board: flags.board, backend: flags.backend, shapes: parseShapeOption(flags.shape), int8Io: flags.int8Io, inputLayout: flags.inputLayout, calibration: flags.calibration, calibrationMethod: cliCalibrationMethod(flags), weights: weightsMode(flags.weights, flags.encrypt), plan: { ...memoryModeOptions(flags.memory), keepInputs: flags.keepInputs }, floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat), activations: parseActivations(flags.activations), int16Layers: parseInt16Layers(flags.int16Layers), optimize: flags.optimize, sparse: flags.sparse, stateful: statefulOption(flags), patch: parsePatchOption(flags.patch) };
 }
 
 async function compileFor(model: string, flags: BuildFlags): Promise<Compiled> {
@@ -205,9 +206,11 @@ function addModelOptions(cmd: Command): Command {
     .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges)')
     .addOption(new Option('--input-layout <layout>', 'layout of channels-first model inputs as exposed in the C API: declared (the model\'s) or nhwc (no layout copy before the first conv)').choices(['declared', 'nhwc']))
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
-    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy, mse, or auto (the one with the best output SQNR)')
+    .option('--calibration-method <m>', CALIBRATION_METHOD_HELP)
     .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
     .option('--auto-float <dB>', AUTO_FLOAT_HELP)
+    .option('--activations <type>', ACTIVATIONS_HELP)
+    .option('--int16-layers <nodes>', INT16_LAYERS_HELP)
     .addOption(memoryOption())
     .addOption(patchOption())
     .addOption(new Option('--optimize <goal>', 'pruned weights: per layer the storage with the least flash (size) or the fewest instructions (speed): dense or bitmap-sparse').choices([...OPTIMIZE_GOALS]).default('size'))

@@ -2,14 +2,15 @@
 import { Command } from 'commander';
 import { EdgecError } from '../errors.js';
 import { DEFAULT_MAX_LSB, DEFAULT_SAMPLES, DEFAULT_SEED, DEFAULT_SOFTMAX_MAX_LSB, formatFloatComparison, verifyModel, type Engine, type VerifyReport } from '../verify/verify.js';
-import { AUTO_FLOAT_HELP, FLOAT_LAYERS_HELP, parseShapeOption } from './options.js';
+import { ACTIVATIONS_HELP, AUTO_FLOAT_HELP, CALIBRATION_METHOD_HELP, cliCalibrationMethod, FLOAT_LAYERS_HELP, INT16_LAYERS_HELP, parseShapeOption } from './options.js';
+import { parseActivations, parseInt16Layers } from '../quantize/precision.js';
 import { parseFloatLayers } from '../passes/float-layers.js';
 import { parseAutoFloat } from '../quantize/index.js';
 
 interface VerifyFlags {
   board: string; name?: string; shape: string[]; samples?: string; inputs?: string; seed: string; json?: boolean;
   from?: string; layers?: boolean; maxLsb?: string; layerMaxLsb?: string; native?: boolean;
-  calibration?: string; calibrationMethod?: string; floatLayers?: string; autoFloat?: string;
+  calibration?: string; calibrationMethod?: string; floatLayers?: string; autoFloat?: string; activations?: string; int16Layers?: string;
 }
 
 function number(flag: string, value: string | undefined, integer: boolean): number | undefined {
@@ -58,9 +59,11 @@ export function addVerifyCommand(program: Command, log: (s: string) => void, set
     .option('--layer-max-lsb <n>', 'per-layer tolerance for --layers (default 1; softmax 2)')
     .option('--native', 'compile with the host C compiler instead of emcc')
     .option('--calibration <path>', 'float model: quantize with these samples first; adds SQNR and top-1 agreement against the float model (per layer with --layers)')
-    .option('--calibration-method <m>', 'minmax (default), percentile[:99.99], entropy, mse, or auto (the one with the best output SQNR)')
+    .option('--calibration-method <m>', CALIBRATION_METHOD_HELP)
     .option('--float-layers <nodes>', FLOAT_LAYERS_HELP)
     .option('--auto-float <dB>', AUTO_FLOAT_HELP)
+    .option('--activations <type>', ACTIVATIONS_HELP)
+    .option('--int16-layers <nodes>', INT16_LAYERS_HELP)
     .option('--json', 'machine-readable output')
     .action(async (model: string, flags: VerifyFlags) => {
       const engine: Engine = flags.native ? 'native' : 'wasm';
@@ -68,8 +71,9 @@ export function addVerifyCommand(program: Command, log: (s: string) => void, set
         model, board: flags.board, name: flags.name, shapes: parseShapeOption(flags.shape), from: flags.from, inputs: flags.inputs,
         samples: number('--samples', flags.samples, true), seed: number('--seed', flags.seed, true), maxLsb: number('--max-lsb', flags.maxLsb, false),
         layers: !!flags.layers, layerMaxLsb: number('--layer-max-lsb', flags.layerMaxLsb, false), engine,
-        calibration: flags.calibration, calibrationMethod: flags.calibrationMethod,
+        calibration: flags.calibration, calibrationMethod: cliCalibrationMethod(flags),
         floatLayers: parseFloatLayers(flags.floatLayers), autoFloatDb: parseAutoFloat(flags.autoFloat),
+        activations: parseActivations(flags.activations), int16Layers: parseInt16Layers(flags.int16Layers),
       });
       if (flags.json) log(JSON.stringify(report, null, 2));
       else formatVerifyReport(report, !!flags.layers).forEach((l) => log(l));

@@ -113,6 +113,8 @@ export function unsupportedInt16Op(program: Program, ops: Op[]): Op | undefined 
     if (op.kind === 'quantize_s16') return !op.outputs.every(int16);
     if (op.kind === 'dequantize_s16') return !op.inputs.every(int16);
     if (op.kind === 'requantize_s16') return type(op.inputs[0]) !== op.params.in_type || type(op.outputs[0]) !== op.params.out_type;
+    // the integer LSTM's --stateful cell state (input 2, output 2) is int16 by design (TFLM's), the rest int8
+    if (op.kind === 'lstm') return [...op.inputs, ...op.outputs].some((id) => int16(id) && id !== op.inputs[2] && id !== op.outputs[2]);
     return !INT16_KINDS.has(op.kind) && ids.some(int16);
   });
 }

@@ -11,7 +11,7 @@
  * state in its power-of-two scale, the products requantized with
  * QuantizeMultiplier of the double-precision scale ratio.
  */
-import type { Node } from '../ir/graph.js';
+import type { Graph, Node, StatePair } from '../ir/graph.js';
 import type { Op } from '../ir/program.js';
 import { identityPerm } from '../ir/layout.js';
 import { quantizeMultiplier, type FixedPointMultiplier } from '../ir/quant.js';
@@ -27,6 +27,13 @@ export const TFL_LSTM_OP = 'edgec.TflLstm';
  * input, forget, cell and output gates, their recurrent weights, their biases.
  */
 export const TFL_LSTM_INPUTS = 13;
+/**
+ * `--stateful` (passes/state-pairs.ts, exposeTflLstmState): slots 13 and 14
+ * read the hidden (int8) and cell (int16) state the invoke starts from;
+ * outputs 1 and 2 are the final hidden and cell state.
+ */
+const HIDDEN_IN = 13;
+const CELL_IN = 14;
 const GATES = 4;
 const INPUT_WEIGHTS = 1;
 const RECURRENT_WEIGHTS = 5;
@@ -48,13 +55,57 @@ export interface TflLstmAttrs {
   hiddenZeroPoint: number;
   /** The cell gate's activation. */
   cellActivation: 'tanh' | 'sigmoid';
+  /** Names of the model's hidden and cell state variable tensors (the --stateful state inputs are named after them). */
+  hiddenStateName: string;
+  cellStateName: string;
 }
 
 export function tflLstmAttrs(a: TflLstmAttrs): Record<string, number | string> {
   return {
     time_major: a.timeMajor ? 1 : 0, cell_clip: a.cellClip, cell_scale: a.cellScale,
     hidden_scale: a.hiddenScale, hidden_zero_point: a.hiddenZeroPoint, cell_activation: a.cellActivation,
+    hidden_state: a.hiddenStateName, cell_state: a.cellStateName,
   };
+}
+
+/** A tensor name not used in the graph yet: `base`, else `base_1`, `base_2`, ... */
+function freshName(graph: Graph, base: string): string {
+  let name = base;
+  for (let i = 1; graph.tensors.has(name); i++) name = `${base}_${i}`;
+  return name;
+}
+
+/**
+ * `--stateful` on a .tflite LSTM: TFLM keeps the hidden and cell state in
+ * variable tensors that persist from one Invoke() to the next until
+ * Reset(). Here they become a graph input / output pair each (the input
+ * named after the variable tensor, the output `<name>_next`), the node
+ * reads the inputs and writes the outputs, and the state pairs let
+ * passes/stateful-program.ts keep them in the arena between invokes.
+ */
+export function exposeTflLstmState(graph: Graph, node: Node): StatePair[] {
+  if (node.inputs.length !== TFL_LSTM_INPUTS) throw new Error(`internal: LSTM '${node.name}' already has state inputs`);
+  const x = graph.tensors.get(node.inputs[0])!;
+  const hidden = graph.tensors.get(node.inputs[RECURRENT_WEIGHTS])!.shape[0]!;
+  const batches = attrInt(node, 'time_major', 0) === 1 ? x.shape[1]! : x.shape[0]!;
+  const states = [
+    { base: attrString(node, 'hidden_state', `${node.name}_hidden_state`), dtype: 'int8' as const, scale: attrFloat(node, 'hidden_scale', 0), zeroPoint: attrInt(node, 'hidden_zero_point', 0) },
+    { base: attrString(node, 'cell_state', `${node.name}_cell_state`), dtype: 'int16' as const, scale: attrFloat(node, 'cell_scale', 0), zeroPoint: 0 },
+  ];
+  const pairs: StatePair[] = [];
+  for (const st of states) {
+    const quant = { scale: [st.scale], zeroPoint: [st.zeroPoint], axis: -1 };
+    const input = freshName(graph, st.base);
+    graph.tensors.set(input, { name: input, dtype: st.dtype, shape: [batches, hidden], quant });
+    const output = freshName(graph, `${st.base}_next`);
+    graph.tensors.set(output, { name: output, dtype: st.dtype, shape: [batches, hidden], quant: { ...quant } });
+    node.inputs.push(input);
+    node.outputs.push(output);
+    graph.inputs.push(input);
+    graph.outputs.push(output);
+    pairs.push({ input, output });
+  }
+  return pairs;
 }
 
 /**
@@ -135,8 +186,12 @@ function lowerTflLstm(node: Node, ctx: LoweringContext): void {
   const tanh = cellTanhScaling(power);
   const input = ctx.read(node, xName, identityPerm(3));
   const output = ctx.define(node.outputs[0], identityPerm(3));
+  // --stateful: the state the invoke starts from and the state it ends with
+  const stateful = node.inputs.length > HIDDEN_IN;
+  const stateIn = stateful ? [HIDDEN_IN, CELL_IN].map((slot) => ctx.read(node, node.inputs[slot], identityPerm(2)).value) : [];
+  const stateOut = stateful ? [1, 2].map((slot) => ctx.define(node.outputs[slot], identityPerm(2))) : [];
   const op: Op = {
-    kind: 'lstm', name: node.name, onnxOp: 'UNIDIRECTIONAL_SEQUENCE_LSTM', inputs: [input.value], outputs: [output],
+    kind: 'lstm', name: node.name, onnxOp: 'UNIDIRECTIONAL_SEQUENCE_LSTM', inputs: [input.value, ...stateIn], outputs: [output, ...stateOut],
     params: {
       batches, steps, input_size: inputSize, hidden, time_major: timeMajor ? 1 : 0,
       input_offset: -inQ.zeroPoint, hidden_zero_point: hiddenZeroPoint,
@@ -187,6 +242,8 @@ export const lstm: OpDefinition = {
       sources: ['edgec_lstm_s8.c'], template: 'lstm', scratchBytes: lstmScratchBytes,
       view: (op: Op, env: EmitEnv) => ({
         params: paramInitializer(op), input: env.ptr(op.inputs[0], 'const int8_t'), output: env.ptr(op.outputs[0], 'int8_t'),
+        hiddenIn: op.inputs[1] ? env.ptr(op.inputs[1], 'const int8_t') : 'NULL', cellIn: op.inputs[2] ? env.ptr(op.inputs[2], 'const int16_t') : 'NULL',
+        hiddenOut: op.outputs[1] ? env.ptr(op.outputs[1], 'int8_t') : 'NULL', cellOut: op.outputs[2] ? env.ptr(op.outputs[2], 'int16_t') : 'NULL',
         wIn: env.constName(op.consts.w_in), wRec: env.constName(op.consts.w_rec), bias: env.constName(op.consts.bias), scratch: env.scratch(op),
       }),
     },

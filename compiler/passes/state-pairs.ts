@@ -8,6 +8,8 @@
  *    state into a constant (torch.onnx.export without h0) left nothing to
  *    stream into, and the model is refused with one line naming the node.
  *    Y_h / Y_c become graph outputs when the model did not list them.
+ *  - A .tflite UNIDIRECTIONAL_SEQUENCE_LSTM's hidden and cell state
+ *    variable tensors become graph input/output pairs (ops/lstm.ts).
  *  - `--state <input>=<output>[,...]` names the pairs of any model (e.g. a
  *    streaming convolution whose ring buffer is an input/output pair).
  *
@@ -20,6 +22,7 @@
  */
 import type { Graph, Node, StatePair } from '../ir/graph.js';
 import { displayName, EdgecError, modelError } from '../errors.js';
+import { exposeTflLstmState, TFL_LSTM_OP } from '../ops/lstm.js';
 
 /** `--state a=b,c=d` -> [{ input: 'a', output: 'b' }, ...]; malformed text is a usage error. */
 export function parseStatePairs(text: string | undefined): StatePair[] | undefined {
@@ -47,10 +50,12 @@ function stateSlots(node: Node): { input: number; output: number; what: string }
 /** The default pairs: each recurrent node's state inputs with its final-state outputs. */
 function recurrentPairs(graph: Graph): StatePair[] {
   const nodes = graph.nodes.filter(isRecurrent);
-  if (nodes.length === 0) {
+  const tfliteLstms = graph.nodes.filter((n) => n.opType === TFL_LSTM_OP);
+  if (nodes.length === 0 && tfliteLstms.length === 0) {
     throw new EdgecError(`${graph.fileName}: --stateful: the model has no LSTM or GRU node; name the state pairs with --state <input>=<output>`, 2);
   }
-  const pairs: StatePair[] = [];
+  // a .tflite LSTM keeps its state in variable tensors: they become the pairs (TFLM's Invoke() without Reset())
+  const pairs: StatePair[] = tfliteLstms.flatMap((node) => exposeTflLstmState(graph, node));
   for (const node of nodes) {
     const direction = String(node.attrs.direction ?? 'forward');
     if (direction !== 'forward') {

@@ -60,7 +60,9 @@ export function statefulProgram(program: Program, pairs: readonly StatePair[], f
     const source = dq ? dq.inputs[0] : out;
     const a = values.get(stateIn)!;
     const b = values.get(source)!;
-    if (a.type !== 'int8' || b.type !== 'int8') refuse(file, pair, `the state is ${a.type} -> ${b.type}; only int8 state is supported`);
+    // int16: a .tflite LSTM's cell state (zero point 0, so reset()'s byte-wise fill is exact)
+    const integer = (v: Value): boolean => v.type === 'int8' || (v.type === 'int16' && v.zeroPoint === 0);
+    if (a.type !== b.type || !integer(a)) refuse(file, pair, `the state is ${a.type} -> ${b.type}; only int8 state (or int16 with zero point 0) is supported`);
     if (valueBytes(a) !== valueBytes(b) || a.shape.join(',') !== b.shape.join(',') || (a.perm ?? []).join(',') !== (b.perm ?? []).join(',')) {
       refuse(file, pair, `input and output are laid out differently in memory ([${a.shape.join(', ')}] and [${b.shape.join(', ')}])`);
     }

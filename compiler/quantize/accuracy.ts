@@ -6,17 +6,13 @@
  * as on the device) against the same float tensor.
  */
 import { libraryUsed } from '../backends/index.js';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { compileModel, type Compiled } from '../pipeline.js';
 import type { Graph } from '../ir/graph.js';
 import { bytesPerElement, elementCount } from '../ir/graph.js';
-import { valueBytes, type Program, type Value } from '../ir/program.js';
-import { buildNativeRunner, runNativeTraced } from '../verify/native.js';
+import type { Value } from '../ir/program.js';
+import { ACCURACY_SAMPLES, outputsPerSample, runHostBuild } from './native-run.js';
 import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
 import { parseTrace, toPhysical } from '../verify/layers.js';
-import { quantizeToInt8 } from '../ir/quant.js';
 import { argmax } from '../verify/compare.js';
 import { classCount } from '../verify/golden.js';
 import type { Quantized } from './index.js';
@@ -26,7 +22,8 @@ import { writeOnnx } from './onnx-writer.js';
 export interface SizeReport { floatBytes: number; int8Bytes: number; ratio: number; floatLayerBytes?: number }
 export interface OutputAccuracy { name: string; sqnrDb: number; top1Agree?: number }
 export interface LayerAccuracy { index: number; op: string; onnxOp: string; tensor: string; sqnrDb: number }
-export interface AccuracyReport { samples: number; size: SizeReport; outputs: OutputAccuracy[]; layers?: LayerAccuracy[] }
+/** activations: the quantized model's activation type (int16 / mixed from --activations / --int16-layers). */
+export interface AccuracyReport { samples: number; size: SizeReport; outputs: OutputAccuracy[]; layers?: LayerAccuracy[]; activations?: 'int8' | 'int16' | 'mixed' }
 
 /** Bytes of the float model's constants (its weights) vs the int8 program's constant arrays. */
 export function sizeReport(floatGraph: Graph, c: Compiled): SizeReport {
@@ -58,13 +55,6 @@ export class Sqnr {
   }
 }
 
-function outputFloats(v: Value, bytes: Uint8Array): Float32Array {
-  const copy = new Uint8Array(bytes);
-  if (v.type === 'float32') return new Float32Array(copy.buffer);
-  const ints = v.type === 'int8' ? new Int8Array(copy.buffer) : v.type === 'uint8' ? new Uint8Array(copy.buffer) : new Int32Array(copy.buffer);
-  return Float32Array.from(ints, (q) => v.scale * (q - v.zeroPoint));
-}
-
 /** The float tensor a quantized layer output stands for (fold-qdq names it after its QuantizeLinear). */
 export function floatTensorFor(floatGraph: Graph, onnxName: string): string | undefined {
   const base = onnxName.replace(/_QuantizeLinear(_\d+)?$/, '');
@@ -77,86 +67,52 @@ export function floatTensorFor(floatGraph: Graph, onnxName: string): string | un
  * (CMSIS-NN, ESP-NN) is recompiled portable, which is bit-exact with them;
  * so is a `--weights blob` build (same graph, const weights: nothing to bind).
  */
-/**
- * What the generated code reads for one float calibration sample: each input
- * in its physical layout (--input-layout nhwc), quantized with the input's
- * parameters where the build takes int8 (--int8-io).
- */
-export function runnerInputBytes(program: Program, sample: readonly NamedTensor[]): Uint8Array[] {
-  return program.inputs.map((id) => {
-    const v = program.values.get(id) as Value;
-    const t = sample.find((s) => s.name === v.onnxName);
-    if (!t) throw new Error(`internal: no calibration data for input '${v.onnxName}'`);
-    // the sample is in the model's declared layout (its dims); an --input-layout nhwc input's logicalShape is already NHWC
-    const physical = v.perm ? toPhysical(t.data as Float32Array, t.dims, v.perm) : Array.from(t.data as Float32Array);
-    if (v.type === 'int8') return new Uint8Array(Int8Array.from(physical, (x) => quantizeToInt8(x, v.scale, v.zeroPoint)).buffer);
-    // uint8 quantization is int8 quantization with the zero point 128 lower, shifted up by 128
-    if (v.type === 'uint8') return Uint8Array.from(physical, (x) => quantizeToInt8(x, v.scale, v.zeroPoint - 128) + 128);
-    return new Uint8Array(Float32Array.from(physical).buffer);
-  });
-}
-
-const concatBytes = (parts: readonly Uint8Array[]): Uint8Array => {
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) { out.set(p, at); at += p.length; }
-  return out;
-};
-
 export async function measureAccuracy(built: Compiled, q: Quantized, opts: { maxSamples?: number; layers?: boolean } = {}): Promise<AccuracyReport> {
   // a `--weights blob` build needs a bound blob to run: measure the same graph with const weights
   const c = !libraryUsed(built.backend, built.program.ops) && !built.emitted.weightsBlob ? built
     : compileModel(built.graph.fileName, { name: built.program.name, board: 'host', backend: 'portable', modelBytes: q.qdqBytes, floatLayers: q.floatLayers });
-  const samples: NamedTensor[][] = q.samples.slice(0, opts.maxSamples ?? 100);
+  const samples: NamedTensor[][] = q.samples.slice(0, opts.maxSamples ?? ACCURACY_SAMPLES);
   const { program } = c;
-  const dir = mkdtempSync(join(tmpdir(), 'edgec-ptq-'));
+  const outValues = program.outputs.map((id) => program.values.get(id) as Value);
+  const layerOps = opts.layers ? program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
+    .filter((l) => l.value.perm && (l.value.type === 'int8' || l.value.type === 'int16') && floatTensorFor(q.floatGraph, l.value.onnxName) !== undefined) : [];
+  const floatNames = [...new Set(layerOps.map((l) => floatTensorFor(q.floatGraph, l.value.onnxName) as string))];
+  const run = runHostBuild(c, samples, opts.layers ? ['-DEDGEC_TRACING'] : []);
+  const oursPerSample = outputsPerSample(program, run, samples.length);
+  const session = await openReference(floatNames.length > 0 ? writeOnnx(q.floatGraph, floatNames) : q.floatBytes);
+  const outSqnr = outValues.map(() => new Sqnr());
+  const top1 = outValues.map(() => 0);
+  const layerSqnr = layerOps.map(() => new Sqnr());
+  const records = run.trace ? parseTrace(run.trace) : [];
   try {
-    for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);
-    const outValues = program.outputs.map((id) => program.values.get(id) as Value);
-    const layerOps = opts.layers ? program.ops.map((op, index) => ({ op, index, value: program.values.get(op.outputs[0]) as Value }))
-      .filter((l) => l.value.perm && l.value.type === 'int8' && floatTensorFor(q.floatGraph, l.value.onnxName) !== undefined) : [];
-    const floatNames = [...new Set(layerOps.map((l) => floatTensorFor(q.floatGraph, l.value.onnxName) as string))];
-    const exe = buildNativeRunner(dir, program.name, opts.layers ? { flags: ['-DEDGEC_TRACING'] } : {});
-    const run = runNativeTraced(exe, concatBytes(samples.flatMap((sample) => runnerInputBytes(program, sample))), samples.length);
-    const session = await openReference(floatNames.length > 0 ? writeOnnx(q.floatGraph, floatNames) : q.floatBytes);
-    const outSqnr = outValues.map(() => new Sqnr());
-    const top1 = outValues.map(() => 0);
-    const layerSqnr = layerOps.map(() => new Sqnr());
-    const records = run.trace ? parseTrace(run.trace) : [];
-    const perSample = outValues.reduce((a, v) => a + valueBytes(v), 0);
-    try {
-      for (let s = 0; s < samples.length; s++) {
-        const ref = await runReference(session, samples[s], [...outValues.map((v) => v.onnxName), ...floatNames.filter((n) => !outValues.some((v) => v.onnxName === n))]);
-        let off = s * perSample;
-        outValues.forEach((v, i) => {
-          const n = valueBytes(v);
-          const ours = outputFloats(v, run.outputs.subarray(off, off + n));
-          off += n;
-          const expected = ref.get(v.onnxName) as Float32Array;
-          outSqnr[i].add(expected, ours);
-          const k = classCount(v);
-          if (k) for (let r = 0; r + k <= ours.length; r += k) if (argmax(ours, r, k) === argmax(expected, r, k)) top1[i]++;
-        });
-        layerOps.forEach((l, k) => {
-          const rec = records[s * program.ops.length + l.index].data;
-          const ours = Array.from(new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength), (x) => l.value.scale * (x - l.value.zeroPoint));
-          const expected = toPhysical(ref.get(floatTensorFor(q.floatGraph, l.value.onnxName) as string) as Float32Array, l.value.logicalShape, l.value.perm as number[]);
-          layerSqnr[k].add(expected, ours);
-        });
-      }
-    } finally {
-      await session.release();
+    for (let s = 0; s < samples.length; s++) {
+      const ref = await runReference(session, samples[s], [...outValues.map((v) => v.onnxName), ...floatNames.filter((n) => !outValues.some((v) => v.onnxName === n))]);
+      outValues.forEach((v, i) => {
+        const ours = oursPerSample[s].get(v.onnxName) as Float32Array;
+        const expected = ref.get(v.onnxName) as Float32Array;
+        outSqnr[i].add(expected, ours);
+        const k = classCount(v);
+        if (k) for (let r = 0; r + k <= ours.length; r += k) if (argmax(ours, r, k) === argmax(expected, r, k)) top1[i]++;
+      });
+      layerOps.forEach((l, k) => {
+        const rec = records[s * program.ops.length + l.index].data;
+        // int16 layers (16x8) trace two bytes per value; a copy, as the record may sit at an odd offset
+        const ints = l.value.type === 'int16' ? new Int16Array(new Uint8Array(rec).buffer) : new Int8Array(rec.buffer, rec.byteOffset, rec.byteLength);
+        const ours = Array.from(ints, (x) => l.value.scale * (x - l.value.zeroPoint));
+        const expected = toPhysical(ref.get(floatTensorFor(q.floatGraph, l.value.onnxName) as string) as Float32Array, l.value.logicalShape, l.value.perm as number[]);
+        layerSqnr[k].add(expected, ours);
+      });
     }
-    const outputs = outValues.map((v, i): OutputAccuracy => {
-      const k = classCount(v);
-      const rows = k ? samples.length * Math.max(1, Math.floor(elementCount(v.shape) / k)) : 0;
-      return { name: v.onnxName, sqnrDb: outSqnr[i].db(), top1Agree: k ? top1[i] / rows : undefined };
-    });
-    const layers = opts.layers ? layerOps.map((l, k): LayerAccuracy => ({ index: l.index, op: l.op.name, onnxOp: l.op.onnxOp, tensor: floatTensorFor(q.floatGraph, l.value.onnxName) as string, sqnrDb: layerSqnr[k].db() })) : undefined;
-    return { samples: samples.length, size: sizeReport(q.floatGraph, built), outputs, layers };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    await session.release();
   }
+  const outputs = outValues.map((v, i): OutputAccuracy => {
+    const k = classCount(v);
+    const rows = k ? samples.length * Math.max(1, Math.floor(elementCount(v.shape) / k)) : 0;
+    return { name: v.onnxName, sqnrDb: outSqnr[i].db(), top1Agree: k ? top1[i] / rows : undefined };
+  });
+  const layers = opts.layers ? layerOps.map((l, k): LayerAccuracy => ({ index: l.index, op: l.op.name, onnxOp: l.op.onnxOp, tensor: floatTensorFor(q.floatGraph, l.value.onnxName) as string, sqnrDb: layerSqnr[k].db() })) : undefined;
+  return { samples: samples.length, size: sizeReport(q.floatGraph, built), outputs, layers, activations: q.activations };
 }
 
 const db = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} dB` : 'exact');
@@ -164,9 +120,10 @@ const db = (x: number): string => (Number.isFinite(x) ? `${x.toFixed(2)} dB` : '
 export function formatAccuracy(r: AccuracyReport, method: string): string[] {
   const pct = (x: number): string => `${(100 * x).toFixed(1)}%`;
   const kept = r.size.floatLayerBytes ? ` (${r.size.floatLayerBytes} B of it float32 layers)` : '';
-  const lines = [`quantized (${method} calibration): weights ${r.size.floatBytes} B float -> ${r.size.int8Bytes} B int8${kept} (${pct(r.size.ratio)}, ${pct(1 - r.size.ratio)} smaller)`];
+  const activations = r.activations && r.activations !== 'int8' ? `, ${r.activations === 'int16' ? 'int16' : 'int8 + int16'} activations` : '';
+  const lines = [`quantized (${method} calibration${activations}): weights ${r.size.floatBytes} B float -> ${r.size.int8Bytes} B int8${kept} (${pct(r.size.ratio)}, ${pct(1 - r.size.ratio)} smaller)`];
   for (const o of r.outputs) {
-    lines.push(`  output '${o.name}': SQNR ${db(o.sqnrDb)} vs float${o.top1Agree === undefined ? '' : `, top-1 agreement ${pct(o.top1Agree)}`} (${r.samples} calibration samples, int8 C vs onnxruntime float)`);
+    lines.push(`  output '${o.name}': SQNR ${db(o.sqnrDb)} vs float${o.top1Agree === undefined ? '' : `, top-1 agreement ${pct(o.top1Agree)}`} (${r.samples} calibration samples, ${r.activations === 'int16' ? 'int16' : r.activations === 'mixed' ? 'int8/int16' : 'int8'} C vs onnxruntime float)`);
   }
   if (r.layers) {
     lines.push('  per-layer SQNR (int8 C layer output vs the float tensor, errors accumulated):');

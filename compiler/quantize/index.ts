@@ -19,11 +19,13 @@ import { foldAffineForward } from '../passes/fold-affine-forward.js';
 import { markInputAffine } from '../passes/mark-input-affine.js';
 import type { NamedTensor } from '../verify/reference.js';
 import { calibrate, collectStats, rangesFrom, type CalibrationOptions, type StreamCalibration } from './calibrate.js';
-import { chooseCalibrationMethod, type MethodTrial } from './auto-method.js';
+import { AUTO_CANDIDATES, chooseCalibrationMethod, type MethodTrial, type QdqScorer } from './auto-method.js';
 import { inputChannelMeans, type ChannelMeans } from './bias-correction.js';
 import { loadCalibrationChunks } from './calibration-data.js';
 import { writeOnnx } from './onnx-writer.js';
-import { activationQuant, insertQdq, planQuantization, type ActQuant } from './quantize.js';
+import { activationQuant, insertQdq, planQuantization, type ActQuant, type Int16Activations } from './quantize.js';
+import { activationQuant16, int8FallbackNote, planPrecision, type Precision } from './precision.js';
+import { upgradeOpset21 } from '../passes/upgrade-opset-21.js';
 import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } from './ranges.js';
 import { unrollRecurrent } from '../passes/unroll-recurrent.js';
 import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
@@ -56,7 +58,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph, options: FloatPassOpt
 
 export interface QuantizeOptions {
   calibration: string;
-  /** 'minmax' (default), 'percentile' / 'percentile:99.9', 'entropy', 'mse', or 'auto' (the best of them by output SQNR). */
+  /** 'minmax' (the library's default; the CLI's is auto), 'percentile' / 'percentile:99.9', 'entropy', 'mse', or 'auto' (the best of minmax, percentile and mse by output SQNR). */
   method?: string;
   shapes?: Record<string, number[]>;
   progress?: CalibrationOptions['progress'];
@@ -68,6 +70,12 @@ export interface QuantizeOptions {
   inputAffineEdge?: boolean;
   /** --stateful: the state pairs (--state), or [] for the recurrent nodes' own (passes/state-pairs.ts). */
   stateful?: { pairs?: StatePair[] };
+  /** --activations: int16 gives every layer with a 16x8 kernel int16 activations (quantize/precision.ts); default int8. */
+  activations?: Precision;
+  /** --int16-layers: these nodes' activations int16, the rest int8. */
+  int16Layers?: string[];
+  /** How `auto` scores its trials; the CLI passes one that builds and runs the C (default: onnxruntime runs the QDQ model). */
+  scoreQdq?: QdqScorer;
 }
 
 export interface Quantized {
@@ -95,6 +103,10 @@ export interface Quantized {
   statePairs?: StatePair[];
   /** --stateful: calibration sequences were cut into this many chunks, run in order carrying the state. */
   streamChunks?: number;
+  /** Activation type: int8, int16 (--activations int16), or mixed (--int16-layers). */
+  activations: Precision | 'mixed';
+  /** --activations int16: the layers left int8 for want of a 16x8 kernel, as one note line (else undefined). */
+  int16Note?: string;
 }
 
 export function parseMethod(text: string | undefined): { method: CalibrationMethod | 'auto'; percentile?: number } {
@@ -135,12 +147,25 @@ export function prepareFloatGraph(modelPath: string, shapes?: Record<string, num
   return graph;
 }
 
+/** int16 activations do not combine with float layers or streaming state (not built for them yet): one line. */
+function checkInt16Options(options: QuantizeOptions): void {
+  const int16Layers = options.int16Layers ?? [];
+  if (options.activations !== 'int16' && int16Layers.length === 0) return;
+  const flag = options.activations === 'int16' ? '--activations int16' : '--int16-layers';
+  if (options.activations === 'int16' && int16Layers.length > 0) throw new EdgecError('--int16-layers names the int16 layers of an int8 model; with --activations int16 every layer is int16 already (give one of them)', 2);
+  const other = options.floatLayers?.length ? '--float-layers' : options.autoFloatDb !== undefined ? '--auto-float' : options.stateful ? '--stateful' : options.inputAffineEdge === false ? '--int8-io' : undefined;
+  if (other) throw new EdgecError(`${flag} cannot be combined with ${other} (int16 activations are built for float-edged, stateless models with every layer quantized)`, 2);
+}
+
 export async function quantizeModel(modelPath: string, options: QuantizeOptions): Promise<Quantized> {
+  checkInt16Options(options);
   const { method, percentile } = parseMethod(options.method);
   if (options.stateful && (method === 'auto' || options.autoFloatDb !== undefined)) {
     throw new EdgecError(`--stateful: ${method === 'auto' ? '--calibration-method auto' : '--auto-float'} is not supported with streaming state (it compares whole-model runs without the state); choose a calibration method`, 2);
   }
-  const prepare: PrepareOptions = { inputAffineEdge: options.inputAffineEdge ?? true, stateful: options.stateful, floatLayers: options.floatLayers };
+  const activations = options.activations ?? 'int8';
+  // whole-model int16: the input is quantized to int16 as it comes (the folded input normalisation writes int8 only)
+  const prepare: PrepareOptions = { inputAffineEdge: (options.inputAffineEdge ?? true) && activations !== 'int16', stateful: options.stateful, floatLayers: options.floatLayers };
   const floatGraph = prepareFloatGraph(modelPath, options.shapes, prepare);
   const floatBytes = writeOnnx(floatGraph);
   const pairs = floatGraph.statePairs ?? [];
@@ -149,9 +174,16 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const stream: StreamCalibration | undefined = options.stateful ? { pairs, chunks, shapes: pairs.map((p) => floatGraph.tensors.get(p.input)!.shape) } : undefined;
   const plan = planQuantization(floatGraph);
   const forced = floatLayerNodes(floatGraph, options.floatLayers ?? []).map((n) => n.name);
+  const precision = planPrecision(floatGraph, plan, activations, options.int16Layers ?? []);
   // insertQdq edits in place: quantize a fresh copy so floatGraph stays the float model
   let biasMeans: ChannelMeans | undefined;
-  const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans): Uint8Array => writeOnnx(insertQdq(prepareFloatGraph(modelPath, options.shapes, prepare), plan, params, layers, means));
+  const int16For = (ranges: ReadonlyMap<string, Range>): Int16Activations | undefined => (precision.anyInt16 ? { precision, params16: activationQuant16(floatGraph, plan, ranges) } : undefined);
+  let int16: Int16Activations | undefined;
+  const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans, int16Params = int16): Uint8Array => {
+    const qdq = insertQdq(prepareFloatGraph(modelPath, options.shapes, prepare), plan, params, layers, means, int16Params);
+    // 16-bit Q/DQ exist from opset 21
+    return writeOnnx(int16Params ? upgradeOpset21(qdq) : qdq);
+  };
   let ranges: Map<string, Range>;
   let chosenMethod: CalibrationMethod;
   let methodTrials: MethodTrial[] | undefined;
@@ -159,8 +191,8 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
     const stats = await collectStats(floatGraph, plan.needRange, samples, { histograms: true, progress: options.progress });
     const means = await inputChannelMeans(floatGraph, samples);
     const choice = await chooseCalibrationMethod({
-      candidates: CALIBRATION_METHODS, rangesFor: (m) => tieRanges(rangesFrom(stats, m, percentile), floatGraph.tiedRanges), floatModel: floatBytes, samples,
-      qdqFor: (r, corrected) => qdqOf(activationQuant(floatGraph, plan, r), new Set(forced), corrected ? means : undefined),
+      candidates: AUTO_CANDIDATES, rangesFor: (m) => tieRanges(rangesFrom(stats, m, percentile), floatGraph.tiedRanges), floatModel: floatBytes, samples, score: options.scoreQdq,
+      qdqFor: (r, corrected) => qdqOf(activationQuant(floatGraph, plan, r), new Set(forced), corrected ? means : undefined, int16For(r)),
     });
     ({ ranges, method: chosenMethod, trials: methodTrials } = choice);
     biasMeans = choice.biasCorrection ? means : undefined;
@@ -170,6 +202,7 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
     chosenMethod = method;
   }
   const params = activationQuant(floatGraph, plan, ranges);
+  int16 = int16For(ranges);
   const qdqWith = (layers: ReadonlySet<string>): Uint8Array => qdqOf(params, layers);
   const autoFloat = options.autoFloatDb === undefined ? undefined : await chooseFloatLayers({
     thresholdDb: options.autoFloatDb, forced, floatModel: floatBytes, samples, qdqWith,
@@ -182,6 +215,7 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const int8QdqBytes = floatLayers.length > 0 && !keptRecurrent ? qdqWith(new Set()) : undefined;
   return {
     floatGraph, floatBytes, qdqBytes, samples, ranges, params, method: chosenMethod, methodTrials, biasCorrection: biasMeans !== undefined, floatLayers, autoFloat, int8QdqBytes,
+    activations: options.int16Layers?.length ? 'mixed' : activations, int16Note: int8FallbackNote(precision.int8Fallback),
     ...(options.stateful ? { statePairs: pairs, streamChunks: chunks } : {}),
   };
 }

@@ -18,6 +18,7 @@ import { roundHalfEven } from '../ir/quant.js';
 import { uniqueTensorName } from '../passes/graph-edit.js';
 import type { Range } from './ranges.js';
 import { correctedBias, type ChannelMeans } from './bias-correction.js';
+import { asInt16Layer, type Precision, type PrecisionPlan } from './precision.js';
 
 export interface ActQuant { scale: number; zeroPoint: number }
 
@@ -145,15 +146,21 @@ export function activationQuant(graph: Graph, plan: QuantPlan, ranges: ReadonlyM
 
 interface Builder { graph: Graph; nodes: Node[]; biasMeans?: ChannelMeans }
 
+/** Mixed / int16 activations (quantize/precision.ts): each tensor's and node's precision, and the int16 parameters. */
+export interface Int16Activations { precision: PrecisionPlan; params16: ReadonlyMap<string, ActQuant> }
+
+/** Largest int32 bias value; beyond it an int16 layer's bias stays float (the importer makes it int64, ops/int16.ts). */
+const INT32_MAX = 2 ** 31 - 1;
+
 function constTensor(b: Builder, base: string, t: Omit<Tensor, 'name'>): string {
   const name = uniqueTensorName(b.graph, base);
   b.graph.tensors.set(name, { name, ...t });
   return name;
 }
 
-function scalarParams(b: Builder, base: string, q: ActQuant): [string, string] {
+function scalarParams(b: Builder, base: string, q: ActQuant, dtype: Precision): [string, string] {
   const s = constTensor(b, `${base}_scale`, { dtype: 'float32', shape: [], data: Float32Array.of(q.scale) });
-  const z = constTensor(b, `${base}_zero_point`, { dtype: 'int8', shape: [], data: Int8Array.of(q.zeroPoint) });
+  const z = constTensor(b, `${base}_zero_point`, { dtype, shape: [], data: dtype === 'int16' ? Int16Array.of(q.zeroPoint) : Int8Array.of(q.zeroPoint) });
   return [s, z];
 }
 
@@ -168,19 +175,23 @@ function newActivation(b: Builder, base: string, like: Tensor, dtype: Tensor['dt
 }
 
 /** DQ of a quantized constant; returns the float tensor the op reads. */
-function dequantizedConst(b: Builder, base: string, q: Omit<Tensor, 'name'>, scales: Float32Array, zeroPoints: Int8Array | Int32Array, axis: number | undefined, floatShape: number[]): string {
+function dequantizedConst(b: Builder, base: string, q: Omit<Tensor, 'name'>, scales: Float32Array, zeroPoints: Int8Array | Int16Array | Int32Array, axis: number | undefined, floatShape: number[]): string {
   const qName = constTensor(b, `${base}_quantized`, q);
   const perChannel = axis !== undefined;
   const s = constTensor(b, `${base}_scale`, { dtype: 'float32', shape: perChannel ? [scales.length] : [], data: scales });
-  const z = constTensor(b, `${base}_zero_point`, { dtype: zeroPoints instanceof Int8Array ? 'int8' : 'int32', shape: perChannel ? [zeroPoints.length] : [], data: zeroPoints });
+  const zeroType = zeroPoints instanceof Int8Array ? 'int8' : zeroPoints instanceof Int16Array ? 'int16' : 'int32';
+  const z = constTensor(b, `${base}_zero_point`, { dtype: zeroType, shape: perChannel ? [zeroPoints.length] : [], data: zeroPoints });
   const out = uniqueTensorName(b.graph, `${base}_DequantizeLinear`);
   b.graph.tensors.set(out, { name: out, dtype: 'float32', shape: floatShape });
   addNode(b, 'DequantizeLinear', [qName, s, z], [out], perChannel ? { axis } : {});
   return out;
 }
 
-/** `inQ`: quantization of the op's activation input (its bias scale is input × weight scale). */
-function quantizeWeightInputs(b: Builder, node: Node, inQ: ActQuant | undefined): void {
+/**
+ * `inQ`: quantization of the op's activation input (its bias scale is input × weight scale).
+ * `int16`: a 16x8 layer, whose int32 bias may not hold input × weight scale steps: then it stays float.
+ */
+function quantizeWeightInputs(b: Builder, node: Node, inQ: ActQuant | undefined, int16 = false): void {
   const w = b.graph.tensors.get(node.inputs[1]);
   if (!w?.data || w.dtype !== 'float32') return;
   const axis = weightAxis(node, w);
@@ -197,6 +208,10 @@ function quantizeWeightInputs(b: Builder, node: Node, inQ: ActQuant | undefined)
     ? correctedBias(node, w, Float64Array.from(data, (q, i) => q * scales[Math.floor(i / inner) % channels]), bias.data as Float32Array, mean)
     : bias.data;
   const bScales = Float32Array.from(scales, (s) => Math.fround(inQ.scale * s));
+  if (int16 && Array.from({ length: channels }, (_, c) => Math.abs(Number(floatBias[floatBias.length === 1 ? 0 : c]) / bScales[c])).some((v) => !(v <= INT32_MAX))) {
+    if (mean) node.inputs[2] = constTensor(b, `${bias.name}_corrected`, { dtype: 'float32', shape: [...bias.shape], data: Float32Array.from(floatBias, Number) });
+    return;
+  }
   const bq = Int32Array.from({ length: channels }, (_, c) => {
     const v = roundHalfEven(Number(floatBias[floatBias.length === 1 ? 0 : c]) / bScales[c]);
     return Math.max(-(2 ** 31) + 1, Math.min(2 ** 31 - 1, v));
@@ -204,8 +219,8 @@ function quantizeWeightInputs(b: Builder, node: Node, inQ: ActQuant | undefined)
   node.inputs[2] = dequantizedConst(b, bias.name, { dtype: 'int32', shape: [channels], data: bq }, bScales, new Int32Array(channels), 0, [channels]);
 }
 
-/** Float constants that a quantized op reads (Add/Mul operands, Clip bounds stay float). */
-function quantizeConstInputs(b: Builder, node: Node): void {
+/** Float constants that a quantized op reads (Add/Mul operands, Clip bounds stay float); int16 symmetric in a 16x8 layer. */
+function quantizeConstInputs(b: Builder, node: Node, precision: Precision): void {
   if (node.opType === 'Clip' || PASS_THROUGH_OPS.has(node.opType) || node.opType.endsWith('QuantizeLinear')) return;
   node.inputs.forEach((name, i) => {
     const t = name === '' ? undefined : b.graph.tensors.get(name);
@@ -214,6 +229,12 @@ function quantizeConstInputs(b: Builder, node: Node): void {
     let lo = 0;
     let hi = 0;
     for (const v of t.data) { lo = Math.min(lo, Number(v)); hi = Math.max(hi, Number(v)); }
+    if (precision === 'int16') {
+      const scale = Math.max(-lo, hi) > 0 ? Math.fround(Math.max(-lo, hi) / 32767) : 1;
+      const data = Int16Array.from(t.data, (v) => Math.max(-32767, Math.min(32767, roundHalfEven(Number(v) / scale))));
+      node.inputs[i] = dequantizedConst(b, `${t.name}_${node.name}`, { dtype: 'int16', shape: [...t.shape], data }, Float32Array.of(scale), Int16Array.of(0), undefined, [...t.shape]);
+      return;
+    }
     const q = activationParams({ lo, hi });
     const data = Int8Array.from(t.data, (v) => Math.max(-128, Math.min(127, roundHalfEven(Number(v) / q.scale) + q.zeroPoint)));
     node.inputs[i] = dequantizedConst(b, `${t.name}_${node.name}`, { dtype: 'int8', shape: [...t.shape], data }, Float32Array.of(q.scale), Int8Array.of(q.zeroPoint), undefined, [...t.shape]);
@@ -243,40 +264,63 @@ function insideFloatRegion(graph: Graph, name: string, floatLayers: ReadonlySet<
  * left float, their activations keep their Q/DQ, so the int8 neighbours are
  * quantized exactly as in the all-int8 model and the layer computes in float
  * between a DequantizeLinear and a QuantizeLinear (ops/float-layer.ts).
+ * `int16`: tensors and layers with int16 activations (16x8); where a layer
+ * reads a tensor of the other precision, a second Q/DQ pair of the layer's
+ * type follows the tensor's DQ (imported as one requantize).
  */
-export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>, floatLayers: ReadonlySet<string> = new Set(), biasMeans?: ChannelMeans): Graph {
+export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>, floatLayers: ReadonlySet<string> = new Set(), biasMeans?: ChannelMeans, int16?: Int16Activations): Graph {
   const b: Builder = { graph, nodes: [], biasMeans };
   const quantized = new Set(plan.quantized.filter((name) => !insideFloatRegion(graph, name, floatLayers)));
   /** Float tensor readers should read instead of each quantized activation. */
   const readAs = new Map<string, string>();
+  /** The same, requantized to the other precision for readers of that precision (key `<tensor>|<precision>`). */
+  const readAsOther = new Map<string, string>();
+  const tensorPrecision = (name: string): Precision => int16?.precision.tensors.get(name) ?? 'int8';
+  const nodePrecision = (node: Node): Precision => int16?.precision.nodes.get(node.name) ?? 'int8';
+  const paramsOf = (name: string, p: Precision): ActQuant | undefined => (p === 'int16' ? int16?.params16.get(name) : params.get(name));
 
-  const emitQdq = (src: string, dqOut: string, q: ActQuant): void => {
+  const emitQdq = (src: string, dqOut: string, q: ActQuant, p: Precision, base = src): void => {
     const t = graph.tensors.get(src) as Tensor;
-    const [s, z] = scalarParams(b, src, q);
-    const qOut = newActivation(b, `${src}_QuantizeLinear`, t, 'int8');
+    const [s, z] = scalarParams(b, base, q, p);
+    const qOut = newActivation(b, `${base}_QuantizeLinear`, t, p);
     addNode(b, 'QuantizeLinear', [src, s, z], [qOut]);
     addNode(b, 'DequantizeLinear', [qOut, s, z], [dqOut]);
   };
   const quantizeOutput = (name: string): void => {
-    const q = params.get(name) as ActQuant;
+    const p = tensorPrecision(name);
+    const q = paramsOf(name, p) as ActQuant;
     const t = graph.tensors.get(name) as Tensor;
     if (graph.outputs.includes(name)) return; // handled after the producer is renamed
     const dq = newActivation(b, `${name}_DequantizeLinear`, t, 'float32');
-    emitQdq(name, dq, q);
+    emitQdq(name, dq, q, p);
     readAs.set(name, dq);
+  };
+  /** What `reader` reads for input `name`: its DQ, or that DQ requantized to the reader's precision. */
+  const readFor = (name: string, reader: Precision): string => {
+    const dq = readAs.get(name);
+    if (dq === undefined || tensorPrecision(name) === reader) return dq ?? name;
+    const key = `${name}|${reader}`;
+    const known = readAsOther.get(key);
+    if (known !== undefined) return known;
+    const out = newActivation(b, `${name}_${reader}_DequantizeLinear`, graph.tensors.get(name) as Tensor, 'float32');
+    emitQdq(dq, out, paramsOf(name, reader) as ActQuant, reader, `${name}_${reader}`);
+    readAsOther.set(key, out);
+    return out;
   };
 
   graph.inputs.filter((i) => quantized.has(i)).forEach(quantizeOutput);
   for (const node of graph.nodes) {
+    const precision = nodePrecision(node);
     // the activation's quantization is keyed by its float name, before the read is redirected to its DQ
-    const inQ = params.get(node.inputs[0]);
-    node.inputs = node.inputs.map((i) => readAs.get(i) ?? i);
+    const inQ = paramsOf(node.inputs[0], precision);
+    node.inputs = node.inputs.map((i) => readFor(i, precision));
     const inputEdge = isInputEdgeNode(node);
     // the mark is ours: the written model is plain ONNX
     delete node.attrs[INPUT_EDGE_ATTR];
+    if (precision === 'int16') asInt16Layer(node);
     if (!floatLayers.has(node.name) && !inputEdge) {
-      if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ);
-      quantizeConstInputs(b, node);
+      if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ, precision === 'int16');
+      quantizeConstInputs(b, node, precision);
     }
     // a quantized graph output keeps its name: the producer writes <name>_float, Q/DQ restore <name>
     const renamed = new Map<string, string>();
@@ -289,7 +333,10 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
     b.nodes.push(node);
     for (const o of node.outputs) {
       const original = renamed.get(o);
-      if (original !== undefined) emitQdq(o, original, params.get(original) as ActQuant);
+      if (original !== undefined) {
+        emitQdq(o, original, paramsOf(original, tensorPrecision(original)) as ActQuant, tensorPrecision(original));
+        readAs.set(original, original); // a reader of the other precision requantizes the output's DQ
+      }
       else if (quantized.has(o)) quantizeOutput(o);
     }
   }

@@ -754,8 +754,10 @@ class TfliteImporter {
    * bias): one edgec.TflLstm node (compiler/ops/lstm.ts) reading x, the four
    * gates' input weights, recurrent weights and biases (order input, forget,
    * cell, output). The hidden and cell states are the op's variable tensors,
-   * which TFLM zeroes (h at its zero point) before each inference; edgec keeps
-   * them in the kernel's arena scratch. Variants TFLM's integer kernel or
+   * which TFLM zeroes (h at its zero point) on Reset() and otherwise carries
+   * from one Invoke() to the next; edgec starts each invoke from zero (state in
+   * the kernel's arena scratch) unless built --stateful (ops/lstm.ts,
+   * exposeTflLstmState). Variants TFLM's integer kernel or
    * edgec's does not run are refused: peepholes, projection, layer
    * normalization, CIFG, float and hybrid (float input, int8 weights) LSTMs.
    */
@@ -812,7 +814,7 @@ class TfliteImporter {
     const hq = hiddenState.quantization!;
     const node = this.addNode(TFL_LSTM_OP, [x, ...weights.map((w) => w.name), ...biases], [y], tflLstmAttrs({
       timeMajor: o.timeMajor, cellClip: o.cellClip, cellScale, hiddenScale: hq.scale[0], hiddenZeroPoint: hq.zeroPoint[0] ?? 0,
-      cellActivation: o.activation === ACTIVATION_SIGMOID ? 'sigmoid' : 'tanh',
+      cellActivation: o.activation === ACTIVATION_SIGMOID ? 'sigmoid' : 'tanh', hiddenStateName: hiddenState.name, cellStateName: cellState.name,
     }));
     this.shapesChecked.add(node);
   }

@@ -25,7 +25,7 @@ except Exception as e:  # noqa: BLE001 - any import failure means "not available
     sys.exit(3)
 
 
-def run(model: str, out_path: str, input_paths: list[str]) -> None:
+def run(model: str, out_path: str, input_paths: list[str], keep_state: bool = False) -> None:
     inputs = [np.load(p) for p in input_paths]
     count = inputs[0].shape[0] if inputs else 1
     interp = runtime.Interpreter.from_file(model, arena_size=64 << 20)
@@ -43,7 +43,9 @@ def run(model: str, out_path: str, input_paths: list[str]) -> None:
                 break
             outputs.setdefault(k, []).append(np.array(out, copy=True))
             k += 1
-        interp.reset()
+        # Reset() zeroes variable tensors (an LSTM's state); keep_state streams them from invoke to invoke
+        if not keep_state:
+            interp.reset()
     np.savez(out_path, **{f"out{k}": np.stack(v) for k, v in outputs.items()})
 
 
@@ -53,13 +55,15 @@ def main() -> None:
         with open(sys.argv[2]) as f:
             for job in json.load(f):
                 try:
-                    run(job["model"], job["out"], job["inputs"])
+                    run(job["model"], job["out"], job["inputs"], job.get("keep_state", False))
                 except Exception as e:  # noqa: BLE001 - one model TFLM cannot run must not stop the others
                     with open(job["out"] + ".err", "w") as err:
                         err.write(f"{type(e).__name__}: {e}")
         return
-    model, out_path, *input_paths = sys.argv[1:]
-    run(model, out_path, input_paths)
+    args = sys.argv[1:]
+    keep_state = args[0] == "--keep-state"
+    model, out_path, *input_paths = args[1:] if keep_state else args
+    run(model, out_path, input_paths, keep_state)
 
 
 if __name__ == "__main__":

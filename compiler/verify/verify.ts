@@ -92,6 +92,9 @@ export interface VerifyOptions {
   /** ONNX nodes kept in float32 (--float-layers); with calibration also --auto-float's threshold. */
   floatLayers?: string[];
   autoFloatDb?: number;
+  /** With calibration: --activations and --int16-layers (quantize/precision.ts). */
+  activations?: 'int8' | 'int16';
+  int16Layers?: string[];
 }
 
 export interface VerifiedOutput extends OutputStats { toleranceLsb: number; pass: boolean }
@@ -201,7 +204,7 @@ function prepareTarget(opts: VerifyOptions): Target {
 /** A float model quantized from calibration data: build it, keep its QDQ model as the LSB reference, measure it against the float model. */
 async function prepareQuantizedTarget(opts: VerifyOptions & { calibration: string }): Promise<Target> {
   if (opts.from) throw new EdgecError('--from and --calibration do not combine: verify the folder against the QDQ model `edgec quantize` writes', 2);
-  const c = await compileModelAsync(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes, calibration: opts.calibration, calibrationMethod: opts.calibrationMethod, floatLayers: opts.floatLayers, autoFloatDb: opts.autoFloatDb });
+  const c = await compileModelAsync(opts.model, { name: opts.name ?? 'model', board: opts.board, shapes: opts.shapes, calibration: opts.calibration, calibrationMethod: opts.calibrationMethod, floatLayers: opts.floatLayers, autoFloatDb: opts.autoFloatDb, activations: opts.activations, int16Layers: opts.int16Layers });
   if (!c.quantized) throw new EdgecError(`${opts.model}: --calibration given but the model was not quantized`, 2);
   const dir = mkdtempSync(join(tmpdir(), 'edgec-verify-'));
   for (const f of c.emitted.files) writeFileSync(join(dir, f.path), f.contents);

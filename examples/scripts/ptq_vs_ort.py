@@ -70,6 +70,21 @@ def sqnr(ref: np.ndarray, x: np.ndarray) -> float:
 ORT_METHODS = {"MinMax": CalibrationMethod.MinMax, "Entropy": CalibrationMethod.Entropy, "Percentile": CalibrationMethod.Percentile}
 
 
+def labelled_test_set(model: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """test_x.npy / test_y.npy beside the model (examples/digits), else None."""
+    x, y = model.parent / "test_x.npy", model.parent / "test_y.npy"
+    return (np.load(x), np.load(y)) if x.exists() and y.exists() else None
+
+
+def accuracy(session: ort.InferenceSession, name: str, test: tuple[np.ndarray, np.ndarray]) -> float:
+    x, y = test
+    predicted = np.array([int(np.argmax(session.run(None, {name: x[i:i + 1]})[0])) for i in range(len(x))])
+    return float((predicted == y).mean())
+
+
+ACCURACIES: dict[str, float] = {}
+
+
 def ort_sqnr(model: Path, calib: Path, work: Path, method: str) -> float:
     opts = ort.SessionOptions()
     opts.log_severity_level = 3
@@ -92,6 +107,11 @@ def ort_sqnr(model: Path, calib: Path, work: Path, method: str) -> float:
     i8 = ort.InferenceSession(str(q), opts)
     ref = np.concatenate([f.run(None, {name: x[i:i + 1]})[0] for i in range(len(x))])
     out = np.concatenate([i8.run(None, {name: x[i:i + 1]})[0] for i in range(len(x))])
+    test = labelled_test_set(model)
+    if test is not None:
+        # top-1 accuracy on the labelled test set (edgec's: npx vite-node examples/scripts/ptq_holdout.ts)
+        ACCURACIES["float"] = accuracy(f, name, test)
+        ACCURACIES[method] = accuracy(i8, name, test)
     return sqnr(ref, out)
 
 
@@ -114,6 +134,9 @@ def main() -> int:
         rows.append((label, ours, theirs[best]))
         each = "  ".join(f"{m} {v:6.2f}" for m, v in theirs.items())
         print(f"{label:24s} edgec {ours:6.2f} dB   onnxruntime {each}   best {best}: diff {ours - theirs[best]:+.2f} dB", flush=True)
+        if ACCURACIES:
+            print(f"{'':24s} test-set top-1: float {100 * ACCURACIES['float']:.2f}%, onnxruntime {best} {100 * ACCURACIES[best]:.2f}%", flush=True)
+            ACCURACIES.clear()
     bad = [r for r in rows if r[1] < r[2]]
     print("PASS: edgec >= onnxruntime's best method on every model" if not bad else f"FAIL: {[r[0] for r in bad]}")
     return 1 if bad else 0

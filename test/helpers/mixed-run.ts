@@ -32,10 +32,11 @@ export interface OutputDiff {
 function outputLsb(c: Compiled, v: Value): number | undefined {
   if (v.type === 'int8' || v.type === 'uint8') return v.scale;
   const producer = c.program.ops.find((op) => op.outputs.includes(v.id));
-  if (producer?.kind === 'dequantize') return Number(producer.params.scale);
+  const dequantize = (kind: string | undefined): boolean => kind === 'dequantize' || kind === 'dequantize_s16';
+  if (dequantize(producer?.kind)) return Number(producer!.params.scale);
   if (producer?.kind === 'transpose') {
     const src = c.program.ops.find((op) => op.outputs.includes(producer.inputs[0]));
-    if (src?.kind === 'dequantize') return Number(src.params.scale);
+    if (dequantize(src?.kind)) return Number(src!.params.scale);
   }
   return undefined;
 }

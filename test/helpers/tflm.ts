@@ -41,9 +41,11 @@ export interface TflmOutput {
 /**
  * Runs `model` once per sample. `inputs[i]` holds every sample of input i
  * back to back (shape [samples, ...inputShape]). Returns one stacked array
- * per output, first axis = sample.
+ * per output, first axis = sample. The interpreter is Reset() after each
+ * sample unless `keepState` (then variable tensors, e.g. an LSTM's state,
+ * carry from one sample's Invoke() to the next).
  */
-export function runTflm(model: string, inputs: NpyArray[]): TflmOutput[] {
+export function runTflm(model: string, inputs: NpyArray[], opts: { keepState?: boolean } = {}): TflmOutput[] {
   const python = tflmPython();
   if (!python) throw new Error('tflite-micro is not importable (run .ci/setup or set EDGEC_TFLM_PYTHON)');
   const dir = mkdtempSync(join(tmpdir(), 'edgec-tflm-'));
@@ -54,7 +56,7 @@ export function runTflm(model: string, inputs: NpyArray[]): TflmOutput[] {
       return file;
     });
     const outFile = join(dir, 'out.npz');
-    const r = spawnSync(python, [SCRIPT, resolve(model), outFile, ...inputFiles], { encoding: 'utf8', maxBuffer: 64 << 20 });
+    const r = spawnSync(python, [SCRIPT, ...(opts.keepState ? ['--keep-state'] : []), resolve(model), outFile, ...inputFiles], { encoding: 'utf8', maxBuffer: 64 << 20 });
     if (r.status !== 0) throw new Error(`tflite-micro failed on ${model}: ${r.stderr.trim()}`);
     return readOutputs(outFile);
   } finally {

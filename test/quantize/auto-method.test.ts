@@ -9,9 +9,11 @@ import { describe, expect, it } from 'vitest';
 import type { Node, Tensor } from '../../compiler/ir/graph.js';
 import { correctedBias } from '../../compiler/quantize/bias-correction.js';
 import { quantizeModel } from '../../compiler/quantize/index.js';
-import { AUTO_METHOD_SAMPLES } from '../../compiler/quantize/auto-method.js';
+import { ACCURACY_SAMPLES } from '../../compiler/quantize/native-run.js';
 import { floatOutputs, outputSqnr } from '../../compiler/quantize/auto-float.js';
 import { Rand } from '../passes/patterns.js';
+import { compileModelAsync } from '../../compiler/pipeline.js';
+import { measureAccuracy } from '../../compiler/quantize/accuracy.js';
 
 const r = new Rand(5);
 const node = (opType: string, attrs: Node['attrs'] = {}): Node => ({ name: 'n', opType, domain: '', inputs: ['x', 'w', 'b'], outputs: ['y'], attrs });
@@ -59,14 +61,14 @@ describe('bias correction', () => {
 });
 
 describe('calibration method auto', () => {
-  it('tries four methods with and without bias correction and measures at least as well as minmax', async () => {
+  it('tries three methods with and without bias correction and measures at least as well as minmax', async () => {
     const model = 'test/fixtures/quantize/torch_cnn.onnx';
     const calibration = 'test/fixtures/quantize/calib_torch_cnn.npy';
     const auto = await quantizeModel(model, { calibration, method: 'auto' });
     const minmax = await quantizeModel(model, { calibration, method: 'minmax' });
     expect(auto.methodTrials?.map((t) => `${t.method}${t.biasCorrection ? '+bc' : ''}`)).toEqual(
-      ['minmax', 'minmax+bc', 'percentile', 'percentile+bc', 'entropy', 'entropy+bc', 'mse', 'mse+bc']);
-    const samples = auto.samples.slice(0, AUTO_METHOD_SAMPLES);
+      ['minmax', 'minmax+bc', 'percentile', 'percentile+bc', 'mse', 'mse+bc']);
+    const samples = auto.samples.slice(0, ACCURACY_SAMPLES);
     const reference = await floatOutputs(auto.floatBytes, samples);
     const autoDb = await outputSqnr(auto.qdqBytes, samples, reference);
     const minmaxDb = await outputSqnr(minmax.qdqBytes, samples, reference);
@@ -74,5 +76,26 @@ describe('calibration method auto', () => {
     console.log(`[ptq] torch_cnn: auto ${auto.method}${auto.biasCorrection ? '+bias-correction' : ''} ${autoDb.toFixed(2)} dB, minmax ${minmaxDb.toFixed(2)} dB`);
     expect(autoDb).toBeCloseTo(best, 6); // the model returned is the best trial's
     expect(autoDb).toBeGreaterThanOrEqual(minmaxDb);
+  }, 120_000);
+});
+
+describe('calibration method auto, scored by the generated C', () => {
+  it('scores each trial by the host build\'s outputs: the pick\'s score is the build\'s SQNR and at least minmax\'s', async () => {
+    const model = 'test/fixtures/input-affine/torch_cnn_norm.onnx';
+    const calibration = 'test/fixtures/input-affine/calib_torch_cnn_norm.npy';
+    const built = await compileModelAsync(model, { calibration, calibrationMethod: 'auto' });
+    const q = built.quantized!;
+    const report = await measureAccuracy(built, q);
+    const trials = q.methodTrials ?? [];
+    const minmax = trials.find((t) => t.method === 'minmax' && !t.biasCorrection)!;
+    const chosen = trials.find((t) => t.method === q.method && t.biasCorrection === q.biasCorrection)!;
+    console.log(`[ptq] torch_cnn_norm: auto ${q.method}${q.biasCorrection ? '+bias-correction' : ''} ${chosen.sqnrDb.toFixed(2)} dB (C), minmax ${minmax.sqnrDb.toFixed(2)} dB (C)`);
+    // the trial's score and the build report measure the same C on the same samples
+    expect(chosen.sqnrDb).toBeCloseTo(report.outputs[0]!.sqnrDb, 6);
+    expect(chosen.sqnrDb).toBe(Math.max(...trials.map((t) => t.sqnrDb)));
+    expect(chosen.sqnrDb).toBeGreaterThanOrEqual(minmax.sqnrDb);
+    // the minmax trial is what a minmax build reports
+    const minmaxBuild = await compileModelAsync(model, { calibration, calibrationMethod: 'minmax' });
+    expect((await measureAccuracy(minmaxBuild, minmaxBuild.quantized!)).outputs[0]!.sqnrDb).toBeCloseTo(minmax.sqnrDb, 6);
   }, 120_000);
 });
