@@ -5,7 +5,7 @@ import type { Compiled } from './pipeline.js';
 import { valueBytes, type WeightStorage } from './ir/program.js';
 import { codeSize, type LibraryCode } from './emit/code-size.js';
 import { displayName } from './errors.js';
-import { boardTime, costModelData, costVariant, estimateLayer, layerFeatures } from './cost-model.js';
+import { boardTime, costModelData, costVariant, estimateLayer, FLOAT_MAC_INSTRUCTIONS, layerFeatures } from './cost-model.js';
 import { costKindOf, costTableFor, estimateInstructions, type Implementation } from './backends/kernel-costs.js';
 import type { Op } from './ir/program.js';
 import type { KernelChoice } from './backends/index.js';
@@ -116,7 +116,7 @@ export interface FloatLayerCost {
 }
 
 /** Float32 kernels of layers kept in float (compiler/ops/float-layer.ts). */
-const FLOAT_KINDS = new Set(['conv2d_f32', 'depthwise_conv2d_f32', 'fully_connected_f32']);
+const FLOAT_KINDS = new Set(['conv2d_f32', 'depthwise_conv2d_f32', 'fully_connected_f32', 'lstm_f32', 'gru_f32']);
 
 export function floatLayerCosts(c: Compiled): FloatLayerCost[] {
   const { program } = c;
@@ -152,6 +152,8 @@ function summariseParams(p: Record<string, unknown>, kind: string): string {
     case 'conv2d_f32': case 'depthwise_conv2d_f32':
       return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${kind === 'conv2d_f32' && n('groups') !== 1 ? ` g${n('groups')}` : ''} f32${floatAct(p)}`;
     case 'fully_connected_f32': return `${n('in_depth')}->${n('out_depth')} f32${floatAct(p)}`;
+    case 'lstm_f32': case 'gru_f32':
+      return `${n('seq_len')} steps ${n('input_size')}->${n('hidden_size')}${n('directions') === 2 ? ' bidirectional' : n('reverse_first') ? ' reverse' : ''} f32`;
     case 'max_pool': case 'avg_pool': return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')}`;
     case 'add': case 'mul': return n('broadcast') ? 'broadcast' : 'same shape';
     default: return '';
@@ -341,12 +343,11 @@ export function formatSummary(r: ModelReport): string {
 const n = (x: number): string => x.toLocaleString('en-US');
 
 /**
- * Cortex-M4F instructions per MAC of the portable kernels, measured with
+ * Cortex-M4F instructions per int8 MAC of the portable kernels, measured with
  * `edgec bench` (QEMU, -O2) on test/fixtures/float-layers/outlier.onnx:
- * all-int8 129,649 instructions for 54.5K MACs (~2.4 per MAC); conv2 in
- * float (36,864 MACs) 423,193 instructions, ~10 per float MAC.
+ * all-int8 129,649 instructions for 54.5K MACs (~2.4 per MAC); the float
+ * rate is FLOAT_MAC_INSTRUCTIONS (cost-model.ts).
  */
-const FLOAT_MAC_INSTRUCTIONS = 10;
 const INT8_MAC_INSTRUCTIONS = 2.4;
 const signed = (x: number): string => `${x >= 0 ? '+' : ''}${n(x)}`;
 

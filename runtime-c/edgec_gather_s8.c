@@ -5,8 +5,9 @@
  * Expand, Resize / Upsample nearest, Pad edge / reflect / wrap).
  *
  *  out_dims  [rank]                 output dims (physical order), rank 1..EDGEC_MAX_RANK
- *  offsets   [sum of out_dims]      the tables back to back: input element offsets
- *                                   (index along the dim times the input stride)
+ *  offsets   [sum of out_dims]      the tables back to back: input byte offsets
+ *                                   (index along the dim times the input stride in bytes:
+ *                                   wider elements, e.g. a float layer's float32, move as bytes)
  *  run       bytes copied per table entry of the last dim (trailing dims copied whole)
  *  No arithmetic (the quantization is the input's). Output must not alias input.
  */

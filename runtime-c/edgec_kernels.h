@@ -152,6 +152,22 @@ typedef struct {
 void edgec_fully_connected_f32(const edgec_fc_f32_params_t *p, const float *input, const float *filter,
                                const float *bias, float *output);
 
+/* ONNX LSTM / GRU kept in float (edgec_lstm_f32.c, edgec_gru_f32.c): sequence
+ * and state layouts as the model's `layout` attribute (batch_major = layout 1),
+ * directions 1 or 2 (direction 1 runs backwards, direction 0 too when
+ * reverse_first: direction="reverse"). */
+typedef struct {
+  int32_t seq_len, batch, input_size, hidden_size;
+  int32_t directions;
+  int32_t reverse_first;
+  int32_t batch_major;
+} edgec_rnn_f32_params_t;
+
+void edgec_lstm_f32(const edgec_rnn_f32_params_t *p, const float *x, const float *weights, const float *bias,
+                    const float *h0, const float *c0, float *y, float *y_h, float *y_c, float *scratch);
+void edgec_gru_f32(const edgec_rnn_f32_params_t *p, int32_t linear_before_reset, const float *x, const float *weights,
+                   const float *bias, const float *h0, float *y, float *y_h, float *scratch);
+
 typedef struct {
   int32_t batches;
   int32_t in_h, in_w, channels;
@@ -297,6 +313,11 @@ void edgec_reduce_sum_s8(int32_t kept_rank, const int32_t *kept_dims, const int3
                          int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides,
                          int32_t input_sum_offset, int32_t output_offset, int32_t mult, int32_t shift,
                          const int8_t *input, int8_t *output);
+
+/* The same over float32 data: sum / divisor (the float part after a layer kept float). */
+void edgec_reduce_sum_f32(int32_t kept_rank, const int32_t *kept_dims, const int32_t *kept_strides,
+                          int32_t red_rank, const int32_t *red_dims, const int32_t *red_strides,
+                          float divisor, const float *input, float *output);
 
 /* ReduceMax (is_min 0) / ReduceMin (is_min 1) over runs of merged physical dims. */
 void edgec_reduce_max_s8(int32_t kept_rank, const int32_t *kept_dims, const int32_t *kept_strides,

@@ -59,7 +59,7 @@ export type OpKind =
   | 'conv2d_s16' | 'depthwise_conv2d_s16' | 'fully_connected_s16' | 'add_s16' | 'mul_s16' | 'max_pool_s16' | 'avg_pool_s16'
   | 'quantize_s16' | 'dequantize_s16' | 'requantize_s16' | 'reduce_sum_s16' | 'pad_s16' | 'logistic_s16' | 'tanh_s16' | 'softmax_s16'
   // layers kept in float32 (ops/float-layer.ts): same families, float kernels
-  | 'conv2d_f32' | 'depthwise_conv2d_f32' | 'fully_connected_f32';
+  | 'conv2d_f32' | 'depthwise_conv2d_f32' | 'fully_connected_f32' | 'lstm_f32' | 'gru_f32' | 'reduce_sum_f32';
 
 export type ParamValue = number | boolean | string | number[];
 

@@ -3,12 +3,30 @@
  * Inputs quantized differently from the output are requantized first.
  */
 import type { Node } from '../ir/graph.js';
-import { physicalShape } from '../ir/layout.js';
-import type { LoweringContext } from '../passes/lower-context.js';
+import { physicalShape, type Perm } from '../ir/layout.js';
+import { readFloat, writeFloat } from './float-layer.js';
+import { elementBytes, type LoweringContext } from '../passes/lower-context.js';
+import type { ValueType } from '../ir/program.js';
 import { attrInt } from './attrs.js';
 import { sourceQuant } from './data-movement.js';
 import { requantizeOp, requantizeS16Op, sameQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
+
+/**
+ * Concat with a float32 input (the output of a layer kept float, before its
+ * QuantizeLinear): in float, int8 inputs dequantized (ops/float-layer.ts), the
+ * result quantized when the model quantizes it; 4-byte elements.
+ */
+function lowerFloatConcat(node: Node, ctx: LoweringContext, inputs: string[], perm: Perm, axis: number): void {
+  const values = inputs.map((name) => readFloat(ctx, node, name, perm));
+  const out = writeFloat(ctx, node, perm);
+  const outShape = ctx.tensor(node.outputs[0]).shape;
+  const physAxis = perm.indexOf(axis);
+  const outer = physicalShape(outShape, perm).slice(0, physAxis).reduce((a, b) => a * b, 1);
+  const inner = inputs.map((name) => physicalShape(ctx.tensor(name).shape, perm).slice(physAxis).reduce((a, b) => a * b, 1));
+  ctx.addOp({ kind: 'concat', name: node.name, onnxOp: 'Concat', inputs: values, outputs: [out.write], params: { outer, inner_sizes: inner, elem_bytes: elementBytes('float32') }, consts: {}, macs: 0 });
+  out.finish();
+}
 
 function lowerConcat(node: Node, ctx: LoweringContext): void {
   const outName = node.outputs[0];
@@ -20,6 +38,11 @@ function lowerConcat(node: Node, ctx: LoweringContext): void {
   if (constant) throw ctx.fail(node, `constant input '${constant}' to Concat is not supported`);
   const first = ctx.readAny(node, inputs[0]);
   const perm = first.perm;
+  const typeOf = (name: string): ValueType => ctx.value(ctx.readAny(node, name).value).type;
+  if (inputs.some((n) => typeOf(n) === 'float32')) {
+    lowerFloatConcat(node, ctx, inputs, first.perm, axis);
+    return;
+  }
   // 16x8: int16 inputs, requantized by the int16 rule, copied as 2-byte elements
   const int16 = ctx.value(first.value).type === 'int16';
   const isInt16 = (name: string): boolean => ctx.value(ctx.readAny(node, name).value).type === 'int16';

@@ -20,6 +20,7 @@ import { ShapeContext, resolveSlice } from '../onnx/shapes/index.js';
 import { elementBytes, type Lowered, type LoweringContext, type Quant } from '../passes/lower-context.js';
 import { attrInt, attrString } from './attrs.js';
 import { requantizeOp, sameQuant } from './quantize.js';
+import { writeFloat } from './float-layer.js';
 import type { OpDefinition } from './types.js';
 
 /** Per logical axis of the (rank-preserving) output: the input index of each output index. */
@@ -37,13 +38,16 @@ function isIdentity(table: readonly number[], size: number): boolean {
 export function gatherOp(ctx: LoweringContext, node: Node, src: Lowered, inShape: readonly number[], tables: AxisTables, output: string, name = node.name): Op {
   const perm = src.perm;
   const physIn = physicalShape(inShape, perm);
-  const strides = rowMajorStrides(physIn);
+  // the kernel moves bytes: offsets and run of wider elements (a float layer's float32 output) count their bytes
+  const bytes = elementBytes(ctx.value(src.value).type);
+  const strides = rowMajorStrides(physIn).map((s) => s * bytes);
   let lead = perm.length;
   let run = 1;
   while (lead > 0 && isIdentity(tables[perm[lead - 1] as number] as number[], physIn[lead - 1] as number)) {
     lead--;
     run *= physIn[lead] as number;
   }
+  run *= bytes;
   const phys = perm.slice(0, lead).map((axis, i) => (tables[axis] as number[]).map((j) => j * (strides[i] as number)));
   const used = phys.length ? phys : [[0]];
   const offsets = ctx.addConst(`${name}_offsets`, 'int32', Int32Array.from(used.flat()));
@@ -113,6 +117,8 @@ export function sourceQuant(ctx: LoweringContext, node: Node, name: string, src:
 export function definePassThrough(ctx: LoweringContext, node: Node, outName: string, perm: Perm, inQ: Quant): { write: string; finish: () => void } {
   const t = ctx.tensor(outName);
   if (!t.quant) return { write: ctx.define(outName, perm, { quant: inQ }), finish: () => undefined };
+  // float32 data (after a layer kept float) whose QuantizeLinear was folded into this op: moved in float, then quantized
+  if (inQ.scale === 0) return writeFloat(ctx, node, perm, outName);
   const outQ = ctx.quant(node, outName);
   if (sameQuant(outQ, inQ)) return { write: ctx.define(outName, perm), finish: () => undefined };
   const tmp = ctx.newValue(`${outName}_pre_requant`, {
@@ -221,8 +227,9 @@ function lowerGatherElements(node: Node, ctx: LoweringContext): void {
     for (let d = rank - 1; d >= 0; d--) { if (++at[d]! < (physOut[d] as number)) break; at[d] = 0; }
   }
   const out = passThroughOutput(ctx, node, src, perm);
-  const table = ctx.addConst(`${node.name}_offsets`, 'int32', offsets);
-  ctx.addOp({ kind: 'gather', name: node.name, onnxOp: node.opType, inputs: [src.value], outputs: [out.write], params: { rank: 1, out_dims: [count], run: 1 }, consts: { offsets: table }, macs: 0 });
+  const bytes = elementBytes(ctx.value(src.value).type);
+  const table = ctx.addConst(`${node.name}_offsets`, 'int32', offsets.map((o) => o * bytes));
+  ctx.addOp({ kind: 'gather', name: node.name, onnxOp: node.opType, inputs: [src.value], outputs: [out.write], params: { rank: 1, out_dims: [count], run: bytes }, consts: { offsets: table }, macs: 0 });
   out.finish();
 }
 

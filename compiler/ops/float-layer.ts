@@ -32,7 +32,7 @@ export const FLT_MAX = 3.4028234663852886e38;
 const quantizedModels = new WeakMap<Graph, boolean>();
 
 /** Whether any tensor of the graph carries a quantization (after fold-qdq: the model is a QDQ / int8 model). */
-function isQuantizedModel(graph: Graph): boolean {
+export function isQuantizedModel(graph: Graph): boolean {
   let known = quantizedModels.get(graph);
   if (known === undefined) {
     known = [...graph.tensors.values()].some((t) => t.quant !== undefined);
@@ -105,12 +105,11 @@ export function readFloat(ctx: LoweringContext, node: Node, name: string, perm: 
 }
 
 /**
- * Where a float layer writes: the ONNX output itself when it is float, else
- * a float temporary that `finish` (called after the layer's op is added)
- * quantizes into the int8 output.
+ * Where a float layer writes output `outName` (default its first): the ONNX
+ * output itself when it is float, else a float temporary that `finish`
+ * (called after the layer's op is added) quantizes into the int8 output.
  */
-export function writeFloat(ctx: LoweringContext, node: Node, perm: Perm): { write: string; finish: () => void } {
-  const outName = node.outputs[0];
+export function writeFloat(ctx: LoweringContext, node: Node, perm: Perm, outName = node.outputs[0]): { write: string; finish: () => void } {
   const t = ctx.tensor(outName);
   if (!t.quant) {
     if (t.dtype !== 'float32') throw ctx.fail(node, `float layer output '${outName}' is ${t.dtype} without quantization parameters`);
@@ -118,7 +117,7 @@ export function writeFloat(ctx: LoweringContext, node: Node, perm: Perm): { writ
   }
   const q = ctx.quant(node, outName);
   if (t.dtype !== 'int8') throw ctx.fail(node, `float layer output '${outName}' is quantized to ${t.dtype}; int8 is supported`);
-  const tmp = ctx.newValue(`${node.name}_f32`, {
+  const tmp = ctx.newValue(`${outName === node.outputs[0] ? node.name : outName}_f32`, {
     type: 'float32', shape: physicalShape(t.shape, perm), scale: 0, zeroPoint: 0, role: 'activation', onnxName: outName, logicalShape: t.shape,
   });
   return {
@@ -126,7 +125,7 @@ export function writeFloat(ctx: LoweringContext, node: Node, perm: Perm): { writ
     finish: () => {
       const out = ctx.define(outName, perm);
       const op: Op = {
-        kind: 'quantize', name: `${node.name}_quantize_output`, onnxOp: 'QuantizeLinear', inputs: [tmp], outputs: [out],
+        kind: 'quantize', name: `${node.name}_quantize_${outName === node.outputs[0] ? 'output' : outName}`, onnxOp: 'QuantizeLinear', inputs: [tmp], outputs: [out],
         params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0,
       };
       ctx.addOp(op);

@@ -20,11 +20,12 @@ import { arg } from './arg.js';
 import { convTranspose } from './conv-transpose.js';
 import { batchMatMul } from './batch-matmul.js';
 import { lstm } from './lstm.js';
+import { recurrentFloat } from './recurrent-float.js';
 import { patch } from './patch.js';
 import type { KernelSpec, OnnxLowering, OpDefinition } from './types.js';
 
 export const OP_DEFINITIONS: OpDefinition[] = [conv, fullyConnected, pool, elementwise, softmax, lut, concat, pad, layoutOps, quantize,
-  reduce, dataMovement, resize, binary, unaryTable, logSoftmax, arg, convTranspose, batchMatMul, lstm, patch];
+  reduce, dataMovement, resize, binary, unaryTable, logSoftmax, arg, convTranspose, batchMatMul, lstm, recurrentFloat, patch];
 
 export function loweringFor(onnxOp: string): OnnxLowering | undefined {
   return OP_DEFINITIONS.flatMap((d) => d.lowerings).find((l) => l.onnxOps.includes(onnxOp));

@@ -27,6 +27,14 @@ function aliasOrRequantize(node: Node, ctx: LoweringContext, src: { value: strin
       return;
     }
   }
+  if (srcValue.type === 'float32' && outT.quant) {
+    // float32 data (after a layer kept float) whose QuantizeLinear was folded here: the same bytes in the same order, quantized
+    if (outT.dtype !== 'int8') throw ctx.fail(node, `output '${outName}' of float32 data is quantized to ${outT.dtype}; int8 is supported`);
+    const q = ctx.quant(node, outName);
+    const out = ctx.define(outName, outPerm, { type: 'int8', quant: q });
+    ctx.addOp({ kind: 'quantize', name: `${node.name}_quantize_output`, onnxOp: 'QuantizeLinear', inputs: [src.value], outputs: [out], params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0 });
+    return;
+  }
   const quant = { scale: srcValue.scale, zeroPoint: srcValue.zeroPoint };
   ctx.define(outName, outPerm, { type: srcValue.type, quant, aliasOf: src.value }); // define() resolves a view of a view to its root
 }

@@ -20,6 +20,8 @@ import { outputWithQuant } from './quantize.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { espReduceSum } from '../backends/esp-nn.js';
 import { int16Quant, INT16_REASON, isInt16 } from './int16.js';
+import { FLOAT_LAYER_REASON, writeFloat } from './float-layer.js';
+import { cFloat } from './quantize.js';
 
 type ReduceMode = 'mean' | 'sum' | 'max' | 'min';
 
@@ -110,7 +112,9 @@ function lowerReduce(node: Node, ctx: LoweringContext, mode: ReduceMode): void {
   // 16x8 (ops/int16.ts): TFLM's MEAN / SUM on int16, the int8 arithmetic clamped to int16
   const int16 = isInt16(ctx, xName);
   if (int16 && (mode === 'max' || mode === 'min')) throw ctx.fail(node, `${node.opType} on int16 activations is not supported (16x8: ReduceMean, ReduceSum, GlobalAveragePool)`);
-  const inQ = int16 ? int16Quant(ctx, node, xName) : ctx.quant(node, xName);
+  const floatInput = ctx.value(src.value).type === 'float32';
+  if (floatInput && (mode === 'max' || mode === 'min')) throw ctx.fail(node, `${node.opType} on float32 data (after a layer kept float) is not supported; ReduceMean and ReduceSum are`);
+  const inQ = int16 ? int16Quant(ctx, node, xName) : floatInput ? { scale: 0, zeroPoint: 0 } : ctx.quant(node, xName);
   const { kept, red } = reductionRuns(physicalShape(shape, src.perm), src.perm.map((a) => axes.includes(a)));
   const count = red.reduce((a, r) => a * r.size, 1);
   const perm = outputPerm(src.perm, axes, keepDims || noop);
@@ -125,6 +129,13 @@ function lowerReduce(node: Node, ctx: LoweringContext, mode: ReduceMode): void {
   if (mode === 'max' || mode === 'min') {
     const out = outputWithQuant(ctx, node, perm, inQ);
     ctx.addOp({ ...base, kind: 'reduce_max', outputs: [out.write], params: { ...runs, is_min: mode === 'min' ? 1 : 0 } });
+    out.finish();
+    return;
+  }
+  if (ctx.value(src.value).type === 'float32') {
+    // between a layer kept float and its QuantizeLinear (ops/float-layer.ts): the mean / sum in float, as onnxruntime computes it
+    const out = writeFloat(ctx, node, perm);
+    ctx.addOp({ ...base, kind: 'reduce_sum_f32', outputs: [out.write], params: { ...runs, divisor: mode === 'mean' ? count : 1 } });
     out.finish();
     return;
   }
@@ -171,11 +182,19 @@ export const reduce: OpDefinition = {
         args: ['input_sum_offset', 'output_offset', 'mult', 'shift'].map((f) => op.params[f]).join(', '),
       }),
     },
+    // float32 data after a layer kept float (ops/float-layer.ts)
+    reduce_sum_f32: {
+      sources: ['edgec_reduce_sum_f32.c'], template: 'reduce_sum_f32',
+      view: (op, env) => ({
+        ...runsView(op), input: env.ptr(op.inputs[0] as string, 'const float'), output: env.ptr(op.outputs[0] as string, 'float'),
+        args: cFloat(Number(op.params.divisor)),
+      }),
+    },
     reduce_max: {
       sources: ['edgec_reduce_max_s8.c'], template: 'reduce_max',
       view: (op, env) => ({ ...runsView(op), ...io(op, env), is_min: op.params.is_min }),
     },
   },
-  libraryMissing: { reduce_sum_s16: INT16_REASON },
+  libraryMissing: { reduce_sum_s16: INT16_REASON, reduce_sum_f32: FLOAT_LAYER_REASON },
   espNn: { reduce_sum: espReduceSum },
 };

@@ -21,8 +21,10 @@ import { readQuantParams } from './fold-qdq.js';
 import { readersOf } from './qdq-edit.js';
 import { uniqueTensorName } from './graph-edit.js';
 
-/** ONNX ops with a float32 kernel (conv, depthwise, fully connected). */
-export const FLOAT_LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
+/** ONNX ops with a float32 kernel (conv, depthwise, fully connected; LSTM and GRU: ops/recurrent-float.ts). */
+export const FLOAT_LAYER_OPS = new Set(['Conv', 'Gemm', 'MatMul', 'LSTM', 'GRU']);
+/** Recurrent ones: the PTQ leaves them whole instead of unrolling them when they stay float. */
+export const RECURRENT_OPS = new Set(['LSTM', 'GRU']);
 /** Node attribute: the layer was asked to stay float (read by float-tail). */
 export const KEEP_FLOAT_ATTR = 'edgec.float';
 
@@ -37,7 +39,7 @@ export function parseFloatLayers(text: string | undefined): string[] {
 /** Names of the nodes `--float-layers` accepts, for the error message. */
 function candidates(graph: Graph): string {
   const names = graph.nodes.filter((n) => FLOAT_LAYER_OPS.has(n.opType)).map((n) => `'${displayName(n.name, 40)}'`);
-  if (names.length === 0) return 'the model has no Conv, Gemm or MatMul node';
+  if (names.length === 0) return 'the model has no Conv, Gemm, MatMul, LSTM or GRU node';
   return `layers that can stay float: ${names.slice(0, 8).join(', ')}${names.length > 8 ? `, ... (${names.length - 8} more)` : ''}`;
 }
 
@@ -47,7 +49,7 @@ export function floatLayerNodes(graph: Graph, names: readonly string[], option =
     const node = graph.nodes.find((n) => n.name === name);
     if (!node) throw new EdgecError(`${graph.fileName}: ${option}: no node named '${displayName(name)}' (${candidates(graph)})`, 2);
     if (!FLOAT_LAYER_OPS.has(node.opType)) {
-      throw new EdgecError(`${graph.fileName}: ${option}: node '${displayName(name)}' is a ${displayName(node.opType, 40)}; only Conv, Gemm and MatMul layers can stay float (${candidates(graph)})`, 2);
+      throw new EdgecError(`${graph.fileName}: ${option}: node '${displayName(name)}' is a ${displayName(node.opType, 40)}; only Conv, Gemm, MatMul, LSTM and GRU layers can stay float (${candidates(graph)})`, 2);
     }
     const w = graph.tensors.get(node.inputs[1] ?? '');
     const wProducer = producerOf(graph, node.inputs[1] ?? '');
@@ -95,8 +97,8 @@ function floatInput(graph: Graph, node: Node, index: number): void {
 export function keepLayersFloat(names: readonly string[]): (graph: Graph) => Graph {
   return (graph) => {
     for (const node of floatLayerNodes(graph, names)) {
-      floatInput(graph, node, 1);
-      floatInput(graph, node, 2);
+      // weights and bias: W, R and B of a recurrent layer
+      for (const index of RECURRENT_OPS.has(node.opType) ? [1, 2, 3] : [1, 2]) floatInput(graph, node, index);
       node.attrs[KEEP_FLOAT_ATTR] = 1;
     }
     return graph;

@@ -29,12 +29,6 @@ export function lowerGraph(graph: Graph, name: string, options: LowerOptions = {
     const lowering = loweringFor(node.opType);
     if (!lowering) {
       const t = graph.tensors.get(node.inputs[0] ?? '');
-      if (node.opType === 'LSTM' || node.opType === 'GRU') {
-        // QDQ models keep recurrent layers float (onnxruntime's quantize_static does not quantize them): no ranges for the gates
-        const quantizedModel = [...graph.tensors.values()].some((x) => x.quant !== undefined);
-        const what = quantizedModel ? 'is float in this quantized model (no ranges for its gates and state)' : 'on float data: edgec compiles int8 models';
-        throw modelError(graph.fileName, node, `${node.opType} ${what}`, `build the float model with --calibration <samples.npy>: edgec unrolls and quantizes the ${node.opType} itself`);
-      }
       const why = t && !t.quant && t.dtype === 'float32' ? ' on float data (edgec compiles int8 models: pass --calibration <samples.npy> to quantize it)' : '';
       throw modelError(graph.fileName, node, `unsupported op ${node.opType} (opset ${graph.opset})${why}`);
     }

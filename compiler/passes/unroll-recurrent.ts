@@ -347,12 +347,14 @@ function unrollNode(graph: Graph, node: Node): { nodes: Node[]; groups: string[]
   return { nodes: u.nodes, groups: [...u.groups.values()].filter((g) => g.length > 1) };
 }
 
-export function unrollRecurrent(graph: Graph): Graph {
-  if (!graph.nodes.some(isRecurrent)) return graph;
+export function unrollRecurrent(graph: Graph, keepFloat: ReadonlySet<string> = new Set()): Graph {
+  // a layer kept float (--float-layers) stays one node: the float recurrent kernel runs it (ops/recurrent-float.ts)
+  const unrolls = (node: Node): boolean => isRecurrent(node) && !keepFloat.has(node.name);
+  if (!graph.nodes.some(unrolls)) return graph;
   const nodes: Node[] = [];
   const tied: string[][] = [...(graph.tiedRanges ?? [])];
   for (const node of graph.nodes) {
-    if (!isRecurrent(node)) { nodes.push(node); continue; }
+    if (!unrolls(node)) { nodes.push(node); continue; }
     const unrolled = unrollNode(graph, node);
     nodes.push(...unrolled.nodes);
     tied.push(...unrolled.groups);

@@ -30,12 +30,14 @@ import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } fr
 import { unrollRecurrent } from '../passes/unroll-recurrent.js';
 import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
 import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
-import { FLOAT_LAYER_OPS, floatLayerNodes } from '../passes/float-layers.js';
+import { FLOAT_LAYER_OPS, floatLayerNodes, RECURRENT_OPS } from '../passes/float-layers.js';
 
 /** What the float passes depend on besides the model. */
 export interface FloatPassOptions {
   /** Keep a float input's normalisation float at the input edge (passes/mark-input-affine.ts); false with --int8-io. */
   inputAffineEdge: boolean;
+  /** LSTM / GRU nodes kept float (--float-layers): not unrolled. */
+  keepFloat?: ReadonlySet<string>;
 }
 
 /** Float passes before quantization, in order (each in compiler/passes). */
@@ -43,7 +45,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph, options: FloatPassOpt
   { name: 'remove-identity', run: removeIdentity },
   { name: 'upgrade-opset', run: upgradeOpset },
   // LSTM/GRU become per-step ops here, so calibration sees every gate and state
-  { name: 'unroll-recurrent', run: unrollRecurrent },
+  { name: 'unroll-recurrent', run: (g, o) => unrollRecurrent(g, o.keepFloat) },
   { name: 'gemm-activation-bias', run: gemmActivationBias },
   { name: 'sub-div-to-add-mul', run: subDivToAddMul },
   { name: 'squeeze-unsqueeze', run: squeezeUnsqueeze },
@@ -131,6 +133,8 @@ export interface PrepareOptions {
   /** Keep a float input's normalisation float at the input edge (default true). */
   inputAffineEdge?: boolean;
   stateful?: QuantizeOptions['stateful'];
+  /** Node names of --float-layers: LSTM / GRU among them stay whole (float), the others are unrolled. */
+  floatLayers?: readonly string[];
 }
 
 export function prepareFloatGraph(modelPath: string, shapes?: Record<string, number[]>, options: PrepareOptions = {}): Graph {
@@ -138,7 +142,7 @@ export function prepareFloatGraph(modelPath: string, shapes?: Record<string, num
   checkFloatModel(graph);
   // before unroll-recurrent: the default pairs are the LSTM/GRU nodes' state inputs and outputs
   if (options.stateful) graph = statePairs(options.stateful.pairs)(graph);
-  const passOptions: FloatPassOptions = { inputAffineEdge: options.inputAffineEdge ?? true };
+  const passOptions: FloatPassOptions = { inputAffineEdge: options.inputAffineEdge ?? true, keepFloat: new Set(options.floatLayers ?? []) };
   for (const pass of FLOAT_PASSES) graph = pass.run(graph, passOptions);
   return graph;
 }
@@ -161,7 +165,7 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   }
   const activations = options.activations ?? 'int8';
   // whole-model int16: the input is quantized to int16 as it comes (the folded input normalisation writes int8 only)
-  const prepare: PrepareOptions = { inputAffineEdge: (options.inputAffineEdge ?? true) && activations !== 'int16', stateful: options.stateful };
+  const prepare: PrepareOptions = { inputAffineEdge: (options.inputAffineEdge ?? true) && activations !== 'int16', stateful: options.stateful, floatLayers: options.floatLayers };
   const floatGraph = prepareFloatGraph(modelPath, options.shapes, prepare);
   const floatBytes = writeOnnx(floatGraph);
   const pairs = floatGraph.statePairs ?? [];
@@ -206,7 +210,9 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   });
   const floatLayers = [...forced, ...(autoFloat?.chosen ?? [])];
   const qdqBytes = qdqWith(new Set(floatLayers));
-  const int8QdqBytes = floatLayers.length > 0 ? qdqWith(new Set()) : undefined;
+  // a recurrent layer kept float was never unrolled, so no all-int8 twin exists without calibrating another graph: no comparison then
+  const keptRecurrent = floatGraph.nodes.some((n) => RECURRENT_OPS.has(n.opType) && floatLayers.includes(n.name));
+  const int8QdqBytes = floatLayers.length > 0 && !keptRecurrent ? qdqWith(new Set()) : undefined;
   return {
     floatGraph, floatBytes, qdqBytes, samples, ranges, params, method: chosenMethod, methodTrials, biasCorrection: biasMeans !== undefined, floatLayers, autoFloat, int8QdqBytes,
     activations: options.int16Layers?.length ? 'mixed' : activations, int16Note: int8FallbackNote(precision.int8Fallback),

@@ -72,7 +72,7 @@ describe('float-layers pass', () => {
     expect(unknown.message).toBe("m.onnx: --float-layers: no node named 'c3' (layers that can stay float: 'c1', 'c2', 'fc')");
     expect(unknown.exitCode).toBe(2);
     const flatten = g.nodes.find((n) => n.opType === 'Flatten')!;
-    expect(fail(() => keepLayersFloat([flatten.name])(g)).message).toMatch(/is a Flatten; only Conv, Gemm and MatMul layers can stay float/);
+    expect(fail(() => keepLayersFloat([flatten.name])(g)).message).toMatch(/is a Flatten; only Conv, Gemm, MatMul, LSTM and GRU layers can stay float/);
     expect(fail(() => parseFloatLayers('c1,,c2')).message).toMatch(/comma-separated list/);
     expect(parseFloatLayers(' c1 , c2,c1')).toEqual(['c1', 'c2']);
   });

@@ -76,7 +76,7 @@ describe('--float-layers with PTQ', () => {
   }, 120_000);
 
   it('refuses unknown node names and ops without a float kernel in one line (exit 2)', async () => {
-    for (const [names, why] of [[['conv9'], /no node named 'conv9' \(layers that can stay float: 'conv1', 'conv2', 'fc'\)/], [['relu1'], /node 'relu1' is a Relu; only Conv, Gemm and MatMul/]] as const) {
+    for (const [names, why] of [[['conv9'], /no node named 'conv9' \(layers that can stay float: 'conv1', 'conv2', 'fc'\)/], [['relu1'], /node 'relu1' is a Relu; only Conv, Gemm, MatMul, LSTM and GRU/]] as const) {
       const err = await compileModelAsync(model, { calibration, floatLayers: [...names] }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(EdgecError);
       expect((err as EdgecError).exitCode).toBe(2);
