@@ -28,10 +28,11 @@ function typedView(v: Value, bytes: Uint8Array): TensorData {
   }
 }
 
-/** LSB of an output: 1 for integer data; the dequantize scale for float outputs. */
+/** LSB of an output: 1 for integer data; the dequantize scale for float outputs (int8 or int16 dequantized). */
 export function outputLsb(program: Program, v: Value): number {
   if (v.type !== 'float32') return 1;
-  const dq = program.ops.find((op) => op.kind === 'dequantize' && op.outputs[0] === v.id);
+  // an int16 model's float output has the int16 step: 1 (a whole real unit) would accept anything
+  const dq = program.ops.find((op) => (op.kind === 'dequantize' || op.kind === 'dequantize_s16') && op.outputs[0] === v.id);
   return dq ? Number(dq.params.scale) : 1;
 }
 

@@ -132,7 +132,7 @@ function producedBySoftmax(program: Program, id: string): boolean {
     const op = program.ops.find((o) => o.outputs.includes(cur));
     if (!op) return false;
     if (op.onnxOp === 'Softmax' || op.kind === 'softmax') return true;
-    if (!['dequantize', 'quantize', 'requantize', 'transpose', 'u8_to_s8', 's8_to_u8'].includes(op.kind) && op.onnxOp !== 'Reshape' && op.onnxOp !== 'Flatten') return false;
+    if (!['dequantize', 'dequantize_s16', 'quantize', 'requantize', 'requantize_s16', 'transpose', 'u8_to_s8', 's8_to_u8'].includes(op.kind) && op.onnxOp !== 'Reshape' && op.onnxOp !== 'Flatten') return false;
     cur = op.inputs[0];
   }
   return false;

@@ -12,7 +12,7 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { compileModel } from '../../compiler/pipeline.js';
+import { compileModel, hostBuildScorer } from '../../compiler/pipeline.js';
 import { quantizeModel } from '../../compiler/quantize/index.js';
 import { measureAccuracy } from '../../compiler/quantize/accuracy.js';
 import { loadCalibration } from '../../compiler/quantize/calibration-data.js';
@@ -23,7 +23,8 @@ async function main(): Promise<void> {
   if (!heldOut || !out) throw new Error('usage: ptq_int16.ts <float.onnx> <calibration> <held-out> <out dir> [label]');
   mkdirSync(out, { recursive: true });
   for (const activations of ['int8', 'int16'] as const) {
-    const q = await quantizeModel(model, { calibration, activations, method });
+    // auto scores its trials by the generated C, as the CLI does
+    const q = await quantizeModel(model, { calibration, activations, method, scoreQdq: hostBuildScorer(model, {}) });
     const test = loadCalibration(heldOut, q.floatGraph.inputs.map((name) => ({ name, shape: q.floatGraph.tensors.get(name)!.shape })));
     const c = compileModel(model, { name: 'm', modelBytes: q.qdqBytes, calibration, activations });
     const r = await measureAccuracy(c, { ...q, samples: test }, { maxSamples: test.length });

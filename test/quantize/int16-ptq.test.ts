@@ -19,6 +19,7 @@ import { main } from '../../compiler/cli/main.js';
 import { EdgecError } from '../../compiler/errors.js';
 import { runMixed } from '../helpers/mixed-run.js';
 import { verifyModel, type VerifyOptions } from '../../compiler/verify/verify.js';
+import { outputLsb } from '../../compiler/verify/golden.js';
 import { SMALL_INPUT_SHAPE, smallCnn, smallCnnCalibration } from '../fixtures/ptq16/models.js';
 import { OnnxBuilder } from '../helpers/onnx-builder.js';
 import { loadModelBytes } from '../../compiler/onnx/load.js';
@@ -61,7 +62,7 @@ async function againstOnnxruntime(c: Compiled, label: string): Promise<{ maxLsb:
  * it compiled (tolerance 1 LSB, softmax 2), the outputs end to end.
  */
 async function layerByLayer(options: Partial<VerifyOptions>, label: string): Promise<void> {
-  const r = await verifyModel({ model, calibration, samples: 8, engine: 'native', ...options });
+  const r = await verifyModel({ model, calibration, samples: 4, engine: 'native', ...options });
   const worst = Math.max(...r.layers.map((l) => l.maxDiffLsb));
   console.log(`[ptq16] ${label}: verify --calibration: ${r.layers.length} layers, each within ${worst} LSB of onnxruntime fed its input (min exact ${(100 * Math.min(...r.layers.map((l) => l.exactRate))).toFixed(1)}%); outputs max ${r.outputs.map((o) => o.maxDiffLsb).join(', ')} LSB`);
   for (const l of r.layers) expect(l.pass, `${l.op} (${l.kind}) ${l.maxDiffLsb} LSB`).toBe(true);
@@ -77,6 +78,8 @@ describe('--activations int16 (PTQ)', () => {
     for (const kind of ['conv2d_s16', 'depthwise_conv2d_s16', 'add_s16', 'max_pool_s16', 'reduce_sum_s16', 'fully_connected_s16', 'softmax_s16']) expect(k).toContain(kind);
     // no int8 kernel, no requantization: int16 from the input's quantize to the output's dequantize
     expect(k.filter((kind) => !kind.endsWith('_s16') && kind !== 'transpose')).toEqual([]);
+    // verify / selftest measure the float output in its int16 step (they took 1.0, a whole real unit, as its LSB)
+    expect(outputLsb(c16.program, c16.program.values.get(c16.program.outputs[0])!)).toBe(Math.fround(1 / 32768));
     // end to end: the softmax output's LSB is 2^-15; TFLM's int16 softmax (exp and 1/x tables) is within 2 of float
     const vs = await againstOnnxruntime(c16, 'int16');
     expect(vs.maxLsb).toBeLessThanOrEqual(2);
