@@ -75,6 +75,9 @@ export function costKindOf(op: Op): CostKind | undefined {
     case 'conv2d':
       return num(op, 'k_h') === 1 && num(op, 'k_w') === 1 ? 'conv_1x1' : 'conv_kxk';
     case 'conv2d_1x1_overlap': return 'conv_1x1_overlap';
+    // widened convs (passes/wide-conv-weights.ts), chosen by flash, not by cost: estimated as the int8 kernel (an overestimate)
+    case 'conv2d_1x1_wide': return 'conv_1x1';
+    case 'conv2d_wide': return num(op, 'k_h') === 1 && num(op, 'k_w') === 1 ? 'conv_1x1' : 'conv_kxk';
     case 'depthwise_conv2d': return 'depthwise';
     case 'depthwise_conv2d_inplace': return 'depthwise_inplace';
     case 'fully_connected': return 'fully_connected';
