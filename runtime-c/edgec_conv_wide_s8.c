@@ -11,7 +11,7 @@
  *  output  [batches, out_h, out_w, out_c] int8, must not alias input
  *
  * An int16 im2col, as CMSIS-NN's: runs of up to EDGEC_WIDE_MAX_RUN output pixels
- * of a row have their windows widened (+ input offset; padding taps hold the
+ * (raster order, across rows) have their windows widened (+ input offset; padding taps hold the
  * input zero point, so they add 0) into a stack buffer, then every group of 4
  * output channels runs over the run against the widened weights
  * (edgec_wide_dot4: 11 instructions per 16 MACs). A window inside the input
@@ -70,24 +70,33 @@ void edgec_conv_wide_s8(const edgec_conv_params_t *p, const int8_t *input, const
   int32_t buf[EDGEC_WIDE_WORDS];
   int8_t gather[EDGEC_WIDE_MAX_FSIZE];
   const int32_t fsize = p->k_h * p->k_w * p->in_c, n4 = (fsize + 3) >> 2, win = 2 * n4, out_c = p->out_c;
-  int32_t tile = EDGEC_WIDE_WORDS / win, b, oy, ox, t, oc;
+  const int32_t pixels = p->out_h * p->out_w;
+  int32_t tile = EDGEC_WIDE_WORDS / win, b, px, t, oc;
   if (tile > EDGEC_WIDE_MAX_RUN) tile = EDGEC_WIDE_MAX_RUN;
   if (fsize > EDGEC_WIDE_MAX_FSIZE || tile < 1) return; /* never chosen (wide-weights.ts) */
   for (b = 0; b < p->batches; ++b) {
     const int8_t *in_b = input + b * p->in_h * p->in_w * p->in_c;
-    for (oy = 0; oy < p->out_h; ++oy) {
-      const int32_t iy0 = oy * p->stride_h - p->pad_top;
-      for (ox = 0; ox < p->out_w; ox += tile) {
-        const int32_t run = p->out_w - ox < tile ? p->out_w - ox : tile;
-        int8_t *out = output + ((b * p->out_h + oy) * p->out_w + ox) * out_c;
-        const int32_t *w = filter;
-        for (t = 0; t < run; ++t)
-          wide_window(p, in_b, iy0, (ox + t) * p->stride_w - p->pad_left, fsize, gather, buf + t * win);
-        for (oc = 0; oc < out_c; oc += 4, w += 8 * n4) {
-          const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
-          edgec_wide_group(buf, run, w, n4, oc, n, bias, mult, shift, p->output_offset, p->act_min,
-                           p->act_max, out, out_c);
+    /* runs of output pixels in raster order, across rows (a run's outputs are contiguous in NHWC) */
+    for (px = 0; px < pixels; px += tile) {
+      const int32_t run = pixels - px < tile ? pixels - px : tile;
+      int8_t *out = output + (b * pixels + px) * out_c;
+      const int32_t *w = filter;
+      const int32_t oy = px / p->out_w;
+      int32_t ox = px - oy * p->out_w;
+      int32_t iy0 = oy * p->stride_h - p->pad_top, ix0 = ox * p->stride_w - p->pad_left;
+      for (t = 0; t < run; ++t) {
+        wide_window(p, in_b, iy0, ix0, fsize, gather, buf + t * win);
+        ix0 += p->stride_w;
+        if (++ox == p->out_w) {
+          ox = 0;
+          ix0 = -p->pad_left;
+          iy0 += p->stride_h;
         }
+      }
+      for (oc = 0; oc < out_c; oc += 4, w += 8 * n4) {
+        const int32_t n = out_c - oc < 4 ? out_c - oc : 4;
+        edgec_wide_group(buf, run, w, n4, oc, n, bias, mult, shift, p->output_offset, p->act_min, p->act_max, out,
+                         out_c);
       }
     }
   }

@@ -78,7 +78,7 @@ static inline void edgec_wide_words(const int8_t *src, int32_t n, int32_t off, i
 
 /* Most pixels per run (the kernels' runs; the accumulators of a run are kept
  * on the stack between the dot products and the requantization). */
-#define EDGEC_WIDE_MAX_RUN 8
+#define EDGEC_WIDE_MAX_RUN 16
 
 /* One group of 4 output channels over a run of pixels whose widened windows
  * lie back to back from x (2 * n4 words each): acc[4 * p + r] = bias4[r] +
@@ -95,8 +95,9 @@ typedef struct {
 /* Assembly, in its own function: the loop needs 13 registers (r0-r3 for the
  * LDM of four weight words, which needs a fixed ascending list), more than
  * GCC 12 finds around an inlined copy; the run's bookkeeping lives in *c,
- * whose address is kept on the stack during the dot products. Per pixel ~16
- * instructions besides the 11 per 4 values x 4 channels. */
+ * whose address is kept on the stack during the dot products. Per pixel ~18
+ * instructions besides the 11 per 4 values x 4 channels (blocks of four per
+ * iteration: 11.5). */
 static __attribute__((noinline, unused)) void edgec_wide_run4(const int32_t *x, edgec_wide_run_t *c)
 {
   int32_t a0, a1, a2, a3, xe, xo;
@@ -122,13 +123,20 @@ static __attribute__((noinline, unused)) void edgec_wide_run4(const int32_t *x, 
       "ldrd   %[a0], %[a1], [r0]\n\t"
       "ldrd   %[a2], %[a3], [r0, #8]\n\t"
       "ldr    %[k], [%[xe], #8]\n\t"
-      "lsrs   %[k], %[k], #1\n\t"
+      "lsrs   %[k], %[k], #1\n\t"   /* an odd block */
       "bcc    2f\n\t"
       EDGEC_WIDE_BLOCK
       "2:\n\t"
+      "lsrs   %[k], %[k], #1\n\t"   /* two more */
+      "bcc    4f\n\t"
+      EDGEC_WIDE_BLOCK
+      EDGEC_WIDE_BLOCK
+      "4:\n\t"
       "cmp    %[k], #0\n\t"
       "beq    3f\n\t"
-      "1:\n\t"
+      "1:\n\t"                      /* then four per iteration */
+      EDGEC_WIDE_BLOCK
+      EDGEC_WIDE_BLOCK
       EDGEC_WIDE_BLOCK
       EDGEC_WIDE_BLOCK
       "subs   %[k], %[k], #1\n\t"
@@ -170,6 +178,57 @@ static inline void edgec_wide_run4(const int32_t *x, edgec_wide_run_t *c)
 }
 #endif
 
+#if EDGEC_DSP && defined(__OPTIMIZE__)
+/* edgec_rq4_t's fast path (all four channels: edgec_requantize_rshift2)
+ * with its constants in the order one LDM reads them. */
+typedef struct {
+  int32_t c[12]; /* per channel: mult, h, em1 */
+  int32_t lo4, hi4;
+} edgec_wide_rq_t;
+
+/* Requantizes, clamps and stores `pixels` pixels of 4 channels (acc: 4 per
+ * pixel), outputs out_step bytes apart: edgec_rq4_store's fast path, the
+ * same arithmetic, in assembly because GCC 12 spills the twelve constants
+ * and takes ~65 instructions per pixel where this takes 48. */
+static __attribute__((noinline, unused)) void edgec_wide_rq_run(const int32_t *acc, int32_t pixels,
+                                                                const edgec_wide_rq_t *q, int32_t out_off,
+                                                                int8_t *out, int32_t out_step)
+{
+  int32_t a, t, pk;
+#define EDGEC_WIDE_RQ(FIRST_OR_BFI)                      \
+  "ldr    %[a], [%[acc]], #4\n\t"                        \
+  "ldmia  %[q]!, {r0, r1, r2}\n\t"                       \
+  "and    %[t], %[a], #0x80000000\n\t"                   \
+  "eor    %[t], %[t], #0x40000000\n\t"                   \
+  "add    r1, r1, %[a], asr #31\n\t"                     \
+  "smlal  %[t], r1, %[a], r0\n\t"                        \
+  "asr    r1, r1, r2\n\t"                                \
+  "add    r1, r1, %[off]\n\t"                            \
+  "ssat   r1, #8, r1\n\t"                                \
+  FIRST_OR_BFI "\n\t"
+  __asm__ volatile(
+      "0:\n\t"
+      EDGEC_WIDE_RQ("mov    %[pk], r1")
+      EDGEC_WIDE_RQ("bfi    %[pk], r1, #8, #8")
+      EDGEC_WIDE_RQ("bfi    %[pk], r1, #16, #8")
+      EDGEC_WIDE_RQ("bfi    %[pk], r1, #24, #8")
+      "ldrd   r0, r1, [%[q]]\n\t"
+      "ssub8  r2, %[pk], r0\n\t"
+      "sel    %[pk], %[pk], r0\n\t"
+      "ssub8  r2, %[pk], r1\n\t"
+      "sel    %[pk], r1, %[pk]\n\t"
+      "str    %[pk], [%[out]]\n\t"
+      "add    %[out], %[out], %[step]\n\t"
+      "sub    %[q], %[q], #48\n\t"
+      "subs   %[n], %[n], #1\n\t"
+      "bne    0b\n\t"
+      : [acc] "+r"(acc), [n] "+r"(pixels), [q] "+r"(q), [out] "+r"(out), [a] "=&r"(a), [t] "=&r"(t), [pk] "=&r"(pk)
+      : [off] "r"(out_off), [step] "r"(out_step)
+      : "r0", "r1", "r2", "cc", "memory");
+#undef EDGEC_WIDE_RQ
+}
+#endif
+
 /* Output channels oc..oc+3 of `pixels` (<= EDGEC_WIDE_MAX_RUN) widened
  * windows lying back to back from x, outputs out_step bytes apart: bias, dot
  * products, requantization; only the first n (< 4 in the last group of a
@@ -197,7 +256,26 @@ static EDGEC_NOINLINE void edgec_wide_group(const int32_t *x, int32_t pixels, co
   c.pixels = pixels;
   edgec_wide_run4(x, &c);
   out += oc;
-#if EDGEC_DSP
+#if EDGEC_DSP && defined(__OPTIMIZE__)
+  if (n == 4) {
+    edgec_rq4_t q;
+    edgec_rq4_init(&q, mult + oc, shift + oc, out_off, act_min, act_max);
+    if (q.fast && pixels > 0) {
+      edgec_wide_rq_t f;
+      for (r = 0; r < 4; ++r) {
+        f.c[3 * r] = q.mult[r];
+        f.c[3 * r + 1] = q.h[r];
+        f.c[3 * r + 2] = q.em1[r];
+      }
+      f.lo4 = q.lo4;
+      f.hi4 = q.hi4;
+      edgec_wide_rq_run(a, pixels, &f, out_off, out, out_step);
+      return;
+    }
+    for (px = 0; px < pixels; ++px, a += 4, out += out_step) edgec_rq4_store(&q, out, a[0], a[1], a[2], a[3]);
+    return;
+  }
+#elif EDGEC_DSP
   if (n == 4) {
     edgec_rq4_t q;
     edgec_rq4_init(&q, mult + oc, shift + oc, out_off, act_min, act_max);
