@@ -18,7 +18,12 @@ import { wideConvKind, wideConvWeights } from '../../compiler/passes/wide-conv-w
 import type { Op, Program } from '../../compiler/ir/program.js';
 import { compileModel, type CompileOptions } from '../../compiler/pipeline.js';
 import { buildNativeRunner, runNative } from '../../compiler/verify/native.js';
+import { randomSamples } from '../../compiler/verify/samples.js';
+import { benchModel } from '../../compiler/bench/bench.js';
+import { ARM_CC, QEMU_ARM, toolAvailable } from '../../compiler/bench/cortex-m.js';
 import { QdqBuilder } from '../helpers/onnx-builder.js';
+
+const haveArmTools = toolAvailable(ARM_CC) && toolAvailable(QEMU_ARM);
 
 function lcg(seed: number): () => number {
   let s = seed >>> 0;
@@ -148,4 +153,16 @@ describe('which convolutions are widened', () => {
     expect(wide.length).toBe(samples * 8 * 5 * 6);
     expect(Buffer.from(wide).equals(Buffer.from(int8))).toBe(true);
   });
+
+  it.skipIf(!haveArmTools)('runs the DSP path on the emulated Cortex-M4 with the int8 host build\'s outputs', () => {
+    const int8 = build({ board: 'nucleo-f446re', backend: 'portable', wideWeights: false });
+    const folder = mkdtempSync(join(dir, 'int8-m4-'));
+    for (const f of int8.emitted.files) writeFileSync(join(folder, f.path), f.contents);
+    // the input benchModel feeds (seed 1): the widened build has the same inputs
+    const sample = randomSamples(int8.program, 1, 1)[0]!;
+    const bytes = Uint8Array.from(sample.flatMap((t) => Array.from(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength))));
+    const expected = runNative(buildNativeRunner(folder, 'convs'), bytes, 1);
+    const r = benchModel(model, { name: 'convs', board: 'nucleo-f446re', backend: 'portable', opts: ['-O2'], patch: 'off', expected });
+    expect(r.builds[0]!.matchesHost).toBe(true);
+  }, 120_000);
 });
