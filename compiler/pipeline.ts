@@ -34,7 +34,7 @@ import { keepLayersFloat } from './passes/float-layers.js';
 import { int8Io } from './passes/int8-io.js';
 import { sparseWeights } from './passes/sparse-weights.js';
 import { wideWeights } from './passes/wide-weights.js';
-import { wideConvWeights } from './passes/wide-conv-weights.js';
+import { wideConvWeights, wideReasonBackend } from './passes/wide-conv-weights.js';
 import { prunedChannels } from './passes/pruned-channels.js';
 import type { OptimizeGoal } from './ops/sparse-weights.js';
 import { shareConstants } from './passes/share-constants.js';
@@ -252,7 +252,7 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(widened, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
-  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs, patch: patched.chosen, patchNote: patched.note };
+  return { graph, program, plan, board, backend: wideReasonBackend(backend), emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs, patch: patched.chosen, patchNote: patched.note };
 }
 
 /** compileModel, quantizing a float model first when `calibration` is given (edgec build --calibration). */

@@ -28,6 +28,7 @@
  */
 import type { ConstArray, Op, OpKind, Program } from '../ir/program.js';
 import { hasDsp } from '../cost-model.js';
+import type { Backend } from '../backends/index.js';
 import { CODE_RESERVE_BYTES, constBytes, sharedConst, uniqueConstId, widenedExtraBytes, widenFilter } from './wide-weights.js';
 
 /** Largest window edgec_conv_wide_s8 takes (its EDGEC_WIDE_MAX_FSIZE). */
@@ -110,4 +111,24 @@ export function wideConvWeights(program: Program, options: WideConvOptions): Pro
   }
   if (widened.size === 0) return program;
   return { ...program, ops: program.ops.map((op) => widened.get(op) ?? op), consts };
+}
+
+/** Whether an op runs a widened conv kernel. */
+export const isWideConv = (op: Op): boolean => op.kind === 'conv2d_wide' || op.kind === 'conv2d_1x1_wide';
+
+/**
+ * The backend with a widened conv's reason saying so: auto chose our kernel
+ * for the int8 conv (its estimates are the int8 kernel's), then this pass
+ * widened it.
+ */
+export function wideReasonBackend(backend: Backend): Backend {
+  const reasonFor = backend.reasonFor?.bind(backend);
+  if (!reasonFor) return backend;
+  return {
+    ...backend,
+    reasonFor: (op: Op) => {
+      const reason = reasonFor(op);
+      return reason !== undefined && isWideConv(op) ? `${reason}; then weights pre-widened to int16 (the board's flash allows)` : reason;
+    },
+  };
 }
