@@ -12,7 +12,8 @@
  * lanes (+ input offset) into a stack buffer once, then every group of 4
  * output channels runs over the run (requantization prepared once per group
  * and run). 11 instructions per 16 MACs in the inner loop
- * (edgec_wide_dot4).
+ * (edgec_wide_run4, edgec_wide.h); four channels requantized per pass in
+ * assembly (edgec_wide_rq_run).
  *
  * Memory: output may overlap input as edgec_conv_1x1_overlap_s8 allows
  * (output + k * out_c <= input + k * in_c for every k <= pixels): a run's

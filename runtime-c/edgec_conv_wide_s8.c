@@ -14,7 +14,7 @@
  * (raster order, across rows) have their windows widened (+ input offset; padding taps hold the
  * input zero point, so they add 0) into a stack buffer, then every group of 4
  * output channels runs over the run against the widened weights
- * (edgec_wide_dot4: 11 instructions per 16 MACs). A window inside the input
+ * (edgec_wide_run4: 11 instructions per 16 MACs). A window inside the input
  * whose tap rows are whole words is widened straight from the input; others
  * are gathered into an int8 window first.
  */
