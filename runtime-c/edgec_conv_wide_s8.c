@@ -21,6 +21,8 @@
 #include "edgec_kernels.h"
 #include "edgec_wide.h"
 
+#include <string.h>
+
 /* Largest window (3x3 on 64 channels), and the stack for the widened windows:
  * two windows of that size (2.3 KB), plus the int8 gather window. */
 #define EDGEC_WIDE_MAX_FSIZE 576
@@ -60,7 +62,22 @@ static void wide_window(const edgec_conv_params_t *p, const int8_t *in_b, int32_
       edgec_wide_words(in_b + ((iy0 + ky * p->dil_h) * p->in_w + ix0) * p->in_c, run, p->input_offset, dst);
     return;
   }
-  wide_gather(p, in_b, iy0, ix0, gather);
+  if (inside && p->dil_w == 1) {
+    /* tap rows of whole runs that are not whole words (3x3 on 3 channels): copied a word at a time */
+    int8_t *d = gather;
+    int32_t ky, i;
+    for (ky = 0; ky < p->k_h; ++ky, d += run) {
+      const int8_t *src = in_b + ((iy0 + ky * p->dil_h) * p->in_w + ix0) * p->in_c;
+      for (i = 0; i + 4 <= run; i += 4) {
+        int32_t v;
+        memcpy(&v, src + i, 4);
+        memcpy(d + i, &v, 4);
+      }
+      for (; i < run; ++i) d[i] = src[i];
+    }
+  } else {
+    wide_gather(p, in_b, iy0, ix0, gather);
+  }
   edgec_wide_words(gather, fsize, p->input_offset, dst);
 }
 
