@@ -36,6 +36,7 @@ import { keepLayersFloat } from './passes/float-layers.js';
 import { int8Io } from './passes/int8-io.js';
 import { sparseWeights } from './passes/sparse-weights.js';
 import { wideWeights } from './passes/wide-weights.js';
+import { wideConvWeights, wideReasonBackend } from './passes/wide-conv-weights.js';
 import { prunedChannels } from './passes/pruned-channels.js';
 import type { OptimizeGoal } from './ops/sparse-weights.js';
 import { shareConstants } from './passes/share-constants.js';
@@ -77,7 +78,7 @@ export interface CompileOptions {
   optimize?: OptimizeGoal;
   /** false: every layer keeps its dense filter (`--no-sparse`); zeros are still reported. */
   sparse?: boolean;
-  /** false: no fully connected layer takes pre-widened int16 weights (passes/wide-weights.ts; default: where the board's flash allows, DSP cores, portable/auto backends). */
+  /** false: no fully connected layer or conv takes pre-widened int16 weights (passes/wide-weights.ts, wide-conv-weights.ts; default: where the board's flash allows, DSP cores, portable/auto backends). */
   wideWeights?: boolean;
   /** ONNX nodes (Conv, Gemm, MatMul) that run in float32 (passes/float-layers.ts; with calibration also kept float by the PTQ). */
   floatLayers?: string[];
@@ -224,7 +225,8 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   let lowered = sparseWeights(pruned?.program ?? lowerGraph(graph, name, { inputLayout: options.inputLayout }), { goal: options.optimize ?? 'size', enabled: sparse });
   // DSP cores: fully connected layers with int16 lane-pair weights where the board's flash allows (same outputs)
   const backendRequest = options.backend ?? board.backend;
-  lowered = wideWeights(lowered, { cpu: board.cpu, flashBytes: board.flashBytes, enabled: options.wideWeights !== false && (backendRequest === 'portable' || (backendRequest === 'auto' && !libraryFasterOnCore(board))) });
+  const wideEnabled = options.wideWeights !== false && (backendRequest === 'portable' || (backendRequest === 'auto' && !libraryFasterOnCore(board)));
+  lowered = wideWeights(lowered, { cpu: board.cpu, flashBytes: board.flashBytes, enabled: wideEnabled });
   const prunedNote = pruned && pruned.folded > 0
     ? [`pruned filters: ${pruned.folded} constant output channel(s) dropped from the next layer's weights (folded into its bias where not zero), ${pruned.kept} kept (reader with padding, or not a conv / fully connected)`]
     : [];
@@ -249,12 +251,17 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
     arenaOf: (p) => planAndOrderProgram(p, planOptions).plan.arenaBytes,
     instructionsOf: estimatedInstructions(board),
   });
-  const { program, plan } = planAndOrderProgram(patched.program, planOptions);
+  // DSP cores: convolutions our kernels run take int16 lane-pair weights where the flash left allows (same outputs, same arena)
+  const widened = wideConvWeights(patched.program, {
+    cpu: board.cpu, flashBytes: board.flashBytes, enabled: wideEnabled,
+    runsPortable: (op) => backend.kernelFor(op).backend === 'portable',
+  });
+  const { program, plan } = planAndOrderProgram(widened, planOptions);
   // --keep-inputs costs arena bytes: the build report says how many
-  const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(patched.program, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
+  const arenaWithoutKeepInputs = options.plan?.keepInputs ? planAndOrderProgram(widened, { ...planOptions, keepInputs: false }).plan.arenaBytes : undefined;
   const backendNote = backendSummary(backend, program);
   const emitted = emitC(program, plan, backend, basename(modelPath), board, options.weights, options.sharedArena);
-  return { graph, program, plan, board, backend, emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs, patch: patched.chosen, patchNote: patched.note };
+  return { graph, program, plan, board, backend: wideReasonBackend(backend), emitted, backendNote, notes: [...(graph.notes ?? []), ...prunedNote, ...floatInputNotes], arenaWithoutKeepInputs, patch: patched.chosen, patchNote: patched.note };
 }
 
 /**

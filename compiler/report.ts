@@ -146,7 +146,7 @@ function summariseParams(p: Record<string, unknown>, kind: string): string {
   const n = (k: string): unknown => p[k];
   switch (kind) {
     case 'conv2d': case 'depthwise_conv2d': case 'conv2d_1x1_overlap': case 'depthwise_conv2d_inplace': case 'conv2d_wzp':
-    case 'conv2d_sparse': case 'depthwise_conv2d_sparse':
+    case 'conv2d_sparse': case 'depthwise_conv2d_sparse': case 'conv2d_wide': case 'conv2d_1x1_wide':
       return `k${n('k_h')}x${n('k_w')} s${n('stride_h')}x${n('stride_w')} d${n('dil_h')}x${n('dil_w')} pad(t${n('pad_top')},l${n('pad_left')})${(kind === 'conv2d' || kind === 'conv2d_wzp' || kind === 'conv2d_sparse') && n('groups') !== 1 ? ` g${n('groups')}` : ''} act[${n('act_min')},${n('act_max')}]`;
     case 'fully_connected': case 'fully_connected_wzp': case 'fully_connected_sparse': return `${n('in_depth')}->${n('out_depth')} act[${n('act_min')},${n('act_max')}]`;
     case 'conv2d_f32': case 'depthwise_conv2d_f32':
@@ -165,6 +165,7 @@ export function kernelReason(op: Op, choice: KernelChoice, backendId: string, ta
   if (choice.backend !== 'portable') return `${choice.backend}${target ? ` (${target})` : ''} has a ${op.kind} kernel for these parameters`;
   if (op.kind === 'depthwise_conv2d_inplace') return 'portable in-place depthwise: the planner chose it because it lowers the arena (output overwrites the input)';
   if (op.kind === 'conv2d_1x1_overlap') return 'portable overlapped pointwise: the planner chose it because it lowers the arena (input kept inside the output)';
+  if (op.kind === 'conv2d_1x1_wide' && op.params.block !== undefined) return 'portable pointwise, weights pre-widened to int16 (board flash allows), input kept inside the output (lowers the arena)';
   if (choice.fallbackReason) return `portable fallback: ${choice.fallbackReason}`;
   return backendId === 'portable' ? 'portable backend (edgec\'s own kernels, no dependency)' : `portable (${backendId} not used for ${op.kind})`;
 }
@@ -257,7 +258,7 @@ export function modelReport(c: Compiled, modelPath: string): ModelReport {
     plainLowerBound: plan.plainLowerBound?.chosen ?? plan.lowerBound, fileOrderPlainLowerBound: plan.plainLowerBound?.fileOrder ?? plan.fileOrder?.lowerBound ?? plan.lowerBound,
     sharingLayers: {
       inPlaceDepthwise: program.ops.filter((op) => op.kind === 'depthwise_conv2d_inplace').length,
-      overlapPointwise: program.ops.filter((op) => op.kind === 'conv2d_1x1_overlap').length,
+      overlapPointwise: program.ops.filter((op) => op.kind === 'conv2d_1x1_overlap' || (op.kind === 'conv2d_1x1_wide' && op.params.block !== undefined)).length,
     },
     orderMethod: plan.order?.method ?? 'given',
     weightsBytes, estimate: estimates.summary, codeBytes: code.bytes, codeBasis: code.basis, codePerKernel: code.perKernel, codeMeasuredForCore: code.measured, codeLibrary: code.library, codeInvokeBytes: code.invokeBytes, libraryLayers, flashBytes, boardRamBytes: c.board.ramBytes, boardFlashBytes: c.board.flashBytes,

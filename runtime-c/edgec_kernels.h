@@ -81,6 +81,18 @@ void edgec_conv_1x1_overlap_s8(const edgec_conv_params_t *p, const int8_t *input
                                const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output,
                                int8_t *temp, int32_t block);
 
+/* Convolution (groups 1, window k_h * k_w * in_c <= 576) with pre-widened
+ * int16 weights (edgec_wide.h layout, compiler/passes/wide-weights.ts); output
+ * must not alias input. No scratch (2.9 KB of stack). */
+void edgec_conv_wide_s8(const edgec_conv_params_t *p, const int8_t *input, const int32_t *filter,
+                        const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
+/* Pointwise convolution (1x1, stride 1, no padding, groups 1, in_c <= 1024)
+ * with pre-widened int16 weights; output may overlap input as
+ * edgec_conv_1x1_overlap_s8 allows. No scratch (2 KB of stack). */
+void edgec_conv_1x1_wide_s8(const edgec_conv_params_t *p, const int8_t *input, const int32_t *filter,
+                            const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);
+
 /* Depthwise convolution with channel multiplier. Output must not alias input. */
 void edgec_depthwise_conv_s8(const edgec_conv_params_t *p, const int8_t *input, const int8_t *filter,
                              const int32_t *bias, const int32_t *mult, const int32_t *shift, int8_t *output);

@@ -28,14 +28,24 @@ export const LIBRARY_COST_KINDS = ['conv_1x1', 'conv_kxk', 'depthwise', 'fully_c
  * differs by core (about 5% on the M4, about a third on RV32).
  */
 export const SHARING_COST_KINDS = ['conv_1x1_overlap', 'depthwise_inplace'] as const;
+/**
+ * Our convolutions with pre-widened weights (passes/wide-conv-weights.ts):
+ * portable only, chosen by the board's flash rather than by cost (no library
+ * kernel reads them), measured so that estimates (inspect, latency) are right.
+ */
+export const WIDE_COST_KINDS = ['conv_1x1_wide', 'conv_kxk_wide'] as const;
 /** Layer kinds the cost table models. */
-export const COST_KINDS = [...LIBRARY_COST_KINDS, ...SHARING_COST_KINDS] as const;
+export const COST_KINDS = [...LIBRARY_COST_KINDS, ...SHARING_COST_KINDS, ...WIDE_COST_KINDS] as const;
 export type CostKind = (typeof COST_KINDS)[number];
 export type SharingCostKind = (typeof SHARING_COST_KINDS)[number];
+export type WideCostKind = (typeof WIDE_COST_KINDS)[number];
 
-/** The plain kind a sharing variant computes the same outputs as (its fallback when a table lacks the variant). */
-const PLAIN_KIND_OF: Record<SharingCostKind, CostKind> = { conv_1x1_overlap: 'conv_1x1', depthwise_inplace: 'depthwise' };
+/** The plain kind a sharing or widened variant computes the same outputs as (its fallback, an overestimate for the widened, when a table lacks the variant). */
+const PLAIN_KIND_OF: Record<SharingCostKind | WideCostKind, CostKind> = {
+  conv_1x1_overlap: 'conv_1x1', depthwise_inplace: 'depthwise', conv_1x1_wide: 'conv_1x1', conv_kxk_wide: 'conv_kxk',
+};
 export const isSharingKind = (k: CostKind): k is SharingCostKind => (SHARING_COST_KINDS as readonly string[]).includes(k);
+export const isWideKind = (k: CostKind): k is WideCostKind => (WIDE_COST_KINDS as readonly string[]).includes(k);
 
 /** Implementations measured: ours, and the kernel libraries' calls for the op. */
 export type Implementation = 'portable' | 'cmsis-nn' | 'esp-nn';
@@ -75,6 +85,9 @@ export function costKindOf(op: Op): CostKind | undefined {
     case 'conv2d':
       return num(op, 'k_h') === 1 && num(op, 'k_w') === 1 ? 'conv_1x1' : 'conv_kxk';
     case 'conv2d_1x1_overlap': return 'conv_1x1_overlap';
+    // widened convs (passes/wide-conv-weights.ts): the 1x1 kernel, and the general one (any window)
+    case 'conv2d_1x1_wide': return 'conv_1x1_wide';
+    case 'conv2d_wide': return 'conv_kxk_wide';
     case 'depthwise_conv2d': return 'depthwise';
     case 'depthwise_conv2d_inplace': return 'depthwise_inplace';
     case 'fully_connected': return 'fully_connected';
@@ -109,7 +122,7 @@ function edgeOutputs(op: Op): number {
 /** The shape features of an op of a cost kind (see the file comment). */
 export function shapeFeatures(op: Op): ShapeFeatures {
   switch (costKindOf(op)) {
-    case 'conv_1x1': case 'conv_kxk': case 'depthwise': case 'conv_1x1_overlap': case 'depthwise_inplace': {
+    case 'conv_1x1': case 'conv_kxk': case 'depthwise': case 'conv_1x1_overlap': case 'depthwise_inplace': case 'conv_1x1_wide': case 'conv_kxk_wide': {
       const pixels = num(op, 'batches') * num(op, 'out_h') * num(op, 'out_w');
       const inPerGroup = num(op, 'in_c') / Math.max(1, num(op, 'groups'));
       const depthwise = op.kind === 'depthwise_conv2d' || op.kind === 'depthwise_conv2d_inplace';
@@ -156,7 +169,7 @@ export function trustedFit(table: CostTable, kind: CostKind, impl: Implementatio
 export function estimateInstructions(table: CostTable, op: Op, impl: Implementation): number | undefined {
   const kind = costKindOf(op);
   if (!kind) return undefined;
-  const fit = table.kinds[kind]?.[impl] ? trustedFit(table, kind, impl) : isSharingKind(kind) ? trustedFit(table, PLAIN_KIND_OF[kind], impl) : undefined;
+  const fit = table.kinds[kind]?.[impl] ? trustedFit(table, kind, impl) : isSharingKind(kind) || isWideKind(kind) ? trustedFit(table, PLAIN_KIND_OF[kind], impl) : undefined;
   return fit ? Math.round(estimateWith(fit.coefficients, shapeFeatures(op))) : undefined;
 }
 

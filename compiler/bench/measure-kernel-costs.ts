@@ -28,7 +28,7 @@ import { buildRiscvElf, runQemuRiscv } from './riscv.js';
 import { layerLabel, layerModelBytes, type LayerSpec } from './layer-models.js';
 import { cmsisNnLink, espNnLink, type LinkExtra } from './cores.js';
 import {
-  COST_KINDS, costKindOf, costTablePath, fitCoefficients, isSharingKind, shapeFeatures,
+  COST_KINDS, costKindOf, costTablePath, fitCoefficients, isSharingKind, isWideKind, shapeFeatures,
   type CostKind, type CostTable, type FittedCost, type Implementation,
 } from '../backends/kernel-costs.js';
 
@@ -91,7 +91,12 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
   // The sharing variants on the plain kinds' shapes (a single layer whose input dies there: the planner shares it).
   conv_1x1_overlap: [],
   depthwise_inplace: [],
+  // The widened convs on the int8 kinds' shapes (every window is within edgec_conv_wide_s8's 576 values).
+  conv_1x1_wide: [],
+  conv_kxk_wide: [],
 };
+MEASURED_SHAPES.conv_1x1_wide = MEASURED_SHAPES.conv_1x1;
+MEASURED_SHAPES.conv_kxk_wide = MEASURED_SHAPES.conv_kxk;
 MEASURED_SHAPES.conv_1x1_overlap = MEASURED_SHAPES.conv_1x1;
 MEASURED_SHAPES.depthwise_inplace = MEASURED_SHAPES.depthwise;
 
@@ -138,11 +143,11 @@ interface Measurement { kind: CostKind; layer: string; implementation: Implement
 interface LayerRun { op: Op; implementation: string; instructions: number; outputs: Uint8Array }
 
 /** Compiles one layer model with `impl` and `plan`, runs it on the core: the layer's op (the model's middle op when wrapped) and the run. */
-function runLayerModel(spec: LayerSpec, wrapped: boolean, impl: Implementation, plan: ProgramPlanOptions, core: MeasuredCore, dir: string, lib?: LinkExtra): LayerRun {
+function runLayerModel(spec: LayerSpec, wrapped: boolean, impl: Implementation, plan: ProgramPlanOptions, core: MeasuredCore, dir: string, lib?: LinkExtra, wide = false): LayerRun {
   const label = layerLabel(spec);
   const c = compileModel(`${label}.onnx`, {
-    // wideWeights off: the table measures the int8 FC kernel (the widened one is chosen by flash, passes/wide-weights.ts)
-    name: 'layer', modelBytes: layerModelBytes(spec, wrapped), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc', plan, wideWeights: false, patch: 'off',
+    // wideWeights off but for the widened kinds: the table measures the int8 kernels (the widened ones are chosen by flash, passes/wide-weights.ts, wide-conv-weights.ts)
+    name: 'layer', modelBytes: layerModelBytes(spec, wrapped), board: core.board, backend: impl, int8Io: true, inputLayout: 'nhwc', plan, wideWeights: wide, patch: 'off',
   });
   const ops = c.program.ops;
   const expected = wrapped ? 3 : 1;
@@ -175,7 +180,7 @@ const PLAIN_PLAN: ProgramPlanOptions = { inPlaceDepthwise: false, overlapPointwi
 function measureOne(wanted: CostKind, spec: LayerSpec, impl: Implementation, core: MeasuredCore, work: string, lib?: LinkExtra): Measurement | undefined {
   const label = layerLabel(spec);
   const dir = (what: string): string => join(work, `${label}-${what}-${impl}`);
-  const plain = runLayerModel(spec, false, impl, PLAIN_PLAN, core, dir('plain'), lib);
+  const plain = runLayerModel(spec, false, impl, PLAIN_PLAN, core, dir('plain'), lib, isWideKind(wanted));
   const kind = costKindOf(plain.op);
   if (!kind) throw new EdgecError(`${label}: lowered to ${plain.op.kind}, which has no cost kind`, 1);
   if (!isSharingKind(wanted)) {
@@ -207,7 +212,7 @@ export function measureKernelCosts(args: string[], log: (s: string) => void): nu
   if (!libraryRoot) log(`note: ${core.libraryEnv} not set: measuring the portable kernels only`);
   try {
     const lib = libraryRoot ? core.buildLibrary(resolve(libraryRoot), join(work, 'cache')) : undefined;
-    const implsOf = (kind: CostKind): Implementation[] => (lib && !isSharingKind(kind) ? ['portable', core.library] : ['portable']);
+    const implsOf = (kind: CostKind): Implementation[] => (lib && !isSharingKind(kind) && !isWideKind(kind) ? ['portable', core.library] : ['portable']);
     const measured: Measurement[] = [];
     let mismatches = 0;
     for (const kind of kinds) {

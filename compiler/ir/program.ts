@@ -44,7 +44,7 @@ export type OpKind =
   | 'conv2d' | 'conv2d_1x1_overlap' | 'depthwise_conv2d' | 'depthwise_conv2d_inplace' | 'fully_connected'
   | 'conv2d_wzp' | 'fully_connected_wzp'
   | 'conv2d_sparse' | 'depthwise_conv2d_sparse' | 'fully_connected_sparse'
-  | 'fully_connected_wide'
+  | 'fully_connected_wide' | 'conv2d_wide' | 'conv2d_1x1_wide'
   | 'max_pool' | 'avg_pool' | 'global_avg_pool'
   | 'add' | 'mul' | 'softmax' | 'lut' | 'requantize'
   | 'quantize' | 'quantize_affine' | 'dequantize' | 'u8_to_s8' | 's8_to_u8'

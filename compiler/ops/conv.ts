@@ -213,6 +213,8 @@ function floatConvView(op: Op, env: EmitEnv): Record<string, unknown> {
   };
 }
 
+const WIDE_CONV_REASON = 'weights pre-widened to int16 for the DSP path (passes/wide-conv-weights.ts: fewer instructions than the libraries\' int8 kernels)';
+
 export const conv: OpDefinition = {
   lowerings: [{ onnxOps: ['Conv'], lower: lowerConv }],
   portable: {
@@ -227,6 +229,9 @@ export const conv: OpDefinition = {
     // Pruned weights stored bitmap-sparse (passes/sparse-weights.ts); same results as conv2d / depthwise_conv2d.
     conv2d_sparse: { sources: ['edgec_conv_sparse_s8.c'], template: 'conv2d_sparse', view: sparseConvView },
     depthwise_conv2d_sparse: { sources: ['edgec_depthwise_conv_sparse_s8.c'], template: 'depthwise_conv2d_sparse', view: sparseConvView },
+    // Weights pre-widened to int16 lane pairs (passes/wide-conv-weights.ts); same results as conv2d. The 1x1 kernel may overlap its input like conv2d_1x1_overlap.
+    conv2d_wide: { sources: ['edgec_conv_wide_s8.c'], template: 'conv2d_wide', view: convView },
+    conv2d_1x1_wide: { sources: ['edgec_conv_1x1_wide_s8.c'], template: 'conv2d_1x1_wide', view: convView },
     // int16 activations, int8 weights, int64 bias (ops/int16.ts)
     conv2d_s16: { sources: ['edgec_conv_s16.c'], template: 'conv2d_s16', view: convS16View },
     depthwise_conv2d_s16: { sources: ['edgec_depthwise_conv_s16.c'], template: 'depthwise_conv2d_s16', view: convS16View },
@@ -235,7 +240,7 @@ export const conv: OpDefinition = {
     depthwise_conv2d_f32: { sources: ['edgec_depthwise_conv_f32.c'], template: 'depthwise_conv2d_f32', view: floatConvView },
   },
   libraryMissing: {
-    conv2d_wzp: ZERO_POINT_REASON, conv2d_sparse: SPARSE_REASON, depthwise_conv2d_sparse: SPARSE_REASON,
+    conv2d_wzp: ZERO_POINT_REASON, conv2d_sparse: SPARSE_REASON, conv2d_wide: WIDE_CONV_REASON, conv2d_1x1_wide: WIDE_CONV_REASON, depthwise_conv2d_sparse: SPARSE_REASON,
     conv2d_f32: FLOAT_LAYER_REASON, depthwise_conv2d_f32: FLOAT_LAYER_REASON,
     conv2d_s16: INT16_REASON, depthwise_conv2d_s16: INT16_REASON,
   },

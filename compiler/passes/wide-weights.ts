@@ -40,21 +40,34 @@ export function wideUnsupported(op: Op, filter: ConstArray | undefined): string 
   return undefined;
 }
 
-/** The int16 lane pairs of edgec_fully_connected_wide_s8: per 4 rows and 4 inputs, (w[i], w[i+2]), (w[i+1], w[i+3]) row by row. */
+const roundUp4 = (n: number): number => Math.ceil(n / 4) * 4;
+
+/**
+ * The int16 lane pairs of edgec_fully_connected_wide_s8 and of the widened
+ * convolutions (runtime-c/edgec_wide.h): per 4 rows and 4 inputs,
+ * (w[i], w[i+2]), (w[i+1], w[i+3]) row by row. Rows and columns that are not
+ * multiples of 4 are padded with zero weights (a conv's last channel group,
+ * a window of 27 values).
+ */
 export function widenFilter(filter: Int8Array, rows: number, cols: number): Int32Array {
-  const out = new Int32Array((rows * cols) / 2);
+  const out = new Int32Array((roundUp4(rows) * roundUp4(cols)) / 2);
   const lanes = (lo: number, hi: number): number => ((lo & 0xffff) | ((hi & 0xffff) << 16)) | 0;
+  const at = (r: number, i: number): number => (r < rows && i < cols ? filter[r * cols + i] : 0);
   let k = 0;
   for (let o = 0; o < rows; o += 4) {
     for (let i = 0; i < cols; i += 4) {
-      for (let r = 0; r < 4; r++) {
-        const w = (o + r) * cols + i;
-        out[k++] = lanes(filter[w], filter[w + 2]);
-        out[k++] = lanes(filter[w + 1], filter[w + 3]);
+      for (let r = o; r < o + 4; r++) {
+        out[k++] = lanes(at(r, i), at(r, i + 2));
+        out[k++] = lanes(at(r, i + 1), at(r, i + 3));
       }
     }
   }
   return out;
+}
+
+/** Flash bytes the widened filter of rows x cols int8 weights takes beyond the int8 one. */
+export function widenedExtraBytes(rows: number, cols: number): number {
+  return 2 * roundUp4(rows) * roundUp4(cols) - rows * cols;
 }
 
 /** bias[o] + input_offset * sum of row o's weights (the kernel adds no offset to the input). */
@@ -68,20 +81,21 @@ export function foldInputOffset(bias: Int32Array | undefined, filter: Int8Array,
   return out;
 }
 
-function constBytes(program: Program): number {
+/** Bytes of the program's constants (weights, biases, tables) in flash. */
+export function constBytes(program: Program): number {
   let bytes = 0;
   for (const c of program.consts.values()) bytes += c.data.byteLength;
   return bytes;
 }
 
-function uniqueConstId(consts: Map<string, ConstArray>, base: string): string {
+export function uniqueConstId(consts: Map<string, ConstArray>, base: string): string {
   let id = base;
   for (let k = 2; consts.has(id); k++) id = `${base}${k}`;
   return id;
 }
 
 /** Whether any other op reads const `id`. */
-function sharedConst(program: Program, self: Op, id: string): boolean {
+export function sharedConst(program: Program, self: Op, id: string): boolean {
   return program.ops.some((o) => o !== self && Object.values(o.consts).includes(id));
 }
 

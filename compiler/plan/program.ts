@@ -135,7 +135,8 @@ const pixelsOf = (op: Op): number => Number(op.params.batches) * Number(op.param
  * one-pixel temporary smaller than either tensor (else nothing is saved).
  */
 export function overlapPointwiseCandidate(program: Program, op: Op): boolean {
-  if (op.kind !== 'conv2d' || op.inputs.length !== 1 || op.outputs.length !== 1) return false;
+  // conv2d_1x1_wide (passes/wide-conv-weights.ts) keeps the overlap contract with its own kernel
+  if ((op.kind !== 'conv2d' && op.kind !== 'conv2d_1x1_wide') || op.inputs.length !== 1 || op.outputs.length !== 1) return false;
   const n = (k: string): number => Number(op.params[k]);
   if (n('k_h') !== 1 || n('k_w') !== 1 || n('stride_h') !== 1 || n('stride_w') !== 1 || n('pad_top') !== 0 || n('pad_left') !== 0) return false;
   if (n('groups') !== 1 || n('in_h') !== n('out_h') || n('in_w') !== n('out_w')) return false;
@@ -158,6 +159,9 @@ export function overlapInputOffset(op: Op): number {
   const d = Number(op.params.out_c) - Number(op.params.in_c);
   return d > 0 ? alignUp(pixelsOf(op) * d, ARENA_ALIGNMENT) : 0;
 }
+
+/** An op the planner overlapped: the int8 sharing kernel, or a widened pointwise conv given a run length (it overlaps with its own kernel). */
+const overlappedPointwise = (op: Op): boolean => op.kind === 'conv2d_1x1_overlap' || (op.kind === 'conv2d_1x1_wide' && op.params.block !== undefined);
 
 /** Which ops run the sharing kernels: in-place depthwise ops, overlapped pointwise ops with their run length in pixels. */
 interface Sharing {
@@ -222,7 +226,7 @@ function withKernelScratch(op: Op, buffers: PlanBuffer[], scratchBytes: ((op: Op
  */
 export function plannedProblemOf(program: Program, scratchBytes?: (op: Op) => number, keepInputs = false): PlanProblem {
   const dw = new Set(program.ops.filter((op) => op.kind === 'depthwise_conv2d_inplace'));
-  const pw = new Map(program.ops.filter((op) => op.kind === 'conv2d_1x1_overlap').map((op) => [op, Number(op.params.block)] as const));
+  const pw = new Map(program.ops.filter(overlappedPointwise).map((op) => [op, Number(op.params.block)] as const));
   return problemOf(program, program.ops, { dw, pw }, scratchBytes, keepInputs);
 }
 
@@ -309,6 +313,7 @@ function planOps(program: Program, ops: readonly Op[], options: ProgramPlanOptio
   const out = ops.map((op): Op => {
     if (sharing.dw.has(op)) return { ...op, kind: 'depthwise_conv2d_inplace', params: { ...op.params, scratch: depthwiseTempId(op) } };
     const block = sharing.pw.get(op);
+    if (block !== undefined && op.kind === 'conv2d_1x1_wide') return { ...op, params: { ...op.params, block } };
     if (block !== undefined) {
       const params: Op['params'] = { ...op.params, block };
       if (overlapTempBytes(op, block) > 0) params.scratch = overlapTempId(op);

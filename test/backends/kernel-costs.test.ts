@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   costKindOf, costTableFor, estimateInstructions, estimateWith, FEATURE_NAMES, fitCoefficients, LIBRARY_COST_KINDS, MAX_TRUSTED_FIT_ERROR,
-  medianLibraryRatio, SHARING_COST_KINDS, sharingVariantOf, shapeFeatures, trustedFit, type ShapeFeatures,
+  medianLibraryRatio, SHARING_COST_KINDS, sharingVariantOf, shapeFeatures, trustedFit, WIDE_COST_KINDS, type ShapeFeatures,
 } from '../../compiler/backends/kernel-costs.js';
 import type { Op } from '../../compiler/ir/program.js';
 import { compileModel } from '../../compiler/pipeline.js';
@@ -139,10 +139,40 @@ describe('measurement models', () => {
     for (const kind of SHARING_COST_KINDS) {
       const spec = MEASURED_SHAPES[kind][0]!;
       const kindsWith = (plan: Record<string, boolean>): string[] => compileModel(`${layerLabel(spec)}.onnx`, {
-        name: 'layer', modelBytes: layerModelBytes(spec, true), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan,
+        name: 'layer', modelBytes: layerModelBytes(spec, true), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan, wideWeights: false,
       }).program.ops.map((op) => costKindOf(op) ?? op.kind);
       expect(kindsWith({ shareWherePossible: true }), kind).toEqual(['max_pool', kind, 'max_pool']);
       expect(kindsWith({ inPlaceDepthwise: false, overlapPointwise: false }), kind).toEqual(['max_pool', kind === 'depthwise_inplace' ? 'depthwise' : 'conv_1x1', 'max_pool']);
     }
   });
+});
+
+describe('widened convolutions (passes/wide-conv-weights.ts)', () => {
+  it('every measured shape lowers to its one widened layer on a DSP board', () => {
+    for (const kind of WIDE_COST_KINDS) {
+      expect(MEASURED_SHAPES[kind].length, kind).toBeGreaterThanOrEqual(4);
+      for (const spec of MEASURED_SHAPES[kind]) {
+        const c = compileModel(`${layerLabel(spec)}.onnx`, { name: 'layer', modelBytes: layerModelBytes(spec), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan: { inPlaceDepthwise: false, overlapPointwise: false }, patch: 'off' });
+        expect(c.program.ops.map((op) => costKindOf(op)), layerLabel(spec)).toEqual([kind]);
+      }
+    }
+  });
+
+  for (const cpu of ['cortex-m4', 'cortex-m7']) {
+    it(`${cpu}: measured from several shapes, and estimated under the int8 kernels they replace`, () => {
+      const table = costTableFor(cpu)!;
+      for (const kind of WIDE_COST_KINDS) {
+        const fit = table.kinds[kind]?.portable;
+        expect(fit, kind).toBeDefined();
+        expect(fit!.points).toBeGreaterThanOrEqual(4);
+        expect(trustedFit(table, kind, 'portable'), kind).toBe(fit);
+      }
+      const pointwise = conv({ in_h: 25, in_w: 5, in_c: 64, out_h: 25, out_w: 5, out_c: 64, k_h: 1, k_w: 1, pad_top: 0, pad_left: 0 });
+      const pw = { ...pointwise, macs: 25 * 5 * 64 * 64 };
+      expect(estimateInstructions(table, { ...pw, kind: 'conv2d_1x1_wide' }, 'portable')!).toBeLessThan(estimateInstructions(table, pw, 'portable')!);
+      const kxk = conv({ in_h: 16, in_w: 16, in_c: 16, out_h: 16, out_w: 16, out_c: 16 });
+      const k3 = { ...kxk, macs: 16 * 16 * 16 * 16 * 9 };
+      expect(estimateInstructions(table, { ...k3, kind: 'conv2d_wide' }, 'portable')!).toBeLessThan(estimateInstructions(table, k3, 'portable')!);
+    });
+  }
 });

@@ -529,6 +529,31 @@ static int rand_conv_case(edgec_conv_params_t *p, int depthwise, int fast)
         p->out_c = p->in_c;
       }
     }
+    if (fast == 3 && rnd() % 2u == 0) { /* pre-widened pointwise: wide inputs, odd channel counts, pixel runs with tails */
+      p->k_h = p->k_w = 1;
+      p->stride_h = p->stride_w = 1;
+      p->dil_h = p->dil_w = 1;
+      p->pad_top = p->pad_left = pad_b = pad_r = 0;
+      p->groups = 1;
+      p->batches = 1;
+      p->in_c = rr(60, 300);
+      p->out_c = rr(1, 70);
+      p->in_h = rr(1, 5);
+      p->in_w = rr(1, 7);
+    } else if (fast == 3) { /* pre-widened 3x3 (ResNet-8, a first layer on 3 channels): stride 1 or 2, padding */
+      p->k_h = p->k_w = 3;
+      p->dil_h = p->dil_w = 1;
+      p->groups = 1;
+      p->stride_h = p->stride_w = rr(1, 2);
+      p->pad_top = rr(0, 2);
+      p->pad_left = rr(0, 2);
+      pad_b = rr(0, 2);
+      pad_r = rr(0, 2);
+      p->in_c = rnd() % 3u == 0 ? 3 : rr(13, 64);
+      p->out_c = rr(1, 40);
+      p->in_h = rr(3, 12);
+      p->in_w = rr(3, 12);
+    }
     if (fast == 1) { /* 1x1 stride 1 unpadded, a matrix multiply */
       p->k_h = p->k_w = 1;
       p->stride_h = p->stride_w = 1;
@@ -565,13 +590,55 @@ static void rand_conv_data(const edgec_conv_params_t *p, int32_t in_n, int32_t w
   }
 }
 
+/* The compiler's layout for edgec_conv_wide_s8 / edgec_conv_1x1_wide_s8
+ * (edgec_wide.h, passes/wide-weights.ts widenFilter): channels padded to
+ * groups of 4, windows to whole words, zeros; per 4 channels and 4 window
+ * values (w[i], w[i+2]) and (w[i+1], w[i+3]) as int16 lanes, channel by
+ * channel. Returns 0 when the widened filter does not fit g_wide_conv. */
+static int32_t g_wide_conv[32768];
+
+static int32_t lanes16(int8_t lo, int8_t hi);
+
+static int widen_conv(const edgec_conv_params_t *p)
+{
+  const int32_t fsize = p->k_h * p->k_w * p->in_c, n4 = (fsize + 3) / 4, rows = (p->out_c + 3) & ~3;
+  int32_t o, i, r, j, k = 0;
+  if (rows * n4 * 2 > (int32_t)(sizeof g_wide_conv / sizeof g_wide_conv[0])) return 0;
+  for (o = 0; o < rows; o += 4)
+    for (i = 0; i < 4 * n4; i += 4)
+      for (r = 0; r < 4; ++r) {
+        int8_t w[4];
+        for (j = 0; j < 4; ++j) w[j] = (o + r < p->out_c && i + j < fsize) ? g_w[(o + r) * fsize + i + j] : 0;
+        g_wide_conv[k++] = lanes16(w[0], w[2]);
+        g_wide_conv[k++] = lanes16(w[1], w[3]);
+      }
+  return 1;
+}
+
+/* The 1x1 wide kernel with its input inside its output, as the planner
+ * overlaps them: input at pixels * (out_c - in_c) bytes into the output when
+ * out_c > in_c, at the output otherwise. */
+static void run_1x1_wide_overlapped(const edgec_conv_params_t *p, const int32_t *bias, int32_t in_n, int32_t out_n)
+{
+  const int32_t pixels = p->batches * p->in_h * p->in_w;
+  const int32_t off = p->out_c > p->in_c ? pixels * (p->out_c - p->in_c) : 0;
+  arm_guard(out_n);
+  memcpy(g_out + off, g_in, usz(in_n));
+  edgec_conv_1x1_wide_s8(p, g_out + off, g_wide_conv, bias, g_mult, g_shift, g_out);
+  /* in_c > out_c: the input's tail lies past the output; the kernel must leave it as it was */
+  if (off + in_n > out_n) {
+    CHECK(memcmp(g_out + out_n, g_in + (out_n - off), usz(off + in_n - out_n)) == 0, "conv_1x1_wide overlapped wrote past its output");
+    memset(g_out + out_n, 0x5A, usz(off + in_n - out_n));
+  }
+}
+
 static void test_conv(void)
 {
-  int n, cases = 0;
+  int n, cases = 0, wide = 0, wide1x1 = 0;
   for (n = 0; n < 3000; ++n) {
     edgec_conv_params_t p;
     int32_t in_n, w_n, out_n;
-    const int fast = n % 5 == 0 ? 1 : n % 5 == 1 ? 2 : 0;
+    const int fast = n % 6 == 0 ? 1 : n % 6 == 1 ? 2 : n % 6 == 5 ? 3 : 0;
     if (!rand_conv_case(&p, 0, fast)) continue;
     in_n = p.batches * p.in_h * p.in_w * p.in_c;
     w_n = p.out_c * p.k_h * p.k_w * (p.in_c / p.groups);
@@ -587,8 +654,24 @@ static void test_conv(void)
              (long)p.pad_top, (long)p.pad_left, (long)p.groups);
     note_outputs(out_n, p.act_min, p.act_max);
     cases++;
+    if (p.groups == 1 && p.k_h * p.k_w * p.in_c <= 576 && widen_conv(&p)) {
+      const int32_t *bias = n % 7 == 3 ? NULL : g_bias;
+      arm_guard(out_n);
+      edgec_conv_wide_s8(&p, g_in, g_wide_conv, bias, g_mult, g_shift, g_out);
+      compare("conv_wide", n, out_n);
+      wide++;
+      if (p.k_h == 1 && p.k_w == 1 && p.stride_h == 1 && p.stride_w == 1 && p.pad_top == 0 && p.pad_left == 0 &&
+          p.out_h == p.in_h && p.out_w == p.in_w) {
+        arm_guard(out_n);
+        edgec_conv_1x1_wide_s8(&p, g_in, g_wide_conv, bias, g_mult, g_shift, g_out);
+        compare("conv_1x1_wide", n, out_n);
+        run_1x1_wide_overlapped(&p, bias, in_n, out_n);
+        compare("conv_1x1_wide overlapped", n, out_n);
+        wide1x1++;
+      }
+    }
   }
-  printf("conv: %d cases\n", cases);
+  printf("conv: %d cases, %d pre-widened, %d of them pointwise\n", cases, wide, wide1x1);
 }
 
 static void test_dwconv(void)
