@@ -8,6 +8,7 @@
  * (verify/libraries.ts); nothing of it is committed.
  */
 import { join } from 'node:path';
+import { tmpdir } from 'node:os';
 import { libraryArchive, walk, type KernelLibrary } from '../verify/libraries.js';
 import { templatesDir } from '../emit/paths.js';
 import {
@@ -107,6 +108,16 @@ export const BENCH_CORES: Record<CoreId, BenchCore> = {
     sizes: (elf, weightSymbols) => elfSizes(elf, weightSymbols, 'riscv64-unknown-elf-'),
   },
 };
+
+/** Where library builds for the benchmarks are cached (one per library, core and code path). */
+export const LIBRARY_CACHE = join(tmpdir(), 'edgec-bench-libraries');
+
+/** The emulated core that stands for a board's CPU (`edgec bench --board`), or undefined when none does. */
+export function coreForCpu(cpu: string): BenchCore | undefined {
+  const byCpu: Record<string, CoreId> = { 'cortex-m4': 'm4', 'cortex-m7': 'm7', 'cortex-m55': 'm55', rv32imc: 'rv32' };
+  const id = byCpu[cpu];
+  return id === undefined ? undefined : BENCH_CORES[id];
+}
 
 /** Parses `--cores m4,m7,m55,rv32` (or `all`); one line naming the unknown core otherwise. */
 export function parseCores(arg: string): CoreId[] | string {

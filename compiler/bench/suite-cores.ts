@@ -8,10 +8,8 @@
  * Every build's outputs must equal the portable host build's on the same
  * sample, byte for byte (column =host).
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { benchModel, type BenchOptions, type BenchResult } from './bench.js';
-import { BENCH_CORES, type BenchCore, type CoreId, type LinkExtra } from './cores.js';
+import { BENCH_CORES, LIBRARY_CACHE, type BenchCore, type CoreId, type LinkExtra } from './cores.js';
 import { toolAvailable } from './cortex-m.js';
 import { EdgecError } from '../errors.js';
 
@@ -26,7 +24,6 @@ export interface CoreRow {
 export interface CoresSuite { rows: CoreRow[]; notes: string[] }
 
 /** Library archives are cached here across runs (rebuilt when the checkout changes). */
-const LIBRARY_CACHE = join(tmpdir(), 'edgec-bench-libraries');
 
 /** The row variants of one core: portable, auto, then the library's code paths (with the link inputs each needs). */
 function coreVariants(core: BenchCore, notes: string[]): { variant: string; backend: string; backendTarget?: string; extra?: LinkExtra }[] {
