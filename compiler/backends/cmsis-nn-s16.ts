@@ -10,9 +10,10 @@
  *    the bounds ops/int16.ts libraryAccumulatorParams records per layer.
  *  - arm_fully_connected_s16 has one multiplier for the layer.
  *  - add / mul ignore offsets (16x8 zero points are 0) and do not broadcast.
- *  - arm_softmax_s16 keeps 1 / sum's table index in an int16 and adds its
- *    rounding in an int32: exact while a row's sum of exps stays under
- *    2^19 - 2 (rows of at most 16).
+ *  - arm_softmax_s16 adds the rounding of its normalised sum in an int32
+ *    (overflowing at sums 2^18 - 1, 2^19 - 2 and up) and casts outputs to
+ *    int16 where TFLM clamps (a row of one gives 1.0 = 32768): exact on rows
+ *    of 2 to 8 (test/backends/cmsis-s16-softmax.test.ts walks every sum).
  *  - arm_nn_activation_s16 scales the input by 3 << left_shift (or 3 >> n):
  *    TFLM's power-of-two input scales only.
  * Scratch sizes transcribe the library's *_get_buffer_size(_dsp|_mve).
@@ -181,13 +182,19 @@ export const cmsisMulS16: LibraryKernelSpec = { ...cmsisAddS16, template: 'mul_s
 
 /** Largest exp table value (exp(0) in Q0.15). */
 const MAX_EXP_Q15 = 32767;
-/** A row's sum of exps below this keeps arm_softmax_s16's int32 rounding add and int16 table index exact. */
-const SOFTMAX_SUM_LIMIT = 2 ** 19 - 2;
+/** The first row sum of exps whose normalisation overflows arm_softmax_s16's int32 ((sum << (clz - 1)) + 2^13 = 2^31). */
+const SOFTMAX_FIRST_OVERFLOW = 2 ** 18 - 1;
+
+function softmaxS16Unsupported(op: Op): string | undefined {
+  const n = numParam(op, 'row_size');
+  if (n === 1) return 'rows of one element (the library wraps the output 1.0 to -32768 where TFLM clamps it)';
+  if (n * MAX_EXP_Q15 >= SOFTMAX_FIRST_OVERFLOW) return `rows of ${n} (from 9 on the sum of exps can overflow the library's int32 rounding step)`;
+  return undefined;
+}
 
 export const cmsisSoftmaxS16: LibraryKernelSpec = {
   template: 'softmax_s16',
-  unsupported: (op) => (numParam(op, 'row_size') * MAX_EXP_Q15 >= SOFTMAX_SUM_LIMIT
-    ? `rows of ${numParam(op, 'row_size')} (over 16 the sum of exps can overflow the library's int32 rounding step)` : undefined),
+  unsupported: softmaxS16Unsupported,
   scratchBytes: () => 0,
   view: (op, env) => ({
     p: op.params, input: env.ptr(op.inputs[0], 'const int16_t'), output: env.ptr(op.outputs[0], 'int16_t'),
