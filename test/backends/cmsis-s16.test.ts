@@ -4,7 +4,8 @@
  * equals TFLite Micro byte for byte) built with --backend cmsis-nn gives the
  * portable build's bytes on seeded random inputs over the whole int16 range:
  * on the host (the library's plain C path) and on emulated Cortex-M4
- * (its DSP path) and Cortex-M55 (Helium). Per-shape ONNX cases cover the
+ * (its DSP path) and Cortex-M55 (Helium; the fixtures that call every _s16
+ * kernel, and the shape cases). Per-shape ONNX cases cover the
  * library's tails: odd channel counts, pixel counts with a leftover column
  * pair, ch_mult > 1, dilation. Needs CMSIS_NN_PATH (and arm-none-eabi-gcc +
  * qemu-system-arm for the emulated runs); skipped without.
@@ -40,8 +41,11 @@ function diffCount(a: Uint8Array, b: Uint8Array): number {
 
 interface Model { label: string; path: string; modelBytes?: Uint8Array }
 
-const models = (): Model[] => [
-  ...FIXTURES.map((name) => ({ label: name, path: `${DIR}/${name}.tflite` })),
+/** Helium: the fixtures that between them call every _s16 kernel, and every shape case (its 4- and 8-lane tails). */
+const MVE_FIXTURES = new Set(['cnn', 'add_mul', 'softmax', 'fc', 'kws_dscnn_16x8']);
+
+const models = (variant = 'c'): Model[] => [
+  ...FIXTURES.filter((name) => variant !== 'mve' || MVE_FIXTURES.has(name)).map((name) => ({ label: name, path: `${DIR}/${name}.tflite` })),
   ...s16Cases().map((c) => ({ label: c.label, path: `${c.label}.onnx`, modelBytes: c.bytes })),
 ];
 
@@ -83,7 +87,7 @@ describe.skipIf(!CMSIS_NN_PATH)('CMSIS-NN _s16 (plain C, host gcc) equals the po
 
 for (const machine of MACHINES) {
   describe.skipIf(!qemuEnabled)(`CMSIS-NN _s16 ${machine.variant} on ${machine.target.machine} equals the portable 16x8 build`, () => {
-    models().forEach((m, k) => {
+    models(machine.variant).forEach((m, k) => {
       it(m.label, async () => {
         const { portable, lib } = both(m, machine.board);
         expect(lib.backend.target).toBe(machine.variant);
