@@ -17,7 +17,7 @@ import { sampleBytes } from '../../compiler/verify/layers.js';
 import { randomSamples } from '../../compiler/verify/samples.js';
 import { buildRunnerWithLibrary, cmsisLibrary, CMSIS_NN_PATH, writeFiles } from './libraries.js';
 import { MACHINES, qemuEnabled, runOnQemu } from './qemu-cmsis.js';
-import { s16Cases } from './cmsis-s16-cases.js';
+import { s16Cases, s16Refusals } from './cmsis-s16-cases.js';
 
 const DIR = 'test/fixtures/tflite16';
 const FIXTURES = ['conv_relu', 'conv_float_io', 'depthwise', 'fc', 'add_mul', 'pools', 'softmax', 'logistic_tanh', 'reshape_concat',
@@ -68,6 +68,20 @@ function checkLibraryUse(label: string, lib: Compiled): number {
   else expect(n).toBeGreaterThan(0);
   return n;
 }
+
+describe('CMSIS-NN _s16: layers the library cannot compute as TFLM does stay portable, with the reason', () => {
+  for (const r of s16Refusals()) {
+    it(r.label, () => {
+      for (const variant of ['c', 'dsp', 'mve']) {
+        const c = compileModel(`${r.label}.onnx`, { name: 'm', backend: 'cmsis-nn', backendTarget: variant, modelBytes: r.bytes });
+        const op = c.program.ops.find((o) => o.kind.endsWith('_s16') && !o.kind.startsWith('quantize') && !o.kind.startsWith('dequantize'))!;
+        const choice = c.backend.kernelFor(op);
+        expect(choice.backend, variant).toBe('portable');
+        expect(choice.fallbackReason, variant).toMatch(r.reason);
+      }
+    });
+  }
+});
 
 describe.skipIf(!CMSIS_NN_PATH)('CMSIS-NN _s16 (plain C, host gcc) equals the portable 16x8 build', () => {
   models().forEach((m, k) => {
