@@ -16,8 +16,9 @@
  *     extra dependency and the library's code in flash are not worth it).
  *     A layer the table cannot estimate (no fit for its kind, or a fit over
  *     MAX_TRUSTED_FIT_ERROR) follows the library's median ratio over every
- *     shape measured on the core: the library where that is under
- *     1 - LIBRARY_MARGIN (Helium CMSIS-NN on the M55), else ours.
+ *     shape of its precision (int8, or 16x8: the _s16 kinds; int8 where the
+ *     core has no 16x8 measurements) measured on the core: the library where
+ *     that is under 1 - LIBRARY_MARGIN (Helium CMSIS-NN on the M55), else ours.
  *  3. Memory: library layers whose estimated saving is under RAM_MARGIN and
  *     where ours could change the memory (a sharing kernel: in-place
  *     depthwise, overlapped pointwise; or a library scratch buffer) are all
@@ -41,7 +42,7 @@
 import type { Op, Program } from '../ir/program.js';
 import type { Board } from '../boards.js';
 import { planAndOrderProgram, inPlaceDepthwiseCandidate, overlapPointwiseCandidate, type PlannedProgram, type ProgramPlanOptions } from '../plan/program.js';
-import { costKindOf, costTableFor, estimateInstructions, medianLibraryRatio, sharingVariantOf, type CostTable } from './kernel-costs.js';
+import { costKindOf, costTableFor, estimateInstructions, isS16Kind, medianLibraryRatio, sharingVariantOf, type CostTable, type Precision } from './kernel-costs.js';
 import type { Backend, KernelChoice } from './index.js';
 
 export type LibraryId = 'cmsis-nn' | 'esp-nn';
@@ -86,6 +87,12 @@ export function libraryFasterOnCore(board: Board): boolean {
   return !!lib && !!table && medianFavoursLibrary(medianLibraryRatio(table, lib));
 }
 
+/** The precision whose measurements speak for an op (16x8 ops: the _s16 kinds). */
+function precisionOf(op: Op): Precision {
+  const kind = costKindOf(op);
+  return kind && isS16Kind(kind) ? 's16' : 'int8';
+}
+
 /** Cost-based choice of one op (rule 2), before the arena is looked at. */
 function costDecision(op: Op, lib: Backend, libId: LibraryId, table: CostTable): AutoDecision {
   const choice = lib.kernelFor(op);
@@ -95,10 +102,13 @@ function costDecision(op: Op, lib: Backend, libId: LibraryId, table: CostTable):
   const ours = estimateInstructions(table, op, 'portable');
   const theirs = estimateInstructions(table, op, libId);
   if (ours === undefined || theirs === undefined) {
-    // No (trusted) fit for this layer: the library's median over every shape measured on this core decides.
+    // No (trusted) fit for this layer: the library's median over every shape of its precision measured on this core
+    // decides; a 16x8 layer on a core measured in int8 only, the int8 median (said so).
     const what = `the ${table.cpu} cost table has no ${ours === undefined && theirs === undefined ? '' : theirs === undefined ? `${libId} ` : 'portable '}${costKindOf(op) ?? op.kind} fit`;
-    const overall = medianLibraryRatio(table, libId);
-    const ratio = overall ? `${libId} takes ${overall.median.toFixed(2)}x our instructions (median of ${overall.shapes} shapes measured on this core)` : `no ${libId} measurements`;
+    const own = medianLibraryRatio(table, libId, precisionOf(op));
+    const overall = own ?? (precisionOf(op) === 's16' ? medianLibraryRatio(table, libId, 'int8') : undefined);
+    const shapes = own ? 'shapes' : 'int8 shapes (no 16x8 ones)';
+    const ratio = overall ? `${libId} takes ${overall.median.toFixed(2)}x our instructions (median of ${overall.shapes} ${shapes} measured on this core)` : `no ${libId} measurements`;
     if (medianFavoursLibrary(overall)) return { implementation: libId, reason: `${libId}: ${what}; ${ratio}` };
     return { implementation: 'portable', reason: `portable: ${what}; ${ratio}` };
   }

@@ -19,7 +19,7 @@ const CH_IN_BLOCK_MVE = 124;
 /** CONVERT_DW_CONV_WITH_ONE_INPUT_CH_AND_OUTPUT_CH_ABOVE_THRESHOLD: 1 with GCC/Clang, 8 with Arm Compiler 6. */
 const DW_ONE_IN_CH_THRESHOLDS = [1, 8];
 
-function asVariant(target: string): CmsisNnVariant {
+export function asVariant(target: string): CmsisNnVariant {
   if (target === 'c' || target === 'dsp' || target === 'mve') return target;
   throw new Error(`internal: unknown CMSIS-NN variant '${target}'`);
 }

@@ -24,9 +24,9 @@ const num = (op: Op, key: string, dflt?: number): number => {
   throw new Error(`internal: op ${op.name} has no numeric param '${key}'`);
 };
 
-/** Geometry of conv2d / depthwise_conv2d (params named as in lowerConv) and max_pool / avg_pool (lowerPool). */
+/** Geometry of conv2d / depthwise_conv2d (params named as in lowerConv) and max_pool / avg_pool (lowerPool), int8 or 16x8. */
 export function windowGeometry(op: Op): WindowGeometry {
-  const pool = op.kind === 'max_pool' || op.kind === 'avg_pool';
+  const pool = op.kind === 'max_pool' || op.kind === 'avg_pool' || op.kind === 'max_pool_s16' || op.kind === 'avg_pool_s16';
   const inC = pool ? num(op, 'channels') : num(op, 'in_c');
   const g = {
     batches: num(op, 'batches'), inH: num(op, 'in_h'), inW: num(op, 'in_w'), inC,

@@ -119,7 +119,8 @@ export function backendSummary(backend: Backend, program: { ops: Op[] }): string
   const choices = program.ops.map((op) => ({ op, choice: backend.kernelFor(op) }));
   const lib = choices.filter((c) => c.choice.backend === backend.id).length;
   // Data movement the libraries do not cover (quantize, transpose, pad, ...) is expected; name only compute layers that fell back.
-  const computeKinds = new Set<OpKind>(['conv2d', 'depthwise_conv2d', 'fully_connected', 'conv2d_wzp', 'fully_connected_wzp', 'conv2d_sparse', 'depthwise_conv2d_sparse', 'fully_connected_sparse', 'max_pool', 'avg_pool', 'add', 'mul', 'softmax', 'batch_matmul', 'transpose_conv']);
+  const computeKinds = new Set<OpKind>(['conv2d', 'depthwise_conv2d', 'fully_connected', 'conv2d_wzp', 'fully_connected_wzp', 'conv2d_sparse', 'depthwise_conv2d_sparse', 'fully_connected_sparse', 'max_pool', 'avg_pool', 'add', 'mul', 'softmax', 'batch_matmul', 'transpose_conv',
+    'conv2d_s16', 'depthwise_conv2d_s16', 'fully_connected_s16', 'max_pool_s16', 'avg_pool_s16', 'add_s16', 'mul_s16', 'softmax_s16', 'logistic_s16', 'tanh_s16']);
   const fallbacks = choices.filter((c) => c.choice.backend === 'portable' && computeKinds.has(c.op.kind) && c.choice.fallbackReason);
   const head = `${backend.id} (${backend.target}): ${lib} of ${program.ops.length} layers call the library`;
   if (fallbacks.length === 0) return head;

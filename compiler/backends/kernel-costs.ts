@@ -34,8 +34,14 @@ export const SHARING_COST_KINDS = ['conv_1x1_overlap', 'depthwise_inplace'] as c
  * kernel reads them), measured so that estimates (inspect, latency) are right.
  */
 export const WIDE_COST_KINDS = ['conv_1x1_wide', 'conv_kxk_wide'] as const;
+/**
+ * The 16x8 kinds (int16 activations; CMSIS-NN's _s16 calls), measured where
+ * a library has them (CMSIS-NN cores; measured so far: cortex-m4). A core's
+ * table without them leaves auto to its median rule for those layers.
+ */
+export const S16_COST_KINDS = ['conv_1x1_s16', 'conv_kxk_s16', 'depthwise_s16', 'fully_connected_s16', 'add_s16', 'mul_s16', 'max_pool_s16', 'avg_pool_s16', 'softmax_s16'] as const;
 /** Layer kinds the cost table models. */
-export const COST_KINDS = [...LIBRARY_COST_KINDS, ...SHARING_COST_KINDS, ...WIDE_COST_KINDS] as const;
+export const COST_KINDS = [...LIBRARY_COST_KINDS, ...SHARING_COST_KINDS, ...WIDE_COST_KINDS, ...S16_COST_KINDS] as const;
 export type CostKind = (typeof COST_KINDS)[number];
 export type SharingCostKind = (typeof SHARING_COST_KINDS)[number];
 export type WideCostKind = (typeof WIDE_COST_KINDS)[number];
@@ -96,6 +102,15 @@ export function costKindOf(op: Op): CostKind | undefined {
     case 'max_pool': return 'max_pool';
     case 'avg_pool': return 'avg_pool';
     case 'softmax': return 'softmax';
+    case 'conv2d_s16':
+      return num(op, 'k_h') === 1 && num(op, 'k_w') === 1 ? 'conv_1x1_s16' : 'conv_kxk_s16';
+    case 'depthwise_conv2d_s16': return 'depthwise_s16';
+    case 'fully_connected_s16': return 'fully_connected_s16';
+    case 'add_s16': return 'add_s16';
+    case 'mul_s16': return 'mul_s16';
+    case 'max_pool_s16': return 'max_pool_s16';
+    case 'avg_pool_s16': return 'avg_pool_s16';
+    case 'softmax_s16': return 'softmax_s16';
     default: return undefined;
   }
 }
@@ -122,21 +137,22 @@ function edgeOutputs(op: Op): number {
 /** The shape features of an op of a cost kind (see the file comment). */
 export function shapeFeatures(op: Op): ShapeFeatures {
   switch (costKindOf(op)) {
-    case 'conv_1x1': case 'conv_kxk': case 'depthwise': case 'conv_1x1_overlap': case 'depthwise_inplace': case 'conv_1x1_wide': case 'conv_kxk_wide': {
+    case 'conv_1x1': case 'conv_kxk': case 'depthwise': case 'conv_1x1_overlap': case 'depthwise_inplace': case 'conv_1x1_wide': case 'conv_kxk_wide':
+    case 'conv_1x1_s16': case 'conv_kxk_s16': case 'depthwise_s16': {
       const pixels = num(op, 'batches') * num(op, 'out_h') * num(op, 'out_w');
       const inPerGroup = num(op, 'in_c') / Math.max(1, num(op, 'groups'));
-      const depthwise = op.kind === 'depthwise_conv2d' || op.kind === 'depthwise_conv2d_inplace';
+      const depthwise = op.kind === 'depthwise_conv2d' || op.kind === 'depthwise_conv2d_inplace' || op.kind === 'depthwise_conv2d_s16';
       return { outputs: pixels * num(op, 'out_c'), macs: op.macs, patch: depthwise ? 0 : pixels * num(op, 'k_h') * num(op, 'k_w') * inPerGroup, edge: edgeOutputs(op) };
     }
-    case 'fully_connected':
+    case 'fully_connected': case 'fully_connected_s16':
       return { outputs: num(op, 'batches') * num(op, 'out_depth'), macs: op.macs, patch: 0, edge: 0 };
-    case 'add': case 'mul':
+    case 'add': case 'mul': case 'add_s16': case 'mul_s16':
       return { outputs: num(op, 'size'), macs: 0, patch: 0, edge: 0 };
-    case 'max_pool': case 'avg_pool': {
+    case 'max_pool': case 'avg_pool': case 'max_pool_s16': case 'avg_pool_s16': {
       const outputs = num(op, 'batches') * num(op, 'out_h') * num(op, 'out_w') * num(op, 'channels');
       return { outputs, macs: outputs * num(op, 'k_h') * num(op, 'k_w'), patch: 0, edge: 0 };
     }
-    case 'softmax':
+    case 'softmax': case 'softmax_s16':
       return { outputs: num(op, 'rows'), macs: num(op, 'rows') * num(op, 'row_size'), patch: 0, edge: 0 };
     default:
       return { outputs: 0, macs: 0, patch: 0, edge: 0 };
@@ -173,15 +189,23 @@ export function estimateInstructions(table: CostTable, op: Op, impl: Implementat
   return fit ? Math.round(estimateWith(fit.coefficients, shapeFeatures(op))) : undefined;
 }
 
+/** Whether a cost kind is a 16x8 one (int16 activations). */
+export const isS16Kind = (k: CostKind): boolean => (S16_COST_KINDS as readonly string[]).includes(k);
+
+/** The precision whose measurements speak for an op: 16x8 layers by the _s16 kinds, the rest by the int8 ones. */
+export type Precision = 'int8' | 's16';
+
 /**
- * The library's instructions over ours, median over every shape the table
- * measured with both on this core: what a layer the table cannot estimate
- * (no fit for its kind, or an untrusted one) is decided by.
+ * The library's instructions over ours, median over every shape of one
+ * precision the table measured with both on this core: what a layer the
+ * table cannot estimate (no fit for its kind, or an untrusted one) is
+ * decided by. Precisions apart: CMSIS-NN's _s16 kernels beat ours on the M4
+ * where its int8 ones do not.
  */
-export function medianLibraryRatio(table: CostTable, impl: Implementation): { median: number; shapes: number } | undefined {
+export function medianLibraryRatio(table: CostTable, impl: Implementation, precision: Precision = 'int8'): { median: number; shapes: number } | undefined {
   const ours = new Map(table.measurements.filter((m) => m.implementation === 'portable').map((m) => [`${m.kind}|${m.layer}`, m.instructions] as const));
   const ratios = table.measurements
-    .filter((m) => m.implementation === impl && ours.has(`${m.kind}|${m.layer}`))
+    .filter((m) => m.implementation === impl && isS16Kind(m.kind) === (precision === 's16') && ours.has(`${m.kind}|${m.layer}`))
     .map((m) => m.instructions / ours.get(`${m.kind}|${m.layer}`)!)
     .sort((a, b) => a - b);
   if (ratios.length === 0) return undefined;

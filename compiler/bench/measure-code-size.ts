@@ -119,7 +119,8 @@ function measureLibrary(tc: CoreToolchain, opt: string, libraryPath: string, ent
   return { symbols, entries: closures };
 }
 
-function measureCmsisNn(libraryPath: string, work: string): LibraryCodeSizes {
+/** CMSIS-NN function sizes per Arm core and -O level (exported so the library part can be re-measured alone). */
+export function measureCmsisNn(libraryPath: string, work: string): LibraryCodeSizes {
   // a development checkout's pdsc says 0.0.0: CMSIS_NN_REF (e.g. the commit) names it better
   const version = process.env.CMSIS_NN_REF ?? /<release version="([^"]+)"/.exec(readFileSync(join(libraryPath, 'ARM.CMSIS-NN.pdsc'), 'utf8'))?.[1] ?? 'unknown version';
   const entries = cmsisNnEntries();

@@ -28,7 +28,7 @@ import { buildRiscvElf, runQemuRiscv } from './riscv.js';
 import { layerLabel, layerModelBytes, type LayerSpec } from './layer-models.js';
 import { cmsisNnLink, espNnLink, type LinkExtra } from './cores.js';
 import {
-  COST_KINDS, costKindOf, costTablePath, fitCoefficients, isSharingKind, isWideKind, shapeFeatures,
+  COST_KINDS, costKindOf, costTablePath, fitCoefficients, isSharingKind, isWideKind, S16_COST_KINDS, shapeFeatures,
   type CostKind, type CostTable, type FittedCost, type Implementation,
 } from '../backends/kernel-costs.js';
 
@@ -94,11 +94,31 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
   // The widened convs on the int8 kinds' shapes (every window is within edgec_conv_wide_s8's 576 values).
   conv_1x1_wide: [],
   conv_kxk_wide: [],
+  // The 16x8 kinds on the int8 kinds' shapes (below).
+  conv_1x1_s16: [], conv_kxk_s16: [], depthwise_s16: [], fully_connected_s16: [], add_s16: [], mul_s16: [], max_pool_s16: [], avg_pool_s16: [], softmax_s16: [],
 };
 MEASURED_SHAPES.conv_1x1_wide = MEASURED_SHAPES.conv_1x1;
 MEASURED_SHAPES.conv_kxk_wide = MEASURED_SHAPES.conv_kxk;
 MEASURED_SHAPES.conv_1x1_overlap = MEASURED_SHAPES.conv_1x1;
 MEASURED_SHAPES.depthwise_inplace = MEASURED_SHAPES.depthwise;
+
+/**
+ * A 16x8 kind's shapes: the int8 kind's, as int16 layers. Left out: layers
+ * whose full-range int8 weights sum past what CMSIS-NN's int32 partial sums
+ * hold exactly (backends/cmsis-nn-s16.ts; the library would not run them),
+ * here the 640-input FC.
+ */
+const S16_MAX_WEIGHT_TAPS = Math.floor((2 ** 31 - 1) / (32768 * 127));
+const taps = (s: LayerSpec): number => (s.kind === 'conv' ? s.cin * s.kh * s.kw : s.kind === 'fc' ? s.cin : 0);
+for (const kind of S16_COST_KINDS) {
+  const int8Kind = kind.replace(/_s16$/, '') as CostKind;
+  MEASURED_SHAPES[kind] = MEASURED_SHAPES[int8Kind].filter((s) => taps(s) <= S16_MAX_WEIGHT_TAPS).map((s) => ({ ...s, int16: true }));
+}
+// arm_softmax_s16 is exact on rows of 2 to 8 (backends/cmsis-nn-s16.ts): rows it runs
+MEASURED_SHAPES.softmax_s16 = [
+  { kind: 'softmax', rows: 1, size: 8 }, { kind: 'softmax', rows: 1, size: 5 }, { kind: 'softmax', rows: 4, size: 8 },
+  { kind: 'softmax', rows: 8, size: 8 }, { kind: 'softmax', rows: 16, size: 5 }, { kind: 'softmax', rows: 12, size: 2 },
+].map((s) => ({ ...s, kind: 'softmax' as const, int16: true }));
 
 /** A core the script can measure: the board whose flags and library code path it builds with, and its QEMU harness. */
 interface MeasuredCore {
@@ -243,7 +263,7 @@ export function measureKernelCosts(args: string[], log: (s: string) => void): nu
     for (const k of kept) fitted[k] = previous!.kinds[k];
     const table: CostTable = {
       cpu,
-      method: `instructions (not cycles) of one inference of a single-layer int8 model (int8 I/O, NHWC) on QEMU -icount shift=7 (${core.cpu}); `
+      method: `instructions (not cycles) of one inference of a single-layer int8 model (int8 I/O, NHWC; the _s16 kinds a 16x8 one, int16 I/O) on QEMU -icount shift=7 (${core.cpu}); `
         + `-O2 with board ${core.board}'s CPU flags; plain portable kernels; ${core.library} ${lib ? `from ${core.libraryEnv} (the board's code path)` : 'not measured'}; `
         + 'weighted least squares over the shapes below, non-negative coefficients (npm run measure:kernel-costs)',
       kinds: fitted,

@@ -12,8 +12,9 @@ import { accumulatorBias, quantizedWeights, requantization, SPARSE_REASON, ZERO_
 import { cFloat } from './quantize.js';
 import { FLOAT_LAYER_REASON, floatBias, floatClamp, floatConstant, hasFloatWeights, readFloat, writeFloat } from './float-layer.js';
 import type { EmitEnv, OpDefinition } from './types.js';
-import { int16Weighted, INT16_REASON, isInt16 } from './int16.js';
+import { int16Weighted, INT16_REASON, isInt16, libraryAccumulatorParams } from './int16.js';
 import { cmsisConv, cmsisDepthwise } from '../backends/cmsis-nn.js';
+import { cmsisConvS16, cmsisDepthwiseS16 } from '../backends/cmsis-nn-s16.js';
 import { espConv, espDepthwise } from '../backends/esp-nn.js';
 
 /** OIHW -> OHWI (I = in channels per group); int8 or float weights. */
@@ -125,10 +126,13 @@ function lowerConvS16(node: Node, ctx: LoweringContext): void {
   const output = ctx.define(node.outputs[0], perm);
   const depthwise = groups === cin && groups > 1;
   const filter = depthwise ? toDepthwise(w.filter, cout, kh, kw) : toOhwi(w.filter, cout, cin / groups, kh, kw);
+  // OHWI: channel-major; depthwise 1HWC: channel innermost
+  const perChannel = filter.length / cout;
+  const library = libraryAccumulatorParams(filter, depthwise ? (i) => i % cout : (i) => Math.floor(i / perChannel), w.bias, w.mult, w.shift);
   ctx.addOp({
     kind: depthwise ? 'depthwise_conv2d_s16' : 'conv2d_s16', name: node.name, onnxOp: 'Conv',
     inputs: [input.value], outputs: [output],
-    params: { ...g.params, input_offset: 0, output_offset: 0, act_min: w.actMin, act_max: w.actMax },
+    params: { ...g.params, input_offset: 0, output_offset: 0, act_min: w.actMin, act_max: w.actMax, ...library },
     consts: {
       filter: ctx.addConst(`${node.name}_filter`, 'int8', filter),
       bias: ctx.addConst(`${node.name}_bias`, 'int64', w.bias),
@@ -244,6 +248,6 @@ export const conv: OpDefinition = {
     conv2d_f32: FLOAT_LAYER_REASON, depthwise_conv2d_f32: FLOAT_LAYER_REASON,
     conv2d_s16: INT16_REASON, depthwise_conv2d_s16: INT16_REASON,
   },
-  cmsisNn: { conv2d: cmsisConv, depthwise_conv2d: cmsisDepthwise },
+  cmsisNn: { conv2d: cmsisConv, depthwise_conv2d: cmsisDepthwise, conv2d_s16: cmsisConvS16, depthwise_conv2d_s16: cmsisDepthwiseS16 },
   espNn: { conv2d: espConv, depthwise_conv2d: espDepthwise },
 };

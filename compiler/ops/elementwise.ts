@@ -14,6 +14,7 @@ import type { LoweringContext, Quant } from '../passes/lower-context.js';
 import { fusedActivationRange } from '../passes/fuse-activations.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { cmsisAdd, cmsisMul } from '../backends/cmsis-nn.js';
+import { cmsisAddS16, cmsisMulS16 } from '../backends/cmsis-nn-s16.js';
 import { espAdd, espMul } from '../backends/esp-nn.js';
 
 export interface Operand {
@@ -193,6 +194,6 @@ export const elementwise: OpDefinition = {
     mul_s16: { sources: ['edgec_mul_s16.c'], template: 'mul_s16', view: binaryView(MUL_FIELDS, 'int16_t') },
   },
   libraryMissing: { add_s16: INT16_REASON, mul_s16: INT16_REASON },
-  cmsisNn: { add: cmsisAdd, mul: cmsisMul },
+  cmsisNn: { add: cmsisAdd, mul: cmsisMul, add_s16: cmsisAddS16, mul_s16: cmsisMulS16 },
   espNn: { add: espAdd, mul: espMul },
 };

@@ -10,11 +10,12 @@ import type { LoweringContext } from '../passes/lower-context.js';
 import { attrFloat, attrInt } from './attrs.js';
 import { accumulatorBias, quantizedWeights, requantization, SPARSE_REASON, ZERO_POINT_REASON } from './weights.js';
 import type { EmitEnv, OpDefinition } from './types.js';
-import { int16Weighted, INT16_REASON, isInt16 } from './int16.js';
+import { int16Weighted, INT16_REASON, isInt16, libraryAccumulatorParams } from './int16.js';
 import { lowerBatchMatMul } from './batch-matmul.js';
 import { cFloat } from './quantize.js';
 import { FLOAT_LAYER_REASON, floatBias, floatClamp, floatConstant, hasFloatWeights, readFloat, writeFloat } from './float-layer.js';
 import { cmsisFullyConnected } from '../backends/cmsis-nn.js';
+import { cmsisFullyConnectedS16 } from '../backends/cmsis-nn-s16.js';
 import { espFullyConnected } from '../backends/esp-nn.js';
 
 function transpose2d<T extends Int8Array | Float32Array>(w: T, rows: number, cols: number): T {
@@ -72,9 +73,12 @@ function lowerFullyConnectedS16(node: Node, ctx: LoweringContext, transB: boolea
   const rowMajor = transB ? w.filter : transpose2d(w.filter, k, nOut);
   const order = ctx.featureOrder.get(xName);
   const filter = order ? permuteColumns(rowMajor, nOut, order) : rowMajor;
+  const library = libraryAccumulatorParams(filter, (i) => Math.floor(i / k), w.bias, w.mult, w.shift);
+  // arm_fully_connected_s16 takes one multiplier and shift for all channels
+  const perTensor = w.mult.every((m, c) => m === w.mult[0] && w.shift[c] === w.shift[0]);
   ctx.addOp({
     kind: 'fully_connected_s16', name: node.name, onnxOp: node.opType, inputs: [input.value], outputs: [output],
-    params: { batches, in_depth: k, out_depth: nOut, input_offset: 0, output_offset: 0, act_min: w.actMin, act_max: w.actMax, per_channel: 1 },
+    params: { batches, in_depth: k, out_depth: nOut, input_offset: 0, output_offset: 0, act_min: w.actMin, act_max: w.actMax, per_channel: 1, ...library, per_tensor_requant: perTensor ? 1 : 0 },
     consts: {
       filter: ctx.addConst(`${node.name}_filter`, 'int8', filter),
       bias: ctx.addConst(`${node.name}_bias`, 'int64', w.bias),
@@ -193,6 +197,6 @@ export const fullyConnected: OpDefinition = {
     fully_connected_wide: WIDE_REASON, fully_connected_wzp: ZERO_POINT_REASON, fully_connected_sparse: SPARSE_REASON, fully_connected_f32: FLOAT_LAYER_REASON,
     fully_connected_s16: INT16_REASON,
   },
-  cmsisNn: { fully_connected: cmsisFullyConnected },
+  cmsisNn: { fully_connected: cmsisFullyConnected, fully_connected_s16: cmsisFullyConnectedS16 },
   espNn: { fully_connected: espFullyConnected },
 };

@@ -13,8 +13,12 @@ import { fusedActivationRange } from '../passes/fuse-activations.js';
 import { displayName } from '../errors.js';
 import { quantizedWeights } from './weights.js';
 
-/** Why CMSIS-NN / ESP-NN run a 16x8 layer on the portable kernel (their _s16 calls are not wired). */
-export const INT16_REASON = 'int16 activations (16x8): the portable kernels reproduce TFLite Micro; library _s16 calls are not used yet';
+/**
+ * Why a library without a call for a 16x8 kind (ESP-NN has no _s16 kernels;
+ * CMSIS-NN's are declared per kind in backends/cmsis-nn.ts) runs the layer on
+ * the portable kernel.
+ */
+export const INT16_REASON = 'int16 activations (16x8): no _s16 kernel in this library; the portable kernel reproduces TFLite Micro';
 
 /** Whether tensor `name` holds int16 activations (the 16x8 scheme). */
 export function isInt16(ctx: LoweringContext, name: string): boolean {
@@ -117,4 +121,37 @@ export function unsupportedInt16Op(program: Program, ops: Op[]): Op | undefined 
     if (op.kind === 'lstm') return [...op.inputs, ...op.outputs].some((id) => int16(id) && id !== op.inputs[2] && id !== op.outputs[2]);
     return !INT16_KINDS.has(op.kind) && ids.some(int16);
   });
+}
+
+/** The int16 range's largest magnitude: the bound of |input| in an accumulator. */
+const INT16_MAGNITUDE = 32768;
+
+/** The reduced (Q15) multiplier of TFLM's and CMSIS-NN's 64-bit requantization (REDUCE_MULTIPLIER). */
+export function reducedMultiplier(mult: number): number {
+  return mult < 0x7fff0000 ? Math.floor((mult + (1 << 15)) / 65536) : 0x7fff;
+}
+
+/**
+ * What CMSIS-NN's _s16 conv / depthwise / FC need to be exact, as layer
+ * params (the library check sees params, not constants):
+ *  - max_weight_abs_sum: the largest sum of |weight| over one output
+ *    channel. The library sums int16 x int8 products in an int32 before
+ *    widening (TFLM sums in int64), so it is exact while that sum times 2^15
+ *    fits an int32.
+ *  - max_requant_abs: the largest |acc| * reduced multiplier / 2^(14 - shift)
+ *    (|acc| <= weight sum * 2^15 + |bias|). arm_nn_requantize_s64 keeps that
+ *    intermediate in an int32 where TFLM keeps 64 bits to the end.
+ * `channelOf(i)` maps a filter element to its output channel.
+ */
+export function libraryAccumulatorParams(filter: Int8Array, channelOf: (i: number) => number, bias: BigInt64Array, mult: Int32Array, shift: Int32Array): { max_weight_abs_sum: number; max_requant_abs: number } {
+  const sums = new Float64Array(mult.length);
+  for (let i = 0; i < filter.length; i++) sums[channelOf(i)] += Math.abs(filter[i]);
+  let maxSum = 0;
+  let maxRequant = 0;
+  for (let c = 0; c < mult.length; c++) {
+    maxSum = Math.max(maxSum, sums[c]);
+    const acc = sums[c] * INT16_MAGNITUDE + Math.abs(Number(bias[c] ?? 0n));
+    maxRequant = Math.max(maxRequant, acc * reducedMultiplier(mult[c]) * 2 ** (shift[c] - 14));
+  }
+  return { max_weight_abs_sum: maxSum, max_requant_abs: Math.ceil(maxRequant) };
 }

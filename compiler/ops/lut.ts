@@ -18,6 +18,7 @@ import { attrFloat } from './attrs.js';
 import { hardSwishTable, leakyReluTable } from './tflm-tables.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 import { int16Quant, INT16_REASON, isInt16 } from './int16.js';
+import { cmsisActivationS16 } from '../backends/cmsis-nn-s16.js';
 
 type RealFunction = (x: number) => number;
 
@@ -140,4 +141,5 @@ export const lut: OpDefinition = {
     tanh_s16: { sources: ['edgec_logistic_s16.c'], template: 'tanh_s16', view: sigmoidS16View },
   },
   libraryMissing: { logistic_s16: INT16_REASON, tanh_s16: INT16_REASON },
+  cmsisNn: { logistic_s16: cmsisActivationS16, tanh_s16: cmsisActivationS16 },
 };

@@ -15,6 +15,7 @@ import type { EmitEnv, OpDefinition } from './types.js';
 import { INT16_RANGE, INT8_RANGE } from '../ir/quant.js';
 import { int16Quant, INT16_REASON, isInt16 } from './int16.js';
 import { cmsisPool } from '../backends/cmsis-nn.js';
+import { cmsisPoolS16 } from '../backends/cmsis-nn-s16.js';
 import { espGlobalAvgPool, espPool } from '../backends/esp-nn.js';
 
 function lowerPool(node: Node, ctx: LoweringContext, kind: 'max_pool' | 'avg_pool'): void {
@@ -114,6 +115,6 @@ export const pool: OpDefinition = {
     },
   },
   libraryMissing: { max_pool_s16: INT16_REASON, avg_pool_s16: INT16_REASON },
-  cmsisNn: { max_pool: cmsisPool, avg_pool: cmsisPool },
+  cmsisNn: { max_pool: cmsisPool, avg_pool: cmsisPool, max_pool_s16: cmsisPoolS16, avg_pool_s16: cmsisPoolS16 },
   espNn: { max_pool: espPool, avg_pool: espPool, global_avg_pool: espGlobalAvgPool },
 };

@@ -11,6 +11,7 @@ import { attrInt } from './attrs.js';
 import { outputWithQuant } from './quantize.js';
 import type { OpDefinition } from './types.js';
 import { cmsisSoftmax } from '../backends/cmsis-nn.js';
+import { cmsisSoftmaxS16 } from '../backends/cmsis-nn-s16.js';
 import { espSoftmax } from '../backends/esp-nn.js';
 
 const SCALED_DIFF_INTEGER_BITS = 5;
@@ -150,6 +151,6 @@ export const softmax: OpDefinition = {
     },
   },
   libraryMissing: { softmax_s16: INT16_REASON },
-  cmsisNn: { softmax: cmsisSoftmax },
+  cmsisNn: { softmax: cmsisSoftmax, softmax_s16: cmsisSoftmaxS16 },
   espNn: { softmax: espSoftmax },
 };

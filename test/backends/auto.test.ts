@@ -184,6 +184,27 @@ describe('--backend auto', () => {
     expect(arenaOf(costly.backend)).toBeGreaterThanOrEqual(arenaOf(close.backend));
   });
 
+  it('16x8 KWS: layers follow the _s16 rows of the table (CMSIS-NN for the convolutions, ours where the library saves under the margin), and the package declares CMSIS-NN', () => {
+    const c = compileModel('test/fixtures/tflite16/kws_dscnn_16x8.tflite', { name: 'kws16', board: 'nucleo-f446re' });
+    const lib = backendFor('cmsis-nn', boardById('nucleo-f446re'));
+    const byKind = new Map<string, string[]>();
+    for (const op of c.program.ops) {
+      const ours = estimateInstructions(TABLE, op, 'portable');
+      const theirs = estimateInstructions(TABLE, op, 'cmsis-nn');
+      const chosen = c.backend.kernelFor(op).backend;
+      byKind.set(op.kind, [...(byKind.get(op.kind) ?? []), chosen]);
+      // a layer the library cannot run exactly (the 12-class softmax) stays ours whatever the table says
+      if (lib.kernelFor(op).backend !== 'cmsis-nn') expect(chosen, op.name).toBe('portable');
+      if (ours === undefined || theirs === undefined || lib.kernelFor(op).backend !== 'cmsis-nn') continue;
+      // the choice is the table's (the arena and dependency rules change none of these layers)
+      expect(chosen, op.name).toBe(theirs < ours * (1 - LIBRARY_MARGIN) ? 'cmsis-nn' : 'portable');
+      expect(c.backend.reasonFor?.(op), op.name).toMatch(/est\. instr vs/);
+    }
+    expect(new Set(byKind.get('conv2d_s16'))).toEqual(new Set(['cmsis-nn']));
+    expect(libraryUsed(c.backend, c.program.ops)).toBe('cmsis-nn');
+    expect(fileText(c, 'platformio', 'lib/kws16/library.json')).toMatch(/CMSIS-NN/);
+  });
+
   it('inspect prints the kernel and the reason per layer', async () => {
     const lines: string[] = [];
     expect(await main(['node', 'edgec', 'inspect', KWS, '--board', 'nano33ble'], (s) => lines.push(s))).toBe(0);

@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   costKindOf, costTableFor, estimateInstructions, estimateWith, FEATURE_NAMES, fitCoefficients, LIBRARY_COST_KINDS, MAX_TRUSTED_FIT_ERROR,
-  medianLibraryRatio, SHARING_COST_KINDS, sharingVariantOf, shapeFeatures, trustedFit, WIDE_COST_KINDS, type ShapeFeatures,
+  isS16Kind, medianLibraryRatio, S16_COST_KINDS, SHARING_COST_KINDS, sharingVariantOf, shapeFeatures, trustedFit, WIDE_COST_KINDS, type ShapeFeatures,
 } from '../../compiler/backends/kernel-costs.js';
 import type { Op } from '../../compiler/ir/program.js';
 import { compileModel } from '../../compiler/pipeline.js';
@@ -59,12 +59,27 @@ for (const [cpu, library] of Object.entries(LIBRARY_OF_CORE)) describe(`kernel c
 
   it('gives the library\'s median ratio over the shapes measured with both', () => {
     const r = medianLibraryRatio(table!, library)!;
-    const pairs = table!.measurements.filter((m) => m.implementation === library).length;
+    const pairs = table!.measurements.filter((m) => m.implementation === library && !isS16Kind(m.kind)).length;
     expect(r.shapes).toBe(pairs);
     expect(r.median).toBeGreaterThan(0);
     // CMSIS-NN's Helium kernels beat ours on the M55; on the M4 and M7 ours are faster (README "Other cores").
     if (cpu === 'cortex-m55') expect(r.median).toBeLessThan(0.6);
     if (cpu === 'cortex-m4' || cpu === 'cortex-m7') expect(r.median).toBeGreaterThan(1);
+  });
+
+  if (cpu === 'cortex-m4') it('covers the 16x8 kinds for portable and cmsis-nn; CMSIS-NN\'s _s16 kernels beat ours where its int8 ones do not', () => {
+    for (const kind of S16_COST_KINDS) {
+      for (const impl of ['portable', 'cmsis-nn'] as const) {
+        const fit = table!.kinds[kind]?.[impl];
+        expect(fit, `${kind} ${impl}`).toBeDefined();
+        expect(fit!.points, `${kind} ${impl}`).toBeGreaterThanOrEqual(4);
+        expect(trustedFit(table!, kind, impl), `${kind} ${impl}`).toBe(fit);
+      }
+    }
+    const s16 = medianLibraryRatio(table!, 'cmsis-nn', 's16')!;
+    expect(s16.shapes).toBe(table!.measurements.filter((m) => m.implementation === 'cmsis-nn' && isS16Kind(m.kind)).length);
+    expect(s16.median).toBeLessThan(1);
+    expect(medianLibraryRatio(table!, 'cmsis-nn', 'int8')!.median).toBeGreaterThan(1);
   });
 
   it('has no table for a core nobody measured (auto then keeps the board\'s library)', () => {
@@ -126,7 +141,7 @@ describe('cost features and fit', () => {
 describe('measurement models', () => {
   // as measure-kernel-costs builds them: the int8 kernels (no pre-widened fully connected weights)
   it('every measured shape lowers to exactly its one layer (no quantize, no layout copy around it)', () => {
-    for (const kind of LIBRARY_COST_KINDS) {
+    for (const kind of [...LIBRARY_COST_KINDS, ...S16_COST_KINDS]) {
       expect(MEASURED_SHAPES[kind].length, kind).toBeGreaterThanOrEqual(4);
       for (const spec of MEASURED_SHAPES[kind].slice(0, 2)) {
         const c = compileModel(`${layerLabel(spec)}.onnx`, { name: 'layer', modelBytes: layerModelBytes(spec), board: 'nucleo-f446re', backend: 'portable', int8Io: true, inputLayout: 'nhwc', plan: { inPlaceDepthwise: false, overlapPointwise: false }, wideWeights: false });
