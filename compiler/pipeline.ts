@@ -44,7 +44,7 @@ import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, portableBackend, type Backend } from './backends/index.js';
 import { autoBackend, boardLibrary, libraryFasterOnCore, planOptionsFor } from './backends/auto.js';
 import { boardById, type Board } from './boards.js';
-import { costTableFor, estimateInstructions } from './backends/kernel-costs.js';
+import { costTableFor, estimateProgramInstructions } from './backends/kernel-costs.js';
 import { EdgecError } from './errors.js';
 import { C_KEYWORDS } from './emit/c-names.js';
 
@@ -181,7 +181,7 @@ export function validateName(name: string): string {
  */
 function estimatedInstructions(board: Board): (program: Program) => number | undefined {
   const table = costTableFor(board.cpu) ?? costTableFor('cortex-m4');
-  return (program) => (table ? program.ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0) : undefined);
+  return (program) => (table ? estimateProgramInstructions(table, program.ops) : undefined);
 }
 
 /** The backend by id; auto chooses per layer of `program` (backends/auto.ts). */
@@ -237,7 +237,10 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const planOptions = patchPlanOptions(planOptionsFor(backend, options.plan ?? {}));
   const patched = choosePatchStage(exposed, {
     mode: options.patch ?? 'auto', maxExtraMacs: options.patchMaxExtraMacs,
-    arenaOf: (p) => planAndOrderProgram(p, planOptions).plan.arenaBytes,
+    plan: (p) => {
+      const planned = planAndOrderProgram(p, planOptions);
+      return { arenaBytes: planned.plan.arenaBytes, program: planned.program };
+    },
     instructionsOf: estimatedInstructions(board),
   });
   const { program, plan } = planAndOrderProgram(patched.program, planOptions);

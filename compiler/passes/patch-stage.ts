@@ -45,19 +45,27 @@ const MAX_GRID = 8;
 /** Candidates planned in full (the rest are ranked out by their estimated stage peak). */
 const PLANNED_CANDIDATES = 6;
 
+/** A program as the pipeline plans it: its arena and its ops in their planned kinds (sharing variants included). */
+export interface PlannedCandidate {
+  arenaBytes: number;
+  program: Program;
+}
+
 export interface PatchStageOptions {
   mode: PatchMode;
-  /** Arena bytes of a program as the pipeline plans it. */
-  arenaOf: (program: Program) => number;
+  /** The program planned as the pipeline plans it. */
+  plan: (program: Program) => PlannedCandidate;
   /** Default DEFAULT_MAX_EXTRA_MACS (auto only). */
   maxExtraMacs?: number;
   /**
-   * Estimated instructions of a program (the board's measured cost table),
-   * undefined without one. auto holds the halo's extra instructions to the
-   * same limit as its MACs: a patch call repeats per-call work (weight
-   * expansion, borders), which MACs do not show.
+   * Estimated instructions of a planned program (the board's measured cost
+   * table), undefined without one. auto holds the halo's extra instructions
+   * to the same limit as its MACs: a patch call repeats per-call work
+   * (weight expansion, borders), which MACs do not show. Planned, because the
+   * unpatched stage may run the slower sharing kernels (in-place depthwise,
+   * overlapped pointwise) the patch layers do not.
    */
-  instructionsOf?: (program: Program) => number | undefined;
+  instructionsOf?: (planned: Program) => number | undefined;
 }
 
 /** What `inspect` and the build report say about the chosen patch stage. */
@@ -73,6 +81,9 @@ export interface PatchReport {
   arenaAfter: number;
   macsBefore: number;
   macsAfter: number;
+  /** Estimated instructions of the whole model before and after (the cost table auto decides by), when the board has one. */
+  instructionsBefore?: number;
+  instructionsAfter?: number;
 }
 
 export interface PatchStageResult {
@@ -349,6 +360,16 @@ function gridsFor(mode: number | 'auto', outH: number, outW: number): Grid[] {
 const describe = (c: { layers: readonly Op[]; grid: Grid }): string =>
   `${c.layers[0]!.name} .. ${c.layers[c.layers.length - 1]!.name} (${c.layers.length} layers) as ${c.grid.rows}x${c.grid.cols} tiles`;
 
+/** A candidate planned in full: its arena and estimated instructions. */
+interface Planned {
+  c: Candidate;
+  program: Program;
+  arena: number;
+  instructions?: number;
+}
+
+const percent = (after: number, before: number): string => `${after >= before ? '+' : ''}${((100 * (after - before)) / Math.max(1, before)).toFixed(1)}%`;
+
 /** Chooses (or, with `--patch <n>`, applies) the patch stage; returns the program unchanged when none is kept. */
 export function choosePatchStage(program: Program, options: PatchStageOptions): PatchStageResult {
   if (options.mode === 'off') return { program, note: 'patch-based execution: off (--patch off)' };
@@ -356,15 +377,20 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
   if (typeof mode === 'number' && (!Number.isInteger(mode) || mode < 1)) throw new Error(`internal: --patch grid ${mode}`);
   const chain = stageChain(program);
   if (chain.length < 2) return { program, note: 'patch-based execution: no stage of two or more convolutions to split' };
-  const arenaBefore = options.arenaOf(program);
+  const before = options.plan(program);
+  const arenaBefore = before.arenaBytes;
+  const instructionsBefore = options.instructionsOf?.(before.program);
   const macsBefore = totalMacs(program);
+  const planCandidate = (c: Candidate): Planned => {
+    const patched = patchStage(program, c.layers, c.grid);
+    const planned = options.plan(patched);
+    return { c, program: patched, arena: planned.arenaBytes, instructions: options.instructionsOf?.(planned.program) };
+  };
+  const result = (p: Planned): PatchStageResult => applied(program, p, arenaBefore, instructionsBefore);
   if (typeof mode === 'object') {
     if (mode.layers < 2 || mode.layers > chain.length) throw new Error(`internal: patch stage of ${mode.layers} layers; the chain has ${chain.length}`);
-    const layers = chain.slice(0, mode.layers);
-    const patched = patchStage(program, layers, mode.grid);
-    return applied(program, patched, layers, mode.grid, arenaBefore, options.arenaOf(patched));
+    return result(planCandidate({ layers: chain.slice(0, mode.layers), grid: mode.grid, macs: 0, estimate: 0 }));
   }
-  const instructionsBefore = options.instructionsOf?.(program);
   const maxExtra = options.maxExtraMacs ?? DEFAULT_MAX_EXTRA_MACS;
   const candidates: Candidate[] = [];
   for (let len = 2; len <= chain.length; len++) {
@@ -381,43 +407,56 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
     }
   }
   candidates.sort((a, b) => a.estimate - b.estimate || a.macs - b.macs);
-  let best: { c: Candidate; program: Program; arena: number } | undefined;
-  const withinInstructions = (patched: Program): boolean => {
-    const after = options.instructionsOf?.(patched);
-    return mode !== 'auto' || instructionsBefore === undefined || after === undefined || after <= instructionsBefore * (1 + maxExtra);
-  };
+  const withinInstructions = (p: Planned): boolean =>
+    mode !== 'auto' || instructionsBefore === undefined || p.instructions === undefined || p.instructions <= instructionsBefore * (1 + maxExtra);
+  let best: Planned | undefined;
+  /** The lowest arena refused for its instructions: what auto would have taken at a looser limit. */
+  let refused: Planned | undefined;
   for (const c of candidates.slice(0, PLANNED_CANDIDATES)) {
-    const patched = patchStage(program, c.layers, c.grid);
-    if (!withinInstructions(patched)) continue;
-    const arena = options.arenaOf(patched);
-    if (!best || arena < best.arena || (arena === best.arena && c.macs < best.c.macs)) best = { c, program: patched, arena };
+    const p = planCandidate(c);
+    const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && c.macs < than.c.macs);
+    if (!withinInstructions(p)) {
+      if (lower(refused)) refused = p;
+      continue;
+    }
+    if (lower(best)) best = p;
   }
+  const limit = `${Math.round(maxExtra * 100)}%`;
+  const refusedNote = refused && instructionsBefore !== undefined && refused.instructions !== undefined && (!best || refused.arena < best.arena)
+    ? `; ${describe(refused.c)} would plan ${refused.arena} B at ${percent(refused.instructions, instructionsBefore)} estimated instructions, over the ${limit} limit`
+    : '';
   if (!best) {
-    const why = mode === 'auto' ? `no stage and grid lowers the arena (${arenaBefore} B) within ${Math.round(maxExtra * 100)}% extra MACs and instructions` : `the stage output is smaller than a ${mode}x${mode} grid`;
+    const why = mode === 'auto' ? `no stage and grid lowers the arena (${arenaBefore} B) within ${limit} extra MACs and instructions${refusedNote}` : `the stage output is smaller than a ${mode}x${mode} grid`;
     return { program, note: `patch-based execution: none (${why})` };
   }
   if (mode === 'auto' && best.arena >= arenaBefore) {
-    return { program, note: `patch-based execution: none (best candidate, ${describe(best.c)}, plans ${best.arena} B, not below ${arenaBefore} B)` };
+    return { program, note: `patch-based execution: none (best candidate, ${describe(best.c)}, plans ${best.arena} B, not below ${arenaBefore} B${refusedNote})` };
   }
-  return applied(program, best.program, best.c.layers, best.c.grid, arenaBefore, best.arena);
+  const chosen = result(best);
+  return { ...chosen, note: `${chosen.note}${refusedNote}` };
 }
 
 /** The result of applying a patch stage: the patched program and its report. */
-function applied(before: Program, patched: Program, layers: readonly Op[], grid: Grid, arenaBefore: number, arenaAfter: number): PatchStageResult {
+function applied(before: Program, p: Planned, arenaBefore: number, instructionsBefore: number | undefined): PatchStageResult {
+  const { layers, grid } = p.c;
   const last = layers[layers.length - 1]!;
+  const instructions = instructionsBefore !== undefined && p.instructions !== undefined ? { instructionsBefore, instructionsAfter: p.instructions } : {};
   const chosen: PatchReport = {
     firstLayer: layers[0]!.name, lastLayer: last.name, layers: layers.length,
     outputShape: before.values.get(last.outputs[0]!)!.shape.slice(), grid,
-    arenaBefore, arenaAfter, macsBefore: totalMacs(before), macsAfter: totalMacs(patched),
+    arenaBefore, arenaAfter: p.arena, macsBefore: totalMacs(before), macsAfter: totalMacs(p.program), ...instructions,
   };
-  return { program: patched, chosen, note: patchNote(chosen) };
+  return { program: p.program, chosen, note: patchNote(chosen) };
 }
 
 /** The inspect line of a chosen patch stage. */
 export function patchNote(r: PatchReport): string {
-  const extra = ((100 * (r.macsAfter - r.macsBefore)) / Math.max(1, r.macsBefore)).toFixed(1);
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const instructions = r.instructionsBefore !== undefined && r.instructionsAfter !== undefined
+    ? `; est. instructions ${n(r.instructionsBefore)} -> ${n(r.instructionsAfter)} (${percent(r.instructionsAfter, r.instructionsBefore)}, the kernel cost table's estimate)`
+    : '';
   return `patch-based execution: ${r.firstLayer} .. ${r.lastLayer} (${r.layers} layers, output ${r.outputShape.join('x')}) as ${r.grid.rows}x${r.grid.cols} tiles; `
-    + `arena ${r.arenaBefore} -> ${r.arenaAfter} bytes; MACs ${r.macsBefore.toLocaleString('en-US')} -> ${r.macsAfter.toLocaleString('en-US')} (+${extra}%, halo recomputation)`;
+    + `arena ${r.arenaBefore} -> ${r.arenaAfter} bytes; MACs ${n(r.macsBefore)} -> ${n(r.macsAfter)} (${percent(r.macsAfter, r.macsBefore)}, halo recomputation)${instructions}`;
 }
 
 /** The backend with patch layers on the portable kernels (their geometry is a patch's; the library calls are not asked about it). */
