@@ -50,7 +50,8 @@ const totalMacs = (c: Compiled): number => c.program.ops.reduce((a, op) => a + o
 
 /** Builds `model` for `core` with `patch`, runs one inference (traced with `layers`). */
 function runGrid(model: string, patch: PatchMode, core: BenchCore, table: CostTable, flags: { int8Io: boolean; nhwc: boolean; layers: boolean }, work: string): GridRun {
-  const label = typeof patch === 'object' ? `${patch.grid.rows}x${patch.grid.cols}` : String(patch);
+  const grid = typeof patch === 'object' ? ('layers' in patch ? patch.grid : patch) : undefined;
+  const label = grid ? `${grid.rows}x${grid.cols}` : String(patch);
   const dir = join(work, `${core.id}-${label}`);
   const modelDir = join(dir, 'model');
   mkdirSync(modelDir, { recursive: true });
@@ -114,7 +115,8 @@ export function patchCosts(args: string[], log: (s: string) => void): number {
   if (typeof cores === 'string') { log(cores); return 2; }
   const grids: PatchMode[] = (arg('--grids') ?? 'off,4,5,6,8,auto').split(',').map((g) => {
     if (g === 'off' || g === 'auto') return g;
-    return Number(g);
+    const [rows, cols] = g.split('x').map(Number);
+    return cols === undefined ? rows! : { rows: rows!, cols };
   });
   const flags = { int8Io: !args.includes('--float-io'), nhwc: !args.includes('--declared-layout'), layers: args.includes('--layers') };
   const work = mkdtempSync(join(tmpdir(), 'edgec-patch-costs-'));

@@ -16,10 +16,12 @@
  * same arithmetic, same bytes out: only the halo is computed more than once
  * (reported as extra MACs).
  *
- * The choice (`--patch auto`): among stage prefixes and grids (n x n tiles
- * and n x 1 strips), the one whose planned arena is lowest, kept only when it
- * is below the unpatched arena and the halo costs less than
- * DEFAULT_MAX_EXTRA_MACS more MACs over the whole model.
+ * The choice (`--patch auto`): among stage prefixes and rows x cols grids
+ * (strips, square and oblong tiles: an oblong grid recomputes less halo
+ * along the axis it cuts less), the one whose planned arena is lowest, kept
+ * only when it is below the unpatched arena and the halo costs less than
+ * DEFAULT_MAX_EXTRA_MACS more MACs and more estimated instructions (the
+ * board's kernel-cost table) over the whole model.
  */
 import type { Op, Program, Value } from '../ir/program.js';
 import { valueBytes } from '../ir/program.js';
@@ -30,20 +32,23 @@ import type { ProgramPlanOptions } from '../plan/program.js';
 import { portableBackend, type Backend } from '../backends/index.js';
 
 /**
- * `--patch`: auto (the planner's choice), off, or a fixed n x n grid (stage
- * chosen by arena, applied even when it does not help). The API also takes an
- * exact stage (its first `layers` convolutions) and grid.
+ * `--patch`: auto (the planner's choice), off, or a fixed grid, n x n or
+ * rows x cols (stage chosen by arena, applied even when it does not help).
+ * The API also takes an exact stage (its first `layers` convolutions) and grid.
  */
-export type PatchMode = 'auto' | 'off' | number | { layers: number; grid: Grid };
+export type PatchMode = 'auto' | 'off' | number | Grid | { layers: number; grid: Grid };
 
 /** Extra MACs (fraction of the model's) the halo may cost under `--patch auto`. */
 export const DEFAULT_MAX_EXTRA_MACS = 0.15;
 
-/** Largest n of the n x n grids and n x 1 strips `auto` tries. */
+/** Most tiles along either axis of the rows x cols grids `auto` tries (strips, square and oblong grids). */
 const MAX_GRID = 8;
 
-/** Candidates planned in full (the rest are ranked out by their estimated stage peak). */
+/** Candidates within the limits planned in full (the rest are ranked out by their estimated stage peak). */
 const PLANNED_CANDIDATES = 6;
+
+/** Most candidates planned in all, those over the instruction limit included (a bound on build time). */
+const MAX_PLANNED = 24;
 
 /** A program as the pipeline plans it: its arena and its ops in their planned kinds (sharing variants included). */
 export interface PlannedCandidate {
@@ -349,11 +354,11 @@ interface Candidate {
   estimate: number;
 }
 
-/** Grids `mode` allows for a stage output of outH x outW. */
-function gridsFor(mode: number | 'auto', outH: number, outW: number): Grid[] {
-  const grids: Grid[] = typeof mode === 'number'
-    ? [{ rows: mode, cols: mode }]
-    : Array.from({ length: MAX_GRID - 1 }, (_, i) => i + 2).flatMap((n) => [{ rows: n, cols: n }, { rows: n, cols: 1 }]);
+/** Grids `fixed` (a forced grid) or auto allows for a stage output of outH x outW. */
+function gridsFor(fixed: Grid | undefined, outH: number, outW: number): Grid[] {
+  const grids: Grid[] = fixed
+    ? [fixed]
+    : Array.from({ length: MAX_GRID }, (_, r) => Array.from({ length: MAX_GRID }, (__, c) => ({ rows: r + 1, cols: c + 1 }))).flat().filter((g) => g.rows * g.cols > 1);
   return grids.filter((g) => g.rows <= outH && g.cols <= outW);
 }
 
@@ -374,7 +379,8 @@ const percent = (after: number, before: number): string => `${after >= before ? 
 export function choosePatchStage(program: Program, options: PatchStageOptions): PatchStageResult {
   if (options.mode === 'off') return { program, note: 'patch-based execution: off (--patch off)' };
   const mode = options.mode;
-  if (typeof mode === 'number' && (!Number.isInteger(mode) || mode < 1)) throw new Error(`internal: --patch grid ${mode}`);
+  const fixed: Grid | undefined = typeof mode === 'number' ? { rows: mode, cols: mode } : typeof mode === 'object' && !('layers' in mode) ? mode : undefined;
+  if (fixed && ![fixed.rows, fixed.cols].every((n) => Number.isInteger(n) && n >= 1)) throw new Error(`internal: --patch grid ${fixed.rows}x${fixed.cols}`);
   const chain = stageChain(program);
   if (chain.length < 2) return { program, note: 'patch-based execution: no stage of two or more convolutions to split' };
   const before = options.plan(program);
@@ -387,7 +393,7 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
     return { c, program: patched, arena: planned.arenaBytes, instructions: options.instructionsOf?.(planned.program) };
   };
   const result = (p: Planned): PatchStageResult => applied(program, p, arenaBefore, instructionsBefore);
-  if (typeof mode === 'object') {
+  if (typeof mode === 'object' && 'layers' in mode) {
     if (mode.layers < 2 || mode.layers > chain.length) throw new Error(`internal: patch stage of ${mode.layers} layers; the chain has ${chain.length}`);
     return result(planCandidate({ layers: chain.slice(0, mode.layers), grid: mode.grid, macs: 0, estimate: 0 }));
   }
@@ -397,7 +403,7 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
     const layers = chain.slice(0, len);
     const stageMacs = layers.reduce((a, op) => a + op.macs, 0);
     const last = layers[len - 1]!;
-    for (const grid of gridsFor(mode, num(last, 'out_h'), num(last, 'out_w'))) {
+    for (const grid of gridsFor(fixed, num(last, 'out_h'), num(last, 'out_w'))) {
       const tiles = tilePlans(layers.map(layerWindow), grid);
       const macs = macsBefore - stageMacs + patchedStageMacs(layers, tiles);
       if (mode === 'auto' && macs > macsBefore * (1 + maxExtra)) continue;
@@ -412,13 +418,17 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
   let best: Planned | undefined;
   /** The lowest arena refused for its instructions: what auto would have taken at a looser limit. */
   let refused: Planned | undefined;
-  for (const c of candidates.slice(0, PLANNED_CANDIDATES)) {
+  let [planned, kept] = [0, 0];
+  for (const c of candidates) {
+    if (planned >= MAX_PLANNED || kept >= PLANNED_CANDIDATES) break;
     const p = planCandidate(c);
+    planned++;
     const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && c.macs < than.c.macs);
     if (!withinInstructions(p)) {
       if (lower(refused)) refused = p;
       continue;
     }
+    kept++;
     if (lower(best)) best = p;
   }
   const limit = `${Math.round(maxExtra * 100)}%`;
@@ -426,7 +436,7 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
     ? `; ${describe(refused.c)} would plan ${refused.arena} B at ${percent(refused.instructions, instructionsBefore)} estimated instructions, over the ${limit} limit`
     : '';
   if (!best) {
-    const why = mode === 'auto' ? `no stage and grid lowers the arena (${arenaBefore} B) within ${limit} extra MACs and instructions${refusedNote}` : `the stage output is smaller than a ${mode}x${mode} grid`;
+    const why = mode === 'auto' ? `no stage and grid lowers the arena (${arenaBefore} B) within ${limit} extra MACs and instructions${refusedNote}` : `the stage output is smaller than a ${fixed!.rows}x${fixed!.cols} grid`;
     return { program, note: `patch-based execution: none (${why})` };
   }
   if (mode === 'auto' && best.arena >= arenaBefore) {

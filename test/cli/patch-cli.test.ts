@@ -29,12 +29,15 @@ describe('--patch', () => {
     expect(arenaOf(r.stdout)).toBeLessThan(46080);
   });
 
-  it('off keeps the layer-wise arena; <n> forces an n x n grid', () => {
+  it('off keeps the layer-wise arena; <n> forces an n x n grid, <rows>x<cols> any grid', () => {
     const off = edgec(['inspect', VWW, ...EDGES, '--patch', 'off']);
     expect(off.stdout).toMatch(/^patch-based execution: off/m);
     expect(arenaOf(off.stdout)).toBe(46080);
     const forced = edgec(['inspect', VWW, ...EDGES, '--patch', '2']);
     expect(forced.stdout).toMatch(/as 2x2 tiles/);
+    const strips = edgec(['inspect', VWW, ...EDGES, '--patch', '8x1']);
+    expect(strips.code).toBe(0);
+    expect(strips.stdout).toMatch(/as 8x1 tiles/);
   });
 
   it('a bad value is one line and exit 2', () => {
