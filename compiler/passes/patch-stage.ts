@@ -50,6 +50,13 @@ const PLANNED_CANDIDATES = 6;
 /** Most candidates planned in all, those over the instruction limit included (a bound on build time). */
 const MAX_PLANNED = 24;
 
+/**
+ * How far over the instruction limit a candidate's pre-plan estimate (the
+ * rest of the program as the unpatched plan runs it) may be and still be
+ * planned: planning may change the sharing kernels outside the stage.
+ */
+const PREFILTER_SLACK = 0.02;
+
 /** A program as the pipeline plans it: its arena and its ops in their planned kinds (sharing variants included). */
 export interface PlannedCandidate {
   arenaBytes: number;
@@ -418,9 +425,20 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
   let best: Planned | undefined;
   /** The lowest arena refused for its instructions: what auto would have taken at a looser limit. */
   let refused: Planned | undefined;
+  // Before planning a candidate, its instructions with the rest of the program as the unpatched plan has it:
+  // one clearly over the limit is not worth a plan (planning is what build time goes to)
+  const plannedOps = new Map(before.program.ops.map((op) => [op.outputs[0]!, op] as const));
+  const stageInstructions = (ops: readonly Op[]): number | undefined => options.instructionsOf?.({ ...before.program, ops: [...ops] });
+  const clearlyOver = (c: Candidate): boolean => {
+    if (mode !== 'auto' || instructionsBefore === undefined) return false;
+    const unpatched = stageInstructions(c.layers.map((op) => plannedOps.get(op.outputs[0]!) ?? op));
+    const patched = stageInstructions(patchStage(program, c.layers, c.grid).ops.filter((op) => op.patch));
+    return unpatched !== undefined && patched !== undefined && instructionsBefore - unpatched + patched > instructionsBefore * (1 + maxExtra) * (1 + PREFILTER_SLACK);
+  };
   let [planned, kept] = [0, 0];
   for (const c of candidates) {
     if (planned >= MAX_PLANNED || kept >= PLANNED_CANDIDATES) break;
+    if (clearlyOver(c)) continue;
     const p = planCandidate(c);
     planned++;
     const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && c.macs < than.c.macs);
