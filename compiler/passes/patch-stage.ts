@@ -382,6 +382,47 @@ interface Planned {
 
 const percent = (after: number, before: number): string => `${after >= before ? '+' : ''}${((100 * (after - before)) / Math.max(1, before)).toFixed(1)}%`;
 
+/** Stage prefixes x grids within the MAC limit and below the unpatched arena (auto), best estimated stage peak first. */
+function rankedCandidates(program: Program, chain: readonly Op[], fixed: Grid | undefined, limits: { macs: number; arena: number } | undefined): Candidate[] {
+  const macsBefore = totalMacs(program);
+  const candidates: Candidate[] = [];
+  for (let len = 2; len <= chain.length; len++) {
+    const layers = chain.slice(0, len);
+    const stageMacs = layers.reduce((a, op) => a + op.macs, 0);
+    const last = layers[len - 1]!;
+    for (const grid of gridsFor(fixed, num(last, 'out_h'), num(last, 'out_w'))) {
+      const tiles = tilePlans(layers.map(layerWindow), grid);
+      const macs = macsBefore - stageMacs + patchedStageMacs(layers, tiles);
+      if (limits && macs > limits.macs) continue;
+      const estimate = estimatedStagePeak(program, layers, tiles);
+      if (limits && estimate >= limits.arena) continue;
+      candidates.push({ layers, grid, macs, estimate });
+    }
+  }
+  return candidates.sort((a, b) => a.estimate - b.estimate || a.macs - b.macs);
+}
+
+/** Plans `candidates` in order (see PLANNED_CANDIDATES, MAX_PLANNED): the lowest arena within the instruction limit, and the lowest refused for it. */
+function bestPlanned(candidates: readonly Candidate[], plan: (c: Candidate) => Planned, within: (p: Planned) => boolean, clearlyOver: (c: Candidate) => boolean): { best?: Planned; refused?: Planned } {
+  let best: Planned | undefined;
+  let refused: Planned | undefined;
+  let [planned, kept] = [0, 0];
+  for (const c of candidates) {
+    if (planned >= MAX_PLANNED || kept >= PLANNED_CANDIDATES) break;
+    if (clearlyOver(c)) continue;
+    const p = plan(c);
+    planned++;
+    const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && c.macs < than.c.macs);
+    if (!within(p)) {
+      if (lower(refused)) refused = p;
+      continue;
+    }
+    kept++;
+    if (lower(best)) best = p;
+  }
+  return { best, refused };
+}
+
 /** Chooses (or, with `--patch <n>`, applies) the patch stage; returns the program unchanged when none is kept. */
 export function choosePatchStage(program: Program, options: PatchStageOptions): PatchStageResult {
   if (options.mode === 'off') return { program, note: 'patch-based execution: off (--patch off)' };
@@ -393,74 +434,43 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
   const before = options.plan(program);
   const arenaBefore = before.arenaBytes;
   const instructionsBefore = options.instructionsOf?.(before.program);
-  const macsBefore = totalMacs(program);
   const planCandidate = (c: Candidate): Planned => {
     const patched = patchStage(program, c.layers, c.grid);
     const planned = options.plan(patched);
     return { c, program: patched, arena: planned.arenaBytes, instructions: options.instructionsOf?.(planned.program) };
   };
-  const result = (p: Planned): PatchStageResult => applied(program, p, arenaBefore, instructionsBefore);
   if (typeof mode === 'object' && 'layers' in mode) {
     if (mode.layers < 2 || mode.layers > chain.length) throw new Error(`internal: patch stage of ${mode.layers} layers; the chain has ${chain.length}`);
-    return result(planCandidate({ layers: chain.slice(0, mode.layers), grid: mode.grid, macs: 0, estimate: 0 }));
+    return applied(program, planCandidate({ layers: chain.slice(0, mode.layers), grid: mode.grid, macs: 0, estimate: 0 }), arenaBefore, instructionsBefore);
   }
+  const auto = mode === 'auto';
   const maxExtra = options.maxExtraMacs ?? DEFAULT_MAX_EXTRA_MACS;
-  const candidates: Candidate[] = [];
-  for (let len = 2; len <= chain.length; len++) {
-    const layers = chain.slice(0, len);
-    const stageMacs = layers.reduce((a, op) => a + op.macs, 0);
-    const last = layers[len - 1]!;
-    for (const grid of gridsFor(fixed, num(last, 'out_h'), num(last, 'out_w'))) {
-      const tiles = tilePlans(layers.map(layerWindow), grid);
-      const macs = macsBefore - stageMacs + patchedStageMacs(layers, tiles);
-      if (mode === 'auto' && macs > macsBefore * (1 + maxExtra)) continue;
-      const estimate = estimatedStagePeak(program, layers, tiles);
-      if (mode === 'auto' && estimate >= arenaBefore) continue;
-      candidates.push({ layers, grid, macs, estimate });
-    }
-  }
-  candidates.sort((a, b) => a.estimate - b.estimate || a.macs - b.macs);
-  const withinInstructions = (p: Planned): boolean =>
-    mode !== 'auto' || instructionsBefore === undefined || p.instructions === undefined || p.instructions <= instructionsBefore * (1 + maxExtra);
-  let best: Planned | undefined;
-  /** The lowest arena refused for its instructions: what auto would have taken at a looser limit. */
-  let refused: Planned | undefined;
-  // Before planning a candidate, its instructions with the rest of the program as the unpatched plan has it:
+  const candidates = rankedCandidates(program, chain, fixed, auto ? { macs: totalMacs(program) * (1 + maxExtra), arena: arenaBefore } : undefined);
+  const instructionLimit = auto && instructionsBefore !== undefined ? instructionsBefore * (1 + maxExtra) : undefined;
+  const within = (p: Planned): boolean => instructionLimit === undefined || p.instructions === undefined || p.instructions <= instructionLimit;
+  // before planning a candidate, its instructions with the rest of the program as the unpatched plan runs it:
   // one clearly over the limit is not worth a plan (planning is what build time goes to)
   const plannedOps = new Map(before.program.ops.map((op) => [op.outputs[0]!, op] as const));
-  const stageInstructions = (ops: readonly Op[]): number | undefined => options.instructionsOf?.({ ...before.program, ops: [...ops] });
+  const instructionsOfOps = (ops: readonly Op[]): number | undefined => options.instructionsOf?.({ ...before.program, ops: [...ops] });
   const clearlyOver = (c: Candidate): boolean => {
-    if (mode !== 'auto' || instructionsBefore === undefined) return false;
-    const unpatched = stageInstructions(c.layers.map((op) => plannedOps.get(op.outputs[0]!) ?? op));
-    const patched = stageInstructions(patchStage(program, c.layers, c.grid).ops.filter((op) => op.patch));
-    return unpatched !== undefined && patched !== undefined && instructionsBefore - unpatched + patched > instructionsBefore * (1 + maxExtra) * (1 + PREFILTER_SLACK);
+    if (instructionLimit === undefined || instructionsBefore === undefined) return false;
+    const unpatched = instructionsOfOps(c.layers.map((op) => plannedOps.get(op.outputs[0]!) ?? op));
+    const patched = instructionsOfOps(patchStage(program, c.layers, c.grid).ops.filter((op) => op.patch));
+    return unpatched !== undefined && patched !== undefined && instructionsBefore - unpatched + patched > instructionLimit * (1 + PREFILTER_SLACK);
   };
-  let [planned, kept] = [0, 0];
-  for (const c of candidates) {
-    if (planned >= MAX_PLANNED || kept >= PLANNED_CANDIDATES) break;
-    if (clearlyOver(c)) continue;
-    const p = planCandidate(c);
-    planned++;
-    const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && c.macs < than.c.macs);
-    if (!withinInstructions(p)) {
-      if (lower(refused)) refused = p;
-      continue;
-    }
-    kept++;
-    if (lower(best)) best = p;
-  }
+  const { best, refused } = bestPlanned(candidates, planCandidate, within, clearlyOver);
   const limit = `${Math.round(maxExtra * 100)}%`;
   const refusedNote = refused && instructionsBefore !== undefined && refused.instructions !== undefined && (!best || refused.arena < best.arena)
     ? `; ${describe(refused.c)} would plan ${refused.arena} B at ${percent(refused.instructions, instructionsBefore)} estimated instructions, over the ${limit} limit`
     : '';
   if (!best) {
-    const why = mode === 'auto' ? `no stage and grid lowers the arena (${arenaBefore} B) within ${limit} extra MACs and instructions${refusedNote}` : `the stage output is smaller than a ${fixed!.rows}x${fixed!.cols} grid`;
+    const why = auto ? `no stage and grid lowers the arena (${arenaBefore} B) within ${limit} extra MACs and instructions${refusedNote}` : `the stage output is smaller than a ${fixed!.rows}x${fixed!.cols} grid`;
     return { program, note: `patch-based execution: none (${why})` };
   }
-  if (mode === 'auto' && best.arena >= arenaBefore) {
+  if (auto && best.arena >= arenaBefore) {
     return { program, note: `patch-based execution: none (best candidate, ${describe(best.c)}, plans ${best.arena} B, not below ${arenaBefore} B${refusedNote})` };
   }
-  const chosen = result(best);
+  const chosen = applied(program, best, arenaBefore, instructionsBefore);
   return { ...chosen, note: `${chosen.note}${refusedNote}` };
 }
 
