@@ -201,9 +201,13 @@ export function estimateInstructions(table: CostTable, op: Op, impl: Implementat
   return fit ? Math.round(estimateWith(fit.coefficients, shapeFeatures(op))) : undefined;
 }
 
-/** Estimated instructions of `ops` on our portable kernels (ops the table has no fit for count 0). */
-export function estimateProgramInstructions(table: CostTable, ops: readonly Op[]): number {
-  return ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0);
+/**
+ * Estimated instructions of `ops`, each by the implementation that runs it
+ * (default: our portable kernels); an op the table cannot estimate for its
+ * implementation counts as ours, one it cannot estimate at all as 0.
+ */
+export function estimateProgramInstructions(table: CostTable, ops: readonly Op[], implementationOf: (op: Op) => Implementation = () => 'portable'): number {
+  return ops.reduce((a, op) => a + (estimateInstructions(table, op, implementationOf(op)) ?? estimateInstructions(table, op, 'portable') ?? 0), 0);
 }
 
 /**

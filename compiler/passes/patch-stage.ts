@@ -406,20 +406,28 @@ function rankedCandidates(program: Program, chain: readonly Op[], fixed: Grid | 
 function bestPlanned(candidates: readonly Candidate[], plan: (c: Candidate) => Planned, within: (p: Planned) => boolean, clearlyOver: (c: Candidate) => boolean): { best?: Planned; refused?: Planned } {
   let best: Planned | undefined;
   let refused: Planned | undefined;
+  let skipped: Candidate | undefined;
   let [planned, kept] = [0, 0];
-  for (const c of candidates) {
-    if (planned >= MAX_PLANNED || kept >= PLANNED_CANDIDATES) break;
-    if (clearlyOver(c)) continue;
-    const p = plan(c);
-    planned++;
-    const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && c.macs < than.c.macs);
+  const consider = (p: Planned): void => {
+    const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && p.c.macs < than.c.macs);
     if (!within(p)) {
       if (lower(refused)) refused = p;
-      continue;
+      return;
     }
     kept++;
     if (lower(best)) best = p;
+  };
+  for (const c of candidates) {
+    if (planned >= MAX_PLANNED || kept >= PLANNED_CANDIDATES) break;
+    if (clearlyOver(c)) {
+      skipped ??= c;
+      continue;
+    }
+    consider(plan(c));
+    planned++;
   }
+  // every candidate was over the limit before planning: plan the most promising one, to say by how much
+  if (!best && !refused && skipped) consider(plan(skipped));
   return { best, refused };
 }
 
