@@ -402,12 +402,20 @@ function rankedCandidates(program: Program, chain: readonly Op[], fixed: Grid | 
   return candidates.sort((a, b) => a.estimate - b.estimate || a.macs - b.macs);
 }
 
-/** Plans `candidates` in order (see PLANNED_CANDIDATES, MAX_PLANNED): the lowest arena within the instruction limit, and the lowest refused for it. */
-function bestPlanned(candidates: readonly Candidate[], plan: (c: Candidate) => Planned, within: (p: Planned) => boolean, clearlyOver: (c: Candidate) => boolean): { best?: Planned; refused?: Planned } {
+/**
+ * Plans `candidates` in order (see PLANNED_CANDIDATES, MAX_PLANNED): the
+ * lowest arena within the instruction limit, and the lowest refused for it.
+ * With `arenaBefore` (auto), a candidate that plans no lower than it and
+ * above its own estimated stage peak ends the search among its stage's
+ * grids: the peak lies outside the stage, the same for every grid of it.
+ */
+function bestPlanned(candidates: readonly Candidate[], plan: (c: Candidate) => Planned, within: (p: Planned) => boolean, clearlyOver: (c: Candidate) => boolean, arenaBefore?: number): { best?: Planned; refused?: Planned } {
   let best: Planned | undefined;
   let refused: Planned | undefined;
   let skipped: Candidate | undefined;
   let [planned, kept] = [0, 0];
+  /** Stage lengths whose arena peaks outside the stage. */
+  const peakOutside = new Set<number>();
   const consider = (p: Planned): void => {
     const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && p.c.macs < than.c.macs);
     if (!within(p)) {
@@ -419,12 +427,15 @@ function bestPlanned(candidates: readonly Candidate[], plan: (c: Candidate) => P
   };
   for (const c of candidates) {
     if (planned >= MAX_PLANNED || kept >= PLANNED_CANDIDATES) break;
+    if (peakOutside.has(c.layers.length)) continue;
     if (clearlyOver(c)) {
       skipped ??= c;
       continue;
     }
-    consider(plan(c));
+    const p = plan(c);
+    consider(p);
     planned++;
+    if (arenaBefore !== undefined && p.arena >= arenaBefore && p.arena > c.estimate) peakOutside.add(c.layers.length);
   }
   // every candidate was over the limit before planning: plan the most promising one, to say by how much
   if (!best && !refused && skipped) consider(plan(skipped));
@@ -466,11 +477,14 @@ export function choosePatchStage(program: Program, options: PatchStageOptions): 
     const patched = instructionsOfOps(patchStage(program, c.layers, c.grid).ops.filter((op) => op.patch));
     return unpatched !== undefined && patched !== undefined && instructionsBefore - unpatched + patched > instructionLimit * (1 + PREFILTER_SLACK);
   };
-  const { best, refused } = bestPlanned(candidates, planCandidate, within, clearlyOver);
+  const { best, refused } = bestPlanned(candidates, planCandidate, within, clearlyOver, auto ? arenaBefore : undefined);
   const limit = `${Math.round(maxExtra * 100)}%`;
-  const refusedNote = refused && instructionsBefore !== undefined && refused.instructions !== undefined && (!best || refused.arena < best.arena)
+  const refusedNote = refused && instructionsBefore !== undefined && refused.instructions !== undefined && refused.arena < arenaBefore && (!best || refused.arena < best.arena)
     ? `; ${describe(refused.c)} would plan ${refused.arena} B at ${percent(refused.instructions, instructionsBefore)} estimated instructions, over the ${limit} limit`
     : '';
+  if (!best && auto && refused && refused.arena >= arenaBefore) {
+    return { program, note: `patch-based execution: none (best candidate, ${describe(refused.c)}, plans ${refused.arena} B, not below ${arenaBefore} B)` };
+  }
   if (!best) {
     const why = auto ? `no stage and grid lowers the arena (${arenaBefore} B) within ${limit} extra MACs and instructions${refusedNote}` : `the stage output is smaller than a ${fixed!.rows}x${fixed!.cols} grid`;
     return { program, note: `patch-based execution: none (${why})` };
