@@ -6,7 +6,7 @@ import { basename } from 'node:path';
 import type { Graph, StatePair } from './ir/graph.js';
 import { statePairs } from './passes/state-pairs.js';
 import { statefulProgram } from './passes/stateful-program.js';
-import type { Program } from './ir/program.js';
+import type { Op, Program } from './ir/program.js';
 import type { Plan } from './plan/types.js';
 import { isTfliteFile, loadModelFile, loadModelFileBytes } from './model-file.js';
 import { quantizeModel, type Quantized } from './quantize/index.js';
@@ -47,7 +47,7 @@ import type { WeightsMode } from './update/emit-blob.js';
 import { backendFor, backendSummary, portableBackend, type Backend } from './backends/index.js';
 import { autoBackend, boardLibrary, libraryFasterOnCore, planOptionsFor } from './backends/auto.js';
 import { boardById, type Board } from './boards.js';
-import { costTableFor, estimateInstructions } from './backends/kernel-costs.js';
+import { costTableFor, estimateProgramInstructions, type Implementation } from './backends/kernel-costs.js';
 import { EdgecError } from './errors.js';
 import { C_KEYWORDS } from './emit/c-names.js';
 
@@ -181,14 +181,19 @@ export function validateName(name: string): string {
 }
 
 /**
- * Estimated instructions of a program on the portable kernels, from the
- * board's core's measured cost table, or the Cortex-M4's for cores without
- * one (host, ...): patch-based execution needs a figure for the per-call
- * work its tiles repeat, and the kernels' structure is the same C.
+ * Estimated instructions of a program, each op by the kernel `backend` runs
+ * it with (patch layers: ours), from the board's core's measured cost table,
+ * or the Cortex-M4's for cores without one (host, ...): patch-based
+ * execution needs a figure for the per-call work its tiles repeat, and the
+ * kernels' structure is the same C.
  */
-function estimatedInstructions(board: Board): (program: Program) => number | undefined {
+function estimatedInstructions(board: Board, backend: Backend): (program: Program) => number | undefined {
   const table = costTableFor(board.cpu) ?? costTableFor('cortex-m4');
-  return (program) => (table ? program.ops.reduce((a, op) => a + (estimateInstructions(table, op, 'portable') ?? 0), 0) : undefined);
+  const implementationOf = (op: Op): Implementation => {
+    const impl = backend.kernelFor(op).backend;
+    return impl === 'cmsis-nn' || impl === 'esp-nn' ? impl : 'portable';
+  };
+  return (program) => (table ? estimateProgramInstructions(table, program.ops, implementationOf) : undefined);
 }
 
 /** The backend by id; auto chooses per layer of `program` (backends/auto.ts). */
@@ -248,8 +253,11 @@ export function compileModel(modelPath: string, options: CompileOptions = {}): C
   const planOptions = patchPlanOptions(planOptionsFor(backend, options.plan ?? {}));
   const patched = choosePatchStage(exposed, {
     mode: options.patch ?? 'auto', maxExtraMacs: options.patchMaxExtraMacs,
-    arenaOf: (p) => planAndOrderProgram(p, planOptions).plan.arenaBytes,
-    instructionsOf: estimatedInstructions(board),
+    plan: (p) => {
+      const planned = planAndOrderProgram(p, planOptions);
+      return { arenaBytes: planned.plan.arenaBytes, program: planned.program };
+    },
+    instructionsOf: estimatedInstructions(board, backend),
   });
   // DSP cores: convolutions our kernels run take int16 lane-pair weights where the flash left allows (same outputs, same arena)
   const widened = wideConvWeights(patched.program, {

@@ -185,14 +185,20 @@ function layerEstimates(c: Compiled, choices: KernelChoice[]): { perLayer: Layer
   const variantsUsed = new Set<string>();
   const cpu = c.board.cpu;
   const coreTable = hasOwnCore(cpu) ? undefined : costTableFor(cpu);
+  // patch layers are tile-sized calls: the kernel-cost table measures calls that small (the
+  // whole-model cost model's per-call constants are fitted to whole layers and overcharge a tile)
+  const patchTable = costTableFor(cpu) ?? costTableFor('cortex-m4');
   let fromCoreTable = 0;
+  const tablesUsed = new Set<string>();
   const perLayer = c.program.ops.map((op, i) => {
     const impl = choices[i]!.backend as Implementation;
-    const measured = coreTable ? estimateInstructions(coreTable, op, impl) : undefined;
+    const table = op.patch ? patchTable : coreTable;
+    const measured = table ? estimateInstructions(table, op, impl) : undefined;
     if (measured !== undefined) {
       fromCoreTable++;
+      tablesUsed.add(table!.cpu);
       const t = boardTime(c.board, measured);
-      return { instructions: measured, from: `${cpu} kernel-cost table: ${costKindOf(op)} ${impl}`, ms: t?.ms, mJ: t?.mJ };
+      return { instructions: measured, from: `${table!.cpu} kernel-cost table: ${costKindOf(op)} ${impl}${op.patch ? ' (patch layer)' : ''}`, ms: t?.ms, mJ: t?.mJ };
     }
     const { variant, assumption } = costVariant(c.board, choices[i]!.backend);
     const costs = data.variants[variant] ?? data.variants['portable-dsp'];
@@ -211,7 +217,7 @@ function layerEstimates(c: Compiled, choices: KernelChoice[]): { perLayer: Layer
     : undefined;
   const m4Model = `a per-kernel cost model fitted to per-layer counts on QEMU Cortex-M4 (${[...variantsUsed].join(', ')}; compiler/data/cost-model.json)${hasOwnCore(cpu) ? '' : `, applied to ${cpu}`}${assumptions.size ? `; ${[...assumptions].join('; ')}` : ''}`;
   const sources = fromCoreTable === 0 ? m4Model
-    : `the ${cpu} kernel-cost table measured on QEMU for ${fromCoreTable} of ${perLayer.length} layers (compiler/data/kernel-costs/${cpu}.json)${variantsUsed.size ? `, the others from ${m4Model}` : ''}`;
+    : `the ${[...tablesUsed].join(', ')} kernel-cost table measured on QEMU for ${fromCoreTable} of ${perLayer.length} layers (${[...tablesUsed].map((t) => `compiler/data/kernel-costs/${t}.json`).join(', ')})${variantsUsed.size ? `, the others from ${m4Model}` : ''}`;
   const basis = `ESTIMATE: instructions from ${sources}; ${time ? `time = instructions x ${time}` : `no time: board ${c.board.id} has no clockHz / cyclesPerInstruction`}`;
   return { perLayer, summary: { instructions, ms: t?.ms, mJ: t?.mJ, basis } };
 }

@@ -7,12 +7,20 @@
  * layer by layer, the cheaper of our portable kernel and the board's library.
  *
  *   instructions = fixed + c_outputs * outputs + c_macs * macs + c_patch * patch + c_edge * edge
+ *                  + c_weights * weights + c_gathered * gathered
  *
  * outputs: output elements (softmax: rows); macs: multiply-accumulates (pools:
  * window reads; add/mul: 0, softmax: elements); patch: the conv's im2col
  * volume, out pixels x kh x kw x in_c (0 for other kinds); edge: conv and
  * depthwise output elements whose window crosses the input's border (the
  * padded path, slower in both implementations; 0 for other kinds).
+ * weights: conv and depthwise filter elements, which our kernels widen to
+ * 16-bit lanes once per call; gathered: bytes our kernels copy besides the
+ * MAC loop, the conv's im2col windows it cannot read in place and the
+ * depthwise input (widened row by row): both scale with a call's own size,
+ * not with a constant, so a layer cut into tiles (patch-based execution)
+ * pays them per tile and no more. Tables measured before these two features
+ * have no coefficient for them (read as 0).
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -56,9 +64,9 @@ export const isWideKind = (k: CostKind): k is WideCostKind => (WIDE_COST_KINDS a
 /** Implementations measured: ours, and the kernel libraries' calls for the op. */
 export type Implementation = 'portable' | 'cmsis-nn' | 'esp-nn';
 
-export interface ShapeFeatures { outputs: number; macs: number; patch: number; edge: number }
+export interface ShapeFeatures { outputs: number; macs: number; patch: number; edge: number; weights: number; gathered: number }
 
-export const FEATURE_NAMES = ['fixed', 'outputs', 'macs', 'patch', 'edge'] as const;
+export const FEATURE_NAMES = ['fixed', 'outputs', 'macs', 'patch', 'edge', 'weights', 'gathered'] as const;
 export type Coefficients = Record<(typeof FEATURE_NAMES)[number], number>;
 
 export interface FittedCost {
@@ -125,42 +133,75 @@ function borderPositions(inSize: number, outSize: number, k: number, stride: num
   return border;
 }
 
-/** Output elements of a conv-like op whose window crosses the input border. */
-function edgeOutputs(op: Op): number {
+/** Output pixels (per batch) of a conv-like op whose window crosses the input border. */
+function borderPixels(op: Op): number {
   const [outH, outW] = [num(op, 'out_h'), num(op, 'out_w')];
   const rows = borderPositions(num(op, 'in_h'), outH, num(op, 'k_h'), num(op, 'stride_h'), num(op, 'dil_h') || 1, num(op, 'pad_top'));
   const cols = borderPositions(num(op, 'in_w'), outW, num(op, 'k_w'), num(op, 'stride_w'), num(op, 'dil_w') || 1, num(op, 'pad_left'));
-  const borderPixels = outH * outW - (outH - rows) * (outW - cols);
-  return num(op, 'batches') * borderPixels * num(op, 'out_c');
+  return outH * outW - (outH - rows) * (outW - cols);
+}
+
+/** Output elements of a conv-like op whose window crosses the input border. */
+function edgeOutputs(op: Op): number {
+  return num(op, 'batches') * borderPixels(op) * num(op, 'out_c');
+}
+
+/**
+ * Filter bytes up to which our conv kernel takes its expanded-weight path
+ * (runtime-c/edgec_conv_s8.c EDGEC_CONV_MAX_FSIZE): only that path gathers
+ * im2col windows.
+ */
+const CONV_MAX_FSIZE = 288;
+
+/**
+ * Bytes our portable kernel copies outside its MAC loop (the `gathered`
+ * feature). Conv (expanded-weight path): the im2col window of every pixel it
+ * cannot read in place (edgec_conv_s8.c conv_fast: tap rows of whole words,
+ * window inside the input), all pixels otherwise. Depthwise: its input
+ * elements (widened once per row it is read in, and what a stride of 2 adds
+ * per output).
+ */
+function gatheredBytes(op: Op): number {
+  if (op.kind === 'depthwise_conv2d' || op.kind === 'depthwise_conv2d_inplace') return num(op, 'batches') * num(op, 'in_h') * num(op, 'in_w') * num(op, 'in_c');
+  const fsize = num(op, 'k_h') * num(op, 'k_w') * (num(op, 'in_c') / Math.max(1, num(op, 'groups')));
+  if (num(op, 'groups') > 1 || fsize > CONV_MAX_FSIZE) return 0;
+  const run = num(op, 'k_w') * num(op, 'in_c');
+  const inPlace = (num(op, 'dil_w') || 1) === 1 && run % 4 === 0 && (num(op, 'k_h') === 1 || run >= 8);
+  const pixels = inPlace ? borderPixels(op) : num(op, 'out_h') * num(op, 'out_w');
+  return num(op, 'batches') * pixels * fsize;
 }
 
 /** The shape features of an op of a cost kind (see the file comment). */
 export function shapeFeatures(op: Op): ShapeFeatures {
+  const none = { weights: 0, gathered: 0 };
   switch (costKindOf(op)) {
     case 'conv_1x1': case 'conv_kxk': case 'depthwise': case 'conv_1x1_overlap': case 'depthwise_inplace': case 'conv_1x1_wide': case 'conv_kxk_wide':
     case 'conv_1x1_s16': case 'conv_kxk_s16': case 'depthwise_s16': {
       const pixels = num(op, 'batches') * num(op, 'out_h') * num(op, 'out_w');
       const inPerGroup = num(op, 'in_c') / Math.max(1, num(op, 'groups'));
       const depthwise = op.kind === 'depthwise_conv2d' || op.kind === 'depthwise_conv2d_inplace' || op.kind === 'depthwise_conv2d_s16';
-      return { outputs: pixels * num(op, 'out_c'), macs: op.macs, patch: depthwise ? 0 : pixels * num(op, 'k_h') * num(op, 'k_w') * inPerGroup, edge: edgeOutputs(op) };
+      return {
+        outputs: pixels * num(op, 'out_c'), macs: op.macs, patch: depthwise ? 0 : pixels * num(op, 'k_h') * num(op, 'k_w') * inPerGroup, edge: edgeOutputs(op),
+        weights: num(op, 'out_c') * num(op, 'k_h') * num(op, 'k_w') * inPerGroup, gathered: gatheredBytes(op),
+      };
     }
     case 'fully_connected': case 'fully_connected_s16':
-      return { outputs: num(op, 'batches') * num(op, 'out_depth'), macs: op.macs, patch: 0, edge: 0 };
+      return { outputs: num(op, 'batches') * num(op, 'out_depth'), macs: op.macs, patch: 0, edge: 0, ...none };
     case 'add': case 'mul': case 'add_s16': case 'mul_s16':
-      return { outputs: num(op, 'size'), macs: 0, patch: 0, edge: 0 };
+      return { outputs: num(op, 'size'), macs: 0, patch: 0, edge: 0, ...none };
     case 'max_pool': case 'avg_pool': case 'max_pool_s16': case 'avg_pool_s16': {
       const outputs = num(op, 'batches') * num(op, 'out_h') * num(op, 'out_w') * num(op, 'channels');
-      return { outputs, macs: outputs * num(op, 'k_h') * num(op, 'k_w'), patch: 0, edge: 0 };
+      return { outputs, macs: outputs * num(op, 'k_h') * num(op, 'k_w'), patch: 0, edge: 0, ...none };
     }
     case 'softmax': case 'softmax_s16':
-      return { outputs: num(op, 'rows'), macs: num(op, 'rows') * num(op, 'row_size'), patch: 0, edge: 0 };
+      return { outputs: num(op, 'rows'), macs: num(op, 'rows') * num(op, 'row_size'), patch: 0, edge: 0, ...none };
     default:
-      return { outputs: 0, macs: 0, patch: 0, edge: 0 };
+      return { outputs: 0, macs: 0, patch: 0, edge: 0, ...none };
   }
 }
 
 export function estimateWith(c: Coefficients, f: ShapeFeatures): number {
-  return c.fixed + c.outputs * f.outputs + c.macs * f.macs + c.patch * f.patch + c.edge * f.edge;
+  return c.fixed + c.outputs * f.outputs + c.macs * f.macs + c.patch * f.patch + c.edge * f.edge + c.weights * f.weights + c.gathered * f.gathered;
 }
 
 /**
@@ -196,6 +237,15 @@ export const isS16Kind = (k: CostKind): boolean => (S16_COST_KINDS as readonly s
 export type Precision = 'int8' | 's16';
 
 /**
+ * Estimated instructions of `ops`, each by the implementation that runs it
+ * (default: our portable kernels); an op the table cannot estimate for its
+ * implementation counts as ours, one it cannot estimate at all as 0.
+ */
+export function estimateProgramInstructions(table: CostTable, ops: readonly Op[], implementationOf: (op: Op) => Implementation = () => 'portable'): number {
+  return ops.reduce((a, op) => a + (estimateInstructions(table, op, implementationOf(op)) ?? estimateInstructions(table, op, 'portable') ?? 0), 0);
+}
+
+/**
  * The library's instructions over ours, median over every shape of one
  * precision the table measured with both on this core: what a layer the
  * table cannot estimate (no fit for its kind, or an untrusted one) is
@@ -226,12 +276,23 @@ export const costTablePath = (cpu: string): string => join(costTablesDir(), `${c
 
 const cache = new Map<string, CostTable | undefined>();
 
+/** A table as stored, with the features and coefficients it predates (weights, gathered) as 0: older tables and kept library fits. */
+export function withAllFeatures(table: CostTable): CostTable {
+  const coefficients = (c: Partial<Coefficients>): Coefficients => Object.fromEntries(FEATURE_NAMES.map((n) => [n, c[n] ?? 0])) as Coefficients;
+  const features = (f: Partial<ShapeFeatures>): ShapeFeatures => ({ outputs: 0, macs: 0, patch: 0, edge: 0, weights: 0, gathered: 0, ...f });
+  const kinds: CostTable['kinds'] = {};
+  for (const [kind, perImpl] of Object.entries(table.kinds) as [CostKind, Partial<Record<Implementation, FittedCost>>][]) {
+    kinds[kind] = Object.fromEntries(Object.entries(perImpl).map(([impl, fit]) => [impl, { ...fit, coefficients: coefficients(fit.coefficients) }]));
+  }
+  return { ...table, kinds, measurements: table.measurements.map((m) => ({ ...m, features: features(m.features) })) };
+}
+
 /** The measured cost table of a core (boards' `cpu`), or undefined when none was measured. */
 export function costTableFor(cpu: string): CostTable | undefined {
   if (!/^[a-z0-9-]+$/.test(cpu)) return undefined;
   if (!cache.has(cpu)) {
     const path = costTablePath(cpu);
-    cache.set(cpu, existsSync(path) ? JSON.parse(readFileSync(path, 'utf8')) as CostTable : undefined);
+    cache.set(cpu, existsSync(path) ? withAllFeatures(JSON.parse(readFileSync(path, 'utf8')) as CostTable) : undefined);
   }
   return cache.get(cpu);
 }
@@ -241,7 +302,7 @@ export function costTableFor(cpu: string): CostTable | undefined {
 /** a x = b, or undefined when singular. */
 const solve = (a: number[][], b: number[]): number[] | undefined => solveLinearSystem(a, b, 1e-12);
 
-const featureVector = (f: ShapeFeatures): number[] => [1, f.outputs, f.macs, f.patch, f.edge];
+const featureVector = (f: ShapeFeatures): number[] => [1, f.outputs, f.macs, f.patch, f.edge, f.weights, f.gathered];
 
 /**
  * Least squares weighted by 1/measured (so small layers count as much as big

@@ -42,6 +42,11 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
     { kind: 'conv', h: 3, w: 3, cin: 128, cout: 64, kh: 1, kw: 1, stride: 1, pad: 0 },
     { kind: 'conv', h: 16, w: 16, cin: 4, cout: 8, kh: 1, kw: 1, stride: 1, pad: 0 },
     { kind: 'conv', h: 10, w: 10, cin: 24, cout: 12, kh: 1, kw: 1, stride: 1, pad: 0 },
+    // patch-based execution's tiles (VWW's first stage cut 4x4 to 8x8) and the whole layer they come from
+    { kind: 'conv', h: 9, w: 9, cin: 8, cout: 16, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 4, w: 4, cin: 16, cout: 32, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 2, w: 2, cin: 64, cout: 64, kh: 1, kw: 1, stride: 1, pad: 0 },
+    { kind: 'conv', h: 48, w: 48, cin: 8, cout: 16, kh: 1, kw: 1, stride: 1, pad: 0 },
   ],
   conv_kxk: [
     { kind: 'conv', h: 49, w: 10, cin: 1, cout: 64, kh: 10, kw: 4, stride: 2, pad: 1 },
@@ -52,6 +57,11 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
     { kind: 'conv', h: 6, w: 6, cin: 8, cout: 8, kh: 3, kw: 3, stride: 1, pad: 0 },
     { kind: 'conv', h: 12, w: 12, cin: 4, cout: 24, kh: 5, kw: 5, stride: 1, pad: 2 },
     { kind: 'conv', h: 32, w: 32, cin: 16, cout: 16, kh: 3, kw: 3, stride: 1, pad: 1 },
+    // tiles of a 3-channel image stem (with and without padding) and the whole 96x96 stem
+    { kind: 'conv', h: 19, w: 19, cin: 3, cout: 8, kh: 3, kw: 3, stride: 2, pad: 1 },
+    { kind: 'conv', h: 9, w: 9, cin: 3, cout: 8, kh: 3, kw: 3, stride: 2, pad: 0 },
+    { kind: 'conv', h: 5, w: 5, cin: 16, cout: 16, kh: 3, kw: 3, stride: 1, pad: 0 },
+    { kind: 'conv', h: 96, w: 96, cin: 3, cout: 8, kh: 3, kw: 3, stride: 2, pad: 1 },
   ],
   depthwise: [
     { kind: 'depthwise', h: 25, w: 5, c: 64, kh: 3, kw: 3, stride: 1, pad: 1 },
@@ -61,6 +71,12 @@ export const MEASURED_SHAPES: Record<CostKind, LayerSpec[]> = {
     { kind: 'depthwise', h: 3, w: 3, c: 256, kh: 3, kw: 3, stride: 1, pad: 1 },
     { kind: 'depthwise', h: 10, w: 10, c: 8, kh: 3, kw: 3, stride: 1, pad: 0 },
     { kind: 'depthwise', h: 8, w: 8, c: 12, kh: 5, kw: 5, stride: 1, pad: 2 },
+    // patch tiles (stride 1 and 2, border and interior) and the whole layers they come from
+    { kind: 'depthwise', h: 9, w: 9, c: 8, kh: 3, kw: 3, stride: 1, pad: 1 },
+    { kind: 'depthwise', h: 9, w: 9, c: 16, kh: 3, kw: 3, stride: 2, pad: 0 },
+    { kind: 'depthwise', h: 6, w: 6, c: 16, kh: 3, kw: 3, stride: 1, pad: 0 },
+    { kind: 'depthwise', h: 48, w: 48, c: 8, kh: 3, kw: 3, stride: 1, pad: 1 },
+    { kind: 'depthwise', h: 48, w: 48, c: 16, kh: 3, kw: 3, stride: 2, pad: 1 },
   ],
   fully_connected: [
     { kind: 'fc', cin: 64, cout: 12 },
@@ -257,17 +273,24 @@ export function measureKernelCosts(args: string[], log: (s: string) => void): nu
       fitted[kind] = perImpl;
       log(`fit ${kind}: ${Object.entries(perImpl).map(([i, f]) => `${i} ${JSON.stringify(f.coefficients)} max err ${(f.maxRelError * 100).toFixed(1)}%`).join('; ')}`);
     }
-    // Measuring some kinds keeps the other kinds of an existing table (and their measurements).
-    const previous = kinds.length < COST_KINDS.length && existsSync(outFile) ? JSON.parse(readFileSync(outFile, 'utf8')) as CostTable : undefined;
+    // Measuring some kinds keeps the other kinds of an existing table (and their measurements);
+    // a kind measured without the library keeps the library's previous fit and measurements.
+    const previous = existsSync(outFile) ? JSON.parse(readFileSync(outFile, 'utf8')) as CostTable : undefined;
     const kept = previous ? COST_KINDS.filter((k) => !kinds.includes(k) && previous.kinds[k]) : [];
     for (const k of kept) fitted[k] = previous!.kinds[k];
+    const keptLibrary = (m: { kind: CostKind; implementation: Implementation }): boolean =>
+      kinds.includes(m.kind) && !implsOf(m.kind).includes(m.implementation) && previous?.kinds[m.kind]?.[m.implementation] !== undefined;
+    for (const k of kinds) {
+      const fit = previous?.kinds[k]?.[core.library];
+      if (fit && !implsOf(k).includes(core.library)) fitted[k] = { ...fitted[k], [core.library]: fit };
+    }
     const table: CostTable = {
       cpu,
       method: `instructions (not cycles) of one inference of a single-layer int8 model (int8 I/O, NHWC; the _s16 kinds a 16x8 one, int16 I/O) on QEMU -icount shift=7 (${core.cpu}); `
-        + `-O2 with board ${core.board}'s CPU flags; plain portable kernels; ${core.library} ${lib ? `from ${core.libraryEnv} (the board's code path)` : 'not measured'}; `
+        + `-O2 with board ${core.board}'s CPU flags; plain portable kernels; ${core.library} ${lib ? `from ${core.libraryEnv} (the board's code path)` : previous ? 'kept from the previous table where it was measured' : 'not measured'}; `
         + 'weighted least squares over the shapes below, non-negative coefficients (npm run measure:kernel-costs)',
       kinds: fitted,
-      measurements: [...(previous?.measurements.filter((m) => kept.includes(m.kind)) ?? []), ...measured.map(({ outputs: _o, ...m }) => m)],
+      measurements: [...(previous?.measurements.filter((m) => kept.includes(m.kind) || keptLibrary(m)) ?? []), ...measured.map(({ outputs: _o, ...m }) => m)],
     };
     mkdirSync(dirname(outFile), { recursive: true });
     writeFileSync(outFile, `${JSON.stringify(table, null, 1)}\n`);

@@ -45,7 +45,7 @@ const PUBLISHED: PublishedLatency[] = [
 ];
 
 /** The per-layer stamp: counter ticks since the previous stamp (or invoke's start), printed through semihosting, then the counter re-read so printing is not counted. */
-const TRACE_SOURCE = `#include <stdint.h>
+export const TRACE_SOURCE = `#include <stdint.h>
 void edgec_bench_puts(const char *s);
 #define EDGEC_BENCH_COUNTER (*(volatile uint32_t *)0x40028018u)
 uint32_t edgec_bench_layer_t0;
@@ -72,7 +72,7 @@ interface Run {
   plan: ProgramPlanOptions;
 }
 
-function traceTicks(text: string): Map<number, number> {
+export function traceTicks(text: string): Map<number, number> {
   const ticks = new Map<number, number>();
   for (const m of text.matchAll(/^EDGEC_LAYER (\d+) (\d+)$/gm)) ticks.set(Number(m[1]), Number(m[2]));
   return ticks;

@@ -29,9 +29,9 @@ export function memoryOption(): Option {
     .choices([...MEMORY_MODES]).default('min');
 }
 
-/** `--patch auto|off|<n>` (build, inspect, bench): patch-based execution of the first stage (passes/patch-stage.ts). */
+/** `--patch auto|off|<n>|<rows>x<cols>` (build, inspect, bench): patch-based execution of the first stage (passes/patch-stage.ts). */
 export function patchOption(): Option {
-  return new Option('--patch <mode>', 'run the first high-resolution stage tile by tile: auto (when it lowers the arena at < 15% more MACs), off, or <n> for an n x n grid')
+  return new Option('--patch <mode>', 'run the first high-resolution stage tile by tile: auto (when it lowers the arena at < 15% more MACs and estimated instructions), off, <n> for an n x n grid or <rows>x<cols> (e.g. 8x1: strips)')
     .default('auto');
 }
 
@@ -39,7 +39,9 @@ export function patchOption(): Option {
 export function parsePatchOption(value: string | undefined): PatchMode {
   if (value === undefined || value === 'auto' || value === 'off') return value ?? 'auto';
   if (/^[1-9][0-9]?$/.test(value)) return Number(value);
-  throw new EdgecError(`--patch '${value}': expected auto, off or a grid size n (1..99) for n x n tiles`, 2);
+  const grid = /^([1-9][0-9]?)x([1-9][0-9]?)$/.exec(value);
+  if (grid) return { rows: Number(grid[1]), cols: Number(grid[2]) };
+  throw new EdgecError(`--patch '${value}': expected auto, off, a grid size n (1..99) for n x n tiles or <rows>x<cols>`, 2);
 }
 
 /** Help of `--float-layers` / `--auto-float` (build, inspect, verify, quantize). */

@@ -16,10 +16,12 @@
  * same arithmetic, same bytes out: only the halo is computed more than once
  * (reported as extra MACs).
  *
- * The choice (`--patch auto`): among stage prefixes and grids (n x n tiles
- * and n x 1 strips), the one whose planned arena is lowest, kept only when it
- * is below the unpatched arena and the halo costs less than
- * DEFAULT_MAX_EXTRA_MACS more MACs over the whole model.
+ * The choice (`--patch auto`): among stage prefixes and rows x cols grids
+ * (strips, square and oblong tiles: an oblong grid recomputes less halo
+ * along the axis it cuts less), the one whose planned arena is lowest, kept
+ * only when it is below the unpatched arena and the halo costs less than
+ * DEFAULT_MAX_EXTRA_MACS more MACs and more estimated instructions (the
+ * board's kernel-cost table) over the whole model.
  */
 import type { Op, Program, Value } from '../ir/program.js';
 import { valueBytes } from '../ir/program.js';
@@ -30,34 +32,52 @@ import type { ProgramPlanOptions } from '../plan/program.js';
 import { portableBackend, type Backend } from '../backends/index.js';
 
 /**
- * `--patch`: auto (the planner's choice), off, or a fixed n x n grid (stage
- * chosen by arena, applied even when it does not help). The API also takes an
- * exact stage (its first `layers` convolutions) and grid.
+ * `--patch`: auto (the planner's choice), off, or a fixed grid, n x n or
+ * rows x cols (stage chosen by arena, applied even when it does not help).
+ * The API also takes an exact stage (its first `layers` convolutions) and grid.
  */
-export type PatchMode = 'auto' | 'off' | number | { layers: number; grid: Grid };
+export type PatchMode = 'auto' | 'off' | number | Grid | { layers: number; grid: Grid };
 
 /** Extra MACs (fraction of the model's) the halo may cost under `--patch auto`. */
 export const DEFAULT_MAX_EXTRA_MACS = 0.15;
 
-/** Largest n of the n x n grids and n x 1 strips `auto` tries. */
+/** Most tiles along either axis of the rows x cols grids `auto` tries (strips, square and oblong grids). */
 const MAX_GRID = 8;
 
-/** Candidates planned in full (the rest are ranked out by their estimated stage peak). */
+/** Candidates within the limits planned in full (the rest are ranked out by their estimated stage peak). */
 const PLANNED_CANDIDATES = 6;
+
+/** Most candidates planned in all, those over the instruction limit included (a bound on build time). */
+const MAX_PLANNED = 24;
+
+/**
+ * How far over the instruction limit a candidate's pre-plan estimate (the
+ * rest of the program as the unpatched plan runs it) may be and still be
+ * planned: planning may change the sharing kernels outside the stage.
+ */
+const PREFILTER_SLACK = 0.02;
+
+/** A program as the pipeline plans it: its arena and its ops in their planned kinds (sharing variants included). */
+export interface PlannedCandidate {
+  arenaBytes: number;
+  program: Program;
+}
 
 export interface PatchStageOptions {
   mode: PatchMode;
-  /** Arena bytes of a program as the pipeline plans it. */
-  arenaOf: (program: Program) => number;
+  /** The program planned as the pipeline plans it. */
+  plan: (program: Program) => PlannedCandidate;
   /** Default DEFAULT_MAX_EXTRA_MACS (auto only). */
   maxExtraMacs?: number;
   /**
-   * Estimated instructions of a program (the board's measured cost table),
-   * undefined without one. auto holds the halo's extra instructions to the
-   * same limit as its MACs: a patch call repeats per-call work (weight
-   * expansion, borders), which MACs do not show.
+   * Estimated instructions of a planned program (the board's measured cost
+   * table), undefined without one. auto holds the halo's extra instructions
+   * to the same limit as its MACs: a patch call repeats per-call work
+   * (weight expansion, borders), which MACs do not show. Planned, because the
+   * unpatched stage may run the slower sharing kernels (in-place depthwise,
+   * overlapped pointwise) the patch layers do not.
    */
-  instructionsOf?: (program: Program) => number | undefined;
+  instructionsOf?: (planned: Program) => number | undefined;
 }
 
 /** What `inspect` and the build report say about the chosen patch stage. */
@@ -73,6 +93,9 @@ export interface PatchReport {
   arenaAfter: number;
   macsBefore: number;
   macsAfter: number;
+  /** Estimated instructions of the whole model before and after (the cost table auto decides by), when the board has one. */
+  instructionsBefore?: number;
+  instructionsAfter?: number;
 }
 
 export interface PatchStageResult {
@@ -338,86 +361,162 @@ interface Candidate {
   estimate: number;
 }
 
-/** Grids `mode` allows for a stage output of outH x outW. */
-function gridsFor(mode: number | 'auto', outH: number, outW: number): Grid[] {
-  const grids: Grid[] = typeof mode === 'number'
-    ? [{ rows: mode, cols: mode }]
-    : Array.from({ length: MAX_GRID - 1 }, (_, i) => i + 2).flatMap((n) => [{ rows: n, cols: n }, { rows: n, cols: 1 }]);
+/** Grids `fixed` (a forced grid) or auto allows for a stage output of outH x outW. */
+function gridsFor(fixed: Grid | undefined, outH: number, outW: number): Grid[] {
+  const grids: Grid[] = fixed
+    ? [fixed]
+    : Array.from({ length: MAX_GRID }, (_, r) => Array.from({ length: MAX_GRID }, (__, c) => ({ rows: r + 1, cols: c + 1 }))).flat().filter((g) => g.rows * g.cols > 1);
   return grids.filter((g) => g.rows <= outH && g.cols <= outW);
 }
 
 const describe = (c: { layers: readonly Op[]; grid: Grid }): string =>
   `${c.layers[0]!.name} .. ${c.layers[c.layers.length - 1]!.name} (${c.layers.length} layers) as ${c.grid.rows}x${c.grid.cols} tiles`;
 
-/** Chooses (or, with `--patch <n>`, applies) the patch stage; returns the program unchanged when none is kept. */
-export function choosePatchStage(program: Program, options: PatchStageOptions): PatchStageResult {
-  if (options.mode === 'off') return { program, note: 'patch-based execution: off (--patch off)' };
-  const mode = options.mode;
-  if (typeof mode === 'number' && (!Number.isInteger(mode) || mode < 1)) throw new Error(`internal: --patch grid ${mode}`);
-  const chain = stageChain(program);
-  if (chain.length < 2) return { program, note: 'patch-based execution: no stage of two or more convolutions to split' };
-  const arenaBefore = options.arenaOf(program);
+/** A candidate planned in full: its arena and estimated instructions. */
+interface Planned {
+  c: Candidate;
+  program: Program;
+  arena: number;
+  instructions?: number;
+}
+
+const percent = (after: number, before: number): string => `${after >= before ? '+' : ''}${((100 * (after - before)) / Math.max(1, before)).toFixed(1)}%`;
+
+/** Stage prefixes x grids within the MAC limit and below the unpatched arena (auto), best estimated stage peak first. */
+function rankedCandidates(program: Program, chain: readonly Op[], fixed: Grid | undefined, limits: { macs: number; arena: number } | undefined): Candidate[] {
   const macsBefore = totalMacs(program);
-  if (typeof mode === 'object') {
-    if (mode.layers < 2 || mode.layers > chain.length) throw new Error(`internal: patch stage of ${mode.layers} layers; the chain has ${chain.length}`);
-    const layers = chain.slice(0, mode.layers);
-    const patched = patchStage(program, layers, mode.grid);
-    return applied(program, patched, layers, mode.grid, arenaBefore, options.arenaOf(patched));
-  }
-  const instructionsBefore = options.instructionsOf?.(program);
-  const maxExtra = options.maxExtraMacs ?? DEFAULT_MAX_EXTRA_MACS;
   const candidates: Candidate[] = [];
   for (let len = 2; len <= chain.length; len++) {
     const layers = chain.slice(0, len);
     const stageMacs = layers.reduce((a, op) => a + op.macs, 0);
     const last = layers[len - 1]!;
-    for (const grid of gridsFor(mode, num(last, 'out_h'), num(last, 'out_w'))) {
+    for (const grid of gridsFor(fixed, num(last, 'out_h'), num(last, 'out_w'))) {
       const tiles = tilePlans(layers.map(layerWindow), grid);
       const macs = macsBefore - stageMacs + patchedStageMacs(layers, tiles);
-      if (mode === 'auto' && macs > macsBefore * (1 + maxExtra)) continue;
+      if (limits && macs > limits.macs) continue;
       const estimate = estimatedStagePeak(program, layers, tiles);
-      if (mode === 'auto' && estimate >= arenaBefore) continue;
+      if (limits && estimate >= limits.arena) continue;
       candidates.push({ layers, grid, macs, estimate });
     }
   }
-  candidates.sort((a, b) => a.estimate - b.estimate || a.macs - b.macs);
-  let best: { c: Candidate; program: Program; arena: number } | undefined;
-  const withinInstructions = (patched: Program): boolean => {
-    const after = options.instructionsOf?.(patched);
-    return mode !== 'auto' || instructionsBefore === undefined || after === undefined || after <= instructionsBefore * (1 + maxExtra);
+  return candidates.sort((a, b) => a.estimate - b.estimate || a.macs - b.macs);
+}
+
+/**
+ * Plans `candidates` in order (see PLANNED_CANDIDATES, MAX_PLANNED): the
+ * lowest arena within the instruction limit, and the lowest refused for it.
+ * With `arenaBefore` (auto), a candidate that plans no lower than it and
+ * above its own estimated stage peak ends the search among its stage's
+ * grids: the peak lies outside the stage, the same for every grid of it.
+ */
+function bestPlanned(candidates: readonly Candidate[], plan: (c: Candidate) => Planned, within: (p: Planned) => boolean, clearlyOver: (c: Candidate) => boolean, arenaBefore?: number): { best?: Planned; refused?: Planned } {
+  let best: Planned | undefined;
+  let refused: Planned | undefined;
+  let skipped: Candidate | undefined;
+  let [planned, kept] = [0, 0];
+  /** Stage lengths whose arena peaks outside the stage. */
+  const peakOutside = new Set<number>();
+  const consider = (p: Planned): void => {
+    const lower = (than: Planned | undefined): boolean => !than || p.arena < than.arena || (p.arena === than.arena && p.c.macs < than.c.macs);
+    if (!within(p)) {
+      if (lower(refused)) refused = p;
+      return;
+    }
+    kept++;
+    if (lower(best)) best = p;
   };
-  for (const c of candidates.slice(0, PLANNED_CANDIDATES)) {
+  for (const c of candidates) {
+    if (planned >= MAX_PLANNED || kept >= PLANNED_CANDIDATES) break;
+    if (peakOutside.has(c.layers.length)) continue;
+    if (clearlyOver(c)) {
+      skipped ??= c;
+      continue;
+    }
+    const p = plan(c);
+    consider(p);
+    planned++;
+    if (arenaBefore !== undefined && p.arena >= arenaBefore && p.arena > c.estimate) peakOutside.add(c.layers.length);
+  }
+  // every candidate was over the limit before planning: plan the most promising one, to say by how much
+  if (!best && !refused && skipped) consider(plan(skipped));
+  return { best, refused };
+}
+
+/** Chooses (or, with `--patch <n>`, applies) the patch stage; returns the program unchanged when none is kept. */
+export function choosePatchStage(program: Program, options: PatchStageOptions): PatchStageResult {
+  if (options.mode === 'off') return { program, note: 'patch-based execution: off (--patch off)' };
+  const mode = options.mode;
+  const fixed: Grid | undefined = typeof mode === 'number' ? { rows: mode, cols: mode } : typeof mode === 'object' && !('layers' in mode) ? mode : undefined;
+  if (fixed && ![fixed.rows, fixed.cols].every((n) => Number.isInteger(n) && n >= 1)) throw new Error(`internal: --patch grid ${fixed.rows}x${fixed.cols}`);
+  const chain = stageChain(program);
+  if (chain.length < 2) return { program, note: 'patch-based execution: no stage of two or more convolutions to split' };
+  const before = options.plan(program);
+  const arenaBefore = before.arenaBytes;
+  const instructionsBefore = options.instructionsOf?.(before.program);
+  const planCandidate = (c: Candidate): Planned => {
     const patched = patchStage(program, c.layers, c.grid);
-    if (!withinInstructions(patched)) continue;
-    const arena = options.arenaOf(patched);
-    if (!best || arena < best.arena || (arena === best.arena && c.macs < best.c.macs)) best = { c, program: patched, arena };
+    const planned = options.plan(patched);
+    return { c, program: patched, arena: planned.arenaBytes, instructions: options.instructionsOf?.(planned.program) };
+  };
+  if (typeof mode === 'object' && 'layers' in mode) {
+    if (mode.layers < 2 || mode.layers > chain.length) throw new Error(`internal: patch stage of ${mode.layers} layers; the chain has ${chain.length}`);
+    return applied(program, planCandidate({ layers: chain.slice(0, mode.layers), grid: mode.grid, macs: 0, estimate: 0 }), arenaBefore, instructionsBefore);
+  }
+  const auto = mode === 'auto';
+  const maxExtra = options.maxExtraMacs ?? DEFAULT_MAX_EXTRA_MACS;
+  const candidates = rankedCandidates(program, chain, fixed, auto ? { macs: totalMacs(program) * (1 + maxExtra), arena: arenaBefore } : undefined);
+  const instructionLimit = auto && instructionsBefore !== undefined ? instructionsBefore * (1 + maxExtra) : undefined;
+  const within = (p: Planned): boolean => instructionLimit === undefined || p.instructions === undefined || p.instructions <= instructionLimit;
+  // before planning a candidate, its instructions with the rest of the program as the unpatched plan runs it:
+  // one clearly over the limit is not worth a plan (planning is what build time goes to)
+  const plannedOps = new Map(before.program.ops.map((op) => [op.outputs[0]!, op] as const));
+  const instructionsOfOps = (ops: readonly Op[]): number | undefined => options.instructionsOf?.({ ...before.program, ops: [...ops] });
+  const clearlyOver = (c: Candidate): boolean => {
+    if (instructionLimit === undefined || instructionsBefore === undefined) return false;
+    const unpatched = instructionsOfOps(c.layers.map((op) => plannedOps.get(op.outputs[0]!) ?? op));
+    const patched = instructionsOfOps(patchStage(program, c.layers, c.grid).ops.filter((op) => op.patch));
+    return unpatched !== undefined && patched !== undefined && instructionsBefore - unpatched + patched > instructionLimit * (1 + PREFILTER_SLACK);
+  };
+  const { best, refused } = bestPlanned(candidates, planCandidate, within, clearlyOver, auto ? arenaBefore : undefined);
+  const limit = `${Math.round(maxExtra * 100)}%`;
+  const refusedNote = refused && instructionsBefore !== undefined && refused.instructions !== undefined && refused.arena < arenaBefore && (!best || refused.arena < best.arena)
+    ? `; ${describe(refused.c)} would plan ${refused.arena} B at ${percent(refused.instructions, instructionsBefore)} estimated instructions, over the ${limit} limit`
+    : '';
+  if (!best && auto && refused && refused.arena >= arenaBefore) {
+    return { program, note: `patch-based execution: none (best candidate, ${describe(refused.c)}, plans ${refused.arena} B, not below ${arenaBefore} B)` };
   }
   if (!best) {
-    const why = mode === 'auto' ? `no stage and grid lowers the arena (${arenaBefore} B) within ${Math.round(maxExtra * 100)}% extra MACs and instructions` : `the stage output is smaller than a ${mode}x${mode} grid`;
+    const why = auto ? `no stage and grid lowers the arena (${arenaBefore} B) within ${limit} extra MACs and instructions${refusedNote}` : `the stage output is smaller than a ${fixed!.rows}x${fixed!.cols} grid`;
     return { program, note: `patch-based execution: none (${why})` };
   }
-  if (mode === 'auto' && best.arena >= arenaBefore) {
-    return { program, note: `patch-based execution: none (best candidate, ${describe(best.c)}, plans ${best.arena} B, not below ${arenaBefore} B)` };
+  if (auto && best.arena >= arenaBefore) {
+    return { program, note: `patch-based execution: none (best candidate, ${describe(best.c)}, plans ${best.arena} B, not below ${arenaBefore} B${refusedNote})` };
   }
-  return applied(program, best.program, best.c.layers, best.c.grid, arenaBefore, best.arena);
+  const chosen = applied(program, best, arenaBefore, instructionsBefore);
+  return { ...chosen, note: `${chosen.note}${refusedNote}` };
 }
 
 /** The result of applying a patch stage: the patched program and its report. */
-function applied(before: Program, patched: Program, layers: readonly Op[], grid: Grid, arenaBefore: number, arenaAfter: number): PatchStageResult {
+function applied(before: Program, p: Planned, arenaBefore: number, instructionsBefore: number | undefined): PatchStageResult {
+  const { layers, grid } = p.c;
   const last = layers[layers.length - 1]!;
+  const instructions = instructionsBefore !== undefined && p.instructions !== undefined ? { instructionsBefore, instructionsAfter: p.instructions } : {};
   const chosen: PatchReport = {
     firstLayer: layers[0]!.name, lastLayer: last.name, layers: layers.length,
     outputShape: before.values.get(last.outputs[0]!)!.shape.slice(), grid,
-    arenaBefore, arenaAfter, macsBefore: totalMacs(before), macsAfter: totalMacs(patched),
+    arenaBefore, arenaAfter: p.arena, macsBefore: totalMacs(before), macsAfter: totalMacs(p.program), ...instructions,
   };
-  return { program: patched, chosen, note: patchNote(chosen) };
+  return { program: p.program, chosen, note: patchNote(chosen) };
 }
 
 /** The inspect line of a chosen patch stage. */
 export function patchNote(r: PatchReport): string {
-  const extra = ((100 * (r.macsAfter - r.macsBefore)) / Math.max(1, r.macsBefore)).toFixed(1);
+  const n = (v: number): string => v.toLocaleString('en-US');
+  const instructions = r.instructionsBefore !== undefined && r.instructionsAfter !== undefined
+    ? `; est. instructions ${n(r.instructionsBefore)} -> ${n(r.instructionsAfter)} (${percent(r.instructionsAfter, r.instructionsBefore)}, the kernel cost table's estimate)`
+    : '';
   return `patch-based execution: ${r.firstLayer} .. ${r.lastLayer} (${r.layers} layers, output ${r.outputShape.join('x')}) as ${r.grid.rows}x${r.grid.cols} tiles; `
-    + `arena ${r.arenaBefore} -> ${r.arenaAfter} bytes; MACs ${r.macsBefore.toLocaleString('en-US')} -> ${r.macsAfter.toLocaleString('en-US')} (+${extra}%, halo recomputation)`;
+    + `arena ${r.arenaBefore} -> ${r.arenaAfter} bytes; MACs ${n(r.macsBefore)} -> ${n(r.macsAfter)} (${percent(r.macsAfter, r.macsBefore)}, halo recomputation)${instructions}`;
 }
 
 /** The backend with patch layers on the portable kernels (their geometry is a patch's; the library calls are not asked about it). */

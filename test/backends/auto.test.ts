@@ -117,10 +117,11 @@ describe('--backend auto', () => {
     expect(c.plan.arenaBytes).toBeLessThanOrEqual(compileModel(KWS, { name: 'kws', board: 'nano33ble', backend: 'cmsis-nn' }).plan.arenaBytes);
   });
 
-  it('RAM wins a small cost difference: with a library 20% cheaper on depthwise and pointwise, the layers whose sharing kernel shrinks the arena stay ours', () => {
-    // Library estimates 0.8x ours on depthwise / 1x1 (rule 2 picks the library, rule 3 takes back what saves RAM),
+  it('RAM wins a small cost difference: with a library 15% cheaper on depthwise and pointwise, the layers whose sharing kernel shrinks the arena stay ours', () => {
+    // Library estimates 0.85x ours on depthwise / 1x1 (rule 2 picks the library, rule 3 takes back what saves RAM:
+    // against our sharing kernels, 8-15% slower than the plain ones on KWS's shapes, it saves under RAM_MARGIN),
     // 0.5x on the other kinds (a saving above RAM_MARGIN: those stay on the library).
-    const factor = (kind: string): number => (kind === 'depthwise' || kind === 'conv_1x1' ? 0.8 : 0.5);
+    const factor = (kind: string): number => (kind === 'depthwise' || kind === 'conv_1x1' ? 0.85 : 0.5);
     const cheaper: CostTable = {
       ...TABLE,
       kinds: Object.fromEntries(Object.entries(TABLE.kinds).map(([k, v]) => [k, {
@@ -135,7 +136,8 @@ describe('--backend auto', () => {
     const library = { id: 'cmsis-nn' as const, backend: backendFor('cmsis-nn', board) };
     const auto = autoBackend(program, { board, library, portable: portableBackend, table: cheaper, plan: {} });
     const reasons = program.ops.map((op) => auto.reasonFor?.(op) ?? '');
-    const takenBack = reasons.filter((r) => /^portable: arena [\d,]+ B vs [\d,]+ B with cmsis-nn here/.test(r));
+    // rule 3 (a library layer given back) or rule 3b (a sharing layer kept): either way RAM decided it
+    const takenBack = reasons.filter((r) => /^portable( \((in-place depthwise|overlapped pointwise), shares memory\))?: arena [\d,]+ B vs [\d,]+ B with cmsis-nn here/.test(r));
     expect(takenBack.length).toBeGreaterThan(0);
     expect(reasons.filter((r) => r.startsWith('cmsis-nn:')).length).toBeGreaterThan(0);
     const withAuto = compileModel(KWS, { board: 'nano33ble' });

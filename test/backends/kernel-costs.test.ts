@@ -113,25 +113,37 @@ describe('cost features and fit', () => {
 
   it('counts outputs, MACs, im2col patch and border outputs of a 3x3 pad-1 conv on 4x4', () => {
     // 16 pixels, the 4 inner ones see no padding: 12 border pixels x 8 channels.
-    expect(shapeFeatures(conv({}))).toEqual({ outputs: 128, macs: 9216, patch: 16 * 9 * 8, edge: 96 });
+    // 8 x 3x3 x 8 weights; a tap row of 24 bytes is read in place, so only the 12 border pixels' windows (72 bytes) are gathered
+    expect(shapeFeatures(conv({}))).toEqual({ outputs: 128, macs: 9216, patch: 16 * 9 * 8, edge: 96, weights: 576, gathered: 12 * 72 });
     expect(shapeFeatures(conv({ pad_top: 0, pad_left: 0, in_h: 6, in_w: 6 })).edge).toBe(0);
+    expect(shapeFeatures(conv({ pad_top: 0, pad_left: 0, in_h: 6, in_w: 6 })).gathered).toBe(0);
+  });
+
+  it('counts the per-call copies of our kernels: every im2col window of a 3-channel stem, the input of a depthwise', () => {
+    // tap rows of 9 bytes are no whole words: all 16 pixels gathered, 27 bytes each
+    expect(shapeFeatures(conv({ in_c: 3, macs: 16 * 8 * 27 }))).toMatchObject({ weights: 8 * 27, gathered: 16 * 27 });
+    // filters over EDGEC_CONV_MAX_FSIZE (288) take the direct path, which gathers nothing
+    expect(shapeFeatures(conv({ in_c: 64 })).gathered).toBe(0);
+    const dw = conv({ in_h: 9, in_w: 9, out_h: 4, out_w: 4, stride_h: 2, stride_w: 2, pad_top: 0, pad_left: 0, out_c: 8, groups: 8 }, 'depthwise_conv2d');
+    expect(shapeFeatures(dw)).toMatchObject({ weights: 8 * 9, gathered: 9 * 9 * 8, patch: 0, edge: 0 });
   });
 
   it('recovers known coefficients and drops a feature that would come out negative', () => {
-    const truth = { fixed: 500, outputs: 12, macs: 1.5, patch: 0, edge: 3 };
+    const truth = { fixed: 500, outputs: 12, macs: 1.5, patch: 0, edge: 3, weights: 2.5, gathered: 0.75 };
     const shapes: ShapeFeatures[] = [
-      { outputs: 100, macs: 9000, patch: 0, edge: 10 }, { outputs: 400, macs: 20000, patch: 0, edge: 0 },
-      { outputs: 50, macs: 90000, patch: 0, edge: 40 }, { outputs: 1000, macs: 5000, patch: 0, edge: 300 },
-      { outputs: 7, macs: 700, patch: 0, edge: 7 },
+      { outputs: 100, macs: 9000, patch: 0, edge: 10, weights: 300, gathered: 0 }, { outputs: 400, macs: 20000, patch: 0, edge: 0, weights: 50, gathered: 900 },
+      { outputs: 50, macs: 90000, patch: 0, edge: 40, weights: 4000, gathered: 100 }, { outputs: 1000, macs: 5000, patch: 0, edge: 300, weights: 8, gathered: 3000 },
+      { outputs: 7, macs: 700, patch: 0, edge: 7, weights: 900, gathered: 60 }, { outputs: 300, macs: 2700, patch: 0, edge: 120, weights: 1200, gathered: 5 },
+      { outputs: 2000, macs: 64000, patch: 0, edge: 0, weights: 16, gathered: 40 },
     ];
     const fit = fitCoefficients(shapes.map((features) => ({ features, instructions: estimateWith(truth, features) })));
     for (const k of FEATURE_NAMES) expect(fit.coefficients[k]).toBeCloseTo(truth[k], 3);
     expect(fit.maxRelError).toBeLessThan(1e-4);
     // Cost falling with size is noise: the negative feature is dropped, the rest refitted.
     const noisy = fitCoefficients([
-      { features: { outputs: 10, macs: 0, patch: 0, edge: 0 }, instructions: 1000 },
-      { features: { outputs: 20, macs: 0, patch: 0, edge: 0 }, instructions: 990 },
-      { features: { outputs: 30, macs: 0, patch: 0, edge: 0 }, instructions: 1010 },
+      { features: { outputs: 10, macs: 0, patch: 0, edge: 0, weights: 0, gathered: 0 }, instructions: 1000 },
+      { features: { outputs: 20, macs: 0, patch: 0, edge: 0, weights: 0, gathered: 0 }, instructions: 990 },
+      { features: { outputs: 30, macs: 0, patch: 0, edge: 0, weights: 0, gathered: 0 }, instructions: 1010 },
     ]);
     expect(noisy.coefficients.outputs).toBeGreaterThanOrEqual(0);
     expect(noisy.coefficients.fixed).toBeGreaterThan(900);

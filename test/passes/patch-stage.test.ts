@@ -298,12 +298,14 @@ describe.skipIf(!haveM4)('patch-stage on the emulated Cortex-M4 (QEMU)', () => {
 
 describe('patch-stage on VWW (MobileNetV1-0.25 96x96, --int8-io --input-layout nhwc)', () => {
   const plain = compileModel(VWW, { ...VWW_OPTIONS, name: 'm0', patch: 'off' });
-  // 6x6 tiles: auto's choice before the row-buffer depthwise and pre-widened FC kernels; with them its
-  // instruction estimate is +15.9% (measured on the M4: +14.1%, 16,661,750 -> 19,004,903), so auto now declines
-  const auto = compileModel(VWW, { ...VWW_OPTIONS, name: 'm1', patch: 6 });
+  // auto (the default): 8x4 tiles, estimated +13.5% instructions (measured on the M4: +13.3%,
+  // compiler/data/patch-costs/vww_mobilenet.json); an oblong grid beats 6x6 on arena and instructions
+  const auto = compileModel(VWW, { ...VWW_OPTIONS, name: 'm1' });
 
-  it('6x6 tiles of the first stage: an arena below the unpatched one, within 15% more MACs', () => {
+  it('auto tiles the first stage by itself: an arena below the unpatched one, within 15% more MACs and estimated instructions', () => {
     expect(auto.patch).toBeDefined();
+    expect(auto.patch!.instructionsAfter!).toBeLessThanOrEqual(auto.patch!.instructionsBefore! * 1.15);
+    expect(auto.patch!.instructionsAfter!).toBeGreaterThan(auto.patch!.instructionsBefore!);
     expect(auto.plan.arenaBytes).toBeLessThan(plain.plan.arenaBytes);
     expect(auto.patch!.arenaBefore).toBe(plain.plan.arenaBytes);
     expect(auto.patch!.arenaAfter).toBe(auto.plan.arenaBytes);
