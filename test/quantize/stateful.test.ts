@@ -86,7 +86,9 @@ async function runSequences(c: Compiled, x: Float32Array, n: number): Promise<Ru
     await promisify(execFile)('gcc', [...STRICT_FLAGS, '-O1', '-I', dir, ...sources, '-o', exe, '-lm']);
     writeFileSync(join(dir, 'in.bin'), new Uint8Array(x.buffer, x.byteOffset, x.byteLength));
     await promisify(execFile)(exe, [join(dir, 'in.bin'), join(dir, 'out.bin'), String(n), String(x.length / n)]);
-    const bytes = new Int8Array(readFileSync(join(dir, 'out.bin')).buffer.slice(0));
+    // a small file's Buffer lives inside Node's shared pool: its bytes start at byteOffset, not at 0
+    const file = readFileSync(join(dir, 'out.bin'));
+    const bytes = new Int8Array(file.buffer, file.byteOffset, file.byteLength).slice();
     const record = c.program.outputs.reduce((a, id) => a + valueBytes(c.program.values.get(id)!), 0);
     const runs: Runs = { a: [], b: [], c: [] };
     for (let s = 0; s < n; s++) {
