@@ -92,12 +92,17 @@ describe('which convolutions are widened', () => {
     }
   });
 
-  it('leaves the ops of a patch stage int8 and widens the rest', () => {
+  it('widens the ops of a patch stage too: the tiles of a layer share one widened filter, counted once', () => {
     const c = compileModel(model, { name: 'convs', board: 'nucleo-f446re', backend: 'portable', patch: 'auto' });
-    const patchOps = c.program.ops.filter((op) => op.patch && op.onnxOp === 'Conv');
-    expect(patchOps.length).toBeGreaterThan(0);
-    expect(patchOps.every((op) => op.kind === 'conv2d')).toBe(true);
-    expect(c.program.ops.filter((op) => !op.patch && op.onnxOp === 'Conv').map((op) => op.kind)).toEqual(['conv2d_wide', 'depthwise_conv2d', 'conv2d_1x1_wide']);
+    const unpatched = compileModel(model, { name: 'convs', board: 'nucleo-f446re', backend: 'portable', patch: 'off' });
+    const patchConvs = c.program.ops.filter((op) => op.patch && op.kind.startsWith('conv2d'));
+    expect(patchConvs.length).toBeGreaterThan(1);
+    expect(patchConvs.every((op) => op.kind.endsWith('_wide'))).toBe(true);
+    // one widened const per stage layer, whatever the number of tiles
+    const layers = new Set(patchConvs.map((op) => op.patch!.layer));
+    expect(new Set(patchConvs.map((op) => op.consts.filter)).size).toBe(layers.size);
+    expect(c.emitted.weightsBytes).toBe(unpatched.emitted.weightsBytes);
+    expect(c.program.ops.filter((op) => !op.patch && op.onnxOp === 'Conv').map((op) => op.kind)).toEqual(unpatched.program.ops.filter((op) => op.onnxOp === 'Conv').map((op) => op.kind).slice(-c.program.ops.filter((op) => !op.patch && op.onnxOp === 'Conv').length));
   });
 
   it('leaves them int8 without the DSP extension, for library backends, where the library is faster, and when turned off', () => {
