@@ -33,7 +33,7 @@
 import type { ConstArray, Op, OpKind, Program } from '../ir/program.js';
 import { hasDsp } from '../cost-model.js';
 import type { Backend } from '../backends/index.js';
-import { CODE_RESERVE_BYTES, constBytes, uniqueConstId, widenedExtraBytes, widenFilter } from './wide-weights.js';
+import { CODE_RESERVE_BYTES, constBytes, sharedConst, uniqueConstId, widenedExtraBytes, widenFilter } from './wide-weights.js';
 
 /** Largest window edgec_conv_wide_s8 takes (its EDGEC_WIDE_MAX_FSIZE). */
 export const WIDE_CONV_MAX_WINDOW = 576;
@@ -109,9 +109,8 @@ export function wideConvWeights(program: Program, options: WideConvOptions): Pro
     const { rows, cols } = filterShape(ops[0]!.op);
     const wide = uniqueConstId(consts, `${filterConst.id}_wide`);
     consts.set(wide, { id: wide, type: 'int32', data: widenFilter(filterConst.data as Int8Array, rows, cols) });
-    const readers = new Set(ops.map((o) => o.op));
     // the int8 copy stays only if an op outside this candidate (e.g. another const slot) still reads it
-    if (!program.ops.some((o) => !readers.has(o) && Object.values(o.consts).includes(filter))) consts.delete(filter);
+    if (!sharedConst(program, new Set(ops.map((o) => o.op)), filter)) consts.delete(filter);
     const denseBytes = rows * cols;
     for (const { op, kind } of ops) {
       widened.set(op, {

@@ -94,9 +94,10 @@ export function uniqueConstId(consts: Map<string, ConstArray>, base: string): st
   return id;
 }
 
-/** Whether any other op reads const `id`. */
-export function sharedConst(program: Program, self: Op, id: string): boolean {
-  return program.ops.some((o) => o !== self && Object.values(o.consts).includes(id));
+/** Whether an op other than `readers` (one op, or every tile of a patch-stage layer) reads const `id`. */
+export function sharedConst(program: Program, readers: Op | ReadonlySet<Op>, id: string): boolean {
+  const mine = (o: Op): boolean => (readers instanceof Set ? readers.has(o) : o === readers);
+  return program.ops.some((o) => !mine(o) && Object.values(o.consts).includes(id));
 }
 
 export function wideWeights(program: Program, options: WideWeightsOptions): Program {

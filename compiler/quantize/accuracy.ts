@@ -10,7 +10,7 @@ import { compileModel, type Compiled } from '../pipeline.js';
 import type { Graph } from '../ir/graph.js';
 import { bytesPerElement, elementCount } from '../ir/graph.js';
 import type { Value } from '../ir/program.js';
-import { ACCURACY_SAMPLES, outputsPerSample, runHostBuild } from './native-run.js';
+import { ACCURACY_SAMPLES, outputsPerSample, runHostBuild, Sqnr } from './native-run.js';
 import { openReference, runReference, type NamedTensor } from '../verify/reference.js';
 import { parseTrace, toPhysical } from '../verify/layers.js';
 import { argmax } from '../verify/compare.js';
@@ -38,22 +38,7 @@ export function sizeReport(floatGraph: Graph, c: Compiled): SizeReport {
   return { floatBytes, int8Bytes, ratio: floatBytes > 0 ? int8Bytes / floatBytes : 1, ...(floatLayerBytes ? { floatLayerBytes } : {}) };
 }
 
-/** Signal-to-quantization-noise ratio in dB (Infinity when exact). */
-export class Sqnr {
-  private signal = 0;
-  private noise = 0;
-  add(reference: ArrayLike<number>, ours: ArrayLike<number>): void {
-    for (let i = 0; i < reference.length; i++) {
-      const r = Number(reference[i]);
-      this.signal += r * r;
-      this.noise += (r - Number(ours[i])) ** 2;
-    }
-  }
-  db(): number {
-    if (this.noise === 0) return Infinity;
-    return 10 * Math.log10(this.signal / this.noise);
-  }
-}
+export { Sqnr } from './native-run.js';
 
 /** The float tensor a quantized layer output stands for (fold-qdq names it after its QuantizeLinear). */
 export function floatTensorFor(floatGraph: Graph, onnxName: string): string | undefined {

@@ -22,6 +22,7 @@
  */
 import type { NamedTensor, TensorData } from '../verify/reference.js';
 import { openReference, runReference } from '../verify/reference.js';
+import { pooledSqnr } from './native-run.js';
 
 /** Calibration samples the search runs (enough for a stable SQNR, few enough to keep the search quick). */
 export const AUTO_FLOAT_SAMPLES = 32;
@@ -48,24 +49,13 @@ export interface AutoFloatResult {
 /** Output SQNR in dB of a model against reference outputs (all outputs, all samples). */
 export async function outputSqnr(model: Uint8Array, samples: NamedTensor[][], reference: Map<string, TensorData>[]): Promise<number> {
   const session = await openReference(model);
-  let signal = 0;
-  let noise = 0;
+  const ours: Map<string, TensorData>[] = [];
   try {
-    for (let s = 0; s < samples.length; s++) {
-      const ref = reference[s];
-      const ours = await runReference(session, samples[s], [...ref.keys()]);
-      for (const [name, r] of ref) {
-        const q = ours.get(name) as TensorData;
-        for (let i = 0; i < r.length; i++) {
-          signal += Number(r[i]) ** 2;
-          noise += (Number(r[i]) - Number(q[i])) ** 2;
-        }
-      }
-    }
+    for (let s = 0; s < samples.length; s++) ours.push(await runReference(session, samples[s], [...reference[s].keys()]));
   } finally {
     await session.release();
   }
-  return noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+  return pooledSqnr(reference, ours);
 }
 
 /** Float model outputs per sample: the reference of every SQNR of the search. */

@@ -88,21 +88,34 @@ export function outputsPerSample(program: Program, run: NativeRun, samples: numb
   return result;
 }
 
-/** One SQNR over every output of every sample (as quantize/auto-float.ts's outputSqnr, but the C's outputs). */
-export function pooledSqnr(reference: readonly Map<string, TensorData>[], ours: readonly Map<string, Float32Array>[]): number {
-  let signal = 0;
-  let noise = 0;
+/** Signal-to-quantization-noise ratio in dB (Infinity when exact). */
+export class Sqnr {
+  private signal = 0;
+  private noise = 0;
+  add(reference: ArrayLike<number>, ours: ArrayLike<number>): void {
+    for (let i = 0; i < reference.length; i++) {
+      const r = Number(reference[i]);
+      this.signal += r * r;
+      this.noise += (r - Number(ours[i])) ** 2;
+    }
+  }
+  db(): number {
+    if (this.noise === 0) return Infinity;
+    return 10 * Math.log10(this.signal / this.noise);
+  }
+}
+
+/** One SQNR over every output of every sample: `ours` (the C's, or onnxruntime's QDQ run's) against the float `reference`. */
+export function pooledSqnr(reference: readonly Map<string, TensorData>[], ours: readonly Map<string, ArrayLike<number>>[]): number {
+  const sqnr = new Sqnr();
   reference.forEach((ref, s) => {
     for (const [name, r] of ref) {
       const q = ours[s]?.get(name);
-      if (!q) throw new Error(`internal: the build has no output '${name}'`);
-      for (let i = 0; i < r.length; i++) {
-        signal += Number(r[i]) ** 2;
-        noise += (Number(r[i]) - q[i]!) ** 2;
-      }
+      if (!q) throw new Error(`internal: no output '${name}' to compare`);
+      sqnr.add(r, q);
     }
   });
-  return noise === 0 ? Infinity : 10 * Math.log10(signal / noise);
+  return sqnr.db();
 }
 
 /** The host build's output SQNR against the float outputs of the same samples. */
