@@ -16,6 +16,7 @@ import type { Op } from '../ir/program.js';
 import { identityPerm } from '../ir/layout.js';
 import { quantizeMultiplier, type FixedPointMultiplier } from '../ir/quant.js';
 import type { LoweringContext } from '../passes/lower-context.js';
+import { uniqueTensorName } from '../passes/graph-edit.js';
 import { attrFloat, attrInt, attrString } from './attrs.js';
 import type { EmitEnv, OpDefinition } from './types.js';
 
@@ -68,13 +69,6 @@ export function tflLstmAttrs(a: TflLstmAttrs): Record<string, number | string> {
   };
 }
 
-/** A tensor name not used in the graph yet: `base`, else `base_1`, `base_2`, ... */
-function freshName(graph: Graph, base: string): string {
-  let name = base;
-  for (let i = 1; graph.tensors.has(name); i++) name = `${base}_${i}`;
-  return name;
-}
-
 /**
  * `--stateful` on a .tflite LSTM: TFLM keeps the hidden and cell state in
  * variable tensors that persist from one Invoke() to the next until
@@ -95,9 +89,9 @@ export function exposeTflLstmState(graph: Graph, node: Node): StatePair[] {
   const pairs: StatePair[] = [];
   for (const st of states) {
     const quant = { scale: [st.scale], zeroPoint: [st.zeroPoint], axis: -1 };
-    const input = freshName(graph, st.base);
+    const input = uniqueTensorName(graph, st.base);
     graph.tensors.set(input, { name: input, dtype: st.dtype, shape: [batches, hidden], quant });
-    const output = freshName(graph, `${st.base}_next`);
+    const output = uniqueTensorName(graph, `${st.base}_next`);
     graph.tensors.set(output, { name: output, dtype: st.dtype, shape: [batches, hidden], quant: { ...quant } });
     node.inputs.push(input);
     node.outputs.push(output);
