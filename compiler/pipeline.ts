@@ -15,6 +15,7 @@ import { hostBuildSqnr } from './quantize/native-run.js';
 import { ttyProgress } from './quantize/calibrate.js';
 import { removeIdentity } from './passes/remove-identity.js';
 import { foldQdq } from './passes/fold-qdq.js';
+import { integerLstmPass } from './passes/integer-lstm.js';
 import { qoperatorToQdq } from './passes/qoperator-to-qdq.js';
 import { propagateQuant } from './passes/propagate-quant.js';
 import { foldBatchNormQdq } from './passes/fold-batchnorm-qdq.js';
@@ -144,6 +145,8 @@ export const GRAPH_PASSES: { name: string; run: (g: Graph) => Graph }[] = [
   { name: 'fold-constant-scale', run: foldConstantScale },
   { name: 'float-tail', run: floatTail },
   { name: 'fold-qdq', run: foldQdq },
+  // a quantized LSTM (int8 X, weights with a scale per gate, int8 Y / Y_h) -> TFLite Micro's integer LSTM per direction
+  { name: 'integer-lstm', run: integerLstmPass },
   { name: 'uint8-to-int8', run: uint8ToInt8 },
   { name: 'fuse-swish', run: fuseSwish },
   { name: 'fold-arg-cast', run: foldArgCast },

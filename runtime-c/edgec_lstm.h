@@ -8,7 +8,9 @@
  *   c = clip(sat16(f * c) + sat16(i * g))        (c in 2^cell_scale_power)
  *   h = o * tanh(c)                               (int8, the hidden state's quantization)
  * h is copied to the output at each step. All multipliers are computed at
- * compile time (compiler/ops/lstm.ts).
+ * compile time (compiler/ops/lstm.ts). With `reverse` the steps run from the
+ * last to the first and step t's h is still written at row t (ONNX's reverse
+ * LSTM direction; TFLM has no such flag, its kernel is reverse = 0).
  */
 #ifndef EDGEC_LSTM_H
 #define EDGEC_LSTM_H
@@ -32,6 +34,7 @@ typedef struct {
   int32_t hidden_mult, hidden_shift;/* o (Q0.15) * tanh(c) (Q0.15) -> h */
   int32_t cell_clip;                /* |c| bound in c's units; 0: no clipping */
   int32_t tanh_cell_mult, tanh_cell_shift; /* c onto the tanh table's input scale */
+  int32_t reverse;                  /* 1: steps run last to first (an ONNX reverse direction); TFLM: 0 */
 } edgec_lstm_params_t;
 
 /* Scratch bytes edgec_lstm_s8 needs: cell state, three gate rows, hidden state. */

@@ -111,7 +111,7 @@ void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8
   int16_t *input_gate = forget_gate + n_h;
   int16_t *cell_gate = input_gate + n_h;
   int8_t *hidden = (int8_t *)(cell_gate + n_h); /* [batches][hidden] */
-  int32_t b, t, j;
+  int32_t b, s, j;
   const size_t state_count = (size_t)n_b * (size_t)n_h;
   if (cell_in != NULL) memcpy(cell, cell_in, state_count * sizeof(int16_t));
   else memset(cell, 0, state_count * sizeof(int16_t));
@@ -120,7 +120,8 @@ void edgec_lstm_s8(const edgec_lstm_params_t *p, const int8_t *input, const int8
   for (b = 0; b < n_b; b++) {
     int16_t *c = cell + b * n_h;
     int8_t *h = hidden + b * n_h;
-    for (t = 0; t < p->steps; t++) {
+    for (s = 0; s < p->steps; s++) {
+      const int32_t t = p->reverse ? p->steps - 1 - s : s;
       const int32_t row = p->time_major ? t * n_b + b : b * p->steps + t;
       const int8_t *x = input + row * p->input_size;
       lstm_gate(p, GATE_FORGET, x, h, w_in, w_rec, bias, 1, forget_gate);

@@ -59,13 +59,15 @@ export interface TflLstmAttrs {
   /** Names of the model's hidden and cell state variable tensors (the --stateful state inputs are named after them). */
   hiddenStateName: string;
   cellStateName: string;
+  /** Steps run last to first (an ONNX LSTM's reverse direction, passes/integer-lstm.ts); TFLite's op never is. */
+  reverse?: boolean;
 }
 
 export function tflLstmAttrs(a: TflLstmAttrs): Record<string, number | string> {
   return {
     time_major: a.timeMajor ? 1 : 0, cell_clip: a.cellClip, cell_scale: a.cellScale,
     hidden_scale: a.hiddenScale, hidden_zero_point: a.hiddenZeroPoint, cell_activation: a.cellActivation,
-    hidden_state: a.hiddenStateName, cell_state: a.cellStateName,
+    hidden_state: a.hiddenStateName, cell_state: a.cellStateName, reverse: a.reverse ? 1 : 0,
   };
 }
 
@@ -196,6 +198,7 @@ function lowerTflLstm(node: Node, ctx: LoweringContext): void {
       hidden_mult: toHidden.mult, hidden_shift: toHidden.shift,
       cell_clip: quantizedCellClip(attrFloat(node, 'cell_clip', 0), cellScale),
       tanh_cell_mult: tanh.mult, tanh_cell_shift: tanh.shift,
+      reverse: attrInt(node, 'reverse', 0) === 1 ? 1 : 0,
     },
     consts: {
       w_in: ctx.addConst(`${node.name}_w_in`, 'int8', concatInt8(gates.map((g) => g.input.data))),
@@ -219,7 +222,7 @@ export function lstmScratchBytes(op: Op): number {
 const PARAM_FIELDS = [
   'batches', 'steps', 'input_size', 'hidden', 'time_major', 'input_offset', 'hidden_zero_point',
   'in_mult', 'in_shift', 'rec_mult', 'rec_shift', 'cell_gate_sigmoid', 'forget_mult', 'forget_shift',
-  'update_mult', 'update_shift', 'hidden_mult', 'hidden_shift', 'cell_clip', 'tanh_cell_mult', 'tanh_cell_shift',
+  'update_mult', 'update_shift', 'hidden_mult', 'hidden_shift', 'cell_clip', 'tanh_cell_mult', 'tanh_cell_shift', 'reverse',
 ];
 
 function paramInitializer(op: Op): string {
