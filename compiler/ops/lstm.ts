@@ -114,6 +114,11 @@ export function cellScalePower(scale: number): number | undefined {
   return Math.abs(log - power) < 1e-3 ? power : undefined;
 }
 
+/** The smallest power-of-two cell scale whose int16 range holds |c| up to `absMax` (2^-15 for a cell that stays 0). */
+export function cellScaleHolding(absMax: number): number {
+  return absMax > 0 ? 2 ** Math.ceil(Math.log2(absMax / 32767)) : 2 ** -15;
+}
+
 /**
  * TFLM's tanh of the cell state: the input is brought to the table's scale by
  * x * 3 << (12 + power) when that shift is not negative, else by

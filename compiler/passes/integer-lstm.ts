@@ -26,7 +26,7 @@
  * |c| < T for T steps from a zero state: |c_t| <= f·|c_{t-1}| + |i·g| < |c_{t-1}| + 1.
  */
 import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
-import { TFL_LSTM_OP, cellScalePower, tflLstmAttrs } from '../ops/lstm.js';
+import { TFL_LSTM_OP, cellScaleHolding, cellScalePower, tflLstmAttrs } from '../ops/lstm.js';
 import { KEEP_FLOAT_ATTR } from './float-layers.js';
 import { pruneTensors, uniqueTensorName } from './graph-edit.js';
 
@@ -34,7 +34,6 @@ import { pruneTensors, uniqueTensorName } from './graph-edit.js';
 const ONNX_GATE_OF_TFLM = [0, 2, 3, 1];
 const GATES = 4;
 const DEFAULT_ACTIVATIONS = ['sigmoid', 'tanh', 'tanh'];
-const INT16_MAX = 32767;
 
 /** What one qualifying LSTM needs for the rewrite. */
 interface IntegerLstm {
@@ -98,7 +97,7 @@ function gateScales(t: Tensor | undefined, dirs: number, hidden: number): number
 
 /** Smallest power-of-two cell scale that holds |c| < steps (zero initial state). */
 export function boundedCellScale(steps: number): number {
-  return 2 ** Math.ceil(Math.log2(Math.max(steps, 1) / INT16_MAX));
+  return cellScaleHolding(Math.max(steps, 1));
 }
 
 function cellScaleOf(graph: Graph, node: Node, seq: number): number | undefined {

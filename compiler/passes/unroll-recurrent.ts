@@ -347,14 +347,52 @@ function unrollNode(graph: Graph, node: Node): { nodes: Node[]; groups: string[]
   return { nodes: u.nodes, groups: [...u.groups.values()].filter((g) => g.length > 1) };
 }
 
-export function unrollRecurrent(graph: Graph, keepFloat: ReadonlySet<string> = new Set()): Graph {
-  // a layer kept float (--float-layers) stays one node: the float recurrent kernel runs it (ops/recurrent-float.ts)
-  const unrolls = (node: Node): boolean => isRecurrent(node) && !keepFloat.has(node.name);
-  if (!graph.nodes.some(unrolls)) return graph;
+/**
+ * An LSTM PTQ quantizes whole for TFLite Micro's integer kernel
+ * (quantize/lstm-cell.ts, passes/integer-lstm.ts) instead of unrolling: int8
+ * builds, no streaming state, initial states absent or zero. Its Y and Y_c
+ * get names if the model left them out (Y gives the hidden state's range,
+ * Y_c carries the cell scale), and Y and Y_h share one range (the kernel
+ * writes both from one hidden state).
+ */
+function keepWholeForInteger(graph: Graph, node: Node): boolean {
+  if (node.opType !== 'LSTM') return false;
+  const shape = recurrentShape(graph, node); // refuses what neither form runs, in one line
+  const stateful = (graph.statePairs ?? []).some((p) => p.input !== '' && (p.input === node.inputs[5] || p.input === node.inputs[6]));
+  if (stateful || [5, 6].some((slot) => { const t = optionalInput(graph, node, slot); return t !== undefined && !t.data; })) return false;
+  const { seq, batch, hidden, layout, directions } = shape;
+  const outShapes = [
+    layout === 0 ? [seq, directions.length, batch, hidden] : [batch, seq, directions.length, hidden],
+    layout === 0 ? [directions.length, batch, hidden] : [batch, directions.length, hidden],
+  ];
+  node.outputs = [0, 1, 2].map((k) => {
+    const name = node.outputs[k] ?? '';
+    if (name !== '' || k === 1) return name;
+    const named = uniqueTensorName(graph, `${node.name}_${k === 0 ? 'Y' : 'Y_c'}`);
+    graph.tensors.set(named, { name: named, dtype: 'float32', shape: outShapes[k === 0 ? 0 : 1] });
+    return named;
+  });
+  return true;
+}
+
+/**
+ * `keepFloat`: LSTM / GRU nodes that stay float (--float-layers), one node
+ * for the float recurrent kernel (ops/recurrent-float.ts). `integerLstm`:
+ * LSTMs that qualify stay whole for the integer kernel (keepWholeForInteger);
+ * the others (GRU, stateful LSTMs) unroll.
+ */
+export function unrollRecurrent(graph: Graph, keepFloat: ReadonlySet<string> = new Set(), integerLstm = false): Graph {
+  if (!graph.nodes.some(isRecurrent)) return graph;
   const nodes: Node[] = [];
   const tied: string[][] = [...(graph.tiedRanges ?? [])];
   for (const node of graph.nodes) {
-    if (!unrolls(node)) { nodes.push(node); continue; }
+    if (!isRecurrent(node) || keepFloat.has(node.name)) { nodes.push(node); continue; }
+    if (integerLstm && keepWholeForInteger(graph, node)) {
+      nodes.push(node);
+      const [y, yh] = node.outputs;
+      if (yh) tied.push([y, yh]);
+      continue;
+    }
     const unrolled = unrollNode(graph, node);
     nodes.push(...unrolled.nodes);
     tied.push(...unrolled.groups);

@@ -30,6 +30,7 @@ import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } fr
 import { unrollRecurrent } from '../passes/unroll-recurrent.js';
 import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
 import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
+import { lstmCellScales } from './lstm-cell.js';
 import { FLOAT_LAYER_OPS, floatLayerNodes, RECURRENT_OPS } from '../passes/float-layers.js';
 
 /** What the float passes depend on besides the model. */
@@ -38,6 +39,8 @@ export interface FloatPassOptions {
   inputAffineEdge: boolean;
   /** LSTM / GRU nodes kept float (--float-layers): not unrolled. */
   keepFloat?: ReadonlySet<string>;
+  /** int8 builds: LSTMs stay whole, quantized for TFLite Micro's integer kernel (passes/unroll-recurrent.ts keepWholeForInteger). */
+  integerLstm?: boolean;
 }
 
 /** Float passes before quantization, in order (each in compiler/passes). */
@@ -45,7 +48,7 @@ export const FLOAT_PASSES: { name: string; run: (g: Graph, options: FloatPassOpt
   { name: 'remove-identity', run: removeIdentity },
   { name: 'upgrade-opset', run: upgradeOpset },
   // LSTM/GRU become per-step ops here, so calibration sees every gate and state
-  { name: 'unroll-recurrent', run: (g, o) => unrollRecurrent(g, o.keepFloat) },
+  { name: 'unroll-recurrent', run: (g, o) => unrollRecurrent(g, o.keepFloat, o.integerLstm) },
   { name: 'gemm-activation-bias', run: gemmActivationBias },
   { name: 'sub-div-to-add-mul', run: subDivToAddMul },
   { name: 'squeeze-unsqueeze', run: squeezeUnsqueeze },
@@ -135,6 +138,8 @@ export interface PrepareOptions {
   stateful?: QuantizeOptions['stateful'];
   /** Node names of --float-layers: LSTM / GRU among them stay whole (float), the others are unrolled. */
   floatLayers?: readonly string[];
+  /** LSTMs stay whole for the integer kernel (int8 activations). */
+  integerLstm?: boolean;
 }
 
 export function prepareFloatGraph(modelPath: string, shapes?: Record<string, number[]>, options: PrepareOptions = {}): Graph {
@@ -142,7 +147,7 @@ export function prepareFloatGraph(modelPath: string, shapes?: Record<string, num
   checkFloatModel(graph);
   // before unroll-recurrent: the default pairs are the LSTM/GRU nodes' state inputs and outputs
   if (options.stateful) graph = statePairs(options.stateful.pairs)(graph);
-  const passOptions: FloatPassOptions = { inputAffineEdge: options.inputAffineEdge ?? true, keepFloat: new Set(options.floatLayers ?? []) };
+  const passOptions: FloatPassOptions = { inputAffineEdge: options.inputAffineEdge ?? true, keepFloat: new Set(options.floatLayers ?? []), integerLstm: options.integerLstm };
   for (const pass of FLOAT_PASSES) graph = pass.run(graph, passOptions);
   return graph;
 }
@@ -165,7 +170,11 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   }
   const activations = options.activations ?? 'int8';
   // whole-model int16: the input is quantized to int16 as it comes (the folded input normalisation writes int8 only)
-  const prepare: PrepareOptions = { inputAffineEdge: (options.inputAffineEdge ?? true) && activations !== 'int16', stateful: options.stateful, floatLayers: options.floatLayers };
+  const prepare: PrepareOptions = {
+    inputAffineEdge: (options.inputAffineEdge ?? true) && activations !== 'int16', stateful: options.stateful, floatLayers: options.floatLayers,
+    // int8: an LSTM runs TFLite Micro's integer kernel (int16 gates and cell state); int16 activations unroll it into 16x8 ops
+    integerLstm: activations === 'int8',
+  };
   const floatGraph = prepareFloatGraph(modelPath, options.shapes, prepare);
   const floatBytes = writeOnnx(floatGraph);
   const pairs = floatGraph.statePairs ?? [];
@@ -175,14 +184,16 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const plan = planQuantization(floatGraph);
   const forced = floatLayerNodes(floatGraph, options.floatLayers ?? []).map((n) => n.name);
   const precision = planPrecision(floatGraph, plan, activations, options.int16Layers ?? []);
+  // LSTMs left whole for the integer kernel: their cell scale, from the cell state over every step of the samples
+  const lstmCells = await lstmCellScales(floatGraph, floatGraph.nodes.filter((n) => n.opType === 'LSTM' && !forced.includes(n.name)), samples);
   // insertQdq edits in place: quantize a fresh copy so floatGraph stays the float model
   let biasMeans: ChannelMeans | undefined;
   const int16For = (ranges: ReadonlyMap<string, Range>): Int16Activations | undefined => (precision.anyInt16 ? { precision, params16: activationQuant16(floatGraph, plan, ranges) } : undefined);
   let int16: Int16Activations | undefined;
   const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans, int16Params = int16): Uint8Array => {
-    const qdq = insertQdq(prepareFloatGraph(modelPath, options.shapes, prepare), plan, params, layers, means, int16Params);
-    // 16-bit Q/DQ exist from opset 21
-    return writeOnnx(int16Params ? upgradeOpset21(qdq) : qdq);
+    const qdq = insertQdq(prepareFloatGraph(modelPath, options.shapes, prepare), plan, params, layers, means, int16Params, lstmCells);
+    // 16-bit Q/DQ (int16 activations, an integer LSTM's cell state) exist from opset 21
+    return writeOnnx(int16Params || lstmCells.size > 0 ? upgradeOpset21(qdq) : qdq);
   };
   let ranges: Map<string, Range>;
   let chosenMethod: CalibrationMethod;

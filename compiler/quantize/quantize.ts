@@ -219,6 +219,48 @@ function quantizeWeightInputs(b: Builder, node: Node, inQ: ActQuant | undefined,
   node.inputs[2] = dequantizedConst(b, bias.name, { dtype: 'int32', shape: [channels], data: bq }, bScales, new Int32Array(channels), 0, [channels]);
 }
 
+/**
+ * An LSTM quantized whole for TFLite Micro's integer kernel: W and R int8
+ * symmetric with one scale per gate (TFLM's kernel takes one per gate
+ * tensor), as a per-channel DequantizeLinear along the gate rows (axis 1)
+ * whose scales repeat within a gate, shared by the directions; B int32 with
+ * Wb + Rb in the Wb half at scale X × W_g and the Rb half zero (TFLM has one
+ * bias per gate), same axis.
+ */
+function quantizeLstmWeights(b: Builder, node: Node, inQ: ActQuant | undefined): void {
+  const [w, r] = [1, 2].map((slot) => b.graph.tensors.get(node.inputs[slot]));
+  if (!w?.data || !r?.data || w.dtype !== 'float32' || r.dtype !== 'float32' || !inQ) return;
+  const hidden = r.shape[2];
+  const rows = 4 * hidden;
+  const perGate = (t: Tensor): Float32Array => {
+    const data = t.data as Float32Array;
+    const k = t.shape[2];
+    const absMax = new Float64Array(4);
+    data.forEach((v, i) => { const g = Math.floor((Math.floor(i / k) % rows) / hidden); absMax[g] = Math.max(absMax[g], Math.abs(v)); });
+    return Float32Array.from({ length: rows }, (_, row) => { const m = absMax[Math.floor(row / hidden)]; return m > 0 ? m / 127 : 1; });
+  };
+  const quantizeRows = (t: Tensor, scales: Float32Array): string => {
+    const k = t.shape[2];
+    const q = Int8Array.from(t.data as Float32Array, (v, i) => Math.max(-127, Math.min(127, roundHalfEven(v / scales[Math.floor(i / k) % rows]))));
+    return dequantizedConst(b, t.name, { dtype: 'int8', shape: [...t.shape], data: q }, scales, new Int8Array(rows), 1, [...t.shape]);
+  };
+  const wScales = perGate(w);
+  node.inputs[1] = quantizeRows(w, wScales);
+  node.inputs[2] = quantizeRows(r, perGate(r));
+  const bias = (node.inputs[3] ?? '') !== '' ? b.graph.tensors.get(node.inputs[3]) : undefined;
+  if (!bias?.data || bias.dtype !== 'float32') return;
+  const dirs = w.shape[0];
+  const bScales = Float32Array.from({ length: 2 * rows }, (_, i) => Math.fround(inQ.scale * wScales[i % rows]));
+  const bq = new Int32Array(dirs * 2 * rows);
+  for (let d = 0; d < dirs; d++) {
+    for (let row = 0; row < rows; row++) {
+      const real = Number(bias.data[d * 2 * rows + row]) + Number(bias.data[d * 2 * rows + rows + row]);
+      bq[d * 2 * rows + row] = Math.max(-(2 ** 31) + 1, Math.min(2 ** 31 - 1, roundHalfEven(real / bScales[row])));
+    }
+  }
+  node.inputs[3] = dequantizedConst(b, bias.name, { dtype: 'int32', shape: [...bias.shape], data: bq }, bScales, new Int32Array(2 * rows), 1, [...bias.shape]);
+}
+
 /** Float constants that a quantized op reads (Add/Mul operands, Clip bounds stay float); int16 symmetric in a 16x8 layer. */
 function quantizeConstInputs(b: Builder, node: Node, precision: Precision): void {
   if (node.opType === 'Clip' || PASS_THROUGH_OPS.has(node.opType) || node.opType.endsWith('QuantizeLinear')) return;
@@ -268,16 +310,20 @@ function insideFloatRegion(graph: Graph, name: string, floatLayers: ReadonlySet<
  * reads a tensor of the other precision, a second Q/DQ pair of the layer's
  * type follows the tensor's DQ (imported as one requantize).
  */
-export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>, floatLayers: ReadonlySet<string> = new Set(), biasMeans?: ChannelMeans, int16?: Int16Activations): Graph {
+export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<string, ActQuant>, floatLayers: ReadonlySet<string> = new Set(), biasMeans?: ChannelMeans, int16?: Int16Activations,
+  lstmCells: ReadonlyMap<string, number> = new Map()): Graph {
   const b: Builder = { graph, nodes: [], biasMeans };
   const quantized = new Set(plan.quantized.filter((name) => !insideFloatRegion(graph, name, floatLayers)));
   /** Float tensor readers should read instead of each quantized activation. */
   const readAs = new Map<string, string>();
   /** The same, requantized to the other precision for readers of that precision (key `<tensor>|<precision>`). */
   const readAsOther = new Map<string, string>();
-  const tensorPrecision = (name: string): Precision => int16?.precision.tensors.get(name) ?? 'int8';
+  // an LSTM quantized whole: its Y_c carries the int16 cell scale (passes/integer-lstm.ts reads it; nothing else does)
+  const cellStates = new Map(graph.nodes.filter((n) => lstmCells.has(n.name) && !floatLayers.has(n.name) && (n.outputs[2] ?? '') !== '')
+    .map((n) => [n.outputs[2], { scale: lstmCells.get(n.name) as number, zeroPoint: 0 }]));
+  const tensorPrecision = (name: string): Precision => (cellStates.has(name) ? 'int16' : int16?.precision.tensors.get(name) ?? 'int8');
   const nodePrecision = (node: Node): Precision => int16?.precision.nodes.get(node.name) ?? 'int8';
-  const paramsOf = (name: string, p: Precision): ActQuant | undefined => (p === 'int16' ? int16?.params16.get(name) : params.get(name));
+  const paramsOf = (name: string, p: Precision): ActQuant | undefined => (p === 'int16' ? cellStates.get(name) ?? int16?.params16.get(name) : params.get(name));
 
   const emitQdq = (src: string, dqOut: string, q: ActQuant, p: Precision, base = src): void => {
     const t = graph.tensors.get(src) as Tensor;
@@ -320,6 +366,7 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
     if (precision === 'int16') asInt16Layer(node);
     if (!floatLayers.has(node.name) && !inputEdge) {
       if (WEIGHTED_OPS.has(node.opType)) quantizeWeightInputs(b, node, inQ, precision === 'int16');
+      if (lstmCells.has(node.name)) quantizeLstmWeights(b, node, inQ);
       quantizeConstInputs(b, node, precision);
     }
     // a quantized graph output keeps its name: the producer writes <name>_float, Q/DQ restore <name>
