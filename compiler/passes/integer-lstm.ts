@@ -14,9 +14,14 @@
  *    converter's bias quantization); Wb and Rb are summed, as TFLM has one
  *    bias per gate;
  *  - Y and Y_h, where read, are per-tensor int8 with one quantization (the
- *    hidden state's); Y_c is not read;
+ *    hidden state's);
  *  - default activations, no clip, no coupled input-forget gate, no
- *    peepholes, full-length sequences, zero (or absent) initial states.
+ *    peepholes, full-length sequences;
+ *  - initial states zero (or absent), or, one direction, both given at run
+ *    time: initial_h int8 in the hidden state's quantization, initial_c
+ *    int16 in the cell state's (a --stateful pair, as our PTQ writes it).
+ *    The kernel then starts from them and writes the final h and c, which
+ *    give Y_h and Y_c (int16, the cell scale); without them Y_c is not read.
  * Anything else keeps the ONNX LSTM, which then runs on the float recurrent
  * kernels (ops/recurrent-float.ts), as before.
  *
@@ -50,6 +55,8 @@ interface IntegerLstm {
   /** [direction][tflm gate] */
   wScale: number[][];
   rScale: number[][];
+  /** initial_h (int8) and initial_c (int16) given at run time (one direction). */
+  state?: { h: string; c: string };
 }
 
 function optional(graph: Graph, node: Node, slot: number): Tensor | undefined {
@@ -100,10 +107,11 @@ export function boundedCellScale(steps: number): number {
   return cellScaleHolding(Math.max(steps, 1));
 }
 
-function cellScaleOf(graph: Graph, node: Node, seq: number): number | undefined {
-  const yc = graph.tensors.get(node.outputs[2] ?? '');
-  if (yc?.dtype !== 'int16' || !yc.quant) return boundedCellScale(seq);
-  const q = yc.quant;
+/** From Y_c's (or initial_c's) int16 quantization, else (no state given at run time) the bound of the length. */
+function cellScaleOf(graph: Graph, node: Node, seq: number, stateful: boolean): number | undefined {
+  const cell = [node.outputs[2], node.inputs[6]].map((name) => graph.tensors.get(name ?? '')).find((t) => t?.dtype === 'int16' && !t.data && t.quant);
+  if (!cell?.quant) return stateful ? undefined : boundedCellScale(seq);
+  const q = cell.quant;
   return q.axis === -1 && q.zeroPoint[0] === 0 && cellScalePower(q.scale[0]) !== undefined ? q.scale[0] : undefined;
 }
 
@@ -123,22 +131,32 @@ function integerLstm(graph: Graph, node: Node): IntegerLstm | undefined {
   const hidden = r.shape[2];
   const seqLens = optional(graph, node, 4);
   if (seqLens && (!seqLens.data || Array.from(seqLens.data).some((v) => Number(v) !== seq))) return undefined;
-  for (const slot of [5, 6, 7]) {
-    const t = optional(graph, node, slot);
-    if (t && !allZero(t)) return undefined;
-  }
+  const peepholes = optional(graph, node, 7);
+  if (peepholes && !allZero(peepholes)) return undefined;
+  const [h0, c0] = [5, 6].map((slot) => optional(graph, node, slot));
+  const given = [h0, c0].map((t) => t !== undefined && !t.data);
+  if ([h0, c0].some((t, i) => t !== undefined && !given[i] && !allZero(t))) return undefined;
+  if (given.some(Boolean) && (!given.every(Boolean) || reverse.length !== 1)) return undefined;
   const wScale = gateScales(optional(graph, node, 1), reverse.length, hidden);
   const rScale = gateScales(r, reverse.length, hidden);
   if (!wScale || !rScale) return undefined;
   const [y, yh, yc] = [0, 1, 2].map((k) => node.outputs[k]);
-  if (isRead(graph, yc)) return undefined;
-  const read = [y, yh].filter((name) => isRead(graph, name)).map((name) => graph.tensors.get(name!));
-  if (read.length === 0 || !read.every(perTensorInt8)) return undefined;
-  const hiddenQuant = (read[0] as Tensor).quant as QuantInfo;
-  if (!read.every((t) => sameQuant((t as Tensor).quant as QuantInfo, hiddenQuant))) return undefined;
-  const cellScale = cellScaleOf(graph, node, seq);
+  const stateful = given[0];
+  if (isRead(graph, yc) && !stateful) return undefined;
+  const hiddens = [y, yh].filter((name) => isRead(graph, name)).map((name) => graph.tensors.get(name!));
+  if (stateful) hiddens.push(h0);
+  if (hiddens.length === 0 || !hiddens.every(perTensorInt8)) return undefined;
+  const hiddenQuant = (hiddens[0] as Tensor).quant as QuantInfo;
+  if (!hiddens.every((t) => sameQuant((t as Tensor).quant as QuantInfo, hiddenQuant))) return undefined;
+  const cellScale = cellScaleOf(graph, node, seq, stateful);
   if (cellScale === undefined) return undefined;
-  const lstm: IntegerLstm = { node, seq, batch, inputSize: x.shape[2], hidden, layout, reverse, x: x.quant, hiddenQuant, cellScale, wScale, rScale };
+  if (stateful) {
+    // the cell state the kernel reads and writes: int16 at the cell scale, on both sides
+    const cells = [c0, isRead(graph, yc) ? graph.tensors.get(yc!) : undefined].filter((t): t is Tensor => t !== undefined);
+    if (!cells.every((t) => t.dtype === 'int16' && t.quant?.axis === -1 && t.quant.zeroPoint[0] === 0 && t.quant.scale[0] === cellScale)) return undefined;
+  }
+  const state = stateful ? { h: (h0 as Tensor).name, c: (c0 as Tensor).name } : undefined;
+  const lstm: IntegerLstm = { node, seq, batch, inputSize: x.shape[2], hidden, layout, reverse, x: x.quant, hiddenQuant, cellScale, wScale, rScale, state };
   return biasFor(graph, lstm, 0) ? lstm : undefined;
 }
 
@@ -202,6 +220,16 @@ class Rewriter {
     return this.tensor(base, { dtype: 'int8', shape, quant: { ...this.l.hiddenQuant } });
   }
 
+  /** An int16 cell state tensor [batch, H]. */
+  cell(base: string): string {
+    return this.tensor(base, { dtype: 'int16', shape: [this.l.batch, this.l.hidden], quant: { scale: [this.l.cellScale], zeroPoint: [0], axis: -1 } });
+  }
+
+  /** [batch, H] int8 hidden state. */
+  hiddenState(base: string): string {
+    return this.activation(base, [this.l.batch, this.l.hidden]);
+  }
+
   private add(opType: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}): void {
     this.nodes.push({ name: uniqueTensorName(this.graph, `${this.l.node.name}_${outputs[0]}`), opType, domain: opType.startsWith('edgec.') ? 'edgec' : '', inputs, outputs, attrs });
   }
@@ -215,18 +243,28 @@ class Rewriter {
     return this.tensor(`d${d}_${tag}${g}`, { dtype: 'int8', shape: [h, k], data, quant: { scale: [scale], zeroPoint: [0], axis: -1 } });
   }
 
-  /** The kernel's output for direction d: [seq, batch, H] (layout 0) or [batch, seq, H]. */
-  direction(d: number): string {
+  /** The kernel's output for direction d: [seq, batch, H] (layout 0) or [batch, seq, H]; with a given state, also its final h and c [batch, H]. */
+  direction(d: number): { y: string; finalState?: { h: string; c: string } } {
     const l = this.l;
     const wIn = [0, 1, 2, 3].map((g) => this.gateWeight(1, d, g, l.wScale[d][g], 'w'));
     const wRec = [0, 1, 2, 3].map((g) => this.gateWeight(2, d, g, l.rScale[d][g], 'r'));
     const biases = (biasFor(this.graph, l, d) as Int32Array[]).map((data, g) => this.tensor(`d${d}_b${g}`, { dtype: 'int32', shape: [l.hidden], data }));
     const shape = l.layout === 0 ? [l.seq, l.batch, l.hidden] : [l.batch, l.seq, l.hidden];
     const out = this.activation(`d${d}_y`, shape);
-    this.add(TFL_LSTM_OP, [l.node.inputs[0], ...wIn, ...wRec, ...biases], [out], tflLstmAttrs({
+    // a given state: [1, batch, H] / [batch, 1, H] as the kernel's [batch, H] in, the final state out
+    const stateIn = l.state ? [this.reshape(l.state.h, [l.batch, l.hidden], 'h0'), this.reshapeCell(l.state.c, 'c0')] : [];
+    const finalState = l.state ? { h: this.hiddenState('h_final'), c: this.cell('c_final') } : undefined;
+    this.add(TFL_LSTM_OP, [l.node.inputs[0], ...wIn, ...wRec, ...biases, ...stateIn], [out, ...(finalState ? [finalState.h, finalState.c] : [])], tflLstmAttrs({
       timeMajor: l.layout === 0, cellClip: 0, cellScale: l.cellScale, hiddenScale: l.hiddenQuant.scale[0], hiddenZeroPoint: l.hiddenQuant.zeroPoint[0],
       cellActivation: 'tanh', hiddenStateName: `${l.node.name}_d${d}_h`, cellStateName: `${l.node.name}_d${d}_c`, reverse: l.reverse[d],
     }));
+    return { y: out, finalState };
+  }
+
+  /** An int16 cell state to `shape` (the kernel's [batch, H], or into Y_c's ONNX shape). */
+  reshapeCell(input: string, tag: string, into?: string, shape = [this.l.batch, this.l.hidden]): string {
+    const out = into ?? this.cell(tag);
+    this.add('Reshape', [input, this.int64(`${tag}_shape`, shape)], [out]);
     return out;
   }
 
@@ -255,7 +293,8 @@ class Rewriter {
 
 function rewrite(graph: Graph, l: IntegerLstm): Node[] {
   const w = new Rewriter(graph, l);
-  const ys = l.reverse.map((_, d) => w.direction(d));
+  const outs = l.reverse.map((_, d) => w.direction(d));
+  const ys = outs.map((o) => o.y);
   const dirs = ys.length;
   const { seq, batch, hidden, layout } = l;
   const [y, yh] = l.node.outputs;
@@ -265,11 +304,16 @@ function rewrite(graph: Graph, l: IntegerLstm): Node[] {
     const pieces = dirs === 1 ? ys : ys.map((yd, d) => w.reshape(yd, piece, `d${d}_y4`));
     w.join(pieces, layout === 0 ? 1 : 2, layout === 0 ? [seq, dirs, batch, hidden] : [batch, seq, dirs, hidden], y);
   }
-  if (isRead(graph, yh)) {
+  const finalState = outs[0].finalState;
+  const stateShape = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden];
+  if (isRead(graph, yh) && finalState) w.reshape(finalState.h, stateShape, 'y_h', yh);
+  else if (isRead(graph, yh)) {
     // Y_h: the last step of a forward direction, the first of a reverse one
     const lasts = ys.map((yd, d) => w.step(yd, l.reverse[d] ? 0 : seq - 1, d));
-    w.join(lasts, layout === 0 ? 0 : 1, layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden], yh);
+    w.join(lasts, layout === 0 ? 0 : 1, stateShape, yh);
   }
+  const yc = l.node.outputs[2];
+  if (isRead(graph, yc) && finalState) w.reshapeCell(finalState.c, 'y_c', yc, stateShape);
   return w.nodes;
 }
 

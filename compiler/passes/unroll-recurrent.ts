@@ -358,9 +358,10 @@ function unrollNode(graph: Graph, node: Node): { nodes: Node[]; groups: string[]
 function keepWholeForInteger(graph: Graph, node: Node): boolean {
   if (node.opType !== 'LSTM') return false;
   const shape = recurrentShape(graph, node); // refuses what neither form runs, in one line
-  const stateful = (graph.statePairs ?? []).some((p) => p.input !== '' && (p.input === node.inputs[5] || p.input === node.inputs[6]));
-  if (stateful || [5, 6].some((slot) => { const t = optionalInput(graph, node, slot); return t !== undefined && !t.data; })) return false;
   const { seq, batch, hidden, layout, directions } = shape;
+  // initial states given at run time (a --stateful pair, or inputs): both h and c, one direction (the kernel's state in/out)
+  const given = [5, 6].map((slot) => { const t = optionalInput(graph, node, slot); return t !== undefined && !t.data; });
+  if (given.some(Boolean) && (!given.every(Boolean) || directions.length !== 1)) return false;
   const outShapes = [
     layout === 0 ? [seq, directions.length, batch, hidden] : [batch, seq, directions.length, hidden],
     layout === 0 ? [directions.length, batch, hidden] : [batch, directions.length, hidden],
@@ -389,8 +390,9 @@ export function unrollRecurrent(graph: Graph, keepFloat: ReadonlySet<string> = n
     if (!isRecurrent(node) || keepFloat.has(node.name)) { nodes.push(node); continue; }
     if (integerLstm && keepWholeForInteger(graph, node)) {
       nodes.push(node);
-      const [y, yh] = node.outputs;
-      if (yh) tied.push([y, yh]);
+      // one hidden state quantization: every step's h (Y), the final one (Y_h), the one it starts from
+      const hiddens = [node.outputs[0], node.outputs[1], node.inputs[5]].filter((name): name is string => (name ?? '') !== '' && !graph.tensors.get(name)?.data);
+      if (hiddens.length > 1) tied.push(hiddens);
       continue;
     }
     const unrolled = unrollNode(graph, node);

@@ -185,7 +185,7 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const forced = floatLayerNodes(floatGraph, options.floatLayers ?? []).map((n) => n.name);
   const precision = planPrecision(floatGraph, plan, activations, options.int16Layers ?? []);
   // LSTMs left whole for the integer kernel: their cell scale, from the cell state over every step of the samples
-  const lstmCells = await lstmCellScales(floatGraph, floatGraph.nodes.filter((n) => n.opType === 'LSTM' && !forced.includes(n.name)), samples);
+  const lstmCells = await lstmCellScales(floatGraph, floatGraph.nodes.filter((n) => n.opType === 'LSTM' && !forced.includes(n.name)), samples, stream);
   // insertQdq edits in place: quantize a fresh copy so floatGraph stays the float model
   let biasMeans: ChannelMeans | undefined;
   const int16For = (ranges: ReadonlyMap<string, Range>): Int16Activations | undefined => (precision.anyInt16 ? { precision, params16: activationQuant16(floatGraph, plan, ranges) } : undefined);

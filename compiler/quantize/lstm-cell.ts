@@ -9,7 +9,7 @@
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import type { NamedTensor } from '../verify/reference.js';
-import { forEachSampleValues } from './calibrate.js';
+import { forEachSampleValues, type StreamCalibration } from './calibrate.js';
 import { cellScaleHolding } from '../ops/lstm.js';
 
 const GATES = 4;
@@ -32,8 +32,13 @@ function weightsOf(graph: Graph, node: Node): LstmWeights {
   };
 }
 
-/** Largest |c_t| over every step, batch row and direction of the LSTM run in float on `x` ([seq, batch, I] or, layout 1, [batch, seq, I]). */
-export function lstmCellAbsMax(lw: LstmWeights, x: ArrayLike<number>, dims: readonly number[]): number {
+/**
+ * Largest |c_t| over every step, batch row and direction of the LSTM run in
+ * float on `x` ([seq, batch, I] or, layout 1, [batch, seq, I]), from the
+ * initial states `h0`, `c0` when given (one direction: [1, batch, H] or
+ * [batch, 1, H]), else zero.
+ */
+export function lstmCellAbsMax(lw: LstmWeights, x: ArrayLike<number>, dims: readonly number[], h0?: ArrayLike<number>, c0?: ArrayLike<number>): number {
   const { hidden: h, inputSize: k, layout } = lw;
   const [seq, batch] = layout === 0 ? [dims[0], dims[1]] : [dims[1], dims[0]];
   const gate = new Float64Array(GATES * h);
@@ -43,8 +48,9 @@ export function lstmCellAbsMax(lw: LstmWeights, x: ArrayLike<number>, dims: read
     const rOff = d * GATES * h * h;
     const bOff = d * 2 * GATES * h;
     for (let n = 0; n < batch; n++) {
-      const c = new Float64Array(h);
-      let hPrev = new Float64Array(h);
+      const c = c0 ? Float64Array.from({ length: h }, (_, j) => Number(c0[n * h + j])) : new Float64Array(h);
+      let hPrev = h0 ? Float64Array.from({ length: h }, (_, j) => Number(h0[n * h + j])) : new Float64Array(h);
+      for (let j = 0; j < h; j++) absMax = Math.max(absMax, Math.abs(c[j]));
       for (let s = 0; s < seq; s++) {
         const t = direction === 'forward' ? s : seq - 1 - s;
         const xAt = (layout === 0 ? t * batch + n : n * seq + t) * k;
@@ -70,17 +76,25 @@ export function lstmCellAbsMax(lw: LstmWeights, x: ArrayLike<number>, dims: read
 }
 
 /** Cell scale of each of `nodes` (LSTMs of the float graph), over the calibration samples. */
-export async function lstmCellScales(graph: Graph, nodes: readonly Node[], samples: NamedTensor[][]): Promise<Map<string, number>> {
+/**
+ * Cell scale of each of `nodes` (LSTMs of the float graph), over the
+ * calibration samples; `stream` (--stateful) runs them in order carrying the
+ * state, which then reaches the layer as its initial_h / initial_c.
+ */
+export async function lstmCellScales(graph: Graph, nodes: readonly Node[], samples: NamedTensor[][], stream?: StreamCalibration): Promise<Map<string, number>> {
   const absMax = new Map(nodes.map((n) => [n.name, 0]));
   if (nodes.length === 0) return new Map();
   const weights = new Map(nodes.map((n) => [n.name, weightsOf(graph, n)]));
-  await forEachSampleValues(graph, [...new Set(nodes.map((n) => n.inputs[0]))], samples, 1, (values) => {
+  const stateOf = (n: Node, slot: number): string | undefined => (n.inputs[slot] && !graph.tensors.get(n.inputs[slot])?.data ? n.inputs[slot] : undefined);
+  const fetched = nodes.flatMap((n) => [n.inputs[0], stateOf(n, 5), stateOf(n, 6)]).filter((name): name is string => name !== undefined);
+  await forEachSampleValues(graph, [...new Set(fetched)], samples, 1, (values) => {
     for (const n of nodes) {
-      const x = values.get(n.inputs[0]);
+      const value = (name: string | undefined): ArrayLike<number> | undefined => (name === undefined ? undefined : values.get(name) as ArrayLike<number> | undefined);
+      const x = value(n.inputs[0]);
       if (!x) throw new Error(`internal: no calibration values for LSTM input '${n.inputs[0]}'`);
-      const m = lstmCellAbsMax(weights.get(n.name) as LstmWeights, x as ArrayLike<number>, (graph.tensors.get(n.inputs[0]) as Tensor).shape);
+      const m = lstmCellAbsMax(weights.get(n.name) as LstmWeights, x, (graph.tensors.get(n.inputs[0]) as Tensor).shape, value(stateOf(n, 5)), value(stateOf(n, 6)));
       absMax.set(n.name, Math.max(absMax.get(n.name) as number, m));
     }
-  });
+  }, stream);
   return new Map([...absMax].map(([name, m]) => [name, cellScaleHolding(m)]));
 }

@@ -319,8 +319,10 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
   /** The same, requantized to the other precision for readers of that precision (key `<tensor>|<precision>`). */
   const readAsOther = new Map<string, string>();
   // an LSTM quantized whole: its Y_c carries the int16 cell scale (passes/integer-lstm.ts reads it; nothing else does)
-  const cellStates = new Map(graph.nodes.filter((n) => lstmCells.has(n.name) && !floatLayers.has(n.name) && (n.outputs[2] ?? '') !== '')
-    .map((n) => [n.outputs[2], { scale: lstmCells.get(n.name) as number, zeroPoint: 0 }]));
+  // (and its initial_c, when the state is given at run time: the kernel reads it as int16 at that scale)
+  const cellStates = new Map(graph.nodes.filter((n) => lstmCells.has(n.name) && !floatLayers.has(n.name))
+    .flatMap((n) => [n.outputs[2] ?? '', n.inputs[6] ?? ''].filter((name) => name !== '' && !graph.tensors.get(name)?.data)
+      .map((name) => [name, { scale: lstmCells.get(n.name) as number, zeroPoint: 0 }] as const)));
   const tensorPrecision = (name: string): Precision => (cellStates.has(name) ? 'int16' : int16?.precision.tensors.get(name) ?? 'int8');
   const nodePrecision = (node: Node): Precision => int16?.precision.nodes.get(node.name) ?? 'int8';
   const paramsOf = (name: string, p: Precision): ActQuant | undefined => (p === 'int16' ? cellStates.get(name) ?? int16?.params16.get(name) : params.get(name));
@@ -359,7 +361,8 @@ export function insertQdq(graph: Graph, plan: QuantPlan, params: ReadonlyMap<str
     const precision = nodePrecision(node);
     // the activation's quantization is keyed by its float name, before the read is redirected to its DQ
     const inQ = paramsOf(node.inputs[0], precision);
-    node.inputs = node.inputs.map((i) => readFor(i, precision));
+    // an LSTM quantized whole reads its initial_c as the int16 cell state
+    node.inputs = node.inputs.map((i) => readFor(i, lstmCells.has(node.name) && cellStates.has(i) ? 'int16' : precision));
     const inputEdge = isInputEdgeNode(node);
     // the mark is ours: the written model is plain ONNX
     delete node.attrs[INPUT_EDGE_ATTR];
