@@ -42,7 +42,8 @@ export function statefulProgram(program: Program, pairs: readonly StatePair[], f
     let stateIn = edge;
     const edgeValue = values.get(edge)!;
     if (edgeValue.type === 'float32') {
-      const q = ops.find((op) => op.kind === 'quantize' && op.inputs[0] === edge);
+      // quantize_s16: an integer LSTM's int16 cell state (passes/integer-lstm.ts)
+      const q = ops.find((op) => (op.kind === 'quantize' || op.kind === 'quantize_s16') && op.inputs[0] === edge);
       const readers = ops.filter((op) => op.inputs.includes(edge));
       if (!q || readers.length !== 1) refuse(file, pair, 'the state input is used as float; a state must be an int8 tensor (quantize the model so it enters through one QuantizeLinear)');
       ops = ops.filter((op) => op !== q);
@@ -55,7 +56,7 @@ export function statefulProgram(program: Program, pairs: readonly StatePair[], f
     const out = program.outputs.find((id) => values.get(id)?.onnxName === pair.output);
     if (out === undefined) refuse(file, pair, `'${displayName(pair.output)}' is not an output of the compiled model`);
     const outValue = values.get(out)!;
-    const dq = outValue.type === 'float32' ? ops.find((op) => op.kind === 'dequantize' && op.outputs[0] === out) : undefined;
+    const dq = outValue.type === 'float32' ? ops.find((op) => (op.kind === 'dequantize' || op.kind === 'dequantize_s16') && op.outputs[0] === out) : undefined;
     if (outValue.type === 'float32' && !dq) refuse(file, pair, 'the state output is computed in float; a state must be an int8 tensor');
     const source = dq ? dq.inputs[0] : out;
     const a = values.get(stateIn)!;

@@ -118,8 +118,9 @@ const maxLsb = (a: Int8Array[], b: Int8Array[], [lo, hi]: [number, number]): num
 describe('--stateful: frame-by-frame equals the whole sequence', () => {
   it.each([
     // fixture, held-out data, streamed input shape, state outputs, max |logits| difference in streamed LSB
-    // and min streamed logits SQNR vs the float model in dB (measured: LSTM 33.96, GRU 36.23)
-    ['torch_lstm_state', 'torch_lstm', [1, 1, FEATURES], ['h_n', 'c_n'], 1, 31], // measured 0.91 LSB
+    // and min streamed logits SQNR vs the float model in dB (measured: LSTM 43.73 on TFLM's integer kernel with its int16
+    // cell state, 33.96 when it was unrolled into int8 ops; GRU 36.23, unrolled)
+    ['torch_lstm_state', 'torch_lstm', [1, 1, FEATURES], ['h_n', 'c_n'], 1, 41], // measured 0.95 LSB
     ['torch_gru_state', 'torch_gru', [1, 1, FEATURES], ['h_n'], 1, 33], // measured 0 (equal values)
   ] as [string, string, number[], string[], number, number][])('%s', async (fixture, data, streamShape, stateOutputs, logitsBound, minDb) => {
     const model = `${FX}/${fixture}.onnx`;
@@ -127,6 +128,8 @@ describe('--stateful: frame-by-frame equals the whole sequence', () => {
     const whole = await compileModelAsync(model, common);
     const streamed = await compileModelAsync(model, { ...common, shapes: { input: streamShape } });
     expect(whole.quantized?.streamChunks).toBe(1);
+    // an LSTM streams on the integer kernel (its state in and out), a GRU unrolled
+    expect(streamed.program.ops.some((o) => o.kind === 'lstm')).toBe(fixture.includes('lstm'));
     expect(streamed.quantized?.streamChunks).toBe(STEPS);
     // the state is no user input; it is planned as persistent arena bytes
     expect(streamed.program.inputs.map((id) => streamed.program.values.get(id)!.onnxName)).toEqual(['input']);
@@ -178,6 +181,7 @@ describe('--stateful: frame-by-frame equals the whole sequence', () => {
     } finally {
       await session.release();
     }
+    console.log(`[stateful] ${fixture}: streamed logits SQNR ${sqnr.db().toFixed(2)} dB vs float, max ${worst.toFixed(2)} LSB from the whole-sequence build, kernels ${[...new Set(streamed.program.ops.map((o) => o.kind))].join(' ')}`);
     expect(sqnr.db()).toBeGreaterThanOrEqual(minDb);
     for (const [c, r] of [[whole, w], [streamed, s]] as [Compiled, Runs][]) {
       // reset() restores the first run byte for byte; without it the second run starts from the first's state
