@@ -24,7 +24,7 @@ import { inputChannelMeans, type ChannelMeans } from './bias-correction.js';
 import { loadCalibrationChunks } from './calibration-data.js';
 import { writeOnnx } from './onnx-writer.js';
 import { activationQuant, insertQdq, planQuantization, type ActQuant, type Int16Activations } from './quantize.js';
-import { activationQuant16, int8FallbackNote, planPrecision, type Precision } from './precision.js';
+import { activationQuant16, int16LayersNote, int8FallbackNote, planPrecision, type Precision } from './precision.js';
 import { upgradeOpset21 } from '../passes/upgrade-opset-21.js';
 import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } from './ranges.js';
 import { unrollRecurrent } from '../passes/unroll-recurrent.js';
@@ -108,7 +108,7 @@ export interface Quantized {
   streamChunks?: number;
   /** Activation type: int8, int16 (--activations int16), or mixed (--int16-layers). */
   activations: Precision | 'mixed';
-  /** --activations int16: the layers left int8 for want of a 16x8 kernel, as one note line (else undefined). */
+  /** --activations int16: the layers left int8 for want of a 16x8 kernel; --int16-layers: the layers that are int16; one note line (else undefined). */
   int16Note?: string;
 }
 
@@ -226,7 +226,8 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const int8QdqBytes = floatLayers.length > 0 && !keptRecurrent ? qdqWith(new Set()) : undefined;
   return {
     floatGraph, floatBytes, qdqBytes, samples, ranges, params, method: chosenMethod, methodTrials, biasCorrection: biasMeans !== undefined, floatLayers, autoFloat, int8QdqBytes,
-    activations: options.int16Layers?.length ? 'mixed' : activations, int16Note: int8FallbackNote(precision.int8Fallback),
+    activations: options.int16Layers?.length ? 'mixed' : activations,
+    int16Note: options.int16Layers?.length ? int16LayersNote(floatGraph, precision) : int8FallbackNote(precision.int8Fallback),
     ...(options.stateful ? { statePairs: pairs, streamChunks: chunks } : {}),
   };
 }

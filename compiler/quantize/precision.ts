@@ -177,3 +177,16 @@ export function int8FallbackNote(nodes: readonly Node[]): string | undefined {
   const list = nodes.slice(0, 8).map((n) => `'${displayName(n.name, 40)}' (${displayName(n.opType, 20)})`).join(', ');
   return `--activations int16: ${nodes.length} layer(s) stay int8, no 16x8 kernel in edgec: ${list}${nodes.length > 8 ? `, ... (${nodes.length - 8} more)` : ''}; requantized at the int8 / int16 boundaries`;
 }
+
+/**
+ * The build note of `--int16-layers`: every layer that computes in int16
+ * (the named ones, and the pass-through layers after them that keep their
+ * input's precision), and how many stay int8.
+ */
+export function int16LayersNote(graph: Graph, plan: PrecisionPlan): string | undefined {
+  const int16 = graph.nodes.filter((n) => plan.nodes.get(n.name) === 'int16');
+  if (int16.length === 0) return undefined;
+  const list = int16.slice(0, 8).map((n) => `'${displayName(n.name, 40)}' (${displayName(n.opType, 20)})`).join(', ');
+  const int8 = graph.nodes.length - int16.length;
+  return `--int16-layers: ${int16.length} layer(s) int16: ${list}${int16.length > 8 ? `, ... (${int16.length - 8} more)` : ''}; ${int8} int8; requantized at the int8 / int16 boundaries`;
+}

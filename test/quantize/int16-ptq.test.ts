@@ -156,6 +156,11 @@ describe('--int16-layers (PTQ)', () => {
     expect(typesOf(c, 'dw')).toEqual(['int16', 'int16']);
     expect(typesOf(c, 'pw')).toEqual(['int8', 'int8']);
     expect(kinds(c).filter((kind) => kind.endsWith('_s16'))).toEqual(['requantize_s16', 'depthwise_conv2d_s16', 'requantize_s16']);
+    // the build says which layers ended up int16
+    const note = c.notes.find((n) => n.startsWith('--int16-layers')) ?? '';
+    console.log(`[ptq16] note: ${note}`);
+    // dw and the Relu fused into it
+    expect(note).toMatch(/^--int16-layers: 2 layer\(s\) int16: 'dw' \(Conv\), '\w+' \((Relu|Clip)\); \d+ int8;/);
     // runMixed builds with -Wall -Wextra -Werror
     const vs = await againstOnnxruntime(c, '--int16-layers dw');
     expect(vs.maxLsb).toBeLessThanOrEqual(1);
