@@ -159,8 +159,13 @@ function convertNode(p: NodeProto, name: string, src: TensorSource): Node {
   return node;
 }
 
-/** Declared output / value_info types must agree with inference where they are concrete. */
-function checkDeclared(vi: ValueInfoProto, t: Tensor, file: string): void {
+/**
+ * Declared output / value_info types must agree with inference where they
+ * are concrete; `checkDims` false: the element type only (--stateful
+ * --shape changed a dim the model fixes, so the exporter's declared shapes
+ * downstream are stale).
+ */
+function checkDeclared(vi: ValueInfoProto, t: Tensor, file: string, checkDims: boolean): void {
   const type = declaredType(vi);
   if (!type) return;
   const dtype = dtypeFromOnnx(type.elemType);
@@ -168,7 +173,7 @@ function checkDeclared(vi: ValueInfoProto, t: Tensor, file: string): void {
     throw modelError(file, undefined, `tensor '${t.name}' is declared ${dtype} but its producer yields ${t.dtype}`);
   }
   const dims = type.dims;
-  if (!dims) return;
+  if (!dims || !checkDims) return;
   if (dims.length !== t.shape.length || dims.some((d, i) => typeof d === 'number' && d !== t.shape[i])) {
     throw modelError(file, undefined, `tensor '${t.name}' is declared ${showDims(dims)} but infers to ${fmtShape(t.shape)}`);
   }
@@ -243,9 +248,10 @@ export function importModel(model: ModelProto, src: TensorSource, options: LoadO
   inferAll(graph);
 
   const declared = [...(g.output ?? []), ...(g.valueInfo ?? [])];
+  const fixedDimsChanged = options.overrideFixedDims === true && Object.keys(overrides).length > 0;
   for (const vi of declared) {
     const t = tensors.get(vi.name ?? '');
-    if (t) checkDeclared(vi, t, file);
+    if (t) checkDeclared(vi, t, file, !fixedDimsChanged);
   }
   return options.fold === false ? graph : foldConstants(graph);
 }

@@ -13,6 +13,10 @@
  *    and it is safe whatever the new state reads (a ring buffer's output is
  *    a shifted view of its input).
  *
+ * A float state (an LSTM / GRU a QDQ model left float, read and written in
+ * float32 by the float recurrent kernels) is kept as its float bytes: no
+ * quantize on the way in, none on the way out.
+ *
  * Copying bytes is only right when both sides are the same int8 values:
  * same element count, layout and quantization. PTQ ties each pair's ranges
  * (so they always agree); a QDQ or .tflite model whose pair has different
@@ -41,11 +45,14 @@ export function statefulProgram(program: Program, pairs: readonly StatePair[], f
     if (edge === undefined) refuse(file, pair, `'${displayName(pair.input)}' is not an input of the compiled model`);
     let stateIn = edge;
     const edgeValue = values.get(edge)!;
-    if (edgeValue.type === 'float32') {
-      // quantize_s16: an integer LSTM's int16 cell state (passes/integer-lstm.ts)
-      const q = ops.find((op) => (op.kind === 'quantize' || op.kind === 'quantize_s16') && op.inputs[0] === edge);
-      const readers = ops.filter((op) => op.inputs.includes(edge));
-      if (!q || readers.length !== 1) refuse(file, pair, 'the state input is used as float; a state must be an int8 tensor (quantize the model so it enters through one QuantizeLinear)');
+    // quantize_s16: an integer LSTM's int16 cell state (passes/integer-lstm.ts)
+    const isQuantize = (op: Op): boolean => op.kind === 'quantize' || op.kind === 'quantize_s16';
+    const edgeReaders = ops.filter((op) => op.inputs.includes(edge));
+    // a float state: only float layers read it (an LSTM / GRU left float, ops/recurrent-float.ts); kept as float bytes
+    const floatState = edgeValue.type === 'float32' && edgeReaders.length > 0 && !edgeReaders.some(isQuantize);
+    if (edgeValue.type === 'float32' && !floatState) {
+      const q = edgeReaders.find(isQuantize);
+      if (!q || edgeReaders.length !== 1) refuse(file, pair, 'the state input is read both as float and through a QuantizeLinear; a state must have one type');
       ops = ops.filter((op) => op !== q);
       values.delete(edge);
       const inner = values.get(q.outputs[0])!;
@@ -56,14 +63,15 @@ export function statefulProgram(program: Program, pairs: readonly StatePair[], f
     const out = program.outputs.find((id) => values.get(id)?.onnxName === pair.output);
     if (out === undefined) refuse(file, pair, `'${displayName(pair.output)}' is not an output of the compiled model`);
     const outValue = values.get(out)!;
-    const dq = outValue.type === 'float32' ? ops.find((op) => (op.kind === 'dequantize' || op.kind === 'dequantize_s16') && op.outputs[0] === out) : undefined;
-    if (outValue.type === 'float32' && !dq) refuse(file, pair, 'the state output is computed in float; a state must be an int8 tensor');
+    const dq = outValue.type === 'float32' && !floatState ? ops.find((op) => (op.kind === 'dequantize' || op.kind === 'dequantize_s16') && op.outputs[0] === out) : undefined;
+    if (outValue.type === 'float32' && !floatState && !dq) refuse(file, pair, 'the state output is computed in float but the state input is quantized; a state must have one type');
     const source = dq ? dq.inputs[0] : out;
     const a = values.get(stateIn)!;
     const b = values.get(source)!;
     // int16: a .tflite LSTM's cell state (zero point 0, so reset()'s byte-wise fill is exact)
-    const integer = (v: Value): boolean => v.type === 'int8' || (v.type === 'int16' && v.zeroPoint === 0);
-    if (a.type !== b.type || !integer(a)) refuse(file, pair, `the state is ${a.type} -> ${b.type}; only int8 state (or int16 with zero point 0) is supported`);
+    // float32: a float recurrent layer's state (reset()'s zero bytes are 0.0f)
+    const copyable = (v: Value): boolean => v.type === 'int8' || (v.type === 'int16' && v.zeroPoint === 0) || v.type === 'float32';
+    if (a.type !== b.type || !copyable(a)) refuse(file, pair, `the state is ${a.type} -> ${b.type}; only int8, int16 with zero point 0 or float32 state, the same on both sides, is supported`);
     if (valueBytes(a) !== valueBytes(b) || a.shape.join(',') !== b.shape.join(',') || (a.perm ?? []).join(',') !== (b.perm ?? []).join(',')) {
       refuse(file, pair, `input and output are laid out differently in memory ([${a.shape.join(', ')}] and [${b.shape.join(', ')}])`);
     }

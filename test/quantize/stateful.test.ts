@@ -193,3 +193,35 @@ describe('--stateful: frame-by-frame equals the whole sequence', () => {
     }
   }, 180_000);
 });
+
+/**
+ * A QDQ model whose LSTM onnxruntime's quantize_static left float, state
+ * included (test/fixtures/recurrent/make_qdq_recurrent.py): --stateful keeps
+ * h and c as float32 bytes in the arena (passes/stateful-program.ts), the
+ * float recurrent kernel reading and writing them. Each step computes the
+ * same float operations in the same order whether the 16 steps run in one
+ * invoke or one per invoke, so the streamed state is byte-equal.
+ */
+describe('--stateful with an LSTM left float (QDQ from onnxruntime)', () => {
+  it('qdq_torch_lstm_state: frame-by-frame float state equals the whole sequence', async () => {
+    const model = `${FX}/qdq_torch_lstm_state.onnx`;
+    const whole = await compileModelAsync(model, { name: 'm', stateful: {} });
+    const streamed = await compileModelAsync(model, { name: 'm', stateful: {}, shapes: { input: [1, 1, FEATURES] } });
+    expect(streamed.program.ops.some((o) => o.kind === 'lstm_f32')).toBe(true);
+    expect(streamed.program.inputs.map((id) => streamed.program.values.get(id)!.onnxName)).toEqual(['input']);
+    expect(streamed.program.state?.map((s) => [s.onnxOutput, streamed.program.values.get(s.input)!.type, s.bytes])).toEqual([['h_n', 'float32', 96], ['c_n', 'float32', 96]]);
+    const x = readNpy(`${FX}/test_torch_lstm_x.npy`);
+    const xs = x.data as Float32Array;
+    const n = x.shape[0];
+    const [w, s] = [await runSequences(whole, xs, n), await runSequences(streamed, xs, n)];
+    for (const out of ['h_n', 'c_n', 'logits']) {
+      const [wr, sr] = [outputSlice(whole, out), outputSlice(streamed, out)];
+      expect(s.a.map((r) => Array.from(r.subarray(...sr))), `${out}: streamed vs whole sequence`).toEqual(w.a.map((r) => Array.from(r.subarray(...wr))));
+    }
+    for (const r of [w, s]) {
+      expect(r.c).toEqual(r.a); // reset() restores the first run
+      const [lo, hi] = outputSlice(whole, 'h_n');
+      expect(r.b.filter((row, i) => row.subarray(lo, hi).some((v, k) => v !== r.a[i][lo + k])).length).toBeGreaterThan(n / 2);
+    }
+  }, 180_000);
+});
