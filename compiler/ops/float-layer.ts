@@ -89,7 +89,7 @@ export function readFloat(ctx: LoweringContext, node: Node, name: string, perm: 
   const src = ctx.read(node, name, perm);
   const v = ctx.value(src.value);
   if (v.type === 'float32') return src.value;
-  if (v.type !== 'int8') throw ctx.fail(node, `float layer input '${name}' is ${v.type}; float layers read float32 or int8 tensors`);
+  if (v.type !== 'int8' && v.type !== 'int16') throw ctx.fail(node, `float layer input '${name}' is ${v.type}; float layers read float32, int8 or int16 tensors`);
   const q = ctx.quant(node, name);
   let cache = dequantized.get(ctx);
   if (!cache) { cache = new Map(); dequantized.set(ctx, cache); }
@@ -97,7 +97,8 @@ export function readFloat(ctx: LoweringContext, node: Node, name: string, perm: 
   if (known) return known;
   const id = ctx.newValue(`${src.value}_f32`, { ...v, type: 'float32', scale: 0, zeroPoint: 0, role: 'activation', aliasOf: undefined, aliasOffset: undefined });
   ctx.addOp({
-    kind: 'dequantize', name: `${node.name}_dequantize_input`, onnxOp: 'DequantizeLinear', inputs: [src.value], outputs: [id],
+    // int16: a float layer inside an --activations int16 model
+    kind: v.type === 'int16' ? 'dequantize_s16' : 'dequantize', name: `${node.name}_dequantize_input`, onnxOp: 'DequantizeLinear', inputs: [src.value], outputs: [id],
     params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0,
   });
   cache.set(src.value, id);
@@ -116,7 +117,7 @@ export function writeFloat(ctx: LoweringContext, node: Node, perm: Perm, outName
     return { write: ctx.define(outName, perm, { type: 'float32' }), finish: () => undefined };
   }
   const q = ctx.quant(node, outName);
-  if (t.dtype !== 'int8') throw ctx.fail(node, `float layer output '${outName}' is quantized to ${t.dtype}; int8 is supported`);
+  if (t.dtype !== 'int8' && t.dtype !== 'int16') throw ctx.fail(node, `float layer output '${outName}' is quantized to ${t.dtype}; int8 or int16 is supported`);
   const tmp = ctx.newValue(`${outName === node.outputs[0] ? node.name : outName}_f32`, {
     type: 'float32', shape: physicalShape(t.shape, perm), scale: 0, zeroPoint: 0, role: 'activation', onnxName: outName, logicalShape: t.shape,
   });
@@ -125,7 +126,7 @@ export function writeFloat(ctx: LoweringContext, node: Node, perm: Perm, outName
     finish: () => {
       const out = ctx.define(outName, perm);
       const op: Op = {
-        kind: 'quantize', name: `${node.name}_quantize_${outName === node.outputs[0] ? 'output' : outName}`, onnxOp: 'QuantizeLinear', inputs: [tmp], outputs: [out],
+        kind: t.dtype === 'int16' ? 'quantize_s16' : 'quantize', name: `${node.name}_quantize_${outName === node.outputs[0] ? 'output' : outName}`, onnxOp: 'QuantizeLinear', inputs: [tmp], outputs: [out],
         params: { scale: q.scale, zero_point: q.zeroPoint }, consts: {}, macs: 0,
       };
       ctx.addOp(op);

@@ -152,14 +152,14 @@ export function prepareFloatGraph(modelPath: string, shapes?: Record<string, num
   return graph;
 }
 
-/** int16 activations do not combine with float layers or streaming state (not built for them yet): one line. */
+/** int16 activations do not combine with streaming state or int8 model edges (not built for them yet): one line. */
 function checkInt16Options(options: QuantizeOptions): void {
   const int16Layers = options.int16Layers ?? [];
   if (options.activations !== 'int16' && int16Layers.length === 0) return;
   const flag = options.activations === 'int16' ? '--activations int16' : '--int16-layers';
   if (options.activations === 'int16' && int16Layers.length > 0) throw new EdgecError('--int16-layers names the int16 layers of an int8 model; with --activations int16 every layer is int16 already (give one of them)', 2);
-  const other = options.floatLayers?.length ? '--float-layers' : options.autoFloatDb !== undefined ? '--auto-float' : options.stateful ? '--stateful' : options.inputAffineEdge === false ? '--int8-io' : undefined;
-  if (other) throw new EdgecError(`${flag} cannot be combined with ${other} (int16 activations are built for float-edged, stateless models with every layer quantized)`, 2);
+  const other = options.stateful ? '--stateful' : options.inputAffineEdge === false ? '--int8-io' : undefined;
+  if (other) throw new EdgecError(`${flag} cannot be combined with ${other} (int16 activations are built for float-edged, stateless models)`, 2);
 }
 
 export async function quantizeModel(modelPath: string, options: QuantizeOptions): Promise<Quantized> {

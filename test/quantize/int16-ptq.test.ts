@@ -108,6 +108,28 @@ describe('--activations int16 (PTQ)', () => {
   }, 120_000);
 });
 
+describe('--activations int16 with float layers', () => {
+  it('--float-layers pw: the layer runs float32 between an int16 dequantize and quantize, within 2 LSB of onnxruntime', async () => {
+    const c = await compileModelAsync(model, { name: 'f16', calibration, activations: 'int16', floatLayers: ['pw'] });
+    expect(c.quantized!.floatLayers).toEqual(['pw']);
+    const k = kinds(c);
+    const at = k.indexOf('conv2d_f32');
+    expect(k.slice(at - 1, at + 2)).toEqual(['dequantize_s16', 'conv2d_f32', 'quantize_s16']);
+    expect(k.filter((kind) => kind.endsWith('_f32'))).toEqual(['conv2d_f32']);
+    // the int16 softmax at the end: within 2 LSB as in the all-int16 build
+    const vs = await againstOnnxruntime(c, 'int16 with pw float');
+    expect(vs.maxLsb).toBeLessThanOrEqual(2);
+  }, 120_000);
+
+  it('--auto-float picks layers of the int16 model the same way', async () => {
+    const c = await compileModelAsync(model, { name: 'a16', calibration, activations: 'int16', autoFloatDb: 0.01 });
+    expect(c.quantized!.floatLayers.length).toBeGreaterThan(0);
+    expect(kinds(c).filter((kind) => kind.endsWith('_f32')).length).toBe(c.quantized!.floatLayers.length);
+    const vs = await againstOnnxruntime(c, `int16 with --auto-float 0.01 (${c.quantized!.floatLayers.join(', ')} float)`);
+    expect(vs.maxLsb).toBeLessThanOrEqual(2);
+  }, 120_000);
+});
+
 describe('int16 bias', () => {
   it('a bias beyond int32 in input x weight scale steps stays float in the QDQ model and is built as int64, within 1 LSB', async () => {
     // inputs in [-0.01, 0.01]: the int16 input step is 3e-7, so a bias of 300 is ~1e11 steps
@@ -175,9 +197,9 @@ describe('--int16-layers (PTQ)', () => {
       expect((err as EdgecError).message).toMatch(why);
       expect((err as EdgecError).message).not.toContain('\n');
     }
-    // not built for int16 yet: float layers, and naming layers when every one is int16 already
-    for (const [opts, why] of [[{ activations: 'int16', floatLayers: ['pw'] }, /^--activations int16 cannot be combined with --float-layers/], [{ activations: 'int16', int16Layers: ['dw'] }, /^--int16-layers names the int16 layers of an int8 model/]] as const) {
-      const err = await compileModelAsync(model, { calibration, ...opts, floatLayers: 'floatLayers' in opts ? [...opts.floatLayers] : undefined, int16Layers: 'int16Layers' in opts ? [...opts.int16Layers] : undefined }).catch((e: unknown) => e);
+    // not built for int16 yet: streaming state; and naming layers when every one is int16 already
+    for (const [opts, why] of [[{ activations: 'int16', stateful: {} }, /^--activations int16 cannot be combined with --stateful/], [{ activations: 'int16', int16Layers: ['dw'] }, /^--int16-layers names the int16 layers of an int8 model/]] as const) {
+      const err = await compileModelAsync(model, { calibration, ...opts, int16Layers: 'int16Layers' in opts ? [...opts.int16Layers] : undefined }).catch((e: unknown) => e);
       expect(err).toBeInstanceOf(EdgecError);
       expect((err as EdgecError).message).toMatch(why);
     }
