@@ -174,6 +174,8 @@ class Unroller {
     if (name === undefined || name === '') return undefined;
     const t = this.graph.tensors.get(name) as Tensor;
     if (t.data) return undefined; // zero (non-zero constants are refused)
+    // one direction: [1, batch, H] / [batch, 1, H] holds the state's bytes as they are (a Reshape keeps an int16 state int16)
+    if (this.shape.directions.length === 1) return this.reshape(name, [this.shape.batch, this.shape.hidden], tag);
     const index = this.constant(`${tag}_index`, 'int64', [], Float64Array.of(d));
     return this.op('Gather', [name, index], [this.shape.batch, this.shape.hidden], tag, undefined, { axis: this.shape.layout === 0 ? 0 : 1 });
   }

@@ -158,7 +158,7 @@ function checkInt16Options(options: QuantizeOptions): void {
   if (options.activations !== 'int16' && int16Layers.length === 0) return;
   const flag = options.activations === 'int16' ? '--activations int16' : '--int16-layers';
   if (options.activations === 'int16' && int16Layers.length > 0) throw new EdgecError('--int16-layers names the int16 layers of an int8 model; with --activations int16 every layer is int16 already (give one of them)', 2);
-  const other = options.stateful ? '--stateful' : options.inputAffineEdge === false ? '--int8-io' : undefined;
+  const other = options.inputAffineEdge === false ? '--int8-io' : undefined;
   if (other) throw new EdgecError(`${flag} cannot be combined with ${other} (int16 activations are built for float-edged, stateless models)`, 2);
 }
 

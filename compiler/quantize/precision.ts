@@ -147,6 +147,11 @@ export function planPrecision(graph: Graph, plan: QuantPlan, activations: Precis
     nodes.set(node.name, p);
     node.outputs.forEach((o) => { if (quantized.has(o)) tensors.set(o, p); });
   }
+  // --stateful: a state input has its output's precision (the copy between invokes is of bytes); readers of the other precision requantize
+  for (const pair of graph.statePairs ?? []) {
+    const p = tensors.get(pair.output);
+    if (p !== undefined && tensors.has(pair.input)) tensors.set(pair.input, p);
+  }
   return { nodes, tensors, int8Fallback, anyInt16: [...tensors.values()].includes('int16') };
 }
 
