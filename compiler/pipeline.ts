@@ -305,5 +305,6 @@ export async function compileModelAsync(modelPath: string, options: CompileOptio
   // what the float layers cost: the same build with every layer int8
   const int8Build = quantized.int8QdqBytes && compileModel(modelPath, { ...options, modelBytes: quantized.int8QdqBytes, floatLayers: [], stateful });
   if (quantized.int16Note) compiled.notes.push(quantized.int16Note);
+  if (quantized.recurrentNote) compiled.notes.push(quantized.recurrentNote);
   return { ...compiled, quantized, int8Build: int8Build ? { arenaBytes: int8Build.plan.arenaBytes, weightsBytes: int8Build.emitted.weightsBytes, macs: int8Build.program.ops.reduce((a, op) => a + op.macs, 0) } : undefined };
 }

@@ -1,7 +1,7 @@
 /*
  * edgec_gru_f32: ONNX GRU in float32 (a recurrent layer kept float inside an
- * int8 model, see edgec_lstm_f32.c). Default activations (sigmoid for the
- * gates, tanh for the candidate), no clip, linear_before_reset 0 or 1.
+ * int8 model, see edgec_lstm_f32.c). Activations f (gates) and g (candidate)
+ * from the parameters (defaults sigmoid, tanh), no clip, linear_before_reset 0 or 1.
  *
  *  x, h0, y, y_h  as edgec_lstm_f32 (layout 0 or 1; h0, y, y_h may be NULL)
  *  weights  [directions][3 * hidden][input_size + hidden]: row r of gate g
@@ -9,9 +9,9 @@
  *  bias     [directions][4 * hidden]: Wbz + Rbz, Wbr + Rbr, Wbh, Rbh
  *  scratch  input_size + 5 * hidden floats
  *
- *  z = sigmoid(Wz x + Rz h + bz), r = sigmoid(Wr x + Rr h + br),
- *  linear_before_reset 0: h' = tanh(Wh x + Rh (r * h) + Rbh + Wbh)
- *  linear_before_reset 1: h' = tanh(Wh x + Wbh + r * (Rh h + Rbh))
+ *  z = f(Wz x + Rz h + bz), r = f(Wr x + Rr h + br),
+ *  linear_before_reset 0: h' = g(Wh x + Rh (r * h) + Rbh + Wbh)
+ *  linear_before_reset 1: h' = g(Wh x + Wbh + r * (Rh h + Rbh))
  *  h = (1 - z) * h' + z * h.
  * Outputs must not alias inputs.
  */
@@ -40,7 +40,7 @@ void edgec_gru_f32(const edgec_rnn_f32_params_t *p, int32_t linear_before_reset,
         const float *xt = x + edgec_rnn_seq_at(p, t, 0, b, 1, n_in);
         for (k = 0; k < n_in; ++k) xh[k] = xt[k];
         for (g = 0; g < 2 * n_h; ++g) {
-          gates[g] = edgec_sigmoid_f32(b_dir[g] + edgec_dot_f32(w_dir + (size_t)g * row, xh, row));
+          gates[g] = edgec_rnn_act_f32(p, 0, b_dir[g] + edgec_dot_f32(w_dir + (size_t)g * row, xh, row));
         }
         if (!linear_before_reset) for (k = 0; k < n_h; ++k) rh[k] = gates[n_h + k] * h[k];
         for (j = 0; j < n_h; ++j) {
@@ -48,7 +48,7 @@ void edgec_gru_f32(const edgec_rnn_f32_params_t *p, int32_t linear_before_reset,
           const float *operand = linear_before_reset ? h : rh;
           const float wx = b_dir[2 * n_h + j] + edgec_dot_f32(w, xh, n_in);
           const float rec = b_dir[3 * n_h + j] + edgec_dot_f32(w + n_in, operand, n_h);
-          cand[j] = edgec_tanh_f32(linear_before_reset ? wx + gates[n_h + j] * rec : wx + rec);
+          cand[j] = edgec_rnn_act_f32(p, 1, linear_before_reset ? wx + gates[n_h + j] * rec : wx + rec);
         }
         for (j = 0; j < n_h; ++j) h[j] = (1.0f - gates[j]) * cand[j] + gates[j] * h[j];
         if (y) {

@@ -173,6 +173,8 @@ typedef struct {
   int32_t directions;
   int32_t reverse_first;
   int32_t batch_major;
+  int32_t act[3];                   /* activations f, g, h (GRU: f, g): EDGEC_RNN_SIGMOID ... in edgec_rnn_f32.h */
+  float act_alpha[3], act_beta[3];  /* HardSigmoid alpha, beta; LeakyRelu alpha */
 } edgec_rnn_f32_params_t;
 
 void edgec_lstm_f32(const edgec_rnn_f32_params_t *p, const float *x, const float *weights, const float *bias,

@@ -1,8 +1,9 @@
 /*
  * edgec_lstm_f32: ONNX LSTM in float32 (a recurrent layer kept float inside an
  * int8 model: onnxruntime's quantize_static leaves LSTM float between a
- * DequantizeLinear and a QuantizeLinear). Default activations (sigmoid for the
- * gates, tanh for the cell), no peepholes, no clip, input_forget 0.
+ * DequantizeLinear and a QuantizeLinear). Activations f, g, h from the
+ * parameters (defaults sigmoid, tanh, tanh), no peepholes, no clip,
+ * input_forget 0.
  *
  *  x        layout 0: [seq_len, batch, input_size]; layout 1: [batch, seq_len, input_size]
  *  weights  [directions][4 * hidden][input_size + hidden]: row r of gate g
@@ -13,9 +14,9 @@
  *  y_h, y_c the last hidden / cell state, laid out as h0; or NULL
  *  scratch  input_size + 6 * hidden floats
  *
- *  it = sigmoid(Wi x + Ri h + bi), ft = sigmoid(Wf x + Rf h + bf),
- *  ct' = tanh(Wc x + Rc h + bc), ot = sigmoid(Wo x + Ro h + bo),
- *  c = ft * c + it * ct', h = ot * tanh(c).
+ *  it = f(Wi x + Ri h + bi), ft = f(Wf x + Rf h + bf),
+ *  ct' = g(Wc x + Rc h + bc), ot = f(Wo x + Ro h + bo),
+ *  c = ft * c + it * ct', h = ot * h(c).
  * Direction 1 of a bidirectional layer (and direction 0 when reverse_first)
  * runs from the last step to the first. Outputs must not alias inputs.
  */
@@ -49,12 +50,12 @@ void edgec_lstm_f32(const edgec_rnn_f32_params_t *p, const float *x, const float
           gates[g] = b_dir[g] + edgec_dot_f32(w_dir + (size_t)g * row, xh, row);
         }
         for (j = 0; j < n_h; ++j) {
-          const float i_gate = edgec_sigmoid_f32(gates[j]);
-          const float o_gate = edgec_sigmoid_f32(gates[n_h + j]);
-          const float f_gate = edgec_sigmoid_f32(gates[2 * n_h + j]);
-          const float cell = edgec_tanh_f32(gates[3 * n_h + j]);
+          const float i_gate = edgec_rnn_act_f32(p, 0, gates[j]);
+          const float o_gate = edgec_rnn_act_f32(p, 0, gates[n_h + j]);
+          const float f_gate = edgec_rnn_act_f32(p, 0, gates[2 * n_h + j]);
+          const float cell = edgec_rnn_act_f32(p, 1, gates[3 * n_h + j]);
           c[j] = f_gate * c[j] + i_gate * cell;
-          h[j] = o_gate * edgec_tanh_f32(c[j]);
+          h[j] = o_gate * edgec_rnn_act_f32(p, 2, c[j]);
         }
         if (y) {
           float *yt = y + edgec_rnn_seq_at(p, t, d, b, p->directions, n_h);

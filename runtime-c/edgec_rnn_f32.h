@@ -41,6 +41,26 @@ static inline float edgec_sigmoid_f32(float x)
   return 0.5f + 0.5f * edgec_tanh_f32(0.5f * x);
 }
 
+/* The activations an ONNX LSTM / GRU may name (ops/recurrent-float.ts
+ * recurrentActivations): Keras' defaults, activation='relu',
+ * recurrent_activation='hard_sigmoid' (alpha 0.2, beta 0.5), LeakyRelu. */
+enum { EDGEC_RNN_SIGMOID = 0, EDGEC_RNN_TANH = 1, EDGEC_RNN_RELU = 2, EDGEC_RNN_HARD_SIGMOID = 3, EDGEC_RNN_LEAKY_RELU = 4 };
+
+/* Activation `slot` (0 f, 1 g, 2 h) of the layer applied to x, as onnxruntime computes it. */
+static inline float edgec_rnn_act_f32(const edgec_rnn_f32_params_t *p, int32_t slot, float x)
+{
+  switch (p->act[slot]) {
+    case EDGEC_RNN_SIGMOID: return edgec_sigmoid_f32(x);
+    case EDGEC_RNN_TANH: return edgec_tanh_f32(x);
+    case EDGEC_RNN_RELU: return x > 0.0f ? x : 0.0f;
+    case EDGEC_RNN_HARD_SIGMOID: {
+      const float v = p->act_alpha[slot] * x + p->act_beta[slot];
+      return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+    }
+    default: return x >= 0.0f ? x : p->act_alpha[slot] * x;
+  }
+}
+
 /* Dot product of n floats in four interleaved partial sums (a fixed order,
  * the same on every target: no contraction into fused multiply-adds under
  * -std=c99): four independent multiply-add chains instead of one, about a

@@ -43,5 +43,6 @@ export function addQuantizeCommand(program: Command, log: (s: string) => void): 
       if (q.floatLayers.length) log(`float layers (weights left float32, Q/DQ around them): ${q.floatLayers.map((l) => `'${l}'`).join(', ')}`);
       if (q.autoFloat) formatAutoFloat(q.autoFloat).forEach((l) => log(l));
       if (q.int16Note) log(`note: ${q.int16Note}`);
+      if (q.recurrentNote) log(`note: ${q.recurrentNote}`);
     });
 }

@@ -22,7 +22,9 @@
  * the reset product). Weights behind a DequantizeLinear of an int8 constant
  * are dequantized here, (q - zp) * scale as onnxruntime computes it.
  *
- * Refused in one line: non-default activations, clip, input_forget,
+ * Activations: the defaults, and Relu / HardSigmoid / LeakyRelu (Keras'
+ * activation='relu', recurrent_activation='hard_sigmoid'; recurrentActivations).
+ * Refused in one line: other activations, clip, input_forget,
  * peepholes, sequence_lens shorter than the sequence or computed at run time.
  */
 import type { Node, Tensor } from '../ir/graph.js';
@@ -34,6 +36,7 @@ import { attrInt, attrString } from './attrs.js';
 import { FLOAT_LAYER_REASON, isQuantizedModel, readFloat, writeFloat } from './float-layer.js';
 import { KEEP_FLOAT_ATTR } from '../passes/float-layers.js';
 import type { EmitEnv, OpDefinition } from './types.js';
+import { cFloat } from './quantize.js';
 
 type Cell = 'LSTM' | 'GRU';
 
@@ -43,6 +46,54 @@ const DEFAULT_ACTIVATIONS: Record<Cell, string[]> = { LSTM: ['Sigmoid', 'Tanh', 
 const INITIAL_STATES: Record<Cell, number[]> = { LSTM: [5, 6], GRU: [5] };
 const SEQUENCE_LENS = 4;
 const PEEPHOLES = 7;
+
+/**
+ * A recurrent layer's activation (ONNX `activations`, `activation_alpha`,
+ * `activation_beta`): the ones Keras exports through tf2onnx (Sigmoid, Tanh,
+ * Relu for activation='relu', HardSigmoid for recurrent_activation=
+ * 'hard_sigmoid') and LeakyRelu.
+ */
+export type RecurrentActivationKind = 'Sigmoid' | 'Tanh' | 'Relu' | 'HardSigmoid' | 'LeakyRelu';
+export interface RecurrentActivation { kind: RecurrentActivationKind; alpha: number; beta: number }
+
+/** Each kind's C code (EDGEC_RNN_* in edgec_rnn_f32.h) and its ONNX default alpha / beta (undefined: takes none). */
+const ACTIVATION_KINDS: Record<RecurrentActivationKind, { code: number; alpha?: number; beta?: number }> = {
+  Sigmoid: { code: 0 }, Tanh: { code: 1 }, Relu: { code: 2 }, HardSigmoid: { code: 3, alpha: 0.2, beta: 0.5 }, LeakyRelu: { code: 4, alpha: 0.01 },
+};
+
+export function isDefaultActivations(cell: Cell, acts: readonly RecurrentActivation[]): boolean {
+  return acts.every((a, i) => a.kind === DEFAULT_ACTIVATIONS[cell][i]);
+}
+
+/**
+ * The activations of one direction (LSTM: f, g, h; GRU: f, g), or why they
+ * are refused. The alpha and beta lists are consumed in order by the
+ * activations that take them, as onnxruntime reads them; the directions of
+ * a bidirectional layer must use the same ones.
+ */
+export function recurrentActivations(cell: Cell, attrs: Node['attrs'], directions: number): RecurrentActivation[] | { reason: string } {
+  const perDirection = DEFAULT_ACTIVATIONS[cell].length;
+  const names = attrs.activations === undefined ? [] : (attrs.activations as unknown[]).map(String);
+  if (names.length === 0) return DEFAULT_ACTIVATIONS[cell].map((kind) => ({ kind: kind as RecurrentActivationKind, alpha: 0, beta: 0 }));
+  if (names.length !== perDirection * directions) return { reason: `attribute 'activations' has ${names.length} entries; ${perDirection} per direction (${perDirection * directions}) expected` };
+  const alphas = attrs.activation_alpha === undefined ? [] : (attrs.activation_alpha as number[]).map(Number);
+  const betas = attrs.activation_beta === undefined ? [] : (attrs.activation_beta as number[]).map(Number);
+  let [ai, bi] = [0, 0];
+  const acts: RecurrentActivation[] = [];
+  for (const [i, name] of names.entries()) {
+    const kind = (Object.keys(ACTIVATION_KINDS) as RecurrentActivationKind[]).find((k) => k.toLowerCase() === name.toLowerCase());
+    if (!kind) return { reason: `attribute 'activations' [${i}] is '${name}'; edgec supports ${Object.keys(ACTIVATION_KINDS).join(', ')}` };
+    const spec = ACTIVATION_KINDS[kind];
+    const alpha = spec.alpha === undefined ? 0 : alphas[ai++] ?? spec.alpha;
+    const beta = spec.beta === undefined ? 0 : betas[bi++] ?? spec.beta;
+    if (!Number.isFinite(alpha) || !Number.isFinite(beta)) return { reason: `attribute 'activations' [${i}] ('${name}') has a non-finite alpha or beta` };
+    acts.push({ kind, alpha, beta });
+  }
+  const first = acts.slice(0, perDirection);
+  const same = (a: RecurrentActivation, b: RecurrentActivation): boolean => a.kind === b.kind && a.alpha === b.alpha && a.beta === b.beta;
+  if (acts.slice(perDirection).some((a, i) => !same(a, first[i]))) return { reason: `attribute 'activations': the two directions use different activations (${names.join(', ')}); edgec needs the same ones` };
+  return first;
+}
 
 /** Sizes of one recurrent layer, from its input and recurrence weights. */
 export interface RecurrentGeometry {
@@ -54,6 +105,8 @@ export interface RecurrentGeometry {
   directions: number;
   reverseFirst: boolean;
   batchMajor: boolean;
+  /** One direction's activations (f, g, h; GRU f, g). */
+  activations: RecurrentActivation[];
 }
 
 function optionalInput(ctx: LoweringContext, node: Node, slot: number): Tensor | undefined {
@@ -96,12 +149,8 @@ export function recurrentGeometry(ctx: LoweringContext, node: Node): RecurrentGe
   if (hidden <= 0 || w.shape.length !== 3 || w.shape[0] !== directions || w.shape[1] !== gh || w.shape[2] !== inputSize) {
     throw ctx.fail(node, `W has shape [${w.shape.join(', ')}]; expected [${directions}, ${gh}, ${inputSize}] for hidden_size ${hidden}`);
   }
-  const defaults = DEFAULT_ACTIVATIONS[cell];
-  const activations = node.attrs.activations as unknown[] | undefined;
-  (activations ?? []).map(String).forEach((name, i) => {
-    const expected = defaults[i % defaults.length];
-    if (name.toLowerCase() !== expected.toLowerCase()) throw ctx.fail(node, `attribute 'activations' [${i}] is '${name}'; a float ${cell} supports only the default activations (${defaults.join(', ')} per direction)`);
-  });
+  const activations = recurrentActivations(cell, node.attrs, directions);
+  if ('reason' in activations) throw ctx.fail(node, activations.reason);
   if (node.attrs.clip !== undefined) throw ctx.fail(node, `attribute 'clip' is ${String(node.attrs.clip)}; cell clipping is not supported`, 're-export the model without clip');
   if (cell === 'LSTM' && attrInt(node, 'input_forget', 0) !== 0) throw ctx.fail(node, `attribute 'input_forget' is ${attrInt(node, 'input_forget', 0)}; coupled input-forget gates are not supported`);
   if (cell === 'LSTM' && optionalInput(ctx, node, PEEPHOLES)) {
@@ -114,7 +163,7 @@ export function recurrentGeometry(ctx: LoweringContext, node: Node): RecurrentGe
     const short = Array.from(lens.data).map(Number).find((v) => v !== seqLen);
     if (short !== undefined) throw ctx.fail(node, `sequence_lens holds ${short}; edgec supports only sequences of the full length ${seqLen}`, 'drop sequence_lens from the export or pad the sequences');
   }
-  return { cell, seqLen, batch, inputSize, hidden, directions, reverseFirst: direction === 'reverse', batchMajor: layout === 1 };
+  return { cell, seqLen, batch, inputSize, hidden, directions, reverseFirst: direction === 'reverse', batchMajor: layout === 1, activations };
 }
 
 /**
@@ -202,6 +251,10 @@ function lowerRecurrentF32(node: Node, ctx: LoweringContext): void {
       reverse_first: g.reverseFirst ? 1 : 0, batch_major: g.batchMajor ? 1 : 0,
       linear_before_reset: g.cell === 'GRU' ? attrInt(node, 'linear_before_reset', 0) !== 0 ? 1 : 0 : 0,
       input_roles: inputRoles.join(','), output_roles: outputRoles.join(','),
+      // f, g, h (GRU: f, g, and an unused third)
+      act: [0, 1, 2].map((k) => ACTIVATION_KINDS[(g.activations[k] ?? g.activations[1]).kind].code),
+      act_alpha: [0, 1, 2].map((k) => (g.activations[k] ?? g.activations[1]).alpha),
+      act_beta: [0, 1, 2].map((k) => (g.activations[k] ?? g.activations[1]).beta),
     },
     consts,
     macs: g.seqLen * g.batch * g.directions * GATES[g.cell] * g.hidden * (g.inputSize + g.hidden),
@@ -227,8 +280,9 @@ function rolePointer(op: Op, env: EmitEnv, role: string, ctype: string): string 
 
 function recurrentView(op: Op, env: EmitEnv): Record<string, unknown> {
   const fields = ['seq_len', 'batch', 'input_size', 'hidden_size', 'directions', 'reverse_first', 'batch_major'];
+  const floats = (k: string): string => `{ ${(op.params[k] as number[]).map((v) => cFloat(v)).join(', ')} }`;
   return {
-    params: fields.map((f) => op.params[f]).join(', '),
+    params: [...fields.map((f) => op.params[f]), `{ ${(op.params.act as number[]).join(', ')} }`, floats('act_alpha'), floats('act_beta')].join(', '),
     linear_before_reset: op.params.linear_before_reset,
     x: rolePointer(op, env, 'x', 'float'), h0: rolePointer(op, env, 'h0', 'float'), c0: rolePointer(op, env, 'c0', 'float'),
     y: rolePointer(op, env, 'y', 'float'), y_h: rolePointer(op, env, 'y_h', 'float'), y_c: rolePointer(op, env, 'y_c', 'float'),

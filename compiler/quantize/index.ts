@@ -6,7 +6,7 @@
  */
 import type { Graph, StatePair } from '../ir/graph.js';
 import { statePairs } from '../passes/state-pairs.js';
-import { EdgecError } from '../errors.js';
+import { displayName, EdgecError } from '../errors.js';
 import { loadModel } from '../onnx/load.js';
 import { removeIdentity } from '../passes/remove-identity.js';
 import { subDivToAddMul } from '../passes/sub-div-to-add-mul.js';
@@ -27,7 +27,7 @@ import { activationQuant, insertQdq, planQuantization, type ActQuant, type Int16
 import { activationQuant16, int16LayersNote, int8FallbackNote, planPrecision, type Precision } from './precision.js';
 import { upgradeOpset21 } from '../passes/upgrade-opset-21.js';
 import { CALIBRATION_METHODS, tieRanges, type CalibrationMethod, type Range } from './ranges.js';
-import { unrollRecurrent } from '../passes/unroll-recurrent.js';
+import { unboundedRecurrentLayers, unrollRecurrent } from '../passes/unroll-recurrent.js';
 import { gemmActivationBias } from '../passes/gemm-activation-bias.js';
 import { chooseFloatLayers, type AutoFloatResult } from './auto-float.js';
 import { lstmCellScales } from './lstm-cell.js';
@@ -106,6 +106,8 @@ export interface Quantized {
   statePairs?: StatePair[];
   /** --stateful: calibration sequences were cut into this many chunks, run in order carrying the state. */
   streamChunks?: number;
+  /** Recurrent layers kept float for their Relu / LeakyRelu activation, as one note line (else undefined). */
+  recurrentNote?: string;
   /** Activation type: int8, int16 (--activations int16), or mixed (--int16-layers). */
   activations: Precision | 'mixed';
   /** --activations int16: the layers left int8 for want of a 16x8 kernel; --int16-layers: the layers that are int16; one note line (else undefined). */
@@ -162,8 +164,12 @@ function checkInt16Options(options: QuantizeOptions): void {
   if (other) throw new EdgecError(`${flag} cannot be combined with ${other} (int16 activations are built for float-edged, stateless models)`, 2);
 }
 
-export async function quantizeModel(modelPath: string, options: QuantizeOptions): Promise<Quantized> {
-  checkInt16Options(options);
+export async function quantizeModel(modelPath: string, requested: QuantizeOptions): Promise<Quantized> {
+  checkInt16Options(requested);
+  // an LSTM / GRU with a Relu activation stays float (unboundedRecurrentLayers), as if --float-layers named it
+  const unbounded = unboundedRecurrentLayers(loadModel(modelPath, { shapes: requested.shapes, overrideFixedDims: requested.stateful !== undefined }))
+    .filter((n) => !(requested.floatLayers ?? []).includes(n.name));
+  const options: QuantizeOptions = unbounded.length === 0 ? requested : { ...requested, floatLayers: [...(requested.floatLayers ?? []), ...unbounded.map((n) => n.name)] };
   const { method, percentile } = parseMethod(options.method);
   if (options.stateful && (method === 'auto' || options.autoFloatDb !== undefined)) {
     throw new EdgecError(`--stateful: ${method === 'auto' ? '--calibration-method auto' : '--auto-float'} is not supported with streaming state (it compares whole-model runs without the state); choose a calibration method`, 2);
@@ -226,6 +232,8 @@ export async function quantizeModel(modelPath: string, options: QuantizeOptions)
   const int8QdqBytes = floatLayers.length > 0 && !keptRecurrent ? qdqWith(new Set()) : undefined;
   return {
     floatGraph, floatBytes, qdqBytes, samples, ranges, params, method: chosenMethod, methodTrials, biasCorrection: biasMeans !== undefined, floatLayers, autoFloat, int8QdqBytes,
+    recurrentNote: unbounded.length === 0 ? undefined
+      : `${unbounded.map((n) => `'${displayName(n.name, 40)}' (${n.opType})`).join(', ')} kept float: a Relu / LeakyRelu activation lets h grow along the sequence, which int8 cannot follow (the Keras relu fixture quantized step by step: 23.7 dB of output SQNR on its calibration samples where the float layer gives 38.5, at 3.7x the flash); on a core without an FPU this layer's float is emulated`,
     activations: options.int16Layers?.length ? 'mixed' : activations,
     int16Note: options.int16Layers?.length ? int16LayersNote(floatGraph, precision) : int8FallbackNote(precision.int8Fallback),
     ...(options.stateful ? { statePairs: pairs, streamChunks: chunks } : {}),

@@ -110,6 +110,9 @@ describe('QDQ recurrent fixtures (onnxruntime quantize_static left the LSTM / GR
     ['torch_gru', 'torch_gru', 'gru_f32', 43], // 47.0 dB
     ['torch_bilstm', 'torch_bilstm', 'lstm_f32', 42], // 45.0 dB
     ['keras_lstm', 'torch_lstm_bf', 'lstm_f32', 43], // 47.0 dB
+    // Keras activation='relu' and recurrent_activation='hard_sigmoid' (make_keras_activations.py)
+    ['keras_lstm_relu', 'torch_lstm_bf', 'lstm_f32', 32], // 35.6 dB
+    ['keras_lstm_hsig', 'torch_lstm_bf', 'lstm_f32', 43], // 47.0 dB
   ] as [string, string, string, number][])('%s: within 1 LSB of onnxruntime on the QDQ model', async (name, data, kind, minDb) => {
     const qdq = `${FX}/qdq_${name}.onnx`;
     const c = compileModel(qdq, { name: 'm' });
@@ -158,7 +161,7 @@ interface RnnSpec {
   /** outputs: 'float' graph outputs, or 'q' quantized (Q -> DQ) */
   outputs: { y?: 'float' | 'q'; y_h?: 'float' | 'q'; y_c?: 'float' | 'q' };
   sequenceLens?: number[];
-  attrs?: Record<string, number | string | string[]>;
+  attrs?: Record<string, number | string | string[] | number[]>;
 }
 
 /**
@@ -199,7 +202,7 @@ function rnnModel(seed: number, s: RnnSpec, layout0Twin = false): Uint8Array {
   const roles = s.cell === 'LSTM' ? ['y', 'y_h', 'y_c'] as const : ['y', 'y_h'] as const;
   const outs = roles.map((role) => (s.outputs[role] ? `rnn_${role}${twin ? '_layout0' : ''}` : ''));
   while (outs[outs.length - 1] === '') outs.pop();
-  const attrs: Record<string, number | string | string[]> = { hidden_size: s.hidden, direction: s.direction ?? 'forward', ...s.attrs };
+  const attrs: Record<string, number | string | string[] | number[]> = { hidden_size: s.hidden, direction: s.direction ?? 'forward', ...s.attrs };
   if (layout && !twin) attrs.layout = 1;
   if (s.cell === 'GRU') attrs.linear_before_reset = s.linearBeforeReset ?? 0;
   q.b.node(s.cell, inputs, outs, attrs, { name: 'rnn' });
@@ -221,6 +224,14 @@ describe('float LSTM / GRU kernels against onnxruntime (synthetic models)', () =
     ['GRU bidirectional, linear_before_reset 0, layout 1, h0 input', { cell: 'GRU', seq: 6, batch: 2, input: 3, hidden: 5, direction: 'bidirectional', layout: 1, states: 'inputs', outputs: { y: 'float', y_h: 'float' } }],
     ['GRU reverse, linear_before_reset 1, constant h0, Y quantized', { cell: 'GRU', seq: 8, batch: 1, input: 2, hidden: 7, direction: 'reverse', linearBeforeReset: 1, states: 'constants', outputs: { y: 'q', y_h: 'float' } }],
     ['GRU linear_before_reset 0, sequence_lens all full, DQ weights', { cell: 'GRU', seq: 4, batch: 2, input: 3, hidden: 4, int8Weights: true, sequenceLens: [4, 4], outputs: { y_h: 'q' } }],
+    // what tf2onnx writes for Keras LSTM(activation='relu', recurrent_activation='hard_sigmoid')
+    ['LSTM HardSigmoid gates, Relu cell and output (Keras relu + hard_sigmoid), Y quantized', { cell: 'LSTM', seq: 6, batch: 1, input: 3, hidden: 5, attrs: { activations: ['HardSigmoid', 'Relu', 'Relu'] }, outputs: { y: 'q', y_h: 'float' } }],
+    ['LSTM bidirectional, HardSigmoid alpha 0.25 beta 0.4, LeakyRelu 0.1, Tanh', {
+      cell: 'LSTM', seq: 5, batch: 2, input: 3, hidden: 4, direction: 'bidirectional',
+      attrs: { activations: ['HardSigmoid', 'LeakyRelu', 'Tanh', 'HardSigmoid', 'LeakyRelu', 'Tanh'], activation_alpha: [0.25, 0.1, 0.25, 0.1], activation_beta: [0.4, 0.4] },
+      outputs: { y: 'q', y_c: 'float' },
+    }],
+    ['GRU HardSigmoid gates, Relu candidate, linear_before_reset 1', { cell: 'GRU', seq: 6, batch: 1, input: 3, hidden: 5, linearBeforeReset: 1, attrs: { activations: ['HardSigmoid', 'Relu'] }, outputs: { y_h: 'q' } }],
   ];
   cases.forEach(([name, spec], i) => {
     it(name, async () => {
@@ -263,7 +274,8 @@ describe('float LSTM / GRU kernels against onnxruntime (synthetic models)', () =
   const refused: [string, RnnSpec, RegExp][] = [
     ['sequence_lens shorter than the sequence', { cell: 'LSTM', seq: 5, batch: 2, input: 3, hidden: 4, sequenceLens: [5, 3], outputs: { y_h: 'q' } }, /node 'rnn' \(LSTM\): sequence_lens holds 3; edgec supports only sequences of the full length 5/],
     ['clip', { cell: 'LSTM', seq: 5, batch: 1, input: 3, hidden: 4, attrs: { clip: 2 }, outputs: { y_h: 'q' } }, /node 'rnn' \(LSTM\): attribute 'clip' is 2; cell clipping is not supported/],
-    ['non-default activations', { cell: 'GRU', seq: 5, batch: 1, input: 3, hidden: 4, attrs: { activations: ['Relu', 'Tanh'] }, outputs: { y_h: 'q' } }, /node 'rnn' \(GRU\): attribute 'activations' \[0\] is 'Relu'/],
+    ['an activation edgec has no kernel for', { cell: 'GRU', seq: 5, batch: 1, input: 3, hidden: 4, attrs: { activations: ['Softsign', 'Tanh'] }, outputs: { y_h: 'q' } }, /node 'rnn' \(GRU\): attribute 'activations' \[0\] is 'Softsign'; edgec supports Sigmoid, Tanh, Relu, HardSigmoid, LeakyRelu/],
+    ['directions with different activations', { cell: 'LSTM', seq: 5, batch: 1, input: 3, hidden: 4, direction: 'bidirectional', attrs: { activations: ['Sigmoid', 'Tanh', 'Tanh', 'Sigmoid', 'Relu', 'Relu'] }, outputs: { y_h: 'q' } }, /the two directions use different activations/],
   ];
   for (const [name, spec, message] of refused) {
     it(`refuses ${name} in one line`, () => {

@@ -86,9 +86,9 @@ function unrolled(bytes: Uint8Array): Uint8Array {
   return writeOnnx(unrollRecurrent(loadModelBytes(bytes, { fileName: 'rnn.onnx' })));
 }
 
-async function expectSameAsOrt(v: Variant): Promise<void> {
-  const flat = unrolled(recurrentModel(v));
-  const reference = recurrentModel(v, {}, {}, true);
+async function expectSameAsOrt(v: Variant, attrs: Record<string, AttrInput> = {}): Promise<void> {
+  const flat = unrolled(recurrentModel(v, attrs));
+  const reference = recurrentModel(v, attrs, {}, true);
   for (const seed of [11, 12]) {
     const want = await runOrt(reference, feeds(v, seed));
     const got = await runOrt(flat, feeds(v, seed));
@@ -118,6 +118,18 @@ describe('unroll-recurrent', () => {
     }
   }
 
+  // what tf2onnx writes for Keras' activation='relu' / recurrent_activation='hard_sigmoid', and LeakyRelu with its alpha
+  for (const [kind, activations, extra] of [
+    ['LSTM', ['HardSigmoid', 'Relu', 'Relu'], {}],
+    ['LSTM', ['Sigmoid', 'LeakyRelu', 'Tanh', 'Sigmoid', 'LeakyRelu', 'Tanh'], { activation_alpha: [0.2, 0.2] }],
+    ['GRU', ['HardSigmoid', 'Relu'], {}],
+  ] as ['LSTM' | 'GRU', string[], Record<string, AttrInput>][]) {
+    it(`${kind} with activations ${activations.join(', ')}: equals onnxruntime's`, async () => {
+      const direction = activations.length > 3 ? 'bidirectional' : 'forward';
+      await expectSameAsOrt({ kind, direction, layout: 0, initialStates: true }, { activations, ...extra });
+    });
+  }
+
   it('leaves no LSTM node and ties the same gate tensor of every step into one range group', () => {
     const g = unrollRecurrent(loadModelBytes(recurrentModel({ kind: 'LSTM', direction: 'forward', layout: 0, initialStates: false }), { fileName: 'rnn.onnx' }));
     expect(g.nodes.some((n) => n.opType === 'LSTM')).toBe(false);
@@ -145,7 +157,7 @@ describe('unroll-recurrent', () => {
   });
 
   const refusals: [string, () => Uint8Array, RegExp][] = [
-    ['a non-default activation', () => recurrentModel({ kind: 'LSTM', direction: 'forward', layout: 0, initialStates: false }, { activations: ['Sigmoid', 'Relu', 'Tanh'] }), /node 'rnn' \(LSTM\): attribute 'activations' \[1\] is 'Relu'/],
+    ['an activation without an int8 table', () => recurrentModel({ kind: 'LSTM', direction: 'forward', layout: 0, initialStates: false }, { activations: ['Sigmoid', 'Softplus', 'Tanh'] }), /node 'rnn' \(LSTM\): attribute 'activations' \[1\] is 'Softplus'/],
     ['clip', () => recurrentModel({ kind: 'GRU', direction: 'forward', layout: 0, initialStates: false }, { clip: 3.5 }), /node 'rnn' \(GRU\): attribute 'clip' is 3.5/],
     ['input_forget', () => recurrentModel({ kind: 'LSTM', direction: 'forward', layout: 0, initialStates: false }, { input_forget: 1 }), /attribute 'input_forget' is 1/],
     ['a shorter sequence_lens', () => recurrentModel({ kind: 'LSTM', direction: 'forward', layout: 0, initialStates: false }, {}, { seqLens: [SEQ, 3] }), /sequence_lens holds 3; edgec supports only sequences of the full length 5/],

@@ -77,6 +77,11 @@ describe('recurrent models through PTQ: int8 C vs float', () => {
     // tf2onnx of LSTM(unroll=True): per-step Gemm(x, W, C = h·R) + Split of the 4 gates; each step its own
     // ranges and constants (39,108 B, 4.5x the float weights): the form converters write, not ours
     ['keras_lstm_unrolled', 'torch_lstm_bf', [1, 16, 2], 28, Infinity, 0], // 33.81 dB
+    // Keras activation='relu' / recurrent_activation='hard_sigmoid' (make_keras_activations.py), not TFLM's sigmoid / tanh:
+    // the relu LSTM stays float (its h grows x250 over the 16 steps; unboundedRecurrentLayers), the hard_sigmoid one
+    // unrolls into int8 ops (HardSigmoid an int8 table)
+    ['keras_lstm_relu', 'torch_lstm_bf', [1, 16, 2], 32, 1, 0], // 35.19 dB, lstm_f32, 7,488 B
+    ['keras_lstm_hsig', 'torch_lstm_bf', [1, 16, 2], 27, 2, 0], // 30.78 dB, 8,808 B
   ] as [string, string, number[], number, number, number][])('%s: SQNR and top-1 on held-out sequences', async (name, data, dims, minDb, maxWeightRatio, lstmKernels) => {
     const model = `${FX}/${name}.onnx`;
     const c = await compileModelAsync(model, { calibration: `${FX}/calib_${data}.npy`, name: 'm' });
@@ -86,6 +91,8 @@ describe('recurrent models through PTQ: int8 C vs float', () => {
     expect(h.agree).toBeGreaterThanOrEqual(0.9 * h.n);
     expect(h.int8Correct).toBeGreaterThanOrEqual(h.floatCorrect - 2);
     expect(c.program.ops.filter((o) => o.kind === 'lstm').length).toBe(lstmKernels);
+    // only the relu LSTM is kept float, and the build says why
+    expect(c.quantized?.recurrentNote ?? '').toMatch(name === 'keras_lstm_relu' ? /^'LSTM__30' \(LSTM\) kept float: a Relu \/ LeakyRelu activation lets h grow/ : /^$/);
     // the gates of every step share one quantization, so their weights, biases, multipliers and LUT tables are
     // stored once (one copy per step would be 6-10x the float weights); the LSTM cell state's per-step tanh
     // table (256 B a step) and the int32 per-channel arrays keep the ratio above 1/4
