@@ -250,5 +250,6 @@ export const lstm: OpDefinition = {
       }),
     },
   },
-  libraryMissing: { lstm: 'edgec does not call a library LSTM (CMSIS-NN arm_lstm_unidirectional_s8 is not wired up); the portable kernel is TFLM-exact' },
+  // measured on the Cortex-M4 against TFLM with CMSIS-NN's LSTM (README "Coming from TFLM"): ours 0.75-0.90x its instructions
+  libraryMissing: { lstm: 'edgec does not call a library LSTM: its TFLM-exact kernel takes 0.75-0.90x the instructions of CMSIS-NN arm_lstm_unidirectional_s8 on a Cortex-M4' },
 };
