@@ -129,6 +129,13 @@ function integerLstm(graph: Graph, node: Node): IntegerLstm | undefined {
   const reverse = direction === 'bidirectional' ? [false, true] : [direction === 'reverse'];
   const [seq, batch] = layout === 0 ? [x.shape[0], x.shape[1]] : [x.shape[1], x.shape[0]];
   const hidden = r.shape[2];
+  // shapes as ONNX defines them (else the float kernel's lowering refuses the model in one line)
+  const w = optional(graph, node, 1);
+  const b = optional(graph, node, 3);
+  const dirs = reverse.length;
+  const is = (t: Tensor | undefined, dims: number[]): boolean => !!t && t.shape.length === dims.length && t.shape.every((d, i) => d === dims[i]);
+  if (!is(w, [dirs, 4 * hidden, x.shape[2]]) || !is(r, [dirs, 4 * hidden, hidden]) || (b && !is(b, [dirs, 8 * hidden]))) return undefined;
+  if (node.attrs.hidden_size !== undefined && Number(node.attrs.hidden_size) !== hidden) return undefined;
   const seqLens = optional(graph, node, 4);
   if (seqLens && (!seqLens.data || Array.from(seqLens.data).some((v) => Number(v) !== seq))) return undefined;
   const peepholes = optional(graph, node, 7);

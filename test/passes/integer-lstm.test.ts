@@ -14,6 +14,11 @@ import type { Value } from '../../compiler/ir/program.js';
 import { boundedCellScale } from '../../compiler/passes/integer-lstm.js';
 import { runTflm, tflmPython } from '../helpers/tflm.js';
 import { prng } from '../../compiler/verify/samples.js';
+import { readFileSync } from 'node:fs';
+import onnxProto from 'onnx-proto';
+import { EdgecError } from '../../compiler/errors.js';
+
+const { onnx } = onnxProto;
 
 const FX = 'test/fixtures/recurrent';
 
@@ -119,5 +124,14 @@ describe('integer LSTM from a quantized ONNX LSTM: byte-equal to TFLite Micro', 
     expect(boundedCellScale(15)).toBe(2 ** -11);
     expect(boundedCellScale(16)).toBe(2 ** -10);
     expect(boundedCellScale(1)).toBe(2 ** -14);
+  });
+
+  it('a quantized LSTM whose hidden_size disagrees with R is refused in one line, not mis-sliced', () => {
+    const m = onnx.ModelProto.decode(readFileSync(`${FX}/lstm_h8_seq_twin.onnx`));
+    const lstm = m.graph!.node!.find((n) => n.opType === 'LSTM')!;
+    lstm.attribute!.find((a) => a.name === 'hidden_size')!.i = 7;
+    const build = (): unknown => compileModel('bad_lstm.onnx', { name: 'm', modelBytes: onnx.ModelProto.encode(m).finish() });
+    expect(build).toThrow(EdgecError);
+    expect(build).toThrow(/^bad_lstm\.onnx: node '[^']+' \(LSTM\): [^\n]+$/);
   });
 });
