@@ -74,6 +74,10 @@ describe('recurrent models through PTQ: int8 C vs float', () => {
     ['torch_gru', 'torch_gru', [1, 16, 2], 30, 2, 0], // 35.66 dB, linear_before_reset 1, unrolled
     ['torch_bilstm', 'torch_bilstm', [16, 1, 2], 41, 0.3, 2], // 43.83 dB, 2,992 B: one kernel per direction
     ['keras_lstm', 'torch_lstm_bf', [1, 16, 2], 41, 0.3, 1], // 44.29 dB; tf2onnx: one ONNX LSTM node
+    // make_stacked.py: nn.LSTM(num_layers=2) (two LSTM nodes, Squeeze between, zero states from Shape/Expand), and the
+    // torch.onnx dynamo exporter (opset 20)
+    ['torch_lstm2_bf', 'torch_lstm_bf', [1, 16, 2], 39, 0.3, 2], // 42.90 dB, 8,016 B
+    ['torch_lstm_dynamo', 'torch_lstm_bf', [1, 16, 2], 41, 0.3, 1], // 44.02 dB
     // tf2onnx of LSTM(unroll=True): per-step Gemm(x, W, C = h·R) + Split of the 4 gates; each step its own
     // ranges and constants (39,108 B, 4.5x the float weights): the form converters write, not ours
     ['keras_lstm_unrolled', 'torch_lstm_bf', [1, 16, 2], 28, Infinity, 0], // 33.81 dB
