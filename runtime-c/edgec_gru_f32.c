@@ -39,17 +39,17 @@ void edgec_gru_f32(const edgec_rnn_f32_params_t *p, int32_t linear_before_reset,
         const int32_t t = reverse ? p->seq_len - 1 - s : s;
         const float *xt = x + edgec_rnn_seq_at(p, t, 0, b, 1, n_in);
         for (k = 0; k < n_in; ++k) xh[k] = xt[k];
-        for (g = 0; g < 2 * n_h; ++g) {
-          gates[g] = edgec_rnn_act_f32(p, 0, b_dir[g] + edgec_dot_f32(w_dir + (size_t)g * row, xh, row));
-        }
+        for (g = 0; g < 2 * n_h; ++g) gates[g] = b_dir[g] + edgec_dot_f32(w_dir + (size_t)g * row, xh, row);
+        edgec_rnn_act_f32(p, 0, gates, 2 * n_h);   /* z, r */
         if (!linear_before_reset) for (k = 0; k < n_h; ++k) rh[k] = gates[n_h + k] * h[k];
         for (j = 0; j < n_h; ++j) {
           const float *w = w_dir + (size_t)(2 * n_h + j) * row;
           const float *operand = linear_before_reset ? h : rh;
           const float wx = b_dir[2 * n_h + j] + edgec_dot_f32(w, xh, n_in);
           const float rec = b_dir[3 * n_h + j] + edgec_dot_f32(w + n_in, operand, n_h);
-          cand[j] = edgec_rnn_act_f32(p, 1, linear_before_reset ? wx + gates[n_h + j] * rec : wx + rec);
+          cand[j] = linear_before_reset ? wx + gates[n_h + j] * rec : wx + rec;
         }
+        edgec_rnn_act_f32(p, 1, cand, n_h);
         for (j = 0; j < n_h; ++j) h[j] = (1.0f - gates[j]) * cand[j] + gates[j] * h[j];
         if (y) {
           float *yt = y + edgec_rnn_seq_at(p, t, d, b, p->directions, n_h);

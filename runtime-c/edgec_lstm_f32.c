@@ -49,14 +49,14 @@ void edgec_lstm_f32(const edgec_rnn_f32_params_t *p, const float *x, const float
         for (g = 0; g < 4 * n_h; ++g) {
           gates[g] = b_dir[g] + edgec_dot_f32(w_dir + (size_t)g * row, xh, row);
         }
+        edgec_rnn_act_f32(p, 0, gates, 3 * n_h);           /* i, o, f */
+        edgec_rnn_act_f32(p, 1, gates + 3 * n_h, n_h);     /* the candidate */
         for (j = 0; j < n_h; ++j) {
-          const float i_gate = edgec_rnn_act_f32(p, 0, gates[j]);
-          const float o_gate = edgec_rnn_act_f32(p, 0, gates[n_h + j]);
-          const float f_gate = edgec_rnn_act_f32(p, 0, gates[2 * n_h + j]);
-          const float cell = edgec_rnn_act_f32(p, 1, gates[3 * n_h + j]);
-          c[j] = f_gate * c[j] + i_gate * cell;
-          h[j] = o_gate * edgec_rnn_act_f32(p, 2, c[j]);
+          c[j] = gates[2 * n_h + j] * c[j] + gates[j] * gates[3 * n_h + j];
+          gates[3 * n_h + j] = c[j];                       /* h(c) computed in place of the spent candidate */
         }
+        edgec_rnn_act_f32(p, 2, gates + 3 * n_h, n_h);
+        for (j = 0; j < n_h; ++j) h[j] = gates[n_h + j] * gates[3 * n_h + j];
         if (y) {
           float *yt = y + edgec_rnn_seq_at(p, t, d, b, p->directions, n_h);
           for (j = 0; j < n_h; ++j) yt[j] = h[j];
