@@ -66,6 +66,10 @@ export const SMALL_EXAMPLES = [
   'examples/kws_dscnn/kws_dscnn_int8.onnx',
   'examples/ic_resnet8/ic_resnet8_int8.onnx',
   'examples/ic_resnet8/ic_resnet8_uint8.onnx',
+  // recurrent layers: a quantized bidirectional LSTM (TFLM's integer kernel, passes/integer-lstm.ts) and one
+  // onnxruntime left float (the float recurrent kernel)
+  'test/fixtures/recurrent/lstm_h8_seq_bidir_twin.onnx',
+  'test/fixtures/recurrent/qdq_keras_lstm.onnx',
 ];
 export const TFLITE_EXAMPLE = 'examples/tf2onnx_int8/tf2onnx_int8.tflite';
 export const ALL_EXAMPLES = [...SMALL_EXAMPLES, 'examples/ad_autoencoder/ad_autoencoder_int8.onnx', 'examples/vww_mobilenet/vww_mobilenet_int8.onnx'];
