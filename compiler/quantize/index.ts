@@ -166,9 +166,11 @@ function checkInt16Options(options: QuantizeOptions): void {
 
 export async function quantizeModel(modelPath: string, requested: QuantizeOptions): Promise<Quantized> {
   checkInt16Options(requested);
+  const model = loadModel(modelPath, { shapes: requested.shapes, overrideFixedDims: requested.stateful !== undefined });
+  // names checked on the model as given (the float passes unroll recurrent layers into nodes of other names)
+  floatLayerNodes(model, requested.floatLayers ?? []);
   // an LSTM / GRU with a Relu activation stays float (unboundedRecurrentLayers), as if --float-layers named it
-  const unbounded = unboundedRecurrentLayers(loadModel(modelPath, { shapes: requested.shapes, overrideFixedDims: requested.stateful !== undefined }))
-    .filter((n) => !(requested.floatLayers ?? []).includes(n.name));
+  const unbounded = unboundedRecurrentLayers(model).filter((n) => !(requested.floatLayers ?? []).includes(n.name));
   const options: QuantizeOptions = unbounded.length === 0 ? requested : { ...requested, floatLayers: [...(requested.floatLayers ?? []), ...unbounded.map((n) => n.name)] };
   const { method, percentile } = parseMethod(options.method);
   if (options.stateful && (method === 'auto' || options.autoFloatDb !== undefined)) {
