@@ -173,7 +173,9 @@ class FloatTail {
     const out = node.outputs[0];
     const outT = g.tensors.get(out);
     if (!outT || outT.dtype !== 'float32' || quantizedByReaders(g, this.readersOf(out), out)) return;
-    const ins = LINEAR_OPS.has(node.opType) ? [node.inputs[0]] : VALUE_PRESERVING_OPS.has(node.opType) ? dataInputs(g, node) : node.inputs.filter((i) => i !== '' && !g.tensors.get(i)?.data);
+    // a Gather of constant indices selects values (NNCF's `Y -> Squeeze -> Gather(last step) -> Gemm` tail of an LSTM)
+    const preserving = VALUE_PRESERVING_OPS.has(node.opType) || (node.opType === 'Gather' && !!g.tensors.get(node.inputs[1] ?? '')?.data);
+    const ins = LINEAR_OPS.has(node.opType) ? [node.inputs[0]] : preserving ? dataInputs(g, node) : node.inputs.filter((i) => i !== '' && !g.tensors.get(i)?.data);
     if (ins.length === 0) return;
     const pendingIn = this.pending.get(ins[0]);
     const inQ = ins.map((i) => this.quantOf(i));
@@ -184,7 +186,7 @@ class FloatTail {
     const bounds = clampBounds(g, node);
     if (fixed) q = fixed;
     else if (bounds && pendingIn) q = quantForRange(Math.max(bounds.min, pendingIn.lo), Math.min(bounds.max, pendingIn.hi));
-    else if ((bounds || VALUE_PRESERVING_OPS.has(node.opType)) && q0) {
+    else if ((bounds || preserving) && q0) {
       if (!inQ.every((x) => x && sameActQuant(x, q0))) this.refuse(node, out, 'its inputs are quantized differently');
       q = q0;
     } else if (LINEAR_OPS.has(node.opType) && q0) {

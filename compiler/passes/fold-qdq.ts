@@ -15,6 +15,7 @@
 import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
 import { displayName, modelError } from '../errors.js';
 import { GraphIndex, pruneTensors, removeNodes } from './graph-edit.js';
+import { roundHalfEven } from '../ir/quant.js';
 
 /** Zero-point types QuantizeLinear / DequantizeLinear take (int32: a bias DequantizeLinear). */
 const ZERO_POINT_DTYPES = new Set(['int8', 'uint8', 'int16', 'int32']);
@@ -100,6 +101,31 @@ function floatEdgeTensors(graph: Graph): Set<string> {
   return edge;
 }
 
+const QUANTIZED_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] };
+
+/**
+ * QuantizeLinear of a constant, computed as onnxruntime does (x / scale in
+ * float32, round half to even, plus the zero point, saturated); a
+ * non-finite value or an output type other than int8 / uint8 / int16 is
+ * refused in one line.
+ */
+function quantizeConstant(graph: Graph, node: Node, src: Tensor, out: Tensor, q: QuantInfo): Int8Array | Uint8Array | Int16Array {
+  const range = QUANTIZED_RANGE[out.dtype];
+  if (!range) throw modelError(graph.fileName, node, `quantizing constant '${displayName(src.name)}' to ${out.dtype} is not supported (int8, uint8 or int16)`);
+  const values = src.data as ArrayLike<number>;
+  const inner = q.axis < 0 ? 1 : src.shape.slice(q.axis + 1).reduce((a, b) => a * b, 1);
+  const channels = q.axis < 0 ? 1 : src.shape[q.axis];
+  const data = out.dtype === 'int8' ? new Int8Array(values.length) : out.dtype === 'uint8' ? new Uint8Array(values.length) : new Int16Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const x = Number(values[i]);
+    if (!Number.isFinite(x)) throw modelError(graph.fileName, node, `constant '${displayName(src.name)}' element ${i} is ${x}; it cannot be quantized`);
+    const c = q.axis < 0 ? 0 : Math.floor(i / inner) % channels;
+    const v = roundHalfEven(Math.fround(x / Math.fround(q.scale[c]))) + q.zeroPoint[c];
+    data[i] = Math.max(range[0], Math.min(range[1], v));
+  }
+  return data;
+}
+
 /** Q nodes: the producer writes the quantized tensor. */
 function foldQuantize(graph: Graph, dead: Set<Node>): void {
   const producers = new Map<string, Node>();
@@ -117,7 +143,10 @@ function foldQuantize(graph: Graph, dead: Set<Node>): void {
     out.quant = quant;
     const srcTensor = graph.tensors.get(src) as Tensor;
     if (srcTensor.data) {
-      throw modelError(graph.fileName, node, 'quantizing a float constant at run time is not supported; store the weights quantized (QDQ with int8 initializers)');
+      // a constant (onnxruntime's Q of an Expand of zeros: an LSTM's initial state) is quantized here, once
+      out.data = quantizeConstant(graph, node, srcTensor, out, quant);
+      dead.add(node);
+      continue;
     }
     if (srcTensor.dtype !== 'float32' && srcTensor.quant) {
       // Q of a folded DQ (DQ -> Q with other parameters): the source already is

@@ -216,6 +216,32 @@ function rnnModel(seed: number, s: RnnSpec, layout0Twin = false): Uint8Array {
   return q.toBytes();
 }
 
+/**
+ * What third-party quantizers write for an LSTM (test/fixtures/recurrent/make_quantizer_lstm.py):
+ * NNCF 3.4 and AMD Quark 0.13 (XINT8: uint8, power-of-two scales; S8S8) quantize around the
+ * layer and leave its weights float; onnxruntime 1.32 quantize_static with 'LSTM' in
+ * op_types_to_quantize quantizes W, R and B per tensor and asymmetric (not TFLM's form: the layer
+ * runs float on the dequantized weights) and its zero initial state through a QuantizeLinear of an
+ * Expand (folded at compile time). esp-ppq 1.3.12 fails on all three models (its own IndexError /
+ * "PPQ do not support LSTM with cutimized activation"). Every written model builds and equals
+ * onnxruntime on the QDQ model within 1 LSB on the 40 held-out sequences.
+ */
+describe('LSTMs from third-party quantizers', () => {
+  const MODELS: [string, string][] = [['torch_lstm', 'torch_lstm'], ['torch_bilstm', 'torch_bilstm'], ['keras_lstm', 'torch_lstm_bf']];
+  for (const tool of ['nncf', 'quarkxint8', 'quarks8s8', 'ortlstm']) {
+    for (const [model, data] of MODELS) {
+      it(`${tool}_${model}`, async () => {
+        const qdq = `${FX}/${tool}_${model}.onnx`;
+        const c = compileModel(qdq, { name: 'm' });
+        expect(c.program.ops.map((op) => op.kind)).toContain('lstm_f32');
+        const h = await heldOut(c, qdq, `${FX}/${model}.onnx`, data);
+        console.log(`[recurrent-float] ${tool}_${model}: max ${h.maxLsb} LSB vs onnxruntime QDQ (exact ${(100 * h.exactRate).toFixed(1)}%), SQNR vs float ${h.sqnrFloatDb.toFixed(1)} dB`);
+        expect(h.maxLsb).toBeLessThanOrEqual(1);
+      }, 60_000);
+    }
+  }
+});
+
 describe('float LSTM / GRU kernels against onnxruntime (synthetic models)', () => {
   const cases: [string, RnnSpec][] = [
     ['LSTM reverse, layout 1, batch 2, h0 / c0 inputs, Y / Y_h / Y_c float', { cell: 'LSTM', seq: 7, batch: 2, input: 3, hidden: 5, direction: 'reverse', layout: 1, states: 'inputs', outputs: { y: 'float', y_h: 'float', y_c: 'float' } }],
