@@ -187,10 +187,10 @@ function lowerTflLstm(node: Node, ctx: LoweringContext): void {
   const tanh = cellTanhScaling(power);
   const input = ctx.read(node, xName, identityPerm(3));
   const output = ctx.define(node.outputs[0], identityPerm(3));
-  // --stateful: the state the invoke starts from and the state it ends with
-  const stateful = node.inputs.length > HIDDEN_IN;
-  const stateIn = stateful ? [HIDDEN_IN, CELL_IN].map((slot) => ctx.read(node, node.inputs[slot], identityPerm(2)).value) : [];
-  const stateOut = stateful ? [1, 2].map((slot) => ctx.define(node.outputs[slot], identityPerm(2))) : [];
+  // --stateful: the state the invoke starts from (slots 13, 14) and the state it ends with (outputs 1, 2);
+  // an ONNX LSTM whose Y_c is read has the outputs without the inputs (passes/integer-lstm.ts)
+  const stateIn = node.inputs.length > HIDDEN_IN ? [HIDDEN_IN, CELL_IN].map((slot) => ctx.read(node, node.inputs[slot], identityPerm(2)).value) : [];
+  const stateOut = node.outputs.length > 1 ? [1, 2].map((slot) => ctx.define(node.outputs[slot], identityPerm(2))) : [];
   const op: Op = {
     kind: 'lstm', name: node.name, onnxOp: 'UNIDIRECTIONAL_SEQUENCE_LSTM', inputs: [input.value, ...stateIn], outputs: [output, ...stateOut],
     params: {

@@ -21,7 +21,9 @@
  *    time: initial_h int8 in the hidden state's quantization, initial_c
  *    int16 in the cell state's (a --stateful pair, as our PTQ writes it).
  *    The kernel then starts from them and writes the final h and c, which
- *    give Y_h and Y_c (int16, the cell scale); without them Y_c is not read.
+ *    give Y_h and Y_c;
+ *  - Y_c, where read, int16 at the cell scale: each direction's kernel
+ *    writes its final cell state.
  * Anything else keeps the ONNX LSTM, which then runs on the float recurrent
  * kernels (ops/recurrent-float.ts), as before.
  *
@@ -57,6 +59,8 @@ interface IntegerLstm {
   rScale: number[][];
   /** initial_h (int8) and initial_c (int16) given at run time (one direction). */
   state?: { h: string; c: string };
+  /** Y_c is read: each direction's kernel writes its final cell state (int16). */
+  cellOut: boolean;
 }
 
 function optional(graph: Graph, node: Node, slot: number): Tensor | undefined {
@@ -149,7 +153,7 @@ function integerLstm(graph: Graph, node: Node): IntegerLstm | undefined {
   if (!wScale || !rScale) return undefined;
   const [y, yh, yc] = [0, 1, 2].map((k) => node.outputs[k]);
   const stateful = given[0];
-  if (isRead(graph, yc) && !stateful) return undefined;
+  const cellOut = isRead(graph, yc);
   const hiddens = [y, yh].filter((name) => isRead(graph, name)).map((name) => graph.tensors.get(name!));
   if (stateful) hiddens.push(h0);
   if (hiddens.length === 0 || !hiddens.every(perTensorInt8)) return undefined;
@@ -157,13 +161,13 @@ function integerLstm(graph: Graph, node: Node): IntegerLstm | undefined {
   if (!hiddens.every((t) => sameQuant((t as Tensor).quant as QuantInfo, hiddenQuant))) return undefined;
   const cellScale = cellScaleOf(graph, node, seq, stateful);
   if (cellScale === undefined) return undefined;
-  if (stateful) {
+  if (stateful || cellOut) {
     // the cell state the kernel reads and writes: int16 at the cell scale, on both sides
-    const cells = [c0, isRead(graph, yc) ? graph.tensors.get(yc!) : undefined].filter((t): t is Tensor => t !== undefined);
+    const cells = [stateful ? c0 : undefined, cellOut ? graph.tensors.get(yc!) : undefined].filter((t): t is Tensor => t !== undefined);
     if (!cells.every((t) => t.dtype === 'int16' && t.quant?.axis === -1 && t.quant.zeroPoint[0] === 0 && t.quant.scale[0] === cellScale)) return undefined;
   }
   const state = stateful ? { h: (h0 as Tensor).name, c: (c0 as Tensor).name } : undefined;
-  const lstm: IntegerLstm = { node, seq, batch, inputSize: x.shape[2], hidden, layout, reverse, x: x.quant, hiddenQuant, cellScale, wScale, rScale, state };
+  const lstm: IntegerLstm = { node, seq, batch, inputSize: x.shape[2], hidden, layout, reverse, x: x.quant, hiddenQuant, cellScale, wScale, rScale, state, cellOut };
   return biasFor(graph, lstm, 0) ? lstm : undefined;
 }
 
@@ -260,7 +264,7 @@ class Rewriter {
     const out = this.activation(`d${d}_y`, shape);
     // a given state: [1, batch, H] / [batch, 1, H] as the kernel's [batch, H] in, the final state out
     const stateIn = l.state ? [this.reshape(l.state.h, [l.batch, l.hidden], 'h0'), this.reshapeCell(l.state.c, 'c0')] : [];
-    const finalState = l.state ? { h: this.hiddenState('h_final'), c: this.cell('c_final') } : undefined;
+    const finalState = l.state || l.cellOut ? { h: this.hiddenState(`d${d}_h_final`), c: this.cell(`d${d}_c_final`) } : undefined;
     this.add(TFL_LSTM_OP, [l.node.inputs[0], ...wIn, ...wRec, ...biases, ...stateIn], [out, ...(finalState ? [finalState.h, finalState.c] : [])], tflLstmAttrs({
       timeMajor: l.layout === 0, cellClip: 0, cellScale: l.cellScale, hiddenScale: l.hiddenQuant.scale[0], hiddenZeroPoint: l.hiddenQuant.zeroPoint[0],
       cellActivation: 'tanh', hiddenStateName: `${l.node.name}_d${d}_h`, cellStateName: `${l.node.name}_d${d}_c`, reverse: l.reverse[d],
@@ -270,9 +274,14 @@ class Rewriter {
 
   /** An int16 cell state to `shape` (the kernel's [batch, H], or into Y_c's ONNX shape). */
   reshapeCell(input: string, tag: string, into?: string, shape = [this.l.batch, this.l.hidden]): string {
-    const out = into ?? this.cell(tag);
+    const out = into ?? this.tensor(tag, { dtype: 'int16', shape, quant: { scale: [this.l.cellScale], zeroPoint: [0], axis: -1 } });
     this.add('Reshape', [input, this.int64(`${tag}_shape`, shape)], [out]);
     return out;
+  }
+
+  /** int16 cell states joined along `axis` into `into`. */
+  joinCells(pieces: string[], axis: number, into: string): void {
+    this.add('Concat', pieces, [into], { axis });
   }
 
   reshape(input: string, shape: number[], tag: string, into?: string): string {
@@ -313,14 +322,19 @@ function rewrite(graph: Graph, l: IntegerLstm): Node[] {
   }
   const finalState = outs[0].finalState;
   const stateShape = layout === 0 ? [dirs, batch, hidden] : [batch, dirs, hidden];
-  if (isRead(graph, yh) && finalState) w.reshape(finalState.h, stateShape, 'y_h', yh);
+  if (isRead(graph, yh) && finalState && dirs === 1) w.reshape(finalState.h, stateShape, 'y_h', yh);
   else if (isRead(graph, yh)) {
     // Y_h: the last step of a forward direction, the first of a reverse one
     const lasts = ys.map((yd, d) => w.step(yd, l.reverse[d] ? 0 : seq - 1, d));
     w.join(lasts, layout === 0 ? 0 : 1, stateShape, yh);
   }
   const yc = l.node.outputs[2];
-  if (isRead(graph, yc) && finalState) w.reshapeCell(finalState.c, 'y_c', yc, stateShape);
+  if (l.cellOut) {
+    // Y_c: each direction's final cell state, joined on the direction axis
+    const cells = outs.map((o) => (o.finalState as { c: string }).c);
+    if (dirs === 1) w.reshapeCell(cells[0], 'y_c', yc, stateShape);
+    else w.joinCells(cells.map((c, d) => w.reshapeCell(c, `d${d}_c4`, undefined, layout === 0 ? [1, batch, hidden] : [batch, 1, hidden])), layout === 0 ? 0 : 1, yc);
+  }
   return w.nodes;
 }
 

@@ -14,7 +14,11 @@ import type { Value } from '../../compiler/ir/program.js';
 import { boundedCellScale } from '../../compiler/passes/integer-lstm.js';
 import { runTflm, tflmPython } from '../helpers/tflm.js';
 import { prng } from '../../compiler/verify/samples.js';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildNativeRunner, runNative } from '../../compiler/verify/native.js';
+import { valueBytes } from '../../compiler/ir/program.js';
 import onnxProto from 'onnx-proto';
 import { EdgecError } from '../../compiler/errors.js';
 
@@ -134,4 +138,39 @@ describe('integer LSTM from a quantized ONNX LSTM: byte-equal to TFLite Micro', 
     expect(build).toThrow(EdgecError);
     expect(build).toThrow(/^bad_lstm\.onnx: node '[^']+' \(LSTM\): [^\n]+$/);
   });
+
+  it.skipIf(!tflmPython())('Y_c read without a state input: each direction\'s final int16 cell state, as the .tflite kernel leaves it', () => {
+    // the bidirectional twin with its (int16-quantized) Y_c made a graph output: [batch 1, 2 directions, 8]
+    const m = onnx.ModelProto.decode(readFileSync(`${FX}/lstm_h8_seq_bidir_twin.onnx`));
+    m.graph!.output!.push(onnx.ValueInfoProto.create({ name: 'Y_c_dq', type: { tensorType: { elemType: 1, shape: { dim: [1, 2, 8].map((d) => ({ dimValue: d })) } } } }));
+    const c = compileModel('bidir_yc.onnx', { name: 'm', modelBytes: onnx.ModelProto.encode(m).finish() });
+    expect(c.program.ops.filter((o) => o.kind === 'lstm')).toHaveLength(2);
+    // the reference: the .tflite built --stateful, one invoke from reset; its cell state output is TFLM's
+    // variable tensor after the invoke (test/tflite/lstm-stateful.test.ts proves the carried state TFLM-exact)
+    const ref = compileModel(`${FX}/lstm_h8_seq.tflite`, { name: 'r', stateful: {} });
+    const dir = mkdtempSync(join(tmpdir(), 'edgec-yc-'));
+    try {
+      for (const f of ref.emitted.files) writeFileSync(join(dir, f.path), f.contents);
+      const exe = buildNativeRunner(dir, 'r');
+      const xv = ref.program.values.get(ref.program.inputs[0])!;
+      const outs = ref.program.outputs.map((id) => ref.program.values.get(id)!);
+      const cellAt = outs.slice(0, outs.findIndex((v) => v.type === 'int16')).reduce((a, v) => a + valueBytes(v), 0);
+      const finalCell = (q: Int8Array): number[] => {
+        const bytes = runNative(exe, new Uint8Array(q.buffer, q.byteOffset, q.byteLength), 1);
+        // an own copy: a Buffer's .buffer is Node's shared pool
+        return Array.from(new Int16Array(Uint8Array.from(bytes.subarray(cellAt, cellAt + 16)).buffer));
+      };
+      const rand = prng(9);
+      const n = xv.logicalShape.reduce((a, b) => a * b, 1);
+      const qs = Array.from({ length: 8 }, () => Int8Array.from({ length: n }, () => Math.floor(rand() * 256) - 128));
+      const samples: NamedTensor[][] = qs.map((q) => [{ name: 'x', type: 'float32', dims: xv.logicalShape, data: Float32Array.from(q, (v) => (v - xv.zeroPoint) * xv.scale) }]);
+      const ours = outputsPerSample(c.program, runHostBuild(c, samples), qs.length);
+      qs.forEach((q, s) => {
+        const got = Array.from(ours[s].get('Y_c_dq')!, (v) => Math.round(v / 2 ** -15));
+        expect(got).toEqual([...finalCell(q), ...finalCell(reverseTime(q, xv.logicalShape, false))]);
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });
