@@ -399,14 +399,58 @@ function keepWholeForInteger(graph: Graph, node: Node): boolean {
  * LSTMs that qualify stay whole for the integer kernel (keepWholeForInteger);
  * the others (GRU, stateful LSTMs) unroll.
  */
+/**
+ * A recurrent node kept whole, as layout 0 (onnxruntime, which calibrates
+ * it, runs no batch-major recurrent layer): with layout 1, X and the
+ * initial states are transposed in, Y, Y_h and Y_c out, around the node.
+ */
+function asLayout0(graph: Graph, node: Node): Node[] {
+  if (Number(node.attrs.layout ?? 0) !== 1) return [node];
+  const before: Node[] = [];
+  const after: Node[] = [];
+  const transpose = (from: string, to: string, perm: number[], list: Node[]): void => {
+    list.push({ name: uniqueNodeName(graph, [...before, ...after], `${node.name}_${to}_transpose`), opType: 'Transpose', domain: '', inputs: [from], outputs: [to], attrs: { perm } });
+  };
+  const permuted = (name: string, perm: number[]): string => {
+    const t = graph.tensors.get(name) as Tensor;
+    const out = uniqueTensorName(graph, `${name}_layout0`);
+    graph.tensors.set(out, { name: out, dtype: t.dtype, shape: perm.map((p) => t.shape[p]) });
+    return out;
+  };
+  node.inputs = node.inputs.map((name, slot) => {
+    if (name === '' || !(slot === 0 || slot === 5 || slot === 6)) return name;
+    const perm = [1, 0, 2]; // [batch, seq | dirs, ...] <-> [seq | dirs, batch, ...]
+    const out = permuted(name, perm);
+    transpose(name, out, perm, before);
+    return out;
+  });
+  node.outputs = node.outputs.map((name, k) => {
+    if (name === '') return name;
+    // Y [batch, seq, dirs, H] <- [seq, dirs, batch, H]; Y_h, Y_c [batch, dirs, H] <- [dirs, batch, H]
+    const [toLayout0, back] = k === 0 ? [[1, 2, 0, 3], [2, 0, 1, 3]] : [[1, 0, 2], [1, 0, 2]];
+    if (!isRead(graph, name)) {
+      // nothing reads it (keepWholeForInteger's Y / Y_c, for their quantization): the layout-0 tensor itself
+      const t = graph.tensors.get(name) as Tensor;
+      t.shape = toLayout0.map((p) => t.shape[p]);
+      return name;
+    }
+    const inner = permuted(name, toLayout0);
+    transpose(inner, name, back, after);
+    return inner;
+  });
+  node.attrs = { ...node.attrs, layout: 0 };
+  return [...before, node, ...after];
+}
+
 export function unrollRecurrent(graph: Graph, keepFloat: ReadonlySet<string> = new Set(), integerLstm = false): Graph {
   if (!graph.nodes.some(isRecurrent)) return graph;
   const nodes: Node[] = [];
   const tied: string[][] = [...(graph.tiedRanges ?? [])];
   for (const node of graph.nodes) {
-    if (!isRecurrent(node) || keepFloat.has(node.name)) { nodes.push(node); continue; }
+    if (!isRecurrent(node)) { nodes.push(node); continue; }
+    if (keepFloat.has(node.name)) { nodes.push(...asLayout0(graph, node)); continue; }
     if (integerLstm && keepWholeForInteger(graph, node)) {
-      nodes.push(node);
+      nodes.push(...asLayout0(graph, node));
       // one hidden state quantization: every step's h (Y), the final one (Y_h), the one it starts from
       const hiddens = [node.outputs[0], node.outputs[1], node.inputs[5]].filter((name): name is string => (name ?? '') !== '' && !graph.tensors.get(name)?.data);
       if (hiddens.length > 1) tied.push(hiddens);

@@ -82,12 +82,12 @@ function feeds(v: Variant, seed: number): Record<string, OrtInput> {
   return f;
 }
 
-function unrolled(bytes: Uint8Array): Uint8Array {
-  return writeOnnx(unrollRecurrent(loadModelBytes(bytes, { fileName: 'rnn.onnx' })));
+function unrolled(bytes: Uint8Array, integerLstm = false): Uint8Array {
+  return writeOnnx(unrollRecurrent(loadModelBytes(bytes, { fileName: 'rnn.onnx' }), new Set(), integerLstm));
 }
 
-async function expectSameAsOrt(v: Variant, attrs: Record<string, AttrInput> = {}): Promise<void> {
-  const flat = unrolled(recurrentModel(v, attrs));
+async function expectSameAsOrt(v: Variant, attrs: Record<string, AttrInput> = {}, integerLstm = false): Promise<void> {
+  const flat = unrolled(recurrentModel(v, attrs), integerLstm);
   const reference = recurrentModel(v, attrs, {}, true);
   for (const seed of [11, 12]) {
     const want = await runOrt(reference, feeds(v, seed));
@@ -127,6 +127,15 @@ describe('unroll-recurrent', () => {
     it(`${kind} with activations ${activations.join(', ')}: equals onnxruntime's`, async () => {
       const direction = activations.length > 3 ? 'bidirectional' : 'forward';
       await expectSameAsOrt({ kind, direction, layout: 0, initialStates: true }, { activations, ...extra });
+    });
+  }
+
+  // an LSTM kept whole for the integer kernel: a batch-major one is transposed to layout 0 (onnxruntime runs no layout 1)
+  for (const direction of DIRECTIONS) {
+    it(`LSTM ${direction}, layout 1, kept whole for the integer kernel: as layout 0 between Transposes, equals onnxruntime's`, async () => {
+      const g = unrollRecurrent(loadModelBytes(recurrentModel({ kind: 'LSTM', direction, layout: 1, initialStates: direction !== 'bidirectional' }), { fileName: 'rnn.onnx' }), new Set(), true);
+      expect(g.nodes.filter((n) => n.opType === 'LSTM').map((n) => n.attrs.layout)).toEqual([0]);
+      await expectSameAsOrt({ kind: 'LSTM', direction, layout: 1, initialStates: direction !== 'bidirectional' }, {}, true);
     });
   }
 
