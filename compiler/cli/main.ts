@@ -203,7 +203,7 @@ function addModelOptions(cmd: Command): Command {
     .option('-n, --name <name>', 'C name prefix of the generated model', 'model')
     .option('--shape <name=dims>', 'static shape for an input with dynamic dims, e.g. input=1,49,10,1 (repeatable)', collect, [])
     .addOption(new Option('--backend <id>', 'kernel backend (default: the board\'s, auto: per layer the cheaper of portable and the board\'s library by measured cost)').choices(['auto', 'portable', 'cmsis-nn', 'esp-nn']))
-    .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges)')
+    .option('--int8-io', 'expose int8 inputs/outputs (drop float Quantize/Dequantize at the model edges; int16 for an int16 model)')
     .addOption(new Option('--input-layout <layout>', 'layout of channels-first model inputs as exposed in the C API: declared (the model\'s) or nhwc (no layout copy before the first conv)').choices(['declared', 'nhwc']))
     .option('--calibration <path>', 'float model: quantize it first with these samples (.npy, .npz or folder of .npy; first axis = sample)')
     .option('--calibration-method <m>', CALIBRATION_METHOD_HELP)

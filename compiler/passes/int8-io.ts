@@ -3,6 +3,7 @@
  * inputs/outputs with QuantizeLinear/DequantizeLinear at the edges. Users
  * then feed int8 data (e.g. with edgec_quantize_f32()) and the float buffers
  * leave the arena: on vww_mobilenet the 96x96x3 float input alone is 108 KB.
+ * An int16 model's edges are exposed the same way, as int16.
  */
 import type { Program } from '../ir/program.js';
 
@@ -17,7 +18,8 @@ export function int8Io(program: Program, edges: Int8Edges = { inputs: true, outp
   const values = new Map(program.values);
   const inputs = program.inputs.map((id) => {
     if (!edges.inputs) return id;
-    const q = ops.find((op) => op.kind === 'quantize' && op.inputs[0] === id);
+    // quantize_s16 / dequantize_s16: an int16 model's edges, exposed as int16
+    const q = ops.find((op) => (op.kind === 'quantize' || op.kind === 'quantize_s16') && op.inputs[0] === id);
     const readers = ops.filter((op) => op.inputs.includes(id));
     if (!q || readers.length !== 1) return id;
     ops.splice(ops.indexOf(q), 1);
@@ -30,7 +32,7 @@ export function int8Io(program: Program, edges: Int8Edges = { inputs: true, outp
   });
   const outputs = program.outputs.map((id) => {
     if (!edges.outputs) return id;
-    const dq = ops.find((op) => op.kind === 'dequantize' && op.outputs[0] === id);
+    const dq = ops.find((op) => (op.kind === 'dequantize' || op.kind === 'dequantize_s16') && op.outputs[0] === id);
     if (!dq) return id;
     const inner = values.get(dq.inputs[0]);
     if (!inner || inner.role === 'input') return id;
