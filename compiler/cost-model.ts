@@ -212,10 +212,23 @@ export interface LayerEstimate {
  */
 export const FLOAT_MAC_INSTRUCTIONS = 10;
 
+/**
+ * Cortex-M4 (DSP path) cost of the integer LSTM kernel (runtime-c/edgec_lstm_s8.c), which the
+ * fitted layer model has no samples of: per gate MAC, and per hidden unit per step and batch row
+ * (requantizations, int16 sigmoid / tanh, the cell update). Fitted to `edgec bench <m> --board
+ * nucleo-f446re` of the fused .tflite LSTMs lstm_h8_seq (79,910 instructions) and lstm_h32_last
+ * (390,530); it predicts keras_lstm_int8 (218,307) and the PTQ'd torch_lstm (270,218) within 2.5%.
+ */
+export const LSTM_COST = { perMac: 1.43, perHiddenStep: 567 };
+
 export function estimateLayer(costs: VariantCosts, op: Op, features: LayerFeatures): LayerEstimate {
   const key = costKey(op);
   const own = costs.coefficients[key];
   if (own) return { instructions: Math.round(predict(own, features)), from: key };
+  if (op.kind === 'lstm') {
+    const hiddenSteps = Number(op.params.steps) * Number(op.params.batches) * Number(op.params.hidden);
+    return { instructions: Math.round(LSTM_COST.perMac * features.macs + LSTM_COST.perHiddenStep * hiddenSteps), from: 'the integer LSTM measured on the Cortex-M4 (MACs and hidden units per step)' };
+  }
   // no float kernel is in the fitted data: the int8 MAC rate would understate a float layer several times
   if (op.kind.endsWith('_f32') && features.macs > 0) return { instructions: Math.round(FLOAT_MAC_INSTRUCTIONS * features.macs), from: `float32 MACs at ~${FLOAT_MAC_INSTRUCTIONS} instructions each` };
   const pooled = features.macs > 0 ? costs.generic.mac : costs.generic.movement;
