@@ -1,6 +1,7 @@
 /** onnxruntime (the reference) on the original ONNX model. */
 import * as ort from 'onnxruntime-node';
 import type { Value } from '../ir/program.js';
+import { displayName, EdgecError } from '../errors.js';
 
 export type TensorData = Float32Array | Int8Array | Uint8Array | Int16Array | Int32Array;
 
@@ -23,7 +24,20 @@ export async function runReference(session: ort.InferenceSession, inputs: NamedT
   return out;
 }
 
+/**
+ * An onnxruntime session on `model`. A model onnxruntime cannot load (e.g. a
+ * batch-major LSTM: it runs no `layout` 1 recurrent layer) is one line, exit
+ * 2: onnxruntime is the reference `verify`, `--selftest` and calibration run.
+ */
 export async function openReference(model: string | Uint8Array): Promise<ort.InferenceSession> {
-  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 3 };
-  return typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options);
+  const options: ort.InferenceSession.SessionOptions = { graphOptimizationLevel: 'disabled', intraOpNumThreads: 1, logSeverityLevel: 4 };
+  try {
+    return await (typeof model === 'string' ? ort.InferenceSession.create(model, options) : ort.InferenceSession.create(model, options));
+  } catch (e) {
+    // onnxruntime's message: "... Exception during initialization: <source path>:<line> <function> <reason>"
+    const text = String(e instanceof Error ? e.message : e).replace(/\s+/g, ' ').trim();
+    const reason = text.replace(/^.*?(Exception during initialization|Load model from \S+ failed):\s*/, '').replace(/^\S+\.(h|cc|cpp):\d+ .*?\) /, '');
+    const what = typeof model === 'string' ? `'${displayName(model)}'` : 'the model';
+    throw new EdgecError(`onnxruntime, edgec's reference, cannot run ${what}: ${displayName(reason, 300)}`, 2);
+  }
 }
