@@ -28,6 +28,13 @@ export function uniqueTensorName(graph: Graph, base: string): string {
   }
 }
 
+/** `base`, or `base_<i>`, a name no node of the graph nor of `pending` (nodes about to be added) has. */
+export function uniqueNodeName(graph: Graph, pending: readonly Node[], base: string): string {
+  const taken = (n: string): boolean => graph.nodes.some((x) => x.name === n) || pending.some((x) => x.name === n);
+  if (!taken(base)) return base;
+  for (let i = 1; ; i++) if (!taken(`${base}_${i}`)) return `${base}_${i}`;
+}
+
 /** Remove tensors no node or graph boundary mentions any more. */
 export function pruneTensors(graph: Graph): void {
   const used = new Set<string>([...graph.inputs, ...graph.outputs]);

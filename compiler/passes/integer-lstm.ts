@@ -35,7 +35,7 @@
 import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
 import { TFL_LSTM_OP, cellScaleHolding, cellScalePower, tflLstmAttrs } from '../ops/lstm.js';
 import { KEEP_FLOAT_ATTR } from './float-layers.js';
-import { pruneTensors, uniqueTensorName } from './graph-edit.js';
+import { pruneTensors, uniqueNodeName, uniqueTensorName } from './graph-edit.js';
 
 /** ONNX gate order i, o, f, c; TFLM's input, forget, cell, output: the ONNX gate index of each TFLM gate. */
 const ONNX_GATE_OF_TFLM = [0, 2, 3, 1];
@@ -241,8 +241,9 @@ class Rewriter {
     return this.activation(base, [this.l.batch, this.l.hidden]);
   }
 
+  /** A node named after its output (which already carries the LSTM's name). */
   private add(opType: string, inputs: string[], outputs: string[], attrs: Node['attrs'] = {}): void {
-    this.nodes.push({ name: uniqueTensorName(this.graph, `${this.l.node.name}_${outputs[0]}`), opType, domain: opType.startsWith('edgec.') ? 'edgec' : '', inputs, outputs, attrs });
+    this.nodes.push({ name: uniqueNodeName(this.graph, this.nodes, outputs[0]), opType, domain: opType.startsWith('edgec.') ? 'edgec' : '', inputs, outputs, attrs });
   }
 
   /** Gate g's [H, K] rows of direction d of a [dirs, 4H, K] int8 weight, as a per-tensor constant. */

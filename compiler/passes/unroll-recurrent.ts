@@ -35,7 +35,7 @@
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { modelError } from '../errors.js';
-import { pruneTensors, uniqueTensorName } from './graph-edit.js';
+import { pruneTensors, uniqueNodeName, uniqueTensorName } from './graph-edit.js';
 import { isDefaultActivations, recurrentActivations, type RecurrentActivation } from '../ops/recurrent-float.js';
 
 type Kind = 'LSTM' | 'GRU';
@@ -237,12 +237,6 @@ class Unroller {
     if (pieces.length === 1) return this.reshape(pieces[0], shape, tag, into);
     return this.op('Concat', pieces, shape, tag, undefined, { axis }, into);
   }
-}
-
-function uniqueNodeName(graph: Graph, pending: Node[], base: string): string {
-  const taken = (n: string): boolean => graph.nodes.some((x) => x.name === n) || pending.some((x) => x.name === n);
-  if (!taken(base)) return base;
-  for (let i = 1; ; i++) if (!taken(`${base}_${i}`)) return `${base}_${i}`;
 }
 
 interface StepState { h?: string; c?: string }
