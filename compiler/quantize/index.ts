@@ -199,7 +199,7 @@ export async function quantizeModel(modelPath: string, requested: QuantizeOption
   const int16For = (ranges: ReadonlyMap<string, Range>): Int16Activations | undefined => (precision.anyInt16 ? { precision, params16: activationQuant16(floatGraph, plan, ranges) } : undefined);
   let int16: Int16Activations | undefined;
   const qdqOf = (params: Map<string, ActQuant>, layers: ReadonlySet<string>, means = biasMeans, int16Params = int16): Uint8Array => {
-    const qdq = insertQdq(prepareFloatGraph(modelPath, options.shapes, prepare), plan, params, layers, means, int16Params, lstmCells);
+    const qdq = insertQdq(prepareFloatGraph(modelPath, options.shapes, prepare), plan, params, layers, means, int16Params, lstmCells, options.inputAffineEdge ?? true);
     // 16-bit Q/DQ (int16 activations, an integer LSTM's cell state) exist from opset 21
     return writeOnnx(int16Params || lstmCells.size > 0 ? upgradeOpset21(qdq) : qdq);
   };

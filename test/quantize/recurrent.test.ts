@@ -108,13 +108,17 @@ describe('recurrent models through PTQ: int8 C vs float', () => {
 describe('PTQ with --float-layers naming the recurrent layer: it stays whole and float (ops/recurrent-float.ts)', () => {
   it.each([
     // [fixture, data arrays, input dims, node, min held-out SQNR in dB (measured; the unrolled int8 build above: 38.0 / 35.7)]
-    ['torch_lstm', 'torch_lstm', [16, 1, 2], '/rnn/LSTM', 'lstm_f32', 42], // 45.6 dB
+    // torch_lstm's LSTM reads the model input, which stays float (45.6 dB when it was quantized and dequantized for it,
+    // onnxruntime's quantize_static 46.7); torch_gru's input goes through a Transpose first and is quantized
+    ['torch_lstm', 'torch_lstm', [16, 1, 2], '/rnn/LSTM', 'lstm_f32', 44], // 46.7 dB
     ['torch_gru', 'torch_gru', [1, 16, 2], '/rnn/GRU', 'gru_f32', 42], // 45.6 dB
   ] as [string, string, number[], string, string, number][])('%s: SQNR on held-out sequences', async (name, data, dims, node, kind, minDb) => {
     const model = `${FX}/${name}.onnx`;
     const c = await compileModelAsync(model, { calibration: `${FX}/calib_${data}.npy`, name: 'm', floatLayers: [node] });
     expect(c.program.ops.filter((op) => op.kind.endsWith('_f32')).map((op) => op.kind)).toEqual([kind]);
     expect(c.quantized?.floatLayers).toEqual([node]);
+    // a float layer reading the model input reads it as float (no quantize, no dequantize in between)
+    expect(c.program.ops[0]!.kind).toBe(name === 'torch_lstm' ? 'lstm_f32' : 'quantize');
     const h = await heldOut(c, model, data, dims);
     console.log(`[recurrent PTQ --float-layers] ${name}: SQNR ${h.sqnrDb.toFixed(1)} dB, top-1 agreement ${h.agree}/${h.n}`);
     expect(h.sqnrDb).toBeGreaterThanOrEqual(minDb);
