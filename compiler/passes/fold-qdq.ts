@@ -81,7 +81,8 @@ function foldDequantize(graph: Graph, dead: Set<Node>): void {
   }
 }
 
-function sameQuant(a: QuantInfo, b: QuantInfo): boolean {
+/** The same quantization: axis, and every scale (as float32) and zero point. */
+export function sameQuant(a: QuantInfo, b: QuantInfo): boolean {
   return a.axis === b.axis && a.scale.length === b.scale.length
     && a.scale.every((s, i) => Math.fround(s) === Math.fround(b.scale[i]) && a.zeroPoint[i] === b.zeroPoint[i]);
 }

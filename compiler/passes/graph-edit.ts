@@ -1,5 +1,5 @@
 /** Small graph-editing helpers shared by the passes. */
-import type { Graph, Node } from '../ir/graph.js';
+import type { Graph, Node, Tensor } from '../ir/graph.js';
 
 /** Every read of `from` (in nodes and graph outputs) now reads `to`. */
 export function replaceUses(graph: Graph, from: string, to: string): void {
@@ -33,6 +33,22 @@ export function uniqueNodeName(graph: Graph, pending: readonly Node[], base: str
   const taken = (n: string): boolean => graph.nodes.some((x) => x.name === n) || pending.some((x) => x.name === n);
   if (!taken(base)) return base;
   for (let i = 1; ; i++) if (!taken(`${base}_${i}`)) return `${base}_${i}`;
+}
+
+/** Input `slot` of `node`, or undefined when the model omits it (absent or ''). */
+export function optionalInput(graph: Graph, node: Node, slot: number): Tensor | undefined {
+  const name = node.inputs[slot];
+  return name === undefined || name === '' ? undefined : graph.tensors.get(name);
+}
+
+/** A constant whose every element is zero. */
+export function allZero(t: Tensor): boolean {
+  return !!t.data && Array.from(t.data).every((v) => Number(v) === 0);
+}
+
+/** Whether a node or the graph's outputs read tensor `name` ('' or undefined: an omitted output). */
+export function isRead(graph: Graph, name: string | undefined): name is string {
+  return name !== undefined && name !== '' && (graph.outputs.includes(name) || graph.nodes.some((n) => n.inputs.includes(name)));
 }
 
 /** Remove tensors no node or graph boundary mentions any more. */

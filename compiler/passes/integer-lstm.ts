@@ -35,12 +35,13 @@
 import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
 import { TFL_LSTM_OP, cellScaleHolding, cellScalePower, tflLstmAttrs } from '../ops/lstm.js';
 import { KEEP_FLOAT_ATTR } from './float-layers.js';
-import { pruneTensors, uniqueNodeName, uniqueTensorName } from './graph-edit.js';
+import { allZero, isRead, optionalInput, pruneTensors, uniqueNodeName, uniqueTensorName } from './graph-edit.js';
+import { sameQuant } from './fold-qdq.js';
+import { isDefaultActivations, recurrentActivations } from '../ops/recurrent-float.js';
 
 /** ONNX gate order i, o, f, c; TFLM's input, forget, cell, output: the ONNX gate index of each TFLM gate. */
 const ONNX_GATE_OF_TFLM = [0, 2, 3, 1];
 const GATES = 4;
-const DEFAULT_ACTIVATIONS = ['sigmoid', 'tanh', 'tanh'];
 
 /** What one qualifying LSTM needs for the rewrite. */
 interface IntegerLstm {
@@ -63,25 +64,8 @@ interface IntegerLstm {
   cellOut: boolean;
 }
 
-function optional(graph: Graph, node: Node, slot: number): Tensor | undefined {
-  const name = node.inputs[slot];
-  return name === undefined || name === '' ? undefined : graph.tensors.get(name);
-}
-
-function isRead(graph: Graph, name: string | undefined): boolean {
-  return name !== undefined && name !== '' && (graph.outputs.includes(name) || graph.nodes.some((n) => n.inputs.includes(name)));
-}
-
 function perTensorInt8(t: Tensor | undefined): t is Tensor & { quant: QuantInfo } {
   return !!t && !t.data && t.dtype === 'int8' && !!t.quant && t.quant.axis === -1;
-}
-
-function sameQuant(a: QuantInfo, b: QuantInfo): boolean {
-  return a.scale[0] === b.scale[0] && a.zeroPoint[0] === b.zeroPoint[0];
-}
-
-function allZero(t: Tensor): boolean {
-  return !!t.data && Array.from(t.data).every((v) => Number(v) === 0);
 }
 
 /**
@@ -123,32 +107,33 @@ function cellScaleOf(graph: Graph, node: Node, seq: number, stateful: boolean): 
 function integerLstm(graph: Graph, node: Node): IntegerLstm | undefined {
   if (node.opType !== 'LSTM' || (node.domain !== '' && node.domain !== 'ai.onnx') || node.attrs[KEEP_FLOAT_ATTR] !== undefined) return undefined;
   const x = graph.tensors.get(node.inputs[0]);
-  const r = optional(graph, node, 2);
+  const r = optionalInput(graph, node, 2);
   if (!perTensorInt8(x) || x.shape.length !== 3 || !r || r.shape.length !== 3) return undefined;
-  const activations = node.attrs.activations as string[] | undefined;
-  if (activations && activations.some((a, i) => String(a).toLowerCase() !== DEFAULT_ACTIVATIONS[i % 3])) return undefined;
   if (node.attrs.clip !== undefined || Number(node.attrs.input_forget ?? 0) !== 0) return undefined;
   const layout = Number(node.attrs.layout ?? 0) === 1 ? 1 : 0;
   const direction = String(node.attrs.direction ?? 'forward');
   const reverse = direction === 'bidirectional' ? [false, true] : [direction === 'reverse'];
+  // TFLM's kernel computes sigmoid gates and tanh
+  const activations = recurrentActivations('LSTM', node.attrs, reverse.length);
+  if ('reason' in activations || !isDefaultActivations('LSTM', activations)) return undefined;
   const [seq, batch] = layout === 0 ? [x.shape[0], x.shape[1]] : [x.shape[1], x.shape[0]];
   const hidden = r.shape[2];
   // shapes as ONNX defines them (else the float kernel's lowering refuses the model in one line)
-  const w = optional(graph, node, 1);
-  const b = optional(graph, node, 3);
+  const w = optionalInput(graph, node, 1);
+  const b = optionalInput(graph, node, 3);
   const dirs = reverse.length;
   const is = (t: Tensor | undefined, dims: number[]): boolean => !!t && t.shape.length === dims.length && t.shape.every((d, i) => d === dims[i]);
   if (!is(w, [dirs, 4 * hidden, x.shape[2]]) || !is(r, [dirs, 4 * hidden, hidden]) || (b && !is(b, [dirs, 8 * hidden]))) return undefined;
   if (node.attrs.hidden_size !== undefined && Number(node.attrs.hidden_size) !== hidden) return undefined;
-  const seqLens = optional(graph, node, 4);
+  const seqLens = optionalInput(graph, node, 4);
   if (seqLens && (!seqLens.data || Array.from(seqLens.data).some((v) => Number(v) !== seq))) return undefined;
-  const peepholes = optional(graph, node, 7);
+  const peepholes = optionalInput(graph, node, 7);
   if (peepholes && !allZero(peepholes)) return undefined;
-  const [h0, c0] = [5, 6].map((slot) => optional(graph, node, slot));
+  const [h0, c0] = [5, 6].map((slot) => optionalInput(graph, node, slot));
   const given = [h0, c0].map((t) => t !== undefined && !t.data);
   if ([h0, c0].some((t, i) => t !== undefined && !given[i] && !allZero(t))) return undefined;
   if (given.some(Boolean) && (!given.every(Boolean) || reverse.length !== 1)) return undefined;
-  const wScale = gateScales(optional(graph, node, 1), reverse.length, hidden);
+  const wScale = gateScales(w, reverse.length, hidden);
   const rScale = gateScales(r, reverse.length, hidden);
   if (!wScale || !rScale) return undefined;
   const [y, yh, yc] = [0, 1, 2].map((k) => node.outputs[k]);
@@ -178,7 +163,7 @@ function integerLstm(graph: Graph, node: Node): IntegerLstm | undefined {
  * another scale.
  */
 function gateBias(graph: Graph, l: IntegerLstm, d: number, g: number): Int32Array | undefined {
-  const b = optional(graph, l.node, 3);
+  const b = optionalInput(graph, l.node, 3);
   const h = l.hidden;
   const out = new Int32Array(h);
   if (!b) return out;

@@ -35,7 +35,7 @@
  */
 import type { Graph, Node, Tensor } from '../ir/graph.js';
 import { modelError } from '../errors.js';
-import { pruneTensors, uniqueNodeName, uniqueTensorName } from './graph-edit.js';
+import { allZero, isRead, optionalInput, pruneTensors, uniqueNodeName, uniqueTensorName } from './graph-edit.js';
 import { isDefaultActivations, recurrentActivations, type RecurrentActivation } from '../ops/recurrent-float.js';
 
 type Kind = 'LSTM' | 'GRU';
@@ -61,15 +61,6 @@ interface DirectionWeights { w: Float32Array; r: Float32Array; wb: Float32Array;
 
 function isRecurrent(node: Node): boolean {
   return (node.opType === 'LSTM' || node.opType === 'GRU') && (node.domain === '' || node.domain === 'ai.onnx');
-}
-
-function optionalInput(graph: Graph, node: Node, slot: number): Tensor | undefined {
-  const name = node.inputs[slot];
-  return name === undefined || name === '' ? undefined : graph.tensors.get(name);
-}
-
-function allZero(t: Tensor): boolean {
-  return !!t.data && Array.from(t.data).every((v) => Number(v) === 0);
 }
 
 /** Checks every attribute and input the unrolled form does not implement; refuses with one line. */
@@ -303,10 +294,6 @@ function gruStep(u: Unroller, dw: DirectionWeights, d: number, t: number, x: str
   if (!h) return { h: u.op('Sub', [cand, u.op('Mul', [z, cand], s, tag('zh'), `d${d}/zh0`)], s, tag('h'), `d${d}/h`) };
   const diff = u.op('Sub', [h, cand], s, tag('diff'), `d${d}/diff`);
   return { h: u.op('Add', [cand, u.op('Mul', [z, diff], s, tag('zd'), `d${d}/zd`)], s, tag('h'), `d${d}/h`) };
-}
-
-function isRead(graph: Graph, name: string | undefined): name is string {
-  return name !== undefined && name !== '' && (graph.outputs.includes(name) || graph.nodes.some((n) => n.inputs.includes(name)));
 }
 
 function unrollNode(graph: Graph, node: Node): { nodes: Node[]; groups: string[][] } {
