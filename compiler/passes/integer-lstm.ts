@@ -62,6 +62,8 @@ interface IntegerLstm {
   state?: { h: string; c: string };
   /** Y_c is read: each direction's kernel writes its final cell state (int16). */
   cellOut: boolean;
+  /** int32 gate biases, [direction][tflm gate]. */
+  biases: Int32Array[][];
 }
 
 function perTensorInt8(t: Tensor | undefined): t is Tensor & { quant: QuantInfo } {
@@ -152,8 +154,10 @@ function integerLstm(graph: Graph, node: Node): IntegerLstm | undefined {
     if (!cells.every((t) => t.dtype === 'int16' && t.quant?.axis === -1 && t.quant.zeroPoint[0] === 0 && t.quant.scale[0] === cellScale)) return undefined;
   }
   const state = stateful ? { h: (h0 as Tensor).name, c: (c0 as Tensor).name } : undefined;
-  const lstm: IntegerLstm = { node, seq, batch, inputSize: x.shape[2], hidden, layout, reverse, x: x.quant, hiddenQuant, cellScale, wScale, rScale, state, cellOut };
-  return biasFor(graph, lstm, 0) ? lstm : undefined;
+  const lstm: Omit<IntegerLstm, 'biases'> = { node, seq, batch, inputSize: x.shape[2], hidden, layout, reverse, x: x.quant, hiddenQuant, cellScale, wScale, rScale, state, cellOut };
+  // every direction's (an int32 B may overflow in one direction only)
+  const biases = reverse.map((_, d) => Array.from({ length: GATES }, (__, g) => gateBias(graph, lstm, d, g)));
+  return biases.every((perGate) => perGate.every((b) => b !== undefined)) ? { ...lstm, biases: biases as Int32Array[][] } : undefined;
 }
 
 /**
@@ -162,7 +166,7 @@ function integerLstm(graph: Graph, node: Node): IntegerLstm | undefined {
  * away from zero, as the TFLite converter does). Undefined: an int32 B at
  * another scale.
  */
-function gateBias(graph: Graph, l: IntegerLstm, d: number, g: number): Int32Array | undefined {
+function gateBias(graph: Graph, l: Omit<IntegerLstm, 'biases'>, d: number, g: number): Int32Array | undefined {
   const b = optionalInput(graph, l.node, 3);
   const h = l.hidden;
   const out = new Int32Array(h);
@@ -189,11 +193,6 @@ function gateBias(graph: Graph, l: IntegerLstm, d: number, g: number): Int32Arra
     out[j] = sum;
   }
   return out;
-}
-
-function biasFor(graph: Graph, l: IntegerLstm, d: number): Int32Array[] | undefined {
-  const biases = Array.from({ length: GATES }, (_, g) => gateBias(graph, l, d, g));
-  return biases.every((b) => b !== undefined) ? (biases as Int32Array[]) : undefined;
 }
 
 /** Builds the replacement nodes of one LSTM. */
@@ -245,7 +244,7 @@ class Rewriter {
     const l = this.l;
     const wIn = [0, 1, 2, 3].map((g) => this.gateWeight(1, d, g, l.wScale[d][g], 'w'));
     const wRec = [0, 1, 2, 3].map((g) => this.gateWeight(2, d, g, l.rScale[d][g], 'r'));
-    const biases = (biasFor(this.graph, l, d) as Int32Array[]).map((data, g) => this.tensor(`d${d}_b${g}`, { dtype: 'int32', shape: [l.hidden], data }));
+    const biases = l.biases[d].map((data, g) => this.tensor(`d${d}_b${g}`, { dtype: 'int32', shape: [l.hidden], data }));
     const shape = l.layout === 0 ? [l.seq, l.batch, l.hidden] : [l.batch, l.seq, l.hidden];
     const out = this.activation(`d${d}_y`, shape);
     // a given state: [1, batch, H] / [batch, 1, H] as the kernel's [batch, H] in, the final state out

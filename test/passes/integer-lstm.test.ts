@@ -130,6 +130,17 @@ describe('integer LSTM from a quantized ONNX LSTM: byte-equal to TFLite Micro', 
     expect(boundedCellScale(1)).toBe(2 ** -14);
   });
 
+  it('an int32 B whose Wb + Rb overflows in the second direction only: the LSTM runs float, no internal error', () => {
+    const m = onnx.ModelProto.decode(readFileSync(`${FX}/lstm_h8_seq_bidir_twin.onnx`));
+    const b = m.graph!.initializer!.find((t) => t.name === 'B_q')!;
+    // B_q [2, 8H] int32, H 8: direction 1's first Wb and Rb entries at the int32 maximum
+    const raw = new DataView(b.rawData!.buffer, b.rawData!.byteOffset, b.rawData!.byteLength);
+    for (const at of [8 * 8, 8 * 8 + 4 * 8]) raw.setInt32(4 * at, 2 ** 31 - 1, true);
+    const c = compileModel('bidir_overflow.onnx', { name: 'm', modelBytes: onnx.ModelProto.encode(m).finish() });
+    expect(c.program.ops.map((o) => o.kind)).toContain('lstm_f32');
+    expect(c.program.ops.some((o) => o.kind === 'lstm')).toBe(false);
+  });
+
   it('a quantized LSTM whose hidden_size disagrees with R is refused in one line, not mis-sliced', () => {
     const m = onnx.ModelProto.decode(readFileSync(`${FX}/lstm_h8_seq_twin.onnx`));
     const lstm = m.graph!.node!.find((n) => n.opType === 'LSTM')!;
