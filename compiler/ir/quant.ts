@@ -99,10 +99,18 @@ export function activationRange(kind: 'none' | 'relu' | 'clip', outScale: number
   return { min: Math.min(qmin, tmax), max: Math.max(qmax, tmin) };
 }
 
+/** Saturation bounds of the integer types QuantizeLinear writes. */
+export const QUANTIZED_RANGE = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] } as const;
+
+/** ONNX QuantizeLinear of one value, emulating float32 division; saturated to `range` (default int8). */
+export function quantizeValue(value: number, scale: number, zeroPoint: number, range: readonly [number, number] = QUANTIZED_RANGE.int8): number {
+  const q = roundHalfEven(Math.fround(Math.fround(value) / Math.fround(scale))) + zeroPoint;
+  return Math.max(range[0], Math.min(range[1], q));
+}
+
 /** ONNX QuantizeLinear of one value to int8, emulating float32 division. */
 export function quantizeToInt8(value: number, scale: number, zeroPoint: number): number {
-  const q = roundHalfEven(Math.fround(Math.fround(value) / Math.fround(scale))) + zeroPoint;
-  return Math.max(-128, Math.min(127, q));
+  return quantizeValue(value, scale, zeroPoint);
 }
 
 /** ONNX DequantizeLinear in float32. */

@@ -177,6 +177,10 @@ function cFloat(x: number): string {
   return `${s.includes('e') || s.includes('.') ? s : `${s}.0`}f`;
 }
 
+/** The kernels of a model's float edges: float -> int8 / int16, and back (the ops --int8-io and --stateful drop). */
+export const EDGE_QUANTIZE_KINDS: ReadonlySet<string> = new Set(['quantize', 'quantize_s16']);
+export const EDGE_DEQUANTIZE_KINDS: ReadonlySet<string> = new Set(['dequantize', 'dequantize_s16']);
+
 export const quantize: OpDefinition = {
   lowerings: [
     { onnxOps: ['edgec.Requantize'], lower: lowerRequantize },

@@ -15,7 +15,7 @@
 import type { Graph, Node, QuantInfo, Tensor } from '../ir/graph.js';
 import { displayName, modelError } from '../errors.js';
 import { GraphIndex, pruneTensors, removeNodes } from './graph-edit.js';
-import { roundHalfEven } from '../ir/quant.js';
+import { QUANTIZED_RANGE, quantizeValue } from '../ir/quant.js';
 
 /** Zero-point types QuantizeLinear / DequantizeLinear take (int32: a bias DequantizeLinear). */
 const ZERO_POINT_DTYPES = new Set(['int8', 'uint8', 'int16', 'int32']);
@@ -102,8 +102,6 @@ function floatEdgeTensors(graph: Graph): Set<string> {
   return edge;
 }
 
-const QUANTIZED_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = { int8: [-128, 127], uint8: [0, 255], int16: [-32768, 32767] };
-
 /**
  * QuantizeLinear of a constant, computed as onnxruntime does (x / scale in
  * float32, round half to even, plus the zero point, saturated); a
@@ -111,7 +109,7 @@ const QUANTIZED_RANGE: Partial<Record<Tensor['dtype'], [number, number]>> = { in
  * refused in one line.
  */
 function quantizeConstant(graph: Graph, node: Node, src: Tensor, out: Tensor, q: QuantInfo): Int8Array | Uint8Array | Int16Array {
-  const range = QUANTIZED_RANGE[out.dtype];
+  const range = out.dtype === 'int8' || out.dtype === 'uint8' || out.dtype === 'int16' ? QUANTIZED_RANGE[out.dtype] : undefined;
   if (!range) throw modelError(graph.fileName, node, `quantizing constant '${displayName(src.name)}' to ${out.dtype} is not supported (int8, uint8 or int16)`);
   const values = src.data as ArrayLike<number>;
   const inner = q.axis < 0 ? 1 : src.shape.slice(q.axis + 1).reduce((a, b) => a * b, 1);
@@ -121,8 +119,7 @@ function quantizeConstant(graph: Graph, node: Node, src: Tensor, out: Tensor, q:
     const x = Number(values[i]);
     if (!Number.isFinite(x)) throw modelError(graph.fileName, node, `constant '${displayName(src.name)}' element ${i} is ${x}; it cannot be quantized`);
     const c = q.axis < 0 ? 0 : Math.floor(i / inner) % channels;
-    const v = roundHalfEven(Math.fround(x / Math.fround(q.scale[c]))) + q.zeroPoint[c];
-    data[i] = Math.max(range[0], Math.min(range[1], v));
+    data[i] = quantizeValue(x, q.scale[c], q.zeroPoint[c], range);
   }
   return data;
 }

@@ -6,6 +6,7 @@
  * An int16 model's edges are exposed the same way, as int16.
  */
 import type { Program } from '../ir/program.js';
+import { EDGE_DEQUANTIZE_KINDS, EDGE_QUANTIZE_KINDS } from '../ops/quantize.js';
 
 export interface Int8Edges {
   inputs: boolean;
@@ -19,7 +20,7 @@ export function int8Io(program: Program, edges: Int8Edges = { inputs: true, outp
   const inputs = program.inputs.map((id) => {
     if (!edges.inputs) return id;
     // quantize_s16 / dequantize_s16: an int16 model's edges, exposed as int16
-    const q = ops.find((op) => (op.kind === 'quantize' || op.kind === 'quantize_s16') && op.inputs[0] === id);
+    const q = ops.find((op) => EDGE_QUANTIZE_KINDS.has(op.kind) && op.inputs[0] === id);
     const readers = ops.filter((op) => op.inputs.includes(id));
     if (!q || readers.length !== 1) return id;
     ops.splice(ops.indexOf(q), 1);
@@ -32,7 +33,7 @@ export function int8Io(program: Program, edges: Int8Edges = { inputs: true, outp
   });
   const outputs = program.outputs.map((id) => {
     if (!edges.outputs) return id;
-    const dq = ops.find((op) => (op.kind === 'dequantize' || op.kind === 'dequantize_s16') && op.outputs[0] === id);
+    const dq = ops.find((op) => EDGE_DEQUANTIZE_KINDS.has(op.kind) && op.outputs[0] === id);
     if (!dq) return id;
     const inner = values.get(dq.inputs[0]);
     if (!inner || inner.role === 'input') return id;

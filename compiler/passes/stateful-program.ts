@@ -28,6 +28,7 @@
 import type { StatePair } from '../ir/graph.js';
 import { valueBytes, type Op, type Program, type StateBuffer, type Value } from '../ir/program.js';
 import { displayName, EdgecError } from '../errors.js';
+import { EDGE_DEQUANTIZE_KINDS, EDGE_QUANTIZE_KINDS } from '../ops/quantize.js';
 
 function refuse(file: string, pair: StatePair, reason: string): never {
   throw new EdgecError(`${file}: --state ${displayName(pair.input)}=${displayName(pair.output)}: ${reason}`, 2);
@@ -46,7 +47,7 @@ export function statefulProgram(program: Program, pairs: readonly StatePair[], f
     let stateIn = edge;
     const edgeValue = values.get(edge)!;
     // quantize_s16: an integer LSTM's int16 cell state (passes/integer-lstm.ts)
-    const isQuantize = (op: Op): boolean => op.kind === 'quantize' || op.kind === 'quantize_s16';
+    const isQuantize = (op: Op): boolean => EDGE_QUANTIZE_KINDS.has(op.kind);
     const edgeReaders = ops.filter((op) => op.inputs.includes(edge));
     // a float state: only float layers read it (an LSTM / GRU left float, ops/recurrent-float.ts); kept as float bytes
     const floatState = edgeValue.type === 'float32' && edgeReaders.length > 0 && !edgeReaders.some(isQuantize);
@@ -63,7 +64,7 @@ export function statefulProgram(program: Program, pairs: readonly StatePair[], f
     const out = program.outputs.find((id) => values.get(id)?.onnxName === pair.output);
     if (out === undefined) refuse(file, pair, `'${displayName(pair.output)}' is not an output of the compiled model`);
     const outValue = values.get(out)!;
-    const dq = outValue.type === 'float32' && !floatState ? ops.find((op) => (op.kind === 'dequantize' || op.kind === 'dequantize_s16') && op.outputs[0] === out) : undefined;
+    const dq = outValue.type === 'float32' && !floatState ? ops.find((op) => EDGE_DEQUANTIZE_KINDS.has(op.kind) && op.outputs[0] === out) : undefined;
     if (outValue.type === 'float32' && !floatState && !dq) refuse(file, pair, 'the state output is computed in float but the state input is quantized; a state must have one type');
     const source = dq ? dq.inputs[0] : out;
     const a = values.get(stateIn)!;

@@ -75,15 +75,14 @@ export function lstmCellAbsMax(lw: LstmWeights, x: ArrayLike<number>, dims: read
   return absMax;
 }
 
-/** Cell scale of each of `nodes` (LSTMs of the float graph), over the calibration samples. */
 /**
  * Cell scale of each of `nodes` (LSTMs of the float graph), over the
  * calibration samples; `stream` (--stateful) runs them in order carrying the
  * state, which then reaches the layer as its initial_h / initial_c.
  */
 export async function lstmCellScales(graph: Graph, nodes: readonly Node[], samples: NamedTensor[][], stream?: StreamCalibration): Promise<Map<string, number>> {
-  const absMax = new Map(nodes.map((n) => [n.name, 0]));
   if (nodes.length === 0) return new Map();
+  const absMax = new Map(nodes.map((n) => [n.name, 0]));
   const weights = new Map(nodes.map((n) => [n.name, weightsOf(graph, n)]));
   const stateOf = (n: Node, slot: number): string | undefined => (n.inputs[slot] && !graph.tensors.get(n.inputs[slot])?.data ? n.inputs[slot] : undefined);
   const fetched = nodes.flatMap((n) => [n.inputs[0], stateOf(n, 5), stateOf(n, 6)]).filter((name): name is string => name !== undefined);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import type { Program, Value } from '../ir/program.js';
 import { valueBytes } from '../ir/program.js';
 import type { EmitResult } from '../emit/c-emitter.js';
-import { quantizeToInt8, roundHalfEven } from '../ir/quant.js';
+import { QUANTIZED_RANGE, quantizeToInt8, quantizeValue } from '../ir/quant.js';
 import { buildNativeRunner, runNativeTraced, type NativeRun } from '../verify/native.js';
 import { toPhysical } from '../verify/layers.js';
 import type { NamedTensor, TensorData } from '../verify/reference.js';
@@ -37,7 +37,7 @@ export function runnerInputBytes(program: Program, sample: readonly NamedTensor[
     const physical = v.perm ? toPhysical(t.data as Float32Array, t.dims, v.perm) : Array.from(t.data as Float32Array);
     if (v.type === 'int8') return new Uint8Array(Int8Array.from(physical, (x) => quantizeToInt8(x, v.scale, v.zeroPoint)).buffer);
     // an int16 model built --int8-io takes int16
-    if (v.type === 'int16') return new Uint8Array(Int16Array.from(physical, (x) => Math.max(-32768, Math.min(32767, roundHalfEven(Math.fround(x / v.scale)) + v.zeroPoint))).buffer);
+    if (v.type === 'int16') return new Uint8Array(Int16Array.from(physical, (x) => quantizeValue(x, v.scale, v.zeroPoint, QUANTIZED_RANGE.int16)).buffer);
     // uint8 quantization is int8 quantization with the zero point 128 lower, shifted up by 128
     if (v.type === 'uint8') return Uint8Array.from(physical, (x) => quantizeToInt8(x, v.scale, v.zeroPoint - 128) + 128);
     return new Uint8Array(Float32Array.from(physical).buffer);

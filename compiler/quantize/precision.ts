@@ -179,8 +179,13 @@ export function activationQuant16(graph: Graph, plan: QuantPlan, ranges: Readonl
 /** The build note of `--activations int16`: which layers stayed int8 and why. */
 export function int8FallbackNote(nodes: readonly Node[]): string | undefined {
   if (nodes.length === 0) return undefined;
+  return `--activations int16: ${nodes.length} layer(s) stay int8, no 16x8 kernel in edgec: ${layerList(nodes)}; requantized at the int8 / int16 boundaries`;
+}
+
+/** The first eight layers as 'name' (op), then how many more. */
+function layerList(nodes: readonly Node[]): string {
   const list = nodes.slice(0, 8).map((n) => `'${displayName(n.name, 40)}' (${displayName(n.opType, 20)})`).join(', ');
-  return `--activations int16: ${nodes.length} layer(s) stay int8, no 16x8 kernel in edgec: ${list}${nodes.length > 8 ? `, ... (${nodes.length - 8} more)` : ''}; requantized at the int8 / int16 boundaries`;
+  return `${list}${nodes.length > 8 ? `, ... (${nodes.length - 8} more)` : ''}`;
 }
 
 /**
@@ -191,7 +196,5 @@ export function int8FallbackNote(nodes: readonly Node[]): string | undefined {
 export function int16LayersNote(graph: Graph, plan: PrecisionPlan): string | undefined {
   const int16 = graph.nodes.filter((n) => plan.nodes.get(n.name) === 'int16');
   if (int16.length === 0) return undefined;
-  const list = int16.slice(0, 8).map((n) => `'${displayName(n.name, 40)}' (${displayName(n.opType, 20)})`).join(', ');
-  const int8 = graph.nodes.length - int16.length;
-  return `--int16-layers: ${int16.length} layer(s) int16: ${list}${int16.length > 8 ? `, ... (${int16.length - 8} more)` : ''}; ${int8} int8; requantized at the int8 / int16 boundaries`;
+  return `--int16-layers: ${int16.length} layer(s) int16: ${layerList(int16)}; ${graph.nodes.length - int16.length} int8; requantized at the int8 / int16 boundaries`;
 }
