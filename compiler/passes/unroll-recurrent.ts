@@ -121,11 +121,7 @@ class Unroller {
   private readonly weightCache = new Map<string, string>();
 
   /** `tieSteps`: a stateful node; every per-step tensor joins its group across steps (`d<d>_t<t>_<what>` -> `d<d>/<what>`). */
-  private readonly unbounded: boolean;
-
-  constructor(private readonly graph: Graph, private readonly node: Node, readonly shape: RecurrentShape, private readonly tieSteps = false) {
-    this.unbounded = shape.activations.some((a) => a.kind === 'Relu' || a.kind === 'LeakyRelu');
-  }
+  constructor(private readonly graph: Graph, private readonly node: Node, readonly shape: RecurrentShape, private readonly tieSteps = false) {}
 
   /** Adds `name` to a tie group (a state input or output joining its per-step tensors). */
   tie(group: string, name: string): void {
@@ -146,10 +142,7 @@ class Unroller {
     this.graph.tensors.set(out, { name: out, dtype: 'float32', shape });
     this.nodes.push({ name: uniqueNodeName(this.graph, this.nodes, `${this.node.name}_${tag}`), opType, domain: '', inputs, outputs: [out], attrs });
     const stepGroup = this.tieSteps ? /^(d\d+)_t\d+_(.+)$/.exec(tag) : null;
-    // unbounded activations (Relu, LeakyRelu): h grows along the sequence (x100 over 16 steps in the Keras relu
-    // fixture), so one range for all steps would round the first steps' h to zero: every step its own ranges
-    const explicit = this.unbounded && !this.tieSteps ? undefined : group;
-    const tiedGroup = explicit ?? (stepGroup ? `${stepGroup[1]}/${stepGroup[2]}` : undefined);
+    const tiedGroup = group ?? (stepGroup ? `${stepGroup[1]}/${stepGroup[2]}` : undefined);
     if (tiedGroup !== undefined) this.tie(tiedGroup, out);
     return out;
   }
@@ -346,10 +339,11 @@ function unrollNode(graph: Graph, node: Node): { nodes: Node[]; groups: string[]
 /**
  * An LSTM PTQ quantizes whole for TFLite Micro's integer kernel
  * (quantize/lstm-cell.ts, passes/integer-lstm.ts) instead of unrolling: int8
- * builds, no streaming state, initial states absent or zero. Its Y and Y_c
- * get names if the model left them out (Y gives the hidden state's range,
- * Y_c carries the cell scale), and Y and Y_h share one range (the kernel
- * writes both from one hidden state).
+ * builds, the default activations, initial states absent, zero, or both given
+ * at run time for one direction (a --stateful pair or model inputs). Its Y
+ * and Y_c get names if the model left them out (Y gives the hidden state's
+ * range, Y_c carries the cell scale); the caller ties Y, Y_h and a given
+ * initial_h into one range (the kernel writes and reads one hidden state).
  */
 function keepWholeForInteger(graph: Graph, node: Node): boolean {
   if (node.opType !== 'LSTM') return false;
@@ -374,12 +368,6 @@ function keepWholeForInteger(graph: Graph, node: Node): boolean {
   return true;
 }
 
-/**
- * `keepFloat`: LSTM / GRU nodes that stay float (--float-layers), one node
- * for the float recurrent kernel (ops/recurrent-float.ts). `integerLstm`:
- * LSTMs that qualify stay whole for the integer kernel (keepWholeForInteger);
- * the others (GRU, stateful LSTMs) unroll.
- */
 /**
  * A recurrent node kept whole, as layout 0 (onnxruntime, which calibrates
  * it, runs no batch-major recurrent layer): with layout 1, X and the
@@ -423,6 +411,13 @@ function asLayout0(graph: Graph, node: Node): Node[] {
   return [...before, node, ...after];
 }
 
+/**
+ * `keepFloat`: LSTM / GRU nodes that stay float (--float-layers), one node
+ * for the float recurrent kernel (ops/recurrent-float.ts). `integerLstm`:
+ * LSTMs that qualify stay whole for the integer kernel (keepWholeForInteger);
+ * the others (GRU, other activations, a state for two directions) unroll.
+ * Nodes kept whole are written as layout 0 (asLayout0).
+ */
 export function unrollRecurrent(graph: Graph, keepFloat: ReadonlySet<string> = new Set(), integerLstm = false): Graph {
   if (!graph.nodes.some(isRecurrent)) return graph;
   const nodes: Node[] = [];
@@ -450,10 +445,11 @@ export function unrollRecurrent(graph: Graph, keepFloat: ReadonlySet<string> = n
 /**
  * LSTM / GRU nodes with an unbounded activation (Relu, LeakyRelu: Keras'
  * activation='relu'), which PTQ keeps float (quantize/index.ts): h grows
- * along the sequence (x250 over 16 steps in the Keras relu fixture), and in
- * int8 the unrolled steps, each with its own ranges and constants, gave
- * 23.7 dB of output SQNR on its calibration samples where the float layer
- * gives 38.5, at 3.7x the flash.
+ * along the sequence (x250 over 16 steps in the Keras relu fixture). Unrolled
+ * with the gates' ranges tied across steps it gave 5.6 dB of output SQNR on
+ * its calibration samples; a variant with every step its own ranges and
+ * constants (tried, not kept) 23.7 dB, at 3.7x the flash, where the float
+ * layer gives 38.5.
  */
 export function unboundedRecurrentLayers(graph: Graph): Node[] {
   return graph.nodes.filter((n) => {
