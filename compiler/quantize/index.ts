@@ -156,12 +156,10 @@ export function prepareFloatGraph(modelPath: string, shapes?: Record<string, num
 
 /** --int16-layers does not combine with --int8-io (not built for it yet): one line. */
 function checkInt16Options(options: QuantizeOptions): void {
-  const int16Layers = options.int16Layers ?? [];
-  if (options.activations !== 'int16' && int16Layers.length === 0) return;
-  const flag = options.activations === 'int16' ? '--activations int16' : '--int16-layers';
-  if (options.activations === 'int16' && int16Layers.length > 0) throw new EdgecError('--int16-layers names the int16 layers of an int8 model; with --activations int16 every layer is int16 already (give one of them)', 2);
-  // --int8-io with --int16-layers: the folded input normalisation writes int8 only, and the edges of a mixed model are int8 anyway
-  if (options.inputAffineEdge === false && options.activations !== 'int16') throw new EdgecError(`${flag} cannot be combined with --int8-io (give --activations int16, whose edges --int8-io exposes as int16)`, 2);
+  if ((options.int16Layers ?? []).length === 0) return;
+  if (options.activations === 'int16') throw new EdgecError('--int16-layers names the int16 layers of an int8 model; with --activations int16 every layer is int16 already (give one of them)', 2);
+  // the folded input normalisation writes int8 only, and the edges of a mixed model are int8 anyway
+  if (options.inputAffineEdge === false) throw new EdgecError('--int16-layers cannot be combined with --int8-io (give --activations int16, whose edges --int8-io exposes as int16)', 2);
 }
 
 export async function quantizeModel(modelPath: string, requested: QuantizeOptions): Promise<Quantized> {
